@@ -1,0 +1,393 @@
+/* core/autograd.c - the tape: recording nodes, and replaying them backwards.
+ *
+ * An op's result holds a reference to its node; a node holds references to
+ * the nodes of its inputs (or to the leaves themselves) and to the tensors it
+ * saved. Nodes never point at their outputs, so there are no cycles and
+ * releasing the loss frees the whole graph. */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static _Thread_local bool grad_enabled = true;
+/* Shared by all threads so that sequence numbers never repeat. */
+static _Atomic uint64_t next_seq = 1;
+static _Atomic uint64_t next_visit_mark = 1;
+
+bool tg_set_grad_enabled(bool enabled) {
+    bool previous = grad_enabled;
+    grad_enabled = enabled;
+    return previous;
+}
+
+bool tg_is_grad_enabled(void) { return grad_enabled; }
+
+/* ---- Tensor-side flags ----------------------------------------------------------- */
+
+bool tg_requires_grad(const tg_tensor *t) { return t && t->requires_grad; }
+bool tg_is_leaf(const tg_tensor *t) { return t && !t->grad_fn; }
+const char *tg_grad_fn_name(const tg_tensor *t) {
+    return t && t->grad_fn ? t->grad_fn->def->name : NULL;
+}
+tg_tensor *tg_grad(const tg_tensor *t) { return t ? t->grad : NULL; }
+
+tg_tensor *tg_requires_grad_(tg_tensor *t, bool requires_grad) {
+    if (!t) {
+        tg__null_arg("requires_grad_");
+        return NULL;
+    }
+    if (t->grad_fn && !requires_grad) {
+        tg__error(TG_ERR_GRAPH,
+                  "requires_grad_: only leaves can stop requiring grad; %s made this tensor "
+                  "(use tg_detach)",
+                  t->grad_fn->def->name);
+        return NULL;
+    }
+    t->requires_grad = requires_grad;
+    return t;
+}
+
+void tg_zero_grad(tg_tensor *t) {
+    if (t && t->grad) {
+        tg__fill(t->grad, 0.0);
+        t->grad->storage->version++;
+    }
+}
+
+void tg_clear_grad(tg_tensor *t) {
+    if (!t) return;
+    tg_release(t->grad);
+    t->grad = NULL;
+}
+
+/* ---- Recording ---------------------------------------------------------------------- */
+
+bool tg__should_record(int n, tg_tensor *const *inputs) {
+    if (!grad_enabled) return false;
+    for (int i = 0; i < n; i++)
+        if (inputs[i] && inputs[i]->requires_grad) return true;
+    return false;
+}
+
+tg_node *tg__record(tg_tensor *out, const tg_op_def *def, int n_inputs,
+                    tg_tensor *const *inputs, bool *failed) {
+    *failed = false;
+    if (!tg__should_record(n_inputs, inputs)) return NULL;
+    tg_node *node = tg__calloc(sizeof *node, def->name);
+    if (!node) {
+        *failed = true;
+        return NULL;
+    }
+    node->refcount = 1;
+    node->def = def;
+    node->seq = atomic_fetch_add(&next_seq, 1);
+    node->n_inputs = n_inputs;
+    for (int i = 0; i < n_inputs; i++) {
+        tg_tensor *in = inputs[i];
+        if (in->grad_fn) {
+            node->next[i].node = in->grad_fn;
+            in->grad_fn->refcount++;
+        } else if (in->requires_grad) {
+            node->next[i].leaf = tg_retain(in);
+        }
+        node->in_dtype[i] = in->dtype;
+        node->in_ndim[i] = in->ndim;
+        memcpy(node->in_shape[i], in->shape, sizeof in->shape);
+        memcpy(node->in_strides[i], in->strides, sizeof in->strides);
+        node->in_offset[i] = in->offset;
+    }
+    node->out_dtype = out->dtype;
+    node->out_ndim = out->ndim;
+    memcpy(node->out_shape, out->shape, sizeof out->shape);
+    out->requires_grad = true;
+    out->grad_fn = node; /* the output owns the node's first reference */
+    return node;
+}
+
+tg_tensor *tg__finish(tg_tensor *out, const tg_op_def *def, int n_inputs,
+                      tg_tensor *const *inputs, tg_node **node) {
+    bool failed;
+    tg_node *n = tg__record(out, def, n_inputs, inputs, &failed);
+    if (node) *node = n;
+    if (failed) {
+        tg_release(out);
+        return NULL;
+    }
+    return tg__autorelease(out);
+}
+
+bool tg__save(tg_node *node, tg_tensor *t) {
+    tg_tensor *kept;
+    if (t->grad_fn == node) /* the node's own output: keep an alias, not t */
+        kept = tg__view_owned(node->def->name, t, t->ndim, t->shape, t->strides, t->offset);
+    else
+        kept = tg_retain(t);
+    if (!kept) return false;
+    node->saved[node->n_saved] = kept;
+    node->saved_version[node->n_saved] = t->storage->version;
+    node->n_saved++;
+    return true;
+}
+
+/* Freeing a long chain of nodes recursively could exhaust the stack, so
+ * nodes whose count drops to zero are queued and freed in a loop. */
+static _Thread_local tg_node *free_queue;
+static _Thread_local bool freeing;
+
+static void node_free(tg_node *node) {
+    for (int i = 0; i < node->n_inputs; i++) {
+        tg__node_release(node->next[i].node);
+        tg_release(node->next[i].leaf);
+    }
+    for (int i = 0; i < node->n_saved; i++) tg_release(node->saved[i]);
+    tg_release(node->grad_acc);
+    tg__free(node);
+}
+
+void tg__node_release(tg_node *node) {
+    if (!node || --node->refcount > 0) return;
+    /* A dead node's grad_acc slot is free: it links the queue. */
+    node->grad_acc = (tg_tensor *)free_queue;
+    free_queue = node;
+    if (freeing) return;
+    freeing = true;
+    while (free_queue) {
+        tg_node *n = free_queue;
+        free_queue = (tg_node *)n->grad_acc;
+        n->grad_acc = NULL;
+        node_free(n);
+    }
+    freeing = false;
+}
+
+bool tg__check_inplace(const char *op, tg_tensor *self, tg_tensor *other) {
+    if (!grad_enabled) return true;
+    if (self->requires_grad && !self->grad_fn) {
+        tg__error(TG_ERR_GRAPH,
+                  "%s: a leaf tensor that requires grad cannot be changed in place while grad "
+                  "mode is on (turn it off with tg_set_grad_enabled(false))",
+                  op);
+        return false;
+    }
+    if (self->requires_grad || (other && other->requires_grad)) {
+        tg__error(TG_ERR_GRAPH,
+                  "%s: in-place ops are not recorded on the tape; use the out-of-place op or "
+                  "turn grad mode off",
+                  op);
+        return false;
+    }
+    return true;
+}
+
+/* ---- Backward ------------------------------------------------------------------------- */
+
+typedef struct node_list {
+    tg_node **items;
+    size_t n, cap;
+} node_list;
+
+static bool list_push(node_list *l, tg_node *node) {
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        tg_node **grown = tg__alloc(cap * sizeof *grown, "backward");
+        if (!grown) return false;
+        if (l->n) memcpy(grown, l->items, l->n * sizeof *grown);
+        tg__free(l->items);
+        l->items = grown;
+        l->cap = cap;
+    }
+    l->items[l->n++] = node;
+    return true;
+}
+
+/* Every node reachable from root, each once, in any order. */
+static bool collect(tg_node *root, node_list *out) {
+    uint64_t mark = atomic_fetch_add(&next_visit_mark, 1);
+    node_list stack = {0};
+    bool ok = list_push(&stack, root);
+    root->visit_mark = mark;
+    while (ok && stack.n) {
+        tg_node *node = stack.items[--stack.n];
+        ok = list_push(out, node);
+        for (int i = 0; ok && i < node->n_inputs; i++) {
+            tg_node *next = node->next[i].node;
+            if (next && next->visit_mark != mark) {
+                next->visit_mark = mark;
+                ok = list_push(&stack, next);
+            }
+        }
+    }
+    tg__free(stack.items);
+    return ok;
+}
+
+static int by_seq_descending(const void *a, const void *b) {
+    uint64_t sa = (*(tg_node *const *)a)->seq, sb = (*(tg_node *const *)b)->seq;
+    return sa < sb ? 1 : sa > sb ? -1 : 0;
+}
+
+/* Refuses, before anything is accumulated, a graph whose saved tensors were
+ * freed or changed in place since they were saved. */
+static bool check_graph(const node_list *nodes) {
+    for (size_t k = 0; k < nodes->n; k++) {
+        tg_node *node = nodes->items[k];
+        if (node->saved_freed) {
+            tg__error(TG_ERR_GRAPH,
+                      "backward: trying to go through the graph a second time, but the saved "
+                      "tensors of %s were already freed; pass retain_graph to the first "
+                      "backward",
+                      node->def->name);
+            return false;
+        }
+        for (int i = 0; i < node->n_saved; i++) {
+            uint64_t now = node->saved[i]->storage->version;
+            if (now != node->saved_version[i]) {
+                char buf[TG_SHAPE_STR_MAX];
+                tg__error(TG_ERR_GRAPH,
+                          "backward: a tensor of shape %s saved by %s was modified by an "
+                          "in-place operation (it is at version %llu, expected %llu)",
+                          tg__shape_str(buf, sizeof buf, node->saved[i]->ndim,
+                                        node->saved[i]->shape),
+                          node->def->name, (unsigned long long)now,
+                          (unsigned long long)node->saved_version[i]);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* Adds g to what node has gathered. Never writes into g or into a tensor a
+ * backward returned, since those may alias each other. */
+static bool gather(tg_node *node, tg_tensor *g) {
+    if (!node->grad_acc) {
+        node->grad_acc = tg_retain(g);
+        return true;
+    }
+    tg_tensor *sum = tg__contiguous_copy_owned(node->def->name, node->grad_acc);
+    if (!sum) return false;
+    tg__accumulate(sum, g);
+    tg_release(node->grad_acc);
+    node->grad_acc = sum;
+    return true;
+}
+
+static bool accumulate_leaf(tg_tensor *leaf, tg_tensor *g) {
+    if (!leaf->grad) {
+        leaf->grad = tg__contiguous_copy_owned("backward", g);
+        return leaf->grad != NULL;
+    }
+    tg__accumulate(leaf->grad, g);
+    return true;
+}
+
+static bool check_grad_shape(const tg_node *node, int i, const tg_tensor *g) {
+    bool same = g->ndim == node->in_ndim[i] && g->dtype == node->in_dtype[i];
+    for (int d = 0; same && d < g->ndim; d++) same = g->shape[d] == node->in_shape[i][d];
+    if (!same) {
+        char bufa[TG_SHAPE_STR_MAX], bufb[TG_SHAPE_STR_MAX];
+        tg__error(TG_ERR_GRAPH, "backward: %s gave a gradient of shape %s for an input of shape %s",
+                  node->def->name, tg__shape_str(bufa, sizeof bufa, g->ndim, g->shape),
+                  tg__shape_str(bufb, sizeof bufb, node->in_ndim[i], node->in_shape[i]));
+    }
+    return same;
+}
+
+/* Runs one node: its backward, then hands each input gradient on. */
+static bool run_node(tg_node *node, bool retain_graph) {
+    tg_tensor *grads[TG_NODE_MAX_INPUTS] = {0};
+    bool needs[TG_NODE_MAX_INPUTS];
+    for (int i = 0; i < node->n_inputs; i++)
+        needs[i] = node->next[i].node || node->next[i].leaf;
+    tg_pool *pool = tg_pool_push(); /* the backward's temporaries */
+    if (!pool) return false;
+    bool ok = node->def->backward(node, node->grad_acc, grads, needs) == 0;
+    for (int i = 0; ok && i < node->n_inputs; i++) {
+        if (!needs[i] || !grads[i]) continue;
+        ok = check_grad_shape(node, i, grads[i]);
+        if (ok && node->next[i].node) ok = gather(node->next[i].node, grads[i]);
+        if (ok && node->next[i].leaf) ok = accumulate_leaf(node->next[i].leaf, grads[i]);
+    }
+    tg_pool_pop(pool);
+    tg_release(node->grad_acc);
+    node->grad_acc = NULL;
+    if (ok && !retain_graph && node->n_saved) {
+        for (int i = 0; i < node->n_saved; i++) {
+            tg_release(node->saved[i]);
+            node->saved[i] = NULL;
+        }
+        node->n_saved = 0;
+        node->saved_freed = true;
+    }
+    return ok;
+}
+
+static bool check_root_grad(const tg_tensor *root, const tg_tensor *grad) {
+    char bufa[TG_SHAPE_STR_MAX], bufb[TG_SHAPE_STR_MAX];
+    if (!grad) {
+        if (root->numel == 1) return true;
+        tg__error(TG_ERR_SHAPE,
+                  "backward: a gradient can be created implicitly only for one-element "
+                  "outputs; pass one of shape %s",
+                  tg__shape_str(bufa, sizeof bufa, root->ndim, root->shape));
+        return false;
+    }
+    if (!tg__same_shape(root, grad)) {
+        tg__error(TG_ERR_SHAPE, "backward: gradient of shape %s given for an output of shape %s",
+                  tg__shape_str(bufa, sizeof bufa, grad->ndim, grad->shape),
+                  tg__shape_str(bufb, sizeof bufb, root->ndim, root->shape));
+        return false;
+    }
+    if (grad->dtype != root->dtype) {
+        tg__error(TG_ERR_DTYPE, "backward: gradient of dtype %s given for an output of dtype %s",
+                  tg_dtype_name(grad->dtype), tg_dtype_name(root->dtype));
+        return false;
+    }
+    return true;
+}
+
+int tg_backward_ex(tg_tensor *root, tg_tensor *grad, bool retain_graph) {
+    if (!root) {
+        tg__null_arg("backward");
+        return -1;
+    }
+    if (!root->requires_grad) {
+        tg__error(TG_ERR_GRAPH,
+                  "backward: the tensor does not require grad and has no grad_fn");
+        return -1;
+    }
+    if (!check_root_grad(root, grad)) return -1;
+    tg_tensor *seed = grad ? tg__contiguous_copy_owned("backward", grad)
+                           : tg__new_owned("backward", root->ndim, root->shape, root->dtype);
+    if (!seed) return -1;
+    if (!grad) tg__fill(seed, 1.0);
+    if (!root->grad_fn) { /* a leaf: its gradient is the seed itself */
+        bool ok = accumulate_leaf(root, seed);
+        tg_release(seed);
+        return ok ? 0 : -1;
+    }
+
+    node_list nodes = {0};
+    bool ok = collect(root->grad_fn, &nodes) && check_graph(&nodes);
+    if (ok) {
+        qsort(nodes.items, nodes.n, sizeof *nodes.items, by_seq_descending);
+        root->grad_fn->grad_acc = seed;
+        seed = NULL;
+        bool previous_mode = tg_set_grad_enabled(false);
+        /* Decreasing sequence numbers replay the tape backwards: every node
+         * runs after all the nodes that feed it a gradient. */
+        for (size_t k = 0; ok && k < nodes.n; k++)
+            if (nodes.items[k]->grad_acc) ok = run_node(nodes.items[k], retain_graph);
+        tg_set_grad_enabled(previous_mode);
+        for (size_t k = 0; k < nodes.n; k++) { /* after a failure, drop partial sums */
+            tg_release(nodes.items[k]->grad_acc);
+            nodes.items[k]->grad_acc = NULL;
+        }
+    }
+    tg_release(seed);
+    tg__free(nodes.items);
+    return ok ? 0 : -1;
+}
+
+int tg_backward(tg_tensor *root, tg_tensor *grad) { return tg_backward_ex(root, grad, false); }

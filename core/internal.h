@@ -1,0 +1,210 @@
+/* core/internal.h - what the library's own files share and users never see:
+ * the layout of tensors, storage and tape nodes, and the helpers ops use to
+ * check arguments, allocate results and record themselves on the tape. */
+#ifndef TAPEGRAD_INTERNAL_H
+#define TAPEGRAD_INTERNAL_H
+
+#include <stdarg.h>
+
+#include "tapegrad/autograd.h"
+#include "tapegrad/error.h"
+#include "tapegrad/tensor.h"
+
+#if defined(__GNUC__)
+#define TG_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define TG_PRINTF(fmt, args)
+#endif
+
+/* ---- Memory (core/alloc.c) ------------------------------------------------ */
+/* Allocate through the user's allocator; NULL means out of memory and the
+ * error is already recorded, naming `what`. */
+void *tg__alloc(size_t size, const char *what);
+void *tg__calloc(size_t size, const char *what);
+void tg__free(void *ptr);
+
+/* ---- Errors (core/error.c) ------------------------------------------------- */
+void tg__error(tg_status status, const char *fmt, ...) TG_PRINTF(2, 3);
+/* For an op given a NULL argument: keeps a pending message (it names the
+ * first failure of a chain), otherwise records "<op>: argument is NULL". */
+void tg__null_arg(const char *op);
+/* Writes "(2, 3)" into buf (as torch.Size prints, "(4,)" for one dim). */
+const char *tg__shape_str(char *buf, size_t n, int ndim, const int64_t *shape);
+#define TG_SHAPE_STR_MAX 160
+
+/* ---- Storage and tensors (core/tensor.c) ----------------------------------- */
+typedef struct tg_storage {
+    int refcount;
+    void *data;
+    size_t nbytes;
+    /* Bumped by every in-place write; shared by all views of the storage so
+     * backward sees a change made through any of them. */
+    uint64_t version;
+    void (*deleter)(void *data, void *ctx); /* for wrapped buffers */
+    void *deleter_ctx;
+    bool owns_data;
+} tg_storage;
+
+typedef struct tg_node tg_node;
+
+struct tg_tensor {
+    int refcount;
+    tg_dtype dtype;
+    int ndim;
+    int64_t shape[TG_MAX_DIMS];
+    int64_t strides[TG_MAX_DIMS]; /* in elements */
+    int64_t offset;               /* in elements */
+    int64_t numel;
+    tg_storage *storage;
+    bool requires_grad;
+    tg_tensor *grad;  /* owned, NULL until a backward reaches this leaf */
+    tg_node *grad_fn; /* owned reference, NULL for leaves */
+};
+
+/* A new contiguous tensor, uninitialised, with one reference that goes to
+ * the innermost pool (or the caller). `op` names the caller in errors. */
+tg_tensor *tg__new(const char *op, int ndim, const int64_t *shape, tg_dtype dtype);
+/* Same, but the caller always owns the reference (never pooled): for tensors
+ * that live in long-lived structures such as .grad or saved state. */
+tg_tensor *tg__new_owned(const char *op, int ndim, const int64_t *shape,
+                         tg_dtype dtype);
+/* A tensor header over t's storage with the given geometry (a view), owned
+ * by the caller; no autograd, no pool. */
+tg_tensor *tg__view_owned(const char *op, tg_tensor *t, int ndim,
+                          const int64_t *shape, const int64_t *strides,
+                          int64_t offset);
+/* Hand a fresh reference to the innermost pool, if any. Returns t. */
+tg_tensor *tg__autorelease(tg_tensor *t);
+bool tg__valid_shape(const char *op, int ndim, const int64_t *shape,
+                     int64_t *numel);
+void tg__contiguous_strides(int ndim, const int64_t *shape, int64_t *strides);
+static inline void *tg__ptr(const tg_tensor *t) {
+    return (char *)t->storage->data + (size_t)t->offset * tg_dtype_size(t->dtype);
+}
+static inline bool tg__same_shape(const tg_tensor *a, const tg_tensor *b) {
+    if (a->ndim != b->ndim) return false;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i]) return false;
+    return true;
+}
+/* Checks that every one of n tensors is non-NULL and of one dtype. */
+bool tg__check_args(const char *op, int n, tg_tensor *const *ts);
+
+/* ---- Shapes and broadcasting (core/shape.c) -------------------------------- */
+/* NumPy broadcast of two shapes into out (TG_MAX_DIMS entries). */
+bool tg__broadcast_shapes(const char *op, int na, const int64_t *sa, int nb,
+                          const int64_t *sb, int *nout, int64_t *out);
+/* Strides that read t as if it had the broadcast shape (0 on stretched
+ * dims). t's shape must broadcast to (ndim, shape). */
+void tg__broadcast_strides(const tg_tensor *t, int ndim, const int64_t *shape,
+                           int64_t *strides);
+/* Normalises a possibly negative dim; false (with an error) when out of range. */
+bool tg__wrap_dim(const char *op, int *dim, int ndim);
+
+/* ---- Kernels over strided tensors (core/kernel.c) ----------------------------
+ * An element loop over up to three operands of one shape, each with its own
+ * strides (0 for broadcast dims) and base pointer, coalescing contiguous
+ * dims so that the inner loop is long. */
+typedef struct tg_iter {
+    int ndim;
+    int64_t shape[TG_MAX_DIMS];
+    int64_t strides[3][TG_MAX_DIMS]; /* in elements, per operand */
+    int n_operands;
+} tg_iter;
+void tg__iter_init(tg_iter *it, int ndim, const int64_t *shape, int n_operands,
+                   const int64_t *const *strides);
+/* Calls fn(ptrs, inner strides, n, ctx) once per innermost row; base and
+ * elem_size give each operand's first element and element size. */
+typedef void (*tg_row_fn)(char **ptrs, const int64_t *inner_strides, int64_t n,
+                          void *ctx);
+void tg__iter_run(const tg_iter *it, char **base, const size_t *elem_size,
+                  tg_row_fn fn, void *ctx);
+/* dst[i] += src[i] over equal shapes (dst may be strided). */
+void tg__accumulate(tg_tensor *dst, const tg_tensor *src);
+/* dst <- src elementwise, converting dtype; src broadcast to dst's shape. */
+void tg__copy_into(tg_tensor *dst, const tg_tensor *src);
+/* Fills dst with value. */
+void tg__fill(tg_tensor *dst, double value);
+/* Sum of all elements, in double (pairwise within rows). */
+double tg__sum_all(const tg_tensor *t);
+/* A contiguous copy of t, owned by the caller (not pooled). */
+tg_tensor *tg__contiguous_copy_owned(const char *op, const tg_tensor *t);
+
+/* ---- The tape (core/autograd.c) --------------------------------------------- */
+#define TG_NODE_MAX_INPUTS 4
+#define TG_NODE_MAX_SAVED 4
+
+/* Computes the gradient of each input from the gradient of the output.
+ * grad_inputs[i] is wanted when needs[i] is true; the backward sets it to a
+ * new tensor of input i's shape and dtype (pooled or owned: the engine
+ * retains what it keeps) or leaves it NULL for a zero gradient. Returns 0,
+ * or -1 with an error recorded. */
+typedef int (*tg_backward_fn)(tg_node *node, tg_tensor *grad_out,
+                              tg_tensor **grad_inputs, const bool *needs);
+
+typedef struct tg_op_def {
+    const char *name; /* as PyTorch names the node: "MulBackward0" */
+    tg_backward_fn backward;
+} tg_op_def;
+
+/* Where the gradient of one input goes: to the node that made it, or into
+ * the .grad of a leaf that requires grad, or nowhere. */
+typedef struct tg_edge {
+    tg_node *node;
+    tg_tensor *leaf;
+} tg_edge;
+
+struct tg_node {
+    int refcount;
+    const tg_op_def *def;
+    uint64_t seq; /* place on the tape: a node is always after its inputs */
+    int n_inputs;
+    tg_edge next[TG_NODE_MAX_INPUTS];
+    /* Inputs' geometry, for gradients of their shape. */
+    tg_dtype in_dtype[TG_NODE_MAX_INPUTS];
+    int in_ndim[TG_NODE_MAX_INPUTS];
+    int64_t in_shape[TG_NODE_MAX_INPUTS][TG_MAX_DIMS];
+    int64_t in_strides[TG_NODE_MAX_INPUTS][TG_MAX_DIMS];
+    int64_t in_offset[TG_NODE_MAX_INPUTS];
+    /* Output geometry. */
+    tg_dtype out_dtype;
+    int out_ndim;
+    int64_t out_shape[TG_MAX_DIMS];
+    /* Tensors the backward needs, with their versions when saved. */
+    int n_saved;
+    tg_tensor *saved[TG_NODE_MAX_SAVED];
+    uint64_t saved_version[TG_NODE_MAX_SAVED];
+    bool saved_freed; /* released by a backward without retain_graph */
+    double scalars[4];
+    int64_t ints[2 * TG_MAX_DIMS];
+    /* Used by the engine during one backward. */
+    tg_tensor *grad_acc;
+    uint64_t visit_mark;
+};
+
+/* Records out on the tape as made by def from inputs, when grad mode is on
+ * and some input requires grad; returns the node (to save tensors and
+ * scalars into) or NULL when nothing is recorded. Fails (returns NULL and
+ * sets *failed) only when out of memory. */
+tg_node *tg__record(tg_tensor *out, const tg_op_def *def, int n_inputs,
+                    tg_tensor *const *inputs, bool *failed);
+/* The last step of every op: records out (owned by the caller) as made by
+ * def from inputs, then hands it to the pool. Returns out, or NULL (out
+ * released) when out of memory. *node, if asked for, is the new node or
+ * NULL when nothing was recorded. */
+tg_tensor *tg__finish(tg_tensor *out, const tg_op_def *def, int n_inputs,
+                      tg_tensor *const *inputs, tg_node **node);
+/* Saves t for backward (retained; an alias when t is the node's output, so
+ * that no reference cycle forms). Returns false when out of memory. */
+bool tg__save(tg_node *node, tg_tensor *t);
+void tg__node_release(tg_node *node);
+/* True when recording would happen for these inputs. */
+bool tg__should_record(int n, tg_tensor *const *inputs);
+/* In-place ops call this before writing into self. */
+bool tg__check_inplace(const char *op, tg_tensor *self, tg_tensor *other);
+
+/* ---- Pools (core/pool.c) ------------------------------------------------------ */
+bool tg__pool_active(void);
+bool tg__pool_add(tg_tensor *t);
+
+#endif

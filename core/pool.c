@@ -1,0 +1,54 @@
+/* core/pool.c - autorelease pools: a per-thread stack of tensor references.
+ *
+ * One array holds the references of every open pool on the thread; a pool
+ * is just the index where its part of the array begins. Popping a pool
+ * releases everything above that index. The array keeps its capacity, so a
+ * training loop that pushes and pops a pool each step allocates nothing here
+ * after the first step. */
+#include <string.h>
+
+#include "internal.h"
+
+#define TG_POOL_MAX_DEPTH 64
+
+struct tg_pool {
+    size_t start;
+};
+
+static _Thread_local struct tg_pool pools[TG_POOL_MAX_DEPTH];
+static _Thread_local int depth;
+static _Thread_local tg_tensor **entries;
+static _Thread_local size_t n_entries, cap_entries;
+
+tg_pool *tg_pool_push(void) {
+    if (depth == TG_POOL_MAX_DEPTH) {
+        tg__error(TG_ERR_VALUE, "pool_push: more than %d pools nested", TG_POOL_MAX_DEPTH);
+        return NULL;
+    }
+    pools[depth].start = n_entries;
+    return &pools[depth++];
+}
+
+void tg_pool_pop(tg_pool *pool) {
+    if (!pool || pool < pools || pool >= pools + depth) return; /* not open */
+    size_t start = pool->start;
+    depth = (int)(pool - pools);
+    /* Releasing may free tensors but never adds to the pool. */
+    while (n_entries > start) tg_release(entries[--n_entries]);
+}
+
+bool tg__pool_active(void) { return depth > 0; }
+
+bool tg__pool_add(tg_tensor *t) {
+    if (n_entries == cap_entries) {
+        size_t cap = cap_entries ? 2 * cap_entries : 256;
+        tg_tensor **grown = tg__alloc(cap * sizeof *grown, "pool");
+        if (!grown) return false;
+        if (n_entries) memcpy(grown, entries, n_entries * sizeof *grown);
+        tg__free(entries);
+        entries = grown;
+        cap_entries = cap;
+    }
+    entries[n_entries++] = t;
+    return true;
+}

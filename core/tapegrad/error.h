@@ -1,0 +1,43 @@
+/* tapegrad/error.h - how failures are reported.
+ *
+ * Nothing in tapegrad aborts or prints on bad input. A failing call returns
+ * NULL (functions returning a tensor) or -1 (functions returning int) and
+ * records a code and a message naming the operation and the shapes involved:
+ *
+ *     "mul: shapes (2, 3) and (4,) cannot be broadcast"
+ *
+ * The record is per thread and stays until the next failure or
+ * tg_clear_error(). A call given a NULL tensor fails without replacing a
+ * pending message, so after a chain of calls the message names the first
+ * failure in it.
+ */
+#ifndef TAPEGRAD_ERROR_H
+#define TAPEGRAD_ERROR_H
+
+#include "tapegrad/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum tg_status {
+    TG_OK = 0,
+    TG_ERR_NULL,     /* a required argument was NULL */
+    TG_ERR_SHAPE,    /* shapes that do not fit together */
+    TG_ERR_DTYPE,    /* dtypes that differ, or a dtype the call does not take */
+    TG_ERR_VALUE,    /* an argument out of its range (dim, p, lr, ...) */
+    TG_ERR_NOMEM,    /* an allocation failed */
+    TG_ERR_GRAPH,    /* autograd misuse: no grad_fn, freed graph, in-place */
+    TG_ERR_IO,       /* a file could not be read or written */
+} tg_status;
+
+/* The message of the pending failure on this thread, or "" when none. */
+TG_API const char *tg_last_error(void);
+/* Its code, or TG_OK when none. */
+TG_API tg_status tg_last_status(void);
+TG_API void tg_clear_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

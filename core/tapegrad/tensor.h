@@ -1,0 +1,174 @@
+/* tapegrad/tensor.h - tensors, storage, ownership and pools.
+ *
+ * OWNERSHIP RULE. A function that returns a new tensor gives one reference to
+ * the innermost pool pushed on this thread, or to the caller when no pool is
+ * pushed; tensors passed as arguments are only borrowed. Keep a tensor beyond
+ * its pool with tg_retain() and drop such a reference with tg_release().
+ *
+ * So nested expressions do not leak:
+ *
+ *     tg_pool *p = tg_pool_push();
+ *     tg_tensor *z = tg_mul_scalar(tg_mul(y, y), 3.0);   // both results pooled
+ *     ...
+ *     tg_pool_pop(p);                                     // releases them
+ *
+ * Functions documented as returning a "borrowed" pointer (tg_grad, tg_shape)
+ * hand out a pointer that stays valid while its owner lives; never release it.
+ *
+ * ERROR RULE (see tapegrad/error.h): a function that fails returns NULL (or a
+ * negative status) and leaves a message in tg_last_error(); given a NULL
+ * tensor it returns NULL at once, so a chain of calls can be checked once.
+ */
+#ifndef TAPEGRAD_TENSOR_H
+#define TAPEGRAD_TENSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#if defined(TG_BUILDING_LIBRARY) && defined(__GNUC__)
+#define TG_API __attribute__((visibility("default")))
+#else
+#define TG_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The most dimensions a tensor may have. */
+#define TG_MAX_DIMS 8
+
+typedef enum tg_dtype { TG_F32 = 0, TG_F64 = 1 } tg_dtype;
+
+typedef struct tg_tensor tg_tensor;
+typedef struct tg_pool tg_pool;
+
+/* Spell a shape inline: tg_zeros(TG_SHAPE(2, 3), TG_F32). Expands to the two
+ * arguments (ndim, const int64_t *shape). A 0-dim shape is (0, NULL). */
+#define TG_SHAPE(...)                                                          \
+    (int)(sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t)),           \
+        ((const int64_t[]){__VA_ARGS__})
+
+/* ---- Pools -------------------------------------------------------------- */
+/* Push a pool: until it is popped, new tensors created on this thread belong
+ * to it. Pools nest; pop them in reverse order. Returns NULL when out of
+ * memory. tg_pool_pop releases every reference the pool holds, and pops any
+ * pool pushed after it that is still open. */
+TG_API tg_pool *tg_pool_push(void);
+TG_API void tg_pool_pop(tg_pool *pool);
+
+/* ---- Reference counts --------------------------------------------------- */
+/* tg_retain adds a reference the caller owns and returns t (NULL-safe).
+ * tg_release drops one; the tensor is freed with its last reference. */
+TG_API tg_tensor *tg_retain(tg_tensor *t);
+TG_API void tg_release(tg_tensor *t);
+
+/* ---- Creation (each returns a new tensor, see the ownership rule) -------- */
+TG_API tg_tensor *tg_empty(int ndim, const int64_t *shape, tg_dtype dtype);
+TG_API tg_tensor *tg_zeros(int ndim, const int64_t *shape, tg_dtype dtype);
+TG_API tg_tensor *tg_ones(int ndim, const int64_t *shape, tg_dtype dtype);
+TG_API tg_tensor *tg_full(int ndim, const int64_t *shape, double value,
+                          tg_dtype dtype);
+/* A 0-dim tensor holding value. */
+TG_API tg_tensor *tg_scalar(double value, tg_dtype dtype);
+/* Copies numel(shape) elements of dtype from data (like torch.tensor). */
+TG_API tg_tensor *tg_from_data(const void *data, int ndim, const int64_t *shape,
+                               tg_dtype dtype);
+/* Wraps the caller's contiguous buffer without copying (like
+ * torch.from_numpy): writes through either side are seen by the other. The
+ * buffer must outlive the tensor and its views; when the last of them is
+ * freed, deleter(data, ctx) is called if deleter is not NULL. On failure
+ * (NULL returned) the buffer stays the caller's and deleter is not called. */
+TG_API tg_tensor *tg_from_buffer(void *data, int ndim, const int64_t *shape,
+                                 tg_dtype dtype,
+                                 void (*deleter)(void *data, void *ctx),
+                                 void *ctx);
+/* 1-D tensor start, start+step, ... < end (like torch.arange). */
+TG_API tg_tensor *tg_arange(double start, double end, double step,
+                            tg_dtype dtype);
+
+/* ---- Random numbers ------------------------------------------------------ */
+/* A generator is a Mersenne Twister (mt19937) stream. NULL everywhere means
+ * the thread's default generator, seeded with tg_manual_seed(). */
+typedef struct tg_generator tg_generator;
+TG_API tg_generator *tg_generator_new(uint64_t seed);
+TG_API void tg_generator_free(tg_generator *gen);
+TG_API void tg_generator_seed(tg_generator *gen, uint64_t seed);
+TG_API void tg_manual_seed(uint64_t seed);
+/* Uniform in [0, 1) and standard normal samples. */
+TG_API tg_tensor *tg_rand(int ndim, const int64_t *shape, tg_dtype dtype,
+                          tg_generator *gen);
+TG_API tg_tensor *tg_randn(int ndim, const int64_t *shape, tg_dtype dtype,
+                           tg_generator *gen);
+
+/* ---- Inspection (borrowed results, NULL-safe) ----------------------------- */
+TG_API tg_dtype tg_dtype_of(const tg_tensor *t);
+TG_API size_t tg_dtype_size(tg_dtype dtype);
+TG_API const char *tg_dtype_name(tg_dtype dtype); /* "float32", "float64" */
+TG_API int tg_ndim(const tg_tensor *t);
+TG_API const int64_t *tg_shape(const tg_tensor *t);   /* ndim entries */
+TG_API const int64_t *tg_strides(const tg_tensor *t); /* in elements */
+TG_API int64_t tg_size(const tg_tensor *t, int dim);  /* negative dims count from the end */
+TG_API int64_t tg_numel(const tg_tensor *t);
+TG_API int64_t tg_offset(const tg_tensor *t); /* first element, in elements */
+TG_API bool tg_is_contiguous(const tg_tensor *t);
+/* Pointer to the first element (storage + offset). Writing through it is
+ * allowed but bypasses the version counter that guards autograd. */
+TG_API void *tg_data(tg_tensor *t);
+/* True when a and b share one storage (a view and its base, say). */
+TG_API bool tg_shares_storage(const tg_tensor *a, const tg_tensor *b);
+/* Element at a multi-index (ndim entries), as a double. */
+TG_API double tg_get(const tg_tensor *t, const int64_t *index);
+/* The value of a one-element tensor. Returns NAN and sets an error when t
+ * does not have exactly one element. */
+TG_API double tg_item(const tg_tensor *t);
+/* Copies the elements, in row-major order, converted to double, into out,
+ * which must hold tg_numel(t) doubles. Returns 0, or -1 on error. */
+TG_API int tg_to_doubles(const tg_tensor *t, double *out);
+
+/* ---- Copies and views ------------------------------------------------------
+ * Views share storage with their source; these record a node on the tape
+ * when the source requires grad, so gradients flow through them. */
+TG_API tg_tensor *tg_clone(tg_tensor *t);      /* copy, CloneBackward0 */
+TG_API tg_tensor *tg_contiguous(tg_tensor *t); /* t itself when contiguous */
+/* Shares storage; shape entries may hold one -1 (inferred). Fails when t's
+ * strides make a view impossible (use tg_reshape). */
+TG_API tg_tensor *tg_view(tg_tensor *t, int ndim, const int64_t *shape);
+/* A view when possible, otherwise a contiguous copy. */
+TG_API tg_tensor *tg_reshape(tg_tensor *t, int ndim, const int64_t *shape);
+/* Swaps two dimensions (a strided view, no copy). */
+TG_API tg_tensor *tg_transpose(tg_tensor *t, int dim0, int dim1);
+/* Shares data, leaves the graph: requires_grad false, no grad_fn. */
+TG_API tg_tensor *tg_detach(tg_tensor *t);
+/* A copy converted to dtype (t itself, retained, when already of dtype). */
+TG_API tg_tensor *tg_to_dtype(tg_tensor *t, tg_dtype dtype);
+
+/* ---- Printing ------------------------------------------------------------ */
+/* Formats t as PyTorch's repr does:
+ *   tensor([[4.5000, 4.5000],
+ *           [4.5000, 4.5000]], requires_grad=True)
+ * Returns a malloc'ed string the caller frees with free(), or NULL. */
+TG_API char *tg_repr(const tg_tensor *t);
+/* Writes tg_repr(t) and a newline to out. Returns 0, or -1 on error. */
+TG_API int tg_print(const tg_tensor *t, FILE *out);
+
+/* ---- Memory -------------------------------------------------------------- */
+/* Route every allocation tapegrad makes through these functions (NULL
+ * restores malloc/free). alloc returns memory aligned to 64 bytes or NULL;
+ * tapegrad reports NULL as an out-of-memory error and never aborts. */
+typedef struct tg_allocator {
+    void *(*alloc)(size_t size, void *ctx);
+    void (*free)(void *ptr, void *ctx);
+    void *ctx;
+} tg_allocator;
+TG_API void tg_set_allocator(const tg_allocator *allocator);
+/* How many tensors are alive in the process: a leak shows as a count that
+ * grows from one training step to the next. */
+TG_API int64_t tg_live_tensors(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,335 @@
+/* core/tensor.c - tensor and storage lifetimes, creation and inspection. */
+#include <math.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "internal.h"
+
+size_t tg_dtype_size(tg_dtype dtype) { return dtype == TG_F64 ? 8 : 4; }
+const char *tg_dtype_name(tg_dtype dtype) { return dtype == TG_F64 ? "float64" : "float32"; }
+
+/* ---- Storage ---------------------------------------------------------------- */
+
+static tg_storage *storage_new(const char *op, size_t nbytes) {
+    tg_storage *s = tg__alloc(sizeof *s, op);
+    if (!s) return NULL;
+    *s = (tg_storage){.refcount = 1, .nbytes = nbytes, .owns_data = true};
+    s->data = tg__alloc(nbytes, op);
+    if (!s->data) {
+        tg__free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void storage_release(tg_storage *s) {
+    if (!s || --s->refcount > 0) return;
+    if (s->owns_data)
+        tg__free(s->data);
+    else if (s->deleter)
+        s->deleter(s->data, s->deleter_ctx);
+    tg__free(s);
+}
+
+/* ---- Tensor headers and references ------------------------------------------ */
+
+static _Atomic int64_t live_tensors;
+int64_t tg_live_tensors(void) { return atomic_load(&live_tensors); }
+
+tg_tensor *tg_retain(tg_tensor *t) {
+    if (t) t->refcount++;
+    return t;
+}
+
+void tg_release(tg_tensor *t) {
+    if (!t || --t->refcount > 0) return;
+    tg_release(t->grad);
+    tg__node_release(t->grad_fn);
+    storage_release(t->storage);
+    tg__free(t);
+    atomic_fetch_sub(&live_tensors, 1);
+}
+
+tg_tensor *tg__autorelease(tg_tensor *t) {
+    if (t && tg__pool_active() && !tg__pool_add(t)) {
+        tg_release(t);
+        return NULL;
+    }
+    return t;
+}
+
+void tg__contiguous_strides(int ndim, const int64_t *shape, int64_t *strides) {
+    int64_t stride = 1;
+    for (int i = ndim - 1; i >= 0; i--) {
+        strides[i] = stride;
+        stride *= shape[i] > 1 ? shape[i] : 1;
+    }
+}
+
+bool tg__valid_shape(const char *op, int ndim, const int64_t *shape, int64_t *numel) {
+    if (ndim < 0 || ndim > TG_MAX_DIMS) {
+        tg__error(TG_ERR_SHAPE, "%s: %d dimensions (at most %d)", op, ndim, TG_MAX_DIMS);
+        return false;
+    }
+    if (ndim > 0 && !shape) {
+        tg__error(TG_ERR_NULL, "%s: shape is NULL", op);
+        return false;
+    }
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] < 0) {
+            char buf[TG_SHAPE_STR_MAX];
+            tg__error(TG_ERR_SHAPE, "%s: negative dimension in shape %s", op,
+                      tg__shape_str(buf, sizeof buf, ndim, shape));
+            return false;
+        }
+        /* Keep the byte count of the largest dtype representable. */
+        if (shape[i] && n > (INT64_MAX / 8) / shape[i]) {
+            char buf[TG_SHAPE_STR_MAX];
+            tg__error(TG_ERR_NOMEM, "%s: shape %s is too large", op,
+                      tg__shape_str(buf, sizeof buf, ndim, shape));
+            return false;
+        }
+        n *= shape[i];
+    }
+    *numel = n;
+    return true;
+}
+
+static tg_tensor *header_new(const char *op, int ndim, const int64_t *shape,
+                             tg_dtype dtype, int64_t numel) {
+    tg_tensor *t = tg__alloc(sizeof *t, op);
+    if (!t) return NULL;
+    memset(t, 0, sizeof *t);
+    t->refcount = 1;
+    t->dtype = dtype;
+    t->ndim = ndim;
+    if (ndim) memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+    t->numel = numel;
+    atomic_fetch_add(&live_tensors, 1);
+    return t;
+}
+
+static bool valid_dtype(const char *op, tg_dtype dtype) {
+    if (dtype == TG_F32 || dtype == TG_F64) return true;
+    tg__error(TG_ERR_DTYPE, "%s: unknown dtype %d", op, (int)dtype);
+    return false;
+}
+
+tg_tensor *tg__new_owned(const char *op, int ndim, const int64_t *shape, tg_dtype dtype) {
+    int64_t numel;
+    if (!valid_dtype(op, dtype) || !tg__valid_shape(op, ndim, shape, &numel)) return NULL;
+    tg_tensor *t = header_new(op, ndim, shape, dtype, numel);
+    if (!t) return NULL;
+    t->storage = storage_new(op, (size_t)numel * tg_dtype_size(dtype));
+    if (!t->storage) {
+        tg_release(t);
+        return NULL;
+    }
+    tg__contiguous_strides(ndim, shape, t->strides);
+    return t;
+}
+
+tg_tensor *tg__new(const char *op, int ndim, const int64_t *shape, tg_dtype dtype) {
+    return tg__autorelease(tg__new_owned(op, ndim, shape, dtype));
+}
+
+tg_tensor *tg__view_owned(const char *op, tg_tensor *base, int ndim, const int64_t *shape,
+                          const int64_t *strides, int64_t offset) {
+    int64_t numel;
+    if (!tg__valid_shape(op, ndim, shape, &numel)) return NULL;
+    tg_tensor *t = header_new(op, ndim, shape, base->dtype, numel);
+    if (!t) return NULL;
+    if (ndim) memcpy(t->strides, strides, (size_t)ndim * sizeof *strides);
+    t->offset = offset;
+    t->storage = base->storage;
+    t->storage->refcount++;
+    return t;
+}
+
+bool tg__check_args(const char *op, int n, tg_tensor *const *ts) {
+    for (int i = 0; i < n; i++)
+        if (!ts[i]) {
+            tg__null_arg(op);
+            return false;
+        }
+    for (int i = 1; i < n; i++)
+        if (ts[i]->dtype != ts[0]->dtype) {
+            tg__error(TG_ERR_DTYPE, "%s: dtypes %s and %s differ (convert with tg_to_dtype)",
+                      op, tg_dtype_name(ts[0]->dtype), tg_dtype_name(ts[i]->dtype));
+            return false;
+        }
+    return true;
+}
+
+/* ---- Creation ------------------------------------------------------------------ */
+
+tg_tensor *tg_empty(int ndim, const int64_t *shape, tg_dtype dtype) {
+    return tg__new("empty", ndim, shape, dtype);
+}
+
+tg_tensor *tg_full(int ndim, const int64_t *shape, double value, tg_dtype dtype) {
+    tg_tensor *t = tg__new("full", ndim, shape, dtype);
+    if (t) tg__fill(t, value);
+    return t;
+}
+
+tg_tensor *tg_zeros(int ndim, const int64_t *shape, tg_dtype dtype) {
+    return tg_full(ndim, shape, 0.0, dtype);
+}
+
+tg_tensor *tg_ones(int ndim, const int64_t *shape, tg_dtype dtype) {
+    return tg_full(ndim, shape, 1.0, dtype);
+}
+
+tg_tensor *tg_scalar(double value, tg_dtype dtype) { return tg_full(0, NULL, value, dtype); }
+
+tg_tensor *tg_from_data(const void *data, int ndim, const int64_t *shape, tg_dtype dtype) {
+    if (!data) {
+        tg__null_arg("from_data");
+        return NULL;
+    }
+    tg_tensor *t = tg__new("from_data", ndim, shape, dtype);
+    if (t) memcpy(tg__ptr(t), data, (size_t)t->numel * tg_dtype_size(dtype));
+    return t;
+}
+
+tg_tensor *tg_from_buffer(void *data, int ndim, const int64_t *shape, tg_dtype dtype,
+                          void (*deleter)(void *, void *), void *ctx) {
+    int64_t numel;
+    if (!data) {
+        tg__null_arg("from_buffer");
+        return NULL;
+    }
+    if (!valid_dtype("from_buffer", dtype) ||
+        !tg__valid_shape("from_buffer", ndim, shape, &numel))
+        return NULL;
+    tg_tensor *t = header_new("from_buffer", ndim, shape, dtype, numel);
+    tg_storage *s = t ? tg__alloc(sizeof *s, "from_buffer") : NULL;
+    if (!s) {
+        tg_release(t);
+        return NULL;
+    }
+    *s = (tg_storage){.refcount = 1,
+                      .data = data,
+                      .nbytes = (size_t)numel * tg_dtype_size(dtype),
+                      .deleter = deleter,
+                      .deleter_ctx = ctx};
+    t->storage = s;
+    tg__contiguous_strides(ndim, shape, t->strides);
+    return tg__autorelease(t);
+}
+
+tg_tensor *tg_arange(double start, double end, double step, tg_dtype dtype) {
+    if (step == 0 || !isfinite(start) || !isfinite(end) || !isfinite(step) ||
+        (end - start) / step < 0) {
+        tg__error(TG_ERR_VALUE, "arange: cannot go from %g to %g in steps of %g", start, end,
+                  step);
+        return NULL;
+    }
+    double count = ceil((end - start) / step);
+    if (count > (double)(INT64_MAX / 8)) {
+        tg__error(TG_ERR_VALUE, "arange: %g elements are too many", count);
+        return NULL;
+    }
+    int64_t n = (int64_t)count;
+    tg_tensor *t = tg__new("arange", 1, &n, dtype);
+    if (!t) return NULL;
+    for (int64_t i = 0; i < n; i++) {
+        double v = start + (double)i * step;
+        if (dtype == TG_F32)
+            ((float *)tg__ptr(t))[i] = (float)v;
+        else
+            ((double *)tg__ptr(t))[i] = v;
+    }
+    return t;
+}
+
+/* ---- Inspection ------------------------------------------------------------------ */
+
+tg_dtype tg_dtype_of(const tg_tensor *t) { return t ? t->dtype : TG_F32; }
+int tg_ndim(const tg_tensor *t) { return t ? t->ndim : 0; }
+const int64_t *tg_shape(const tg_tensor *t) { return t ? t->shape : NULL; }
+const int64_t *tg_strides(const tg_tensor *t) { return t ? t->strides : NULL; }
+int64_t tg_numel(const tg_tensor *t) { return t ? t->numel : 0; }
+int64_t tg_offset(const tg_tensor *t) { return t ? t->offset : 0; }
+void *tg_data(tg_tensor *t) { return t ? tg__ptr(t) : NULL; }
+
+int64_t tg_size(const tg_tensor *t, int dim) {
+    if (!t) {
+        tg__null_arg("size");
+        return -1;
+    }
+    if (!tg__wrap_dim("size", &dim, t->ndim)) return -1;
+    return t->shape[dim];
+}
+
+bool tg_shares_storage(const tg_tensor *a, const tg_tensor *b) {
+    return a && b && a->storage == b->storage;
+}
+
+bool tg_is_contiguous(const tg_tensor *t) {
+    if (!t) return false;
+    int64_t expected = 1;
+    for (int i = t->ndim - 1; i >= 0; i--) {
+        if (t->shape[i] == 1) continue;
+        if (t->shape[i] == 0) return true;
+        if (t->strides[i] != expected) return false;
+        expected *= t->shape[i];
+    }
+    return true;
+}
+
+static double load(const tg_tensor *t, int64_t elem_offset) {
+    const char *p = (const char *)t->storage->data;
+    return t->dtype == TG_F32 ? (double)((const float *)p)[elem_offset]
+                              : ((const double *)p)[elem_offset];
+}
+
+double tg_get(const tg_tensor *t, const int64_t *index) {
+    if (!t || (t->ndim && !index)) {
+        tg__null_arg("get");
+        return NAN;
+    }
+    int64_t off = t->offset;
+    for (int i = 0; i < t->ndim; i++) {
+        if (index[i] < 0 || index[i] >= t->shape[i]) {
+            char buf[TG_SHAPE_STR_MAX];
+            tg__error(TG_ERR_VALUE, "get: index %lld out of range for dim %d of shape %s",
+                      (long long)index[i], i,
+                      tg__shape_str(buf, sizeof buf, t->ndim, t->shape));
+            return NAN;
+        }
+        off += index[i] * t->strides[i];
+    }
+    return load(t, off);
+}
+
+double tg_item(const tg_tensor *t) {
+    if (!t) {
+        tg__null_arg("item");
+        return NAN;
+    }
+    if (t->numel != 1) {
+        char buf[TG_SHAPE_STR_MAX];
+        tg__error(TG_ERR_SHAPE, "item: a tensor of shape %s has %lld elements, not one",
+                  tg__shape_str(buf, sizeof buf, t->ndim, t->shape), (long long)t->numel);
+        return NAN;
+    }
+    return load(t, t->offset);
+}
+
+int tg_to_doubles(const tg_tensor *t, double *out) {
+    if (!t || !out) {
+        tg__null_arg("to_doubles");
+        return -1;
+    }
+    int64_t index[TG_MAX_DIMS] = {0};
+    for (int64_t n = 0; n < t->numel; n++) {
+        int64_t off = t->offset;
+        for (int i = 0; i < t->ndim; i++) off += index[i] * t->strides[i];
+        out[n] = load(t, off);
+        for (int i = t->ndim - 1; i >= 0 && ++index[i] == t->shape[i]; i--) index[i] = 0;
+    }
+    return 0;
+}

@@ -1,0 +1,57 @@
+/* examples/worked_gradient.c - the first worked example of the autograd
+ * notes (seeds/004), line for line:
+ *
+ *     x = torch.ones(2, 2, requires_grad=True)
+ *     y = x + 2
+ *     z = y * y * 3
+ *     out = z.mean()
+ *     out.backward()
+ *     print(x.grad)            # 4.5 everywhere
+ *     x -= 0.1 * x.grad        # one SGD step, under no_grad: 0.55 everywhere
+ *
+ * By hand: d out/d z_i = 1/4, d z_i/d y_i = 6 y_i = 18, d y_i/d x_i = 1,
+ * so d out/d x_i = 0.25 * 18 = 4.5, and 1 - 0.1 * 4.5 = 0.55.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <tapegrad/tapegrad.h>
+
+static void show(const char *label, const tg_tensor *t) {
+    printf("%s\n", label);
+    tg_print(t, stdout);
+}
+
+int main(void) {
+    /* x lives outside any pool: we own it and release it at the end. */
+    tg_tensor *x = tg_requires_grad_(tg_ones(TG_SHAPE(2, 2), TG_F32), true);
+
+    /* Everything computed from x goes into this pool, freed by one pop. */
+    tg_pool *pool = tg_pool_push();
+    tg_tensor *y = tg_add_scalar(x, 2);
+    tg_tensor *z = tg_mul_scalar(tg_mul(y, y), 3);
+    tg_tensor *out = tg_mean(z);
+    if (!out) { /* one check covers the whole chain */
+        fprintf(stderr, "forward failed: %s\n", tg_last_error());
+        return 1;
+    }
+    show("y = x + 2:", y);
+    show("z = y * y * 3:", z);
+    show("out = z.mean():", out);
+
+    if (tg_backward(out, NULL) != 0) {
+        fprintf(stderr, "backward failed: %s\n", tg_last_error());
+        return 1;
+    }
+    show("x.grad (d out / d x = 0.25 * 6 * (x + 2) = 4.5):", tg_grad(x));
+
+    /* x -= 0.1 * x.grad, outside the graph, as torch.no_grad() does. */
+    bool previous = tg_set_grad_enabled(false);
+    tg_add_(x, tg_grad(x), -0.1);
+    tg_set_grad_enabled(previous);
+    show("x after one SGD step, x -= 0.1 * x.grad:", x);
+
+    tg_pool_pop(pool);
+    tg_release(x);
+    return 0;
+}

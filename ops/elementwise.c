@@ -1,0 +1,315 @@
+/* ops/elementwise.c - add, sub, mul, div, neg (tensor and scalar forms) and
+ * their in-place versions. Each forward is followed by its backward. */
+#include <math.h>
+#include <string.h>
+
+#include "ops_internal.h"
+
+/* ---- Kernels: out = x OP y over one row, for each dtype ------------------------- */
+
+typedef enum binop { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_NEG } binop;
+
+/* ctx of a row: alpha for add (x + alpha * y, as torch.add's alpha). */
+#define BINARY_ROW(name, T, EXPR)                                                  \
+    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {           \
+        T *o = (T *)p[0];                                                          \
+        const T *x = (const T *)p[1], *y = (const T *)p[2];                        \
+        const T alpha = (T) * (const double *)ctx;                                 \
+        (void)alpha;                                                               \
+        if (s[0] == 1 && s[1] == 1 && s[2] == 1) {                                 \
+            for (int64_t i = 0; i < n; i++) {                                      \
+                T a = x[i], b = y[i];                                              \
+                o[i] = EXPR;                                                       \
+            }                                                                      \
+        } else if (s[0] == 1 && s[1] == 1 && s[2] == 0) {                          \
+            const T b = y[0];                                                      \
+            for (int64_t i = 0; i < n; i++) {                                      \
+                T a = x[i];                                                        \
+                o[i] = EXPR;                                                       \
+            }                                                                      \
+        } else {                                                                   \
+            for (int64_t i = 0; i < n; i++) {                                      \
+                T a = x[i * s[1]], b = y[i * s[2]];                                \
+                o[i * s[0]] = EXPR;                                                \
+            }                                                                      \
+        }                                                                          \
+    }
+BINARY_ROW(add_f32, float, a + alpha * b)
+BINARY_ROW(add_f64, double, a + alpha * b)
+BINARY_ROW(sub_f32, float, a - b)
+BINARY_ROW(sub_f64, double, a - b)
+BINARY_ROW(mul_f32, float, a * b)
+BINARY_ROW(mul_f64, double, a * b)
+BINARY_ROW(div_f32, float, a / b)
+BINARY_ROW(div_f64, double, a / b)
+BINARY_ROW(neg_f32, float, ((void)b, -a))
+BINARY_ROW(neg_f64, double, ((void)b, -a))
+
+static const tg_row_fn binary_rows[][2] = {
+    [OP_ADD] = {add_f32, add_f64},
+    [OP_SUB] = {sub_f32, sub_f64},
+    [OP_MUL] = {mul_f32, mul_f64},
+    [OP_DIV] = {div_f32, div_f64},
+    [OP_NEG] = {neg_f32, neg_f64},
+};
+
+/* out = a OP b elementwise, b broadcast to out's shape (out and a have it). */
+static void run_binary(binop op, tg_tensor *out, const tg_tensor *a, const tg_tensor *b,
+                       double alpha) {
+    int64_t sa[TG_MAX_DIMS], sb[TG_MAX_DIMS];
+    tg__broadcast_strides(a, out->ndim, out->shape, sa);
+    tg__broadcast_strides(b, out->ndim, out->shape, sb);
+    const int64_t *strides[3] = {out->strides, sa, sb};
+    tg_iter it;
+    tg__iter_init(&it, out->ndim, out->shape, 3, strides);
+    char *base[3] = {tg__ptr(out), tg__ptr(a), tg__ptr(b)};
+    size_t size = tg_dtype_size(out->dtype), sizes[3] = {size, size, size};
+    tg__iter_run(&it, base, sizes, binary_rows[op][out->dtype], &alpha);
+}
+
+/* A new tensor a OP b of the broadcast shape, not yet on the tape. */
+static tg_tensor *binary_owned(const char *name, binop op, tg_tensor *a, tg_tensor *b) {
+    tg_tensor *args[2] = {a, b};
+    int ndim;
+    int64_t shape[TG_MAX_DIMS];
+    if (!tg__check_args(name, 2, args) ||
+        !tg__broadcast_shapes(name, a->ndim, a->shape, b->ndim, b->shape, &ndim, shape))
+        return NULL;
+    tg_tensor *out = tg__new_owned(name, ndim, shape, a->dtype);
+    if (out) run_binary(op, out, a, b, 1.0);
+    return out;
+}
+
+/* A 0-dim tensor of t's dtype holding s, as PyTorch wraps a Python number. */
+static tg_tensor *wrap_scalar(const tg_tensor *t, double s) {
+    return tg_scalar(s, t->dtype);
+}
+
+/* ---- add ---------------------------------------------------------------------- */
+
+static int add_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    for (int i = 0; i < 2; i++)
+        if (needs[i] && !(gi[i] = tg__sum_to(g, node->in_ndim[i], node->in_shape[i]))) return -1;
+    return 0;
+}
+static const tg_op_def add_def = {"AddBackward0", add_backward};
+
+tg_tensor *tg_add(tg_tensor *a, tg_tensor *b) {
+    tg_tensor *out = binary_owned("add", OP_ADD, a, b);
+    return out ? tg__finish(out, &add_def, 2, (tg_tensor *[]){a, b}, NULL) : NULL;
+}
+
+/* ---- sub ---------------------------------------------------------------------- */
+
+static int sub_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    if (needs[0] && !(gi[0] = tg__sum_to(g, node->in_ndim[0], node->in_shape[0]))) return -1;
+    if (needs[1] && !(gi[1] = tg__sum_to(tg_neg(g), node->in_ndim[1], node->in_shape[1])))
+        return -1;
+    return 0;
+}
+static const tg_op_def sub_def = {"SubBackward0", sub_backward};
+
+tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b) {
+    tg_tensor *out = binary_owned("sub", OP_SUB, a, b);
+    return out ? tg__finish(out, &sub_def, 2, (tg_tensor *[]){a, b}, NULL) : NULL;
+}
+
+/* ---- mul: saves each input that the other's gradient needs --------------------------- */
+
+static int mul_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    /* saved[k] for input i is at ints[i]: d(ab)/da = b, d(ab)/db = a. */
+    for (int i = 0; i < 2; i++) {
+        if (!needs[i]) continue;
+        tg_tensor *other = node->saved[node->ints[1 - i]];
+        if (!(gi[i] = tg__sum_to(tg_mul(g, other), node->in_ndim[i], node->in_shape[i])))
+            return -1;
+    }
+    return 0;
+}
+static const tg_op_def mul_def = {"MulBackward0", mul_backward};
+
+/* Saves, for each input that needs a gradient, the other input. */
+static bool save_cross(tg_node *node, tg_tensor *a, tg_tensor *b) {
+    tg_tensor *in[2] = {a, b};
+    for (int i = 0; i < 2; i++) {
+        if (!node->next[1 - i].node && !node->next[1 - i].leaf) continue;
+        node->ints[i] = node->n_saved;
+        if (!tg__save(node, in[i])) return false;
+    }
+    return true;
+}
+
+tg_tensor *tg_mul(tg_tensor *a, tg_tensor *b) {
+    tg_node *node;
+    tg_tensor *out = binary_owned("mul", OP_MUL, a, b);
+    if (!out || !(out = tg__finish(out, &mul_def, 2, (tg_tensor *[]){a, b}, &node))) return NULL;
+    if (node && !save_cross(node, a, b)) return NULL; /* out stays pooled */
+    return out;
+}
+
+/* ---- div: d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 ----------------------------------------- */
+
+static int div_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    tg_tensor *a = node->saved[0], *b = node->saved[1];
+    if (needs[0] && !(gi[0] = tg__sum_to(tg_div(g, b), node->in_ndim[0], node->in_shape[0])))
+        return -1;
+    if (needs[1]) {
+        tg_tensor *ga = tg_neg(tg_div(tg_mul(g, a), tg_mul(b, b)));
+        if (!(gi[1] = tg__sum_to(ga, node->in_ndim[1], node->in_shape[1]))) return -1;
+    }
+    return 0;
+}
+static const tg_op_def div_def = {"DivBackward0", div_backward};
+
+tg_tensor *tg_div(tg_tensor *a, tg_tensor *b) {
+    tg_node *node;
+    tg_tensor *out = binary_owned("div", OP_DIV, a, b);
+    if (!out || !(out = tg__finish(out, &div_def, 2, (tg_tensor *[]){a, b}, &node))) return NULL;
+    if (node && (!tg__save(node, a) || !tg__save(node, b))) return NULL;
+    return out;
+}
+
+/* ---- neg ---------------------------------------------------------------------- */
+
+static int neg_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    (void)node, (void)needs;
+    gi[0] = tg_neg(g);
+    return gi[0] ? 0 : -1;
+}
+static const tg_op_def neg_def = {"NegBackward0", neg_backward};
+
+tg_tensor *tg_neg(tg_tensor *a) {
+    if (!a) {
+        tg__null_arg("neg");
+        return NULL;
+    }
+    tg_tensor *out = tg__new_owned("neg", a->ndim, a->shape, a->dtype);
+    if (!out) return NULL;
+    run_binary(OP_NEG, out, a, a, 1.0);
+    return tg__finish(out, &neg_def, 1, &a, NULL);
+}
+
+/* ---- Scalar forms ---------------------------------------------------------------
+ * As in PyTorch, the number is wrapped in a 0-dim tensor and the tensor op
+ * runs (so x + 2 is AddBackward0); the wrapped number needs no gradient. */
+
+static tg_tensor *with_scalar(tg_tensor *(*op)(tg_tensor *, tg_tensor *), tg_tensor *a,
+                              double s, bool scalar_first) {
+    if (!a) {
+        tg__null_arg("scalar op");
+        return NULL;
+    }
+    tg_tensor *wrapped = wrap_scalar(a, s);
+    if (!wrapped) return NULL;
+    bool pooled = tg__pool_active();
+    tg_tensor *out = scalar_first ? op(wrapped, a) : op(a, wrapped);
+    if (!pooled) tg_release(wrapped);
+    return out;
+}
+
+tg_tensor *tg_add_scalar(tg_tensor *a, double s) { return with_scalar(tg_add, a, s, false); }
+tg_tensor *tg_sub_scalar(tg_tensor *a, double s) { return with_scalar(tg_sub, a, s, false); }
+tg_tensor *tg_rsub_scalar(tg_tensor *a, double s) { return with_scalar(tg_sub, a, s, true); }
+tg_tensor *tg_mul_scalar(tg_tensor *a, double s) { return with_scalar(tg_mul, a, s, false); }
+tg_tensor *tg_div_scalar(tg_tensor *a, double s) { return with_scalar(tg_div, a, s, false); }
+
+/* ---- In place -------------------------------------------------------------------- */
+
+/* Checks self can be written in place with other broadcast onto it; returns
+ * other, or a private copy of it when it overlaps self differently. */
+static tg_tensor *prepare_inplace(const char *op, tg_tensor *self, tg_tensor *other,
+                                  bool same_dtype) {
+    if (!self || !other) {
+        tg__null_arg(op);
+        return NULL;
+    }
+    if (same_dtype && !tg__check_args(op, 2, (tg_tensor *[]){self, other})) return NULL;
+    int ndim;
+    int64_t shape[TG_MAX_DIMS];
+    if (!tg__broadcast_shapes(op, self->ndim, self->shape, other->ndim, other->shape, &ndim,
+                              shape))
+        return NULL;
+    if (ndim != self->ndim || memcmp(shape, self->shape, (size_t)ndim * sizeof *shape) != 0) {
+        char bufa[TG_SHAPE_STR_MAX], bufb[TG_SHAPE_STR_MAX];
+        tg__error(TG_ERR_SHAPE, "%s: shape %s cannot be broadcast to the output shape %s", op,
+                  tg__shape_str(bufb, sizeof bufb, other->ndim, other->shape),
+                  tg__shape_str(bufa, sizeof bufa, self->ndim, self->shape));
+        return NULL;
+    }
+    for (int d = 0; d < self->ndim; d++)
+        if (self->strides[d] == 0 && self->shape[d] > 1) {
+            tg__error(TG_ERR_VALUE,
+                      "%s: cannot write in place into an expanded tensor (its elements overlap)",
+                      op);
+            return NULL;
+        }
+    if (!tg__check_inplace(op, self, other)) return NULL;
+    bool same_geometry = self->offset == other->offset && tg__same_shape(self, other) &&
+                         memcmp(self->strides, other->strides,
+                                (size_t)self->ndim * sizeof *self->strides) == 0;
+    if (self->storage == other->storage && !same_geometry)
+        return tg__autorelease(tg__contiguous_copy_owned(op, other));
+    return other;
+}
+
+/* Runs and cleans up: prepare_inplace may have pooled a copy when no pool
+ * was pushed, so a private pool scopes it. */
+static int inplace_binary(const char *name, binop op, tg_tensor *self, tg_tensor *other,
+                          double alpha) {
+    tg_pool *pool = tg_pool_push();
+    if (!pool) return -1;
+    tg_tensor *src = prepare_inplace(name, self, other, true);
+    if (src) {
+        run_binary(op, self, self, src, alpha);
+        self->storage->version++;
+    }
+    tg_pool_pop(pool);
+    return src ? 0 : -1;
+}
+
+int tg_add_(tg_tensor *self, tg_tensor *other, double alpha) {
+    return inplace_binary("add_", OP_ADD, self, other, alpha);
+}
+
+int tg_mul_(tg_tensor *self, tg_tensor *other) {
+    return inplace_binary("mul_", OP_MUL, self, other, 1.0);
+}
+
+int tg_mul_scalar_(tg_tensor *self, double s) {
+    if (!self) {
+        tg__null_arg("mul_scalar_");
+        return -1;
+    }
+    tg_pool *pool = tg_pool_push();
+    if (!pool) return -1;
+    tg_tensor *wrapped = wrap_scalar(self, s);
+    int rc = wrapped ? inplace_binary("mul_scalar_", OP_MUL, self, wrapped, 1.0) : -1;
+    tg_pool_pop(pool);
+    return rc;
+}
+
+int tg_copy_(tg_tensor *self, tg_tensor *src) {
+    tg_pool *pool = tg_pool_push();
+    if (!pool) return -1;
+    tg_tensor *from = prepare_inplace("copy_", self, src, false);
+    if (from) {
+        tg__copy_into(self, from);
+        self->storage->version++;
+    }
+    tg_pool_pop(pool);
+    return from ? 0 : -1;
+}
+
+static int fill_inplace(const char *op, tg_tensor *self, double value) {
+    if (!self) {
+        tg__null_arg(op);
+        return -1;
+    }
+    if (!tg__check_inplace(op, self, NULL)) return -1;
+    tg__fill(self, value);
+    self->storage->version++;
+    return 0;
+}
+
+int tg_fill_(tg_tensor *self, double value) { return fill_inplace("fill_", self, value); }
+int tg_zero_(tg_tensor *self) { return fill_inplace("zero_", self, 0.0); }

@@ -1,0 +1,56 @@
+/* tapegrad/ops.h - differentiable operations, a flat API in the style of ggml.
+ *
+ * Every op returns a new tensor (see the ownership rule in tapegrad/tensor.h)
+ * or NULL with tg_last_error() set, and returns NULL at once when given NULL.
+ * Inputs must share one dtype (no implicit promotion: use tg_to_dtype).
+ * Binary ops broadcast with NumPy's rules; their backward sums the gradient
+ * back over the broadcast dimensions.
+ *
+ * In-place ops end in an underscore, change their first argument, return 0 or
+ * -1, and bump its version counter so that backward can detect a tensor that
+ * was changed after an op saved it. While grad mode is on they refuse a
+ * tensor that takes part in autograd (as PyTorch refuses a leaf); run them
+ * with grad mode off, as an optimizer update does.
+ */
+#ifndef TAPEGRAD_OPS_H
+#define TAPEGRAD_OPS_H
+
+#include "tapegrad/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Elementwise, tensor with tensor (broadcasting) ---------------------- */
+TG_API tg_tensor *tg_add(tg_tensor *a, tg_tensor *b); /* AddBackward0 */
+TG_API tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b); /* SubBackward0 */
+TG_API tg_tensor *tg_mul(tg_tensor *a, tg_tensor *b); /* MulBackward0 */
+TG_API tg_tensor *tg_div(tg_tensor *a, tg_tensor *b); /* DivBackward0 */
+TG_API tg_tensor *tg_neg(tg_tensor *a);               /* NegBackward0 */
+
+/* ---- Elementwise, tensor with scalar -------------------------------------- */
+TG_API tg_tensor *tg_add_scalar(tg_tensor *a, double s); /* a + s */
+TG_API tg_tensor *tg_sub_scalar(tg_tensor *a, double s); /* a - s */
+TG_API tg_tensor *tg_rsub_scalar(tg_tensor *a, double s); /* s - a */
+TG_API tg_tensor *tg_mul_scalar(tg_tensor *a, double s); /* a * s */
+TG_API tg_tensor *tg_div_scalar(tg_tensor *a, double s); /* a / s */
+
+/* ---- Reductions over all elements (0-dim results) ------------------------- */
+TG_API tg_tensor *tg_sum(tg_tensor *a);  /* SumBackward0 */
+TG_API tg_tensor *tg_mean(tg_tensor *a); /* MeanBackward0 */
+
+/* ---- In place ------------------------------------------------------------ */
+/* self += alpha * other (other broadcast to self's shape), as
+ * self.add_(other, alpha=alpha). */
+TG_API int tg_add_(tg_tensor *self, tg_tensor *other, double alpha);
+TG_API int tg_mul_(tg_tensor *self, tg_tensor *other);
+TG_API int tg_mul_scalar_(tg_tensor *self, double s);
+TG_API int tg_fill_(tg_tensor *self, double value);
+TG_API int tg_zero_(tg_tensor *self);
+/* Copies src into self, broadcasting src and converting its dtype. */
+TG_API int tg_copy_(tg_tensor *self, tg_tensor *src);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

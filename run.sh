@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Quick start for tapegrad on Debian/Ubuntu.
+#   ./run.sh demo   install what is missing, build, run the main example
+#   ./run.sh test   install what is missing, build, run the whole test suite
+# TG_SANITIZE=1 ./run.sh test builds in build-asan/ with ASan+UBSan instead.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Debian packages the build needs, installed only when missing.
+PACKAGES=(gcc meson ninja-build pkg-config libblis-dev)
+
+install_missing() {
+    local missing=()
+    for p in "${PACKAGES[@]}"; do
+        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "run.sh: missing packages: ${missing[*]} (run as root, or apt-get install them)" >&2
+        exit 1
+    fi
+    echo "run.sh: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Configures (once) and compiles a build folder. -Werror under CI.
+build() {
+    local dir=$1; shift
+    local opts=("$@")
+    [ "${CI:-}" = "true" ] && opts+=(-Dwerror=true)
+    if [ ! -f "$dir/build.ninja" ]; then
+        meson setup "$dir" "${opts[@]}" >/dev/null
+    fi
+    meson compile -C "$dir" >/dev/null
+}
+
+# Sums the "N passed, N failed" lines the test programs print; a program
+# that failed without printing its line (a crash) counts as one failure.
+count_cases() {
+    awk -v status="$2" '/^[0-9]+ passed, [0-9]+ failed$/ { p += $1; f += $3 }
+         END { if (status != 0 && f == 0) f = 1; printf "%d passed, %d failed\n", p, f }' \
+        "$1/meson-logs/testlog.txt"
+}
+
+cmd=${1:-}
+case "$cmd" in
+demo)
+    install_missing
+    build build
+    ./build/examples/worked_gradient
+    ;;
+test)
+    install_missing
+    if [ "${TG_SANITIZE:-}" = "1" ]; then
+        dir=build-asan
+        build "$dir" -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug \
+            -Dc_args=-fno-sanitize-recover=all
+    else
+        dir=build
+        build "$dir"
+    fi
+    status=0
+    meson test -C "$dir" --print-errorlogs --num-processes 2 || status=$?
+    count_cases "$dir" "$status"
+    exit $status
+    ;;
+*)
+    echo "usage: ./run.sh demo | test" >&2
+    exit 2
+    ;;
+esac

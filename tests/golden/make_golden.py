@@ -1,0 +1,154 @@
+#!/usr/bin/python3
+"""Writes the golden values the C tests compare against, from PyTorch.
+
+Run with Debian's python3 and its python3-torch (apt-get install
+python3-torch):  /usr/bin/python3 tests/golden/make_golden.py
+The output, tests/golden/golden_core.h, is committed: the tests never run
+Python. Every case is built from explicit data, so the C side can build the
+same tensors.
+"""
+import math
+import os
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+out = []
+
+
+def c_str(s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def doubles(values):
+    vals = []
+    for v in values:
+        v = float(v)
+        if math.isnan(v):
+            vals.append("NAN")
+        elif math.isinf(v):
+            vals.append("INFINITY" if v > 0 else "-INFINITY")
+        else:
+            vals.append(repr(v))
+    return "{" + ", ".join(vals) + "}" if vals else "{0}"
+
+
+def flat(t):
+    return t.detach().reshape(-1).tolist()
+
+
+# ---- repr cases: (name, tensor, requires_grad) ---------------------------------
+torch.manual_seed(0)
+repr_cases = [
+    ("scalar_int", torch.tensor(27.0)),
+    ("grad_2x2", torch.full((2, 2), 4.5)),
+    ("leaf_requires_grad", torch.full((2, 2), 0.55).requires_grad_()),
+    ("sci_small", torch.tensor([1e-5, 1.0])),
+    ("sci_large", torch.tensor([1e9, 1.0])),
+    ("nonfinite", torch.tensor([float("nan"), 1.5, float("inf"), -float("inf")])),
+    ("negatives", torch.tensor([[-1.25, 2.5], [3.75, -100.0]])),
+    ("int_negative", torch.tensor([-3.0, 0.0, 12.0])),
+    ("zeros", torch.zeros(3)),
+    ("empty_2d", torch.zeros(0, 3)),
+    ("empty_1d", torch.zeros(0)),
+    ("summarized_1d", torch.arange(1200.0)),
+    ("three_d", torch.arange(30.0).reshape(2, 3, 5) / 7),
+    ("float64", torch.tensor([[1.0, 2.5], [3.0, 4.0]], dtype=torch.float64)),
+    ("float64_leaf", torch.tensor([0.1, 0.2], dtype=torch.float64).requires_grad_()),
+    ("wrapped_row", torch.arange(30.0) / 7),
+    ("summarized_2d", torch.arange(1600.0).reshape(40, 40) / 3),
+    ("four_d", torch.arange(16.0).reshape(2, 2, 2, 2) - 7.5),
+    ("wide_values", torch.tensor([123456.789, -0.5, 3.0])),
+    ("randn_f32", torch.randn(3, 4)),
+    ("long_suffix", torch.arange(12.0, dtype=torch.float64).reshape(1, 12) * 1.5),
+    ("negative_zero", torch.tensor([-0.0, 1.0])),
+    ("one_element_2d", torch.tensor([[0.125]])),
+]
+out.append("/* repr cases: data, shape, dtype, requires_grad, expected text */")
+out.append("typedef struct golden_repr { const char *name; const double *data; int ndim;"
+           " int64_t shape[4]; int f64; int requires_grad; const char *text; } golden_repr;")
+for name, t in repr_cases:
+    out.append(f"static const double repr_{name}_data[] = {doubles(flat(t))};")
+out.append("static const golden_repr golden_reprs[] = {")
+for name, t in repr_cases:
+    shape = list(t.shape) + [0] * (4 - t.dim())
+    out.append(
+        f"    {{{c_str(name)}, repr_{name}_data, {t.dim()}, {{{', '.join(map(str, shape))}}}, "
+        f"{int(t.dtype == torch.float64)}, {int(t.requires_grad)}, {c_str(repr(t))}}},"
+    )
+out.append("};")
+
+# ---- random numbers: torch.manual_seed(seed) then one draw ---------------------
+rand_cases = [
+    ("rand_f32", 0, "rand", (5,), torch.float32),
+    ("rand_f64", 42, "rand", (2, 3), torch.float64),
+    ("randn_f64_small", 7, "randn", (5,), torch.float64),
+    ("randn_f64_block", 3, "randn", (37,), torch.float64),
+    ("randn_f32_block", 3, "randn", (37,), torch.float32),
+]
+out.append("typedef struct golden_rand { const char *name; uint64_t seed; int normal; int ndim;"
+           " int64_t shape[2]; int f64; int64_t n; const double *values; } golden_rand;")
+for name, seed, kind, shape, dtype in rand_cases:
+    torch.manual_seed(seed)
+    t = getattr(torch, kind)(*shape, dtype=dtype)
+    out.append(f"static const double {name}_values[] = {doubles(flat(t))};")
+out.append("static const golden_rand golden_rands[] = {")
+for name, seed, kind, shape, dtype in rand_cases:
+    s = list(shape) + [0] * (2 - len(shape))
+    out.append(
+        f"    {{{c_str(name)}, {seed}, {int(kind == 'randn')}, {len(shape)}, {{{s[0]}, {s[1]}}},"
+        f" {int(dtype == torch.float64)}, {math.prod(shape)}, {name}_values}},"
+    )
+out.append("};")
+
+# ---- binary ops with broadcasting: out = op(a, b), loss = sum(out * w) ------------
+binary_shapes = [
+    ((2, 3), (2, 3)),
+    ((2, 3), (3,)),
+    ((4, 1, 3), (2, 1)),
+    ((2, 3), ()),
+    ((1,), (3, 2)),
+]
+out.append("typedef struct golden_binary { const char *op; int f64; int na; int64_t sa[3];"
+           " int nb; int64_t sb[3]; const double *a, *b, *w, *out, *ga, *gb; int nout;"
+           " int64_t sout[3]; } golden_binary;")
+entries = []
+k = 0
+for op in ["add", "sub", "mul", "div"]:
+    for dtype in [torch.float32, torch.float64]:
+        for sa, sb in binary_shapes:
+            g = torch.Generator().manual_seed(100 + k)
+            a = (torch.rand(sa, generator=g, dtype=torch.float64) * 4 - 2).to(dtype)
+            b = (torch.rand(sb, generator=g, dtype=torch.float64) * 4 - 2).to(dtype)
+            if op == "div":  # keep the divisor away from zero
+                b = b.sign() * (b.abs() + 0.5)
+            a.requires_grad_()
+            b.requires_grad_()
+            res = getattr(torch, op)(a, b)
+            w = (torch.rand(res.shape, generator=g, dtype=torch.float64) * 2 - 1).to(dtype)
+            (res * w).sum().backward()
+            p = f"bin{k}"
+            for tag, t in [("a", a), ("b", b), ("w", w), ("out", res), ("ga", a.grad),
+                           ("gb", b.grad)]:
+                out.append(f"static const double {p}_{tag}[] = {doubles(flat(t))};")
+
+            def dims(s):
+                s = list(s)
+                return f"{len(s)}, {{{', '.join(map(str, s + [0] * (3 - len(s))))}}}"
+
+            entries.append(
+                f"    {{{c_str(op)}, {int(dtype == torch.float64)}, {dims(sa)}, {dims(sb)}, "
+                f"{p}_a, {p}_b, {p}_w, {p}_out, {p}_ga, {p}_gb, {dims(res.shape)}}},"
+            )
+            k += 1
+out.append("static const golden_binary golden_binaries[] = {")
+out.extend(entries)
+out.append("};")
+
+path = os.path.join(HERE, "golden_core.h")
+with open(path, "w") as f:
+    f.write("/* Generated by tests/golden/make_golden.py from PyTorch "
+            f"{torch.__version__}; do not edit. */\n")
+    f.write("#include <math.h>\n#include <stdint.h>\n\n")
+    f.write("\n".join(out) + "\n")
+print("wrote", path)

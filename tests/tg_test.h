@@ -1,0 +1,143 @@
+/* tests/tg_test.h - a minimal test runner: each test program lists its cases
+ * with TG_TEST_MAIN; each case runs inside its own pool with the error
+ * record cleared, and must leave no tensor alive. The program prints one line
+ * per case and ends with "N passed, N failed" (exit status 1 on failure).
+ * Give a substring as the first argument to run only the matching cases. */
+#ifndef TG_TEST_H
+#define TG_TEST_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <tapegrad/tapegrad.h>
+
+typedef struct tg_test_case {
+    const char *name;
+    void (*fn)(void);
+} tg_test_case;
+
+static int tg_test_failed_now;
+/* Set by a case that loops over data, to name the item in a failure. */
+static const char *tg_test_context;
+
+static void tg_test_fail(const char *file, int line, const char *what) {
+    if (!tg_test_failed_now)
+        printf("  %s:%d: %s%s%s\n", file, line, what, tg_test_context ? " in case " : "",
+               tg_test_context ? tg_test_context : "");
+    tg_test_failed_now = 1;
+}
+
+#define CHECK(cond)                                                                    \
+    do {                                                                               \
+        if (!(cond)) {                                                                 \
+            tg_test_fail(__FILE__, __LINE__, "CHECK(" #cond ")");                      \
+            return;                                                                    \
+        }                                                                              \
+    } while (0)
+
+/* |got - want| <= atol + rtol * |want|, NaN equal to NaN. */
+static int tg_test_close(double got, double want, double rtol, double atol) {
+    if (isnan(want)) return isnan(got);
+    if (isinf(want)) return got == want;
+    return fabs(got - want) <= atol + rtol * fabs(want);
+}
+
+#define CHECK_CLOSE(got, want, rtol, atol)                                             \
+    do {                                                                               \
+        double g_ = (got), w_ = (want);                                                \
+        if (!tg_test_close(g_, w_, (rtol), (atol))) {                                  \
+            char m_[256];                                                              \
+            snprintf(m_, sizeof m_, "%s = %.17g, want %.17g", #got, g_, w_);           \
+            tg_test_fail(__FILE__, __LINE__, m_);                                      \
+            return;                                                                    \
+        }                                                                              \
+    } while (0)
+
+#define CHECK_EQ_STR(got, want)                                                        \
+    do {                                                                               \
+        const char *g_ = (got), *w_ = (want);                                          \
+        if (!g_ || strcmp(g_, w_) != 0) {                                              \
+            printf("  got:\n%s\n  want:\n%s\n", g_ ? g_ : "(null)", w_);               \
+            tg_test_fail(__FILE__, __LINE__, "CHECK_EQ_STR(" #got ", " #want ")");     \
+            return;                                                                    \
+        }                                                                              \
+    } while (0)
+
+/* The last call failed with this status and a message containing text. */
+#define CHECK_ERROR(status, text)                                                      \
+    do {                                                                               \
+        if (tg_last_status() != (status) || !strstr(tg_last_error(), (text))) {        \
+            char m_[768];                                                              \
+            snprintf(m_, sizeof m_, "error was %d \"%s\", want %d containing \"%s\"",  \
+                     (int)tg_last_status(), tg_last_error(), (int)(status), (text));   \
+            tg_test_fail(__FILE__, __LINE__, m_);                                      \
+            return;                                                                    \
+        }                                                                              \
+        tg_clear_error();                                                              \
+    } while (0)
+
+/* Every element of t equals want[i] (row-major) within the tolerances. */
+#define CHECK_VALUES(t, want, n, rtol, atol)                                           \
+    do {                                                                               \
+        const tg_tensor *t_ = (t);                                                     \
+        CHECK(t_ != NULL);                                                             \
+        CHECK(tg_numel(t_) == (int64_t)(n));                                           \
+        double *v_ = malloc(sizeof(double) * ((size_t)(n) + 1));                       \
+        CHECK(v_ != NULL);                                                             \
+        tg_to_doubles(t_, v_);                                                         \
+        for (int64_t i_ = 0; i_ < (int64_t)(n); i_++)                                  \
+            if (!tg_test_close(v_[i_], (want)[i_], (rtol), (atol))) {                  \
+                char m_[256];                                                          \
+                snprintf(m_, sizeof m_, "%s[%lld] = %.17g, want %.17g", #t,            \
+                         (long long)i_, v_[i_], (double)(want)[i_]);                   \
+                free(v_);                                                              \
+                tg_test_fail(__FILE__, __LINE__, m_);                                  \
+                return;                                                                \
+            }                                                                          \
+        free(v_);                                                                      \
+    } while (0)
+
+/* A tensor of dtype from row-major doubles (pooled, like any new tensor). */
+static inline tg_tensor *tg_test_tensor(const double *data, int ndim, const int64_t *shape,
+                                        tg_dtype dtype) {
+    return tg_to_dtype(tg_from_data(data, ndim, shape, TG_F64), dtype);
+}
+
+static int tg_test_run(const tg_test_case *cases, int n, int argc, char **argv) {
+    int passed = 0, failed = 0;
+    for (int i = 0; i < n; i++) {
+        if (argc > 1 && !strstr(cases[i].name, argv[1])) continue;
+        tg_clear_error();
+        tg_set_grad_enabled(true);
+        tg_test_failed_now = 0;
+        tg_test_context = NULL;
+        int64_t live_before = tg_live_tensors();
+        tg_pool *pool = tg_pool_push();
+        cases[i].fn();
+        tg_pool_pop(pool);
+        if (!tg_test_failed_now && tg_live_tensors() != live_before) {
+            char m[96];
+            snprintf(m, sizeof m, "%lld tensors leaked",
+                     (long long)(tg_live_tensors() - live_before));
+            tg_test_fail(cases[i].name, 0, m);
+        }
+        printf("%s %s\n", tg_test_failed_now ? "FAIL" : "ok  ", cases[i].name);
+        if (tg_test_failed_now)
+            failed++;
+        else
+            passed++;
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
+
+#define TG_CASE(fn) {#fn, fn}
+#define TG_TEST_MAIN(...)                                                              \
+    int main(int argc, char **argv) {                                                  \
+        static const tg_test_case cases[] = {__VA_ARGS__};                             \
+        return tg_test_run(cases, (int)(sizeof cases / sizeof cases[0]), argc, argv);  \
+    }
+
+#endif
