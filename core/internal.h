@@ -203,6 +203,12 @@ bool tg__should_record(int n, tg_tensor *const *inputs);
 /* In-place ops call this before writing into self. */
 bool tg__check_inplace(const char *op, tg_tensor *self, tg_tensor *other);
 
+/* ---- Random numbers (core/rng.c) ------------------------------------------------ */
+/* gen, or the thread's default generator when gen is NULL. */
+tg_generator *tg__generator(tg_generator *gen);
+/* One uniform draw in [0, 1) as torch draws it for dtype (24 or 53 bits). */
+double tg__uniform(tg_generator *gen, tg_dtype dtype);
+
 /* ---- Pools (core/pool.c) ------------------------------------------------------ */
 bool tg__pool_active(void);
 bool tg__pool_add(tg_tensor *t);

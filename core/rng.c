@@ -56,7 +56,7 @@ void tg_generator_free(tg_generator *g) { tg__free(g); }
 static _Thread_local tg_generator default_gen;
 static _Thread_local bool default_seeded;
 
-static tg_generator *resolve(tg_generator *g) {
+tg_generator *tg__generator(tg_generator *g) {
     if (g) return g;
     if (!default_seeded) {
         tg_generator_seed(&default_gen, TG_DEFAULT_SEED);
@@ -71,7 +71,7 @@ void tg_manual_seed(uint64_t seed) {
 }
 
 /* Uniform in [0, 1): 24 random bits for float32, 53 for float64. */
-static double uniform(tg_generator *g, tg_dtype dtype) {
+double tg__uniform(tg_generator *g, tg_dtype dtype) {
     if (dtype == TG_F32) return (double)(mt_next(g) & ((1u << 24) - 1)) * 0x1p-24;
     uint64_t hi = mt_next(g), lo = mt_next(g);
     return (double)(((hi << 32) | lo) & ((1ULL << 53) - 1)) * 0x1p-53;
@@ -87,8 +87,8 @@ static void store(tg_tensor *t, int64_t i, double v) {
 tg_tensor *tg_rand(int ndim, const int64_t *shape, tg_dtype dtype, tg_generator *gen) {
     tg_tensor *t = tg__new("rand", ndim, shape, dtype);
     if (!t) return NULL;
-    tg_generator *g = resolve(gen);
-    for (int64_t i = 0; i < t->numel; i++) store(t, i, uniform(g, dtype));
+    tg_generator *g = tg__generator(gen);
+    for (int64_t i = 0; i < t->numel; i++) store(t, i, tg__uniform(g, dtype));
     return t;
 }
 
@@ -96,7 +96,7 @@ static const double PI = 3.14159265358979323846;
 
 /* 16 normals from 16 fresh uniforms: pairs (j, j + 8) by Box-Muller. */
 static void normal_16(tg_generator *g, tg_dtype dtype, double *x) {
-    for (int j = 0; j < 16; j++) x[j] = uniform(g, dtype);
+    for (int j = 0; j < 16; j++) x[j] = tg__uniform(g, dtype);
     for (int j = 0; j < 8; j++) {
         double radius = sqrt(-2 * log(1 - x[j]));
         double theta = 2 * PI * x[j + 8];
@@ -112,7 +112,7 @@ static double normal_one(tg_generator *g) {
         g->has_cached_normal = false;
         return g->cached_normal;
     }
-    double u1 = uniform(g, TG_F64), u2 = uniform(g, TG_F64);
+    double u1 = tg__uniform(g, TG_F64), u2 = tg__uniform(g, TG_F64);
     double r = sqrt(-2 * log(1 - u2)), theta = 2 * PI * u1;
     g->cached_normal = r * sin(theta);
     g->has_cached_normal = true;
@@ -122,7 +122,7 @@ static double normal_one(tg_generator *g) {
 tg_tensor *tg_randn(int ndim, const int64_t *shape, tg_dtype dtype, tg_generator *gen) {
     tg_tensor *t = tg__new("randn", ndim, shape, dtype);
     if (!t) return NULL;
-    tg_generator *g = resolve(gen);
+    tg_generator *g = tg__generator(gen);
     int64_t n = t->numel;
     if (n < 16) { /* PyTorch draws small tensors one sample at a time */
         for (int64_t i = 0; i < n; i++) store(t, i, normal_one(g));
@@ -137,7 +137,7 @@ tg_tensor *tg_randn(int ndim, const int64_t *shape, tg_dtype dtype, tg_generator
         for (int j = 0; j < 16; j++) store(t, start + j, block[j]);
     }
     if (n % 16) {
-        for (int64_t i = whole; i < n; i++) (void)uniform(g, dtype); /* the tail's first draw */
+        for (int64_t i = whole; i < n; i++) (void)tg__uniform(g, dtype); /* the tail's first draw */
         normal_16(g, dtype, block);
         for (int j = 0; j < 16; j++) store(t, n - 16 + j, block[j]);
     }

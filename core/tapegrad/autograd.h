@@ -46,6 +46,28 @@ TG_API int tg_backward_ex(tg_tensor *root, tg_tensor *grad, bool retain_graph);
 TG_API bool tg_set_grad_enabled(bool enabled);
 TG_API bool tg_is_grad_enabled(void);
 
+/* ---- Gradient checking ------------------------------------------------------
+ * Compares the gradients backward computes with central finite differences,
+ * as torch.autograd.gradcheck does: every input must be a float64 tensor
+ * that requires grad; fn builds the output from them (any shape). */
+typedef tg_tensor *(*tg_gradcheck_fn)(tg_tensor *const *inputs, void *ctx);
+
+typedef struct tg_gradcheck_options {
+    double eps;  /* finite-difference step; 0 means 1e-6 */
+    double atol; /* 0 means 1e-5 */
+    double rtol; /* 0 means 1e-3 */
+    /* Points where fn is not differentiable (0 for ReLU): input elements
+     * closer than 10 * eps to one of them are not checked. */
+    const double *kinks;
+    int n_kinks;
+} tg_gradcheck_options;
+
+/* Clears the inputs' .grad. Returns 0 when every analytical derivative d out_j / d in_k matches the
+ * numerical one within atol + rtol * |numerical|, otherwise -1 with the
+ * first mismatch in tg_last_error(). opts may be NULL for the defaults. */
+TG_API int tg_gradcheck(tg_gradcheck_fn fn, void *ctx, int n_inputs, tg_tensor *const *inputs,
+                        const tg_gradcheck_options *opts);
+
 #ifdef __cplusplus
 }
 #endif
