@@ -168,21 +168,26 @@ tg_tensor *tg_empty(int ndim, const int64_t *shape, tg_dtype dtype) {
     return tg__new("empty", ndim, shape, dtype);
 }
 
-tg_tensor *tg_full(int ndim, const int64_t *shape, double value, tg_dtype dtype) {
-    tg_tensor *t = tg__new("full", ndim, shape, dtype);
+static tg_tensor *filled(const char *op, int ndim, const int64_t *shape, double value,
+                         tg_dtype dtype) {
+    tg_tensor *t = tg__new(op, ndim, shape, dtype);
     if (t) tg__fill(t, value);
     return t;
 }
 
+tg_tensor *tg_full(int ndim, const int64_t *shape, double value, tg_dtype dtype) {
+    return filled("full", ndim, shape, value, dtype);
+}
+
 tg_tensor *tg_zeros(int ndim, const int64_t *shape, tg_dtype dtype) {
-    return tg_full(ndim, shape, 0.0, dtype);
+    return filled("zeros", ndim, shape, 0.0, dtype);
 }
 
 tg_tensor *tg_ones(int ndim, const int64_t *shape, tg_dtype dtype) {
-    return tg_full(ndim, shape, 1.0, dtype);
+    return filled("ones", ndim, shape, 1.0, dtype);
 }
 
-tg_tensor *tg_scalar(double value, tg_dtype dtype) { return tg_full(0, NULL, value, dtype); }
+tg_tensor *tg_scalar(double value, tg_dtype dtype) { return filled("scalar", 0, NULL, value, dtype); }
 
 tg_tensor *tg_from_data(const void *data, int ndim, const int64_t *shape, tg_dtype dtype) {
     if (!data) {

@@ -7,9 +7,11 @@
 
 /* ---- Kernels: out = x OP y over one row, for each dtype ------------------------- */
 
-typedef enum binop { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_NEG } binop;
+typedef enum binop { OP_ADD, OP_AXPY, OP_SUB, OP_MUL, OP_DIV, OP_NEG } binop;
 
-/* ctx of a row: alpha for add (x + alpha * y, as torch.add's alpha). */
+/* ctx of a row: alpha for axpy, x + alpha * y with one rounding (fused
+ * multiply-add), as PyTorch's vectorised add with alpha computes it, so an
+ * SGD step matches it to the last bit. */
 #define BINARY_ROW(name, T, EXPR)                                                  \
     static void name(char **p, const int64_t *s, int64_t n, void *ctx) {           \
         T *o = (T *)p[0];                                                          \
@@ -34,8 +36,10 @@ typedef enum binop { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_NEG } binop;
             }                                                                      \
         }                                                                          \
     }
-BINARY_ROW(add_f32, float, a + alpha * b)
-BINARY_ROW(add_f64, double, a + alpha * b)
+BINARY_ROW(add_f32, float, a + b)
+BINARY_ROW(add_f64, double, a + b)
+BINARY_ROW(axpy_f32, float, fmaf(alpha, b, a))
+BINARY_ROW(axpy_f64, double, fma(alpha, b, a))
 BINARY_ROW(sub_f32, float, a - b)
 BINARY_ROW(sub_f64, double, a - b)
 BINARY_ROW(mul_f32, float, a * b)
@@ -47,6 +51,7 @@ BINARY_ROW(neg_f64, double, ((void)b, -a))
 
 static const tg_row_fn binary_rows[][2] = {
     [OP_ADD] = {add_f32, add_f64},
+    [OP_AXPY] = {axpy_f32, axpy_f64},
     [OP_SUB] = {sub_f32, sub_f64},
     [OP_MUL] = {mul_f32, mul_f64},
     [OP_DIV] = {div_f32, div_f64},
@@ -268,7 +273,7 @@ static int inplace_binary(const char *name, binop op, tg_tensor *self, tg_tensor
 }
 
 int tg_add_(tg_tensor *self, tg_tensor *other, double alpha) {
-    return inplace_binary("add_", OP_ADD, self, other, alpha);
+    return inplace_binary("add_", alpha == 1 ? OP_ADD : OP_AXPY, self, other, alpha);
 }
 
 int tg_mul_(tg_tensor *self, tg_tensor *other) {

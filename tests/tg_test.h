@@ -21,6 +21,8 @@ typedef struct tg_test_case {
 static int tg_test_failed_now;
 /* Set by a case that loops over data, to name the item in a failure. */
 static const char *tg_test_context;
+/* The pool each case runs in; a case may pop it to test pool-less code. */
+static tg_pool *tg_test_pool;
 
 static void tg_test_fail(const char *file, int line, const char *what) {
     if (!tg_test_failed_now)
@@ -114,9 +116,9 @@ static int tg_test_run(const tg_test_case *cases, int n, int argc, char **argv) 
         tg_test_failed_now = 0;
         tg_test_context = NULL;
         int64_t live_before = tg_live_tensors();
-        tg_pool *pool = tg_pool_push();
+        tg_test_pool = tg_pool_push();
         cases[i].fn();
-        tg_pool_pop(pool);
+        tg_pool_pop(tg_test_pool);
         if (!tg_test_failed_now && tg_live_tensors() != live_before) {
             char m[96];
             snprintf(m, sizeof m, "%lld tensors leaked",

@@ -1,0 +1,144 @@
+/* tests/test_errors.c - bad input never crashes: each failure returns NULL or
+ * -1 with a message naming the op and the shapes. */
+#include <stdint.h>
+
+#include "tg_test.h"
+
+static void shape_mismatch_names_op_and_shapes(void) {
+    tg_tensor *a = tg_ones(TG_SHAPE(2, 3), TG_F32), *b = tg_ones(TG_SHAPE(4), TG_F32);
+    CHECK(tg_mul(a, b) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "mul: shapes (2, 3) and (4,) cannot be broadcast");
+    CHECK(tg_add(a, tg_ones(TG_SHAPE(3, 3), TG_F32)) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "add: shapes (2, 3) and (3, 3) cannot be broadcast");
+    CHECK(tg_view(a, TG_SHAPE(4, 2)) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "view: shape (4, 2) is invalid for input of shape (2, 3) (6 elements)");
+    CHECK(tg_reshape(a, TG_SHAPE(-1, 4)) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "reshape: shape (-1, 4) is invalid for input of shape (2, 3)");
+    CHECK(tg_add_(a, tg_ones(TG_SHAPE(3, 2, 3), TG_F32), 1) == -1);
+    CHECK_ERROR(TG_ERR_SHAPE, "add_: shape (3, 2, 3) cannot be broadcast to the output shape (2, 3)");
+}
+
+static void dtype_mismatch(void) {
+    tg_tensor *a = tg_ones(TG_SHAPE(2), TG_F32), *b = tg_ones(TG_SHAPE(2), TG_F64);
+    CHECK(tg_sub(a, b) == NULL);
+    CHECK_ERROR(TG_ERR_DTYPE, "sub: dtypes float32 and float64 differ (convert with tg_to_dtype)");
+    CHECK(tg_mul_(a, b) == -1);
+    CHECK_ERROR(TG_ERR_DTYPE, "mul_: dtypes float32 and float64 differ");
+    CHECK(tg_copy_(a, b) == 0); /* copy_ converts, as PyTorch's does */
+    CHECK(tg_zeros(TG_SHAPE(2), (tg_dtype)7) == NULL);
+    CHECK_ERROR(TG_ERR_DTYPE, "unknown dtype 7");
+}
+
+static void null_input_returns_null_and_keeps_first_message(void) {
+    CHECK(tg_add(NULL, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_NULL, "add: argument is NULL");
+    tg_tensor *x = tg_ones(TG_SHAPE(2, 3), TG_F32);
+    /* A chain with a failure in the middle: one check at the end. */
+    tg_tensor *out = tg_mean(tg_mul_scalar(tg_mul(x, tg_ones(TG_SHAPE(5), TG_F32)), 3));
+    CHECK(out == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "mul: shapes (2, 3) and (5,) cannot be broadcast");
+    CHECK(tg_backward(NULL, NULL) == -1);
+    CHECK_ERROR(TG_ERR_NULL, "backward: argument is NULL");
+    CHECK(isnan(tg_item(NULL)) && tg_print(NULL, stdout) == -1 && tg_repr(NULL) == NULL);
+    CHECK(tg_add_(NULL, x, 1) == -1 && tg_zero_(NULL) == -1 && tg_copy_(x, NULL) == -1);
+    CHECK(tg_from_data(NULL, TG_SHAPE(2), TG_F32) == NULL);
+    CHECK(tg_from_buffer(NULL, TG_SHAPE(2), TG_F32, NULL, NULL) == NULL);
+    CHECK(tg_view(NULL, TG_SHAPE(2)) == NULL && tg_transpose(NULL, 0, 1) == NULL);
+    CHECK(tg_detach(NULL) == NULL && tg_clone(NULL) == NULL && tg_to_dtype(NULL, TG_F64) == NULL);
+    CHECK(tg_requires_grad_(NULL, true) == NULL && tg_grad(NULL) == NULL);
+    CHECK_ERROR(TG_ERR_NULL, "argument is NULL");
+    tg_zero_grad(NULL); /* NULL-safe no-ops */
+    tg_clear_grad(NULL);
+    tg_release(NULL);
+    CHECK(tg_retain(NULL) == NULL);
+}
+
+static void bad_shapes_and_dims(void) {
+    CHECK(tg_zeros(TG_SHAPE(2, -1), TG_F32) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "zeros: negative dimension in shape (2, -1)");
+    CHECK(tg_ones(9, (int64_t[]){1, 1, 1, 1, 1, 1, 1, 1, 1}, TG_F32) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "ones: 9 dimensions (at most 8)");
+    CHECK(tg_zeros(TG_SHAPE(INT64_C(1) << 40, INT64_C(1) << 40), TG_F32) == NULL);
+    CHECK_ERROR(TG_ERR_NOMEM, "zeros: shape (1099511627776, 1099511627776) is too large");
+    tg_tensor *a = tg_ones(TG_SHAPE(2, 3), TG_F32);
+    CHECK(tg_transpose(a, 0, 2) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "transpose: dim 2 out of range for a 2-dim tensor");
+    CHECK(tg_size(a, -3) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "size: dim -3 out of range");
+}
+
+static void inplace_from_an_overlapping_view_reads_old_values(void) {
+    tg_tensor *a = tg_view(tg_arange(0, 4, 1, TG_F32), TG_SHAPE(2, 2));
+    CHECK(tg_add_(a, tg_transpose(a, 0, 1), 1) == 0); /* a += a^T */
+    double want[] = {0, 3, 3, 6};
+    CHECK_VALUES(a, want, 4, 0, 0);
+}
+
+/* ---- out of memory: fail the k-th allocation, for every k ------------------------ */
+
+typedef struct failing {
+    long countdown; /* allocations left before the failure; < 0: never fail */
+    long made;
+} failing;
+
+static void *failing_alloc(size_t size, void *ctx) {
+    failing *f = ctx;
+    if (f->countdown == 0) return NULL;
+    if (f->countdown > 0) f->countdown--;
+    f->made++;
+    return aligned_alloc(64, (size + 63) / 64 * 64 + 64);
+}
+
+static void failing_free(void *ptr, void *ctx) {
+    (void)ctx;
+    free(ptr);
+}
+
+/* The worked example, checked once at each fallible step. */
+static int worked_example(void) {
+    int rc = -1;
+    tg_tensor *x = tg_ones(TG_SHAPE(2, 2), TG_F32);
+    if (!x) return -1;
+    tg_requires_grad_(x, true);
+    tg_pool *pool = tg_pool_push();
+    if (!pool) goto out;
+    tg_tensor *y = tg_add_scalar(x, 2);
+    tg_tensor *loss = tg_mean(tg_mul_scalar(tg_mul(y, y), 3));
+    if (loss && tg_backward(loss, NULL) == 0) rc = 0;
+    tg_pool_pop(pool);
+out:
+    tg_release(x);
+    return rc;
+}
+
+static void out_of_memory_at_every_allocation(void) {
+    tg_pool_pop(tg_test_pool); /* allocations of the harness's pool would count too */
+    failing f = {.countdown = -1};
+    tg_allocator alloc = {failing_alloc, failing_free, &f};
+    tg_set_allocator(&alloc);
+    int ok = worked_example() == 0;
+    long needed = f.made;
+    int64_t live = tg_live_tensors();
+    int failures = 0, wrong = 0;
+    for (long k = 0; ok && k < needed; k++) {
+        f = (failing){.countdown = k};
+        tg_clear_error();
+        if (worked_example() == 0) continue; /* that allocation was not on the path */
+        failures++;
+        if (tg_last_status() != TG_ERR_NOMEM || !strstr(tg_last_error(), "out of memory"))
+            wrong++;
+        if (tg_live_tensors() != live) wrong++;
+    }
+    tg_set_allocator(NULL);
+    tg_clear_error();
+    CHECK(ok && needed > 10);
+    CHECK(failures > 10); /* most allocations are on the path */
+    CHECK(wrong == 0);
+    CHECK(worked_example() == 0);
+}
+
+TG_TEST_MAIN(TG_CASE(shape_mismatch_names_op_and_shapes), TG_CASE(dtype_mismatch),
+             TG_CASE(null_input_returns_null_and_keeps_first_message),
+             TG_CASE(bad_shapes_and_dims),
+             TG_CASE(inplace_from_an_overlapping_view_reads_old_values),
+             TG_CASE(out_of_memory_at_every_allocation))
