@@ -105,10 +105,11 @@ bool tg__wrap_dim(const char *op, int *dim, int ndim);
  * An element loop over up to three operands of one shape, each with its own
  * strides (0 for broadcast dims) and base pointer, coalescing contiguous
  * dims so that the inner loop is long. */
+#define TG_ITER_MAX_OPERANDS 4
 typedef struct tg_iter {
     int ndim;
     int64_t shape[TG_MAX_DIMS];
-    int64_t strides[3][TG_MAX_DIMS]; /* in elements, per operand */
+    int64_t strides[TG_ITER_MAX_OPERANDS][TG_MAX_DIMS]; /* in elements */
     int n_operands;
 } tg_iter;
 void tg__iter_init(tg_iter *it, int ndim, const int64_t *shape, int n_operands,
@@ -119,6 +120,9 @@ typedef void (*tg_row_fn)(char **ptrs, const int64_t *inner_strides, int64_t n,
                           void *ctx);
 void tg__iter_run(const tg_iter *it, char **base, const size_t *elem_size,
                   tg_row_fn fn, void *ctx);
+/* The usual way to run a row kernel: out (written) and n_in inputs of
+ * out's dtype, each broadcast to out's shape (n_in <= 3). */
+void tg__map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg_row_fn fn, void *ctx);
 /* dst[i] += src[i] over equal shapes (dst may be strided). */
 void tg__accumulate(tg_tensor *dst, const tg_tensor *src);
 /* dst <- src elementwise, converting dtype; src broadcast to dst's shape. */

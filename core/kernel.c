@@ -38,10 +38,10 @@ void tg__iter_run(const tg_iter *it, char **base, const size_t *elem_size, tg_ro
     int64_t rows = 1;
     for (int d = 0; d < nd - 1; d++) rows *= it->shape[d];
     if (rows == 0 || it->shape[nd - 1] == 0) return;
-    int64_t inner[3];
+    int64_t inner[TG_ITER_MAX_OPERANDS];
     for (int o = 0; o < no; o++) inner[o] = it->strides[o][nd - 1];
     int64_t index[TG_MAX_DIMS] = {0};
-    char *ptrs[3];
+    char *ptrs[TG_ITER_MAX_OPERANDS];
     for (int64_t r = 0; r < rows; r++) {
         for (int o = 0; o < no; o++) {
             int64_t off = 0;
@@ -51,6 +51,22 @@ void tg__iter_run(const tg_iter *it, char **base, const size_t *elem_size, tg_ro
         fn(ptrs, inner, it->shape[nd - 1], ctx);
         for (int d = nd - 2; d >= 0 && ++index[d] == it->shape[d]; d--) index[d] = 0;
     }
+}
+
+void tg__map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg_row_fn fn, void *ctx) {
+    int64_t in_strides[TG_ITER_MAX_OPERANDS - 1][TG_MAX_DIMS];
+    const int64_t *strides[TG_ITER_MAX_OPERANDS] = {out->strides};
+    char *base[TG_ITER_MAX_OPERANDS] = {tg__ptr(out)};
+    size_t sizes[TG_ITER_MAX_OPERANDS] = {tg_dtype_size(out->dtype)};
+    for (int i = 0; i < n_in; i++) {
+        tg__broadcast_strides(in[i], out->ndim, out->shape, in_strides[i]);
+        strides[i + 1] = in_strides[i];
+        base[i + 1] = tg__ptr(in[i]);
+        sizes[i + 1] = sizes[0];
+    }
+    tg_iter it;
+    tg__iter_init(&it, out->ndim, out->shape, n_in + 1, strides);
+    tg__iter_run(&it, base, sizes, fn, ctx);
 }
 
 /* ---- fill ---------------------------------------------------------------------- */
@@ -65,12 +81,7 @@ static void fill_f64(char **p, const int64_t *s, int64_t n, void *ctx) {
 }
 
 void tg__fill(tg_tensor *dst, double value) {
-    tg_iter it;
-    const int64_t *strides[1] = {dst->strides};
-    tg__iter_init(&it, dst->ndim, dst->shape, 1, strides);
-    char *base[1] = {tg__ptr(dst)};
-    size_t sizes[1] = {tg_dtype_size(dst->dtype)};
-    tg__iter_run(&it, base, sizes, dst->dtype == TG_F32 ? fill_f32 : fill_f64, &value);
+    tg__map(dst, 0, NULL, dst->dtype == TG_F32 ? fill_f32 : fill_f64, &value);
 }
 
 /* ---- copy with conversion ---------------------------------------------------------- */
@@ -128,14 +139,7 @@ static void acc_f64(char **p, const int64_t *s, int64_t n, void *ctx) {
 }
 
 void tg__accumulate(tg_tensor *dst, const tg_tensor *src) {
-    int64_t src_strides[TG_MAX_DIMS];
-    tg__broadcast_strides(src, dst->ndim, dst->shape, src_strides);
-    const int64_t *strides[2] = {dst->strides, src_strides};
-    tg_iter it;
-    tg__iter_init(&it, dst->ndim, dst->shape, 2, strides);
-    char *base[2] = {tg__ptr(dst), tg__ptr((tg_tensor *)src)};
-    size_t size = tg_dtype_size(dst->dtype), sizes[2] = {size, size};
-    tg__iter_run(&it, base, sizes, dst->dtype == TG_F32 ? acc_f32 : acc_f64, NULL);
+    tg__map(dst, 1, &src, dst->dtype == TG_F32 ? acc_f32 : acc_f64, NULL);
 }
 
 /* ---- sum of all elements ------------------------------------------------------------ */

@@ -61,15 +61,7 @@ static const tg_row_fn binary_rows[][2] = {
 /* out = a OP b elementwise, b broadcast to out's shape (out and a have it). */
 static void run_binary(binop op, tg_tensor *out, const tg_tensor *a, const tg_tensor *b,
                        double alpha) {
-    int64_t sa[TG_MAX_DIMS], sb[TG_MAX_DIMS];
-    tg__broadcast_strides(a, out->ndim, out->shape, sa);
-    tg__broadcast_strides(b, out->ndim, out->shape, sb);
-    const int64_t *strides[3] = {out->strides, sa, sb};
-    tg_iter it;
-    tg__iter_init(&it, out->ndim, out->shape, 3, strides);
-    char *base[3] = {tg__ptr(out), tg__ptr(a), tg__ptr(b)};
-    size_t size = tg_dtype_size(out->dtype), sizes[3] = {size, size, size};
-    tg__iter_run(&it, base, sizes, binary_rows[op][out->dtype], &alpha);
+    tg__map(out, 2, (const tg_tensor *[]){a, b}, binary_rows[op][out->dtype], &alpha);
 }
 
 /* A new tensor a OP b of the broadcast shape, not yet on the tape. */
