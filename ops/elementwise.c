@@ -7,7 +7,7 @@
 
 /* ---- Kernels: out = x OP y over one row, for each dtype ------------------------- */
 
-typedef enum binop { OP_ADD, OP_AXPY, OP_SUB, OP_MUL, OP_DIV, OP_NEG } binop;
+typedef enum binop { OP_ADD, OP_AXPY, OP_SUB, OP_MUL, OP_DIV, OP_NEG, OP_MAX, OP_MIN } binop;
 
 /* ctx of a row: alpha for axpy, x + alpha * y with one rounding (fused
  * multiply-add), as PyTorch's vectorised add with alpha computes it, so an
@@ -48,6 +48,11 @@ BINARY_ROW(div_f32, float, a / b)
 BINARY_ROW(div_f64, double, a / b)
 BINARY_ROW(neg_f32, float, ((void)b, -a))
 BINARY_ROW(neg_f64, double, ((void)b, -a))
+/* maximum and minimum: a NaN wins, as in PyTorch. */
+BINARY_ROW(max_f32, float, (a != a || a > b) ? a : b)
+BINARY_ROW(max_f64, double, (a != a || a > b) ? a : b)
+BINARY_ROW(min_f32, float, (a != a || a < b) ? a : b)
+BINARY_ROW(min_f64, double, (a != a || a < b) ? a : b)
 
 static const tg_row_fn binary_rows[][2] = {
     [OP_ADD] = {add_f32, add_f64},
@@ -56,6 +61,8 @@ static const tg_row_fn binary_rows[][2] = {
     [OP_MUL] = {mul_f32, mul_f64},
     [OP_DIV] = {div_f32, div_f64},
     [OP_NEG] = {neg_f32, neg_f64},
+    [OP_MAX] = {max_f32, max_f64},
+    [OP_MIN] = {min_f32, min_f64},
 };
 
 /* out = a OP b elementwise, b broadcast to out's shape (out and a have it). */
@@ -184,6 +191,102 @@ tg_tensor *tg_neg(tg_tensor *a) {
     if (!out) return NULL;
     run_binary(OP_NEG, out, a, a, 1.0);
     return tg__finish(out, &neg_def, 1, &a, NULL);
+}
+
+/* ---- maximum and minimum: d/da max(a, b) = [a > b] + [a == b] / 2 ------------------ */
+
+/* out = g * share(x, y): x's share of the gradient where x wins (1), ties (1/2)
+ * or loses (0); `wins` is > for maximum, < for minimum. */
+#define SHARE_ROW(name, T, WINS)                                                         \
+    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {                 \
+        (void)ctx;                                                                       \
+        T *o = (T *)p[0];                                                                \
+        const T *g = (const T *)p[1], *x = (const T *)p[2], *y = (const T *)p[3];        \
+        for (int64_t i = 0; i < n; i++) {                                                \
+            T a = x[i * s[2]], b = y[i * s[3]];                                          \
+            T share = (a WINS b) ? (T)1 : a == b ? (T)0.5 : (T)0;                        \
+            o[i * s[0]] = g[i * s[1]] * share;                                           \
+        }                                                                                \
+    }
+SHARE_ROW(max_share_f32, float, >)
+SHARE_ROW(max_share_f64, double, >)
+SHARE_ROW(min_share_f32, float, <)
+SHARE_ROW(min_share_f64, double, <)
+
+static int extremum_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    bool is_max = strcmp(node->def->name, "MaximumBackward0") == 0;
+    tg_row_fn share = is_max ? (g->dtype == TG_F32 ? max_share_f32 : max_share_f64)
+                             : (g->dtype == TG_F32 ? min_share_f32 : min_share_f64);
+    tg_tensor *a = node->saved[0], *b = node->saved[1];
+    for (int i = 0; i < 2; i++) {
+        if (!needs[i]) continue;
+        tg_tensor *full = tg__new(node->def->name, g->ndim, g->shape, g->dtype);
+        if (!full) return -1;
+        tg__map(full, 3, (const tg_tensor *[]){g, i == 0 ? a : b, i == 0 ? b : a}, share, NULL);
+        if (!(gi[i] = tg__sum_to(full, node->in_ndim[i], node->in_shape[i]))) return -1;
+    }
+    return 0;
+}
+static const tg_op_def maximum_def = {"MaximumBackward0", extremum_backward};
+static const tg_op_def minimum_def = {"MinimumBackward0", extremum_backward};
+
+static tg_tensor *extremum(const char *name, binop op, const tg_op_def *def, tg_tensor *a,
+                           tg_tensor *b) {
+    tg_node *node;
+    tg_tensor *out = binary_owned(name, op, a, b);
+    if (!out || !(out = tg__finish(out, def, 2, (tg_tensor *[]){a, b}, &node))) return NULL;
+    if (node && (!tg__save(node, a) || !tg__save(node, b))) return NULL;
+    return out;
+}
+
+tg_tensor *tg_maximum(tg_tensor *a, tg_tensor *b) {
+    return extremum("maximum", OP_MAX, &maximum_def, a, b);
+}
+tg_tensor *tg_minimum(tg_tensor *a, tg_tensor *b) {
+    return extremum("minimum", OP_MIN, &minimum_def, a, b);
+}
+
+/* ---- where: cond ? a : b ------------------------------------------------------------- */
+
+#define WHERE_ROW(name, T)                                                               \
+    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {                 \
+        (void)ctx;                                                                       \
+        T *o = (T *)p[0];                                                                \
+        const T *c = (const T *)p[1], *x = (const T *)p[2], *y = (const T *)p[3];        \
+        for (int64_t i = 0; i < n; i++) o[i * s[0]] = c[i * s[1]] != 0 ? x[i * s[2]] : y[i * s[3]]; \
+    }
+WHERE_ROW(where_f32, float)
+WHERE_ROW(where_f64, double)
+
+/* The gradient goes to a where cond holds and to b elsewhere. */
+static int where_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    tg_tensor *cond = node->saved[0], *zero = tg_scalar(0, g->dtype);
+    if (needs[1] && !(gi[1] = tg__sum_to(tg_where(cond, g, zero), node->in_ndim[1],
+                                         node->in_shape[1])))
+        return -1;
+    if (needs[2] && !(gi[2] = tg__sum_to(tg_where(cond, zero, g), node->in_ndim[2],
+                                         node->in_shape[2])))
+        return -1;
+    return 0;
+}
+static const tg_op_def where_def = {"WhereBackward0", where_backward};
+
+tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b) {
+    tg_tensor *args[3] = {cond, a, b};
+    int n1, n2;
+    int64_t s1[TG_MAX_DIMS], s2[TG_MAX_DIMS];
+    if (!tg__check_args("where", 3, args) ||
+        !tg__broadcast_shapes("where", cond->ndim, cond->shape, a->ndim, a->shape, &n1, s1) ||
+        !tg__broadcast_shapes("where", n1, s1, b->ndim, b->shape, &n2, s2))
+        return NULL;
+    tg_tensor *out = tg__new_owned("where", n2, s2, a->dtype);
+    if (!out) return NULL;
+    tg__map(out, 3, (const tg_tensor *[]){cond, a, b}, a->dtype == TG_F32 ? where_f32 : where_f64,
+            NULL);
+    tg_node *node;
+    if (!(out = tg__finish(out, &where_def, 3, args, &node))) return NULL;
+    if (node && !tg__save(node, cond)) return NULL;
+    return out;
 }
 
 /* ---- Scalar forms ---------------------------------------------------------------

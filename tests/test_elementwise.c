@@ -71,5 +71,92 @@ static void neg_and_scalar_forms(void) {
     CHECK(isnan(tg_item(tg_mean(tg_zeros(TG_SHAPE(0), TG_F32))))); /* like torch */
 }
 
+static tg_tensor *apply_unary(const char *op, tg_tensor *x, double p0, double p1) {
+    if (strcmp(op, "pow") == 0) return tg_pow_scalar(x, p0);
+    if (strcmp(op, "exp") == 0) return tg_exp(x);
+    if (strcmp(op, "log") == 0) return tg_log(x);
+    if (strcmp(op, "sqrt") == 0) return tg_sqrt(x);
+    if (strcmp(op, "abs") == 0) return tg_abs(x);
+    return tg_clamp(x, p0, p1);
+}
+
+static void unary_ops_match_pytorch(void) {
+    int n = (int)(sizeof golden_unaries / sizeof golden_unaries[0]);
+    char context[64];
+    for (int i = 0; i < n; i++) {
+        const golden_unary *c = &golden_unaries[i];
+        snprintf(context, sizeof context, "%s(%g) #%d", c->op, c->p0, i);
+        tg_test_context = context;
+        tg_dtype dt = c->f64 ? TG_F64 : TG_F32;
+        /* float32 exp/pow/log go through different libm and SIMD routines
+         * in PyTorch: agree to a few ulp, well inside rtol 1e-5. */
+        double rtol = c->f64 ? 1e-12 : 1e-5, atol = c->f64 ? 1e-12 : 1e-6;
+        tg_tensor *base = tg_requires_grad_(tg_test_tensor(c->x, TG_SHAPE(3, 2), dt), true);
+        tg_tensor *x = c->strided ? tg_transpose(base, 0, 1) : tg_view(base, TG_SHAPE(2, 3));
+        tg_tensor *w = tg_test_tensor(c->w, TG_SHAPE(2, 3), dt);
+        tg_tensor *out = apply_unary(c->op, x, c->p0, c->p1);
+        CHECK_VALUES(out, c->out, 6, rtol, atol);
+        CHECK(tg_backward(tg_sum(tg_mul(out, w)), NULL) == 0);
+        /* gx is in x's (2, 3) order; base's gradient is its (3, 2) layout. */
+        tg_tensor *gx = c->strided ? tg_transpose(tg_grad(base), 0, 1)
+                                   : tg_view(tg_grad(base), TG_SHAPE(2, 3));
+        CHECK_VALUES(gx, c->gx, 6, rtol, atol);
+    }
+}
+
+static void selection_ops_match_pytorch(void) {
+    double a[] = {1, -2, 3, 0.5, 0.5, -1}, b[] = {0.5, -2, 4}, c[] = {1, 0};
+    double w[] = {0.3, -0.7, 1.1, 2, -0.4, 0.9};
+    int n = (int)(sizeof golden_selects / sizeof golden_selects[0]);
+    for (int i = 0; i < n; i++) {
+        const golden_select *g = &golden_selects[i];
+        tg_test_context = g->op;
+        tg_dtype dt = g->f64 ? TG_F64 : TG_F32;
+        tg_tensor *ta = tg_requires_grad_(tg_test_tensor(a, TG_SHAPE(2, 3), dt), true);
+        tg_tensor *tb = tg_requires_grad_(tg_test_tensor(b, TG_SHAPE(3), dt), true);
+        tg_tensor *out = strcmp(g->op, "maximum") == 0   ? tg_maximum(ta, tb)
+                         : strcmp(g->op, "minimum") == 0 ? tg_minimum(ta, tb)
+                                                         : tg_where(tg_test_tensor(c, TG_SHAPE(2, 1), dt), ta, tb);
+        CHECK_VALUES(out, g->out, 6, 0, 0);
+        CHECK(tg_backward(tg_sum(tg_mul(out, tg_test_tensor(w, TG_SHAPE(2, 3), dt))), NULL) == 0);
+        CHECK_VALUES(tg_grad(ta), g->ga, 6, 1e-7, 0);
+        CHECK_VALUES(tg_grad(tb), g->gb, 3, 1e-7, 0);
+    }
+}
+
+static void nan_propagates_like_pytorch(void) {
+    double v[] = {NAN, 1}, u[] = {0, NAN};
+    tg_tensor *a = tg_test_tensor(v, TG_SHAPE(2), TG_F32), *b = tg_test_tensor(u, TG_SHAPE(2), TG_F32);
+    double want[] = {NAN, NAN};
+    CHECK_VALUES(tg_maximum(a, b), want, 2, 0, 0);
+    CHECK_VALUES(tg_minimum(a, b), want, 2, 0, 0);
+    CHECK(isnan(tg_get(tg_clamp(a, 0, 1), (int64_t[]){0})));
+    double over[] = {2, 2}; /* min > max: max everywhere, as torch.clamp */
+    CHECK_VALUES(tg_clamp(tg_ones(TG_SHAPE(2), TG_F32), 3, 2), over, 2, 0, 0);
+}
+
+static tg_tensor *f_math(tg_tensor *const *in, void *c) {
+    (void)c;
+    tg_tensor *x = in[0]; /* positive inputs: log, sqrt, fractional pow */
+    return tg_add(tg_add(tg_log(x), tg_sqrt(x)),
+                  tg_add(tg_pow_scalar(x, -1.5), tg_mul(tg_exp(x), tg_abs(in[1]))));
+}
+static tg_tensor *f_select(tg_tensor *const *in, void *c) {
+    (void)c;
+    return tg_add(tg_maximum(in[0], in[1]),
+                  tg_add(tg_minimum(in[0], in[1]), tg_where(in[0], tg_clamp(in[1], -0.5, 0.5), in[0])));
+}
+
+static void gradcheck_math_and_selection(void) {
+    tg_tensor *x = tg_requires_grad_(tg_add_scalar(tg_rand(TG_SHAPE(2, 3), TG_F64, NULL), 0.5), true);
+    tg_tensor *y = tg_requires_grad_(tg_sub_scalar(tg_rand(TG_SHAPE(3), TG_F64, NULL), 0.5), true);
+    tg_tensor *in[2] = {x, y};
+    CHECK(tg_gradcheck(f_math, NULL, 2, in, &(tg_gradcheck_options){.kinks = (double[]){0}, .n_kinks = 1}) == 0);
+    /* y lies in [-0.5, 0.5) and x in [0.5, 1.5): no ties, clamp kinks skipped. */
+    CHECK(tg_gradcheck(f_select, NULL, 2, in, &(tg_gradcheck_options){.kinks = (double[]){-0.5, 0.5}, .n_kinks = 2}) == 0);
+}
+
 TG_TEST_MAIN(TG_CASE(binary_ops_match_pytorch), TG_CASE(binary_ops_on_strided_inputs),
-             TG_CASE(sgd_update_matches_pytorch_bit_for_bit), TG_CASE(neg_and_scalar_forms))
+             TG_CASE(sgd_update_matches_pytorch_bit_for_bit), TG_CASE(neg_and_scalar_forms),
+             TG_CASE(unary_ops_match_pytorch), TG_CASE(selection_ops_match_pytorch),
+             TG_CASE(nan_propagates_like_pytorch), TG_CASE(gradcheck_math_and_selection))

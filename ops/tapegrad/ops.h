@@ -35,6 +35,26 @@ TG_API tg_tensor *tg_rsub_scalar(tg_tensor *a, double s); /* s - a */
 TG_API tg_tensor *tg_mul_scalar(tg_tensor *a, double s); /* a * s */
 TG_API tg_tensor *tg_div_scalar(tg_tensor *a, double s); /* a / s */
 
+/* ---- Elementwise math (ops/unary.c) --------------------------------------- */
+TG_API tg_tensor *tg_pow_scalar(tg_tensor *x, double exponent); /* x ** exponent */
+TG_API tg_tensor *tg_exp(tg_tensor *x);
+TG_API tg_tensor *tg_log(tg_tensor *x);
+TG_API tg_tensor *tg_sqrt(tg_tensor *x);
+TG_API tg_tensor *tg_abs(tg_tensor *x); /* gradient sign(x), 0 at 0 */
+/* Limits x to [min, max]; a NAN bound means none (clamp_min, clamp_max).
+ * The gradient passes where min <= x <= max. */
+TG_API tg_tensor *tg_clamp(tg_tensor *x, double min, double max);
+
+/* ---- Selection (broadcasting) ----------------------------------------------- */
+/* Elementwise max/min; where a == b the gradient is split half and half,
+ * as PyTorch does. */
+TG_API tg_tensor *tg_maximum(tg_tensor *a, tg_tensor *b);
+TG_API tg_tensor *tg_minimum(tg_tensor *a, tg_tensor *b);
+/* cond ? a : b elementwise, where cond is a tensor of the same dtype whose
+ * nonzero elements mean true (tapegrad has no bool dtype). No gradient
+ * flows to cond. */
+TG_API tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b);
+
 /* ---- Reductions over all elements (0-dim results) ------------------------- */
 TG_API tg_tensor *tg_sum(tg_tensor *a);  /* SumBackward0 */
 TG_API tg_tensor *tg_mean(tg_tensor *a); /* MeanBackward0 */

@@ -145,6 +145,69 @@ out.append("static const golden_binary golden_binaries[] = {")
 out.extend(entries)
 out.append("};")
 
+# ---- unary math and selection: out = f(x), loss = sum(out * w) ---------------------
+unary_cases = [
+    ("pow", 2.0, 0, False), ("pow", 3.0, 0, False), ("pow", 0.5, 0, True),
+    ("pow", -1.5, 0, True), ("pow", 0.0, 0, False), ("exp", 0, 0, False),
+    ("log", 0, 0, True), ("sqrt", 0, 0, True), ("abs", 0, 0, False),
+    ("clamp", -0.5, 0.7, False), ("clamp", float("nan"), 0.25, False),
+]
+out.append("typedef struct golden_unary { const char *op; double p0, p1; int f64; int strided;"
+           " const double *x, *w, *out, *gx; } golden_unary;")
+entries = []
+for op, p0, p1, positive in unary_cases:
+    for dtype in [torch.float32, torch.float64]:
+        for strided in [0, 1]:
+            g = torch.Generator().manual_seed(500 + k)
+            base = torch.rand(3, 2, generator=g, dtype=torch.float64) * 4 - 2
+            if positive:
+                base = base.abs() + 0.1
+            base = base.to(dtype)
+            x = (base.t() if strided else base.reshape(2, 3)).detach().requires_grad_()
+            if op == "pow":
+                res = x ** p0
+            elif op == "clamp":
+                res = x.clamp(None if math.isnan(p0) else p0, p1)
+            else:
+                res = getattr(torch, op)(x)
+            w = (torch.rand(res.shape, generator=g, dtype=torch.float64) * 2 - 1).to(dtype)
+            (res * w).sum().backward()
+            p = f"un{k}"
+            # x is stored as the (3, 2) base: the C test transposes it when strided
+            for tag, t in [("x", base), ("w", w), ("out", res), ("gx", x.grad)]:
+                out.append(f"static const double {p}_{tag}[] = {doubles(flat(t))};")
+            pv = lambda v: "NAN" if isinstance(v, float) and math.isnan(v) else repr(float(v))
+            entries.append(f"    {{{c_str(op)}, {pv(p0)}, {pv(p1)}, {int(dtype == torch.float64)},"
+                           f" {strided}, {p}_x, {p}_w, {p}_out, {p}_gx}},")
+            k += 1
+out.append("static const golden_unary golden_unaries[] = {")
+out.extend(entries)
+out.append("};")
+
+# maximum/minimum with ties and broadcasting, where with a broadcast condition
+sel = []
+for dtype in [torch.float32, torch.float64]:
+    a = torch.tensor([[1.0, -2.0, 3.0], [0.5, 0.5, -1.0]], dtype=dtype, requires_grad=True)
+    b = torch.tensor([0.5, -2.0, 4.0], dtype=dtype, requires_grad=True)
+    c = torch.tensor([[1.0], [0.0]], dtype=dtype)
+    w = torch.tensor([[0.3, -0.7, 1.1], [2.0, -0.4, 0.9]], dtype=dtype)
+    for name, fn in [("maximum", lambda: torch.maximum(a, b)), ("minimum", lambda: torch.minimum(a, b)),
+                     ("where", lambda: torch.where(c != 0, a, b))]:
+        a.grad = None
+        b.grad = None
+        res = fn()
+        (res * w).sum().backward()
+        p = f"sel{k}"
+        for tag, t in [("out", res), ("ga", a.grad), ("gb", b.grad)]:
+            out.append(f"static const double {p}_{tag}[] = {doubles(flat(t))};")
+        sel.append(f"    {{{c_str(name)}, {int(dtype == torch.float64)}, {p}_out, {p}_ga, {p}_gb}},")
+        k += 1
+out.append("typedef struct golden_select { const char *op; int f64; const double *out, *ga, *gb; }"
+           " golden_select;")
+out.append("static const golden_select golden_selects[] = {")
+out.extend(sel)
+out.append("};")
+
 # ---- in-place x.add_(g, alpha): the SGD update, to the last bit in float32 -------
 g = torch.Generator().manual_seed(7)
 x = torch.rand(257, generator=g) * 4 - 2
