@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the build needs, installed only when missing.
-PACKAGES=(gcc libc6-dev meson ninja-build pkg-config libblis-dev)
+PACKAGES=(gcc libc6-dev meson ninja-build pkg-config libblis-dev libjansson-dev)
 
 install_missing() {
     local missing=()

@@ -6,5 +6,6 @@
 #include "tapegrad/error.h"
 #include "tapegrad/autograd.h"
 #include "tapegrad/ops.h"
+#include "tapegrad/safetensors.h"
 
 #endif

@@ -1,0 +1,429 @@
+/* nn/safetensors.c - reading and writing the safetensors format.
+ *
+ * The JSON header is parsed and written with Jansson (Debian's
+ * libjansson-dev), a maintained parser, rather than by hand. The whole file
+ * is read into memory: tapegrad's models are small. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/internal.h"
+#include "tapegrad/ops.h"
+#include "tapegrad/safetensors.h"
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "safetensors data is little-endian; this file assumes a little-endian host"
+#endif
+
+/* The safetensors library refuses headers over 100 MB; so does this one. */
+#define MAX_HEADER_BYTES (100u << 20)
+
+typedef struct entry {
+    char *name;
+    tg_dtype dtype;
+    int ndim;
+    int64_t shape[TG_MAX_DIMS];
+    uint64_t begin, end; /* byte range in the data section */
+} entry;
+
+struct tg_safetensors {
+    char *path;
+    unsigned char *bytes; /* the whole file */
+    const unsigned char *data;
+    uint64_t data_len;
+    int n;
+    entry *entries;
+};
+
+void tg_safetensors_close(tg_safetensors *f) {
+    if (!f) return;
+    for (int i = 0; i < f->n; i++) free(f->entries[i].name);
+    free(f->entries);
+    free(f->bytes);
+    free(f->path);
+    free(f);
+}
+
+/* ---- Reading and validating ------------------------------------------------------ */
+
+static bool read_file(const char *path, unsigned char **bytes, size_t *len) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        tg__error(TG_ERR_IO, "safetensors: cannot open %s: %s", path, strerror(errno));
+        return false;
+    }
+    bool ok = fseek(fp, 0, SEEK_END) == 0;
+    long size = ok ? ftell(fp) : -1;
+    ok = size >= 0 && fseek(fp, 0, SEEK_SET) == 0;
+    *bytes = ok ? malloc((size_t)size + 1) : NULL;
+    ok = *bytes && fread(*bytes, 1, (size_t)size, fp) == (size_t)size;
+    fclose(fp);
+    if (!ok) {
+        free(*bytes);
+        *bytes = NULL;
+        tg__error(TG_ERR_IO, "safetensors: cannot read %s", path);
+        return false;
+    }
+    *len = (size_t)size;
+    return true;
+}
+
+static bool parse_dtype(const char *path, const char *name, json_t *v, tg_dtype *dtype) {
+    const char *s = json_string_value(v);
+    if (s && strcmp(s, "F32") == 0) *dtype = TG_F32;
+    else if (s && strcmp(s, "F64") == 0) *dtype = TG_F64;
+    else {
+        tg__error(TG_ERR_DTYPE, "safetensors: %s: tensor '%s' has dtype %s; only F32 and F64 are "
+                  "supported", path, name, s ? s : "(not a string)");
+        return false;
+    }
+    return true;
+}
+
+static bool parse_shape(const char *path, const char *name, json_t *v, entry *e) {
+    size_t n = json_is_array(v) ? json_array_size(v) : (size_t)-1;
+    bool ok = n <= TG_MAX_DIMS;
+    for (size_t i = 0; ok && i < n; i++) {
+        json_t *d = json_array_get(v, i);
+        ok = json_is_integer(d) && json_integer_value(d) >= 0;
+        if (ok) e->shape[i] = json_integer_value(d);
+    }
+    int64_t numel;
+    if (!ok || !tg__valid_shape("safetensors", (int)n, e->shape, &numel)) {
+        tg__error(TG_ERR_SHAPE, "safetensors: %s: tensor '%s' has an invalid shape", path, name);
+        return false;
+    }
+    e->ndim = (int)n;
+    return true;
+}
+
+static bool parse_offsets(const char *path, const char *name, json_t *v, entry *e,
+                          uint64_t data_len) {
+    json_t *b = json_array_get(v, 0), *en = json_array_get(v, 1);
+    bool ok = json_is_array(v) && json_array_size(v) == 2 && json_is_integer(b) &&
+              json_is_integer(en) && json_integer_value(b) >= 0 &&
+              json_integer_value(b) <= json_integer_value(en) &&
+              (uint64_t)json_integer_value(en) <= data_len;
+    if (!ok) {
+        tg__error(TG_ERR_VALUE, "safetensors: %s: tensor '%s' has data_offsets outside the %llu "
+                  "data bytes", path, name, (unsigned long long)data_len);
+        return false;
+    }
+    e->begin = (uint64_t)json_integer_value(b);
+    e->end = (uint64_t)json_integer_value(en);
+    int64_t numel = 1;
+    for (int i = 0; i < e->ndim; i++) numel *= e->shape[i];
+    if (e->end - e->begin != (uint64_t)numel * tg_dtype_size(e->dtype)) {
+        tg__error(TG_ERR_VALUE, "safetensors: %s: tensor '%s' spans %llu bytes, its shape and "
+                  "dtype need %llu", path, name, (unsigned long long)(e->end - e->begin),
+                  (unsigned long long)numel * tg_dtype_size(e->dtype));
+        return false;
+    }
+    return true;
+}
+
+static int by_begin(const void *a, const void *b) {
+    const entry *x = a, *y = b;
+    return x->begin < y->begin ? -1 : x->begin > y->begin ? 1 : (x->end > y->end) - (x->end < y->end);
+}
+
+/* The byte ranges must tile the data section exactly: no overlap, no hole
+ * (the format's rule, which keeps a file from hiding other content). */
+static bool check_tiling(const char *path, tg_safetensors *f) {
+    entry *sorted = malloc(sizeof *sorted * (size_t)(f->n ? f->n : 1));
+    if (!sorted) {
+        tg__error(TG_ERR_NOMEM, "safetensors: out of memory");
+        return false;
+    }
+    memcpy(sorted, f->entries, sizeof *sorted * (size_t)f->n);
+    qsort(sorted, (size_t)f->n, sizeof *sorted, by_begin);
+    uint64_t at = 0;
+    bool ok = true;
+    for (int i = 0; ok && i < f->n; i++) {
+        ok = sorted[i].begin == at;
+        if (!ok)
+            tg__error(TG_ERR_VALUE, "safetensors: %s: tensor '%s' starts at byte %llu, expected "
+                      "%llu (data overlaps or has a hole)", path, sorted[i].name,
+                      (unsigned long long)sorted[i].begin, (unsigned long long)at);
+        at = sorted[i].end;
+    }
+    if (ok && at != f->data_len) {
+        tg__error(TG_ERR_VALUE, "safetensors: %s: the tensors cover %llu of %llu data bytes", path,
+                  (unsigned long long)at, (unsigned long long)f->data_len);
+        ok = false;
+    }
+    free(sorted);
+    return ok;
+}
+
+static bool parse_header(tg_safetensors *f, json_t *root) {
+    const char *path = f->path, *key;
+    json_t *value;
+    if (!json_is_object(root)) {
+        tg__error(TG_ERR_VALUE, "safetensors: %s: the header is not a JSON object", path);
+        return false;
+    }
+    f->entries = calloc(json_object_size(root) + 1, sizeof *f->entries);
+    if (!f->entries) {
+        tg__error(TG_ERR_NOMEM, "safetensors: out of memory");
+        return false;
+    }
+    json_object_foreach(root, key, value) {
+        if (strcmp(key, "__metadata__") == 0) continue; /* free-form strings */
+        entry *e = &f->entries[f->n];
+        if (!json_is_object(value)) {
+            tg__error(TG_ERR_VALUE, "safetensors: %s: entry '%s' is not an object", path, key);
+            return false;
+        }
+        if (!(e->name = strdup(key))) {
+            tg__error(TG_ERR_NOMEM, "safetensors: out of memory");
+            return false;
+        }
+        f->n++;
+        if (!parse_dtype(path, key, json_object_get(value, "dtype"), &e->dtype) ||
+            !parse_shape(path, key, json_object_get(value, "shape"), e) ||
+            !parse_offsets(path, key, json_object_get(value, "data_offsets"), e, f->data_len))
+            return false;
+    }
+    return check_tiling(path, f);
+}
+
+tg_safetensors *tg_safetensors_open(const char *path) {
+    if (!path) {
+        tg__null_arg("safetensors_open");
+        return NULL;
+    }
+    tg_safetensors *f = calloc(1, sizeof *f);
+    size_t len = 0;
+    if (!f || !(f->path = strdup(path))) {
+        free(f);
+        tg__error(TG_ERR_NOMEM, "safetensors: out of memory");
+        return NULL;
+    }
+    if (!read_file(path, &f->bytes, &len)) goto fail;
+    uint64_t header_len = 0;
+    for (int i = 7; len >= 8 && i >= 0; i--) header_len = header_len << 8 | f->bytes[i];
+    if (len < 8 || header_len > len - 8 || header_len > MAX_HEADER_BYTES) {
+        tg__error(TG_ERR_VALUE, "safetensors: %s: header length %llu does not fit the file of "
+                  "%zu bytes", path, (unsigned long long)header_len, len);
+        goto fail;
+    }
+    f->data = f->bytes + 8 + header_len;
+    f->data_len = len - 8 - header_len;
+    json_error_t err;
+    json_t *root = json_loadb((const char *)f->bytes + 8, (size_t)header_len,
+                              JSON_REJECT_DUPLICATES, &err);
+    if (!root) {
+        tg__error(TG_ERR_VALUE, "safetensors: %s: bad JSON header at byte %d: %s", path,
+                  err.position, err.text);
+        goto fail;
+    }
+    bool ok = parse_header(f, root);
+    json_decref(root);
+    if (ok) return f;
+fail:
+    tg_safetensors_close(f);
+    return NULL;
+}
+
+int tg_safetensors_count(const tg_safetensors *f) { return f ? f->n : 0; }
+
+const char *tg_safetensors_name(const tg_safetensors *f, int i) {
+    return f && i >= 0 && i < f->n ? f->entries[i].name : NULL;
+}
+
+static const entry *find(const tg_safetensors *f, const char *name) {
+    for (int i = 0; i < f->n; i++)
+        if (strcmp(f->entries[i].name, name) == 0) return &f->entries[i];
+    return NULL;
+}
+
+tg_tensor *tg_safetensors_get(const tg_safetensors *f, const char *name) {
+    if (!f || !name) {
+        tg__null_arg("safetensors_get");
+        return NULL;
+    }
+    const entry *e = find(f, name);
+    if (!e) {
+        tg__error(TG_ERR_VALUE, "safetensors: %s has no tensor '%s'", f->path, name);
+        return NULL;
+    }
+    /* The data section has no alignment promise: copy, don't wrap. */
+    return tg_from_data(f->data + e->begin, e->ndim, e->shape, e->dtype);
+}
+
+/* ---- Loading into existing tensors ------------------------------------------------ */
+
+static bool matches(const tg_safetensors *f, int n, const tg_named_tensor *into) {
+    char bufa[TG_SHAPE_STR_MAX], bufb[TG_SHAPE_STR_MAX];
+    for (int i = 0; i < n; i++) {
+        if (!into[i].name || !into[i].tensor) {
+            tg__null_arg("load_safetensors");
+            return false;
+        }
+        const entry *e = find(f, into[i].name);
+        const tg_tensor *t = into[i].tensor;
+        if (!e) {
+            tg__error(TG_ERR_VALUE, "load_safetensors: %s has no tensor '%s'", f->path,
+                      into[i].name);
+            return false;
+        }
+        bool same = e->ndim == t->ndim && e->dtype == t->dtype;
+        for (int d = 0; same && d < e->ndim; d++) same = e->shape[d] == t->shape[d];
+        if (!same) {
+            tg__error(TG_ERR_SHAPE, "load_safetensors: %s: tensor '%s' is %s %s in the file, %s "
+                      "%s here", f->path, into[i].name, tg_dtype_name(e->dtype),
+                      tg__shape_str(bufa, sizeof bufa, e->ndim, e->shape),
+                      tg_dtype_name(t->dtype), tg__shape_str(bufb, sizeof bufb, t->ndim, t->shape));
+            return false;
+        }
+    }
+    for (int k = 0; k < f->n; k++) {
+        bool wanted = false;
+        for (int i = 0; !wanted && i < n; i++) wanted = strcmp(into[i].name, f->entries[k].name) == 0;
+        if (!wanted) {
+            tg__error(TG_ERR_VALUE, "load_safetensors: %s holds an unexpected tensor '%s'",
+                      f->path, f->entries[k].name);
+            return false;
+        }
+    }
+    return true;
+}
+
+int tg_load_safetensors(const char *path, int n, const tg_named_tensor *into) {
+    if (!into && n > 0) {
+        tg__null_arg("load_safetensors");
+        return -1;
+    }
+    tg_safetensors *f = tg_safetensors_open(path);
+    if (!f) return -1;
+    int rc = matches(f, n, into) ? 0 : -1;
+    tg_pool *pool = rc == 0 ? tg_pool_push() : NULL;
+    bool previous = tg_set_grad_enabled(false);
+    for (int i = 0; rc == 0 && i < n; i++) {
+        tg_tensor *src = pool ? tg_safetensors_get(f, into[i].name) : NULL;
+        if (!src || tg_copy_(into[i].tensor, src) != 0) rc = -1;
+    }
+    tg_set_grad_enabled(previous);
+    tg_pool_pop(pool);
+    tg_safetensors_close(f);
+    return rc;
+}
+
+/* ---- Saving -------------------------------------------------------------------------- */
+
+/* The JSON header, padded with spaces to a multiple of 8 bytes as the
+ * reference writer does, so that the data section starts aligned. */
+static char *build_header(int n, const tg_named_tensor *ts, size_t *len) {
+    json_t *root = json_object();
+    uint64_t at = 0;
+    for (int i = 0; root && i < n; i++) {
+        const tg_tensor *t = ts[i].tensor;
+        json_t *shape = json_array();
+        for (int d = 0; shape && d < t->ndim; d++)
+            json_array_append_new(shape, json_integer(t->shape[d]));
+        uint64_t bytes = (uint64_t)t->numel * tg_dtype_size(t->dtype);
+        json_t *entry_obj = json_pack("{s:s, s:o, s:[I, I]}", "dtype",
+                                      t->dtype == TG_F32 ? "F32" : "F64", "shape", shape,
+                                      "data_offsets", (json_int_t)at, (json_int_t)(at + bytes));
+        if (!entry_obj || json_object_set_new(root, ts[i].name, entry_obj) != 0) {
+            json_decref(root);
+            root = NULL;
+        }
+        at += bytes;
+    }
+    char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
+    json_decref(root);
+    if (!text) return NULL;
+    size_t raw = strlen(text), padded = (raw + 7) / 8 * 8;
+    char *out = realloc(text, padded + 1);
+    if (!out) {
+        free(text);
+        return NULL;
+    }
+    memset(out + raw, ' ', padded - raw);
+    out[padded] = '\0';
+    *len = padded;
+    return out;
+}
+
+static bool check_save_args(const char *path, int n, const tg_named_tensor *ts) {
+    if (!path || (n > 0 && !ts)) {
+        tg__null_arg("save_safetensors");
+        return false;
+    }
+    for (int i = 0; i < n; i++) {
+        if (!ts[i].name || !ts[i].tensor) {
+            tg__null_arg("save_safetensors");
+            return false;
+        }
+        if (strcmp(ts[i].name, "__metadata__") == 0) {
+            tg__error(TG_ERR_VALUE, "save_safetensors: '__metadata__' is reserved");
+            return false;
+        }
+        for (int j = 0; j < i; j++)
+            if (strcmp(ts[i].name, ts[j].name) == 0) {
+                tg__error(TG_ERR_VALUE, "save_safetensors: the name '%s' is given twice",
+                          ts[i].name);
+                return false;
+            }
+    }
+    return true;
+}
+
+/* Writes header and data to fd; each tensor's elements in row-major order. */
+static bool write_all(int fd, const char *header, size_t header_len, int n,
+                      const tg_named_tensor *ts) {
+    FILE *fp = fdopen(dup(fd), "wb");
+    if (!fp) return false;
+    unsigned char len_bytes[8];
+    for (int i = 0; i < 8; i++) len_bytes[i] = (unsigned char)((uint64_t)header_len >> (8 * i));
+    bool ok = fwrite(len_bytes, 1, 8, fp) == 8 && fwrite(header, 1, header_len, fp) == header_len;
+    for (int i = 0; ok && i < n; i++) {
+        tg_tensor *c = tg__contiguous_copy_owned("save_safetensors", ts[i].tensor);
+        size_t bytes = c ? (size_t)c->numel * tg_dtype_size(c->dtype) : 0;
+        ok = c && fwrite(tg__ptr(c), 1, bytes, fp) == bytes;
+        tg_release(c);
+    }
+    ok = fflush(fp) == 0 && ok;
+    return fclose(fp) == 0 && ok;
+}
+
+int tg_save_safetensors(const char *path, int n, const tg_named_tensor *ts) {
+    if (!check_save_args(path, n, ts)) return -1;
+    size_t header_len = 0;
+    char *header = build_header(n, ts, &header_len);
+    char *tmp = malloc(strlen(path) + 16);
+    if (!header || !tmp) {
+        free(header);
+        free(tmp);
+        tg__error(TG_ERR_NOMEM, "save_safetensors: out of memory");
+        return -1;
+    }
+    sprintf(tmp, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    bool ok = fd >= 0 && write_all(fd, header, header_len, n, ts) && fsync(fd) == 0;
+    if (fd >= 0) ok = close(fd) == 0 && ok;
+    ok = ok && rename(tmp, path) == 0;
+    if (!ok) {
+        tg__error(TG_ERR_IO, "save_safetensors: cannot write %s: %s", path, strerror(errno));
+        if (fd >= 0) unlink(tmp);
+    } else {
+        /* Make the rename itself durable. */
+        char *dir_path = strdup(path);
+        int dir = dir_path ? open(dirname(dir_path), O_RDONLY) : -1;
+        if (dir >= 0) {
+            fsync(dir);
+            close(dir);
+        }
+        free(dir_path);
+    }
+    free(tmp);
+    free(header);
+    return ok ? 0 : -1;
+}

@@ -1,0 +1,52 @@
+/* tapegrad/safetensors.h - tensors to and from files in the safetensors
+ * format (https://github.com/huggingface/safetensors), the format PyTorch
+ * models are shared in: an 8-byte little-endian header length, a JSON header
+ * naming each tensor's dtype, shape and byte range, then the raw data.
+ * float32 ("F32") and float64 ("F64") tensors are supported.
+ *
+ * Reading validates everything before trusting it (header length against the
+ * file size, JSON syntax, dtypes, shapes, byte ranges in bounds, neither
+ * overlapping nor leaving holes) and rejects a bad file with a message
+ * naming the file and the problem; it never reads out of bounds. */
+#ifndef TAPEGRAD_SAFETENSORS_H
+#define TAPEGRAD_SAFETENSORS_H
+
+#include "tapegrad/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A tensor and the name it is stored under; both borrowed. */
+typedef struct tg_named_tensor {
+    const char *name;
+    tg_tensor *tensor;
+} tg_named_tensor;
+
+/* Writes n tensors to path. The file is replaced atomically (written to a
+ * temporary file in the same folder, flushed to disk, then renamed), so a
+ * crash mid-save leaves the previous file intact. Returns 0 or -1. */
+TG_API int tg_save_safetensors(const char *path, int n, const tg_named_tensor *tensors);
+
+/* Loads into existing tensors, matched by name. Strict, as PyTorch's
+ * load_state_dict: every name must be in the file with the same dtype and
+ * shape, and the file must hold no other tensor. On any mismatch nothing is
+ * written. Runs with grad mode off, so parameters can be loaded. Returns 0
+ * or -1. */
+TG_API int tg_load_safetensors(const char *path, int n, const tg_named_tensor *into);
+
+/* An opened, validated file, for reading tensors by name. */
+typedef struct tg_safetensors tg_safetensors;
+TG_API tg_safetensors *tg_safetensors_open(const char *path);
+TG_API void tg_safetensors_close(tg_safetensors *file);
+/* The number of tensors, and the name of the i-th (in file order). */
+TG_API int tg_safetensors_count(const tg_safetensors *file);
+TG_API const char *tg_safetensors_name(const tg_safetensors *file, int i);
+/* A new tensor with the named tensor's contents (see the ownership rule),
+ * or NULL when there is no such tensor. */
+TG_API tg_tensor *tg_safetensors_get(const tg_safetensors *file, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,250 @@
+/* tests/test_safetensors.c - round trips, PyTorch-written files, and every
+ * kind of bad file rejected with a message (never a crash). */
+#include <stdint.h>
+#include <unistd.h>
+
+#include "tg_test.h"
+
+static char dir[64];
+
+static const char *path_of(const char *name) {
+    static char buf[128];
+    snprintf(buf, sizeof buf, "%s/%s", dir, name);
+    return buf;
+}
+
+static void write_bytes(const char *path, const void *bytes, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(bytes, 1, n, f);
+        fclose(f);
+    }
+}
+
+/* A file with the given JSON header and n data bytes (all 0x3f). */
+static void write_file(const char *path, const char *header, size_t n_data) {
+    unsigned char buf[4096] = {0};
+    uint64_t len = strlen(header);
+    for (int i = 0; i < 8; i++) buf[i] = (unsigned char)(len >> (8 * i));
+    memcpy(buf + 8, header, len);
+    memset(buf + 8 + len, 0x3f, n_data);
+    write_bytes(path, buf, 8 + len + n_data);
+}
+
+static void round_trip(void) {
+    tg_tensor *a = tg_arange(0, 6, 1, TG_F32);
+    tg_tensor *b = tg_scalar(0.125, TG_F64);
+    tg_tensor *c = tg_transpose(tg_view(tg_arange(0, 6, 1, TG_F64), TG_SHAPE(2, 3)), 0, 1);
+    tg_named_tensor ts[] = {{"a", a}, {"layer.b", b}, {"c", c}};
+    const char *path = path_of("round.safetensors");
+    CHECK(tg_save_safetensors(path, 3, ts) == 0);
+    tg_safetensors *f = tg_safetensors_open(path);
+    CHECK(f != NULL);
+    CHECK(tg_safetensors_count(f) == 3);
+    CHECK_EQ_STR(tg_safetensors_name(f, 1), "layer.b");
+    tg_tensor *c2 = tg_safetensors_get(f, "c");
+    double want_c[] = {0, 3, 1, 4, 2, 5};
+    CHECK(c2 && tg_ndim(c2) == 2 && tg_shape(c2)[0] == 3 && tg_dtype_of(c2) == TG_F64);
+    CHECK_VALUES(c2, want_c, 6, 0, 0);
+    CHECK(tg_safetensors_get(f, "nope") == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "has no tensor 'nope'");
+    tg_safetensors_close(f);
+
+    /* Load into parameters that require grad. */
+    tg_tensor *pa = tg_requires_grad_(tg_zeros(TG_SHAPE(6), TG_F32), true);
+    tg_tensor *pb = tg_zeros(0, NULL, TG_F64), *pc = tg_zeros(TG_SHAPE(3, 2), TG_F64);
+    tg_named_tensor into[] = {{"c", pc}, {"a", pa}, {"layer.b", pb}};
+    CHECK(tg_load_safetensors(path, 3, into) == 0);
+    double want_a[] = {0, 1, 2, 3, 4, 5};
+    CHECK_VALUES(pa, want_a, 6, 0, 0);
+    CHECK(tg_item(pb) == 0.125);
+    CHECK_VALUES(pc, want_c, 6, 0, 0);
+    unlink(path);
+}
+
+/* Written by the reference layout: metadata, padding, other key order. */
+static void reads_a_file_written_elsewhere(void) {
+    const char *path = path_of("other.safetensors");
+    const char *header = "{\"__metadata__\":{\"format\":\"pt\"},\"w\":{\"dtype\":\"F32\",\"shape\":"
+                         "[2],\"data_offsets\":[0,8]},\"e\":{\"data_offsets\":[8,8],\"shape\":[0,"
+                         "3],\"dtype\":\"F64\"}}   ";
+    unsigned char buf[512];
+    uint64_t len = strlen(header);
+    for (int i = 0; i < 8; i++) buf[i] = (unsigned char)(len >> (8 * i));
+    memcpy(buf + 8, header, len);
+    float w[2] = {1.5f, -2.0f};
+    memcpy(buf + 8 + len, w, sizeof w);
+    write_bytes(path, buf, 8 + len + sizeof w);
+    tg_safetensors *f = tg_safetensors_open(path);
+    CHECK(f && tg_safetensors_count(f) == 2);
+    double want[] = {1.5, -2};
+    CHECK_VALUES(tg_safetensors_get(f, "w"), want, 2, 0, 0);
+    CHECK(tg_numel(tg_safetensors_get(f, "e")) == 0);
+    tg_safetensors_close(f);
+    unlink(path);
+}
+
+static void bad_files_are_rejected(void) {
+    const char *path = path_of("bad.safetensors");
+    struct {
+        const char *header;
+        size_t n_data;
+        tg_status status;
+        const char *message;
+    } cases[] = {
+        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}", 8, TG_ERR_VALUE,
+         "bad JSON header"},
+        {"[1, 2]", 0, TG_ERR_VALUE, "the header is not a JSON object"},
+        {"{\"w\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4, TG_ERR_DTYPE,
+         "tensor 'w' has dtype BF16; only F32 and F64"},
+        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8, TG_ERR_SHAPE,
+         "tensor 'w' has an invalid shape"},
+        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,16]}}", 8, TG_ERR_VALUE,
+         "data_offsets outside the 8 data bytes"},
+        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8, TG_ERR_VALUE,
+         "spans 8 bytes, its shape and dtype need 12"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\","
+         "\"shape\":[2],\"data_offsets\":[4,12]}}", 12, TG_ERR_VALUE, "data overlaps or has a hole"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8, TG_ERR_VALUE,
+         "data overlaps or has a hole"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 8, TG_ERR_VALUE,
+         "the tensors cover 4 of 8 data bytes"},
+        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"a\":{\"dtype\":\"F32\","
+         "\"shape\":[1],\"data_offsets\":[0,4]}}", 4, TG_ERR_VALUE, "duplicate object key"},
+        {"{\"a\":[1]}", 0, TG_ERR_VALUE, "entry 'a' is not an object"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tg_test_context = cases[i].message;
+        write_file(path, cases[i].header, cases[i].n_data);
+        CHECK(tg_safetensors_open(path) == NULL);
+        CHECK_ERROR(cases[i].status, cases[i].message);
+    }
+    unsigned char huge[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, '{', '}'};
+    write_bytes(path, huge, sizeof huge);
+    CHECK(tg_safetensors_open(path) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "does not fit the file of 16 bytes");
+    write_bytes(path, huge, 5); /* shorter than the length field */
+    CHECK(tg_safetensors_open(path) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "does not fit the file of 5 bytes");
+    CHECK(tg_safetensors_open(path_of("missing.safetensors")) == NULL);
+    CHECK_ERROR(TG_ERR_IO, "cannot open");
+    unlink(path);
+}
+
+/* Every byte of a valid file replaced by several values: each open either
+ * succeeds or fails cleanly (ASan and UBSan watch for bad reads). */
+static void corrupted_bytes_never_crash(void) {
+    tg_tensor *a = tg_arange(0, 3, 1, TG_F32), *b = tg_ones(TG_SHAPE(1, 2), TG_F64);
+    const char *path = path_of("fuzz.safetensors");
+    CHECK(tg_save_safetensors(path, 2, (tg_named_tensor[]){{"a", a}, {"b", b}}) == 0);
+    unsigned char orig[512];
+    FILE *fp = fopen(path, "rb");
+    CHECK(fp != NULL);
+    size_t n = fread(orig, 1, sizeof orig, fp);
+    fclose(fp);
+    const unsigned char values[] = {0, '"', '{', '9', 0xff};
+    int opened = 0, rejected = 0;
+    for (size_t pos = 0; pos < n; pos++)
+        for (size_t v = 0; v < sizeof values; v++) {
+            unsigned char copy[512];
+            memcpy(copy, orig, n);
+            copy[pos] = values[v];
+            write_bytes(path, copy, n);
+            tg_safetensors *f = tg_safetensors_open(path);
+            if (f) {
+                opened++;
+                for (int i = 0; i < tg_safetensors_count(f); i++)
+                    tg_safetensors_get(f, tg_safetensors_name(f, i));
+                tg_safetensors_close(f);
+            } else {
+                rejected++;
+                CHECK(strlen(tg_last_error()) > 0);
+            }
+        }
+    tg_clear_error();
+    CHECK(opened > 0 && rejected > 0);
+    unlink(path);
+}
+
+static void load_checks_names_shapes_and_dtypes(void) {
+    tg_tensor *w = tg_ones(TG_SHAPE(2, 3), TG_F32), *b = tg_ones(TG_SHAPE(3), TG_F32);
+    const char *path = path_of("model.safetensors");
+    CHECK(tg_save_safetensors(path, 2, (tg_named_tensor[]){{"w", w}, {"b", b}}) == 0);
+    tg_tensor *w2 = tg_zeros(TG_SHAPE(3, 2), TG_F32), *b2 = tg_zeros(TG_SHAPE(3), TG_F32);
+    CHECK(tg_load_safetensors(path, 2, (tg_named_tensor[]){{"w", w2}, {"b", b2}}) == -1);
+    CHECK_ERROR(TG_ERR_SHAPE, "tensor 'w' is float32 (2, 3) in the file, float32 (3, 2) here");
+    CHECK(tg_item(tg_sum(b2)) == 0); /* nothing was written */
+    tg_tensor *w64 = tg_zeros(TG_SHAPE(2, 3), TG_F64);
+    CHECK(tg_load_safetensors(path, 2, (tg_named_tensor[]){{"w", w64}, {"b", b2}}) == -1);
+    CHECK_ERROR(TG_ERR_SHAPE, "float32 (2, 3) in the file, float64 (2, 3) here");
+    CHECK(tg_load_safetensors(path, 1, (tg_named_tensor[]){{"b", b2}}) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "holds an unexpected tensor 'w'");
+    tg_tensor *extra = tg_zeros(TG_SHAPE(1), TG_F32);
+    tg_tensor *w3 = tg_zeros(TG_SHAPE(2, 3), TG_F32);
+    CHECK(tg_load_safetensors(path, 3, (tg_named_tensor[]){{"w", w3}, {"b", b2}, {"c", extra}}) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "has no tensor 'c'");
+    unlink(path);
+}
+
+static void bad_save_arguments(void) {
+    tg_tensor *t = tg_ones(TG_SHAPE(2), TG_F32);
+    CHECK(tg_save_safetensors(path_of("x.safetensors"), 2, (tg_named_tensor[]){{"t", t}, {"t", t}}) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "the name 't' is given twice");
+    CHECK(tg_save_safetensors(path_of("x.safetensors"), 1, (tg_named_tensor[]){{"__metadata__", t}}) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "'__metadata__' is reserved");
+    CHECK(tg_save_safetensors(path_of("x.safetensors"), 1, (tg_named_tensor[]){{"t", NULL}}) == -1);
+    CHECK_ERROR(TG_ERR_NULL, "argument is NULL");
+    CHECK(tg_save_safetensors("/nonexistent-dir/x.safetensors", 1, (tg_named_tensor[]){{"t", t}}) == -1);
+    CHECK_ERROR(TG_ERR_IO, "cannot write /nonexistent-dir/x.safetensors");
+}
+
+/* ---- a save that fails half-way leaves the previous file as it was -------------- */
+
+static long allocations_left;
+static void *fail_later(size_t size, void *ctx) {
+    (void)ctx;
+    if (allocations_left-- == 0) return NULL;
+    return aligned_alloc(64, (size + 63) / 64 * 64);
+}
+static void plain_free(void *p, void *ctx) {
+    (void)ctx;
+    free(p);
+}
+
+static void failed_save_keeps_the_previous_file(void) {
+    const char *path = path_of("keep.safetensors");
+    tg_tensor *old = tg_full(TG_SHAPE(4), 7, TG_F32);
+    CHECK(tg_save_safetensors(path, 1, (tg_named_tensor[]){{"t", old}}) == 0);
+    tg_tensor *a = tg_ones(TG_SHAPE(4), TG_F32), *b = tg_ones(TG_SHAPE(4), TG_F32);
+    /* The copy of the second tensor fails: the first is already written. */
+    allocations_left = 3;
+    tg_set_allocator(&(tg_allocator){fail_later, plain_free, NULL});
+    int rc = tg_save_safetensors(path, 2, (tg_named_tensor[]){{"a", a}, {"b", b}});
+    tg_set_allocator(NULL);
+    CHECK(rc == -1);
+    tg_clear_error();
+    tg_tensor *back = tg_zeros(TG_SHAPE(4), TG_F32);
+    CHECK(tg_load_safetensors(path, 1, (tg_named_tensor[]){{"t", back}}) == 0);
+    CHECK(tg_item(tg_sum(back)) == 28);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "ls %s | grep -c tmp > /dev/null", dir);
+    CHECK(system(cmd) != 0); /* no temporary file left behind */
+    unlink(path);
+}
+
+static void setup_dir(void) {
+    snprintf(dir, sizeof dir, "/tmp/tg-safetensors-XXXXXX");
+    if (!mkdtemp(dir)) exit(1);
+}
+
+static const tg_test_case cases[] = {
+    TG_CASE(round_trip), TG_CASE(reads_a_file_written_elsewhere), TG_CASE(bad_files_are_rejected),
+    TG_CASE(corrupted_bytes_never_crash), TG_CASE(load_checks_names_shapes_and_dtypes),
+    TG_CASE(bad_save_arguments), TG_CASE(failed_save_keeps_the_previous_file)};
+
+int main(int argc, char **argv) {
+    setup_dir();
+    int rc = tg_test_run(cases, (int)(sizeof cases / sizeof cases[0]), argc, argv);
+    rmdir(dir);
+    return rc;
+}
