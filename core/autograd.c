@@ -100,6 +100,7 @@ tg_node *tg__record(tg_tensor *out, const tg_op_def *def, int n_inputs,
     node->out_dtype = out->dtype;
     node->out_ndim = out->ndim;
     memcpy(node->out_shape, out->shape, sizeof out->shape);
+    node->output = out;
     out->requires_grad = true;
     out->grad_fn = node; /* the output owns the node's first reference */
     return node;

@@ -59,6 +59,7 @@ struct tg_tensor {
     bool requires_grad;
     tg_tensor *grad;  /* owned, NULL until a backward reaches this leaf */
     tg_node *grad_fn; /* owned reference, NULL for leaves */
+    char *name;       /* owned, NULL unless set with tg_set_name */
 };
 
 /* A new contiguous tensor, uninitialised, with one reference that goes to
@@ -170,10 +171,13 @@ struct tg_node {
     int64_t in_shape[TG_NODE_MAX_INPUTS][TG_MAX_DIMS];
     int64_t in_strides[TG_NODE_MAX_INPUTS][TG_MAX_DIMS];
     int64_t in_offset[TG_NODE_MAX_INPUTS];
-    /* Output geometry. */
+    /* Output geometry, and the output itself while it lives: a weak
+     * pointer that the output clears when it is freed (for pictures and
+     * traces of the graph, never for computing). */
     tg_dtype out_dtype;
     int out_ndim;
     int64_t out_shape[TG_MAX_DIMS];
+    tg_tensor *output;
     /* Tensors the backward needs, with their versions when saved. */
     int n_saved;
     tg_tensor *saved[TG_NODE_MAX_SAVED];

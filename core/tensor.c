@@ -43,6 +43,8 @@ tg_tensor *tg_retain(tg_tensor *t) {
 
 void tg_release(tg_tensor *t) {
     if (!t || --t->refcount > 0) return;
+    if (t->grad_fn && t->grad_fn->output == t) t->grad_fn->output = NULL;
+    tg__free(t->name);
     tg_release(t->grad);
     tg__node_release(t->grad_fn);
     storage_release(t->storage);
@@ -249,6 +251,24 @@ tg_tensor *tg_arange(double start, double end, double step, tg_dtype dtype) {
     }
     return t;
 }
+
+int tg_set_name(tg_tensor *t, const char *name) {
+    if (!t) {
+        tg__null_arg("set_name");
+        return -1;
+    }
+    char *copy = NULL;
+    if (name) {
+        copy = tg__alloc(strlen(name) + 1, "set_name");
+        if (!copy) return -1;
+        strcpy(copy, name);
+    }
+    tg__free(t->name);
+    t->name = copy;
+    return 0;
+}
+
+const char *tg_name(const tg_tensor *t) { return t ? t->name : NULL; }
 
 /* ---- Inspection ------------------------------------------------------------------ */
 

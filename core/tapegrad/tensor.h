@@ -103,6 +103,12 @@ TG_API tg_tensor *tg_rand(int ndim, const int64_t *shape, tg_dtype dtype,
 TG_API tg_tensor *tg_randn(int ndim, const int64_t *shape, tg_dtype dtype,
                            tg_generator *gen);
 
+/* ---- Names ---------------------------------------------------------------
+ * An optional label, shown by graph pictures and backward traces. The name
+ * is copied; NULL removes it. Views and copies do not inherit it. */
+TG_API int tg_set_name(tg_tensor *t, const char *name);
+TG_API const char *tg_name(const tg_tensor *t); /* borrowed, or NULL */
+
 /* ---- Inspection (borrowed results, NULL-safe) ----------------------------- */
 TG_API tg_dtype tg_dtype_of(const tg_tensor *t);
 TG_API size_t tg_dtype_size(tg_dtype dtype);
