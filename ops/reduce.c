@@ -1,8 +1,13 @@
-/* ops/reduce.c - sum and mean, and the sum that undoes broadcasting in the
- * backward of binary ops. Sums accumulate in double. */
+/* ops/reduce.c - reductions: sum and mean over all elements or over chosen
+ * dims, max along a dim, softmax and log_softmax, and the sum that undoes
+ * broadcasting in the backward of binary ops. Sums accumulate in double. */
+#include <math.h>
+#include <stddef.h>
 #include <string.h>
 
+#include "logsumexp.h"
 #include "ops_internal.h"
+#include "tapegrad/reduce.h"
 
 /* ---- helpers -------------------------------------------------------------------- */
 
@@ -25,25 +30,26 @@ static void acc_row_f64(char **p, const int64_t *s, int64_t n, void *ctx) {
     for (int64_t i = 0; i < n; i++) acc[i * s[0]] += x[i * s[1]];
 }
 
+/* acc (float64) += t, where acc_strides read acc in t's dims: 0 along the
+ * dims that are summed away, so each element of t lands on its slot. */
+static void accumulate_into(tg_tensor *acc, const int64_t *acc_strides, const tg_tensor *t) {
+    const int64_t *strides[2] = {acc_strides, t->strides};
+    tg_iter it;
+    tg__iter_init(&it, t->ndim, t->shape, 2, strides);
+    char *base[2] = {tg__ptr(acc), tg__ptr(t)};
+    size_t sizes[2] = {8, tg_dtype_size(t->dtype)};
+    tg__iter_run(&it, base, sizes, t->dtype == TG_F32 ? acc_row_f32 : acc_row_f64, NULL);
+}
+
 tg_tensor *tg__sum_to(tg_tensor *g, int ndim, const int64_t *shape) {
     if (!g) return NULL;
     if (g->ndim == ndim && memcmp(g->shape, shape, (size_t)ndim * sizeof *shape) == 0) return g;
     tg_tensor *acc = tg__new("sum_to", ndim, shape, TG_F64);
     if (!acc) return NULL;
     tg__fill(acc, 0.0);
-    /* acc seen in g's dims: stride 0 along every dim that is summed away. */
-    int lead = g->ndim - ndim;
     int64_t acc_strides[TG_MAX_DIMS];
-    for (int d = 0; d < g->ndim; d++)
-        acc_strides[d] = d < lead || (shape[d - lead] == 1 && g->shape[d] != 1)
-                             ? 0
-                             : acc->strides[d - lead];
-    const int64_t *strides[2] = {acc_strides, g->strides};
-    tg_iter it;
-    tg__iter_init(&it, g->ndim, g->shape, 2, strides);
-    char *base[2] = {tg__ptr(acc), tg__ptr(g)};
-    size_t sizes[2] = {8, tg_dtype_size(g->dtype)};
-    tg__iter_run(&it, base, sizes, g->dtype == TG_F32 ? acc_row_f32 : acc_row_f64, NULL);
+    tg__broadcast_strides(acc, g->ndim, g->shape, acc_strides);
+    accumulate_into(acc, acc_strides, g);
     return tg_to_dtype(acc, g->dtype);
 }
 
@@ -80,3 +86,351 @@ static tg_tensor *reduce_all(const char *op, const tg_op_def *def, tg_tensor *a,
 
 tg_tensor *tg_sum(tg_tensor *a) { return reduce_all("sum", &sum_def, a, false); }
 tg_tensor *tg_mean(tg_tensor *a) { return reduce_all("mean", &mean_def, a, true); }
+
+/* ---- Reduced shapes: a set of dims as a bit mask ------------------------------------- */
+
+/* The dims to reduce; n_dims == 0 means all of them, as torch's dim=[]. */
+static bool dims_mask(const char *op, int ndim, int n_dims, const int *dims, unsigned *mask) {
+    if (n_dims < 0) {
+        tg__error(TG_ERR_VALUE, "%s: n_dims is %d, must not be negative", op, n_dims);
+        return false;
+    }
+    if (n_dims > 0 && !dims) {
+        tg__null_arg(op);
+        return false;
+    }
+    *mask = n_dims == 0 ? (1u << ndim) - 1 : 0;
+    for (int i = 0; i < n_dims; i++) {
+        int d = dims[i];
+        if (!tg__wrap_dim(op, &d, ndim)) return false;
+        if (*mask >> d & 1) {
+            tg__error(TG_ERR_VALUE, "%s: dim %d appears more than once in the list of dims", op,
+                      d);
+            return false;
+        }
+        *mask |= 1u << d;
+    }
+    return true;
+}
+
+/* The shape of t reduced over mask: those dims removed, or kept as 1.
+ * Returns its number of dims. */
+static int reduced_shape(const tg_tensor *t, unsigned mask, bool keepdim, int64_t *shape) {
+    int ndim = 0;
+    for (int d = 0; d < t->ndim; d++)
+        if (!(mask >> d & 1))
+            shape[ndim++] = t->shape[d];
+        else if (keepdim)
+            shape[ndim++] = 1;
+    return ndim;
+}
+
+/* Strides that read r, the reduction over mask of a tensor of ndim dims, in
+ * that tensor's dims: 0 along the reduced dims, so one element of r stands
+ * for the whole slice it was reduced from. */
+static void strides_in_input(const tg_tensor *r, int ndim, unsigned mask, bool keepdim,
+                             int64_t *strides) {
+    for (int d = 0, k = 0; d < ndim; d++) {
+        bool reduced = mask >> d & 1;
+        strides[d] = reduced ? 0 : r->strides[k];
+        if (!reduced || keepdim) k++;
+    }
+}
+
+/* ---- sum and mean over dims ------------------------------------------------------------
+ * node->ints[0] holds the mask of reduced dims, ints[1] keepdim, scalars[0]
+ * the number of elements each result element summed. */
+
+/* g, the gradient of the result, spread back over the input's shape (a view). */
+static tg_tensor *expand_reduced(const tg_node *node, tg_tensor *g) {
+    int64_t strides[TG_MAX_DIMS];
+    strides_in_input(g, node->in_ndim[0], (unsigned)node->ints[0], node->ints[1], strides);
+    return tg__autorelease(tg__view_owned(node->def->name, g, node->in_ndim[0],
+                                          node->in_shape[0], strides, g->offset));
+}
+
+static int sum_dims_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    (void)needs;
+    gi[0] = expand_reduced(node, g);
+    return gi[0] ? 0 : -1;
+}
+static const tg_op_def sum_dims_def = {"SumBackward1", sum_dims_backward};
+
+static int mean_dims_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    (void)needs;
+    tg_tensor *scaled = tg_div_scalar(g, node->scalars[0]);
+    gi[0] = scaled ? expand_reduced(node, scaled) : NULL;
+    return gi[0] ? 0 : -1;
+}
+static const tg_op_def mean_dims_def = {"MeanBackward1", mean_dims_backward};
+
+static tg_tensor *reduce_dims(const char *op, const tg_op_def *def, tg_tensor *t, int n_dims,
+                              const int *dims, bool keepdim, bool mean) {
+    if (!t) {
+        tg__null_arg(op);
+        return NULL;
+    }
+    unsigned mask;
+    if (!dims_mask(op, t->ndim, n_dims, dims, &mask)) return NULL;
+    int64_t shape[TG_MAX_DIMS], count = 1;
+    int ndim = reduced_shape(t, mask, keepdim, shape);
+    for (int d = 0; d < t->ndim; d++)
+        if (mask >> d & 1) count *= t->shape[d];
+    tg_tensor *acc = tg__new_owned(op, ndim, shape, TG_F64);
+    tg_tensor *out = acc ? tg__new_owned(op, ndim, shape, t->dtype) : NULL;
+    if (!out) {
+        tg_release(acc);
+        return NULL;
+    }
+    int64_t acc_strides[TG_MAX_DIMS];
+    strides_in_input(acc, t->ndim, mask, keepdim, acc_strides);
+    tg__fill(acc, 0.0);
+    accumulate_into(acc, acc_strides, t);
+    if (mean) { /* 0 / 0 gives NaN over an empty slice, as in torch */
+        double *a = tg__ptr(acc);
+        for (int64_t i = 0; i < acc->numel; i++) a[i] /= (double)count;
+    }
+    tg__copy_into(out, acc);
+    tg_release(acc);
+    tg_node *node;
+    if (!(out = tg__finish(out, def, 1, &t, &node))) return NULL;
+    if (node) {
+        node->ints[0] = mask;
+        node->ints[1] = keepdim;
+        node->scalars[0] = (double)count;
+    }
+    return out;
+}
+
+tg_tensor *tg_sum_dims(tg_tensor *t, int n_dims, const int *dims, bool keepdim) {
+    return reduce_dims("sum_dims", &sum_dims_def, t, n_dims, dims, keepdim, false);
+}
+tg_tensor *tg_mean_dims(tg_tensor *t, int n_dims, const int *dims, bool keepdim) {
+    return reduce_dims("mean_dims", &mean_dims_def, t, n_dims, dims, keepdim, true);
+}
+
+/* ---- Lanes: the 1-D slices of a tensor along one dim ------------------------------------
+ * A lane kernel has the signature of a row kernel: fn(ptrs, strides along
+ * the dim, length of the dim, ctx), called once per lane. */
+
+typedef struct lane_run {
+    tg_row_fn fn;
+    void *ctx;
+    int n;
+    size_t size[3];
+    int64_t stride[3]; /* along the dim, per operand */
+    int64_t len;
+} lane_run;
+
+/* A row of the iterator is a row of lane starts. */
+static void lane_row(char **p, const int64_t *s, int64_t n, void *ctx) {
+    const lane_run *l = ctx;
+    char *ptrs[3];
+    for (int64_t i = 0; i < n; i++) {
+        for (int o = 0; o < l->n; o++) ptrs[o] = p[o] + i * s[o] * (int64_t)l->size[o];
+        l->fn(ptrs, l->stride, l->len, l->ctx);
+    }
+}
+
+/* Runs fn once per lane along dim of ts[0]. The other operands (n <= 3 in
+ * all) have ts[0]'s shape, or that shape reduced over dim, with or without
+ * keepdim: a lane kernel reads or writes those once per lane. */
+static void for_each_lane(int n, tg_tensor *const *ts, int dim, tg_row_fn fn, void *ctx) {
+    const tg_tensor *x = ts[0];
+    lane_run l = {fn, ctx, n, {0}, {0}, x->ndim ? x->shape[dim] : 1};
+    int64_t shape[TG_MAX_DIMS], st[3][TG_MAX_DIMS];
+    const int64_t *strides[3];
+    char *base[3];
+    memcpy(shape, x->shape, sizeof shape);
+    if (x->ndim) shape[dim] = 1; /* the iterator visits lane starts */
+    for (int o = 0; o < n; o++) {
+        if (ts[o]->ndim == x->ndim)
+            memcpy(st[o], ts[o]->strides, sizeof st[o]);
+        else
+            strides_in_input(ts[o], x->ndim, 1u << dim, false, st[o]);
+        strides[o] = st[o];
+        base[o] = tg__ptr(ts[o]);
+        l.size[o] = tg_dtype_size(ts[o]->dtype);
+        l.stride[o] = x->ndim ? st[o][dim] : 0;
+    }
+    if (l.len == 0) return;
+    tg_iter it;
+    tg__iter_init(&it, x->ndim, shape, n, strides);
+    tg__iter_run(&it, base, l.size, lane_row, &l);
+}
+
+/* ---- max along a dim ----------------------------------------------------------------------
+ * The positions are kept in a float64 tensor (exact below 2^53) since
+ * tensors hold floats only; the node saves it, ints[0] holds the dim. */
+
+/* p[0] = x, p[1] = its maximum, p[2] = the maximum's position. A NaN wins
+ * and ends the scan, as torch.max propagates it; ties keep the first. */
+#define MAX_LANES(sfx, T)                                                                \
+    static void max_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {            \
+        (void)ctx;                                                                       \
+        const T *x = (const T *)p[0];                                                    \
+        T best = x[0];                                                                   \
+        int64_t at = 0;                                                                  \
+        for (int64_t i = 1; i < n && !isnan(best); i++) {                                \
+            T v = x[i * s[0]];                                                           \
+            if (v > best || isnan(v)) {                                                  \
+                best = v;                                                                \
+                at = i;                                                                  \
+            }                                                                            \
+        }                                                                                \
+        *(T *)p[1] = best;                                                               \
+        *(double *)p[2] = (double)at;                                                    \
+    }                                                                                    \
+    /* p[0] = the input's gradient (zeros), p[1] = the result's, p[2] = position. */     \
+    static void max_backward_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {   \
+        (void)n, (void)ctx;                                                              \
+        int64_t at = (int64_t)*(const double *)p[2];                                     \
+        ((T *)p[0])[at * s[0]] = *(const T *)p[1];                                       \
+    }
+MAX_LANES(f32, float)
+MAX_LANES(f64, double)
+
+static int max_dim_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    static const tg_row_fn lanes[2] = {max_backward_f32, max_backward_f64};
+    (void)needs;
+    tg_tensor *grad = tg_zeros(node->in_ndim[0], node->in_shape[0], g->dtype);
+    if (!grad) return -1;
+    for_each_lane(3, (tg_tensor *[]){grad, g, node->saved[0]}, (int)node->ints[0],
+                  lanes[g->dtype], NULL);
+    gi[0] = grad;
+    return 0;
+}
+static const tg_op_def max_dim_def = {"MaxBackward0", max_dim_backward};
+
+tg_tensor *tg_max_dim(tg_tensor *t, int dim, bool keepdim, int64_t *indices) {
+    static const tg_row_fn lanes[2] = {max_f32, max_f64};
+    const char *op = "max_dim";
+    if (!t) {
+        tg__null_arg(op);
+        return NULL;
+    }
+    if (!tg__wrap_dim(op, &dim, t->ndim)) return NULL;
+    if (t->ndim && t->shape[dim] == 0) {
+        char buf[TG_SHAPE_STR_MAX];
+        tg__error(TG_ERR_SHAPE, "%s: dim %d of shape %s has size 0, it has no maximum", op, dim,
+                  tg__shape_str(buf, sizeof buf, t->ndim, t->shape));
+        return NULL;
+    }
+    int64_t shape[TG_MAX_DIMS];
+    int ndim = reduced_shape(t, 1u << dim, keepdim, shape);
+    tg_tensor *out = tg__new_owned(op, ndim, shape, t->dtype);
+    tg_tensor *at = out ? tg__new_owned(op, ndim, shape, TG_F64) : NULL;
+    if (!at) {
+        tg_release(out);
+        return NULL;
+    }
+    for_each_lane(3, (tg_tensor *[]){t, out, at}, dim, lanes[t->dtype], NULL);
+    const double *positions = tg__ptr(at);
+    for (int64_t i = 0; indices && i < at->numel; i++) indices[i] = (int64_t)positions[i];
+    tg_node *node;
+    out = tg__finish(out, &max_dim_def, 1, &t, &node);
+    if (node) node->ints[0] = dim;
+    bool ok = out && (!node || tg__save(node, at));
+    tg_release(at);
+    return ok ? out : NULL; /* on failure out stays pooled */
+}
+
+/* ---- softmax and log_softmax ----------------------------------------------------------------
+ * Both subtract the lane's maximum before exp (ops/logsumexp.h) and work in
+ * double. Their backward needs only the output y, which the node saves:
+ *   softmax:      dx = y (g - sum(g y))
+ *   log_softmax:  dx = g - exp(y) sum(g)                                      */
+
+/* p[0] = x, p[1] = y = F, F in terms of d = x - max and st.sum = sum(exp(d)). */
+#define SOFTMAX_LANE(name, T, STATS, F)                                                  \
+    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {                 \
+        (void)ctx;                                                                       \
+        const T *x = (const T *)p[0];                                                    \
+        T *y = (T *)p[1];                                                                \
+        tg_softmax_stats st = STATS(x, s[0], n);                                         \
+        for (int64_t i = 0; i < n; i++) {                                                \
+            double d = (double)x[i * s[0]] - st.max;                                     \
+            y[i * s[1]] = (T)(F);                                                        \
+        }                                                                                \
+    }
+
+/* p[0] = dx = G, p[1] = g, p[2] = y; G in terms of g, y and r = sum(R). */
+#define SOFTMAX_BACKWARD_LANE(name, T, R, G)                                             \
+    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {                 \
+        (void)ctx;                                                                       \
+        T *dx = (T *)p[0];                                                               \
+        const T *gs = (const T *)p[1], *ys = (const T *)p[2];                            \
+        double r = 0;                                                                    \
+        for (int64_t i = 0; i < n; i++) {                                                \
+            double g = gs[i * s[1]], y = ys[i * s[2]];                                   \
+            (void)y;                                                                     \
+            r += (R);                                                                    \
+        }                                                                                \
+        for (int64_t i = 0; i < n; i++) {                                                \
+            double g = gs[i * s[1]], y = ys[i * s[2]];                                   \
+            dx[i * s[0]] = (T)(G);                                                       \
+        }                                                                                \
+    }
+
+#define SOFTMAX_LANES(op, F, R, G)                                                       \
+    SOFTMAX_LANE(op##_f32, float, tg__softmax_stats_f32, F)                              \
+    SOFTMAX_LANE(op##_f64, double, tg__softmax_stats_f64, F)                             \
+    SOFTMAX_BACKWARD_LANE(op##_backward_f32, float, R, G)                                \
+    SOFTMAX_BACKWARD_LANE(op##_backward_f64, double, R, G)
+
+SOFTMAX_LANES(softmax, exp(d) / st.sum, g * y, y * (g - r))
+SOFTMAX_LANES(log_softmax, d - log(st.sum), g, g - exp(y) * r)
+
+typedef struct softmax_kind {
+    const char *name;
+    tg_op_def node;
+    tg_row_fn forward[2], backward[2];
+} softmax_kind;
+
+static int softmax_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs);
+
+static const softmax_kind softmax_op = {"softmax",
+                                         {"SoftmaxBackward0", softmax_backward},
+                                         {softmax_f32, softmax_f64},
+                                         {softmax_backward_f32, softmax_backward_f64}};
+static const softmax_kind log_softmax_op = {"log_softmax",
+                                            {"LogSoftmaxBackward0", softmax_backward},
+                                            {log_softmax_f32, log_softmax_f64},
+                                            {log_softmax_backward_f32, log_softmax_backward_f64}};
+
+/* A node's def is the `node` member of its softmax_kind. */
+static const softmax_kind *op_of(const tg_node *node) {
+    return (const softmax_kind *)((const char *)node->def - offsetof(softmax_kind, node));
+}
+
+static int softmax_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    (void)needs;
+    const softmax_kind *op = op_of(node);
+    tg_tensor *dx = tg__new(op->name, node->in_ndim[0], node->in_shape[0], g->dtype);
+    if (!dx) return -1;
+    for_each_lane(3, (tg_tensor *[]){dx, g, node->saved[0]}, (int)node->ints[0],
+                  op->backward[g->dtype], NULL);
+    gi[0] = dx;
+    return 0;
+}
+
+static tg_tensor *run_softmax(const softmax_kind *op, tg_tensor *x, int dim) {
+    if (!x) {
+        tg__null_arg(op->name);
+        return NULL;
+    }
+    if (!tg__wrap_dim(op->name, &dim, x->ndim)) return NULL;
+    tg_tensor *out = tg__new_owned(op->name, x->ndim, x->shape, x->dtype);
+    if (!out) return NULL;
+    for_each_lane(2, (tg_tensor *[]){x, out}, dim, op->forward[x->dtype], NULL);
+    tg_node *node;
+    if (!(out = tg__finish(out, &op->node, 1, &x, &node))) return NULL;
+    if (node) {
+        node->ints[0] = dim;
+        if (!tg__save(node, out)) return NULL; /* out stays pooled */
+    }
+    return out;
+}
+
+tg_tensor *tg_softmax(tg_tensor *t, int dim) { return run_softmax(&softmax_op, t, dim); }
+tg_tensor *tg_log_softmax(tg_tensor *t, int dim) { return run_softmax(&log_softmax_op, t, dim); }

@@ -40,7 +40,7 @@ static void tg_test_fail(const char *file, int line, const char *what) {
     } while (0)
 
 /* |got - want| <= atol + rtol * |want|, NaN equal to NaN. */
-static int tg_test_close(double got, double want, double rtol, double atol) {
+static inline int tg_test_close(double got, double want, double rtol, double atol) {
     if (isnan(want)) return isnan(got);
     if (isinf(want)) return got == want;
     return fabs(got - want) <= atol + rtol * fabs(want);

@@ -6,6 +6,12 @@
 #include "tapegrad/error.h"
 #include "tapegrad/autograd.h"
 #include "tapegrad/ops.h"
+#include "tapegrad/activation.h"
+#include "tapegrad/reduce.h"
+#include "tapegrad/dropout.h"
+#include "tapegrad/loss.h"
+#include "tapegrad/shape.h"
+#include "tapegrad/linalg.h"
 #include "tapegrad/safetensors.h"
 
 #endif

@@ -1,0 +1,273 @@
+/* ops/activation.c - ReLU and its relatives (leaky, parametric, randomized,
+ * ELU), sigmoid, tanh, GELU, SiLU, Swish and softplus.
+ *
+ * Each op is a forward kernel followed by its backward kernel, both made by
+ * the macros of activation_internal.h from one formula written in x (or in
+ * y, the output, where the derivative reads more simply from it, as torch's
+ * does for relu, sigmoid and tanh); the derivative is written above them as
+ * math. The formulas that the GLU variants share (sigmoid, SiLU, GELU, ReLU)
+ * live in activation_internal.h. */
+#include "activation_internal.h"
+
+/* ---- Ops with one input and fixed parameters ----------------------------------------- */
+
+static int unary_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    (void)needs;
+    const act_op *op = act_op_of(node);
+    tg_tensor *s = node->saved[0]; /* x, or y when op->saves_output */
+    act_ctx c = {0};
+    memcpy(c.p, node->scalars, sizeof c.p);
+    if (!(gi[0] = tg__new(op->name, s->ndim, s->shape, s->dtype))) return -1;
+    tg__map(gi[0], 2, (const tg_tensor *[]){g, s}, op->backward[s->dtype], &c);
+    return 0;
+}
+
+/* y = op(x) with parameters p0, p1. */
+static tg_tensor *unary(const act_op *op, tg_tensor *x, double p0, double p1) {
+    if (!x) {
+        tg__null_arg(op->name);
+        return NULL;
+    }
+    act_ctx c = {.p = {p0, p1}};
+    tg_tensor *out = tg__new_owned(op->name, x->ndim, x->shape, x->dtype);
+    if (!out) return NULL;
+    tg__map(out, 1, (const tg_tensor *[]){x}, op->forward[x->dtype], &c);
+    return act_finish(out, &op->def, 1, &x, 1, op->saves_output ? &out : &x, c.p, NULL);
+}
+
+#define UNARY_OP(var, node_name, op_name, forward, backward, saves_output)                 \
+    static const act_op var = {{node_name, unary_backward}, op_name, forward, backward,    \
+                               saves_output};
+
+/* ---- relu: y = max(x, 0);  dy/dx = 1 for y > 0, else 0 ------------------------------- */
+
+ACT_ROW1(relu_forward, x, act_relu(x))
+ACT_GRAD1(relu_backward, y, y > 0)
+UNARY_OP(relu_op, "ReluBackward0", "relu", relu_forward, relu_backward, true)
+
+tg_tensor *tg_relu(tg_tensor *x) { return unary(&relu_op, x, 0, 0); }
+
+/* ---- leaky_relu, slope s = p[0]: y = x for x > 0, else s x;  dy/dx = 1 for x > 0, else s
+ * (s at 0, as torch) */
+
+ACT_ROW1(leaky_relu_forward, x, x > 0 ? x : p[0] * x)
+ACT_GRAD1(leaky_relu_backward, x, x > 0 ? 1 : p[0])
+UNARY_OP(leaky_relu_op, "LeakyReluBackward0", "leaky_relu", leaky_relu_forward,
+         leaky_relu_backward, false)
+
+tg_tensor *tg_leaky_relu(tg_tensor *x, double negative_slope) {
+    return unary(&leaky_relu_op, x, negative_slope, 0);
+}
+
+/* ---- rrelu: y = r x for x <= 0, else x;  dy/dx = r or 1 ---------------------------------
+ * In training r is drawn per element, uniformly in [lower, upper] (003 says
+ * Gaussian; torch draws uniformly), in eval r = (lower + upper) / 2, which is
+ * leaky_relu under torch's node name. As torch, training draws one double
+ * per element x <= 0 in row-major order, r = u (upper - lower) + lower, with
+ * the bounds first rounded to the tensor's dtype; the slopes are kept (1 for
+ * x > 0) and the backward multiplies by them. */
+
+UNARY_OP(rrelu_eval_op, "RreluWithNoiseBackward0", "rrelu", leaky_relu_forward,
+         leaky_relu_backward, false)
+
+static double rrelu_slope(const double *p, tg_generator *gen) {
+    return tg__uniform(gen, TG_F64) * (p[1] - p[0]) + p[0];
+}
+ACT_ROW1(rrelu_noise, x, x <= 0 ? rrelu_slope(p, c->gen) : 1)
+ACT_ROW2(product, a, b, a * b)
+
+static int rrelu_train_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
+                                const bool *needs) {
+    (void)needs;
+    tg_tensor *noise = node->saved[0];
+    act_ctx c = {0};
+    if (!(gi[0] = tg__new("rrelu", noise->ndim, noise->shape, noise->dtype))) return -1;
+    tg__map(gi[0], 2, (const tg_tensor *[]){g, noise}, product[noise->dtype], &c);
+    return 0;
+}
+static const tg_op_def rrelu_train_def = {"RreluWithNoiseBackward0", rrelu_train_backward};
+
+tg_tensor *tg_rrelu(tg_tensor *x, double lower, double upper, bool training,
+                    tg_generator *gen) {
+    if (!x) {
+        tg__null_arg("rrelu");
+        return NULL;
+    }
+    if (!(lower <= upper)) {
+        tg__error(TG_ERR_VALUE, "rrelu: lower bound %g is greater than upper bound %g", lower,
+                  upper);
+        return NULL;
+    }
+    if (!training) return unary(&rrelu_eval_op, x, (lower + upper) / 2, 0);
+    act_ctx c = {.p = {lower, upper}, .gen = tg__generator(gen)};
+    tg_tensor *noise = tg__new_owned("rrelu", x->ndim, x->shape, x->dtype);
+    tg_tensor *out = noise ? tg__new_owned("rrelu", x->ndim, x->shape, x->dtype) : NULL;
+    if (out) {
+        tg__map(noise, 1, (const tg_tensor *[]){x}, rrelu_noise[x->dtype], &c);
+        tg__map(out, 2, (const tg_tensor *[]){x, noise}, product[x->dtype], &c);
+        out = act_finish(out, &rrelu_train_def, 1, &x, 1, &noise, NULL, NULL);
+    }
+    tg_release(noise);
+    return out;
+}
+
+/* ---- elu, alpha = p[0]: y = x for x > 0, else alpha (e^x - 1);
+ * dy/dx = 1 for x > 0, else alpha e^x.
+ * alpha is a fixed hyper-parameter (003 calls it learned; in torch it is not). */
+
+ACT_ROW1(elu_forward, x, x > 0 ? x : p[0] * expm1(x))
+ACT_GRAD1(elu_backward, x, x > 0 ? 1 : p[0] * exp(x))
+UNARY_OP(elu_op, "EluBackward0", "elu", elu_forward, elu_backward, false)
+
+tg_tensor *tg_elu(tg_tensor *x, double alpha) { return unary(&elu_op, x, alpha, 0); }
+
+/* ---- sigmoid: y = 1 / (1 + e^-x);  dy/dx = y (1 - y), in (0, 1/4] -------------------- */
+
+ACT_ROW1(sigmoid_forward, x, act_sigmoid(x))
+ACT_GRAD1(sigmoid_backward, y, y * (1 - y))
+UNARY_OP(sigmoid_op, "SigmoidBackward0", "sigmoid", sigmoid_forward, sigmoid_backward, true)
+
+tg_tensor *tg_sigmoid(tg_tensor *x) { return unary(&sigmoid_op, x, 0, 0); }
+
+/* ---- tanh: y = tanh x;  dy/dx = 1 - y^2 ---------------------------------------------- */
+
+ACT_ROW1(tanh_forward, x, tanh(x))
+ACT_GRAD1(tanh_backward, y, 1 - y * y)
+UNARY_OP(tanh_op, "TanhBackward0", "tanh", tanh_forward, tanh_backward, true)
+
+tg_tensor *tg_tanh(tg_tensor *x) { return unary(&tanh_op, x, 0, 0); }
+
+/* ---- gelu: y = x Phi(x);  dy/dx = Phi(x) + x phi(x)
+ * tanh form: y = x (1 + t) / 2, t = tanh(sqrt(2/pi) (x + 0.044715 x^3));
+ * dy/dx = (1 + t) / 2 + x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2) / 2
+ * (not 004's 0.5 [tanh(u) + x (1 - GELU(x)^2)]; see act_gelu_tanh_d). */
+
+ACT_ROW1(gelu_forward, x, act_gelu(x))
+ACT_GRAD1(gelu_backward, x, act_gelu_d(x).second)
+UNARY_OP(gelu_op, "GeluBackward0", "gelu", gelu_forward, gelu_backward, false)
+ACT_ROW1(gelu_tanh_forward, x, act_gelu_tanh(x))
+ACT_GRAD1(gelu_tanh_backward, x, act_gelu_tanh_d(x).second)
+UNARY_OP(gelu_tanh_op, "GeluBackward0", "gelu", gelu_tanh_forward, gelu_tanh_backward, false)
+
+tg_tensor *tg_gelu(tg_tensor *x, tg_gelu_approx approximate) {
+    return unary(approximate == TG_GELU_TANH ? &gelu_tanh_op : &gelu_op, x, 0, 0);
+}
+
+/* ---- silu: y = x sigma(x);  dy/dx = sigma(x) (1 + x (1 - sigma(x))) ------------------ */
+
+ACT_ROW1(silu_forward, x, act_silu(x))
+ACT_GRAD1(silu_backward, x, act_silu_d(x).second)
+UNARY_OP(silu_op, "SiluBackward0", "silu", silu_forward, silu_backward, false)
+
+tg_tensor *tg_silu(tg_tensor *x) { return unary(&silu_op, x, 0, 0); }
+
+/* ---- softplus, beta = p[0], threshold = p[1]: with z = beta x,
+ * y = log(1 + e^z) / beta, or x where z > threshold;  dy/dx = sigma(z), or 1 there.
+ * log(1 + e^z) = max(z, 0) + log1p(e^-|z|) never overflows, whatever the
+ * threshold; for z below it, it is the value torch computes. */
+
+static double softplus(double x, double beta, double threshold) {
+    double z = beta * x;
+    return z > threshold ? x : (fmax(z, 0) + log1p(exp(-fabs(z)))) / beta;
+}
+ACT_ROW1(softplus_forward, x, softplus(x, p[0], p[1]))
+ACT_GRAD1(softplus_backward, x, p[0] * x > p[1] ? 1 : act_sigmoid(p[0] * x))
+UNARY_OP(softplus_op, "SoftplusBackward0", "softplus", softplus_forward, softplus_backward,
+         false)
+
+tg_tensor *tg_softplus(tg_tensor *x, double beta, double threshold) {
+    return unary(&softplus_op, x, beta, threshold);
+}
+
+/* ---- Ops with a learnable parameter w: prelu and swish ----------------------------------
+ * The forward reads w through a view that broadcasts it over x: one value
+ * everywhere, or one per channel along dim 1. The backward writes dy/dx and
+ * each element's contribution to dy/dw in one pass, then sums the
+ * contributions over the elements that share each value of w. */
+
+/* w viewed in x's dims (owned by the caller), or NULL when out of memory. */
+static tg_tensor *param_view(const char *op, const tg_tensor *x, tg_tensor *w) {
+    int64_t shape[TG_MAX_DIMS], strides[TG_MAX_DIMS];
+    for (int d = 0; d < x->ndim; d++) shape[d] = 1, strides[d] = 0;
+    if (w->numel > 1) { /* one value per channel: w is 1-D, x has >= 2 dims */
+        shape[1] = w->numel;
+        strides[1] = w->strides[0];
+    }
+    return tg__view_owned(op, w, x->ndim, shape, strides, w->offset);
+}
+
+static int param_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    const act_op *op = act_op_of(node);
+    tg_tensor *x = node->saved[0], *w = node->saved[1], *gx, *contrib;
+    tg_tensor *wv = tg__autorelease(param_view(op->name, x, w));
+    if (!wv || !act_new_pair(op->name, x->ndim, x->shape, x->dtype, &gx, &contrib)) return -1;
+    act_run_grad2(op->backward, gx, contrib, g, x, wv);
+    gi[0] = gx;
+    if (needs[1]) {
+        gi[1] = tg_reshape(tg__sum_to(contrib, x->ndim, wv->shape), w->ndim, w->shape);
+        if (!gi[1]) return -1;
+    }
+    return 0;
+}
+
+/* y = op(x, w), w already checked against x. */
+static tg_tensor *with_param(const act_op *op, tg_tensor *x, tg_tensor *w) {
+    act_ctx c = {0};
+    tg_tensor *wv = param_view(op->name, x, w);
+    tg_tensor *out = wv ? tg__new_owned(op->name, x->ndim, x->shape, x->dtype) : NULL;
+    if (out) tg__map(out, 2, (const tg_tensor *[]){x, wv}, op->forward[x->dtype], &c);
+    tg_release(wv);
+    tg_tensor *in[2] = {x, w};
+    return out ? act_finish(out, &op->def, 2, in, 2, in, NULL, NULL) : NULL;
+}
+
+/* ---- prelu: y = x for x > 0, else w x;  dy/dx = 1 or w;  dy/dw = 0 or x -------------- */
+
+ACT_ROW2(prelu_forward, x, w, x > 0 ? x : w * x)
+ACT_GRAD2(prelu_backward, x, w, x > 0 ? PAIR(1, 0) : PAIR(w, x))
+static const act_op prelu_op = {{"PreluBackward0", param_backward}, "prelu", prelu_forward,
+                                prelu_backward, false};
+
+tg_tensor *tg_prelu(tg_tensor *x, tg_tensor *weight) {
+    char bufx[TG_SHAPE_STR_MAX], bufw[TG_SHAPE_STR_MAX];
+    if (!tg__check_args("prelu", 2, (tg_tensor *[]){x, weight})) return NULL;
+    if (weight->ndim > 1) {
+        tg__error(TG_ERR_SHAPE, "prelu: weight must be one value or 1-D, got shape %s",
+                  tg__shape_str(bufw, sizeof bufw, weight->ndim, weight->shape));
+        return NULL;
+    }
+    int64_t channels = x->ndim >= 2 ? x->shape[1] : 1;
+    if (weight->numel != 1 && weight->numel != channels) {
+        tg__error(TG_ERR_SHAPE,
+                  "prelu: weight of shape %s does not match the %lld channel(s) (dim 1) of "
+                  "input of shape %s; give one weight or one per channel",
+                  tg__shape_str(bufw, sizeof bufw, weight->ndim, weight->shape),
+                  (long long)channels, tg__shape_str(bufx, sizeof bufx, x->ndim, x->shape));
+        return NULL;
+    }
+    return with_param(&prelu_op, x, weight);
+}
+
+/* ---- swish: y = x s, s = sigma(beta x);
+ * dy/dx = s + beta x s (1 - s)  (= beta y + s (1 - beta y); for beta = 1 the
+ * documents' f + sigma (1 - f));  dy/dbeta = x^2 s (1 - s) */
+
+static act_pair swish_d(double x, double beta) {
+    double s = act_sigmoid(beta * x), ds = s * (1 - s);
+    return PAIR(s + beta * x * ds, x * x * ds);
+}
+ACT_ROW2(swish_forward, x, beta, x * act_sigmoid(beta * x))
+ACT_GRAD2(swish_backward, x, beta, swish_d(x, beta))
+static const act_op swish_op = {{"SwishBackward0", param_backward}, "swish", swish_forward,
+                                swish_backward, false};
+
+tg_tensor *tg_swish(tg_tensor *x, tg_tensor *beta) {
+    if (!tg__check_args("swish", 2, (tg_tensor *[]){x, beta})) return NULL;
+    if (beta->numel != 1) {
+        char buf[TG_SHAPE_STR_MAX];
+        tg__error(TG_ERR_SHAPE, "swish: beta must have one element, got shape %s",
+                  tg__shape_str(buf, sizeof buf, beta->ndim, beta->shape));
+        return NULL;
+    }
+    return with_param(&swish_op, x, beta);
+}

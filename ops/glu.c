@@ -1,0 +1,139 @@
+/* ops/glu.c - the GLU family: act(gate) * up, as torch's F.glu (the gate is
+ * the sigmoid of x's second half, up its first half) and as the gated
+ * feed-forward forms SwiGLU (SiLU), GeGLU (GELU) and ReGLU (ReLU) taking gate
+ * and up as two tensors.
+ *
+ * Each is one fused pass forward and one backward, which computes both
+ * gradients at once:
+ *     y = act(gate) up;  dy/dgate = act'(gate) up;  dy/dup = act(gate)
+ * with act and act' from activation_internal.h. */
+#include "activation_internal.h"
+
+static act_pair gated_d(act_pair act, double up) { return PAIR(act.second * up, act.first); }
+
+#define GATED_KERNELS(name, ACT, ACT_D)                                                  \
+    ACT_ROW2(name##_forward, gate, up, ACT(gate) * up)                                   \
+    ACT_GRAD2(name##_backward, gate, up, gated_d(ACT_D(gate), up))
+
+/* ---- The gated forms: gate and up are two tensors of one shape ----------------------- */
+
+static int gated_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    const act_op *op = act_op_of(node);
+    tg_tensor *gate = node->saved[0], *up = node->saved[1], *dgate, *dup;
+    if (!act_new_pair(op->name, gate->ndim, gate->shape, gate->dtype, &dgate, &dup)) return -1;
+    act_run_grad2(op->backward, dgate, dup, g, gate, up);
+    if (needs[0]) gi[0] = dgate;
+    if (needs[1]) gi[1] = dup;
+    return 0;
+}
+
+static tg_tensor *gated(const act_op *op, tg_tensor *gate, tg_tensor *up) {
+    tg_tensor *in[2] = {gate, up};
+    if (!tg__check_args(op->name, 2, in)) return NULL;
+    if (!tg__same_shape(gate, up)) {
+        char bufg[TG_SHAPE_STR_MAX], bufu[TG_SHAPE_STR_MAX];
+        tg__error(TG_ERR_SHAPE, "%s: gate of shape %s and up of shape %s must have one shape",
+                  op->name, tg__shape_str(bufg, sizeof bufg, gate->ndim, gate->shape),
+                  tg__shape_str(bufu, sizeof bufu, up->ndim, up->shape));
+        return NULL;
+    }
+    act_ctx c = {0};
+    tg_tensor *out = tg__new_owned(op->name, gate->ndim, gate->shape, gate->dtype);
+    if (!out) return NULL;
+    tg__map(out, 2, (const tg_tensor *const *)in, op->forward[gate->dtype], &c);
+    return act_finish(out, &op->def, 2, in, 2, in, NULL, NULL);
+}
+
+#define GATED_OP(var, node_name, op_name, kernels)                                       \
+    static const act_op var = {{node_name, gated_backward}, op_name, kernels##_forward,  \
+                               kernels##_backward, false};
+
+/* swiglu: act = silu */
+GATED_KERNELS(swiglu, act_silu, act_silu_d)
+GATED_OP(swiglu_op, "SwiGLUBackward0", "swiglu", swiglu)
+
+tg_tensor *tg_swiglu(tg_tensor *gate, tg_tensor *up) { return gated(&swiglu_op, gate, up); }
+
+/* geglu: act = gelu (004's "z1 * tanh(z2)" gates with tanh: not GeGLU) */
+GATED_KERNELS(geglu, act_gelu, act_gelu_d)
+GATED_OP(geglu_op, "GeGLUBackward0", "geglu", geglu)
+GATED_KERNELS(geglu_tanh, act_gelu_tanh, act_gelu_tanh_d)
+GATED_OP(geglu_tanh_op, "GeGLUBackward0", "geglu", geglu_tanh)
+
+tg_tensor *tg_geglu(tg_tensor *gate, tg_tensor *up, tg_gelu_approx approximate) {
+    return gated(approximate == TG_GELU_TANH ? &geglu_tanh_op : &geglu_op, gate, up);
+}
+
+/* reglu: act = relu */
+GATED_KERNELS(reglu, act_relu, act_relu_d)
+GATED_OP(reglu_op, "ReGLUBackward0", "reglu", reglu)
+
+tg_tensor *tg_reglu(tg_tensor *gate, tg_tensor *up) { return gated(&reglu_op, gate, up); }
+
+/* ---- glu: one tensor split along dim into up (first half) and gate (second) ---------- */
+
+GATED_KERNELS(glu, act_sigmoid, act_sigmoid_d)
+
+/* Views of t's first and second halves along dim (owned by the caller);
+ * false when out of memory (then neither is made). */
+static bool halves(tg_tensor *t, int dim, tg_tensor **first, tg_tensor **second) {
+    int64_t shape[TG_MAX_DIMS];
+    memcpy(shape, t->shape, sizeof shape);
+    shape[dim] /= 2;
+    int64_t step = shape[dim] * t->strides[dim];
+    *first = tg__view_owned("glu", t, t->ndim, shape, t->strides, t->offset);
+    *second = *first ? tg__view_owned("glu", t, t->ndim, shape, t->strides, t->offset + step)
+                     : NULL;
+    if (!*second) tg_release(*first);
+    return *second != NULL;
+}
+
+static int glu_split_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    (void)needs;
+    tg_tensor *x = node->saved[0], *up, *gate, *dup, *dgate;
+    tg_tensor *dx = tg__new("glu", x->ndim, x->shape, x->dtype);
+    if (!dx || !halves(x, (int)node->ints[0], &up, &gate)) return -1;
+    bool ok = halves(dx, (int)node->ints[0], &dup, &dgate);
+    if (ok) act_run_grad2(glu_backward, dgate, dup, g, gate, up);
+    tg_release(up);
+    tg_release(gate);
+    if (ok) {
+        tg_release(dup);
+        tg_release(dgate);
+    }
+    gi[0] = dx;
+    return ok ? 0 : -1;
+}
+static const tg_op_def glu_def = {"GluBackward0", glu_split_backward};
+
+tg_tensor *tg_glu(tg_tensor *x, int dim) {
+    if (!x) {
+        tg__null_arg("glu");
+        return NULL;
+    }
+    char buf[TG_SHAPE_STR_MAX];
+    if (x->ndim == 0) {
+        tg__error(TG_ERR_SHAPE, "glu: a 0-dim tensor cannot be split into halves");
+        return NULL;
+    }
+    if (!tg__wrap_dim("glu", &dim, x->ndim)) return NULL;
+    if (x->shape[dim] % 2 != 0) {
+        tg__error(TG_ERR_SHAPE,
+                  "glu: dim %d of input of shape %s has odd size %lld; it must split into "
+                  "two equal halves",
+                  dim, tg__shape_str(buf, sizeof buf, x->ndim, x->shape),
+                  (long long)x->shape[dim]);
+        return NULL;
+    }
+    tg_tensor *up, *gate;
+    if (!halves(x, dim, &up, &gate)) return NULL;
+    tg_tensor *out = tg__new_owned("glu", up->ndim, up->shape, x->dtype);
+    act_ctx c = {0};
+    if (out) tg__map(out, 2, (const tg_tensor *[]){gate, up}, glu_forward[x->dtype], &c);
+    tg_release(up);
+    tg_release(gate);
+    tg_node *node = NULL;
+    if (out) out = act_finish(out, &glu_def, 1, &x, 1, &x, NULL, &node);
+    if (node) node->ints[0] = dim;
+    return out;
+}

@@ -1,0 +1,253 @@
+/* ops/loss.c - mse_loss, binary_cross_entropy_with_logits and cross_entropy.
+ *
+ * The two elementwise losses are rows of one table: the loss of an element
+ * and its partial derivatives in the input x and the target t, written once
+ * as formulas in double and instantiated per dtype by macros. Cross entropy
+ * fuses log_softmax and the negative log-likelihood into one node. Reduced
+ * losses sum the per-element losses in double. */
+#include <math.h>
+#include <stddef.h>
+
+#include "logsumexp.h"
+#include "ops_internal.h"
+#include "tapegrad/loss.h"
+
+/* ---- Reductions -------------------------------------------------------------------------- */
+
+static bool check_reduction(const char *op, tg_reduction r) {
+    if ((unsigned)r <= TG_REDUCTION_NONE) return true;
+    tg__error(TG_ERR_VALUE,
+              "%s: unknown reduction %d (use TG_REDUCTION_MEAN, TG_REDUCTION_SUM or "
+              "TG_REDUCTION_NONE)",
+              op, (int)r);
+    return false;
+}
+
+/* The per-element losses (owned, taken over) combined as r asks: themselves
+ * for NONE, otherwise a new 0-dim tensor (owned). */
+static tg_tensor *reduce_losses(const char *op, tg_tensor *losses, tg_reduction r) {
+    if (!losses || r == TG_REDUCTION_NONE) return losses;
+    tg_tensor *out = tg__new_owned(op, 0, NULL, losses->dtype);
+    if (out) {
+        double total = tg__sum_all(losses);
+        tg__fill(out, r == TG_REDUCTION_MEAN ? total / (double)losses->numel : total);
+    }
+    tg_release(losses);
+    return out;
+}
+
+/* What the incoming gradient is divided by: the number of losses averaged. */
+static double grad_divisor(tg_reduction r, int64_t count) {
+    return r == TG_REDUCTION_MEAN ? (double)count : 1;
+}
+
+static bool check_target_shape(const char *op, const tg_tensor *x, const tg_tensor *t) {
+    if (tg__same_shape(x, t)) return true;
+    char bufx[TG_SHAPE_STR_MAX], buft[TG_SHAPE_STR_MAX];
+    tg__error(TG_ERR_SHAPE, "%s: target shape %s does not match input shape %s", op,
+              tg__shape_str(buft, sizeof buft, t->ndim, t->shape),
+              tg__shape_str(bufx, sizeof bufx, x->ndim, x->shape));
+    return false;
+}
+
+/* ---- Elementwise losses: kernels ----------------------------------------------------------- */
+
+/* p[0] = F(x, t), p[1] = x, p[2] = t. */
+#define LOSS_ROW(name, T, F)                                                             \
+    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {                 \
+        (void)ctx;                                                                       \
+        T *o = (T *)p[0];                                                                \
+        const T *xs = (const T *)p[1], *ts = (const T *)p[2];                            \
+        for (int64_t i = 0; i < n; i++) {                                                \
+            double x = xs[i * s[1]], t = ts[i * s[2]];                                   \
+            o[i * s[0]] = (T)(F);                                                        \
+        }                                                                                \
+    }
+
+/* p[0] = D(x, t) * g / div, p[1] = x, p[2] = t, p[3] = g (0-dim, broadcast,
+ * for a reduced loss); ctx points to div. */
+#define LOSS_GRAD_ROW(name, T, D)                                                        \
+    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {                 \
+        const double div = *(const double *)ctx;                                         \
+        T *o = (T *)p[0];                                                                \
+        const T *xs = (const T *)p[1], *ts = (const T *)p[2], *gs = (const T *)p[3];     \
+        for (int64_t i = 0; i < n; i++) {                                                \
+            double x = xs[i * s[1]], t = ts[i * s[2]], g = gs[i * s[3]];                 \
+            (void)t;                                                                     \
+            o[i * s[0]] = (T)((D) * g / div);                                            \
+        }                                                                                \
+    }
+
+#define LOSS_KERNELS(op, F, DX, DT)                                                      \
+    LOSS_ROW(op##_f32, float, F)                                                         \
+    LOSS_ROW(op##_f64, double, F)                                                        \
+    LOSS_GRAD_ROW(op##_dx_f32, float, DX)                                                \
+    LOSS_GRAD_ROW(op##_dx_f64, double, DX)                                               \
+    LOSS_GRAD_ROW(op##_dt_f32, float, DT)                                                \
+    LOSS_GRAD_ROW(op##_dt_f64, double, DT)
+
+LOSS_KERNELS(mse, (x - t) * (x - t), 2 * (x - t), 2 * (t - x))
+/* max(x, 0) - x t + log(1 + exp(-|x|)): exp never overflows, and log1p keeps
+ * the last term where it is tiny (PyTorch 1.13's log(exp(-m) + exp(-x - m))
+ * rounds it away for |x| > 17 in float32, an absolute difference < 1e-7). */
+LOSS_KERNELS(bce, fmax(x, 0) - x * t + log1p(exp(-fabs(x))), 1 / (1 + exp(-x)) - t, -x)
+
+/* ---- Elementwise losses: forward and backward ------------------------------------------------
+ * saved[0] = x, saved[1] = t, scalars[0] = the divisor of the gradient. */
+
+typedef struct loss_op {
+    const char *name;
+    tg_op_def node;
+    tg_row_fn forward[2];
+    tg_row_fn backward[2][2]; /* [input: x or t][dtype] */
+} loss_op;
+
+static int elementwise_loss_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
+                                     const bool *needs);
+
+#define LOSS_OP(op, node_name)                                                           \
+    static const loss_op op##_op = {#op,                                                 \
+                                    {node_name, elementwise_loss_backward},              \
+                                    {op##_f32, op##_f64},                                \
+                                    {{op##_dx_f32, op##_dx_f64}, {op##_dt_f32, op##_dt_f64}}}
+LOSS_OP(mse, "MseLossBackward0");
+LOSS_OP(bce, "BinaryCrossEntropyWithLogitsBackward0");
+
+/* A node's def is the `node` member of its loss_op. */
+static const loss_op *op_of(const tg_node *node) {
+    return (const loss_op *)((const char *)node->def - offsetof(loss_op, node));
+}
+
+static int elementwise_loss_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
+                                     const bool *needs) {
+    const loss_op *op = op_of(node);
+    tg_tensor *x = node->saved[0], *t = node->saved[1];
+    for (int i = 0; i < 2; i++) {
+        if (!needs[i]) continue;
+        if (!(gi[i] = tg__new(op->name, x->ndim, x->shape, x->dtype))) return -1;
+        tg__map(gi[i], 3, (const tg_tensor *[]){x, t, g}, op->backward[i][x->dtype],
+                &node->scalars[0]);
+    }
+    return 0;
+}
+
+static tg_tensor *elementwise_loss(const loss_op *op, const char *name, tg_tensor *x,
+                                   tg_tensor *t, tg_reduction r) {
+    tg_tensor *in[2] = {x, t};
+    if (!tg__check_args(name, 2, in) || !check_reduction(name, r) ||
+        !check_target_shape(name, x, t))
+        return NULL;
+    tg_tensor *losses = tg__new_owned(name, x->ndim, x->shape, x->dtype);
+    if (losses) tg__map(losses, 2, (const tg_tensor *[]){x, t}, op->forward[x->dtype], NULL);
+    tg_tensor *out = reduce_losses(name, losses, r);
+    tg_node *node;
+    if (!out || !(out = tg__finish(out, &op->node, 2, in, &node))) return NULL;
+    if (node) {
+        node->scalars[0] = grad_divisor(r, x->numel);
+        if (!tg__save(node, x) || !tg__save(node, t)) return NULL; /* out stays pooled */
+    }
+    return out;
+}
+
+tg_tensor *tg_mse_loss(tg_tensor *input, tg_tensor *target, tg_reduction reduction) {
+    return elementwise_loss(&mse_op, "mse_loss", input, target, reduction);
+}
+
+tg_tensor *tg_binary_cross_entropy_with_logits(tg_tensor *x, tg_tensor *target,
+                                               tg_reduction reduction) {
+    return elementwise_loss(&bce_op, "binary_cross_entropy_with_logits", x, target, reduction);
+}
+
+/* ---- Cross entropy: log_softmax and the negative log-likelihood in one node ------------------
+ * saved[0] = the logits, saved[1] = the targets as float64 (N,) (tensors
+ * hold floats only; exact below 2^53), scalars[0] = the divisor. */
+
+/* One sample, a row x of C logits (stride s) with target class t:
+ *   loss:      logsumexp(x) - x[t] = (max - x[t]) + log(sum), into *out
+ *   gradient:  (softmax(x) - onehot(t)) * scale, into the contiguous row out */
+#define CE_ROWS(sfx, T)                                                                  \
+    static void ce_loss_##sfx(const char *row, int64_t s, int64_t C, int64_t t, void *out) { \
+        const T *x = (const T *)row;                                                     \
+        tg_softmax_stats st = tg__softmax_stats_##sfx(x, s, C);                          \
+        *(T *)out = (T)((st.max - x[t * s]) + log(st.sum));                              \
+    }                                                                                    \
+    static void ce_grad_##sfx(const char *row, int64_t s, int64_t C, int64_t t,          \
+                              double scale, void *out) {                                 \
+        const T *x = (const T *)row;                                                     \
+        T *d = out;                                                                      \
+        tg_softmax_stats st = tg__softmax_stats_##sfx(x, s, C);                          \
+        for (int64_t c = 0; c < C; c++)                                                  \
+            d[c] = (T)((exp(x[c * s] - st.max) / st.sum - (c == t)) * scale);            \
+    }
+CE_ROWS(f32, float)
+CE_ROWS(f64, double)
+
+/* Row i of a 2-D tensor. */
+static char *row_of(tg_tensor *t, int64_t i) {
+    return (char *)tg__ptr(t) + i * t->strides[0] * (int64_t)tg_dtype_size(t->dtype);
+}
+
+static int cross_entropy_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
+                                  const bool *needs) {
+    static void (*const grad_rows[2])(const char *, int64_t, int64_t, int64_t, double,
+                                      void *) = {ce_grad_f32, ce_grad_f64};
+    (void)needs;
+    tg_tensor *x = node->saved[0], *target = node->saved[1];
+    tg_tensor *dx = tg__new(node->def->name, 2, x->shape, x->dtype);
+    if (!dx) return -1;
+    for (int64_t i = 0; i < x->shape[0]; i++) {
+        double scale = tg_get(g, &i) / node->scalars[0]; /* g is 0-dim, or (N,) for NONE */
+        grad_rows[x->dtype](row_of(x, i), x->strides[1], x->shape[1],
+                            (int64_t)tg_get(target, &i), scale, row_of(dx, i));
+    }
+    gi[0] = dx;
+    return 0;
+}
+static const tg_op_def cross_entropy_def = {"CrossEntropyBackward0", cross_entropy_backward};
+
+static bool check_classes(const char *op, const tg_tensor *logits, const int64_t *target) {
+    if (logits->ndim != 2) {
+        char buf[TG_SHAPE_STR_MAX];
+        tg__error(TG_ERR_SHAPE, "%s: logits must be 2-D (N, C), got shape %s", op,
+                  tg__shape_str(buf, sizeof buf, logits->ndim, logits->shape));
+        return false;
+    }
+    for (int64_t i = 0; i < logits->shape[0]; i++)
+        if (target[i] < 0 || target[i] >= logits->shape[1]) {
+            tg__error(TG_ERR_VALUE, "%s: target[%lld] = %lld is out of range for %lld classes",
+                      op, (long long)i, (long long)target[i], (long long)logits->shape[1]);
+            return false;
+        }
+    return true;
+}
+
+tg_tensor *tg_cross_entropy(tg_tensor *logits, const int64_t *target, tg_reduction reduction) {
+    static void (*const loss_rows[2])(const char *, int64_t, int64_t, int64_t, void *) = {
+        ce_loss_f32, ce_loss_f64};
+    const char *op = "cross_entropy";
+    if (!logits || !target) {
+        tg__null_arg(op);
+        return NULL;
+    }
+    if (!check_reduction(op, reduction) || !check_classes(op, logits, target)) return NULL;
+    int64_t n = logits->shape[0];
+    tg_tensor *losses = tg__new_owned(op, 1, &n, logits->dtype);
+    tg_tensor *targets = losses ? tg__new_owned(op, 1, &n, TG_F64) : NULL;
+    if (!targets) {
+        tg_release(losses);
+        return NULL;
+    }
+    double *kept = tg__ptr(targets);
+    for (int64_t i = 0; i < n; i++) {
+        kept[i] = (double)target[i];
+        loss_rows[logits->dtype](row_of(logits, i), logits->strides[1], logits->shape[1],
+                                 target[i], row_of(losses, i));
+    }
+    tg_tensor *out = reduce_losses(op, losses, reduction);
+    tg_node *node = NULL;
+    if (out) out = tg__finish(out, &cross_entropy_def, 1, &logits, &node);
+    if (node) node->scalars[0] = grad_divisor(reduction, n);
+    bool ok = out && (!node || (tg__save(node, logits) && tg__save(node, targets)));
+    tg_release(targets);
+    return ok ? out : NULL; /* on failure out stays pooled */
+}

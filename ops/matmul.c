@@ -1,0 +1,440 @@
+/* ops/matmul.c - matmul and linear, each forward next to its backward.
+ *
+ * Every product here, forward or backward, ends in gemm(): C += op(A) op(B)
+ * on strided matrices. BLIS takes a row and a column stride for each
+ * operand, so a transposed view (or PyTorch's (out, in) weight, used as
+ * W^T) is read where it lies: transposing is swapping two strides, or
+ * passing BLIS_TRANSPOSE. A tensor is copied only when its layout is one
+ * BLIS does not accept (an expanded tensor, whose rows repeat in memory). */
+#include <blis.h>
+#include <string.h>
+
+#include "ops_internal.h"
+#include "tapegrad/linalg.h"
+
+#define NO_TRANS BLIS_NO_TRANSPOSE
+#define TRANS BLIS_TRANSPOSE
+
+/* ---- One matrix, as BLIS reads it ----------------------------------------------- */
+
+/* rows x cols elements; element (i, j) at p + (i * rs + j * cs) elements. */
+typedef struct mat {
+    char *p;
+    int64_t rows, cols, rs, cs;
+} mat;
+
+/* A dim of size 1 is never stepped along, so its stride is free: pick one
+ * that BLIS's layout rules accept whatever the tensor happened to store. */
+static mat unit_strides_fixed(mat m) {
+    if (m.rows == 1 && m.cols == 1)
+        m.rs = m.cs = 1;
+    else if (m.rows == 1)
+        m.rs = m.cols * m.cs;
+    else if (m.cols == 1)
+        m.cs = m.rows * m.rs;
+    return m;
+}
+
+/* BLIS's rule for a strided matrix (bli_check_matrix_strides): positive
+ * strides, and rows that do not run into each other (nor columns). */
+static bool blis_can_read(mat m) {
+    if (m.rows == 0 || m.cols == 0) return true; /* gemm() skips it */
+    m = unit_strides_fixed(m);
+    if (m.rs <= 0 || m.cs <= 0) return false;
+    if (m.rows == 1 || m.cols == 1) return true;
+    if (m.rs < m.cs) return m.rows * m.rs <= m.cs; /* column-major tilt */
+    if (m.cs < m.rs) return m.cols * m.cs <= m.rs; /* row-major tilt */
+    return false;
+}
+
+/* C += op(A) op(B), op(X) being X or X^T as t says: the one call of BLIS. */
+static void gemm(tg_dtype dtype, mat c, mat a, trans_t ta, mat b, trans_t tb) {
+    dim_t m = c.rows, n = c.cols, k = ta == NO_TRANS ? a.cols : a.rows;
+    if (m == 0 || n == 0 || k == 0) return; /* nothing to add */
+    a = unit_strides_fixed(a), b = unit_strides_fixed(b), c = unit_strides_fixed(c);
+#define GEMM(type, fn)                                                                   \
+    do {                                                                                 \
+        type one = 1; /* alpha and beta: C = 1 * op(A) op(B) + 1 * C */                  \
+        fn(ta, tb, m, n, k, &one, (type *)a.p, a.rs, a.cs, (type *)b.p, b.rs, b.cs, &one, \
+           (type *)c.p, c.rs, c.cs);                                                     \
+    } while (0)
+    if (dtype == TG_F32)
+        GEMM(float, bli_sgemm);
+    else
+        GEMM(double, bli_dgemm);
+#undef GEMM
+}
+
+/* ---- Stacks of matrices: the batch dims ----------------------------------------- */
+
+/* The batch of a product: the leading dims of both operands, broadcast. */
+typedef struct batch {
+    int ndim;
+    int64_t shape[TG_MAX_DIMS];
+} batch;
+
+/* How a tensor takes part in a product. A 1-D matmul operand is a single
+ * row (on the left) or column (on the right), and the result has no dim
+ * for it: so each tensor says which of its two matrix dims it has. */
+typedef struct operand {
+    tg_tensor *t;
+    bool has_row_dim, has_col_dim;
+} operand;
+
+static operand as_left(tg_tensor *t) { return (operand){t, t->ndim >= 2, true}; }
+static operand as_right(tg_tensor *t) { return (operand){t, true, t->ndim >= 2}; }
+/* The result of left x right, given the ndims of those two. */
+static operand as_result(tg_tensor *t, int left_ndim, int right_ndim) {
+    return (operand){t, left_ndim >= 2, right_ndim >= 2};
+}
+
+static int batch_ndim(operand x) { return x.t->ndim - x.has_row_dim - x.has_col_dim; }
+
+static mat matrix_of(operand x) {
+    const tg_tensor *t = x.t;
+    mat m = {.p = tg__ptr(t), .rows = 1, .cols = 1, .rs = 1, .cs = 1};
+    int d = t->ndim;
+    if (x.has_col_dim) d--, m.cols = t->shape[d], m.cs = t->strides[d];
+    if (x.has_row_dim) d--, m.rows = t->shape[d], m.rs = t->strides[d];
+    return m;
+}
+
+/* An operand's matrices over the batch of a product: matrix `index` starts
+ * at m.p + sum_d index[d] * batch_strides[d] elements. A dim where the
+ * operand is broadcast has stride 0: all its matrices there are one. */
+typedef struct stack {
+    mat m;
+    int64_t batch_strides[TG_MAX_DIMS];
+} stack;
+
+static stack stack_of(operand x, const batch *bt) {
+    stack s = {.m = matrix_of(x)};
+    int lead = bt->ndim - batch_ndim(x); /* x's batch dims align right */
+    for (int d = lead; d < bt->ndim; d++)
+        s.batch_strides[d] = x.t->shape[d - lead] == 1 ? 0 : x.t->strides[d - lead];
+    return s;
+}
+
+static mat matrix_at(const stack *s, const batch *bt, const int64_t *index, size_t elem_size) {
+    mat m = s->m;
+    for (int d = 0; d < bt->ndim; d++) m.p += index[d] * s->batch_strides[d] * (int64_t)elem_size;
+    return m;
+}
+
+/* ---- Folding batch dims into the matrices ------------------------------------------
+ * A batch dim can become part of a matrix dim when its stride continues that
+ * dim's: stride == size * stride of the dim. Then one large gemm does the
+ * work of many: linear's (batch, seq, in) input with its shared weight is one
+ * (batch * seq, in) matrix, and the weight gradient that sums over batch and
+ * seq is one product whose inner dim k is batch * seq long. */
+
+/* A dim of op(X), as pointers into X's matrix so that folding can grow it. */
+typedef struct dim_ref {
+    int64_t *size, *stride;
+} dim_ref;
+
+static dim_ref op_rows(mat *x, trans_t t) {
+    return t == NO_TRANS ? (dim_ref){&x->rows, &x->rs} : (dim_ref){&x->cols, &x->cs};
+}
+static dim_ref op_cols(mat *x, trans_t t) {
+    return t == NO_TRANS ? (dim_ref){&x->cols, &x->cs} : (dim_ref){&x->rows, &x->rs};
+}
+
+static bool continues(dim_ref r, int64_t batch_stride) {
+    return batch_stride != 0 && (*r.size == 1 || batch_stride == *r.size * *r.stride);
+}
+
+/* Makes a batch dim of size n the outer part of dims r1 and r2 (of two
+ * operands that must agree on the order of their elements); false when it
+ * does not continue both. */
+static bool fold_dim(int64_t n, dim_ref r1, int64_t s1, dim_ref r2, int64_t s2) {
+    if (!continues(r1, s1) || !continues(r2, s2)) return false;
+    if (*r1.size == 1) *r1.stride = s1;
+    if (*r2.size == 1) *r2.stride = s2;
+    *r1.size *= n, *r2.size *= n;
+    return true;
+}
+
+/* A batch dim along which B is shared stacks the rows of op(A) and C; one
+ * along which A is shared stacks the columns of op(B) and C; one that C is
+ * shared along (its products are summed) lengthens the inner dim of op(A)
+ * and op(B). A folded dim is left in the batch with size 1. */
+static void fold_batch(batch *bt, stack *c, stack *a, trans_t ta, stack *b, trans_t tb) {
+    for (int d = bt->ndim - 1; d >= 0; d--) {
+        int64_t n = bt->shape[d], sa = a->batch_strides[d], sb = b->batch_strides[d],
+                sc = c->batch_strides[d];
+        mat a0 = a->m, b0 = b->m, c0 = c->m;
+        bool folded = false;
+        if (sb == 0)
+            folded = fold_dim(n, op_rows(&a->m, ta), sa, (dim_ref){&c->m.rows, &c->m.rs}, sc);
+        else if (sa == 0)
+            folded = fold_dim(n, op_cols(&b->m, tb), sb, (dim_ref){&c->m.cols, &c->m.cs}, sc);
+        else if (sc == 0)
+            folded = fold_dim(n, op_cols(&a->m, ta), sa, op_rows(&b->m, tb), sb);
+        if (folded && blis_can_read(a->m) && blis_can_read(b->m) && blis_can_read(c->m)) {
+            bt->shape[d] = 1;
+        } else { /* keep the loop over this dim */
+            a->m = a0, b->m = b0, c->m = c0;
+        }
+    }
+}
+
+/* C[i] += op(A[i]) op(B[i]) for every index i of the batch; where C is
+ * shared along a dim (stride 0) the products along it add up in C. */
+static void batched_gemm(tg_dtype dtype, batch bt, stack c, stack a, trans_t ta, stack b,
+                         trans_t tb) {
+    fold_batch(&bt, &c, &a, ta, &b, tb);
+    size_t size = tg_dtype_size(dtype);
+    int64_t count = 1, index[TG_MAX_DIMS] = {0};
+    for (int d = 0; d < bt.ndim; d++) count *= bt.shape[d];
+    for (int64_t i = 0; i < count; i++) {
+        gemm(dtype, matrix_at(&c, &bt, index, size), matrix_at(&a, &bt, index, size), ta,
+             matrix_at(&b, &bt, index, size), tb);
+        for (int d = bt.ndim - 1; d >= 0 && ++index[d] == bt.shape[d]; d--) index[d] = 0;
+    }
+}
+
+/* x itself (a new reference) when BLIS can read its matrices in place,
+ * otherwise a contiguous copy; NULL when out of memory. */
+static tg_tensor *readable(operand x) {
+    return blis_can_read(matrix_of(x)) ? tg_retain(x.t)
+                                       : tg__contiguous_copy_owned("matmul", x.t);
+}
+
+/* c += op(x) op(y) over the batch. c is a new contiguous tensor, so only x
+ * and y may need a copy. Returns false when out of memory. */
+static bool product(const batch *bt, operand c, operand x, trans_t tx, operand y, trans_t ty) {
+    tg_tensor *xr = readable(x), *yr = readable(y);
+    bool ok = xr && yr;
+    if (ok) {
+        x.t = xr, y.t = yr;
+        batched_gemm(c.t->dtype, *bt, stack_of(c, bt), stack_of(x, bt), tx, stack_of(y, bt), ty);
+    }
+    tg_release(xr);
+    tg_release(yr);
+    return ok;
+}
+
+/* The batch of left x right: their leading dims broadcast. */
+static bool batch_of(const char *op, int nl, const int64_t *sl, int nr, const int64_t *sr,
+                     batch *bt) {
+    int bl = nl > 2 ? nl - 2 : 0, br = nr > 2 ? nr - 2 : 0;
+    return tg__broadcast_shapes(op, bl, sl, br, sr, &bt->ndim, bt->shape);
+}
+
+/* ---- Gradients ---------------------------------------------------------------------- */
+
+static bool needs_grad(const tg_node *node, int i) {
+    return node->next[i].node || node->next[i].leaf;
+}
+
+/* For C = A B: dA = dC B^T needs B, and dB = A^T dC needs A. Saves each
+ * operand only when the other one's gradient is wanted, as PyTorch does;
+ * ints[i] tells where operand i went (-1: not saved). */
+static bool save_operands(tg_node *node, tg_tensor *a, tg_tensor *b) {
+    tg_tensor *in[2] = {a, b};
+    for (int i = 0; i < 2; i++) {
+        node->ints[i] = -1;
+        if (!needs_grad(node, 1 - i)) continue;
+        node->ints[i] = node->n_saved;
+        if (!tg__save(node, in[i])) return false;
+    }
+    return true;
+}
+
+static tg_tensor *saved_operand(const tg_node *node, int i) {
+    return node->ints[i] < 0 ? NULL : node->saved[node->ints[i]];
+}
+
+/* The gradient of input i (0: the left operand, 1: the right one) as
+ * op(x) op(y). It starts at zero and gemm adds into it: along the batch
+ * dims where input i was broadcast its stride is 0, so the products there
+ * sum up, which is the gradient of a broadcast. */
+static tg_tensor *grad_input(tg_node *node, int i, const batch *bt, operand x, trans_t tx,
+                             operand y, trans_t ty) {
+    tg_tensor *g = tg__new(node->def->name, node->in_ndim[i], node->in_shape[i], node->in_dtype[i]);
+    if (!g) return NULL;
+    tg__fill(g, 0.0);
+    return product(bt, i == 0 ? as_left(g) : as_right(g), x, tx, y, ty) ? g : NULL;
+}
+
+/* ---- matmul --------------------------------------------------------------------------- */
+
+/* C = A B, so dA = dC B^T and dB = A^T dC. */
+static int matmul_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    tg_tensor *a = saved_operand(node, 0), *b = saved_operand(node, 1);
+    batch bt;
+    batch_of(node->def->name, node->in_ndim[0], node->in_shape[0], node->in_ndim[1],
+             node->in_shape[1], &bt);
+    operand dC = as_result(g, node->in_ndim[0], node->in_ndim[1]);
+    /* dA = dC B^T */
+    if (needs[0] && !(gi[0] = grad_input(node, 0, &bt, dC, NO_TRANS, as_right(b), TRANS)))
+        return -1;
+    /* dB = A^T dC */
+    if (needs[1] && !(gi[1] = grad_input(node, 1, &bt, as_left(a), TRANS, dC, NO_TRANS)))
+        return -1;
+    return 0;
+}
+
+/* One node does every case; its name is the one PyTorch 1.13 gives the
+ * result, which depends on the path torch.matmul takes. */
+static const tg_op_def dot_def = {"DotBackward0", matmul_backward};
+static const tg_op_def mv_def = {"MvBackward0", matmul_backward};
+static const tg_op_def vm_def = {"SqueezeBackward3", matmul_backward}; /* mm, then squeeze */
+static const tg_op_def mm_def = {"MmBackward0", matmul_backward};
+static const tg_op_def batched_def = {"UnsafeViewBackward0", matmul_backward};
+static const tg_op_def folded_t_def = {"CloneBackward0", matmul_backward};
+static const tg_op_def folded_t_view_def = {"TransposeBackward0", matmul_backward};
+
+/* With batch dims, torch 1.13 folds the batch of the larger operand into
+ * one mm (or mv) when the other one is 1-D or 2-D, unless the larger one is
+ * 3-D with its last two dims transposed (then it runs bmm); either way it
+ * views the result into shape (_unsafe_view). For a 2-D a and a folded b it
+ * computes (b^T a^T)^T instead and makes that contiguous (a clone, unless it
+ * already is: a result with one row or column, or none). */
+static const tg_op_def *matmul_def(const tg_tensor *a, const tg_tensor *b, const tg_tensor *out) {
+    static const tg_op_def *const small[2][2] = {{&dot_def, &vm_def}, {&mv_def, &mm_def}};
+    if (a->ndim <= 2 && b->ndim <= 2) return small[a->ndim - 1][b->ndim - 1];
+    bool b_transposed_3d = b->ndim == 3 && b->strides[2] != 1 &&
+                           b->strides[0] == b->shape[1] * b->shape[2];
+    if (a->ndim != 2 || b_transposed_3d) return &batched_def;
+    int64_t rows = out->shape[out->ndim - 2], cols = out->shape[out->ndim - 1];
+    return rows == 1 || cols == 1 || out->numel == 0 ? &folded_t_view_def : &folded_t_def;
+}
+
+static bool matmul_check(tg_tensor *a, tg_tensor *b, batch *bt) {
+    char bufa[TG_SHAPE_STR_MAX], bufb[TG_SHAPE_STR_MAX];
+    if (!tg__check_args("matmul", 2, (tg_tensor *[]){a, b})) return false;
+    const char *sa = tg__shape_str(bufa, sizeof bufa, a->ndim, a->shape);
+    const char *sb = tg__shape_str(bufb, sizeof bufb, b->ndim, b->shape);
+    if (a->ndim == 0 || b->ndim == 0) {
+        tg__error(TG_ERR_SHAPE, "matmul: both arguments need at least 1 dim, got shapes %s and %s",
+                  sa, sb);
+        return false;
+    }
+    int64_t ka = a->shape[a->ndim - 1], kb = b->shape[b->ndim >= 2 ? b->ndim - 2 : 0];
+    if (ka != kb) {
+        tg__error(TG_ERR_SHAPE, "matmul: shapes %s and %s cannot be multiplied", sa, sb);
+        return false;
+    }
+    if (!batch_of("matmul", a->ndim, a->shape, b->ndim, b->shape, bt)) {
+        tg__error(TG_ERR_SHAPE, "matmul: the batch dims of shapes %s and %s cannot be broadcast",
+                  sa, sb);
+        return false;
+    }
+    return true;
+}
+
+tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b) {
+    batch bt;
+    if (!matmul_check(a, b, &bt)) return NULL;
+    /* The result: the batch, then a's rows (unless a is 1-D), b's columns. */
+    int ndim = bt.ndim;
+    int64_t shape[TG_MAX_DIMS];
+    memcpy(shape, bt.shape, sizeof shape);
+    if (a->ndim >= 2) shape[ndim++] = a->shape[a->ndim - 2];
+    if (b->ndim >= 2) shape[ndim++] = b->shape[b->ndim - 1];
+    tg_tensor *out = tg__new_owned("matmul", ndim, shape, a->dtype);
+    if (!out) return NULL;
+    tg__fill(out, 0.0);
+    operand c = as_result(out, a->ndim, b->ndim);
+    if (!product(&bt, c, as_left(a), NO_TRANS, as_right(b), NO_TRANS)) {
+        tg_release(out);
+        return NULL;
+    }
+    tg_node *node;
+    out = tg__finish(out, matmul_def(a, b, out), 2, (tg_tensor *[]){a, b}, &node);
+    if (!out || (node && !save_operands(node, a, b))) return NULL; /* out stays pooled */
+    return out;
+}
+
+/* ---- linear --------------------------------------------------------------------------- */
+
+/* Y = X W^T + bias, so dX = dY W, dW = dY^T X (its inner dim runs over all
+ * the rows of X, batch included: that sums over them), and dbias = dY
+ * summed over every dim but the last. */
+static int linear_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    tg_tensor *x = saved_operand(node, 0), *w = saved_operand(node, 1);
+    batch bt;
+    batch_of(node->def->name, node->in_ndim[0], node->in_shape[0], 2, node->in_shape[1], &bt);
+    operand dY = as_result(g, node->in_ndim[0], 2);
+    /* dX = dY W */
+    if (needs[0] && !(gi[0] = grad_input(node, 0, &bt, dY, NO_TRANS, as_right(w), NO_TRANS)))
+        return -1;
+    /* dW = dY^T X */
+    if (needs[1] && !(gi[1] = grad_input(node, 1, &bt, dY, TRANS, as_left(x), NO_TRANS)))
+        return -1;
+    /* dbias = dY summed down to (out_features,) */
+    if (node->n_inputs == 3 && needs[2] &&
+        !(gi[2] = tg__sum_to(g, node->in_ndim[2], node->in_shape[2])))
+        return -1;
+    return 0;
+}
+
+static const tg_op_def addmm_def = {"AddmmBackward0", linear_backward};
+static const tg_op_def addmm_view_def = {"ViewBackward0", linear_backward};
+static const tg_op_def add_def = {"AddBackward0", linear_backward};
+static const tg_op_def linear_vm_def = {"SqueezeBackward3", linear_backward};
+static const tg_op_def linear_mm_def = {"MmBackward0", linear_backward};
+static const tg_op_def linear_batched_def = {"UnsafeViewBackward0", linear_backward};
+
+/* torch 1.13's F.linear: addmm for a 2-D x with a bias, and for a
+ * contiguous 3-D one viewed as 2-D (then viewed back); otherwise
+ * matmul(x, W^T), plus the bias when there is one. */
+static const tg_op_def *linear_def(const tg_tensor *x, const tg_tensor *bias) {
+    if (bias)
+        return x->ndim == 2                           ? &addmm_def
+               : x->ndim == 3 && tg_is_contiguous(x) ? &addmm_view_def
+                                                      : &add_def;
+    return x->ndim == 1 ? &linear_vm_def : x->ndim == 2 ? &linear_mm_def : &linear_batched_def;
+}
+
+static bool linear_check(tg_tensor *x, tg_tensor *w, tg_tensor *bias) {
+    char bufx[TG_SHAPE_STR_MAX], bufw[TG_SHAPE_STR_MAX], bufb[TG_SHAPE_STR_MAX];
+    if (!tg__check_args("linear", bias ? 3 : 2, (tg_tensor *[]){x, w, bias})) return false;
+    const char *sx = tg__shape_str(bufx, sizeof bufx, x->ndim, x->shape);
+    const char *sw = tg__shape_str(bufw, sizeof bufw, w->ndim, w->shape);
+    if (w->ndim != 2) {
+        tg__error(TG_ERR_SHAPE,
+                  "linear: weight must be 2-D (out_features, in_features), got shape %s", sw);
+        return false;
+    }
+    if (x->ndim == 0 || x->shape[x->ndim - 1] != w->shape[1]) {
+        tg__error(TG_ERR_SHAPE, "linear: input of shape %s does not fit weight of shape %s", sx,
+                  sw);
+        return false;
+    }
+    if (bias && (bias->ndim != 1 || bias->shape[0] != w->shape[0])) {
+        tg__error(TG_ERR_SHAPE,
+                  "linear: bias of shape %s does not fit weight of shape %s (want (%lld,))",
+                  tg__shape_str(bufb, sizeof bufb, bias->ndim, bias->shape), sw,
+                  (long long)w->shape[0]);
+        return false;
+    }
+    return true;
+}
+
+tg_tensor *tg_linear(tg_tensor *x, tg_tensor *weight, tg_tensor *bias) {
+    if (!linear_check(x, weight, bias)) return NULL;
+    batch bt;
+    batch_of("linear", x->ndim, x->shape, 2, weight->shape, &bt);
+    int64_t shape[TG_MAX_DIMS];
+    memcpy(shape, x->shape, sizeof shape);
+    shape[x->ndim - 1] = weight->shape[0];
+    tg_tensor *out = tg__new_owned("linear", x->ndim, shape, x->dtype);
+    if (!out) return NULL;
+    /* Start from the bias (or zero) in every row; gemm adds X W^T to it. */
+    if (bias)
+        tg__copy_into(out, bias);
+    else
+        tg__fill(out, 0.0);
+    if (!product(&bt, as_result(out, x->ndim, 2), as_left(x), NO_TRANS, as_right(weight), TRANS)) {
+        tg_release(out);
+        return NULL;
+    }
+    tg_node *node;
+    tg_tensor *inputs[3] = {x, weight, bias};
+    out = tg__finish(out, linear_def(x, bias), bias ? 3 : 2, inputs, &node);
+    if (!out || (node && !save_operands(node, x, weight))) return NULL; /* out stays pooled */
+    return out;
+}

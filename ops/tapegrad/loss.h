@@ -1,0 +1,58 @@
+/* tapegrad/loss.h - loss functions, as torch.nn.functional has them.
+ *
+ * Each returns a new tensor (see the ownership rule in tapegrad/tensor.h):
+ * 0-dim for TG_REDUCTION_MEAN and TG_REDUCTION_SUM, the per-element (or
+ * per-sample) losses for TG_REDUCTION_NONE. On error it returns NULL with
+ * tg_last_error() set: NULL input (the pending message is kept), dtypes or
+ * shapes that differ, a class index out of range, an unknown reduction:
+ *
+ *     "mse_loss: target shape (3,) does not match input shape (2, 3)"
+ *
+ * Inputs may be strided views. Where PyTorch 1.13 would broadcast input and
+ * target (mse_loss does, with a warning), tapegrad refuses: a mismatch is
+ * almost always a bug.
+ */
+#ifndef TAPEGRAD_LOSS_H
+#define TAPEGRAD_LOSS_H
+
+#include "tapegrad/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* How the per-element losses are combined. MEAN is 0, so a zeroed options
+ * struct means torch's default. */
+typedef enum tg_reduction {
+    TG_REDUCTION_MEAN = 0, /* their mean (NaN when there are none, as torch) */
+    TG_REDUCTION_SUM,      /* their sum */
+    TG_REDUCTION_NONE,     /* all of them, one per element or sample */
+} tg_reduction;
+
+/* (input - target)^2, input and target of one shape. Gradients flow to both
+ * when they require grad. Node MseLossBackward0. */
+TG_API tg_tensor *tg_mse_loss(tg_tensor *input, tg_tensor *target, tg_reduction reduction);
+
+/* Cross entropy of logits (N, C) against class indices: target is an array
+ * of N indices in [0, C), borrowed for the call only (tapegrad tensors hold
+ * only floats, so the indices come as plain integers, as torch's int64
+ * target tensor). Sample i loses logsumexp(logits[i]) - logits[i][target[i]];
+ * MEAN divides the sum by N. No class weights, ignore_index or label
+ * smoothing. Computed in one stable pass (the row maximum is subtracted) with
+ * the gradient softmax - onehot (times the incoming gradient, over N for
+ * MEAN). PyTorch splits this into two nodes, NllLossBackward0 after
+ * LogSoftmaxBackward0; the fused node here is named CrossEntropyBackward0. */
+TG_API tg_tensor *tg_cross_entropy(tg_tensor *logits, const int64_t *target,
+                                   tg_reduction reduction);
+
+/* Binary cross entropy on logits x with targets t in [0, 1] of x's shape:
+ * max(x, 0) - x t + log1p(exp(-|x|)), stable for any x. Gradients:
+ * sigmoid(x) - t for x, -x for t. Node BinaryCrossEntropyWithLogitsBackward0.
+ */
+TG_API tg_tensor *tg_binary_cross_entropy_with_logits(tg_tensor *x, tg_tensor *target,
+                                                      tg_reduction reduction);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

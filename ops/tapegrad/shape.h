@@ -1,0 +1,76 @@
+/* tapegrad/shape.h - shape ops: permute, slice, split, chunk, cat, unsqueeze,
+ * squeeze, expand.
+ *
+ * Every op here but tg_cat returns a view, as PyTorch does: the result shares
+ * t's storage (tg_shares_storage), nothing is copied, and a write into t shows
+ * through it. tg_cat copies. Results follow the ownership and error rules of
+ * tapegrad/tensor.h; a dim may be negative, counting from the end. The
+ * node each result records is named as in PyTorch 1.13 (given beside each).
+ */
+#ifndef TAPEGRAD_SHAPE_H
+#define TAPEGRAD_SHAPE_H
+
+#include "tapegrad/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Reorders t's dims: dim i of the result is dim dims[i] of t. ndim must be
+ * t's and dims a permutation of its dims:
+ *     tg_permute(x, 3, (int[]){2, 0, 1})         PermuteBackward0 */
+TG_API tg_tensor *tg_permute(tg_tensor *t, int ndim, const int *dims);
+
+/* t[start:end:step] along dim, as Python slices: a negative start or end
+ * counts from the end, both are then clamped to [0, size] (pass INT64_MAX
+ * for "to the end"), and step must be positive.      SliceBackward0 */
+TG_API tg_tensor *tg_slice(tg_tensor *t, int dim, int64_t start, int64_t end,
+                           int64_t step);
+
+/* ---- Split and chunk: several results ----------------------------------------
+ * Both write their pieces, views of t along dim in order, into out[0..n-1]
+ * and return n; out has room for max_out pointers. Each piece is a new
+ * reference like any op result: it belongs to the innermost pool, or, with
+ * no pool pushed, to the caller, who releases every piece. With out NULL
+ * they only count: nothing is created and n is returned, to size out.
+ * On failure (including more pieces than max_out) they return -1, and out
+ * holds nothing the caller must release. Each piece has its own node
+ * (SplitBackward0, as PyTorch names the grad_fn of each piece), so a piece
+ * left out of the loss costs nothing in backward. */
+
+/* Pieces of split_size (> 0) elements, the last one smaller when split_size
+ * does not divide the size, as torch.split(t, split_size, dim). An empty dim
+ * gives one empty piece. */
+TG_API int tg_split(tg_tensor *t, int64_t split_size, int dim, tg_tensor **out,
+                    int max_out);
+/* As torch.chunk: pieces of ceil(size / chunks) elements, so possibly fewer
+ * than chunks of them (a size of 6 in 4 chunks gives 3 pieces of 2). An
+ * empty dim gives chunks empty pieces (SplitWithSizesBackward0, as PyTorch). */
+TG_API int tg_chunk(tg_tensor *t, int chunks, int dim, tg_tensor **out, int max_out);
+
+/* Concatenates n tensors along dim into a new tensor (a copy). They share
+ * one dtype and one shape except along dim. As in PyTorch, 1-D empty
+ * tensors (shape (0,)) are skipped whatever the others' shape, so a result
+ * can be grown from an empty start.                 CatBackward0 */
+TG_API tg_tensor *tg_cat(int n, tg_tensor *const *tensors, int dim);
+
+/* ---- Size-1 dims ------------------------------------------------------------ */
+/* A size-1 dim inserted at dim, in [-ndim - 1, ndim].  UnsqueezeBackward0 */
+TG_API tg_tensor *tg_unsqueeze(tg_tensor *t, int dim);
+/* t without any of its size-1 dims.                   SqueezeBackward0 */
+TG_API tg_tensor *tg_squeeze(tg_tensor *t);
+/* t without dim when its size is 1, else t's shape.   SqueezeBackward1 */
+TG_API tg_tensor *tg_squeeze_dim(tg_tensor *t, int dim);
+
+/* t broadcast to (ndim, shape) without a copy, as torch.Tensor.expand: new
+ * dims are added in front and size-1 dims stretched, with stride 0; -1
+ * keeps the size of an existing dim:
+ *     tg_expand(x, TG_SHAPE(4, -1, -1))
+ * The elements of the result overlap, so in-place ops refuse it (write into
+ * tg_contiguous of it). Backward sums the gradient back. ExpandBackward0 */
+TG_API tg_tensor *tg_expand(tg_tensor *t, int ndim, const int64_t *shape);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,236 @@
+#!/usr/bin/python3
+"""Writes tests/golden/golden_activation.h: PyTorch's values and gradients
+for the activations and the GLU family, read by tests/test_activation.c.
+
+Run with Debian's python3 and its python3-torch:
+    /usr/bin/python3 tests/golden/make_golden_activation.py
+The output is committed: the tests never run Python.
+
+Every case stores its inputs, a weight w of the output's shape, the output,
+and the gradients of sum(out * w) with respect to each input, in float32
+and float64. A "transposed" case feeds the op x = base.t() for a contiguous
+2-D base (so the C side sees a strided tensor); its input and gradient are
+stored in base's layout. The gated forms (SwiGLU, GeGLU, ReGLU) have no
+torch op: their reference is the composition F.silu(gate) * up etc.
+"""
+import math
+import os
+
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DTYPES = [torch.float32, torch.float64]
+
+# Values where the activations bend or saturate, the kinks at 0, and +-100
+# where a naive exp overflows in float32.
+SPECIAL = [-100.0, -6.0, -3.0, -1.0, -0.5, -1e-3, 0.0, 1e-3, 0.5, 1.0, 3.0, 6.0, 100.0]
+
+
+def doubles(values):
+    out = []
+    for v in values:
+        v = float(v)
+        if math.isnan(v):
+            out.append("NAN")
+        elif math.isinf(v):
+            out.append("INFINITY" if v > 0 else "-INFINITY")
+        else:
+            out.append(repr(v))
+    return "{" + ", ".join(out) + "}" if out else "{0}"
+
+
+def flat(t):
+    return t.detach().reshape(-1).tolist()
+
+
+def dims(shape):
+    s = list(shape)
+    return f"{len(s)}, {{{', '.join(map(str, s + [0] * (3 - len(s))))}}}"
+
+
+class Writer:
+    def __init__(self):
+        self.lines = []
+        self.k = 0
+
+    def array(self, tag, t):
+        name = f"a{self.k}_{tag}"
+        self.lines.append(f"static const double {name}[] = {doubles(flat(t))};")
+        return name
+
+
+W = Writer()
+
+
+def uniform(gen, shape, lo, hi):
+    return torch.rand(shape, generator=gen, dtype=torch.float64) * (hi - lo) + lo
+
+
+# ---- Inputs: (shape kind, base tensor in float64) ---------------------------------
+def x_inputs(gen, even_last=False):
+    """Special values, a 3-D block, a transposed 2-D block and a 0-dim value."""
+    special = torch.tensor(SPECIAL + ([2.0] if even_last else []), dtype=torch.float64)
+    cases = [("special", special, False),
+             ("block", uniform(gen, (2, 3, 4), -6, 6), False),
+             ("transposed", uniform(gen, (6, 4) if even_last else (5, 3), -6, 6), True)]
+    if not even_last:
+        cases.append(("scalar", torch.tensor(-0.75, dtype=torch.float64), False))
+    return cases
+
+
+entries = []
+
+
+def add_case(op, dtype, params, dim, transposed, x_base, b_base, fn):
+    """fn(x, b) -> out; b may be None. Records values and gradients."""
+    g = torch.Generator().manual_seed(1000 + W.k)
+    x_leaf = x_base.to(dtype).clone().requires_grad_()
+    x = x_leaf.t() if transposed else x_leaf
+    b_leaf = b = None
+    if b_base is not None:
+        b_leaf = b_base.to(dtype).clone().requires_grad_()
+        b = b_leaf.t() if transposed and b_leaf.dim() == 2 else b_leaf
+    out = fn(x, b)
+    w = uniform(g, out.shape, -1, 1).to(dtype)
+    (out * w).sum().backward()
+    ax, agx = W.array("x", x_leaf), W.array("gx", x_leaf.grad)
+    if b_leaf is not None:
+        ab, agb = W.array("b", b_leaf), W.array("gb", b_leaf.grad)
+        bdims = dims(b_leaf.shape)
+    else:
+        ab = agb = "NULL"
+        bdims = "-1, {0}"
+    aw, aout = W.array("w", w), W.array("out", out)
+    p = ", ".join(repr(float(v)) for v in list(params) + [0.0] * (3 - len(params)))
+    entries.append(
+        f"    {{\"{op}\", {int(dtype == torch.float64)}, {{{p}}}, "
+        f"{dim}, {int(transposed)}, {dims(x_leaf.shape)}, {ax}, {agx}, {bdims}, {ab}, {agb}, "
+        f"{dims(out.shape)}, {aw}, {aout}}},")
+    W.k += 1
+
+
+# ---- One-input activations: (op, params, fn) -------------------------------------------
+unary_ops = [
+    ("relu", [], lambda x, p: F.relu(x)),
+    ("leaky_relu", [0.01], lambda x, p: F.leaky_relu(x, p[0])),
+    ("leaky_relu", [0.2], lambda x, p: F.leaky_relu(x, p[0])),
+    ("rrelu_eval", [1 / 8, 1 / 3], lambda x, p: F.rrelu(x, p[0], p[1], training=False)),
+    ("rrelu_eval", [0.1, 0.3], lambda x, p: F.rrelu(x, p[0], p[1], training=False)),
+    ("elu", [1.0], lambda x, p: F.elu(x, p[0])),
+    ("elu", [0.5], lambda x, p: F.elu(x, p[0])),
+    ("sigmoid", [], lambda x, p: torch.sigmoid(x)),
+    ("tanh", [], lambda x, p: torch.tanh(x)),
+    ("gelu", [0], lambda x, p: F.gelu(x)),
+    ("gelu", [1], lambda x, p: F.gelu(x, approximate="tanh")),
+    ("silu", [], lambda x, p: F.silu(x)),
+    ("softplus", [1.0, 20.0], lambda x, p: F.softplus(x, p[0], p[1])),
+    ("softplus", [2.0, 5.0], lambda x, p: F.softplus(x, p[0], p[1])),
+    ("softplus", [0.5, 20.0], lambda x, p: F.softplus(x, p[0], p[1])),
+]
+gen = torch.Generator().manual_seed(0)
+inputs = x_inputs(gen)
+for op, params, fn in unary_ops:
+    for dtype in DTYPES:
+        for kind, base, transposed in inputs:
+            add_case(op, dtype, params, 0, transposed, base, None,
+                     lambda x, b, fn=fn, params=params: fn(x, params))
+
+# ---- Learnable parameter: prelu weight, swish beta ------------------------------------------
+def swish(x, beta):
+    # tg_swish's result has x's shape: a one-element beta does not broadcast it.
+    return (x * torch.sigmoid(beta * x)).reshape(x.shape)
+
+
+for dtype in DTYPES:
+    for kind, base, transposed in inputs:
+        add_case("prelu", dtype, [], 0, transposed, base,
+                 torch.tensor([0.25], dtype=torch.float64), F.prelu)
+        add_case("swish", dtype, [], 0, transposed, base,
+                 torch.tensor([1.5], dtype=torch.float64), swish)
+    block = inputs[1][1]
+    add_case("prelu", dtype, [], 0, False, block, uniform(gen, (3,), -0.5, 0.5), F.prelu)
+    add_case("prelu", dtype, [], 0, True, inputs[2][1], uniform(gen, (5,), -0.5, 0.5),
+             F.prelu)
+    add_case("prelu", dtype, [], 0, False, block, torch.tensor(-0.3, dtype=torch.float64),
+             F.prelu)
+    for beta in [1.0, 0.0, -0.7]:
+        add_case("swish", dtype, [], 0, False, block, torch.tensor(beta, dtype=torch.float64),
+                 swish)
+
+# ---- glu: (dim) over even-sized inputs --------------------------------------------------------
+glu_inputs = x_inputs(gen, even_last=True)
+for dtype in DTYPES:
+    for kind, base, transposed in glu_inputs:
+        for dim in ([-1, 0] if base.dim() > 1 else [0]):
+            add_case("glu", dtype, [], dim, transposed, base, None,
+                     lambda x, b, dim=dim: F.glu(x, dim))
+
+# ---- Gated forms: act(gate) * up, from the torch composition ---------------------------------
+gated_ops = [
+    ("swiglu", [], lambda g, u: F.silu(g) * u),
+    ("geglu", [0], lambda g, u: F.gelu(g) * u),
+    ("geglu", [1], lambda g, u: F.gelu(g, approximate="tanh") * u),
+    ("reglu", [], lambda g, u: F.relu(g) * u),
+]
+for op, params, fn in gated_ops:
+    for dtype in DTYPES:
+        for kind, base, transposed in inputs:
+            up = uniform(gen, base.shape, -2, 2)
+            add_case(op, dtype, params, 0, transposed, base, up, fn)
+
+GOLDEN_ACT = """typedef struct golden_act {
+    const char *op; /* tg_<op>; rrelu_eval is tg_rrelu in eval mode */
+    int f64;
+    double p[3]; /* the op's parameters, in the order tg_<op> takes them */
+    int dim;     /* glu */
+    /* The op gets base.t() for x (and up) when transposed; x, gx (b, gb)
+     * then hold base, of shape sx (sb). */
+    int transposed;
+    int nx; int64_t sx[3]; const double *x, *gx;
+    int nb; int64_t sb[3]; const double *b, *gb; /* weight, beta or up; nb = -1 when none */
+    int nout; int64_t sout[3]; const double *w, *out; /* loss = sum(out * w) */
+} golden_act;"""
+out = [GOLDEN_ACT]
+out.extend(W.lines)
+out.append("static const golden_act golden_acts[] = {")
+out.extend(entries)
+out.append("};")
+
+# ---- rrelu in training: torch.manual_seed(seed), then F.rrelu(x, lower, upper, True) ------------
+# The slopes come from the default generator; tapegrad draws them the same way.
+rr = []
+rr.append("typedef struct golden_rrelu { uint64_t seed; int f64; double lower, upper;"
+          " int transposed; int nx; int64_t sx[2]; const double *x, *w, *out, *gx; }"
+          " golden_rrelu;")
+rr_entries = []
+for i, (seed, lower, upper, transposed) in enumerate(
+        [(0, 1 / 8, 1 / 3, False), (42, 0.1, 0.9, False), (7, 1 / 8, 1 / 3, True)]):
+    for dtype in DTYPES:
+        base = (torch.tensor(SPECIAL + [-2.0, -4.0, 2.5], dtype=torch.float64) if not transposed
+                else uniform(gen, (4, 3), -6, 6))
+        x_leaf = base.to(dtype).clone().requires_grad_()
+        x = x_leaf.t() if transposed else x_leaf
+        torch.manual_seed(seed)
+        res = F.rrelu(x, lower, upper, training=True)
+        w = uniform(gen, res.shape, -1, 1).to(dtype)
+        (res * w).sum().backward()
+        tag = f"rr{i}_{int(dtype == torch.float64)}"
+        for name, t in [("x", x_leaf), ("w", w), ("out", res), ("gx", x_leaf.grad)]:
+            rr.append(f"static const double {tag}_{name}[] = {doubles(flat(t))};")
+        s = list(x_leaf.shape) + [0] * (2 - x_leaf.dim())
+        rr_entries.append(
+            f"    {{{seed}, {int(dtype == torch.float64)}, {lower!r}, {upper!r}, "
+            f"{int(transposed)}, {x_leaf.dim()}, {{{s[0]}, {s[1]}}}, "
+            f"{tag}_x, {tag}_w, {tag}_out, {tag}_gx}},")
+rr.append("static const golden_rrelu golden_rrelus[] = {")
+rr.extend(rr_entries)
+rr.append("};")
+
+path = os.path.join(HERE, "golden_activation.h")
+with open(path, "w") as f:
+    f.write("/* Generated by tests/golden/make_golden_activation.py from PyTorch "
+            f"{torch.__version__}; do not edit. */\n")
+    f.write("#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n\n")
+    f.write("\n".join(out + rr) + "\n")
+print("wrote", path, len(entries), "cases,", len(rr_entries), "rrelu training cases")

@@ -1,0 +1,229 @@
+#!/usr/bin/python3
+"""Writes the golden values of reductions over dims, max, softmax, dropout
+and the losses, from PyTorch, for tests/test_reduce.c and tests/test_loss.c.
+
+Run with Debian's python3 and its python3-torch (apt-get install
+python3-torch):  /usr/bin/python3 tests/golden/make_golden_nn.py
+The output, tests/golden/golden_nn.h, is committed: the tests never run
+Python. Every input is written out, so the C side builds the same tensors.
+
+Gradients are those of sum(out * w) for a random w of the result's shape
+(of the loss itself when it is reduced to a scalar). A case marked
+`transposed` stores a contiguous base of shape `shape`; the op's input is
+base.transpose(0, 1), a strided view, and the gradient is base's.
+"""
+import math
+import os
+
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DTYPES = [torch.float32, torch.float64]
+REDUCTION = {"mean": 0, "sum": 1, "none": 2}  # the order of tg_reduction
+out = []
+counter = [0]
+
+
+def doubles(values):
+    vals = []
+    for v in values:
+        v = float(v)
+        if math.isnan(v):
+            vals.append("NAN")
+        elif math.isinf(v):
+            vals.append("INFINITY" if v > 0 else "-INFINITY")
+        else:
+            vals.append(repr(v))
+    return "{" + ", ".join(vals) + "}" if vals else "{0}"
+
+
+def flat(t):
+    return t.detach().reshape(-1).tolist()
+
+
+def array(kind, values):
+    """Emits a static array and returns its name."""
+    counter[0] += 1
+    name = f"nn{counter[0]}"
+    if kind == "double":
+        out.append(f"static const double {name}[] = {doubles(values)};")
+    else:
+        body = ", ".join(str(int(v)) for v in values) or "0"
+        out.append(f"static const int64_t {name}[] = {{{body}}};")
+    return name
+
+
+def dims4(shape):
+    s = list(shape)
+    return f"{len(s)}, {{{', '.join(map(str, s + [0] * (4 - len(s))))}}}"
+
+
+def rand(shape, g, lo=-2.0, hi=2.0):
+    return torch.rand(shape, generator=g, dtype=torch.float64) * (hi - lo) + lo
+
+
+def leaf(values, dtype, transposed):
+    """The leaf (base) and the op's input (base, or its transpose)."""
+    base = values.detach().to(dtype).clone().requires_grad_()
+    return base, (base.transpose(0, 1) if transposed else base)
+
+
+def backward_weights(res, g):
+    if res.dim() == 0:
+        return torch.ones((), dtype=res.dtype)
+    return rand(res.shape, g, -1, 1).to(res.dtype)
+
+
+# ---- sum_dims, mean_dims, max_dim, softmax, log_softmax ------------------------
+out.append("typedef struct golden_reduce { const char *op; int f64; int ndim; int64_t shape[4];"
+           " int transposed; int n_dims; int dims[4]; int keepdim; const double *x, *w, *out,"
+           " *grad; int out_ndim; int64_t out_shape[4]; const int64_t *indices; } golden_reduce;")
+
+sum_cases = [  # (shape, transposed, dims, keepdim)
+    ((3, 4), False, [1], False), ((3, 4), False, [1], True), ((3, 4), False, [0], False),
+    ((2, 3, 4), False, [0, 2], False), ((2, 3, 4), False, [0, 2], True),
+    ((2, 3, 4), False, [2, 0], True), ((2, 3, 4), False, [-1], True),
+    ((2, 3, 4), False, [], False), ((2, 3, 4), False, [], True),
+    ((1, 5), False, [0], False), ((4, 1), False, [1], True), ((2, 1, 3), False, [1, 2], False),
+    ((4, 3), True, [1], False), ((4, 3), True, [0], True), ((5,), False, [0], False),
+    ((5,), False, [-1], True),
+]
+max_cases = [  # (shape, transposed, dim, keepdim)
+    ((3, 4), False, 1, False), ((3, 4), False, 1, True), ((3, 4), False, 0, False),
+    ((2, 3, 4), False, -1, True), ((2, 3, 4), False, 1, False), ((1, 5), False, 0, False),
+    ((4, 1), False, 1, True), ((4, 3), True, 1, False), ((6,), False, 0, False),
+]
+softmax_cases = [  # (shape, transposed, dim)
+    ((3, 4), False, 1), ((3, 4), False, 0), ((2, 3, 4), False, 1), ((2, 3, 4), False, -1),
+    ((1, 5), False, 0), ((4, 1), False, 1), ((4, 3), True, 1), ((6,), False, 0), ((), False, 0),
+]
+TIES = torch.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 1.0], [-1.0, -1.0, -1.0]])
+HUGE = torch.tensor([[1000.0, -1000.0, 999.0], [-1000.0, -1000.0, -999.0]])
+
+entries = []
+
+
+def reduce_entry(op, dtype, x_values, shape, transposed, dims, keepdim, fn, g, n_dims=None):
+    base, x = leaf(x_values, dtype, transposed)
+    res = fn(x)
+    indices = "NULL"
+    if op == "max_dim":
+        res, idx = res
+        indices = array("int64", flat(idx))
+    w = backward_weights(res, g)
+    (res * w).sum().backward()
+    names = [array("double", flat(t)) for t in (base, w, res, base.grad)]
+    nd = len(dims) if n_dims is None else n_dims
+    d = list(dims) + [0] * (4 - len(dims))
+    entries.append(f"    {{\"{op}\", {int(dtype == torch.float64)}, {dims4(shape)}, "
+                   f"{int(transposed)}, {nd}, {{{', '.join(map(str, d))}}}, {int(keepdim)}, "
+                   f"{', '.join(names)}, {dims4(res.shape)}, {indices}}},")
+
+
+for k, dtype in enumerate(DTYPES):
+    g = torch.Generator().manual_seed(1000 + k)
+    for op, fn in [("sum_dims", torch.sum), ("mean_dims", torch.mean)]:
+        for shape, tr, dims, keep in sum_cases:
+            reduce_entry(op, dtype, rand(shape, g), shape, tr, dims, keep,
+                         lambda x, fn=fn, dims=dims, keep=keep: fn(x, dim=dims, keepdim=keep), g)
+    for shape, tr, dim, keep in max_cases:
+        reduce_entry("max_dim", dtype, rand(shape, g), shape, tr, [dim], keep,
+                     lambda x, dim=dim, keep=keep: torch.max(x, dim=dim, keepdim=keep), g)
+    reduce_entry("max_dim", dtype, TIES, (3, 3), False, [1], False,
+                 lambda x: torch.max(x, dim=1), g)
+    for op, fn in [("softmax", torch.softmax), ("log_softmax", torch.log_softmax)]:
+        for shape, tr, dim in softmax_cases:
+            reduce_entry(op, dtype, rand(shape, g), shape, tr, [dim], False,
+                         lambda x, fn=fn, dim=dim: fn(x, dim), g)
+        for dim in (0, 1):  # stable at +-1000: finite everywhere
+            reduce_entry(op, dtype, HUGE, (2, 3), False, [dim], False,
+                         lambda x, fn=fn, dim=dim: fn(x, dim), g)
+out.append("static const golden_reduce golden_reduces[] = {")
+out.extend(entries)
+out.append("};")
+
+# ---- losses -----------------------------------------------------------------------
+out.append("typedef struct golden_loss { const char *op; int f64; int reduction; int ndim;"
+           " int64_t shape[4]; int transposed; const double *x, *t; const int64_t *classes;"
+           " const double *w, *out, *gx, *gt; int out_ndim; int64_t out_shape[4]; } golden_loss;")
+entries = []
+
+
+def loss_entry(op, dtype, reduction, x_values, shape, transposed, target, g):
+    base, x = leaf(x_values, dtype, transposed)
+    if op == "cross_entropy":
+        classes = array("int64", target.tolist())
+        res = F.cross_entropy(x, target, reduction=reduction)
+        t = None
+    else:
+        classes = "NULL"
+        t = target.to(dtype).requires_grad_()
+        fn = F.mse_loss if op == "mse_loss" else F.binary_cross_entropy_with_logits
+        res = fn(x, t, reduction=reduction)
+    w = backward_weights(res, g)
+    (res * w).sum().backward()
+    tn = array("double", flat(t)) if t is not None else "NULL"
+    gt = array("double", flat(t.grad)) if t is not None else "NULL"
+    names = [array("double", flat(v)) for v in (base, w, res, base.grad)]
+    entries.append(f"    {{\"{op}\", {int(dtype == torch.float64)}, {REDUCTION[reduction]}, "
+                   f"{dims4(shape)}, {int(transposed)}, {names[0]}, {tn}, {classes}, "
+                   f"{names[1]}, {names[2]}, {names[3]}, {gt}, {dims4(res.shape)}}},")
+
+
+elementwise_shapes = [((3, 4), False), ((5,), False), ((1, 1), False), ((4, 3), True)]
+ce_shapes = [((4, 5), False), ((1, 3), False), ((3, 1), False), ((5, 4), True)]
+for k, dtype in enumerate(DTYPES):
+    g = torch.Generator().manual_seed(2000 + k)
+    for reduction in REDUCTION:
+        for shape, tr in elementwise_shapes:
+            lshape = (shape[1], shape[0]) if tr else shape
+            loss_entry("mse_loss", dtype, reduction, rand(shape, g), shape, tr,
+                       rand(lshape, g), g)
+            loss_entry("binary_cross_entropy_with_logits", dtype, reduction, rand(shape, g, -4, 4),
+                       shape, tr, rand(lshape, g, 0, 1), g)
+        # large logits: stable, and exact 0/1 targets
+        big = torch.tensor([[1000.0, -1000.0, 30.0], [-30.0, 0.0, 100.0]])
+        loss_entry("binary_cross_entropy_with_logits", dtype, reduction, big, (2, 3), False,
+                   torch.tensor([[1.0, 0.0, 0.5], [1.0, 0.25, 0.0]]), g)
+        for shape, tr in ce_shapes:
+            n, c = (shape[1], shape[0]) if tr else shape
+            loss_entry("cross_entropy", dtype, reduction, rand(shape, g, -3, 3), shape, tr,
+                       torch.randint(0, c, (n,), generator=g), g)
+        loss_entry("cross_entropy", dtype, reduction, HUGE, (2, 3), False, torch.tensor([1, 0]), g)
+out.append("static const golden_loss golden_losses[] = {")
+out.extend(entries)
+out.append("};")
+
+# ---- dropout: torch.manual_seed(seed), then native_dropout in training --------------
+out.append("typedef struct golden_dropout { uint64_t seed; double p; int f64; int ndim;"
+           " int64_t shape[4]; int transposed; const double *x, *w, *out, *grad; }"
+           " golden_dropout;")
+entries = []
+dropout_cases = [(0, 0.3, (4, 5), False), (42, 0.5, (3, 7), False), (7, 0.9, (2, 3, 4), False),
+                 (3, 0.25, (6, 3), True), (5, 1.0, (2, 3), False)]
+for k, dtype in enumerate(DTYPES):
+    g = torch.Generator().manual_seed(3000 + k)
+    for seed, p, shape, tr in dropout_cases:
+        base, x = leaf(rand(shape, g), dtype, tr)
+        torch.manual_seed(seed)
+        # torch draws the mask in the input's memory order, tapegrad in
+        # row-major order: the same for contiguous inputs, so a transposed
+        # input is given to torch as a contiguous copy.
+        res, mask = torch.native_dropout(x.contiguous(), p, True)
+        w = backward_weights(res, g)
+        (res * w).sum().backward()
+        names = [array("double", flat(v)) for v in (base, w, res, base.grad)]
+        entries.append(f"    {{{seed}, {p!r}, {int(dtype == torch.float64)}, {dims4(shape)}, "
+                       f"{int(tr)}, {', '.join(names)}}},")
+out.append("static const golden_dropout golden_dropouts[] = {")
+out.extend(entries)
+out.append("};")
+
+path = os.path.join(HERE, "golden_nn.h")
+with open(path, "w") as f:
+    f.write("/* Generated by tests/golden/make_golden_nn.py from PyTorch "
+            f"{torch.__version__}; do not edit. */\n")
+    f.write("#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n\n")
+    f.write("\n".join(out) + "\n")
+print("wrote", path)

@@ -1,0 +1,634 @@
+/* tests/test_activation.c - activations and the GLU family against PyTorch's
+ * values and gradients (golden/golden_activation.h), gradcheck of every
+ * input, RReLU's random slopes, stability at +-100, node names and errors. */
+#include "golden/golden_activation.h"
+#include "tg_test.h"
+
+/* ---- Calling an op by name ----------------------------------------------------------- */
+
+/* An op and its parameters, as the golden cases name them. */
+typedef struct act_spec {
+    const char *op;
+    double p[3];
+    int dim;
+} act_spec;
+
+static tg_gelu_approx approx_of(double p) { return p != 0 ? TG_GELU_TANH : TG_GELU_NONE; }
+
+/* op(x) or op(x, b), b being prelu's weight, swish's beta or the gated up. */
+static tg_tensor *apply(const act_spec *s, tg_tensor *x, tg_tensor *b) {
+    const char *op = s->op;
+    const double *p = s->p;
+    if (!strcmp(op, "relu")) return tg_relu(x);
+    if (!strcmp(op, "leaky_relu")) return tg_leaky_relu(x, p[0]);
+    if (!strcmp(op, "rrelu_eval")) return tg_rrelu(x, p[0], p[1], false, NULL);
+    if (!strcmp(op, "elu")) return tg_elu(x, p[0]);
+    if (!strcmp(op, "sigmoid")) return tg_sigmoid(x);
+    if (!strcmp(op, "tanh")) return tg_tanh(x);
+    if (!strcmp(op, "gelu")) return tg_gelu(x, approx_of(p[0]));
+    if (!strcmp(op, "silu")) return tg_silu(x);
+    if (!strcmp(op, "softplus")) return tg_softplus(x, p[0], p[1]);
+    if (!strcmp(op, "prelu")) return tg_prelu(x, b);
+    if (!strcmp(op, "swish")) return tg_swish(x, b);
+    if (!strcmp(op, "glu")) return tg_glu(x, s->dim);
+    if (!strcmp(op, "swiglu")) return tg_swiglu(x, b);
+    if (!strcmp(op, "geglu")) return tg_geglu(x, b, approx_of(p[0]));
+    if (!strcmp(op, "reglu")) return tg_reglu(x, b);
+    return NULL;
+}
+
+static bool has_second_input(const char *op) {
+    return !strcmp(op, "prelu") || !strcmp(op, "swish") || !strcmp(op, "swiglu") ||
+           !strcmp(op, "geglu") || !strcmp(op, "reglu");
+}
+
+/* ---- Against PyTorch, recording the largest deviation per op and dtype --------------- */
+
+typedef struct deviation {
+    char key[32];
+    double max_abs, max_rel; /* rel over elements with |want| >= 1e-6 */
+} deviation;
+
+static deviation deviations[64];
+static int n_deviations;
+
+static deviation *deviation_of(const char *op, double p0, bool f64) {
+    char key[32];
+    bool tanh_form = (!strcmp(op, "gelu") || !strcmp(op, "geglu")) && p0 != 0;
+    snprintf(key, sizeof key, "%s%s %s", op, tanh_form ? "(tanh)" : "", f64 ? "f64" : "f32");
+    for (int i = 0; i < n_deviations; i++)
+        if (!strcmp(deviations[i].key, key)) return &deviations[i];
+    if (n_deviations == (int)(sizeof deviations / sizeof deviations[0])) n_deviations--;
+    deviation *d = &deviations[n_deviations++];
+    snprintf(d->key, sizeof d->key, "%s", key);
+    return d;
+}
+
+/* The tolerances against PyTorch. float32: rtol 1e-5, atol 1e-6. float64:
+ * rtol 1e-12 with atol 1e-12, which torch's own float64 GELU needs: in the
+ * left tail it computes 1 + erf(x / sqrt 2) and 1 + tanh(u), which cancel
+ * (at x = -6 its value is off by 1e-10 relative; ours, via erfc, agrees with
+ * a 40-digit mpmath evaluation to 1e-16), so there only an absolute bound
+ * is meaningful. */
+static void tolerances(bool f64, double *rtol, double *atol) {
+    *rtol = f64 ? 1e-12 : 1e-5;
+    *atol = f64 ? 1e-12 : 1e-6;
+}
+
+/* Compares t (row-major) with want, recording deviations into dev;
+ * returns the index of the first element out of tolerance, or -1. */
+static int64_t compare(const tg_tensor *t, const double *want, double rtol, double atol,
+                       deviation *dev) {
+    int64_t n = tg_numel(t), bad = -1;
+    double *got = malloc(sizeof(double) * (size_t)(n + 1));
+    if (!got || tg_to_doubles(t, got) != 0) {
+        free(got);
+        return 0;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        double diff = fabs(got[i] - want[i]);
+        if (diff > dev->max_abs) dev->max_abs = diff;
+        if (fabs(want[i]) >= 1e-6 && diff / fabs(want[i]) > dev->max_rel)
+            dev->max_rel = diff / fabs(want[i]);
+        if (bad < 0 && !tg_test_close(got[i], want[i], rtol, atol)) bad = i;
+    }
+    free(got);
+    return bad;
+}
+
+/* The i-th element of t in row-major order. */
+static double element_at(const tg_tensor *t, int64_t i) {
+    int64_t index[8] = {0};
+    for (int d = tg_ndim(t) - 1; d >= 0; d--) {
+        index[d] = i % tg_shape(t)[d];
+        i /= tg_shape(t)[d];
+    }
+    return tg_get(t, index);
+}
+
+#define CHECK_GOLDEN(t, want, rtol, atol, dev)                                           \
+    do {                                                                               \
+        CHECK((t) != NULL);                                                            \
+        int64_t bad_ = compare((t), (want), (rtol), (atol), (dev));                    \
+        if (bad_ >= 0) {                                                               \
+            char m_[160];                                                              \
+            snprintf(m_, sizeof m_, "%s[%lld] = %.17g, want %.17g", #t,                \
+                     (long long)bad_, element_at((t), bad_), (want)[bad_]);          \
+            tg_test_fail(__FILE__, __LINE__, m_);                                      \
+            return;                                                                    \
+        }                                                                              \
+    } while (0)
+
+/* A leaf of dtype from golden data; *view is what the op gets: the leaf,
+ * or its transpose (a strided tensor) when transposed. */
+static tg_tensor *golden_leaf(const double *data, int ndim, const int64_t *shape, tg_dtype dt,
+                              bool transposed, tg_tensor **view) {
+    tg_tensor *leaf = tg_requires_grad_(tg_test_tensor(data, ndim, shape, dt), true);
+    *view = transposed && ndim == 2 ? tg_transpose(leaf, 0, 1) : leaf;
+    return leaf;
+}
+
+/* rrelu in training: torch.manual_seed(seed) then F.rrelu draws the same slopes. */
+static void rrelu_training_matches_pytorch(void) {
+    char context[64];
+    for (size_t i = 0; i < sizeof golden_rrelus / sizeof golden_rrelus[0]; i++) {
+        const golden_rrelu *c = &golden_rrelus[i];
+        snprintf(context, sizeof context, "seed %llu #%zu", (unsigned long long)c->seed, i);
+        tg_test_context = context;
+        tg_dtype dt = c->f64 ? TG_F64 : TG_F32;
+        double rtol, atol;
+        tolerances(c->f64, &rtol, &atol);
+        deviation *dev = deviation_of("rrelu_train", 0, c->f64);
+        tg_tensor *x;
+        tg_tensor *leaf = golden_leaf(c->x, c->nx, c->sx, dt, c->transposed, &x);
+        tg_manual_seed(c->seed);
+        tg_tensor *out = tg_rrelu(x, c->lower, c->upper, true, NULL);
+        CHECK_GOLDEN(out, c->out, rtol, atol, dev);
+        tg_tensor *w = tg_test_tensor(c->w, tg_ndim(out), tg_shape(out), dt);
+        CHECK(tg_backward(tg_sum(tg_mul(out, w)), NULL) == 0);
+        CHECK_GOLDEN(tg_grad(leaf), c->gx, rtol, atol, dev);
+    }
+}
+
+static void ops_match_pytorch(void) {
+    char context[96];
+    for (size_t i = 0; i < sizeof golden_acts / sizeof golden_acts[0]; i++) {
+        const golden_act *c = &golden_acts[i];
+        snprintf(context, sizeof context, "%s #%zu", c->op, i);
+        tg_test_context = context;
+        tg_dtype dt = c->f64 ? TG_F64 : TG_F32;
+        double rtol, atol;
+        tolerances(c->f64, &rtol, &atol);
+        deviation *dev = deviation_of(c->op, c->p[0], c->f64);
+        tg_tensor *x, *b = NULL, *b_leaf = NULL;
+        tg_tensor *x_leaf = golden_leaf(c->x, c->nx, c->sx, dt, c->transposed, &x);
+        if (c->nb >= 0) b_leaf = golden_leaf(c->b, c->nb, c->sb, dt, c->transposed, &b);
+        act_spec spec = {c->op, {c->p[0], c->p[1], c->p[2]}, c->dim};
+        tg_tensor *out = apply(&spec, x, b);
+        CHECK(out && tg_ndim(out) == c->nout);
+        CHECK(memcmp(tg_shape(out), c->sout, sizeof(int64_t) * (size_t)c->nout) == 0);
+        CHECK_GOLDEN(out, c->out, rtol, atol, dev);
+        tg_tensor *w = tg_test_tensor(c->w, c->nout, c->sout, dt);
+        CHECK(tg_backward(tg_sum(tg_mul(out, w)), NULL) == 0);
+        CHECK_GOLDEN(tg_grad(x_leaf), c->gx, rtol, atol, dev);
+        if (b_leaf) CHECK_GOLDEN(tg_grad(b_leaf), c->gb, rtol, atol, dev);
+    }
+    rrelu_training_matches_pytorch();
+    if (tg_test_failed_now) return;
+    tg_test_context = NULL;
+    printf("  largest deviation from PyTorch (values and gradients):\n");
+    for (int i = 0; i < n_deviations; i++)
+        printf("    %-18s abs %.3g  rel %.3g\n", deviations[i].key, deviations[i].max_abs,
+               deviations[i].max_rel);
+}
+
+/* ---- Node names, and no node without grad -------------------------------------------- */
+
+static void nodes_are_named_as_pytorch(void) {
+    tg_tensor *x = tg_requires_grad_(tg_rand(TG_SHAPE(2, 4), TG_F32, NULL), true);
+    tg_tensor *w = tg_requires_grad_(tg_full(TG_SHAPE(1), 0.25, TG_F32), true);
+    struct {
+        tg_tensor *t;
+        const char *name;
+    } cases[] = {
+        {tg_relu(x), "ReluBackward0"},
+        {tg_leaky_relu(x, TG_LEAKY_RELU_DEFAULT_SLOPE), "LeakyReluBackward0"},
+        {tg_prelu(x, w), "PreluBackward0"},
+        {tg_rrelu(x, TG_RRELU_DEFAULT_LOWER, TG_RRELU_DEFAULT_UPPER, true, NULL),
+         "RreluWithNoiseBackward0"},
+        {tg_rrelu(x, TG_RRELU_DEFAULT_LOWER, TG_RRELU_DEFAULT_UPPER, false, NULL),
+         "RreluWithNoiseBackward0"},
+        {tg_elu(x, TG_ELU_DEFAULT_ALPHA), "EluBackward0"},
+        {tg_sigmoid(x), "SigmoidBackward0"},
+        {tg_tanh(x), "TanhBackward0"},
+        {tg_gelu(x, TG_GELU_NONE), "GeluBackward0"},
+        {tg_gelu(x, TG_GELU_TANH), "GeluBackward0"},
+        {tg_silu(x), "SiluBackward0"},
+        {tg_swish(x, w), "SwishBackward0"},
+        {tg_softplus(x, TG_SOFTPLUS_DEFAULT_BETA, TG_SOFTPLUS_DEFAULT_THRESHOLD),
+         "SoftplusBackward0"},
+        {tg_glu(x, -1), "GluBackward0"},
+        {tg_swiglu(x, x), "SwiGLUBackward0"},
+        {tg_geglu(x, x, TG_GELU_NONE), "GeGLUBackward0"},
+        {tg_reglu(x, x), "ReGLUBackward0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tg_test_context = cases[i].name;
+        CHECK(cases[i].t != NULL);
+        CHECK_EQ_STR(tg_grad_fn_name(cases[i].t), cases[i].name);
+    }
+    /* Inputs that need no gradient, or grad mode off: nothing recorded. */
+    tg_tensor *plain = tg_rand(TG_SHAPE(2, 4), TG_F32, NULL);
+    CHECK(tg_grad_fn_name(tg_silu(plain)) == NULL && !tg_requires_grad(tg_silu(plain)));
+    bool prev = tg_set_grad_enabled(false);
+    tg_tensor *off = tg_swiglu(x, x);
+    tg_set_grad_enabled(prev);
+    CHECK(off && tg_grad_fn_name(off) == NULL);
+    /* swish records its node for beta alone. */
+    CHECK_EQ_STR(tg_grad_fn_name(tg_swish(plain, w)), "SwishBackward0");
+}
+
+/* float32 slopes and alphas are rounded to float before use, as torch does:
+ * leaky_relu is then exactly the float product. */
+static void float32_parameters_are_rounded_like_torch(void) {
+    tg_tensor *x = tg_mul_scalar(tg_rand(TG_SHAPE(1000), TG_F32, NULL), -6);
+    float xs[1000];
+    double got[1000], elu[1000];
+    tg_to_doubles(tg_leaky_relu(x, 0.01), got);
+    tg_to_doubles(tg_elu(x, 0.3), elu);
+    memcpy(xs, tg_data(x), sizeof xs);
+    for (int i = 0; i < 1000; i++) CHECK(got[i] == (double)(xs[i] * 0.01f));
+    for (int i = 0; i < 1000; i++) CHECK(elu[i] == (double)(float)(0.3f * expm1(xs[i])));
+}
+
+/* ---- RReLU in training --------------------------------------------------------------- */
+
+static void rrelu_training_draws_slopes_in_bounds(void) {
+    const double lower = 0.1, upper = 0.4;
+    tg_generator *gen = tg_generator_new(123), *again = tg_generator_new(123);
+    CHECK(gen && again);
+    for (int f64 = 0; f64 < 2; f64++) {
+        tg_dtype dt = f64 ? TG_F64 : TG_F32;
+        /* Values in [-3, 3), many negative. */
+        tg_tensor *x = tg_requires_grad_(
+            tg_add_scalar(tg_mul_scalar(tg_rand(TG_SHAPE(40, 25), dt, NULL), 6), -3), true);
+        tg_tensor *out = tg_rrelu(x, lower, upper, true, gen);
+        CHECK(out != NULL);
+        CHECK(tg_backward(tg_sum(out), NULL) == 0); /* the gradient is each slope */
+        int64_t n = tg_numel(x);
+        size_t bytes = sizeof(double) * (size_t)n;
+        double *xv = malloc(bytes), *ov = malloc(bytes), *gv = malloc(bytes), *rv = malloc(bytes);
+        CHECK(xv && ov && gv && rv);
+        tg_to_doubles(x, xv);
+        tg_to_doubles(out, ov);
+        tg_to_doubles(tg_grad(x), gv);
+        tg_to_doubles(tg_rrelu(x, lower, upper, true, again), rv); /* same seed */
+        int bad = 0, negatives = 0, distinct = 0;
+        for (int64_t i = 0; i < n; i++) {
+            if (xv[i] > 0) {
+                bad += ov[i] != xv[i] || gv[i] != 1;
+                continue;
+            }
+            negatives++;
+            double slope = gv[i];
+            /* bounds rounded to the dtype first, as torch */
+            double lo = f64 ? lower : (float)lower, hi = f64 ? upper : (float)upper;
+            bad += !(slope >= lo && slope <= hi);
+            /* the output is x times the very slope the gradient reports */
+            bad += ov[i] != (f64 ? xv[i] * slope : (double)((float)xv[i] * (float)slope));
+            distinct += i > 0 && gv[i] != gv[i - 1];
+        }
+        bool same = memcmp(ov, rv, bytes) == 0;
+        free(xv);
+        free(ov);
+        free(gv);
+        free(rv);
+        CHECK(bad == 0 && same);
+        CHECK(negatives > 300 && distinct > 300); /* one draw per element, not one per call */
+    }
+    /* A different seed gives different slopes; eval mode draws nothing. */
+    tg_generator_seed(gen, 124);
+    tg_generator_seed(again, 123);
+    tg_tensor *x = tg_full(TG_SHAPE(8), -1, TG_F64);
+    double a[8], b[8], e[8];
+    tg_to_doubles(tg_rrelu(x, lower, upper, true, gen), a);
+    tg_to_doubles(tg_rrelu(x, lower, upper, true, again), b);
+    tg_to_doubles(tg_rrelu(x, lower, upper, false, gen), e);
+    CHECK(memcmp(a, b, sizeof a) != 0);
+    for (int i = 0; i < 8; i++) CHECK(e[i] == -(lower + upper) / 2);
+    tg_generator_free(gen);
+    tg_generator_free(again);
+}
+
+/* ---- Stability: no NaN or Inf at large |x| ------------------------------------------- */
+
+static const act_spec all_ops[] = {
+    {"relu", {0}, 0},          {"leaky_relu", {0.01}, 0}, {"rrelu_eval", {0.125, 0.3}, 0},
+    {"elu", {1}, 0},           {"sigmoid", {0}, 0},       {"tanh", {0}, 0},
+    {"gelu", {0}, 0},          {"gelu", {1}, 0},          {"silu", {0}, 0},
+    {"softplus", {1, 20}, 0},  {"softplus", {1, 200}, 0}, {"prelu", {0}, 0},
+    {"swish", {0}, 0},         {"glu", {0}, 0},           {"swiglu", {0}, 0},
+    {"geglu", {0}, 0},         {"geglu", {1}, 0},         {"reglu", {0}, 0},
+};
+
+static bool all_finite(const tg_tensor *t) {
+    double v[8];
+    if (!t || tg_numel(t) > 8 || tg_to_doubles(t, v) != 0) return false;
+    for (int64_t i = 0; i < tg_numel(t); i++)
+        if (!isfinite(v[i])) return false;
+    return true;
+}
+
+static void finite_at_plus_minus_100_and_1000(void) {
+    const double values[] = {-1000, -100, 100, 1000, -100, 100, -1000, 1000};
+    for (int f64 = 0; f64 < 2; f64++)
+        for (size_t k = 0; k < sizeof all_ops / sizeof all_ops[0]; k++) {
+            tg_test_context = all_ops[k].op;
+            tg_dtype dt = f64 ? TG_F64 : TG_F32;
+            tg_tensor *x = tg_requires_grad_(tg_test_tensor(values, TG_SHAPE(8), dt), true);
+            /* beta 1 for swish, weight 0.25 for prelu, up = x for the gated forms */
+            bool param = !strcmp(all_ops[k].op, "prelu") || !strcmp(all_ops[k].op, "swish");
+            tg_tensor *b = param ? tg_requires_grad_(tg_full(TG_SHAPE(1), 0.25, dt), true) : x;
+            tg_tensor *out = apply(&all_ops[k], x, b);
+            CHECK(all_finite(out));
+            CHECK(tg_backward(tg_sum(out), NULL) == 0);
+            CHECK(all_finite(tg_grad(x)));
+            if (param) CHECK(all_finite(tg_grad(b)));
+        }
+}
+
+/* ---- A gradient arriving as a broadcast view (stride 0) ------------------------------ */
+
+static void backward_reads_strided_gradients(void) {
+    /* sum's backward hands on an expanded view; an explicit contiguous seed
+     * of ones must give the same gradient. */
+    for (size_t k = 0; k < sizeof all_ops / sizeof all_ops[0]; k++) {
+        tg_test_context = all_ops[k].op;
+        tg_tensor *x = tg_requires_grad_(
+            tg_add_scalar(tg_mul_scalar(tg_rand(TG_SHAPE(2, 6), TG_F64, NULL), 4), -2), true);
+        tg_tensor *b = tg_requires_grad_(tg_full(TG_SHAPE(1), 0.5, TG_F64), true);
+        tg_tensor *up = tg_rand(TG_SHAPE(2, 6), TG_F64, NULL);
+        bool param = !strcmp(all_ops[k].op, "prelu") || !strcmp(all_ops[k].op, "swish");
+        tg_tensor *out = apply(&all_ops[k], x, param ? b : up);
+        CHECK(tg_backward(tg_sum(out), NULL) == 0);
+        double via_sum[12], via_ones[12];
+        tg_to_doubles(tg_grad(x), via_sum);
+        tg_clear_grad(x);
+        out = apply(&all_ops[k], x, param ? b : up);
+        CHECK(tg_backward(out, tg_ones(tg_ndim(out), tg_shape(out), TG_F64)) == 0);
+        tg_to_doubles(tg_grad(x), via_ones);
+        CHECK(memcmp(via_sum, via_ones, sizeof via_sum) == 0);
+    }
+}
+
+/* ---- GELU's derivative: the right formula, not document 004's ------------------------ */
+
+static void gelu_derivative_is_the_correct_formula(void) {
+    const double xs[] = {-3, -1, -0.5, 0.25, 1, 2, 3};
+    const double k = sqrt(2 / acos(-1.0)), kappa = 0.044715;
+    tg_tensor *x = tg_requires_grad_(tg_test_tensor(xs, TG_SHAPE(7), TG_F64), true);
+    double grad_tanh[7], grad_exact[7];
+    CHECK(tg_backward(tg_sum(tg_gelu(x, TG_GELU_TANH)), NULL) == 0);
+    tg_to_doubles(tg_grad(x), grad_tanh);
+    tg_clear_grad(x);
+    CHECK(tg_backward(tg_sum(tg_gelu(x, TG_GELU_NONE)), NULL) == 0);
+    tg_to_doubles(tg_grad(x), grad_exact);
+    for (int i = 0; i < 7; i++) {
+        double v = xs[i], u = k * (v + kappa * v * v * v), t = tanh(u);
+        double gelu = 0.5 * v * (1 + t);
+        /* SPEC errata 4 */
+        double right = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * k * (1 + 3 * kappa * v * v);
+        double wrong = 0.5 * (t + v * (1 - gelu * gelu)); /* document 004 */
+        CHECK_CLOSE(grad_tanh[i], right, 1e-12, 1e-14);
+        CHECK(fabs(grad_tanh[i] - wrong) > 0.05);
+        /* exact form: Phi(x) + x phi(x) */
+        double cdf = 0.5 * (1 + erf(v / sqrt(2))), pdf = exp(-v * v / 2) / sqrt(2 * acos(-1.0));
+        CHECK_CLOSE(grad_exact[i], cdf + v * pdf, 1e-12, 1e-14);
+    }
+    /* At x = 1: 1.0830, where 004's form gives 0.4874. */
+    CHECK_CLOSE(grad_tanh[4], 1.0830, 0, 5e-5);
+}
+
+/* ---- Swish's beta -------------------------------------------------------------------- */
+
+static void swish_beta_one_is_silu_and_zero_halves(void) {
+    tg_tensor *x = tg_requires_grad_(
+        tg_add_scalar(tg_mul_scalar(tg_rand(TG_SHAPE(10), TG_F64, NULL), 12), -6), true);
+    tg_tensor *one = tg_scalar(1, TG_F64), *zero = tg_scalar(0, TG_F64);
+    double s[10], want[10], gs[10], gwant[10];
+    tg_to_doubles(tg_swish(x, one), s);
+    tg_to_doubles(tg_silu(x), want);
+    CHECK(memcmp(s, want, sizeof s) == 0);
+    CHECK(tg_backward(tg_sum(tg_swish(x, one)), NULL) == 0);
+    tg_to_doubles(tg_grad(x), gs);
+    tg_clear_grad(x);
+    CHECK(tg_backward(tg_sum(tg_silu(x)), NULL) == 0);
+    tg_to_doubles(tg_grad(x), gwant);
+    for (int i = 0; i < 10; i++) CHECK_CLOSE(gs[i], gwant[i], 1e-15, 1e-15);
+    double xv[10];
+    tg_to_doubles(x, xv);
+    tg_to_doubles(tg_swish(x, zero), s);
+    for (int i = 0; i < 10; i++) CHECK(s[i] == xv[i] / 2);
+    /* large beta tends to relu */
+    tg_to_doubles(tg_swish(x, tg_scalar(1e4, TG_F64)), s);
+    for (int i = 0; i < 10; i++) CHECK_CLOSE(s[i], fmax(xv[i], 0), 0, 1e-3);
+}
+
+/* ---- The fused gated forms equal their composition ----------------------------------- */
+
+static tg_tensor *geglu_exact(tg_tensor *gate, tg_tensor *up) {
+    return tg_geglu(gate, up, TG_GELU_NONE);
+}
+static tg_tensor *gelu_exact(tg_tensor *x) { return tg_gelu(x, TG_GELU_NONE); }
+
+static void fused_gated_equal_composition(void) {
+    tg_tensor *gate = tg_requires_grad_(
+        tg_add_scalar(tg_mul_scalar(tg_rand(TG_SHAPE(4, 6), TG_F64, NULL), 8), -4), true);
+    tg_tensor *up = tg_requires_grad_(tg_rand(TG_SHAPE(4, 6), TG_F64, NULL), true);
+    struct {
+        const char *name;
+        tg_tensor *(*fused)(tg_tensor *, tg_tensor *);
+        tg_tensor *(*act)(tg_tensor *);
+    } cases[] = {{"swiglu", tg_swiglu, tg_silu},
+                 {"geglu", geglu_exact, gelu_exact},
+                 {"reglu", tg_reglu, tg_relu}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        tg_test_context = cases[k].name;
+        tg_tensor *outs[2] = {cases[k].fused(gate, up), tg_mul(cases[k].act(gate), up)};
+        double values[2][24], grads[2][48];
+        for (int j = 0; j < 2; j++) {
+            tg_to_doubles(outs[j], values[j]);
+            CHECK(tg_backward(tg_sum(outs[j]), NULL) == 0);
+            tg_to_doubles(tg_grad(gate), grads[j]);
+            tg_to_doubles(tg_grad(up), grads[j] + 24);
+            tg_clear_grad(gate);
+            tg_clear_grad(up);
+        }
+        for (int i = 0; i < 24; i++) CHECK_CLOSE(values[0][i], values[1][i], 1e-15, 0);
+        for (int i = 0; i < 48; i++) CHECK_CLOSE(grads[0][i], grads[1][i], 1e-15, 1e-15);
+    }
+}
+
+/* ---- gradcheck of every input of every op -------------------------------------------- */
+
+typedef struct gc_case {
+    act_spec spec;
+    int n_inputs;
+    tg_generator *gen; /* reseeded per call for rrelu in training */
+} gc_case;
+
+static tg_tensor *gc_fn(tg_tensor *const *in, void *ctx) {
+    gc_case *c = ctx;
+    if (c->gen) {
+        tg_generator_seed(c->gen, 99);
+        return tg_rrelu(in[0], c->spec.p[0], c->spec.p[1], true, c->gen);
+    }
+    return apply(&c->spec, in[0], c->n_inputs > 1 ? in[1] : NULL);
+}
+
+/* Uniform in [lo, hi), f64, requiring grad. */
+static tg_tensor *uniform_leaf(int ndim, const int64_t *shape, double lo, double hi) {
+    tg_tensor *t = tg_add_scalar(tg_mul_scalar(tg_rand(ndim, shape, TG_F64, NULL), hi - lo), lo);
+    return tg_requires_grad_(t, true);
+}
+
+static void gradcheck_every_op_and_input(void) {
+    tg_manual_seed(5);
+    tg_generator *gen = tg_generator_new(99);
+    CHECK(gen != NULL);
+    /* 0 is the kink of the rectifiers; 2.5 where softplus(beta 2, threshold 5)
+     * switches to x. */
+    const double kinks[] = {0, 2.5};
+    tg_gradcheck_options opts = {.kinks = kinks, .n_kinks = 2};
+    tg_tensor *x = uniform_leaf(TG_SHAPE(2, 3, 4), -4, 4);
+    tg_tensor *up = uniform_leaf(TG_SHAPE(2, 3, 4), -2, 2);
+    tg_tensor *w1 = uniform_leaf(TG_SHAPE(1), 0.1, 0.5), *w3 = uniform_leaf(TG_SHAPE(3), -1, 1);
+    tg_tensor *beta = uniform_leaf(0, NULL, 0.5, 2);
+    struct {
+        gc_case c;
+        tg_tensor *b;
+    } cases[] = {
+        {{{"relu", {0}, 0}, 1, NULL}, NULL},
+        {{{"leaky_relu", {0.01}, 0}, 1, NULL}, NULL},
+        {{{"leaky_relu", {0.3}, 0}, 1, NULL}, NULL},
+        {{{"rrelu_eval", {0.1, 0.3}, 0}, 1, NULL}, NULL},
+        {{{"rrelu_train", {0.1, 0.3}, 0}, 1, gen}, NULL},
+        {{{"elu", {0.7}, 0}, 1, NULL}, NULL},
+        {{{"sigmoid", {0}, 0}, 1, NULL}, NULL},
+        {{{"tanh", {0}, 0}, 1, NULL}, NULL},
+        {{{"gelu", {0}, 0}, 1, NULL}, NULL},
+        {{{"gelu", {1}, 0}, 1, NULL}, NULL},
+        {{{"silu", {0}, 0}, 1, NULL}, NULL},
+        {{{"softplus", {1, 20}, 0}, 1, NULL}, NULL},
+        {{{"softplus", {2, 5}, 0}, 1, NULL}, NULL},
+        {{{"prelu", {0}, 0}, 2, NULL}, w1},
+        {{{"prelu", {0}, 0}, 2, NULL}, w3},
+        {{{"swish", {0}, 0}, 2, NULL}, beta},
+        {{{"glu", {0}, -1}, 1, NULL}, NULL},
+        {{{"glu", {0}, 0}, 1, NULL}, NULL},
+        {{{"swiglu", {0}, 0}, 2, NULL}, up},
+        {{{"geglu", {0}, 0}, 2, NULL}, up},
+        {{{"geglu", {1}, 0}, 2, NULL}, up},
+        {{{"reglu", {0}, 0}, 2, NULL}, up},
+    };
+    char context[64];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(context, sizeof context, "%s #%zu", cases[i].c.spec.op, i);
+        tg_test_context = context;
+        tg_tensor *inputs[2] = {x, cases[i].b};
+        int rc = tg_gradcheck(gc_fn, &cases[i].c, cases[i].c.n_inputs, inputs, &opts);
+        if (rc != 0) printf("  %s\n", tg_last_error());
+        CHECK(rc == 0);
+    }
+    /* A strided (transposed) leaf goes through the same kernels. */
+    tg_tensor *base = uniform_leaf(TG_SHAPE(4, 6), -3, 3);
+    tg_tensor *t = tg_requires_grad_(tg_detach(tg_transpose(base, 0, 1)), true);
+    tg_tensor *t_up = tg_requires_grad_(tg_rand(TG_SHAPE(6, 4), TG_F64, NULL), true);
+    gc_case glu0 = {{"glu", {0}, 1}, 1, NULL}, swiglu = {{"swiglu", {0}, 0}, 2, NULL};
+    CHECK(tg_gradcheck(gc_fn, &glu0, 1, &t, &opts) == 0);
+    CHECK(tg_gradcheck(gc_fn, &swiglu, 2, (tg_tensor *[]){t, t_up}, &opts) == 0);
+    tg_generator_free(gen);
+}
+
+/* ---- Errors -------------------------------------------------------------------------- */
+
+static void bad_arguments_are_reported(void) {
+    tg_tensor *x = tg_ones(TG_SHAPE(2, 3), TG_F32), *x64 = tg_ones(TG_SHAPE(2, 3), TG_F64);
+    /* NULL input: every op returns NULL and names itself. */
+    for (size_t k = 0; k < sizeof all_ops / sizeof all_ops[0]; k++) {
+        const char *op = all_ops[k].op;
+        tg_test_context = op;
+        CHECK(apply(&all_ops[k], NULL, x) == NULL);
+        char want[48];
+        snprintf(want, sizeof want, "%s: argument is NULL",
+                 !strcmp(op, "rrelu_eval") ? "rrelu" : op);
+        CHECK_ERROR(TG_ERR_NULL, want);
+        if (has_second_input(op)) {
+            CHECK(apply(&all_ops[k], x, NULL) == NULL);
+            CHECK_ERROR(TG_ERR_NULL, want);
+            /* dtype mismatch */
+            bool param = !strcmp(op, "prelu") || !strcmp(op, "swish");
+            tg_tensor *b = param ? tg_ones(TG_SHAPE(1), TG_F64) : x64;
+            CHECK(apply(&all_ops[k], x, b) == NULL);
+            snprintf(want, sizeof want, "%s: dtypes float32 and float64 differ", op);
+            CHECK_ERROR(TG_ERR_DTYPE, want);
+        }
+    }
+    tg_test_context = NULL;
+    CHECK(tg_rrelu(NULL, 0.1, 0.3, true, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_NULL, "rrelu: argument is NULL");
+    /* gate and up of different shapes */
+    CHECK(tg_swiglu(x, tg_ones(TG_SHAPE(3, 2), TG_F32)) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE,
+                "swiglu: gate of shape (2, 3) and up of shape (3, 2) must have one shape");
+    CHECK(tg_geglu(x, tg_ones(TG_SHAPE(3), TG_F32), TG_GELU_TANH) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "geglu: gate of shape (2, 3) and up of shape (3,)");
+    CHECK(tg_reglu(x, tg_ones(TG_SHAPE(2, 3, 1), TG_F32)) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "reglu: gate of shape (2, 3) and up of shape (2, 3, 1)");
+    /* glu: odd size, dim out of range, 0-dim */
+    CHECK(tg_glu(x, 1) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "glu: dim 1 of input of shape (2, 3) has odd size 3");
+    CHECK(tg_glu(x, -1) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "glu: dim 1 of input of shape (2, 3) has odd size 3");
+    CHECK(tg_glu(x, 2) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "glu: dim 2 out of range for a 2-dim tensor");
+    CHECK(tg_glu(x, -3) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "glu: dim -3 out of range for a 2-dim tensor");
+    CHECK(tg_glu(tg_scalar(1, TG_F32), 0) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "glu: a 0-dim tensor cannot be split into halves");
+    /* rrelu bounds */
+    CHECK(tg_rrelu(x, 0.5, 0.1, true, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "rrelu: lower bound 0.5 is greater than upper bound 0.1");
+    CHECK(tg_rrelu(x, 0.5, 0.1, false, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "rrelu: lower bound 0.5 is greater than upper bound 0.1");
+    CHECK(tg_rrelu(x, 0.2, 0.2, true, NULL) != NULL); /* equal bounds: a fixed slope */
+    /* prelu weight: wrong channel count, or not 1-D */
+    CHECK(tg_prelu(x, tg_ones(TG_SHAPE(4), TG_F32)) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "prelu: weight of shape (4,) does not match the 3 channel(s) "
+                              "(dim 1) of input of shape (2, 3)");
+    CHECK(tg_prelu(tg_ones(TG_SHAPE(6), TG_F32), tg_ones(TG_SHAPE(6), TG_F32)) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "prelu: weight of shape (6,) does not match the 1 channel(s) "
+                              "(dim 1) of input of shape (6,)");
+    CHECK(tg_prelu(x, tg_ones(TG_SHAPE(1, 3), TG_F32)) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "prelu: weight must be one value or 1-D, got shape (1, 3)");
+    /* swish beta with more than one element */
+    CHECK(tg_swish(x, tg_ones(TG_SHAPE(2), TG_F32)) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "swish: beta must have one element, got shape (2,)");
+    /* A chain reports its first failure. */
+    CHECK(tg_sum(tg_relu(tg_glu(x, 1))) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "glu: dim 1 of input of shape (2, 3) has odd size 3");
+}
+
+/* ---- Without a pool: the caller owns the result, and nothing leaks ------------------- */
+
+static void ops_without_a_pool_leak_nothing(void) {
+    tg_pool_pop(tg_test_pool); /* own everything explicitly here */
+    int64_t before = tg_live_tensors();
+    tg_tensor *x = tg_requires_grad_(tg_ones(TG_SHAPE(2, 4), TG_F64), true);
+    tg_tensor *w = tg_requires_grad_(tg_full(TG_SHAPE(1), 0.5, TG_F64), true);
+    for (size_t k = 0; k < sizeof all_ops / sizeof all_ops[0]; k++) {
+        tg_test_context = all_ops[k].op;
+        bool param = !strcmp(all_ops[k].op, "prelu") || !strcmp(all_ops[k].op, "swish");
+        tg_tensor *out = apply(&all_ops[k], x, param ? w : x);
+        tg_tensor *seed = out ? tg_ones(tg_ndim(out), tg_shape(out), TG_F64) : NULL;
+        int rc = seed ? tg_backward(out, seed) : -1;
+        tg_release(seed);
+        tg_release(out);
+        CHECK(rc == 0);
+    }
+    tg_tensor *t = tg_rrelu(x, 0.1, 0.3, true, NULL);
+    CHECK(t != NULL);
+    tg_release(t);
+    tg_release(x);
+    tg_release(w);
+    CHECK(tg_live_tensors() == before);
+}
+
+TG_TEST_MAIN(TG_CASE(ops_match_pytorch), TG_CASE(nodes_are_named_as_pytorch),
+             TG_CASE(float32_parameters_are_rounded_like_torch),
+             TG_CASE(rrelu_training_draws_slopes_in_bounds),
+             TG_CASE(finite_at_plus_minus_100_and_1000), TG_CASE(backward_reads_strided_gradients),
+             TG_CASE(gelu_derivative_is_the_correct_formula),
+             TG_CASE(swish_beta_one_is_silu_and_zero_halves),
+             TG_CASE(fused_gated_equal_composition), TG_CASE(gradcheck_every_op_and_input),
+             TG_CASE(bad_arguments_are_reported), TG_CASE(ops_without_a_pool_leak_nothing))

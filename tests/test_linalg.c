@@ -1,0 +1,299 @@
+/* tests/test_linalg.c - matmul and linear: values, gradients and node names
+ * against PyTorch, gradients against finite differences, strided operands
+ * read without copies, and the errors. */
+#include "golden/golden_linalg.h"
+#include "tg_test.h"
+
+/* f32: BLIS and PyTorch's BLAS sum in different orders, which moves the
+ * last bits; the inputs are scaled so that terms stay near 1. */
+#define RTOL_F32 1e-5
+#define ATOL_F32 1e-6
+#define RTOL_F64 1e-12
+#define ATOL_F64 1e-14
+
+static int64_t numel_of(int ndim, const int64_t *shape) {
+    int64_t n = 1;
+    for (int d = 0; d < ndim; d++) n *= shape[d];
+    return n;
+}
+
+/* ---- Against PyTorch ------------------------------------------------------------ */
+
+static tg_tensor *operand_of(tg_tensor *leaf, const golden_linalg_input *in) {
+    return in->swapped ? tg_transpose(leaf, in->swap[0], in->swap[1]) : leaf;
+}
+
+static tg_tensor *run_golden_op(const golden_linalg *c, tg_tensor *const *operands) {
+    if (strcmp(c->op, "matmul") == 0) return tg_matmul(operands[0], operands[1]);
+    return tg_linear(operands[0], operands[1], c->n_inputs == 3 ? operands[2] : NULL);
+}
+
+static void values_gradients_and_names_match_pytorch(void) {
+    int n = (int)(sizeof golden_linalgs / sizeof golden_linalgs[0]);
+    for (int i = 0; i < n; i++) {
+        const golden_linalg *c = &golden_linalgs[i];
+        tg_dtype dtype = c->f64 ? TG_F64 : TG_F32;
+        double rtol = c->f64 ? RTOL_F64 : RTOL_F32, atol = c->f64 ? ATOL_F64 : ATOL_F32;
+        tg_test_context = c->name;
+        tg_tensor *leaves[3], *operands[3];
+        for (int k = 0; k < c->n_inputs; k++) {
+            const golden_linalg_input *in = &c->in[k];
+            tg_tensor *leaf = tg_test_tensor(in->data, in->ndim, in->shape, dtype);
+            leaves[k] = tg_requires_grad_(leaf, true);
+            operands[k] = operand_of(leaves[k], in);
+            CHECK(operands[k] != NULL);
+        }
+        tg_tensor *out = run_golden_op(c, operands);
+        CHECK(out != NULL);
+        CHECK_EQ_STR(tg_grad_fn_name(out), c->grad_fn);
+        CHECK(tg_ndim(out) == c->out_ndim);
+        for (int d = 0; d < c->out_ndim; d++) CHECK(tg_shape(out)[d] == c->out_shape[d]);
+        CHECK_VALUES(out, c->out, c->out_numel, rtol, atol);
+
+        tg_tensor *w = tg_test_tensor(c->w, c->out_ndim, c->out_shape, dtype);
+        CHECK(tg_backward(tg_sum(tg_mul(out, w)), NULL) == 0);
+        for (int k = 0; k < c->n_inputs; k++)
+            CHECK_VALUES(tg_grad(leaves[k]), c->in[k].grad, numel_of(c->in[k].ndim, c->in[k].shape),
+                         rtol, atol);
+    }
+}
+
+/* ---- Against finite differences (f64) ------------------------------------------- */
+
+typedef struct product_case {
+    const char *name;
+    bool linear;
+    int n_inputs; /* linear: 2 means no bias */
+    int ndim[3];
+    int64_t shape[3][4];
+    bool transpose_first; /* swap the last two dims of input 0 first */
+} product_case;
+
+static tg_tensor *run_product(tg_tensor *const *in, void *ctx) {
+    const product_case *c = ctx;
+    tg_tensor *first = c->transpose_first ? tg_transpose(in[0], -1, -2) : in[0];
+    if (!c->linear) return tg_matmul(first, in[1]);
+    return tg_linear(first, in[1], c->n_inputs == 3 ? in[2] : NULL);
+}
+
+static const product_case gradcheck_cases[] = {
+    {"mm", false, 2, {2, 2}, {{3, 4}, {4, 5}}, false},
+    {"vector_matrix", false, 2, {1, 2}, {{4}, {4, 5}}, false},
+    {"matrix_vector", false, 2, {2, 1}, {{3, 4}, {4}}, false},
+    {"dot", false, 2, {1, 1}, {{4}, {4}}, false},
+    {"broadcast_batch", false, 2, {4, 3}, {{2, 1, 3, 4}, {5, 4, 2}}, false},
+    {"matrix_batched", false, 2, {2, 3}, {{3, 4}, {2, 4, 5}}, false},
+    {"batched_vector", false, 2, {3, 1}, {{2, 3, 4}, {4}}, false},
+    {"transposed_first", false, 2, {2, 2}, {{4, 3}, {4, 5}}, true},
+    {"transposed_batched", false, 2, {3, 3}, {{2, 4, 3}, {2, 4, 5}}, true},
+    {"linear_bias", true, 3, {2, 2, 1}, {{4, 3}, {5, 3}, {5}}, false},
+    {"linear_no_bias", true, 2, {2, 2}, {{4, 3}, {5, 3}}, false},
+    {"linear_1d", true, 3, {1, 2, 1}, {{3}, {5, 3}, {5}}, false},
+    {"linear_3d", true, 3, {3, 2, 1}, {{2, 4, 3}, {5, 3}, {5}}, false},
+    {"linear_4d_no_bias", true, 2, {4, 2}, {{2, 1, 2, 3}, {5, 3}}, false},
+    {"linear_transposed_input", true, 3, {3, 2, 1}, {{2, 3, 4}, {5, 3}, {5}}, true},
+};
+
+static void gradients_match_finite_differences(void) {
+    tg_generator *gen = tg_generator_new(7);
+    CHECK(gen != NULL);
+    int n = (int)(sizeof gradcheck_cases / sizeof gradcheck_cases[0]);
+    for (int i = 0; i < n; i++) {
+        const product_case *c = &gradcheck_cases[i];
+        tg_test_context = c->name;
+        tg_tensor *in[3];
+        for (int k = 0; k < c->n_inputs; k++)
+            in[k] = tg_requires_grad_(tg_randn(c->ndim[k], c->shape[k], TG_F64, gen), true);
+        if (tg_gradcheck(run_product, (void *)c, c->n_inputs, in, NULL) != 0) break;
+    }
+    tg_generator_free(gen);
+    CHECK_EQ_STR(tg_last_error(), "");
+}
+
+/* ---- Layouts --------------------------------------------------------------------- */
+
+/* A gradient that reaches matmul from sum() is one value expanded (all
+ * strides 0), a layout BLIS cannot take: it is copied, and the gradients
+ * are the row and column sums: d sum(AB)/dA[i][j] = sum_n B[j][n],
+ * d sum(AB)/dB[j][n] = sum_i A[i][j]. */
+static void expanded_gradient_is_handled(void) {
+    double a[] = {1, 2, 3, 4, 5, 6}, b[] = {1, -1, 2, 0.5, 3, -2};
+    tg_tensor *ta = tg_requires_grad_(tg_test_tensor(a, TG_SHAPE(2, 3), TG_F64), true);
+    tg_tensor *tb = tg_requires_grad_(tg_test_tensor(b, TG_SHAPE(3, 2), TG_F64), true);
+    CHECK(tg_backward(tg_sum(tg_matmul(ta, tb)), NULL) == 0);
+    double want_ga[] = {0, 2.5, 1, 0, 2.5, 1}, want_gb[] = {5, 5, 7, 7, 9, 9};
+    CHECK_VALUES(tg_grad(ta), want_ga, 6, 0, 0);
+    CHECK_VALUES(tg_grad(tb), want_gb, 6, 0, 0);
+}
+
+/* Counts the bytes of allocations big enough to hold a copy of an operand
+ * (tensor headers and tape nodes are smaller). */
+static size_t big_bytes;
+#define BIG_ALLOCATION 8192
+
+static void *counting_alloc(size_t size, void *ctx) {
+    (void)ctx;
+    if (size >= BIG_ALLOCATION) big_bytes += size;
+    return aligned_alloc(64, size ? (size + 63) / 64 * 64 : 64);
+}
+static void counting_free(void *ptr, void *ctx) {
+    (void)ctx;
+    free(ptr);
+}
+static const tg_allocator counting = {counting_alloc, counting_free, NULL};
+
+/* Big bytes allocated by a (64, 48) x (48, 40) f64 matmul, forward and then
+ * backward, with its first operand stored contiguous or as the transposed
+ * view of a (48, 64) tensor. */
+static void big_bytes_of_matmul(bool transposed, size_t *forward, size_t *backward) {
+    tg_tensor *a = transposed ? tg_randn(TG_SHAPE(48, 64), TG_F64, NULL)
+                              : tg_randn(TG_SHAPE(64, 48), TG_F64, NULL);
+    tg_tensor *b = tg_requires_grad_(tg_randn(TG_SHAPE(48, 40), TG_F64, NULL), true);
+    tg_tensor *op = transposed ? tg_transpose(tg_requires_grad_(a, true), 0, 1)
+                               : tg_requires_grad_(a, true);
+    tg_tensor *seed = tg_ones(TG_SHAPE(64, 40), TG_F64);
+    tg_set_allocator(&counting);
+    big_bytes = 0;
+    tg_tensor *out = tg_matmul(op, b);
+    *forward = big_bytes;
+    big_bytes = 0;
+    tg_backward(out, seed);
+    *backward = big_bytes;
+    tg_set_allocator(NULL);
+}
+
+static void transposed_operand_is_not_copied(void) {
+    size_t fwd, bwd, fwd_t, bwd_t;
+    big_bytes_of_matmul(false, &fwd, &bwd);
+    big_bytes_of_matmul(true, &fwd_t, &bwd_t);
+    CHECK(fwd == 64 * 40 * sizeof(double)); /* the output, nothing else */
+    CHECK(fwd_t == fwd);
+    CHECK(bwd_t == bwd); /* dA, dB and the leaves' .grad in both */
+}
+
+/* Torch's weight layout (out, in) is used as W^T by passing BLIS_TRANSPOSE,
+ * and a weight that is itself a transposed view needs no copy either. */
+static void transposed_weight_is_not_copied(void) {
+    tg_tensor *x = tg_randn(TG_SHAPE(64, 48), TG_F64, NULL);
+    tg_tensor *w = tg_randn(TG_SHAPE(40, 48), TG_F64, NULL);
+    tg_tensor *w_t = tg_transpose(tg_contiguous(tg_transpose(w, 0, 1)), 0, 1);
+    CHECK(w_t != NULL && !tg_is_contiguous(w_t));
+    tg_set_allocator(&counting);
+    big_bytes = 0;
+    tg_tensor *y = tg_linear(x, w, NULL);
+    size_t plain = big_bytes;
+    big_bytes = 0;
+    tg_tensor *y_t = tg_linear(x, w_t, NULL);
+    size_t strided = big_bytes;
+    tg_set_allocator(NULL);
+    CHECK(plain == 64 * 40 * sizeof(double) && strided == plain);
+    /* The same numbers, up to the order BLIS sums them in for each layout. */
+    static double want[64 * 40];
+    tg_to_doubles(y, want);
+    CHECK_VALUES(y_t, want, 64 * 40, RTOL_F64, ATOL_F64);
+}
+
+/* An inner dim of 0 gives zeros, as in PyTorch; no dims of 0 reach BLIS. */
+static void empty_products(void) {
+    tg_tensor *a = tg_requires_grad_(tg_zeros(TG_SHAPE(3, 0), TG_F32), true);
+    tg_tensor *b = tg_requires_grad_(tg_zeros(TG_SHAPE(0, 5), TG_F32), true);
+    tg_tensor *out = tg_matmul(a, b);
+    double zeros[15] = {0};
+    CHECK_VALUES(out, zeros, 15, 0, 0);
+    CHECK(tg_backward(out, tg_ones(TG_SHAPE(3, 5), TG_F32)) == 0);
+    CHECK(tg_numel(tg_grad(a)) == 0 && tg_numel(tg_grad(b)) == 0);
+    out = tg_matmul(tg_zeros(TG_SHAPE(2, 0, 4), TG_F32), tg_zeros(TG_SHAPE(4, 5), TG_F32));
+    CHECK(out != NULL && tg_ndim(out) == 3 && tg_shape(out)[1] == 0 && tg_shape(out)[2] == 5);
+}
+
+/* ---- Autograd bookkeeping --------------------------------------------------------- */
+
+static void no_node_without_grad(void) {
+    tg_tensor *a = tg_requires_grad_(tg_ones(TG_SHAPE(2, 3), TG_F32), true);
+    tg_tensor *b = tg_ones(TG_SHAPE(3, 4), TG_F32);
+    bool prev = tg_set_grad_enabled(false);
+    tg_tensor *out = tg_matmul(a, b);
+    tg_set_grad_enabled(prev);
+    CHECK(out != NULL && tg_is_leaf(out) && !tg_requires_grad(out));
+    out = tg_linear(b, tg_ones(TG_SHAPE(5, 4), TG_F32), NULL);
+    CHECK(out != NULL && tg_is_leaf(out));
+}
+
+/* Only the bias requires grad: dx and dW are not computed, and x and W
+ * are not kept for them. */
+static void only_bias_gradient(void) {
+    tg_tensor *x = tg_ones(TG_SHAPE(2, 4, 3), TG_F64);
+    tg_tensor *w = tg_ones(TG_SHAPE(5, 3), TG_F64);
+    tg_tensor *bias = tg_requires_grad_(tg_zeros(TG_SHAPE(5), TG_F64), true);
+    tg_tensor *y = tg_linear(x, w, bias);
+    CHECK_EQ_STR(tg_grad_fn_name(y), "ViewBackward0");
+    CHECK(tg_backward(tg_sum(y), NULL) == 0);
+    double want[5] = {8, 8, 8, 8, 8};
+    CHECK_VALUES(tg_grad(bias), want, 5, 0, 0);
+    CHECK(tg_grad(x) == NULL && tg_grad(w) == NULL);
+}
+
+/* ---- Errors ------------------------------------------------------------------------- */
+
+static void matmul_errors_name_the_shapes(void) {
+    tg_tensor *a = tg_zeros(TG_SHAPE(4, 128), TG_F32);
+    tg_tensor *b = tg_zeros(TG_SHAPE(176, 128), TG_F32);
+    CHECK(tg_matmul(a, b) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "matmul: shapes (4, 128) and (176, 128) cannot be multiplied");
+    CHECK(tg_matmul(tg_zeros(TG_SHAPE(3), TG_F32), tg_zeros(TG_SHAPE(4), TG_F32)) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "matmul: shapes (3,) and (4,) cannot be multiplied");
+    CHECK(tg_matmul(tg_zeros(TG_SHAPE(2, 3, 4), TG_F32), tg_zeros(TG_SHAPE(3, 4, 5), TG_F32)) ==
+          NULL);
+    CHECK_ERROR(TG_ERR_SHAPE,
+                "matmul: the batch dims of shapes (2, 3, 4) and (3, 4, 5) cannot be broadcast");
+    CHECK(tg_matmul(tg_scalar(2, TG_F32), b) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE,
+                "matmul: both arguments need at least 1 dim, got shapes () and (176, 128)");
+    CHECK(tg_matmul(a, tg_zeros(TG_SHAPE(128, 3), TG_F64)) == NULL);
+    CHECK_ERROR(TG_ERR_DTYPE, "matmul: dtypes float32 and float64 differ");
+}
+
+static void linear_errors_name_the_shapes(void) {
+    tg_tensor *x = tg_zeros(TG_SHAPE(4, 128), TG_F32);
+    tg_tensor *w = tg_zeros(TG_SHAPE(176, 64), TG_F32);
+    CHECK(tg_linear(x, w, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE,
+                "linear: input of shape (4, 128) does not fit weight of shape (176, 64)");
+    CHECK(tg_linear(tg_scalar(1, TG_F32), w, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "linear: input of shape () does not fit weight of shape (176, 64)");
+    CHECK(tg_linear(x, tg_zeros(TG_SHAPE(128), TG_F32), NULL) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE,
+                "linear: weight must be 2-D (out_features, in_features), got shape (128,)");
+    w = tg_zeros(TG_SHAPE(176, 128), TG_F32);
+    CHECK(tg_linear(x, w, tg_zeros(TG_SHAPE(128), TG_F32)) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "linear: bias of shape (128,) does not fit weight of shape "
+                              "(176, 128) (want (176,))");
+    CHECK(tg_linear(x, w, tg_zeros(TG_SHAPE(1, 176), TG_F32)) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "linear: bias of shape (1, 176) does not fit weight");
+    CHECK(tg_linear(x, tg_zeros(TG_SHAPE(176, 128), TG_F64), NULL) == NULL);
+    CHECK_ERROR(TG_ERR_DTYPE, "linear: dtypes float32 and float64 differ");
+    CHECK(tg_linear(x, w, tg_zeros(TG_SHAPE(176), TG_F64)) == NULL);
+    CHECK_ERROR(TG_ERR_DTYPE, "linear: dtypes float32 and float64 differ");
+}
+
+/* NULL in gives NULL out, keeping the message of the first failure. */
+static void null_inputs_keep_the_first_message(void) {
+    tg_tensor *a = tg_zeros(TG_SHAPE(4, 128), TG_F32);
+    tg_tensor *w = tg_zeros(TG_SHAPE(176, 128), TG_F32);
+    CHECK(tg_matmul(NULL, a) == NULL);
+    CHECK_ERROR(TG_ERR_NULL, "matmul: argument is NULL");
+    CHECK(tg_linear(a, NULL, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_NULL, "linear: argument is NULL");
+    /* A chain checked once, at its end: the first matmul fails and the
+     * calls after it pass NULL along. */
+    tg_tensor *h = tg_linear(tg_matmul(a, w), w, NULL);
+    CHECK(tg_matmul(h, w) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "matmul: shapes (4, 128) and (176, 128) cannot be multiplied");
+}
+
+TG_TEST_MAIN(TG_CASE(values_gradients_and_names_match_pytorch),
+             TG_CASE(gradients_match_finite_differences), TG_CASE(expanded_gradient_is_handled),
+             TG_CASE(transposed_operand_is_not_copied), TG_CASE(transposed_weight_is_not_copied),
+             TG_CASE(empty_products), TG_CASE(no_node_without_grad), TG_CASE(only_bias_gradient),
+             TG_CASE(matmul_errors_name_the_shapes), TG_CASE(linear_errors_name_the_shapes),
+             TG_CASE(null_inputs_keep_the_first_message))
