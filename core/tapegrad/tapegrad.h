@@ -13,5 +13,6 @@
 #include "tapegrad/shape.h"
 #include "tapegrad/linalg.h"
 #include "tapegrad/safetensors.h"
+#include "tapegrad/optim.h"
 
 #endif

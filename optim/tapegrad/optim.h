@@ -1,0 +1,170 @@
+/* tapegrad/optim.h - optimizers with PyTorch 1.13's update rules and defaults:
+ * SGD (momentum, dampening, Nesterov), Adagrad, RMSprop, Adam and AdamW;
+ * learning-rate schedules; gradient clipping.
+ *
+ * An optimizer holds a reference to each of its parameters (released by
+ * tg_optim_free) and owns its state tensors (momentum buffers, moving
+ * averages), which live outside any pool. Parameters are grouped: each group
+ * has its own hyper-parameters, as in PyTorch's param_groups (say, a second
+ * group of biases with no weight decay).
+ *
+ *     tg_adam_options o = tg_adamw_defaults();
+ *     o.lr = 3e-4;
+ *     tg_optimizer *opt = tg_adamw_new(weights, 2, &o);
+ *     o.weight_decay = 0;
+ *     tg_adam_add_group(opt, biases, 2, &o);
+ *     for (...) {
+ *         tg_optim_zero_grad(opt, false);
+ *         tg_backward(loss, NULL);
+ *         tg_optim_step(opt);
+ *     }
+ *     tg_optim_free(opt);
+ *
+ * step updates each parameter in place, in one pass over its elements,
+ * outside the tape (no grad mode switch needed) and bumps its version
+ * counter. A parameter whose grad is NULL is skipped, and its step count
+ * does not advance, as in PyTorch. Failures follow tapegrad/error.h: NULL or
+ * -1, with a message naming the optimizer and the bad value.
+ */
+#ifndef TAPEGRAD_OPTIM_H
+#define TAPEGRAD_OPTIM_H
+
+#include "tapegrad/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tg_optimizer tg_optimizer;
+
+/* ---- Hyper-parameters (field names and defaults as in torch.optim) -------- */
+
+/* torch.optim.SGD. lr has no default, hence the argument. Nesterov needs
+ * momentum > 0 and dampening 0. */
+typedef struct tg_sgd_options {
+    double lr, momentum, dampening, weight_decay;
+    bool nesterov, maximize;
+} tg_sgd_options;
+TG_API tg_sgd_options tg_sgd_defaults(double lr);
+
+/* torch.optim.Adagrad: lr 1e-2, lr_decay 0, weight_decay 0,
+ * initial_accumulator_value 0, eps 1e-10. */
+typedef struct tg_adagrad_options {
+    double lr, lr_decay, weight_decay, initial_accumulator_value, eps;
+    bool maximize;
+} tg_adagrad_options;
+TG_API tg_adagrad_options tg_adagrad_defaults(void);
+
+/* torch.optim.RMSprop: lr 1e-2, alpha 0.99, eps 1e-8, weight_decay 0,
+ * momentum 0, centered false. */
+typedef struct tg_rmsprop_options {
+    double lr, alpha, eps, weight_decay, momentum;
+    bool centered, maximize;
+} tg_rmsprop_options;
+TG_API tg_rmsprop_options tg_rmsprop_defaults(void);
+
+/* torch.optim.Adam and AdamW: lr 1e-3, betas (0.9, 0.999), eps 1e-8,
+ * amsgrad false. Adam's weight_decay (default 0) is L2, added to the
+ * gradient; AdamW's (default 1e-2) is decoupled, p -= lr * wd * p. */
+typedef struct tg_adam_options {
+    double lr, beta1, beta2, eps, weight_decay;
+    bool amsgrad, maximize;
+} tg_adam_options;
+TG_API tg_adam_options tg_adam_defaults(void);
+TG_API tg_adam_options tg_adamw_defaults(void);
+
+/* ---- Creation -----------------------------------------------------------------
+ * Each takes n parameters (leaves that require grad, float32 or float64) as
+ * the first group. opts NULL means the defaults above (SGD has no default lr
+ * and needs opts). Returns NULL with an error on a bad value or parameter. */
+TG_API tg_optimizer *tg_sgd_new(tg_tensor *const *params, int n, const tg_sgd_options *opts);
+TG_API tg_optimizer *tg_adagrad_new(tg_tensor *const *params, int n,
+                                    const tg_adagrad_options *opts);
+TG_API tg_optimizer *tg_rmsprop_new(tg_tensor *const *params, int n,
+                                    const tg_rmsprop_options *opts);
+TG_API tg_optimizer *tg_adam_new(tg_tensor *const *params, int n, const tg_adam_options *opts);
+TG_API tg_optimizer *tg_adamw_new(tg_tensor *const *params, int n, const tg_adam_options *opts);
+
+/* Add a parameter group with its own hyper-parameters (add_param_group).
+ * The options must be of the optimizer's kind (tg_adam_add_group serves
+ * Adam and AdamW); a parameter may belong to one group only. Returns the
+ * new group's index, or -1. */
+TG_API int tg_sgd_add_group(tg_optimizer *opt, tg_tensor *const *params, int n,
+                            const tg_sgd_options *opts);
+TG_API int tg_adagrad_add_group(tg_optimizer *opt, tg_tensor *const *params, int n,
+                                const tg_adagrad_options *opts);
+TG_API int tg_rmsprop_add_group(tg_optimizer *opt, tg_tensor *const *params, int n,
+                                const tg_rmsprop_options *opts);
+TG_API int tg_adam_add_group(tg_optimizer *opt, tg_tensor *const *params, int n,
+                             const tg_adam_options *opts);
+
+/* Releases the parameters and frees the state (NULL-safe). */
+TG_API void tg_optim_free(tg_optimizer *opt);
+
+/* ---- Training --------------------------------------------------------------- */
+/* One update of every parameter that has a grad. Returns 0, or -1. */
+TG_API int tg_optim_step(tg_optimizer *opt);
+/* Zero every parameter's grad, or drop it (grad NULL) with set_to_none, as
+ * optimizer.zero_grad(set_to_none) (PyTorch 1.13's default is false). */
+TG_API void tg_optim_zero_grad(tg_optimizer *opt, bool set_to_none);
+
+/* ---- Learning rate and inspection --------------------------------------------- */
+TG_API int tg_optim_n_groups(const tg_optimizer *opt);
+/* Learning rate of a group (NAN and an error for a bad index). */
+TG_API double tg_optim_lr(const tg_optimizer *opt, int group);
+/* Sets one group's learning rate, or every group's when group is -1, for
+ * the next steps. Returns 0, or -1 for a negative lr or a bad index. */
+TG_API int tg_optim_set_lr(tg_optimizer *opt, int group, double lr);
+/* "SGD", "Adagrad", "RMSprop", "Adam" or "AdamW". */
+TG_API const char *tg_optim_name(const tg_optimizer *opt);
+/* A parameter's state tensor under PyTorch's key ("momentum_buffer", "sum",
+ * "square_avg", "grad_avg", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+ * borrowed; NULL when the optimizer keeps no such state for it. States
+ * exist from creation and hold their initial value (0, or Adagrad's
+ * initial_accumulator_value) until the parameter's first step. */
+TG_API tg_tensor *tg_optim_state(const tg_optimizer *opt, const tg_tensor *param,
+                                 const char *name);
+/* How many updates a parameter has had (state["step"]), or -1 with an error
+ * when it is not one of the optimizer's parameters. */
+TG_API int64_t tg_optim_step_count(const tg_optimizer *opt, const tg_tensor *param);
+
+/* ---- Learning-rate schedules ---------------------------------------------------
+ * A scheduler sets the lr of each group of an optimizer (borrowed: it must
+ * outlive the scheduler) from the lrs the groups had when it was made
+ * (PyTorch's base_lrs). Making it is PyTorch's constructor, which already
+ * sets the lr of epoch 0; call tg_lr_scheduler_step after each
+ * tg_optim_step, as scheduler.step(). */
+typedef struct tg_lr_scheduler tg_lr_scheduler;
+/* torch.optim.lr_scheduler.StepLR: lr *= gamma every step_size epochs. */
+TG_API tg_lr_scheduler *tg_step_lr(tg_optimizer *opt, int step_size, double gamma);
+/* CosineAnnealingLR: from the base lr down to eta_min at epoch t_max along
+ * a half cosine (and back up after it, as PyTorch's does). */
+TG_API tg_lr_scheduler *tg_cosine_annealing_lr(tg_optimizer *opt, int t_max, double eta_min);
+/* Linear warmup then cosine decay, as LLM training uses (the LambdaLR of
+ * transformers' get_cosine_schedule_with_warmup, with a floor): lr = base *
+ * t / warmup for t < warmup, then base * (r + (1 - r) (1 + cos(pi p)) / 2)
+ * with p = (t - warmup) / (total - warmup) up to 1 and r = final_ratio, so
+ * it stays at base * r from the total step on. */
+TG_API tg_lr_scheduler *tg_warmup_cosine_lr(tg_optimizer *opt, int warmup_steps,
+                                            int total_steps, double final_ratio);
+/* Advances one epoch and sets the groups' lrs. Returns 0, or -1 (when the
+ * optimizer gained groups since, say). */
+TG_API int tg_lr_scheduler_step(tg_lr_scheduler *s);
+/* The current epoch (PyTorch's last_epoch), 0 after creation. */
+TG_API int64_t tg_lr_scheduler_epoch(const tg_lr_scheduler *s);
+TG_API void tg_lr_scheduler_free(tg_lr_scheduler *s);
+
+/* ---- Gradient clipping ------------------------------------------------------------
+ * On the .grad of n tensors, in place; tensors without a grad are skipped. */
+/* torch.nn.utils.clip_grad_norm_ (2-norm): total is the 2-norm of all the
+ * grads' elements together; when max_norm / (total + 1e-6) is below 1 every
+ * grad is scaled by it. Returns total (before scaling), or -1. */
+TG_API double tg_clip_grad_norm(tg_tensor *const *params, int n, double max_norm);
+/* torch.nn.utils.clip_grad_value_: clamps each element to
+ * [-clip_value, clip_value]. Returns 0, or -1. */
+TG_API int tg_clip_grad_value(tg_tensor *const *params, int n, double clip_value);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

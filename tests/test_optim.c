@@ -1,0 +1,718 @@
+/* tests/test_optim.c - optimizers: the documents' numbers (SPEC.md section 2),
+ * trajectories against PyTorch 1.13 for every option, parameter groups,
+ * skipped parameters, learning-rate changes and bad input. */
+#include "golden/golden_optim.h"
+#include "tg_test.h"
+
+/* ---- The documents' numbers ----------------------------------------------------- */
+
+/* loss = mean(3 (x + 2)^2), in the pool of the running case. */
+static tg_tensor *document_loss(tg_tensor *x) {
+    tg_tensor *y = tg_add_scalar(x, 2);
+    return tg_mean(tg_mul_scalar(tg_mul(y, y), 3));
+}
+
+static void document_sgd_step_gives_0_55(void) {
+    tg_tensor *x = tg_requires_grad_(tg_ones(TG_SHAPE(2, 2), TG_F32), true);
+    tg_sgd_options o = tg_sgd_defaults(0.1);
+    tg_optimizer *opt = tg_sgd_new(&x, 1, &o);
+    CHECK(opt != NULL);
+    CHECK(tg_backward(document_loss(x), NULL) == 0);
+    double grad[4] = {4.5, 4.5, 4.5, 4.5};
+    CHECK_VALUES(tg_grad(x), grad, 4, 0, 0);
+    CHECK(tg_optim_step(opt) == 0);
+    float f055 = 0.55f; /* the float32 PyTorch prints as 0.5500 */
+    double want[4] = {f055, f055, f055, f055};
+    CHECK_VALUES(x, want, 4, 0, 0);
+    CHECK(tg_optim_step_count(opt, x) == 1);
+    tg_optim_free(opt);
+}
+
+/* SGD(lr=0.1, momentum=0.9) for 5 epochs: the table of SPEC.md section 2. */
+static void document_momentum_table(void) {
+    static const double table[5][3] = {{27, 4.5, 0.55},
+                                       {19.5075, 3.825, -0.2375},
+                                       {9.31922, 2.64375, -1.210625},
+                                       {1.869339, 1.184063, -2.204844},
+                                       {0.1258829, -0.3072656, -3.068914}};
+    tg_tensor *x = tg_requires_grad_(tg_ones(TG_SHAPE(2, 2), TG_F32), true);
+    tg_sgd_options o = tg_sgd_defaults(0.1);
+    o.momentum = 0.9;
+    tg_optimizer *opt = tg_sgd_new(&x, 1, &o);
+    CHECK(opt != NULL);
+    for (int epoch = 0; epoch < 5; epoch++) {
+        tg_optim_zero_grad(opt, false);
+        tg_tensor *loss = document_loss(x);
+        CHECK(tg_backward(loss, NULL) == 0);
+        CHECK_CLOSE(tg_item(loss), table[epoch][0], 5e-6, 0);
+        double grad[4] = {table[epoch][1], table[epoch][1], table[epoch][1], table[epoch][1]};
+        CHECK_VALUES(tg_grad(x), grad, 4, 5e-6, 0);
+        CHECK(tg_optim_step(opt) == 0);
+        double want[4] = {table[epoch][2], table[epoch][2], table[epoch][2], table[epoch][2]};
+        CHECK_VALUES(x, want, 4, 5e-6, 0);
+    }
+    tg_optim_free(opt);
+}
+
+/* ---- PyTorch parity ---------------------------------------------------------------- */
+
+static tg_optimizer *golden_optimizer(const golden_optim_case *c, tg_tensor **params) {
+    /* With bias_lr, the biases form a second group without weight decay. */
+    bool split = c->bias_lr > 0;
+    tg_tensor *weights[2] = {params[0], params[2]}, *biases[2] = {params[1], params[3]};
+    tg_tensor *const *first = split ? weights : params;
+    int n = split ? 2 : 4;
+    tg_optimizer *opt = NULL;
+    int group = 0;
+    if (strcmp(c->optimizer, "SGD") == 0) {
+        tg_sgd_options o = {c->lr, c->momentum, c->dampening, c->weight_decay, c->nesterov,
+                            c->maximize};
+        opt = tg_sgd_new(first, n, &o);
+        o.lr = c->bias_lr, o.weight_decay = 0;
+        if (opt && split) group = tg_sgd_add_group(opt, biases, 2, &o);
+    } else if (strcmp(c->optimizer, "Adagrad") == 0) {
+        tg_adagrad_options o = {c->lr, c->lr_decay, c->weight_decay,
+                                c->initial_accumulator_value, c->eps, c->maximize};
+        opt = tg_adagrad_new(first, n, &o);
+        o.lr = c->bias_lr, o.weight_decay = 0;
+        if (opt && split) group = tg_adagrad_add_group(opt, biases, 2, &o);
+    } else if (strcmp(c->optimizer, "RMSprop") == 0) {
+        tg_rmsprop_options o = {c->lr,       c->alpha,    c->eps,     c->weight_decay,
+                                c->momentum, c->centered, c->maximize};
+        opt = tg_rmsprop_new(first, n, &o);
+        o.lr = c->bias_lr, o.weight_decay = 0;
+        if (opt && split) group = tg_rmsprop_add_group(opt, biases, 2, &o);
+    } else {
+        tg_adam_options o = {c->lr,      c->beta1,   c->beta2,   c->eps,
+                             c->weight_decay, c->amsgrad, c->maximize};
+        bool adamw = strcmp(c->optimizer, "AdamW") == 0;
+        opt = adamw ? tg_adamw_new(first, n, &o) : tg_adam_new(first, n, &o);
+        o.lr = c->bias_lr, o.weight_decay = 0;
+        if (opt && split) group = tg_adam_add_group(opt, biases, 2, &o);
+    }
+    if (group < 0) {
+        tg_optim_free(opt);
+        return NULL;
+    }
+    return opt;
+}
+
+static const char *optimizer_names[5] = {"SGD", "Adagrad", "RMSprop", "Adam", "AdamW"};
+
+static int optimizer_index(const char *name) {
+    for (int i = 0; i < 5; i++)
+        if (strcmp(optimizer_names[i], name) == 0) return i;
+    return 0;
+}
+
+/* Compares the NUMEL values of the MLP's tensors with PyTorch's: each within
+ * tol relative, or within tol of the set's largest magnitude for an element
+ * near zero (a momentum changing sign). Returns the largest elementwise
+ * relative error, which the summary reports (0 when bit-identical), or -1
+ * on a mismatch. float32 goldens carry 9 digits, so they are compared once
+ * rounded to float32. */
+static double compare(const double *got, const double *golden, bool f64, double tol) {
+    double want[GOLDEN_OPTIM_NUMEL], scale = 0, worst = 0;
+    for (int i = 0; i < GOLDEN_OPTIM_NUMEL; i++) {
+        want[i] = f64 ? golden[i] : (double)(float)golden[i];
+        scale = fmax(scale, fabs(want[i]));
+    }
+    for (int i = 0; i < GOLDEN_OPTIM_NUMEL; i++) {
+        double err = fabs(got[i] - want[i]);
+        if (!tg_test_close(got[i], want[i], tol, tol * scale)) return -1;
+        if (err > 0) worst = fmax(worst, want[i] != 0 ? err / fabs(want[i]) : INFINITY);
+    }
+    return worst;
+}
+
+/* The MLP's tensor i (W1, b1, W2, b2) from its slice of the flat values. */
+static tg_tensor *mlp_tensor(const double *flat, int i, tg_dtype dtype) {
+    for (int j = 0; j < i; j++) {
+        const int64_t *shape = golden_optim_shapes[j];
+        flat += shape[0] * (golden_optim_ndims[j] == 2 ? shape[1] : 1);
+    }
+    return tg_test_tensor(flat, golden_optim_ndims[i], golden_optim_shapes[i], dtype);
+}
+
+/* Flattens the MLP's four tensors (NUMEL values). */
+static void flatten(tg_tensor *const *ts, double *out) {
+    for (int i = 0; i < 4; i++) {
+        tg_to_doubles(ts[i], out);
+        out += tg_numel(ts[i]);
+    }
+}
+
+/* Sets each parameter's .grad to PyTorch's gradient of this step (none for
+ * the skipped one): backward from a leaf with a seed makes the seed its
+ * grad. */
+static bool feed_grads(const golden_optim_case *c, int step, tg_tensor **params,
+                       tg_optimizer *opt) {
+    tg_optim_zero_grad(opt, true);
+    for (int i = 0; i < 4; i++) {
+        bool skip = i == GOLDEN_OPTIM_SKIP_PARAM && c->skip_every && step % c->skip_every == 0;
+        const double *grads = c->grads + (step - 1) * GOLDEN_OPTIM_NUMEL;
+        if (!skip && tg_backward(params[i], mlp_tensor(grads, i, tg_dtype_of(params[i]))) != 0)
+            return false;
+    }
+    return true;
+}
+
+/* Compares the parameters and every state after a step; returns the
+ * largest relative error or -1, naming what differs in where. */
+static double check_step(const golden_optim_case *c, int step, tg_tensor **params,
+                         const tg_optimizer *opt, char *where, size_t where_size) {
+    double tol = c->f64 ? 1e-12 : 1e-5, got[GOLDEN_OPTIM_NUMEL];
+    flatten(params, got);
+    double worst = compare(got, c->params + (step - 1) * GOLDEN_OPTIM_NUMEL, c->f64, tol);
+    snprintf(where, where_size, "step %d: parameters differ", step);
+    for (int s = 0; s < c->n_states && worst >= 0; s++) {
+        tg_tensor *states[4];
+        for (int i = 0; i < 4; i++) states[i] = tg_optim_state(opt, params[i], c->state_names[s]);
+        flatten(states, got);
+        const double *want = c->states + ((step - 1) * c->n_states + s) * GOLDEN_OPTIM_NUMEL;
+        double dev = compare(got, want, c->f64, tol);
+        snprintf(where, where_size, "step %d: state %s differs", step, c->state_names[s]);
+        worst = dev < 0 ? dev : fmax(worst, dev);
+    }
+    return worst;
+}
+
+/* Runs one golden case; returns the largest relative error, or -1 with
+ * the failure described in where. */
+static double run_golden_case(const golden_optim_case *c, char *where, size_t where_size) {
+    tg_tensor *params[4];
+    for (int i = 0; i < 4; i++)
+        params[i] = tg_requires_grad_(mlp_tensor(c->init, i, c->f64 ? TG_F64 : TG_F32), true);
+    tg_optimizer *opt = golden_optimizer(c, params);
+    if (!opt) {
+        snprintf(where, where_size, "creating the optimizer: %s", tg_last_error());
+        return -1;
+    }
+    double worst = 0;
+    for (int step = 1; step <= GOLDEN_OPTIM_STEPS && worst >= 0; step++) {
+        if (step == c->lr_halved_at)
+            for (int g = 0; g < tg_optim_n_groups(opt); g++)
+                tg_optim_set_lr(opt, g, tg_optim_lr(opt, g) * 0.5);
+        if (!feed_grads(c, step, params, opt) || tg_optim_step(opt) != 0) {
+            snprintf(where, where_size, "step %d: %s", step, tg_last_error());
+            worst = -1;
+        } else {
+            double dev = check_step(c, step, params, opt, where, where_size);
+            worst = dev < 0 ? dev : fmax(worst, dev);
+        }
+    }
+    tg_optim_free(opt);
+    return worst;
+}
+
+static void matches_pytorch_trajectories(void) {
+    double worst[5][2] = {{0}};
+    int n_cases = (int)(sizeof golden_optim_cases / sizeof golden_optim_cases[0]);
+    for (int k = 0; k < n_cases; k++) {
+        const golden_optim_case *c = &golden_optim_cases[k];
+        tg_pool *pool = tg_pool_push();
+        char where[600];
+        double dev = run_golden_case(c, where, sizeof where);
+        tg_pool_pop(pool);
+        tg_test_context = c->name;
+        if (dev < 0) {
+            tg_test_fail(__FILE__, __LINE__, where);
+            return;
+        }
+        double *w = &worst[optimizer_index(c->optimizer)][c->f64];
+        *w = fmax(*w, dev);
+    }
+    tg_test_context = NULL;
+    for (int i = 0; i < 5; i++)
+        printf("  %-8s largest relative deviation from PyTorch: float32 %.1e, float64 %.1e\n",
+               optimizer_names[i], worst[i][0], worst[i][1]);
+}
+
+/* ---- The common interface ----------------------------------------------------------- */
+
+/* A leaf that requires grad, holding values (pooled). */
+static tg_tensor *leaf(const double *values, int n, tg_dtype dtype) {
+    return tg_requires_grad_(tg_test_tensor(values, TG_SHAPE(n), dtype), true);
+}
+
+/* Gives p the grad g (a seeded backward from a leaf sets it to the seed). */
+static int set_grad(tg_tensor *p, const double *g) {
+    tg_clear_grad(p);
+    return tg_backward(p, tg_test_tensor(g, tg_ndim(p), tg_shape(p), tg_dtype_of(p)));
+}
+
+static void groups_have_their_own_hyper_parameters(void) {
+    double w0[2] = {1, -2}, b0[2] = {0.5, 3}, ones[2] = {1, 1};
+    tg_tensor *w = leaf(w0, 2, TG_F64), *b = leaf(b0, 2, TG_F64);
+    tg_sgd_options o = tg_sgd_defaults(0.1);
+    o.weight_decay = 0.5;
+    tg_optimizer *opt = tg_sgd_new(&w, 1, &o);
+    CHECK(opt != NULL);
+    o.lr = 0.2, o.weight_decay = 0; /* biases: no weight decay */
+    CHECK(tg_sgd_add_group(opt, &b, 1, &o) == 1);
+    CHECK(tg_optim_n_groups(opt) == 2);
+    CHECK(tg_optim_lr(opt, 0) == 0.1 && tg_optim_lr(opt, 1) == 0.2);
+    CHECK(set_grad(w, ones) == 0 && set_grad(b, ones) == 0);
+    CHECK(tg_optim_step(opt) == 0);
+    double want_w[2] = {1 - 0.1 * (1 + 0.5 * 1), -2 - 0.1 * (1 + 0.5 * -2)};
+    double want_b[2] = {0.5 - 0.2, 3 - 0.2};
+    CHECK_VALUES(w, want_w, 2, 1e-15, 0);
+    CHECK_VALUES(b, want_b, 2, 1e-15, 0);
+
+    /* lr changes between steps, for one group or all. */
+    CHECK(tg_optim_set_lr(opt, -1, 0.05) == 0);
+    CHECK(tg_optim_lr(opt, 0) == 0.05 && tg_optim_lr(opt, 1) == 0.05);
+    CHECK(tg_optim_set_lr(opt, 1, 1.0) == 0 && tg_optim_lr(opt, 1) == 1.0);
+    CHECK(tg_optim_step(opt) == 0);
+    double want_b2[2] = {want_b[0] - 1, want_b[1] - 1};
+    CHECK_VALUES(b, want_b2, 2, 1e-15, 0);
+
+    CHECK(tg_optim_set_lr(opt, 0, -1) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "SGD: invalid lr -1 (must be >= 0)");
+    CHECK(tg_optim_set_lr(opt, 2, 0.1) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "SGD: no parameter group 2 (it has 2)");
+    CHECK(isnan(tg_optim_lr(opt, -1)));
+    CHECK_ERROR(TG_ERR_VALUE, "SGD: no parameter group -1");
+
+    /* A group of another optimizer's options, or a parameter already in. */
+    tg_adam_options a = tg_adam_defaults();
+    tg_tensor *c = leaf(w0, 2, TG_F64);
+    CHECK(tg_adam_add_group(opt, &c, 1, &a) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "SGD: add_group was given tg_adam_options, not tg_sgd_options");
+    CHECK(tg_sgd_add_group(opt, &b, 1, &o) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "SGD: parameter 0 (2,) appears twice");
+    CHECK(tg_sgd_add_group(opt, &c, 1, NULL) == -1);
+    CHECK_ERROR(TG_ERR_NULL, "SGD: options are NULL");
+    CHECK(tg_optim_n_groups(opt) == 2);
+    tg_optim_free(opt);
+}
+
+/* A parameter whose grad is NULL keeps its value and its step count, as
+ * PyTorch skips p.grad is None; zero_grad keeps grads allocated unless
+ * asked to drop them. */
+static void parameter_without_grad_is_skipped(void) {
+    double v[3] = {1, 2, 3}, g[3] = {0.5, -1, 2};
+    tg_tensor *params[2] = {leaf(v, 3, TG_F32), leaf(v, 3, TG_F32)};
+    tg_optimizer *opt = tg_adam_new(params, 2, NULL);
+    CHECK(opt != NULL);
+    CHECK(set_grad(params[0], g) == 0);
+    CHECK(tg_optim_step(opt) == 0);
+    CHECK(tg_optim_step_count(opt, params[0]) == 1 && tg_optim_step_count(opt, params[1]) == 0);
+    CHECK_VALUES(params[1], v, 3, 0, 0);
+    double zeros[3] = {0, 0, 0};
+    CHECK_VALUES(tg_optim_state(opt, params[1], "exp_avg"), zeros, 3, 0, 0);
+    double moved[3];
+    tg_to_doubles(params[0], moved);
+    for (int i = 0; i < 3; i++) CHECK_CLOSE(moved[i], v[i] - 1e-3 * (g[i] > 0 ? 1 : -1), 1e-6, 0);
+
+    tg_optim_zero_grad(opt, false);
+    CHECK_VALUES(tg_grad(params[0]), zeros, 3, 0, 0);
+    CHECK(tg_optim_step(opt) == 0); /* a zero grad is a step, unlike a NULL one */
+    CHECK(tg_optim_step_count(opt, params[0]) == 2);
+    tg_optim_zero_grad(opt, true);
+    CHECK(tg_grad(params[0]) == NULL);
+    CHECK(tg_optim_step(opt) == 0);
+    CHECK(tg_optim_step_count(opt, params[0]) == 2);
+    tg_optim_free(opt);
+}
+
+/* The update is an in-place write: a graph that saved the parameter
+ * before the step refuses to run backward after it. */
+static void step_bumps_the_version_counter(void) {
+    double v[2] = {1, 2}, g[2] = {1, 1};
+    tg_tensor *x = leaf(v, 2, TG_F32);
+    tg_sgd_options o = tg_sgd_defaults(0.1);
+    tg_optimizer *opt = tg_sgd_new(&x, 1, &o);
+    CHECK(opt != NULL);
+    tg_tensor *y = tg_sum(tg_mul(x, x)); /* MulBackward0 saves x */
+    CHECK(set_grad(x, g) == 0);
+    CHECK(tg_optim_step(opt) == 0);
+    CHECK(tg_backward(y, NULL) == -1);
+    CHECK_ERROR(TG_ERR_GRAPH, "modified by an in-place operation");
+    tg_optim_free(opt);
+}
+
+/* A strided leaf (a transposed view of another tensor) is updated in
+ * place through its strides, exactly as a contiguous copy of it is. */
+static void strided_parameter_matches_contiguous(void) {
+    double base_values[6] = {1, 2, 3, 4, 5, 6};
+    double grads[3][6] = {{1, -2, 3, -4, 5, -6}, {0.5, 0.5, -1, 2, 0, 1}, {-3, 1, 1, 2, -2, 4}};
+    tg_tensor *base = tg_test_tensor(base_values, TG_SHAPE(3, 2), TG_F32);
+    tg_tensor *strided = tg_requires_grad_(tg_detach(tg_transpose(base, 0, 1)), true);
+    tg_tensor *contiguous = tg_requires_grad_(tg_contiguous(tg_detach(strided)), true);
+    CHECK(strided && contiguous && !tg_is_contiguous(strided) && tg_is_contiguous(contiguous));
+    tg_tensor *params[2] = {strided, contiguous};
+    tg_adam_options o = tg_adamw_defaults();
+    o.lr = 0.1, o.amsgrad = true;
+    tg_optimizer *opt = tg_adamw_new(params, 2, &o);
+    CHECK(opt != NULL);
+    for (int step = 0; step < 3; step++) {
+        tg_tensor *g = tg_test_tensor(grads[step], TG_SHAPE(2, 3), TG_F32);
+        tg_optim_zero_grad(opt, true);
+        CHECK(tg_backward(strided, g) == 0 && tg_backward(contiguous, g) == 0);
+        CHECK(tg_optim_step(opt) == 0);
+    }
+    double a[6], b[6], seen[6];
+    tg_to_doubles(strided, a);
+    tg_to_doubles(contiguous, b);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    CHECK(a[0] != base_values[0]);
+    tg_to_doubles(tg_transpose(base, 0, 1), seen); /* the update went through the view */
+    CHECK(memcmp(a, seen, sizeof a) == 0);
+    tg_optim_free(opt);
+}
+
+/* The optimizer holds its own references: the parameters outlive the
+ * pool that made them until tg_optim_free. */
+static void optimizer_keeps_its_parameters(void) {
+    int64_t live = tg_live_tensors();
+    double v[2] = {1, 2}, g[2] = {10, 10};
+    tg_pool *pool = tg_pool_push();
+    tg_tensor *x = leaf(v, 2, TG_F64);
+    tg_sgd_options o = tg_sgd_defaults(0.1);
+    o.momentum = 0.9;
+    tg_optimizer *opt = tg_sgd_new(&x, 1, &o);
+    CHECK(opt != NULL && set_grad(x, g) == 0);
+    tg_pool_pop(pool);
+    CHECK(tg_live_tensors() > live); /* x, its grad and its momentum buffer */
+    CHECK(tg_optim_step(opt) == 0);
+    double want[2] = {1 - 0.1 * 10, 2 - 0.1 * 10};
+    CHECK_VALUES(x, want, 2, 0, 1e-15);
+    tg_optim_free(opt);
+    CHECK(tg_live_tensors() == live);
+}
+
+static void state_lookup(void) {
+    double v[2] = {1, 2};
+    tg_tensor *x = leaf(v, 2, TG_F32), *other = leaf(v, 2, TG_F32);
+    tg_adagrad_options o = tg_adagrad_defaults();
+    o.initial_accumulator_value = 0.25;
+    tg_optimizer *opt = tg_adagrad_new(&x, 1, &o);
+    CHECK(opt != NULL);
+    CHECK(strcmp(tg_optim_name(opt), "Adagrad") == 0);
+    double init[2] = {0.25, 0.25}; /* there before the first step, as in PyTorch */
+    CHECK_VALUES(tg_optim_state(opt, x, "sum"), init, 2, 0, 0);
+    CHECK(tg_optim_state(opt, x, "exp_avg") == NULL);
+    CHECK(tg_optim_state(opt, other, "sum") == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "Adagrad: the tensor is not one of its parameters");
+    CHECK(tg_optim_step_count(opt, other) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "not one of its parameters");
+    tg_optim_free(opt);
+
+    tg_optimizer *adam = tg_adam_new(&x, 1, NULL);
+    CHECK(adam != NULL);
+    CHECK(tg_optim_state(adam, x, "exp_avg_sq") != NULL);
+    CHECK(tg_optim_state(adam, x, "max_exp_avg_sq") == NULL); /* amsgrad off */
+    tg_optim_free(adam);
+}
+
+static void defaults_are_pytorchs(void) {
+    const golden_optim_defaults *d = golden_optim_default_values;
+    tg_sgd_options sgd = tg_sgd_defaults(0.5);
+    CHECK(sgd.lr == 0.5 && sgd.momentum == d[0].momentum && sgd.dampening == d[0].dampening &&
+          sgd.weight_decay == d[0].weight_decay && sgd.nesterov == d[0].nesterov &&
+          sgd.maximize == d[0].maximize);
+    tg_adagrad_options ada = tg_adagrad_defaults();
+    CHECK(ada.lr == d[1].lr && ada.lr_decay == d[1].lr_decay &&
+          ada.weight_decay == d[1].weight_decay &&
+          ada.initial_accumulator_value == d[1].initial_accumulator_value &&
+          ada.eps == d[1].eps && ada.maximize == d[1].maximize);
+    tg_rmsprop_options rms = tg_rmsprop_defaults();
+    CHECK(rms.lr == d[2].lr && rms.alpha == d[2].alpha && rms.eps == d[2].eps &&
+          rms.weight_decay == d[2].weight_decay && rms.momentum == d[2].momentum &&
+          rms.centered == d[2].centered && rms.maximize == d[2].maximize);
+    tg_adam_options adams[2] = {tg_adam_defaults(), tg_adamw_defaults()};
+    for (int i = 0; i < 2; i++) {
+        const golden_optim_defaults *e = &d[3 + i];
+        CHECK(adams[i].lr == e->lr && adams[i].beta1 == e->beta1 && adams[i].beta2 == e->beta2 &&
+              adams[i].eps == e->eps && adams[i].weight_decay == e->weight_decay &&
+              adams[i].amsgrad == e->amsgrad && adams[i].maximize == e->maximize);
+    }
+}
+
+/* ---- Schedules and clipping ------------------------------------------------------------ */
+
+static tg_lr_scheduler *golden_scheduler(const golden_schedule *c, tg_optimizer *opt) {
+    switch (c->kind) {
+    case 0: return tg_step_lr(opt, c->a, c->x);
+    case 1: return tg_cosine_annealing_lr(opt, c->a, c->x);
+    default: return tg_warmup_cosine_lr(opt, c->a, c->b, c->x);
+    }
+}
+
+static void schedules_match_pytorch(void) {
+    double v[1] = {0}, worst = 0;
+    tg_tensor *a = leaf(v, 1, TG_F32), *b = leaf(v, 1, TG_F32);
+    int n = (int)(sizeof golden_schedules / sizeof golden_schedules[0]);
+    for (int k = 0; k < n; k++) {
+        const golden_schedule *c = &golden_schedules[k];
+        tg_test_context = c->name;
+        tg_sgd_options o = tg_sgd_defaults(golden_schedule_base_lrs[0]);
+        tg_optimizer *opt = tg_sgd_new(&a, 1, &o);
+        o.lr = golden_schedule_base_lrs[1];
+        CHECK(opt && tg_sgd_add_group(opt, &b, 1, &o) == 1);
+        tg_lr_scheduler *s = golden_scheduler(c, opt);
+        CHECK(s != NULL);
+        for (int epoch = 0; epoch <= c->epochs; epoch++) {
+            if (epoch > 0) CHECK(tg_lr_scheduler_step(s) == 0);
+            CHECK(tg_lr_scheduler_epoch(s) == epoch);
+            for (int g = 0; g < 2; g++) {
+                double got = tg_optim_lr(opt, g), want = c->lrs[2 * epoch + g];
+                if (got != want) worst = fmax(worst, fabs(got - want) / fabs(want));
+                CHECK_CLOSE(got, want, 1e-14, 0);
+            }
+        }
+        tg_lr_scheduler_free(s);
+        tg_optim_free(opt);
+    }
+    tg_test_context = NULL;
+    printf("  schedules: largest relative deviation from PyTorch %.1e\n", worst);
+}
+
+static void schedule_errors(void) {
+    double v[1] = {0};
+    tg_tensor *a = leaf(v, 1, TG_F32), *b = leaf(v, 1, TG_F32);
+    tg_sgd_options o = tg_sgd_defaults(0.1);
+    tg_optimizer *opt = tg_sgd_new(&a, 1, &o);
+    CHECK(opt != NULL);
+    CHECK(tg_step_lr(opt, 0, 0.1) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "StepLR: invalid step_size 0 (must be > 0)");
+    CHECK(tg_step_lr(opt, 2, -0.5) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "StepLR: invalid gamma -0.5");
+    CHECK(tg_cosine_annealing_lr(opt, 0, 0) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "CosineAnnealingLR: invalid T_max 0");
+    CHECK(tg_warmup_cosine_lr(opt, 10, 10, 0) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "WarmupCosine: invalid steps (warmup 10, total 10)");
+    CHECK(tg_warmup_cosine_lr(opt, 1, 10, 1.5) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "WarmupCosine: invalid final_ratio 1.5");
+    CHECK(tg_step_lr(NULL, 1, 0.1) == NULL);
+    CHECK_ERROR(TG_ERR_NULL, "argument is NULL");
+    /* A group added after the scheduler has no base lr. */
+    tg_lr_scheduler *s = tg_step_lr(opt, 1, 0.5);
+    CHECK(s && tg_sgd_add_group(opt, &b, 1, &o) == 1);
+    CHECK(tg_lr_scheduler_step(s) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "StepLR: the optimizer has 2 parameter groups, it had 1");
+    CHECK(tg_lr_scheduler_epoch(s) == 0 && tg_optim_lr(opt, 0) == 0.1);
+    tg_lr_scheduler_free(s);
+    tg_optim_free(opt);
+}
+
+static void clipping_matches_pytorch(void) {
+    double worst[2] = {0};
+    int n = (int)(sizeof golden_clips / sizeof golden_clips[0]);
+    for (int k = 0; k < n; k++) {
+        const golden_clip *c = &golden_clips[k];
+        tg_test_context = c->name;
+        tg_dtype dtype = c->f64 ? TG_F64 : TG_F32;
+        double tol = c->f64 ? 1e-12 : 1e-6;
+        tg_tensor *params[4];
+        const double *g = c->grads;
+        for (int i = 0; i < 4; i++) {
+            params[i] = tg_requires_grad_(
+                tg_zeros(golden_optim_ndims[i], golden_optim_shapes[i], dtype), true);
+            if (i != c->no_grad) CHECK(set_grad(params[i], g) == 0);
+            g += tg_numel(params[i]);
+        }
+        if (c->by_value) {
+            CHECK(tg_clip_grad_value(params, 4, c->limit) == 0);
+        } else {
+            double total = tg_clip_grad_norm(params, 4, c->limit);
+            CHECK_CLOSE(total, c->total, tol, 0);
+            worst[c->f64] = fmax(worst[c->f64], fabs(total - c->total) / c->total);
+        }
+        CHECK(c->no_grad < 0 || tg_grad(params[c->no_grad]) == NULL);
+        double got[GOLDEN_OPTIM_NUMEL] = {0};
+        double *out = got;
+        for (int i = 0; i < 4; i++) {
+            if (tg_grad(params[i])) tg_to_doubles(tg_grad(params[i]), out);
+            out += tg_numel(params[i]);
+        }
+        double dev = compare(got, c->clipped, c->f64, tol);
+        CHECK(dev >= 0);
+        worst[c->f64] = fmax(worst[c->f64], dev);
+    }
+    tg_test_context = NULL;
+    printf("  clipping: largest relative deviation from PyTorch: float32 %.1e, float64 %.1e\n",
+           worst[0], worst[1]);
+}
+
+static void clipping_errors(void) {
+    double v[2] = {3, 4};
+    tg_tensor *x = leaf(v, 2, TG_F64);
+    CHECK(tg_clip_grad_norm(&x, 1, 1.0) == 0); /* no grad: norm 0, nothing to do */
+    CHECK(set_grad(x, v) == 0);
+    CHECK(tg_clip_grad_norm(&x, 1, -1) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "clip_grad_norm: invalid max_norm -1");
+    CHECK(tg_clip_grad_value(&x, 1, -0.5) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "clip_grad_value: invalid clip_value -0.5");
+    CHECK(tg_clip_grad_norm(NULL, 1, 1.0) == -1);
+    CHECK_ERROR(TG_ERR_NULL, "clip_grad_norm: no parameter list");
+    tg_tensor *two[2] = {x, NULL};
+    CHECK(tg_clip_grad_value(two, 2, 1.0) == -1);
+    CHECK_ERROR(TG_ERR_NULL, "clip_grad_value: parameter 1 is NULL");
+    CHECK_VALUES(tg_grad(x), v, 2, 0, 0); /* the failures changed nothing */
+    CHECK(tg_clip_grad_norm(&x, 1, 1.0) == 5);
+    double unit[2] = {3 / (5 + 1e-6), 4 / (5 + 1e-6)};
+    CHECK_VALUES(tg_grad(x), unit, 2, 1e-15, 0);
+}
+
+/* ---- Bad input ---------------------------------------------------------------------- */
+
+static void bad_hyper_parameters_are_refused(void) {
+    double v[2] = {1, 2};
+    tg_tensor *x = leaf(v, 2, TG_F32);
+    tg_sgd_options sgd = tg_sgd_defaults(-0.1);
+    CHECK(tg_sgd_new(&x, 1, &sgd) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "SGD: invalid lr -0.1 (must be >= 0)");
+    sgd = tg_sgd_defaults(0.1);
+    sgd.momentum = -0.5;
+    CHECK(tg_sgd_new(&x, 1, &sgd) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "SGD: invalid momentum -0.5");
+    sgd = tg_sgd_defaults(0.1);
+    sgd.nesterov = true;
+    CHECK(tg_sgd_new(&x, 1, &sgd) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE,
+                "SGD: nesterov requires momentum > 0 and dampening 0 (momentum 0, dampening 0)");
+    sgd.momentum = 0.9, sgd.dampening = 0.1;
+    CHECK(tg_sgd_new(&x, 1, &sgd) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "(momentum 0.9, dampening 0.1)");
+    CHECK(tg_sgd_new(&x, 1, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_NULL, "SGD: options are NULL (SGD has no default lr)");
+
+    tg_adagrad_options ada = tg_adagrad_defaults();
+    ada.eps = -1e-10;
+    CHECK(tg_adagrad_new(&x, 1, &ada) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "Adagrad: invalid eps -1e-10 (must be >= 0)");
+    ada = tg_adagrad_defaults();
+    ada.initial_accumulator_value = -1;
+    CHECK(tg_adagrad_new(&x, 1, &ada) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "Adagrad: invalid initial_accumulator_value -1");
+
+    tg_rmsprop_options rms = tg_rmsprop_defaults();
+    rms.alpha = -0.9;
+    CHECK(tg_rmsprop_new(&x, 1, &rms) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "RMSprop: invalid alpha -0.9");
+    rms = tg_rmsprop_defaults();
+    rms.lr = NAN;
+    CHECK(tg_rmsprop_new(&x, 1, &rms) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "RMSprop: invalid lr nan");
+
+    tg_adam_options adam = tg_adam_defaults();
+    adam.beta1 = 1;
+    CHECK(tg_adam_new(&x, 1, &adam) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "Adam: invalid beta1 1 (must be in [0, 1))");
+    adam = tg_adam_defaults();
+    adam.beta2 = -0.1;
+    CHECK(tg_adamw_new(&x, 1, &adam) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "AdamW: invalid beta2 -0.1 (must be in [0, 1))");
+    adam = tg_adam_defaults();
+    adam.eps = -1e-8;
+    CHECK(tg_adam_new(&x, 1, &adam) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "Adam: invalid eps -1e-08 (must be >= 0)");
+    adam = tg_adamw_defaults();
+    adam.weight_decay = -0.01;
+    CHECK(tg_adamw_new(&x, 1, &adam) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "AdamW: invalid weight_decay -0.01");
+}
+
+static void bad_parameters_are_refused(void) {
+    double v[4] = {1, 2, 3, 4};
+    tg_tensor *x = leaf(v, 2, TG_F32);
+    tg_tensor *frozen = tg_test_tensor(v, TG_SHAPE(2, 2), TG_F32);
+    CHECK(tg_adam_new(&frozen, 1, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "Adam: parameter 0 (2, 2) does not require grad");
+    tg_tensor *made = tg_add_scalar(x, 1);
+    tg_tensor *pair[2] = {x, made};
+    CHECK(tg_adam_new(pair, 2, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "Adam: parameter 1 (2,) is not a leaf (made by AddBackward0)");
+    pair[1] = x;
+    CHECK(tg_adam_new(pair, 2, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "Adam: parameter 1 (2,) appears twice");
+    CHECK(tg_adam_new(NULL, 1, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_NULL, "Adam: empty parameter list");
+    CHECK(tg_adam_new(&x, 0, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "Adam: empty parameter list");
+    pair[1] = NULL;
+    CHECK(tg_rmsprop_new(pair, 2, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_NULL, "RMSprop: parameter 1 is NULL");
+    /* A NULL from a failed call keeps that call's message. */
+    pair[1] = tg_requires_grad_(tg_ones(TG_SHAPE(-1), TG_F32), true);
+    CHECK(tg_rmsprop_new(pair, 2, NULL) == NULL);
+    CHECK(!strstr(tg_last_error(), "RMSprop"));
+    tg_clear_error();
+
+    CHECK(tg_optim_step(NULL) == -1);
+    CHECK_ERROR(TG_ERR_NULL, "argument is NULL");
+    tg_optim_zero_grad(NULL, false);
+    tg_optim_free(NULL);
+    CHECK(tg_optim_n_groups(NULL) == 0 && tg_optim_name(NULL) == NULL);
+}
+
+/* Creating an optimizer fails cleanly at every allocation it makes. */
+typedef struct failing {
+    long countdown; /* allocations left before one fails; -1 never */
+    long made;
+} failing;
+
+static void *failing_alloc(size_t size, void *ctx) {
+    failing *f = ctx;
+    if (f->countdown == 0) return NULL;
+    if (f->countdown > 0) f->countdown--;
+    f->made++;
+    return aligned_alloc(64, (size + 63) / 64 * 64 + 64);
+}
+
+static void failing_free(void *ptr, void *ctx) {
+    (void)ctx;
+    free(ptr);
+}
+
+static void out_of_memory_at_every_allocation(void) {
+    tg_pool_pop(tg_test_pool); /* the harness's pool would allocate too */
+    double v[3] = {1, 2, 3};
+    tg_tensor *params[2] = {tg_requires_grad_(tg_from_data(v, TG_SHAPE(3), TG_F64), true),
+                            tg_requires_grad_(tg_from_data(v, TG_SHAPE(3), TG_F64), true)};
+    tg_adam_options o = tg_adamw_defaults();
+    o.amsgrad = true;
+    failing f = {.countdown = -1};
+    tg_allocator alloc = {failing_alloc, failing_free, &f};
+    tg_set_allocator(&alloc);
+    tg_optimizer *opt = tg_adamw_new(params, 1, &o);
+    bool ok = opt && tg_adam_add_group(opt, params + 1, 1, &o) == 1;
+    tg_optim_free(opt);
+    long needed = f.made;
+    int64_t live = tg_live_tensors();
+    int failures = 0, wrong = 0;
+    for (long k = 0; ok && k < needed; k++) {
+        f = (failing){.countdown = k};
+        tg_clear_error();
+        opt = tg_adamw_new(params, 1, &o);
+        int group = opt ? tg_adam_add_group(opt, params + 1, 1, &o) : -1;
+        if (group < 0) {
+            failures++;
+            if (tg_last_status() != TG_ERR_NOMEM) wrong++;
+            if (opt && tg_optim_n_groups(opt) != 1) wrong++; /* a failed add changes nothing */
+        }
+        tg_optim_free(opt);
+        if (tg_live_tensors() != live) wrong++;
+    }
+    tg_set_allocator(NULL);
+    tg_clear_error();
+    tg_release(params[0]);
+    tg_release(params[1]);
+    tg_test_pool = tg_pool_push();
+    CHECK(ok && needed >= 8);
+    CHECK(failures == needed);
+    CHECK(wrong == 0);
+}
+
+TG_TEST_MAIN(TG_CASE(document_sgd_step_gives_0_55), TG_CASE(document_momentum_table),
+             TG_CASE(matches_pytorch_trajectories),
+             TG_CASE(groups_have_their_own_hyper_parameters),
+             TG_CASE(parameter_without_grad_is_skipped), TG_CASE(step_bumps_the_version_counter),
+             TG_CASE(strided_parameter_matches_contiguous), TG_CASE(optimizer_keeps_its_parameters),
+             TG_CASE(state_lookup), TG_CASE(defaults_are_pytorchs),
+             TG_CASE(bad_hyper_parameters_are_refused), TG_CASE(bad_parameters_are_refused),
+             TG_CASE(out_of_memory_at_every_allocation), TG_CASE(schedules_match_pytorch),
+             TG_CASE(schedule_errors), TG_CASE(clipping_matches_pytorch),
+             TG_CASE(clipping_errors))
