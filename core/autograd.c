@@ -204,6 +204,7 @@ static bool list_push(node_list *l, tg_node *node) {
 
 /* Every node reachable from root, each once, in any order. */
 static bool collect(tg_node *root, node_list *out) {
+    if (!root) return true;
     uint64_t mark = atomic_fetch_add(&next_visit_mark, 1);
     node_list stack = {0};
     bool ok = list_push(&stack, root);
@@ -226,6 +227,18 @@ static bool collect(tg_node *root, node_list *out) {
 static int by_seq_descending(const void *a, const void *b) {
     uint64_t sa = (*(tg_node *const *)a)->seq, sb = (*(tg_node *const *)b)->seq;
     return sa < sb ? 1 : sa > sb ? -1 : 0;
+}
+
+tg_node **tg__tape_from(tg_node *root, size_t *n) {
+    node_list nodes = {0};
+    if (!collect(root, &nodes)) {
+        tg__free(nodes.items);
+        return NULL;
+    }
+    qsort(nodes.items, nodes.n, sizeof *nodes.items, by_seq_descending);
+    *n = nodes.n;
+    if (!nodes.items) nodes.items = tg__alloc(sizeof *nodes.items, "tape"); /* empty tape */
+    return nodes.items;
 }
 
 /* Refuses, before anything is accumulated, a graph whose saved tensors were
@@ -296,7 +309,7 @@ static bool check_grad_shape(const tg_node *node, int i, const tg_tensor *g) {
 }
 
 /* Runs one node: its backward, then hands each input gradient on. */
-static bool run_node(tg_node *node, bool retain_graph) {
+static bool run_node(tg_node *node, bool retain_graph, FILE *trace, size_t step) {
     tg_tensor *grads[TG_NODE_MAX_INPUTS] = {0};
     bool needs[TG_NODE_MAX_INPUTS];
     for (int i = 0; i < node->n_inputs; i++)
@@ -304,6 +317,7 @@ static bool run_node(tg_node *node, bool retain_graph) {
     tg_pool *pool = tg_pool_push(); /* the backward's temporaries */
     if (!pool) return false;
     bool ok = node->def->backward(node, node->grad_acc, grads, needs) == 0;
+    if (ok && trace) tg__trace_node(trace, step, node, node->grad_acc, grads);
     for (int i = 0; ok && i < node->n_inputs; i++) {
         if (!needs[i] || !grads[i]) continue;
         ok = check_grad_shape(node, i, grads[i]);
@@ -370,16 +384,18 @@ int tg_backward_ex(tg_tensor *root, tg_tensor *grad, bool retain_graph) {
     }
 
     node_list nodes = {0};
-    bool ok = collect(root->grad_fn, &nodes) && check_graph(&nodes);
+    nodes.items = tg__tape_from(root->grad_fn, &nodes.n);
+    bool ok = nodes.items && check_graph(&nodes);
     if (ok) {
-        qsort(nodes.items, nodes.n, sizeof *nodes.items, by_seq_descending);
         root->grad_fn->grad_acc = seed;
         seed = NULL;
         bool previous_mode = tg_set_grad_enabled(false);
+        FILE *trace = tg__trace_stream();
         /* Decreasing sequence numbers replay the tape backwards: every node
          * runs after all the nodes that feed it a gradient. */
-        for (size_t k = 0; ok && k < nodes.n; k++)
-            if (nodes.items[k]->grad_acc) ok = run_node(nodes.items[k], retain_graph);
+        for (size_t k = 0, step = 1; ok && k < nodes.n; k++)
+            if (nodes.items[k]->grad_acc)
+                ok = run_node(nodes.items[k], retain_graph, trace, step++);
         tg_set_grad_enabled(previous_mode);
         for (size_t k = 0; k < nodes.n; k++) { /* after a failure, drop partial sums */
             tg_release(nodes.items[k]->grad_acc);

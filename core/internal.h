@@ -206,6 +206,10 @@ tg_tensor *tg__finish(tg_tensor *out, const tg_op_def *def, int n_inputs,
  * that no reference cycle forms). Returns false when out of memory. */
 bool tg__save(tg_node *node, tg_tensor *t);
 void tg__node_release(tg_node *node);
+/* The nodes reachable from root (which may be NULL), in the order backward
+ * runs them: decreasing sequence numbers. A tg__alloc'ed array of *n nodes
+ * (borrowed), or NULL when out of memory. */
+tg_node **tg__tape_from(tg_node *root, size_t *n);
 /* True when recording would happen for these inputs. */
 bool tg__should_record(int n, tg_tensor *const *inputs);
 /* In-place ops call this before writing into self. */
@@ -216,6 +220,14 @@ bool tg__check_inplace(const char *op, tg_tensor *self, tg_tensor *other);
 tg_generator *tg__generator(tg_generator *gen);
 /* One uniform draw in [0, 1) as torch draws it for dtype (24 or 53 bits). */
 double tg__uniform(tg_generator *gen, tg_dtype dtype);
+
+/* ---- Traces of backward (core/trace.c) ------------------------------------------ */
+/* The stream set by tg_set_trace (or TG_TRACE=1), or NULL when off. */
+FILE *tg__trace_stream(void);
+/* One node's lines: the op, the gradient in, its local derivative, and the
+ * gradients it hands to its inputs. */
+void tg__trace_node(FILE *out, size_t step, const tg_node *n, const tg_tensor *grad_out,
+                    tg_tensor *const *grads);
 
 /* ---- Pools (core/pool.c) ------------------------------------------------------ */
 bool tg__pool_active(void);
