@@ -14,6 +14,7 @@
 #include "tapegrad/shape.h"
 #include "tapegrad/linalg.h"
 #include "tapegrad/safetensors.h"
+#include "tapegrad/nn.h"
 #include "tapegrad/optim.h"
 
 #endif

@@ -1,0 +1,115 @@
+/* nn/feedforward.c - the feed-forward blocks compared in SPEC.md section 5:
+ * classic ACT(x W1 + b1) W2 + b2, and the gated GLU family in LLaMA's form
+ * w2(ACT(w1 x) * w3 x) with its hidden_dim rounding. */
+#include "module_internal.h"
+#include "tapegrad/activation.h"
+#include "tapegrad/ops.h"
+
+typedef struct ffn_impl {
+    tg_ffn_kind kind;
+    tg_module *w1, *w2, *w3, *dropout; /* borrowed from the children */
+} ffn_impl;
+
+static const char *const kind_names[TG_FFN_N_KINDS] = {
+    [TG_FFN_RELU] = "ReLU",   [TG_FFN_GELU] = "GELU",     [TG_FFN_GELU_TANH] = "GELU-tanh",
+    [TG_FFN_SILU] = "SiLU",   [TG_FFN_GLU] = "GLU",       [TG_FFN_GEGLU] = "GeGLU",
+    [TG_FFN_SWIGLU] = "SwiGLU", [TG_FFN_REGLU] = "ReGLU",
+};
+
+const char *tg_ffn_kind_name(tg_ffn_kind kind) {
+    return (unsigned)kind < TG_FFN_N_KINDS ? kind_names[kind] : NULL;
+}
+
+bool tg_ffn_is_gated(tg_ffn_kind kind) { return kind >= TG_FFN_GLU && kind <= TG_FFN_REGLU; }
+
+int64_t tg_ffn_hidden_dim(int64_t hidden_dim, int64_t multiple_of) {
+    if (hidden_dim <= 0 || multiple_of <= 0) {
+        tg__error(TG_ERR_VALUE,
+                  "ffn_hidden_dim: hidden_dim %lld and multiple_of %lld must be positive",
+                  (long long)hidden_dim, (long long)multiple_of);
+        return -1;
+    }
+    int64_t two_thirds = 2 * hidden_dim / 3;
+    return multiple_of * ((two_thirds + multiple_of - 1) / multiple_of);
+}
+
+/* ACT(h) for the classic kinds. */
+static tg_tensor *activate(tg_ffn_kind kind, tg_tensor *h) {
+    switch (kind) {
+    case TG_FFN_RELU: return tg_relu(h);
+    case TG_FFN_GELU: return tg_gelu(h, TG_GELU_NONE);
+    case TG_FFN_GELU_TANH: return tg_gelu(h, TG_GELU_TANH);
+    default: return tg_silu(h);
+    }
+}
+
+/* ACT(gate) * up for the gated kinds, fused where tapegrad has the op. */
+static tg_tensor *gate(tg_ffn_kind kind, tg_tensor *g, tg_tensor *up) {
+    switch (kind) {
+    case TG_FFN_GLU: return tg_mul(tg_sigmoid(g), up);
+    case TG_FFN_GEGLU: return tg_geglu(g, up, TG_GELU_NONE);
+    case TG_FFN_REGLU: return tg_reglu(g, up);
+    default: return tg_swiglu(g, up);
+    }
+}
+
+static tg_tensor *ffn_forward(tg_module *m, tg_tensor *x) {
+    ffn_impl *f = m->impl;
+    tg_tensor *h = tg_module_forward(f->w1, x);
+    h = f->w3 ? gate(f->kind, h, tg_module_forward(f->w3, x)) : activate(f->kind, h);
+    return tg_module_forward(f->dropout, tg_module_forward(f->w2, h));
+}
+
+static const tg_module_class ffn_class = {"FeedForward", ffn_forward};
+
+static bool check_options(const tg_ffn_options *o) {
+    if (!o) {
+        tg__null_arg("FeedForward");
+        return false;
+    }
+    if ((unsigned)o->kind >= TG_FFN_N_KINDS) {
+        tg__error(TG_ERR_VALUE, "FeedForward: unknown kind %d", (int)o->kind);
+        return false;
+    }
+    if (o->dim <= 0 || o->hidden_dim < 0) {
+        tg__error(TG_ERR_VALUE, "FeedForward: dim %lld must be positive and hidden_dim %lld not "
+                  "negative", (long long)o->dim, (long long)o->hidden_dim);
+        return false;
+    }
+    if (tg_ffn_is_gated(o->kind) && o->multiple_of <= 0) {
+        tg__error(TG_ERR_VALUE, "FeedForward: multiple_of must be positive, not %lld",
+                  (long long)o->multiple_of);
+        return false;
+    }
+    if (!(o->dropout >= 0 && o->dropout < 1)) {
+        tg__error(TG_ERR_VALUE, "FeedForward: dropout p must lie in [0, 1), not %g", o->dropout);
+        return false;
+    }
+    return true;
+}
+
+tg_module *tg_feedforward_new(const tg_ffn_options *o, tg_generator *gen) {
+    if (!check_options(o)) return NULL;
+    bool gated = tg_ffn_is_gated(o->kind);
+    int64_t hidden = o->hidden_dim ? o->hidden_dim : 4 * o->dim;
+    if (gated) hidden = tg_ffn_hidden_dim(hidden, o->multiple_of);
+    if (hidden <= 0) {
+        tg__error(TG_ERR_VALUE, "FeedForward: hidden_dim %lld rounds to nothing",
+                  (long long)(o->hidden_dim ? o->hidden_dim : 4 * o->dim));
+        return NULL;
+    }
+    tg_module *m = tg__module_new(&ffn_class, sizeof(ffn_impl));
+    if (!m) return NULL;
+    ffn_impl *f = m->impl;
+    f->kind = o->kind;
+    /* Created in LLaMA's order, w1, w2, w3, so seeded weights follow it. */
+    bool ok = (f->w1 = tg__module_child(m, "w1", tg_linear_new(o->dim, hidden, !gated, o->dtype, gen))) &&
+              (f->w2 = tg__module_child(m, "w2", tg_linear_new(hidden, o->dim, !gated, o->dtype, gen))) &&
+              (!gated || (f->w3 = tg__module_child(m, "w3", tg_linear_new(o->dim, hidden, false, o->dtype, gen)))) &&
+              (f->dropout = tg__module_child(m, "dropout", tg_dropout_new(o->dropout, gen)));
+    if (!ok) {
+        tg_module_free(m);
+        return NULL;
+    }
+    return tg__module_finish(m);
+}
