@@ -150,6 +150,9 @@ typedef int (*tg_backward_fn)(tg_node *node, tg_tensor *grad_out,
 typedef struct tg_op_def {
     const char *name; /* as PyTorch names the node: "MulBackward0" */
     tg_backward_fn backward;
+    /* The local derivative in the chain rule, in words, for backward
+     * traces: "d(a*b)/da = b, d(a*b)/db = a". */
+    const char *local;
 } tg_op_def;
 
 /* Where the gradient of one input goes: to the node that made it, or into

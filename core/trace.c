@@ -59,6 +59,7 @@ void tg__trace_node(FILE *out, size_t step, const tg_node *n, const tg_tensor *g
     fprintf(out, "    gradient in:  ");
     write_tensor(out, grad_out);
     fputc('\n', out);
+    fprintf(out, "    local:        %s\n", n->def->local);
     for (int i = 0; i < n->n_inputs; i++) {
         if (!grads[i]) continue;
         fprintf(out, "    to ");

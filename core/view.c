@@ -11,7 +11,7 @@ static int pass_through_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, co
     gi[0] = g;
     return 0;
 }
-static const tg_op_def clone_def = {"CloneBackward0", pass_through_backward};
+static const tg_op_def clone_def = {"CloneBackward0", pass_through_backward, "d copy(x)/dx = 1"};
 
 tg_tensor *tg_clone(tg_tensor *t) {
     if (!t) {
@@ -38,9 +38,11 @@ static int view_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool
     gi[0] = tg_reshape(g, node->in_ndim[0], node->in_shape[0]);
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def view_def = {"ViewBackward0", view_backward};
-static const tg_op_def reshape_alias_def = {"ReshapeAliasBackward0", view_backward};
-static const tg_op_def unsafe_view_def = {"UnsafeViewBackward0", view_backward};
+static const tg_op_def view_def = {"ViewBackward0", view_backward, "reshape the gradient back"};
+static const tg_op_def reshape_alias_def = {"ReshapeAliasBackward0", view_backward,
+                                            "reshape the gradient back"};
+static const tg_op_def unsafe_view_def = {"UnsafeViewBackward0", view_backward,
+                                          "reshape the gradient back"};
 
 /* Fills in a -1 entry and checks that the element count is kept. */
 static bool infer_shape(const char *op, const tg_tensor *t, int ndim, const int64_t *shape,
@@ -158,7 +160,8 @@ static int transpose_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const
     gi[0] = tg_transpose(g, (int)node->ints[0], (int)node->ints[1]);
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def transpose_def = {"TransposeBackward0", transpose_backward};
+static const tg_op_def transpose_def = {"TransposeBackward0", transpose_backward,
+                                        "transpose the gradient back"};
 
 tg_tensor *tg_transpose(tg_tensor *t, int dim0, int dim1) {
     if (!t) {
@@ -196,7 +199,8 @@ static int to_copy_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const b
     gi[0] = tg_to_dtype(g, node->in_dtype[0]);
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def to_copy_def = {"ToCopyBackward0", to_copy_backward};
+static const tg_op_def to_copy_def = {"ToCopyBackward0", to_copy_backward,
+                                      "convert the gradient back to the input dtype"};
 
 tg_tensor *tg_to_dtype(tg_tensor *t, tg_dtype dtype) {
     if (!t) {

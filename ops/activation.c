@@ -35,15 +35,15 @@ static tg_tensor *unary(const act_op *op, tg_tensor *x, double p0, double p1) {
     return act_finish(out, &op->def, 1, &x, 1, op->saves_output ? &out : &x, c.p, NULL);
 }
 
-#define UNARY_OP(var, node_name, op_name, forward, backward, saves_output)                 \
-    static const act_op var = {{node_name, unary_backward}, op_name, forward, backward,    \
-                               saves_output};
+#define UNARY_OP(var, node_name, local, op_name, forward, backward, saves_output)          \
+    static const act_op var = {{node_name, unary_backward, local}, op_name, forward,       \
+                               backward, saves_output};
 
 /* ---- relu: y = max(x, 0);  dy/dx = 1 for y > 0, else 0 ------------------------------- */
 
 ACT_ROW1(relu_forward, x, act_relu(x))
 ACT_GRAD1(relu_backward, y, y > 0)
-UNARY_OP(relu_op, "ReluBackward0", "relu", relu_forward, relu_backward, true)
+UNARY_OP(relu_op, "ReluBackward0", "dy/dx = 1 for x > 0, else 0", "relu", relu_forward, relu_backward, true)
 
 tg_tensor *tg_relu(tg_tensor *x) { return unary(&relu_op, x, 0, 0); }
 
@@ -52,7 +52,7 @@ tg_tensor *tg_relu(tg_tensor *x) { return unary(&relu_op, x, 0, 0); }
 
 ACT_ROW1(leaky_relu_forward, x, x > 0 ? x : p[0] * x)
 ACT_GRAD1(leaky_relu_backward, x, x > 0 ? 1 : p[0])
-UNARY_OP(leaky_relu_op, "LeakyReluBackward0", "leaky_relu", leaky_relu_forward,
+UNARY_OP(leaky_relu_op, "LeakyReluBackward0", "dy/dx = 1 for x > 0, else the slope", "leaky_relu", leaky_relu_forward,
          leaky_relu_backward, false)
 
 tg_tensor *tg_leaky_relu(tg_tensor *x, double negative_slope) {
@@ -67,7 +67,8 @@ tg_tensor *tg_leaky_relu(tg_tensor *x, double negative_slope) {
  * the bounds first rounded to the tensor's dtype; the slopes are kept (1 for
  * x > 0) and the backward multiplies by them. */
 
-UNARY_OP(rrelu_eval_op, "RreluWithNoiseBackward0", "rrelu", leaky_relu_forward,
+UNARY_OP(rrelu_eval_op, "RreluWithNoiseBackward0",
+         "dy/dx = 1 for x > 0, else (lower + upper) / 2", "rrelu", leaky_relu_forward,
          leaky_relu_backward, false)
 
 static double rrelu_slope(const double *p, tg_generator *gen) {
@@ -85,7 +86,8 @@ static int rrelu_train_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
     tg__map(gi[0], 2, (const tg_tensor *[]){g, noise}, product[noise->dtype], &c);
     return 0;
 }
-static const tg_op_def rrelu_train_def = {"RreluWithNoiseBackward0", rrelu_train_backward};
+static const tg_op_def rrelu_train_def = {"RreluWithNoiseBackward0", rrelu_train_backward,
+                                          "dy/dx = r (the drawn slope) for x <= 0, else 1"};
 
 tg_tensor *tg_rrelu(tg_tensor *x, double lower, double upper, bool training,
                     tg_generator *gen) {
@@ -117,7 +119,7 @@ tg_tensor *tg_rrelu(tg_tensor *x, double lower, double upper, bool training,
 
 ACT_ROW1(elu_forward, x, x > 0 ? x : p[0] * expm1(x))
 ACT_GRAD1(elu_backward, x, x > 0 ? 1 : p[0] * exp(x))
-UNARY_OP(elu_op, "EluBackward0", "elu", elu_forward, elu_backward, false)
+UNARY_OP(elu_op, "EluBackward0", "dy/dx = 1 for x > 0, else alpha e^x", "elu", elu_forward, elu_backward, false)
 
 tg_tensor *tg_elu(tg_tensor *x, double alpha) { return unary(&elu_op, x, alpha, 0); }
 
@@ -125,7 +127,7 @@ tg_tensor *tg_elu(tg_tensor *x, double alpha) { return unary(&elu_op, x, alpha, 
 
 ACT_ROW1(sigmoid_forward, x, act_sigmoid(x))
 ACT_GRAD1(sigmoid_backward, y, y * (1 - y))
-UNARY_OP(sigmoid_op, "SigmoidBackward0", "sigmoid", sigmoid_forward, sigmoid_backward, true)
+UNARY_OP(sigmoid_op, "SigmoidBackward0", "dy/dx = y (1 - y)", "sigmoid", sigmoid_forward, sigmoid_backward, true)
 
 tg_tensor *tg_sigmoid(tg_tensor *x) { return unary(&sigmoid_op, x, 0, 0); }
 
@@ -133,7 +135,7 @@ tg_tensor *tg_sigmoid(tg_tensor *x) { return unary(&sigmoid_op, x, 0, 0); }
 
 ACT_ROW1(tanh_forward, x, tanh(x))
 ACT_GRAD1(tanh_backward, y, 1 - y * y)
-UNARY_OP(tanh_op, "TanhBackward0", "tanh", tanh_forward, tanh_backward, true)
+UNARY_OP(tanh_op, "TanhBackward0", "dy/dx = 1 - y^2", "tanh", tanh_forward, tanh_backward, true)
 
 tg_tensor *tg_tanh(tg_tensor *x) { return unary(&tanh_op, x, 0, 0); }
 
@@ -144,10 +146,11 @@ tg_tensor *tg_tanh(tg_tensor *x) { return unary(&tanh_op, x, 0, 0); }
 
 ACT_ROW1(gelu_forward, x, act_gelu(x))
 ACT_GRAD1(gelu_backward, x, act_gelu_d(x).second)
-UNARY_OP(gelu_op, "GeluBackward0", "gelu", gelu_forward, gelu_backward, false)
+UNARY_OP(gelu_op, "GeluBackward0", "dy/dx = Phi(x) + x phi(x)", "gelu", gelu_forward, gelu_backward, false)
 ACT_ROW1(gelu_tanh_forward, x, act_gelu_tanh(x))
 ACT_GRAD1(gelu_tanh_backward, x, act_gelu_tanh_d(x).second)
-UNARY_OP(gelu_tanh_op, "GeluBackward0", "gelu", gelu_tanh_forward, gelu_tanh_backward, false)
+UNARY_OP(gelu_tanh_op, "GeluBackward0",
+         "dy/dx = (1 + t)/2 + x (1 - t^2) sqrt(2/pi) (1 + 3 0.044715 x^2) / 2", "gelu", gelu_tanh_forward, gelu_tanh_backward, false)
 
 tg_tensor *tg_gelu(tg_tensor *x, tg_gelu_approx approximate) {
     return unary(approximate == TG_GELU_TANH ? &gelu_tanh_op : &gelu_op, x, 0, 0);
@@ -157,7 +160,7 @@ tg_tensor *tg_gelu(tg_tensor *x, tg_gelu_approx approximate) {
 
 ACT_ROW1(silu_forward, x, act_silu(x))
 ACT_GRAD1(silu_backward, x, act_silu_d(x).second)
-UNARY_OP(silu_op, "SiluBackward0", "silu", silu_forward, silu_backward, false)
+UNARY_OP(silu_op, "SiluBackward0", "dy/dx = s(x) (1 + x (1 - s(x)))", "silu", silu_forward, silu_backward, false)
 
 tg_tensor *tg_silu(tg_tensor *x) { return unary(&silu_op, x, 0, 0); }
 
@@ -172,7 +175,7 @@ static double softplus(double x, double beta, double threshold) {
 }
 ACT_ROW1(softplus_forward, x, softplus(x, p[0], p[1]))
 ACT_GRAD1(softplus_backward, x, p[0] * x > p[1] ? 1 : act_sigmoid(p[0] * x))
-UNARY_OP(softplus_op, "SoftplusBackward0", "softplus", softplus_forward, softplus_backward,
+UNARY_OP(softplus_op, "SoftplusBackward0", "dy/dx = sigmoid(beta x)", "softplus", softplus_forward, softplus_backward,
          false)
 
 tg_tensor *tg_softplus(tg_tensor *x, double beta, double threshold) {
@@ -225,7 +228,9 @@ static tg_tensor *with_param(const act_op *op, tg_tensor *x, tg_tensor *w) {
 
 ACT_ROW2(prelu_forward, x, w, x > 0 ? x : w * x)
 ACT_GRAD2(prelu_backward, x, w, x > 0 ? PAIR(1, 0) : PAIR(w, x))
-static const act_op prelu_op = {{"PreluBackward0", param_backward}, "prelu", prelu_forward,
+static const act_op prelu_op = {{"PreluBackward0", param_backward,
+                                 "dy/dx = 1 for x > 0, else w; dy/dw = x for x <= 0, else 0"},
+                                "prelu", prelu_forward,
                                 prelu_backward, false};
 
 tg_tensor *tg_prelu(tg_tensor *x, tg_tensor *weight) {
@@ -258,7 +263,9 @@ static act_pair swish_d(double x, double beta) {
 }
 ACT_ROW2(swish_forward, x, beta, x * act_sigmoid(beta * x))
 ACT_GRAD2(swish_backward, x, beta, swish_d(x, beta))
-static const act_op swish_op = {{"SwishBackward0", param_backward}, "swish", swish_forward,
+static const act_op swish_op = {{"SwishBackward0", param_backward,
+                                 "dy/dx = s + b x s (1 - s), dy/db = x^2 s (1 - s), s = s(b x)"},
+                                "swish", swish_forward,
                                 swish_backward, false};
 
 tg_tensor *tg_swish(tg_tensor *x, tg_tensor *beta) {

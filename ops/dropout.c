@@ -48,7 +48,8 @@ static int dropout_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const b
     gi[0] = tg__autorelease(masked(node->def->name, g, node->saved[0], node->scalars[0]));
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def dropout_def = {"NativeDropoutBackward0", dropout_backward};
+static const tg_op_def dropout_def = {"NativeDropoutBackward0", dropout_backward,
+                                       "mask / (1 - p): the kept elements, scaled"};
 
 tg_tensor *tg_dropout(tg_tensor *x, double p, bool training, tg_generator *gen) {
     static const tg_row_fn mask_rows[2] = {mask_f32, mask_f64};

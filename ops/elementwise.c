@@ -96,7 +96,8 @@ static int add_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool 
         if (needs[i] && !(gi[i] = tg__sum_to(g, node->in_ndim[i], node->in_shape[i]))) return -1;
     return 0;
 }
-static const tg_op_def add_def = {"AddBackward0", add_backward};
+static const tg_op_def add_def = {"AddBackward0", add_backward,
+                                  "d(a+b)/da = 1, d(a+b)/db = 1 (summed over broadcast dims)"};
 
 tg_tensor *tg_add(tg_tensor *a, tg_tensor *b) {
     tg_tensor *out = binary_owned("add", OP_ADD, a, b);
@@ -111,7 +112,8 @@ static int sub_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool 
         return -1;
     return 0;
 }
-static const tg_op_def sub_def = {"SubBackward0", sub_backward};
+static const tg_op_def sub_def = {"SubBackward0", sub_backward,
+                                  "d(a-b)/da = 1, d(a-b)/db = -1 (summed over broadcast dims)"};
 
 tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b) {
     tg_tensor *out = binary_owned("sub", OP_SUB, a, b);
@@ -130,7 +132,8 @@ static int mul_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool 
     }
     return 0;
 }
-static const tg_op_def mul_def = {"MulBackward0", mul_backward};
+static const tg_op_def mul_def = {"MulBackward0", mul_backward,
+                                  "d(a*b)/da = b, d(a*b)/db = a (summed over broadcast dims)"};
 
 /* Saves, for each input that needs a gradient, the other input. */
 static bool save_cross(tg_node *node, tg_tensor *a, tg_tensor *b) {
@@ -163,7 +166,8 @@ static int div_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool 
     }
     return 0;
 }
-static const tg_op_def div_def = {"DivBackward0", div_backward};
+static const tg_op_def div_def = {"DivBackward0", div_backward,
+                                  "d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 (summed over broadcast dims)"};
 
 tg_tensor *tg_div(tg_tensor *a, tg_tensor *b) {
     tg_node *node;
@@ -180,7 +184,7 @@ static int neg_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool 
     gi[0] = tg_neg(g);
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def neg_def = {"NegBackward0", neg_backward};
+static const tg_op_def neg_def = {"NegBackward0", neg_backward, "d(-a)/da = -1"};
 
 tg_tensor *tg_neg(tg_tensor *a) {
     if (!a) {
@@ -227,8 +231,10 @@ static int extremum_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const 
     }
     return 0;
 }
-static const tg_op_def maximum_def = {"MaximumBackward0", extremum_backward};
-static const tg_op_def minimum_def = {"MinimumBackward0", extremum_backward};
+static const tg_op_def maximum_def = {"MaximumBackward0", extremum_backward,
+                                          "1 to the larger input, 1/2 to each on a tie"};
+static const tg_op_def minimum_def = {"MinimumBackward0", extremum_backward,
+                                          "1 to the smaller input, 1/2 to each on a tie"};
 
 static tg_tensor *extremum(const char *name, binop op, const tg_op_def *def, tg_tensor *a,
                            tg_tensor *b) {
@@ -269,7 +275,8 @@ static int where_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const boo
         return -1;
     return 0;
 }
-static const tg_op_def where_def = {"WhereBackward0", where_backward};
+static const tg_op_def where_def = {"WhereBackward0", where_backward,
+                                    "1 to a where cond holds, 1 to b elsewhere"};
 
 tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b) {
     tg_tensor *args[3] = {cond, a, b};

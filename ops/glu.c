@@ -45,7 +45,9 @@ static tg_tensor *gated(const act_op *op, tg_tensor *gate, tg_tensor *up) {
 }
 
 #define GATED_OP(var, node_name, op_name, kernels)                                       \
-    static const act_op var = {{node_name, gated_backward}, op_name, kernels##_forward,  \
+    static const act_op var = {{node_name, gated_backward,                               \
+                                "d(act(g) u)/dg = act'(g) u, d(act(g) u)/du = act(g)"},  \
+                               op_name, kernels##_forward,                               \
                                kernels##_backward, false};
 
 /* swiglu: act = silu */
@@ -104,7 +106,8 @@ static int glu_split_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const
     gi[0] = dx;
     return ok ? 0 : -1;
 }
-static const tg_op_def glu_def = {"GluBackward0", glu_split_backward};
+static const tg_op_def glu_def = {"GluBackward0", glu_split_backward,
+                                   "d(a s(b))/da = s(b), d(a s(b))/db = a s(b) (1 - s(b))"};
 
 tg_tensor *tg_glu(tg_tensor *x, int dim) {
     if (!x) {

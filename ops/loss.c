@@ -105,13 +105,14 @@ typedef struct loss_op {
 static int elementwise_loss_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
                                      const bool *needs);
 
-#define LOSS_OP(op, node_name)                                                           \
+#define LOSS_OP(op, node_name, local)                                                    \
     static const loss_op op##_op = {#op,                                                 \
-                                    {node_name, elementwise_loss_backward},              \
+                                    {node_name, elementwise_loss_backward, local},       \
                                     {op##_f32, op##_f64},                                \
                                     {{op##_dx_f32, op##_dx_f64}, {op##_dt_f32, op##_dt_f64}}}
-LOSS_OP(mse, "MseLossBackward0");
-LOSS_OP(bce, "BinaryCrossEntropyWithLogitsBackward0");
+LOSS_OP(mse, "MseLossBackward0", "d (x - t)^2/dx = 2 (x - t), / n for the mean");
+LOSS_OP(bce, "BinaryCrossEntropyWithLogitsBackward0",
+        "d loss/dx = sigmoid(x) - t, / n for the mean");
 
 /* A node's def is the `node` member of its loss_op. */
 static const loss_op *op_of(const tg_node *node) {
@@ -203,7 +204,8 @@ static int cross_entropy_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
     gi[0] = dx;
     return 0;
 }
-static const tg_op_def cross_entropy_def = {"CrossEntropyBackward0", cross_entropy_backward};
+static const tg_op_def cross_entropy_def = {"CrossEntropyBackward0", cross_entropy_backward,
+                                             "d loss/d logits = (softmax - onehot) / N"};
 
 static bool check_classes(const char *op, const tg_tensor *logits, const int64_t *target) {
     if (logits->ndim != 2) {

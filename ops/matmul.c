@@ -278,13 +278,14 @@ static int matmul_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bo
 
 /* One node does every case; its name is the one PyTorch 1.13 gives the
  * result, which depends on the path torch.matmul takes. */
-static const tg_op_def dot_def = {"DotBackward0", matmul_backward};
-static const tg_op_def mv_def = {"MvBackward0", matmul_backward};
-static const tg_op_def vm_def = {"SqueezeBackward3", matmul_backward}; /* mm, then squeeze */
-static const tg_op_def mm_def = {"MmBackward0", matmul_backward};
-static const tg_op_def batched_def = {"UnsafeViewBackward0", matmul_backward};
-static const tg_op_def folded_t_def = {"CloneBackward0", matmul_backward};
-static const tg_op_def folded_t_view_def = {"TransposeBackward0", matmul_backward};
+#define MATMUL_LOCAL "d(AB)/dA = dC B^T, d(AB)/dB = A^T dC"
+static const tg_op_def dot_def = {"DotBackward0", matmul_backward, MATMUL_LOCAL};
+static const tg_op_def mv_def = {"MvBackward0", matmul_backward, MATMUL_LOCAL};
+static const tg_op_def vm_def = {"SqueezeBackward3", matmul_backward, MATMUL_LOCAL}; /* mm, then squeeze */
+static const tg_op_def mm_def = {"MmBackward0", matmul_backward, MATMUL_LOCAL};
+static const tg_op_def batched_def = {"UnsafeViewBackward0", matmul_backward, MATMUL_LOCAL};
+static const tg_op_def folded_t_def = {"CloneBackward0", matmul_backward, MATMUL_LOCAL};
+static const tg_op_def folded_t_view_def = {"TransposeBackward0", matmul_backward, MATMUL_LOCAL};
 
 /* With batch dims, torch 1.13 folds the batch of the larger operand into
  * one mm (or mv) when the other one is 1-D or 2-D, unless the larger one is
@@ -371,12 +372,13 @@ static int linear_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bo
     return 0;
 }
 
-static const tg_op_def addmm_def = {"AddmmBackward0", linear_backward};
-static const tg_op_def addmm_view_def = {"ViewBackward0", linear_backward};
-static const tg_op_def add_def = {"AddBackward0", linear_backward};
-static const tg_op_def linear_vm_def = {"SqueezeBackward3", linear_backward};
-static const tg_op_def linear_mm_def = {"MmBackward0", linear_backward};
-static const tg_op_def linear_batched_def = {"UnsafeViewBackward0", linear_backward};
+#define LINEAR_LOCAL "d/dx = dy W, d/dW = dy^T x, d/db = dy summed over the batch"
+static const tg_op_def addmm_def = {"AddmmBackward0", linear_backward, LINEAR_LOCAL};
+static const tg_op_def addmm_view_def = {"ViewBackward0", linear_backward, LINEAR_LOCAL};
+static const tg_op_def add_def = {"AddBackward0", linear_backward, LINEAR_LOCAL};
+static const tg_op_def linear_vm_def = {"SqueezeBackward3", linear_backward, LINEAR_LOCAL};
+static const tg_op_def linear_mm_def = {"MmBackward0", linear_backward, LINEAR_LOCAL};
+static const tg_op_def linear_batched_def = {"UnsafeViewBackward0", linear_backward, LINEAR_LOCAL};
 
 /* torch 1.13's F.linear: addmm for a 2-D x with a bias, and for a
  * contiguous 3-D one viewed as 2-D (then viewed back); otherwise

@@ -60,7 +60,7 @@ static int sum_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool 
     gi[0] = tg__expand_view(g, node->in_ndim[0], node->in_shape[0]);
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def sum_def = {"SumBackward0", sum_backward};
+static const tg_op_def sum_def = {"SumBackward0", sum_backward, "d sum(x)/dx_i = 1"};
 
 static int mean_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
@@ -70,7 +70,7 @@ static int mean_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool
     gi[0] = scaled ? tg__expand_view(scaled, node->in_ndim[0], node->in_shape[0]) : NULL;
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def mean_def = {"MeanBackward0", mean_backward};
+static const tg_op_def mean_def = {"MeanBackward0", mean_backward, "d mean(x)/dx_i = 1/n"};
 
 static tg_tensor *reduce_all(const char *op, const tg_op_def *def, tg_tensor *a, bool mean) {
     if (!a) {
@@ -154,7 +154,8 @@ static int sum_dims_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const 
     gi[0] = expand_reduced(node, g);
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def sum_dims_def = {"SumBackward1", sum_dims_backward};
+static const tg_op_def sum_dims_def = {"SumBackward1", sum_dims_backward,
+                                       "d sum(x)/dx_i = 1 along the summed dims"};
 
 static int mean_dims_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
@@ -162,7 +163,8 @@ static int mean_dims_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const
     gi[0] = scaled ? expand_reduced(node, scaled) : NULL;
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def mean_dims_def = {"MeanBackward1", mean_dims_backward};
+static const tg_op_def mean_dims_def = {"MeanBackward1", mean_dims_backward,
+                                        "d mean(x)/dx_i = 1/n along the averaged dims"};
 
 static tg_tensor *reduce_dims(const char *op, const tg_op_def *def, tg_tensor *t, int n_dims,
                               const int *dims, bool keepdim, bool mean) {
@@ -300,7 +302,8 @@ static int max_dim_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const b
     gi[0] = grad;
     return 0;
 }
-static const tg_op_def max_dim_def = {"MaxBackward0", max_dim_backward};
+static const tg_op_def max_dim_def = {"MaxBackward0", max_dim_backward,
+                                       "1 at the position of the maximum, 0 elsewhere"};
 
 tg_tensor *tg_max_dim(tg_tensor *t, int dim, bool keepdim, int64_t *indices) {
     static const tg_row_fn lanes[2] = {max_f32, max_f64};
@@ -390,11 +393,13 @@ typedef struct softmax_kind {
 static int softmax_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs);
 
 static const softmax_kind softmax_op = {"softmax",
-                                         {"SoftmaxBackward0", softmax_backward},
+                                         {"SoftmaxBackward0", softmax_backward,
+                                          "dy_i/dx_j = y_i ([i = j] - y_j)"},
                                          {softmax_f32, softmax_f64},
                                          {softmax_backward_f32, softmax_backward_f64}};
 static const softmax_kind log_softmax_op = {"log_softmax",
-                                            {"LogSoftmaxBackward0", softmax_backward},
+                                            {"LogSoftmaxBackward0", softmax_backward,
+                                             "dy_i/dx_j = [i = j] - softmax(x)_j"},
                                             {log_softmax_f32, log_softmax_f64},
                                             {log_softmax_backward_f32, log_softmax_backward_f64}};
 

@@ -66,7 +66,8 @@ static int permute_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const b
     gi[0] = tg_permute(g, node->out_ndim, inverse);
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def permute_def = {"PermuteBackward0", permute_backward};
+static const tg_op_def permute_def = {"PermuteBackward0", permute_backward,
+                                      "permute the gradient back"};
 
 tg_tensor *tg_permute(tg_tensor *t, int ndim, const int *dims) {
     if (!t || (ndim > 0 && !dims)) {
@@ -111,9 +112,12 @@ static int narrow_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bo
     gi[0] = full;
     return 0;
 }
-static const tg_op_def slice_def = {"SliceBackward0", narrow_backward};
-static const tg_op_def split_def = {"SplitBackward0", narrow_backward};
-static const tg_op_def split_with_sizes_def = {"SplitWithSizesBackward0", narrow_backward};
+static const tg_op_def slice_def = {"SliceBackward0", narrow_backward,
+                                    "the gradient into the sliced positions, 0 elsewhere"};
+static const tg_op_def split_def = {"SplitBackward0", narrow_backward,
+                                    "the gradient into the piece's positions, 0 elsewhere"};
+static const tg_op_def split_with_sizes_def = {"SplitWithSizesBackward0", narrow_backward,
+                                               "the gradient into the piece's positions, 0 elsewhere"};
 
 static tg_tensor *narrow_view(const char *op, const tg_op_def *def, tg_tensor *t, int dim,
                               int64_t start, int64_t len, int64_t step) {
@@ -229,7 +233,8 @@ static int cat_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool 
     }
     return 0;
 }
-static const tg_op_def cat_def = {"CatBackward0", cat_backward};
+static const tg_op_def cat_def = {"CatBackward0", cat_backward,
+                                  "each input gets its slice of the gradient"};
 
 /* The index of the first input cat does not skip, n when it skips all. */
 static int first_kept(int n, tg_tensor *const *ts) {
@@ -365,7 +370,8 @@ static int unsqueeze_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const
     gi[0] = tg_squeeze_dim(g, (int)node->ints[0]);
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def unsqueeze_def = {"UnsqueezeBackward0", unsqueeze_backward};
+static const tg_op_def unsqueeze_def = {"UnsqueezeBackward0", unsqueeze_backward,
+                                        "squeeze the gradient back"};
 
 tg_tensor *tg_unsqueeze(tg_tensor *t, int dim) {
     if (!t) {
@@ -397,8 +403,10 @@ static int squeeze_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const b
     gi[0] = g;
     return g ? 0 : -1;
 }
-static const tg_op_def squeeze_def = {"SqueezeBackward0", squeeze_backward};
-static const tg_op_def squeeze_dim_def = {"SqueezeBackward1", squeeze_backward};
+static const tg_op_def squeeze_def = {"SqueezeBackward0", squeeze_backward,
+                                      "unsqueeze the gradient back"};
+static const tg_op_def squeeze_dim_def = {"SqueezeBackward1", squeeze_backward,
+                                          "unsqueeze the gradient back"};
 
 static tg_tensor *squeeze_mask(const char *op, const tg_op_def *def, tg_tensor *t,
                                int64_t mask) {
@@ -436,7 +444,8 @@ static int expand_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bo
     gi[0] = tg__sum_to(g, node->in_ndim[0], node->in_shape[0]);
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def expand_def = {"ExpandBackward0", expand_backward};
+static const tg_op_def expand_def = {"ExpandBackward0", expand_backward,
+                                     "sum the gradient over the expanded dims"};
 
 /* Fills in dim i of the expanded geometry g, from the right, as PyTorch's
  * inferExpandGeometry: a new leading dim starts as size 1 with the stride

@@ -71,19 +71,19 @@ typedef struct unary_op {
 
 static int unary_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs);
 
-#define UNARY_OP(op, node_name, saves_y)                                                 \
+#define UNARY_OP(op, node_name, local, saves_y)                                          \
     static const unary_op op##_op = {#op,                                                \
-                                     {node_name, unary_backward},                        \
+                                     {node_name, unary_backward, local},                 \
                                      {op##_fwd_f32, op##_fwd_f64},                       \
                                      {op##_bwd_f32, op##_bwd_f64},                       \
                                      saves_y}
 
-UNARY_OP(pow, "PowBackward0", false);
-UNARY_OP(exp, "ExpBackward0", true);
-UNARY_OP(log, "LogBackward0", false);
-UNARY_OP(sqrt, "SqrtBackward0", true);
-UNARY_OP(abs, "AbsBackward0", false);
-UNARY_OP(clamp, "ClampBackward1", false);
+UNARY_OP(pow, "PowBackward0", "d x^p/dx = p x^(p-1)", false);
+UNARY_OP(exp, "ExpBackward0", "d e^x/dx = e^x", true);
+UNARY_OP(log, "LogBackward0", "d log(x)/dx = 1/x", false);
+UNARY_OP(sqrt, "SqrtBackward0", "d sqrt(x)/dx = 1 / (2 sqrt(x))", true);
+UNARY_OP(abs, "AbsBackward0", "d |x|/dx = sign(x)", false);
+UNARY_OP(clamp, "ClampBackward1", "1 inside [min, max], 0 outside", false);
 
 /* A node's def is the `node` member of its unary_op. */
 static const unary_op *op_of(const tg_node *node) {

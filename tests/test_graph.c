@@ -92,16 +92,20 @@ static void trace_reads_as_the_chain_rule(void) {
     CHECK_EQ_STR(trace,
                  "[1] MeanBackward0 (makes out)\n"
                  "    gradient in:  [1]\n"
+                 "    local:        d mean(x)/dx_i = 1/n\n"
                  "    to z: [0.25, 0.25, 0.25, 0.25]\n"
                  "[2] MulBackward0 (makes z)\n"
                  "    gradient in:  [0.25, 0.25, 0.25, 0.25]\n"
+                 "    local:        d(a*b)/da = b, d(a*b)/db = a (summed over broadcast dims)\n"
                  "    to y*y: [0.75, 0.75, 0.75, 0.75]\n"
                  "[3] MulBackward0 (makes y*y)\n"
                  "    gradient in:  [0.75, 0.75, 0.75, 0.75]\n"
+                 "    local:        d(a*b)/da = b, d(a*b)/db = a (summed over broadcast dims)\n"
                  "    to y: [2.25, 2.25, 2.25, 2.25]\n"
                  "    to y: [2.25, 2.25, 2.25, 2.25]\n"
                  "[4] AddBackward0 (makes y)\n"
                  "    gradient in:  [4.5, 4.5, 4.5, 4.5]\n"
+                 "    local:        d(a+b)/da = 1, d(a+b)/db = 1 (summed over broadcast dims)\n"
                  "    to x: [4.5, 4.5, 4.5, 4.5]\n");
     free(trace);
 }
