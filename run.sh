@@ -6,12 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the build needs, installed only when missing.
+# Debian packages the build needs, installed only when missing; the demo also
+# draws pictures with Graphviz and gnuplot.
 PACKAGES=(gcc libc6-dev meson ninja-build pkg-config libblis-dev libjansson-dev)
+DEMO_PACKAGES=(graphviz gnuplot-nox)
 
 install_missing() {
     local missing=()
-    for p in "${PACKAGES[@]}"; do
+    for p in "$@"; do
         dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
@@ -47,12 +49,22 @@ count_cases() {
 cmd=${1:-}
 case "$cmd" in
 demo)
-    install_missing
+    install_missing "${PACKAGES[@]}" "${DEMO_PACKAGES[@]}"
     build build
-    ./build/examples/worked_gradient
+    mkdir -p out
+    echo "== The documents' worked example (examples/worked_gradient.c)"
+    ./build/examples/worked_gradient out
+    echo; echo "== Activations and their derivatives (examples/activations.c)"
+    ./build/examples/activations out
+    echo; echo "== The six optimizers next to the documents' formulas (examples/optimizers.c)"
+    ./build/examples/optimizers
+    echo; echo "== Training FeedForward blocks on two spirals (examples/train_ffn.c)"
+    ./build/examples/train_ffn --all --csv out/ffn_loss.csv
+    echo; echo "== Pictures written:"
+    find out -name '*.png' | sort
     ;;
 test)
-    install_missing
+    install_missing "${PACKAGES[@]}"
     if [ "${TG_SANITIZE:-}" = "1" ]; then
         dir=build-asan
         build "$dir" -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug \

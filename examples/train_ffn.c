@@ -6,7 +6,9 @@
  *
  *     train_ffn               SwiGLU, with a live progress line
  *     train_ffn --all         also every other FeedForward kind, and a table
- *     train_ffn --csv FILE    the loss of every step, as CSV (kind,step,loss)
+ *     train_ffn --csv FILE    the loss of every step, one column per kind,
+ *                             and next to it FILE.png of the loss curves
+ *                             when gnuplot is installed
  *     train_ffn --steps N     training steps (default 400)
  */
 #include <math.h>
@@ -17,6 +19,8 @@
 #include <unistd.h>
 
 #include <tapegrad/tapegrad.h>
+
+#include "plot.h"
 
 enum { POINTS = 256, DIM = 32, HIDDEN = 128, MULTIPLE_OF = 16 };
 static const double PI = 3.14159265358979323846;
@@ -64,8 +68,9 @@ typedef struct result {
     double loss, accuracy, ms_per_step;
 } result;
 
+/* losses[step] receives the loss of each step. */
 static result train(tg_ffn_kind kind, const dataset *train_set, const dataset *test_set, int steps,
-                    bool live, FILE *csv) {
+                    bool live, double *losses) {
     tg_generator *gen = tg_generator_new(42); /* same start for every kind */
     tg_ffn_options ffn = {.kind = kind, .dim = DIM, .hidden_dim = HIDDEN,
                           .multiple_of = MULTIPLE_OF, .dtype = TG_F32};
@@ -94,8 +99,7 @@ static result train(tg_ffn_kind kind, const dataset *train_set, const dataset *t
             fprintf(stderr, "step %d failed: %s\n", step, tg_last_error());
             exit(1);
         }
-        r.loss = tg_item(loss);
-        if (csv) fprintf(csv, "%s,%d,%.6g\n", tg_ffn_kind_name(kind), step, r.loss);
+        r.loss = losses[step - 1] = tg_item(loss);
         double elapsed = now_seconds() - start;
         if (live && (step % 10 == 0 || step == steps)) {
             printf("\r  %-9s step %4d/%d  loss %.4f  %6.0f steps/s", tg_ffn_kind_name(kind), step,
@@ -119,21 +123,43 @@ static result train(tg_ffn_kind kind, const dataset *train_set, const dataset *t
     return r;
 }
 
+/* One row per step, one loss column per kind; then a PNG of the curves. */
+static void write_curves(const char *path, int n_kinds, const tg_ffn_kind *kinds, int steps,
+                         const double *losses) {
+    FILE *csv = fopen(path, "w");
+    if (!csv) {
+        perror(path);
+        return;
+    }
+    fprintf(csv, "step");
+    for (int k = 0; k < n_kinds; k++) fprintf(csv, ",%s", tg_ffn_kind_name(kinds[k]));
+    for (int step = 0; step < steps; step++) {
+        fprintf(csv, "\n%d", step + 1);
+        for (int k = 0; k < n_kinds; k++) fprintf(csv, ",%.6g", losses[k * steps + step]);
+    }
+    fprintf(csv, "\n");
+    fclose(csv);
+    char script[2048];
+    snprintf(script, sizeof script,
+             "set terminal pngcairo size 800,480\nset output '%s.png'\nset datafile separator ','\n"
+             "set logscale y\nset grid\nset key top right\nset xlabel 'step'\n"
+             "set ylabel 'cross-entropy (training)'\nset title 'FeedForward kinds on two spirals'\n"
+             "plot for [i=2:%d] '%s' using 1:i with lines lw 2 title columnheader(i)\n",
+             path, n_kinds + 1, path);
+    if (run_gnuplot(script, path)) printf("loss curves: %s.png\n", path);
+}
+
 int main(int argc, char **argv) {
     bool all = false;
     int steps = 400;
-    FILE *csv = NULL;
+    const char *csv = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--all") == 0) {
             all = true;
-        } else if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc) {
+        } else if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc && atoi(argv[i + 1]) > 0) {
             steps = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc) {
-            if (!(csv = fopen(argv[++i], "w"))) {
-                perror(argv[i]);
-                return 1;
-            }
-            fprintf(csv, "kind,step,loss\n");
+            csv = argv[++i];
         } else {
             fprintf(stderr, "usage: %s [--all] [--steps N] [--csv FILE]\n", argv[0]);
             return 2;
@@ -152,7 +178,9 @@ int main(int argc, char **argv) {
     if (all)
         for (int k = 0; k < TG_FFN_N_KINDS; k++)
             if (k != TG_FFN_SWIGLU) kinds[n_kinds++] = (tg_ffn_kind)k;
-    for (int i = 0; i < n_kinds; i++) results[i] = train(kinds[i], &train_set, &test_set, steps, live, csv);
+    double *losses = malloc(sizeof *losses * (size_t)(n_kinds * steps));
+    for (int i = 0; i < n_kinds; i++)
+        results[i] = train(kinds[i], &train_set, &test_set, steps, live, losses + i * steps);
     printf("SwiGLU: final loss %.4f, test accuracy %.1f%%\n", results[0].loss,
            100 * results[0].accuracy);
 
@@ -164,7 +192,8 @@ int main(int argc, char **argv) {
                    (long long)results[i].params, results[i].loss, 100 * results[i].accuracy,
                    results[i].ms_per_step);
     }
-    if (csv) fclose(csv);
+    if (csv) write_curves(csv, n_kinds, kinds, steps, losses);
+    free(losses);
     tg_release(train_set.x);
     tg_release(test_set.x);
     free(train_set.labels);

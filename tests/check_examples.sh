@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs the examples as a user would, with and without Graphviz and gnuplot
+# on PATH: data files are always written, pictures only with the tools, and
+# a missing tool is a one-line note, never a failure.
+set -uo pipefail
+examples=$1
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+passed=0 failed=0
+check() { # name, command...
+    local name=$1; shift
+    if "$@" > "$out/log" 2>&1; then
+        echo "ok   $name"; passed=$((passed + 1))
+    else
+        echo "FAIL $name"; sed 's/^/    /' "$out/log"; failed=$((failed + 1))
+    fi
+}
+
+# No tools: an empty PATH (system() and popen() still find /bin/sh).
+no_tools() {
+    PATH=/nonexistent "$examples/worked_gradient" "$out/bare" | grep -q "note: Graphviz (dot) is not installed" &&
+        grep -q "MulBackward0" "$out/bare/worked_gradient.dot" && [ ! -e "$out/bare/worked_gradient.png" ] &&
+        PATH=/nonexistent "$examples/activations" "$out/bare" | grep -q "note: gnuplot is not installed" &&
+        [ -s "$out/bare/activations/gelu.csv" ] && [ ! -e "$out/bare/activations/gelu.png" ]
+}
+check examples_without_graphviz_or_gnuplot no_tools
+
+trace_env() {
+    TG_TRACE=1 "$examples/train_ffn" --steps 1 > /dev/null 2> "$out/trace" &&
+        grep -q "^\[1\] CrossEntropyBackward0" "$out/trace" &&
+        grep -q "local:        d loss/d logits = (softmax - onehot) / N" "$out/trace"
+}
+check tg_trace_environment_variable trace_env
+
+unwritable() { "$examples/worked_gradient" /nonexistent-dir/out > /dev/null 2> "$out/err"; [ $? -eq 1 ] && grep -q "graph_dot_file: cannot write /nonexistent-dir/out/worked_gradient.dot" "$out/err"; }
+check unwritable_output_folder unwritable
+
+if command -v dot > /dev/null && command -v gnuplot > /dev/null; then
+    with_tools() {
+        "$examples/worked_gradient" "$out/full" > /dev/null && [ -s "$out/full/worked_gradient.png" ] &&
+            "$examples/activations" "$out/full" > /dev/null && [ -s "$out/full/activations/sigmoid.png" ] &&
+            "$examples/train_ffn" --steps 20 --csv "$out/full/loss.csv" > /dev/null && [ -s "$out/full/loss.csv.png" ]
+    }
+    check examples_draw_pictures_with_the_tools with_tools
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
