@@ -39,11 +39,27 @@ static void tg_test_fail(const char *file, int line, const char *what) {
         }                                                                              \
     } while (0)
 
+/* The largest deviations seen by the value checks, per tolerance class:
+ * [0] checks at float32 tolerance, [1] tighter ones (float64 and exact);
+ * looser checks (statistics, sanity bounds) are not counted. Relative
+ * deviations count where |want| >= 1e-6. Printed at the end, to report how
+ * close to the reference (PyTorch) the values are. */
+static double tg_test_max_abs[2], tg_test_max_rel[2];
+static long tg_test_n_values[2];
+
 /* |got - want| <= atol + rtol * |want|, NaN equal to NaN. */
 static inline int tg_test_close(double got, double want, double rtol, double atol) {
     if (isnan(want)) return isnan(got);
     if (isinf(want)) return got == want;
-    return fabs(got - want) <= atol + rtol * fabs(want);
+    double err = fabs(got - want);
+    if (rtol <= 1e-4 && atol <= 1e-4) {
+        int tight = rtol < 1e-7 && atol < 1e-9;
+        tg_test_n_values[tight]++;
+        if (err > tg_test_max_abs[tight]) tg_test_max_abs[tight] = err;
+        if (fabs(want) >= 1e-6 && err / fabs(want) > tg_test_max_rel[tight])
+            tg_test_max_rel[tight] = err / fabs(want);
+    }
+    return err <= atol + rtol * fabs(want);
 }
 
 #define CHECK_CLOSE(got, want, rtol, atol)                                             \
@@ -131,6 +147,11 @@ static int tg_test_run(const tg_test_case *cases, int n, int argc, char **argv) 
         else
             passed++;
     }
+    const char *classes[2] = {"float32 tolerance", "float64 tolerance or exact"};
+    for (int c = 0; c < 2; c++)
+        if (tg_test_n_values[c])
+            printf("deviation from reference, %ld values at %s: max abs %.2g, max rel %.2g\n",
+                   tg_test_n_values[c], classes[c], tg_test_max_abs[c], tg_test_max_rel[c]);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
