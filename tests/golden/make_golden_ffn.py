@@ -19,7 +19,8 @@ import struct
 import torch
 import torch.nn.functional as F
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from golden_common import HERE
+
 OUT = os.path.join(HERE, "ffn")
 DIM, HIDDEN, MULTIPLE_OF, BATCH = 16, 64, 8, 5
 

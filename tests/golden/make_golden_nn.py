@@ -12,34 +12,15 @@ Gradients are those of sum(out * w) for a random w of the result's shape
 `transposed` stores a contiguous base of shape `shape`; the op's input is
 base.transpose(0, 1), a strided view, and the gradient is base's.
 """
-import math
-import os
-
 import torch
 import torch.nn.functional as F
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from golden_common import c_str, dims, doubles, flat, padded, write_header
+
 DTYPES = [torch.float32, torch.float64]
 REDUCTION = {"mean": 0, "sum": 1, "none": 2}  # the order of tg_reduction
 out = []
 counter = [0]
-
-
-def doubles(values):
-    vals = []
-    for v in values:
-        v = float(v)
-        if math.isnan(v):
-            vals.append("NAN")
-        elif math.isinf(v):
-            vals.append("INFINITY" if v > 0 else "-INFINITY")
-        else:
-            vals.append(repr(v))
-    return "{" + ", ".join(vals) + "}" if vals else "{0}"
-
-
-def flat(t):
-    return t.detach().reshape(-1).tolist()
 
 
 def array(kind, values):
@@ -52,11 +33,6 @@ def array(kind, values):
         body = ", ".join(str(int(v)) for v in values) or "0"
         out.append(f"static const int64_t {name}[] = {{{body}}};")
     return name
-
-
-def dims4(shape):
-    s = list(shape)
-    return f"{len(s)}, {{{', '.join(map(str, s + [0] * (4 - len(s))))}}}"
 
 
 def rand(shape, g, lo=-2.0, hi=2.0):
@@ -104,7 +80,8 @@ HUGE = torch.tensor([[1000.0, -1000.0, 999.0], [-1000.0, -1000.0, -999.0]])
 entries = []
 
 
-def reduce_entry(op, dtype, x_values, shape, transposed, dims, keepdim, fn, g, n_dims=None):
+def reduce_entry(op, dtype, x_values, shape, transposed, reduce_dims, keepdim, fn, g,
+                 n_dims=None):
     base, x = leaf(x_values, dtype, transposed)
     res = fn(x)
     indices = "NULL"
@@ -114,19 +91,18 @@ def reduce_entry(op, dtype, x_values, shape, transposed, dims, keepdim, fn, g, n
     w = backward_weights(res, g)
     (res * w).sum().backward()
     names = [array("double", flat(t)) for t in (base, w, res, base.grad)]
-    nd = len(dims) if n_dims is None else n_dims
-    d = list(dims) + [0] * (4 - len(dims))
-    entries.append(f"    {{\"{op}\", {int(dtype == torch.float64)}, {dims4(shape)}, "
-                   f"{int(transposed)}, {nd}, {{{', '.join(map(str, d))}}}, {int(keepdim)}, "
-                   f"{', '.join(names)}, {dims4(res.shape)}, {indices}}},")
+    nd = len(reduce_dims) if n_dims is None else n_dims
+    entries.append(f"    {{{c_str(op)}, {int(dtype == torch.float64)}, {dims(shape, 4)}, "
+                   f"{int(transposed)}, {nd}, {padded(reduce_dims, 4)}, {int(keepdim)}, "
+                   f"{', '.join(names)}, {dims(res.shape, 4)}, {indices}}},")
 
 
 for k, dtype in enumerate(DTYPES):
     g = torch.Generator().manual_seed(1000 + k)
     for op, fn in [("sum_dims", torch.sum), ("mean_dims", torch.mean)]:
-        for shape, tr, dims, keep in sum_cases:
-            reduce_entry(op, dtype, rand(shape, g), shape, tr, dims, keep,
-                         lambda x, fn=fn, dims=dims, keep=keep: fn(x, dim=dims, keepdim=keep), g)
+        for shape, tr, over, keep in sum_cases:
+            reduce_entry(op, dtype, rand(shape, g), shape, tr, over, keep,
+                         lambda x, fn=fn, over=over, keep=keep: fn(x, dim=over, keepdim=keep), g)
     for shape, tr, dim, keep in max_cases:
         reduce_entry("max_dim", dtype, rand(shape, g), shape, tr, [dim], keep,
                      lambda x, dim=dim, keep=keep: torch.max(x, dim=dim, keepdim=keep), g)
@@ -166,9 +142,9 @@ def loss_entry(op, dtype, reduction, x_values, shape, transposed, target, g):
     tn = array("double", flat(t)) if t is not None else "NULL"
     gt = array("double", flat(t.grad)) if t is not None else "NULL"
     names = [array("double", flat(v)) for v in (base, w, res, base.grad)]
-    entries.append(f"    {{\"{op}\", {int(dtype == torch.float64)}, {REDUCTION[reduction]}, "
-                   f"{dims4(shape)}, {int(transposed)}, {names[0]}, {tn}, {classes}, "
-                   f"{names[1]}, {names[2]}, {names[3]}, {gt}, {dims4(res.shape)}}},")
+    entries.append(f"    {{{c_str(op)}, {int(dtype == torch.float64)}, {REDUCTION[reduction]}, "
+                   f"{dims(shape, 4)}, {int(transposed)}, {names[0]}, {tn}, {classes}, "
+                   f"{names[1]}, {names[2]}, {names[3]}, {gt}, {dims(res.shape, 4)}}},")
 
 
 elementwise_shapes = [((3, 4), False), ((5,), False), ((1, 1), False), ((4, 3), True)]
@@ -214,16 +190,11 @@ for k, dtype in enumerate(DTYPES):
         w = backward_weights(res, g)
         (res * w).sum().backward()
         names = [array("double", flat(v)) for v in (base, w, res, base.grad)]
-        entries.append(f"    {{{seed}, {p!r}, {int(dtype == torch.float64)}, {dims4(shape)}, "
+        entries.append(f"    {{{seed}, {p!r}, {int(dtype == torch.float64)}, {dims(shape, 4)}, "
                        f"{int(tr)}, {', '.join(names)}}},")
 out.append("static const golden_dropout golden_dropouts[] = {")
 out.extend(entries)
 out.append("};")
 
-path = os.path.join(HERE, "golden_nn.h")
-with open(path, "w") as f:
-    f.write("/* Generated by tests/golden/make_golden_nn.py from PyTorch "
-            f"{torch.__version__}; do not edit. */\n")
-    f.write("#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n\n")
-    f.write("\n".join(out) + "\n")
+path = write_header("golden_nn.h", "make_golden_nn.py", ["math.h", "stddef.h", "stdint.h"], out)
 print("wrote", path)

@@ -18,11 +18,11 @@ linear warmup then cosine through LambdaLR) and gradient clipping
 (clip_grad_norm_, clip_grad_value_).
 """
 import math
-import os
 
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from golden_common import doubles, flat_all, padded, write_header
+
 SHAPES = [(3, 2), (3,), (1, 3), (1,)]  # W1, b1, W2, b2
 BIASES = (1, 3)
 SKIP_PARAM = 3  # b2: the parameter left without a grad on some steps
@@ -93,17 +93,6 @@ def loss_of(params, x, y):
     return ((torch.tanh(x @ w1.T + b1) @ w2.T + b2 - y) ** 2).mean()
 
 
-def flat(tensors):
-    return [v for t in tensors for v in t.detach().reshape(-1).tolist()]
-
-
-def fmt(values, f64):
-    """float32 values to 9 significant digits, which round-trip through double."""
-    if not values:
-        return "{0}"  # ISO C has no empty initialiser
-    return "{" + ", ".join(repr(float(v)) if f64 else "%.9g" % v for v in values) + "}"
-
-
 def run(opt_name, kwargs, extras, dtype):
     x, y, init = problem(dtype)
     params = [p.clone().requires_grad_() for p in init]
@@ -128,15 +117,16 @@ def run(opt_name, kwargs, extras, dtype):
         skip = extras.get("skip_every") and step % extras["skip_every"] == 0
         if skip:
             params[SKIP_PARAM].grad = None
-        grads.append(flat(p.grad if p.grad is not None else torch.zeros_like(p) for p in params))
+        grads.append(flat_all(p.grad if p.grad is not None else torch.zeros_like(p)
+                              for p in params))
         opt.step()
-        after.append(flat(params))
+        after.append(flat_all(params))
         keys = [k for k in STATE_KEYS[opt_name]
                 if isinstance(opt.state[params[0]].get(k), torch.Tensor)]
         assert used is None or used == keys
         used = keys
-        states.append([v for k in keys for v in flat(opt.state[p][k] for p in params)])
-    return hyper, flat(init), grads, after, states, used
+        states.append([v for k in keys for v in flat_all(opt.state[p][k] for p in params)])
+    return hyper, flat_all(init), grads, after, states, used
 
 
 out = []
@@ -145,7 +135,7 @@ out.append("enum { GOLDEN_OPTIM_STEPS = %d, GOLDEN_OPTIM_NUMEL = %d, GOLDEN_OPTI
 out.append("/* The MLP's parameters W1, b1, W2, b2, flattened in this order; the biases "
            "are 1 and 3. */")
 out.append("static const int64_t golden_optim_shapes[4][2] = {%s};" % ", ".join(
-    "{%s}" % ", ".join(map(str, list(s) + [0] * (2 - len(s)))) for s in SHAPES))
+    padded(s, 2) for s in SHAPES))
 out.append("static const int golden_optim_ndims[4] = {%s};" % ", ".join(str(len(s)) for s in SHAPES))
 out.append("typedef struct golden_optim_case {\n"
            "    const char *name, *optimizer;\n    int f64;\n"
@@ -166,9 +156,10 @@ for name, opt_name, kwargs, extras in CASES:
         f64 = dtype == torch.float64
         tag = "%s_%s" % (name, "f64" if f64 else "f32")
         hyper, init, grads, after, states, keys = run(opt_name, kwargs, extras, dtype)
-        out.append("static const double %s_init[] = %s;" % (tag, fmt(init, f64)))
+        out.append("static const double %s_init[] = %s;" % (tag, doubles(init, f32=not f64)))
         for what, rows in (("grads", grads), ("params", after), ("states", states)):
-            out.append("static const double %s_%s[] = %s;" % (tag, what, fmt(sum(rows, []), f64)))
+            out.append("static const double %s_%s[] = %s;"
+                       % (tag, what, doubles(sum(rows, []), f32=not f64)))
         values = ", ".join(repr(float(hyper.get(h, 0.0))) for h in HYPER)
         flags = ", ".join(str(int(bool(hyper.get(f, False)))) for f in FLAGS)
         names = ", ".join('"%s"' % k for k in keys) or "NULL"
@@ -241,7 +232,7 @@ for name, kind, a, b, x, epochs in SCHEDULES:
         sched.step()
         lrs += [g["lr"] for g in opt.param_groups]
     tag = "schedule_%d" % len(entries)
-    out.append("static const double %s[] = %s;" % (tag, fmt(lrs, True)))
+    out.append("static const double %s[] = %s;" % (tag, doubles(lrs)))
     entries.append('    {"%s", %d, %d, %d, %r, %d, %s},' % (name, kind, a, b, x, epochs, tag))
 out.append("static const golden_schedule golden_schedules[] = {")
 out.extend(entries)
@@ -268,26 +259,21 @@ for k, (name, dtype, by_value, limit, no_grad) in enumerate(CLIPS):
         if i != no_grad:
             p.grad = (torch.randn(p.shape, generator=g, dtype=torch.float64) * 0.8).to(dtype)
     zeros = lambda p: p.grad if p.grad is not None else torch.zeros_like(p)
-    before = flat(zeros(p) for p in params)
+    before = flat_all(zeros(p) for p in params)
     if by_value:
         torch.nn.utils.clip_grad_value_(params, limit)
         total = 0.0
     else:
         total = torch.nn.utils.clip_grad_norm_(params, limit).item()
-    after = flat(zeros(p) for p in params)
+    after = flat_all(zeros(p) for p in params)
     f64 = dtype == torch.float64
-    out.append("static const double clip_%d_grads[] = %s;" % (k, fmt(before, f64)))
-    out.append("static const double clip_%d_clipped[] = %s;" % (k, fmt(after, f64)))
+    out.append("static const double clip_%d_grads[] = %s;" % (k, doubles(before, f32=not f64)))
+    out.append("static const double clip_%d_clipped[] = %s;" % (k, doubles(after, f32=not f64)))
     entries.append('    {"%s", %d, %d, %r, %d, %r, clip_%d_grads, clip_%d_clipped},'
                    % (name, f64, by_value, limit, no_grad, total, k, k))
 out.append("static const golden_clip golden_clips[] = {")
 out.extend(entries)
 out.append("};")
 
-path = os.path.join(HERE, "golden_optim.h")
-with open(path, "w") as f:
-    f.write("/* Generated by tests/golden/make_golden_optim.py from PyTorch "
-            f"{torch.__version__}; do not edit. */\n")
-    f.write("#include <stddef.h>\n#include <stdint.h>\n\n")
-    f.write("\n".join(out) + "\n")
+path = write_header("golden_optim.h", "make_golden_optim.py", ["stddef.h", "stdint.h"], out)
 print("wrote", path)
