@@ -1,6 +1,10 @@
 /* tests/test_optim.c - optimizers: the documents' numbers (SPEC.md section 2),
  * trajectories against PyTorch 1.13 for every option, parameter groups,
- * skipped parameters, learning-rate changes and bad input. */
+ * skipped parameters, learning-rate changes, saving and resuming, and bad
+ * input. */
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "golden/golden_optim.h"
 #include "tg_test.h"
 
@@ -706,6 +710,428 @@ static void out_of_memory_at_every_allocation(void) {
     CHECK(wrong == 0);
 }
 
+/* ---- Saving and resuming ------------------------------------------------------------- */
+
+/* A fresh folder under /tmp for one case's files. scratch_remove deletes
+ * the files the cases write, then the folder, which fails when anything
+ * else (a save's temporary file, say) was left in it. */
+typedef struct scratch {
+    char dir[sizeof "/tmp/tg-optim-XXXXXX"];
+    char params[64], state[64], other[64];
+} scratch;
+
+static bool scratch_make(scratch *s) {
+    memcpy(s->dir, "/tmp/tg-optim-XXXXXX", sizeof s->dir);
+    if (!mkdtemp(s->dir)) return false;
+    snprintf(s->params, sizeof s->params, "%s/params.safetensors", s->dir);
+    snprintf(s->state, sizeof s->state, "%s/state.safetensors", s->dir);
+    snprintf(s->other, sizeof s->other, "%s/other.safetensors", s->dir);
+    return true;
+}
+
+static bool scratch_remove(const scratch *s) {
+    unlink(s->params);
+    unlink(s->state);
+    unlink(s->other);
+    return rmdir(s->dir) == 0;
+}
+
+/* The problem training resumes on: a linear layer, W (2, 3) and b (2,)
+ * fitted by mean squared error, W and b in two groups (b without weight
+ * decay). New leaves in the pool, the same values each time. */
+static void problem_params(tg_dtype dtype, tg_tensor **p) {
+    static const double w[6] = {0.5, -0.25, 0.125, 1, -0.75, 0.3}, b[2] = {0.1, -0.2};
+    p[0] = tg_requires_grad_(tg_test_tensor(w, TG_SHAPE(2, 3), dtype), true);
+    p[1] = tg_requires_grad_(tg_test_tensor(b, TG_SHAPE(2), dtype), true);
+}
+
+/* Training steps from to to - 1, counting from 0. b has no grad every
+ * third step, so that its step count falls behind W's, and the lrs are
+ * halved before step 7, so that the saved lrs matter. */
+static bool train(tg_optimizer *opt, tg_tensor **p, int from, int to) {
+    static const double x[12] = {1, 2, -1, 0.5, -1, 3, -2, 0.25, 1, 1.5, -0.5, -1};
+    static const double y[8] = {1, -1, 0.5, 2, -1.5, 0, 0.25, 1};
+    tg_dtype dtype = tg_dtype_of(p[0]);
+    bool ok = true;
+    for (int step = from; ok && step < to; step++) {
+        tg_pool *pool = tg_pool_push();
+        tg_tensor *pred = tg_linear(tg_test_tensor(x, TG_SHAPE(4, 3), dtype), p[0], p[1]);
+        tg_tensor *target = tg_test_tensor(y, TG_SHAPE(4, 2), dtype);
+        tg_optim_zero_grad(opt, true);
+        ok = tg_backward(tg_mse_loss(pred, target, TG_REDUCTION_MEAN), NULL) == 0;
+        if (step % 3 == 2) tg_clear_grad(p[1]);
+        for (int g = 0; step == 6 && g < 2; g++)
+            ok = ok && tg_optim_set_lr(opt, g, tg_optim_lr(opt, g) / 2) == 0;
+        ok = ok && tg_optim_step(opt) == 0;
+        tg_pool_pop(pool);
+    }
+    return ok;
+}
+
+/* The optimizers the problem is trained with: W's group from the options,
+ * then b's group without weight decay. NULL when either fails. */
+static tg_optimizer *with_bias_group(tg_optimizer *opt, int group) {
+    if (group == 1) return opt;
+    tg_optim_free(opt);
+    return NULL;
+}
+
+static tg_optimizer *sgd_nesterov(tg_tensor **p) {
+    tg_sgd_options o = tg_sgd_defaults(0.05);
+    o.momentum = 0.9, o.nesterov = true, o.weight_decay = 0.01;
+    tg_optimizer *opt = tg_sgd_new(p, 1, &o);
+    o.weight_decay = 0;
+    return with_bias_group(opt, tg_sgd_add_group(opt, p + 1, 1, &o));
+}
+
+static tg_optimizer *adagrad_decaying(tg_tensor **p) {
+    tg_adagrad_options o = tg_adagrad_defaults();
+    o.lr = 0.1, o.lr_decay = 0.01, o.initial_accumulator_value = 0.1, o.weight_decay = 0.01;
+    tg_optimizer *opt = tg_adagrad_new(p, 1, &o);
+    o.weight_decay = 0;
+    return with_bias_group(opt, tg_adagrad_add_group(opt, p + 1, 1, &o));
+}
+
+static tg_optimizer *rmsprop_centered(tg_tensor **p) {
+    tg_rmsprop_options o = tg_rmsprop_defaults();
+    o.centered = true, o.momentum = 0.5, o.weight_decay = 0.01;
+    tg_optimizer *opt = tg_rmsprop_new(p, 1, &o);
+    o.weight_decay = 0;
+    return with_bias_group(opt, tg_rmsprop_add_group(opt, p + 1, 1, &o));
+}
+
+static tg_optimizer *adam_family(tg_tensor **p, bool decoupled, bool amsgrad) {
+    tg_adam_options o = decoupled ? tg_adamw_defaults() : tg_adam_defaults();
+    o.lr = 0.01, o.weight_decay = 0.01, o.amsgrad = amsgrad;
+    tg_optimizer *opt = decoupled ? tg_adamw_new(p, 1, &o) : tg_adam_new(p, 1, &o);
+    o.weight_decay = 0;
+    return with_bias_group(opt, tg_adam_add_group(opt, p + 1, 1, &o));
+}
+
+static tg_optimizer *adam_amsgrad(tg_tensor **p) { return adam_family(p, false, true); }
+static tg_optimizer *adamw_plain(tg_tensor **p) { return adam_family(p, true, false); }
+static tg_optimizer *adamw_amsgrad(tg_tensor **p) { return adam_family(p, true, true); }
+
+static int save_params(const char *path, tg_tensor **p) {
+    return tg_save_safetensors(path, 2, (tg_named_tensor[]){{"weight", p[0]}, {"bias", p[1]}});
+}
+
+static int load_params(const char *path, tg_tensor **p) {
+    return tg_load_safetensors(path, 2, (tg_named_tensor[]){{"weight", p[0]}, {"bias", p[1]}});
+}
+
+static bool same_bytes(tg_tensor *a, tg_tensor *b) {
+    return a && b && tg_dtype_of(a) == tg_dtype_of(b) && tg_numel(a) == tg_numel(b) &&
+           memcmp(tg_data(a), tg_data(b), (size_t)tg_numel(a) * tg_dtype_size(tg_dtype_of(a))) == 0;
+}
+
+static const char *const state_keys[] = {"momentum_buffer", "sum",        "square_avg",
+                                         "grad_avg",        "exp_avg",    "exp_avg_sq",
+                                         "max_exp_avg_sq"}; /* every optimizer's */
+#define N_STATE_KEYS (int)(sizeof state_keys / sizeof state_keys[0])
+
+/* Whether two optimizers over the problem's parameters (pa, pb) hold the
+ * same lrs, step counts and state tensors, bit for bit. Returns how many
+ * state tensors it compared, or -1. */
+static int same_optimizer_state(const tg_optimizer *a, tg_tensor **pa, const tg_optimizer *b,
+                                tg_tensor **pb) {
+    int compared = 0;
+    for (int g = 0; g < 2; g++)
+        if (tg_optim_lr(a, g) != tg_optim_lr(b, g)) return -1;
+    for (int i = 0; i < 2; i++) {
+        if (tg_optim_step_count(a, pa[i]) != tg_optim_step_count(b, pb[i])) return -1;
+        for (int k = 0; k < N_STATE_KEYS; k++) {
+            tg_tensor *sa = tg_optim_state(a, pa[i], state_keys[k]);
+            tg_tensor *sb = tg_optim_state(b, pb[i], state_keys[k]);
+            if (!sa != !sb || (sa && !same_bytes(sa, sb))) return -1;
+            compared += sa != NULL;
+        }
+    }
+    return compared;
+}
+
+/* 20 straight steps; and 10 steps, save the parameters and the optimizer,
+ * load both into new ones, 10 steps: the same bits. Resuming with the
+ * parameters alone (cold) differs, so the optimizer state is what makes
+ * them equal. */
+static void resume_one(tg_optimizer *(*make)(tg_tensor **), tg_dtype dtype, const scratch *s) {
+    tg_tensor *straight[2], *first[2], *resumed[2], *cold[2];
+    problem_params(dtype, straight);
+    problem_params(dtype, first);
+    tg_optimizer *a = make(straight), *b = make(first);
+    CHECK(a && b && train(a, straight, 0, 20) && train(b, first, 0, 10));
+    CHECK(save_params(s->params, first) == 0 && tg_optim_save(b, s->state) == 0);
+    tg_optim_free(b);
+
+    problem_params(dtype, resumed);
+    problem_params(dtype, cold);
+    tg_optimizer *r = make(resumed), *c = make(cold);
+    CHECK(r && c && load_params(s->params, resumed) == 0 && load_params(s->params, cold) == 0);
+    tg_tensor *weight = tg_clone(tg_detach(resumed[0]));
+    CHECK(tg_optim_load(r, s->state) == 0);
+    CHECK(same_bytes(weight, resumed[0])); /* the parameters are not the optimizer's to load */
+    CHECK(train(r, resumed, 10, 20) && train(c, cold, 10, 20));
+    CHECK(same_bytes(straight[0], resumed[0]) && same_bytes(straight[1], resumed[1]));
+    CHECK(same_optimizer_state(a, straight, r, resumed) >= 2);
+    CHECK(tg_optim_step_count(r, resumed[0]) == 20 && tg_optim_step_count(r, resumed[1]) == 14);
+    CHECK(!same_bytes(straight[0], cold[0]));
+    tg_optim_free(a);
+    tg_optim_free(r);
+    tg_optim_free(c);
+}
+
+static void state_save_and_load_resume_bit_for_bit(void) {
+    static const struct {
+        const char *name;
+        tg_optimizer *(*make)(tg_tensor **);
+    } cases[] = {{"SGD nesterov", sgd_nesterov},
+                 {"Adagrad", adagrad_decaying},
+                 {"RMSprop centered momentum", rmsprop_centered},
+                 {"Adam amsgrad", adam_amsgrad},
+                 {"AdamW", adamw_plain}};
+    static char context[64];
+    scratch s;
+    CHECK(scratch_make(&s));
+    int n = (int)(sizeof cases / sizeof cases[0]);
+    for (int k = 0; k < 2 * n && !tg_test_failed_now; k++) {
+        tg_dtype dtype = k % 2 ? TG_F64 : TG_F32;
+        snprintf(context, sizeof context, "%s %s", cases[k / 2].name, tg_dtype_name(dtype));
+        tg_test_context = context;
+        tg_pool *pool = tg_pool_push();
+        resume_one(cases[k / 2].make, dtype, &s);
+        tg_pool_pop(pool);
+    }
+    tg_test_context = NULL;
+    CHECK(scratch_remove(&s));
+}
+
+/* The file holds what tapegrad/optim.h lists, under those names. */
+static void check_file_names(const scratch *s) {
+    tg_tensor *p[2];
+    problem_params(TG_F32, p);
+    tg_optimizer *opt = adam_amsgrad(p);
+    CHECK(opt && train(opt, p, 0, 4) && tg_optim_save(opt, s->state) == 0);
+    tg_safetensors *f = tg_safetensors_open(s->state);
+    CHECK(f != NULL);
+    static const char *const names[] = {
+        "optimizer.Adam",
+        "param_groups.0.lr", "param_groups.0.params", "param_groups.1.lr", "param_groups.1.params",
+        "state.0.step", "state.0.exp_avg", "state.0.exp_avg_sq", "state.0.max_exp_avg_sq",
+        "state.1.step", "state.1.exp_avg", "state.1.exp_avg_sq", "state.1.max_exp_avg_sq"};
+    int n = (int)(sizeof names / sizeof names[0]);
+    CHECK(tg_safetensors_count(f) == n);
+    for (int i = 0; i < n; i++) CHECK(tg_safetensors_get(f, names[i]) != NULL);
+    tg_tensor *step = tg_safetensors_get(f, "state.1.step"); /* b skipped step 2 */
+    CHECK(tg_ndim(step) == 0 && tg_dtype_of(step) == TG_F64 && tg_item(step) == 3);
+    CHECK(tg_item(tg_safetensors_get(f, "state.0.step")) == 4);
+    CHECK(tg_item(tg_safetensors_get(f, "optimizer.Adam")) == 2);
+    CHECK(tg_item(tg_safetensors_get(f, "param_groups.1.lr")) == 0.01);
+    CHECK(tg_item(tg_safetensors_get(f, "param_groups.1.params")) == 1);
+    CHECK(same_bytes(tg_safetensors_get(f, "state.1.exp_avg_sq"),
+                     tg_optim_state(opt, p[1], "exp_avg_sq")));
+    tg_safetensors_close(f);
+    tg_optim_free(opt);
+}
+
+static void state_file_holds_pytorchs_names(void) {
+    scratch s;
+    CHECK(scratch_make(&s));
+    check_file_names(&s);
+    CHECK(scratch_remove(&s));
+}
+
+/* What a load may change, flattened: the lrs, step counts and states of an
+ * optimizer over the problem's parameters. Returns the count (at most 64). */
+static int fingerprint(const tg_optimizer *opt, tg_tensor **p, double *out) {
+    int n = 0;
+    for (int g = 0; g < 2; g++) out[n++] = tg_optim_lr(opt, g);
+    for (int i = 0; i < 2; i++) {
+        out[n++] = (double)tg_optim_step_count(opt, p[i]);
+        for (int k = 0; k < N_STATE_KEYS; k++) {
+            tg_tensor *t = tg_optim_state(opt, p[i], state_keys[k]);
+            if (t && tg_to_doubles(t, out + n) == 0) n += (int)tg_numel(t);
+        }
+    }
+    return n;
+}
+
+/* Saves opt's state and frees opt; -1 when opt is NULL or the save fails. */
+static int save_and_free(tg_optimizer *opt, const char *path) {
+    int rc = opt ? tg_optim_save(opt, path) : -1;
+    tg_optim_free(opt);
+    return rc;
+}
+
+/* Copies the safetensors file from into to, with the tensor name replaced
+ * by t (or added, when from has no such tensor). */
+static int rewrite(const char *from, const char *to, const char *name, tg_tensor *t) {
+    tg_safetensors *f = tg_safetensors_open(from);
+    tg_named_tensor items[32]; /* the problem's state files have at most 13 */
+    int n = tg_safetensors_count(f), rc = -1;
+    if (f && n < 32) {
+        bool found = false;
+        for (int i = 0; i < n; i++) {
+            items[i].name = tg_safetensors_name(f, i);
+            bool replaced = strcmp(items[i].name, name) == 0;
+            items[i].tensor = replaced ? t : tg_safetensors_get(f, items[i].name);
+            found = found || replaced;
+        }
+        if (!found) items[n++] = (tg_named_tensor){name, t};
+        rc = tg_save_safetensors(to, n, items);
+    }
+    tg_safetensors_close(f);
+    return rc;
+}
+
+/* The load into target fails with this error and changes nothing. */
+#define CHECK_LOAD_FAILS(path, status, text)                                           \
+    do {                                                                               \
+        CHECK(tg_optim_load(target, (path)) == -1);                                    \
+        CHECK_ERROR((status), (text));                                                 \
+        CHECK(fingerprint(target, p, after) == n &&                                    \
+              memcmp(before, after, sizeof(double) * (size_t)n) == 0);                 \
+    } while (0)
+
+static void check_bad_files(const scratch *s) {
+    tg_tensor *p[2], *q[2], *r[2], *r64[2];
+    problem_params(TG_F32, p);
+    problem_params(TG_F32, q);
+    problem_params(TG_F32, r);
+    problem_params(TG_F64, r64);
+    tg_optimizer *target = adamw_amsgrad(p), *source = adamw_amsgrad(q);
+    CHECK(target && source && train(target, p, 0, 2) && train(source, q, 0, 5));
+    CHECK(tg_optim_save(source, s->state) == 0);
+    double before[64], after[64];
+    int n = fingerprint(target, p, before);
+    char text[256];
+
+    /* Another optimizer's file, even one with the same state names. */
+    CHECK(save_and_free(sgd_nesterov(r), s->other) == 0);
+    snprintf(text, sizeof text, "optim_load: %s holds SGD state, not AdamW", s->other);
+    CHECK_LOAD_FAILS(s->other, TG_ERR_VALUE, text);
+    CHECK(save_and_free(adam_amsgrad(r), s->other) == 0);
+    CHECK_LOAD_FAILS(s->other, TG_ERR_VALUE, "holds Adam state, not AdamW");
+    /* A model's file. */
+    CHECK(save_params(s->params, p) == 0);
+    snprintf(text, sizeof text, "optim_load: %s holds no optimizer state", s->params);
+    CHECK_LOAD_FAILS(s->params, TG_ERR_VALUE, text);
+
+    /* The state of other parameters, of other options, of other groups. */
+    tg_tensor *three[3] = {r[0], r[1], tg_requires_grad_(tg_zeros(TG_SHAPE(4), TG_F32), true)};
+    CHECK(save_and_free(tg_adamw_new(three, 3, NULL), s->other) == 0);
+    CHECK_LOAD_FAILS(s->other, TG_ERR_VALUE, "holds state for 3 parameters, the optimizer has 2");
+    CHECK(save_and_free(adamw_amsgrad(r64), s->other) == 0);
+    CHECK_LOAD_FAILS(s->other, TG_ERR_SHAPE,
+                     "tensor 'state.0.exp_avg' is float64 (2, 3) in the file, float32 (2, 3) here");
+    tg_tensor *transposed[2] = {tg_requires_grad_(tg_zeros(TG_SHAPE(3, 2), TG_F32), true), r[1]};
+    CHECK(save_and_free(adamw_amsgrad(transposed), s->other) == 0);
+    CHECK_LOAD_FAILS(s->other, TG_ERR_SHAPE,
+                     "tensor 'state.0.exp_avg' is float32 (3, 2) in the file, float32 (2, 3) here");
+    CHECK(save_and_free(adamw_plain(r), s->other) == 0);
+    CHECK_LOAD_FAILS(s->other, TG_ERR_VALUE, "has no tensor 'state.0.max_exp_avg_sq'");
+    CHECK(save_and_free(tg_adamw_new(r, 2, NULL), s->other) == 0);
+    CHECK_LOAD_FAILS(s->other, TG_ERR_SHAPE,
+                     "'param_groups.0.params' is float64 (2,) in the file, float64 (1,) here");
+
+    /* Bad values, an extra tensor, a scalar of the wrong dtype. */
+    CHECK(rewrite(s->state, s->other, "state.1.step", tg_scalar(2.5, TG_F64)) == 0);
+    snprintf(text, sizeof text, "optim_load: %s: 'state.1.step' is 2.5, not a step count",
+             s->other);
+    CHECK_LOAD_FAILS(s->other, TG_ERR_VALUE, text);
+    CHECK(rewrite(s->state, s->other, "param_groups.0.lr", tg_scalar(-1, TG_F64)) == 0);
+    CHECK_LOAD_FAILS(s->other, TG_ERR_VALUE,
+                     "'param_groups.0.lr' is -1, not a learning rate >= 0");
+    tg_tensor *wrong_members = tg_zeros(TG_SHAPE(1), TG_F64);
+    CHECK(rewrite(s->state, s->other, "param_groups.1.params", wrong_members) == 0);
+    CHECK_LOAD_FAILS(s->other, TG_ERR_VALUE,
+                     "'param_groups.1.params' lists other parameters than group 1 has");
+    tg_tensor *extra = tg_zeros(TG_SHAPE(2, 3), TG_F32);
+    CHECK(rewrite(s->state, s->other, "state.0.momentum_buffer", extra) == 0);
+    CHECK_LOAD_FAILS(s->other, TG_ERR_VALUE,
+                     "holds an unexpected tensor 'state.0.momentum_buffer'");
+    CHECK(rewrite(s->state, s->other, "state.0.step", tg_scalar(1, TG_F32)) == 0);
+    CHECK_LOAD_FAILS(s->other, TG_ERR_SHAPE, "tensor 'state.0.step' is float32 () in the file");
+
+    /* A missing file, a truncated one. */
+    snprintf(text, sizeof text, "%s/missing.safetensors", s->dir);
+    CHECK_LOAD_FAILS(text, TG_ERR_IO, "No such file or directory");
+    struct stat st;
+    CHECK(tg_optim_save(source, s->other) == 0);
+    CHECK(stat(s->other, &st) == 0 && truncate(s->other, st.st_size - 4) == 0);
+    CHECK_LOAD_FAILS(s->other, TG_ERR_VALUE, "has data_offsets outside the");
+
+    /* NULL arguments, and a save that cannot write. */
+    CHECK_LOAD_FAILS(NULL, TG_ERR_NULL, "optim_load: argument is NULL");
+    CHECK(tg_optim_load(NULL, s->state) == -1);
+    CHECK_ERROR(TG_ERR_NULL, "optim_load: argument is NULL");
+    CHECK(tg_optim_save(NULL, s->other) == -1);
+    CHECK_ERROR(TG_ERR_NULL, "optim_save: argument is NULL");
+    CHECK(tg_optim_save(target, NULL) == -1);
+    CHECK_ERROR(TG_ERR_NULL, "optim_save: argument is NULL");
+    snprintf(text, sizeof text, "%s/no/such/folder", s->dir);
+    CHECK(tg_optim_save(target, text) == -1);
+    CHECK_ERROR(TG_ERR_IO, "save_safetensors: cannot write");
+
+    /* After all that, the good file loads. */
+    CHECK(tg_optim_load(target, s->state) == 0);
+    CHECK(same_optimizer_state(source, q, target, p) == 6);
+    tg_optim_free(target);
+    tg_optim_free(source);
+}
+#undef CHECK_LOAD_FAILS
+
+static void state_load_refuses_bad_files(void) {
+    scratch s;
+    CHECK(scratch_make(&s));
+    check_bad_files(&s);
+    CHECK(scratch_remove(&s));
+}
+
+/* A load that runs out of memory at any of its allocations fails with
+ * nothing changed and nothing leaked. */
+static void check_load_out_of_memory(const scratch *s) {
+    tg_tensor *p[2], *q[2];
+    problem_params(TG_F32, p);
+    problem_params(TG_F32, q);
+    tg_optimizer *target = adamw_amsgrad(p), *source = adamw_amsgrad(q);
+    CHECK(target && source && train(target, p, 0, 2) && train(source, q, 0, 5));
+    CHECK(tg_optim_save(source, s->state) == 0);
+    /* Count the allocations of a load into source, after a first load that
+     * grows the pool's array, so that every later load makes as many. */
+    CHECK(tg_optim_load(source, s->state) == 0);
+    double before[64], after[64];
+    int n = fingerprint(target, p, before);
+    int64_t live = tg_live_tensors();
+    failing f = {.countdown = -1};
+    tg_allocator alloc = {failing_alloc, failing_free, &f};
+    tg_set_allocator(&alloc);
+    bool measured = tg_optim_load(source, s->state) == 0;
+    long needed = f.made;
+    int wrong = 0;
+    for (long k = 0; measured && k < needed; k++) {
+        f = (failing){.countdown = k};
+        tg_clear_error();
+        if (tg_optim_load(target, s->state) != -1 || tg_last_status() != TG_ERR_NOMEM) wrong++;
+        if (fingerprint(target, p, after) != n ||
+            memcmp(before, after, sizeof(double) * (size_t)n) != 0)
+            wrong++;
+        if (tg_live_tensors() != live) wrong++;
+    }
+    tg_set_allocator(NULL);
+    tg_clear_error();
+    CHECK(measured && needed >= 4);
+    CHECK(wrong == 0);
+    tg_optim_free(target);
+    tg_optim_free(source);
+}
+
+static void state_load_out_of_memory_changes_nothing(void) {
+    scratch s;
+    CHECK(scratch_make(&s));
+    check_load_out_of_memory(&s);
+    CHECK(scratch_remove(&s));
+}
+
 TG_TEST_MAIN(TG_CASE(document_sgd_step_gives_0_55), TG_CASE(document_momentum_table),
              TG_CASE(matches_pytorch_trajectories),
              TG_CASE(groups_have_their_own_hyper_parameters),
@@ -715,4 +1141,6 @@ TG_TEST_MAIN(TG_CASE(document_sgd_step_gives_0_55), TG_CASE(document_momentum_ta
              TG_CASE(bad_hyper_parameters_are_refused), TG_CASE(bad_parameters_are_refused),
              TG_CASE(out_of_memory_at_every_allocation), TG_CASE(schedules_match_pytorch),
              TG_CASE(schedule_errors), TG_CASE(clipping_matches_pytorch),
-             TG_CASE(clipping_errors))
+             TG_CASE(clipping_errors), TG_CASE(state_save_and_load_resume_bit_for_bit),
+             TG_CASE(state_file_holds_pytorchs_names), TG_CASE(state_load_refuses_bad_files),
+             TG_CASE(state_load_out_of_memory_changes_nothing))

@@ -128,6 +128,37 @@ TG_API tg_tensor *tg_optim_state(const tg_optimizer *opt, const tg_tensor *param
  * when it is not one of the optimizer's parameters. */
 TG_API int64_t tg_optim_step_count(const tg_optimizer *opt, const tg_tensor *param);
 
+/* ---- Saving and resuming ----------------------------------------------------------
+ * The optimizer's state in a safetensors file, next to the model's (saved
+ * with tg_module_save or tg_save_safetensors), so that training resumes bit
+ * for bit: 10 steps, save both, load both into a new model and a new
+ * optimizer made the same way, 10 steps, is 20 steps. The names follow
+ * PyTorch's optimizer.state_dict(), parameters numbered from 0 in the order
+ * the groups were given them; scalars are 0-dim float64 tensors:
+ *   optimizer.<name>          marks the kind ("optimizer.AdamW", as
+ *                             tg_optim_name); holds the number of parameters
+ *   param_groups.<g>.lr       group g's current learning rate
+ *   param_groups.<g>.params   (k,) float64: the indices of its k parameters
+ *   state.<i>.step            parameter i's step count
+ *   state.<i>.<key>           each state tensor it has (tg_optim_state's
+ *                             keys), of the parameter's shape and dtype
+ * The lr is saved, and restored, because it changes during training
+ * (tg_optim_set_lr, a schedule); as in PyTorch, the lr the optimizer was
+ * made with is replaced. The other hyper-parameters are not saved: they
+ * are what the code that makes the optimizer passes. A scheduler's epoch
+ * and base lrs are not saved: one made after loading starts at epoch 0,
+ * from the loaded lrs.
+ *
+ * Loading is strict and all or nothing: the file must be of the same kind,
+ * with the same groups of the same sizes, every name above present with the
+ * shape and dtype of the parameter (so the same options: amsgrad adds
+ * max_exp_avg_sq), nothing else, and valid counts and lrs; otherwise -1 and
+ * nothing changes. The parameters themselves are not touched: load them
+ * with tg_module_load or tg_load_safetensors. Both return 0 or -1; saving
+ * replaces the file atomically, as tg_save_safetensors does. */
+TG_API int tg_optim_save(const tg_optimizer *opt, const char *path);
+TG_API int tg_optim_load(tg_optimizer *opt, const char *path);
+
 /* ---- Learning-rate schedules ---------------------------------------------------
  * A scheduler sets the lr of each group of an optimizer (borrowed: it must
  * outlive the scheduler) from the lrs the groups had when it was made
