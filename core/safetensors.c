@@ -1,4 +1,6 @@
-/* nn/safetensors.c - reading and writing the safetensors format.
+/* core/safetensors.c - reading and writing the safetensors format. It is
+ * in core, not nn, because optimizers save their state with it too and
+ * optim depends only on core.
  *
  * The JSON header is parsed and written with Jansson (Debian's
  * libjansson-dev), a maintained parser, rather than by hand. The whole file
@@ -12,8 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../core/internal.h"
-#include "tapegrad/ops.h"
+#include "internal.h"
 #include "tapegrad/safetensors.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -243,6 +244,14 @@ static const entry *find(const tg_safetensors *f, const char *name) {
     return NULL;
 }
 
+/* A new tensor (owned by the caller) with an entry's data. The data section
+ * has no alignment promise: copy, don't wrap. */
+static tg_tensor *read_owned(const tg_safetensors *f, const entry *e) {
+    tg_tensor *t = tg__new_owned("safetensors", e->ndim, e->shape, e->dtype);
+    if (t) memcpy(tg__ptr(t), f->data + e->begin, (size_t)(e->end - e->begin));
+    return t;
+}
+
 tg_tensor *tg_safetensors_get(const tg_safetensors *f, const char *name) {
     if (!f || !name) {
         tg__null_arg("safetensors_get");
@@ -253,8 +262,7 @@ tg_tensor *tg_safetensors_get(const tg_safetensors *f, const char *name) {
         tg__error(TG_ERR_VALUE, "safetensors: %s has no tensor '%s'", f->path, name);
         return NULL;
     }
-    /* The data section has no alignment promise: copy, don't wrap. */
-    return tg_from_data(f->data + e->begin, e->ndim, e->shape, e->dtype);
+    return tg__autorelease(read_owned(f, e));
 }
 
 /* ---- Loading into existing tensors ------------------------------------------------ */
@@ -303,14 +311,27 @@ int tg_load_safetensors(const char *path, int n, const tg_named_tensor *into) {
     tg_safetensors *f = tg_safetensors_open(path);
     if (!f) return -1;
     int rc = matches(f, n, into) ? 0 : -1;
-    tg_pool *pool = rc == 0 ? tg_pool_push() : NULL;
-    bool previous = tg_set_grad_enabled(false);
+    /* Strided targets need a contiguous copy of their data first; making
+     * those before writing anything keeps a failed load from changing
+     * some tensors and not others. */
+    tg_tensor **staged = rc == 0 ? tg__calloc(sizeof *staged * (size_t)(n + 1), "load_safetensors")
+                                 : NULL;
+    if (!staged) rc = -1;
+    for (int i = 0; rc == 0 && i < n; i++)
+        if (!tg_is_contiguous(into[i].tensor) && !(staged[i] = read_owned(f, find(f, into[i].name))))
+            rc = -1;
+    /* Written in place outside the tape, as an optimizer update is. */
     for (int i = 0; rc == 0 && i < n; i++) {
-        tg_tensor *src = pool ? tg_safetensors_get(f, into[i].name) : NULL;
-        if (!src || tg_copy_(into[i].tensor, src) != 0) rc = -1;
+        tg_tensor *t = into[i].tensor;
+        const entry *e = find(f, into[i].name);
+        if (staged[i])
+            tg__copy_into(t, staged[i]);
+        else
+            memcpy(tg__ptr(t), f->data + e->begin, (size_t)(e->end - e->begin));
+        t->storage->version++;
     }
-    tg_set_grad_enabled(previous);
-    tg_pool_pop(pool);
+    for (int i = 0; staged && i < n; i++) tg_release(staged[i]);
+    tg__free(staged);
     tg_safetensors_close(f);
     return rc;
 }
