@@ -76,23 +76,6 @@ static void inplace_from_an_overlapping_view_reads_old_values(void) {
 
 /* ---- out of memory: fail the k-th allocation, for every k ------------------------ */
 
-typedef struct failing {
-    long countdown; /* allocations left before the failure; < 0: never fail */
-    long made;
-} failing;
-
-static void *failing_alloc(size_t size, void *ctx) {
-    failing *f = ctx;
-    if (f->countdown == 0) return NULL;
-    if (f->countdown > 0) f->countdown--;
-    f->made++;
-    return aligned_alloc(64, (size + 63) / 64 * 64 + 64);
-}
-
-static void failing_free(void *ptr, void *ctx) {
-    (void)ctx;
-    free(ptr);
-}
 
 /* The worked example, checked once at each fallible step. */
 static int worked_example(void) {
@@ -113,15 +96,14 @@ out:
 
 static void out_of_memory_at_every_allocation(void) {
     tg_pool_pop(tg_test_pool); /* allocations of the harness's pool would count too */
-    failing f = {.countdown = -1};
-    tg_allocator alloc = {failing_alloc, failing_free, &f};
-    tg_set_allocator(&alloc);
+    tg_test_failing f = {.countdown = -1};
+    tg_test_use_failing(&f);
     int ok = worked_example() == 0;
     long needed = f.made;
     int64_t live = tg_live_tensors();
     int failures = 0, wrong = 0;
     for (long k = 0; ok && k < needed; k++) {
-        f = (failing){.countdown = k};
+        f = (tg_test_failing){.countdown = k};
         tg_clear_error();
         if (worked_example() == 0) continue; /* that allocation was not on the path */
         failures++;

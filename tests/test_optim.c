@@ -653,23 +653,6 @@ static void bad_parameters_are_refused(void) {
 }
 
 /* Creating an optimizer fails cleanly at every allocation it makes. */
-typedef struct failing {
-    long countdown; /* allocations left before one fails; -1 never */
-    long made;
-} failing;
-
-static void *failing_alloc(size_t size, void *ctx) {
-    failing *f = ctx;
-    if (f->countdown == 0) return NULL;
-    if (f->countdown > 0) f->countdown--;
-    f->made++;
-    return aligned_alloc(64, (size + 63) / 64 * 64 + 64);
-}
-
-static void failing_free(void *ptr, void *ctx) {
-    (void)ctx;
-    free(ptr);
-}
 
 static void out_of_memory_at_every_allocation(void) {
     tg_pool_pop(tg_test_pool); /* the harness's pool would allocate too */
@@ -678,9 +661,8 @@ static void out_of_memory_at_every_allocation(void) {
                             tg_requires_grad_(tg_from_data(v, TG_SHAPE(3), TG_F64), true)};
     tg_adam_options o = tg_adamw_defaults();
     o.amsgrad = true;
-    failing f = {.countdown = -1};
-    tg_allocator alloc = {failing_alloc, failing_free, &f};
-    tg_set_allocator(&alloc);
+    tg_test_failing f = {.countdown = -1};
+    tg_test_use_failing(&f);
     tg_optimizer *opt = tg_adamw_new(params, 1, &o);
     bool ok = opt && tg_adam_add_group(opt, params + 1, 1, &o) == 1;
     tg_optim_free(opt);
@@ -688,7 +670,7 @@ static void out_of_memory_at_every_allocation(void) {
     int64_t live = tg_live_tensors();
     int failures = 0, wrong = 0;
     for (long k = 0; ok && k < needed; k++) {
-        f = (failing){.countdown = k};
+        f = (tg_test_failing){.countdown = k};
         tg_clear_error();
         opt = tg_adamw_new(params, 1, &o);
         int group = opt ? tg_adam_add_group(opt, params + 1, 1, &o) : -1;
@@ -1102,14 +1084,13 @@ static void check_load_out_of_memory(const scratch *s) {
     double before[64], after[64];
     int n = fingerprint(target, p, before);
     int64_t live = tg_live_tensors();
-    failing f = {.countdown = -1};
-    tg_allocator alloc = {failing_alloc, failing_free, &f};
-    tg_set_allocator(&alloc);
+    tg_test_failing f = {.countdown = -1};
+    tg_test_use_failing(&f);
     bool measured = tg_optim_load(source, s->state) == 0;
     long needed = f.made;
     int wrong = 0;
     for (long k = 0; measured && k < needed; k++) {
-        f = (failing){.countdown = k};
+        f = (tg_test_failing){.countdown = k};
         tg_clear_error();
         if (tg_optim_load(target, s->state) != -1 || tg_last_status() != TG_ERR_NOMEM) wrong++;
         if (fingerprint(target, p, after) != n ||

@@ -200,25 +200,14 @@ static void bad_save_arguments(void) {
 
 /* ---- a save that fails half-way leaves the previous file as it was -------------- */
 
-static long allocations_left;
-static void *fail_later(size_t size, void *ctx) {
-    (void)ctx;
-    if (allocations_left-- == 0) return NULL;
-    return aligned_alloc(64, (size + 63) / 64 * 64);
-}
-static void plain_free(void *p, void *ctx) {
-    (void)ctx;
-    free(p);
-}
-
 static void failed_save_keeps_the_previous_file(void) {
     const char *path = path_of("keep.safetensors");
     tg_tensor *old = tg_full(TG_SHAPE(4), 7, TG_F32);
     CHECK(tg_save_safetensors(path, 1, (tg_named_tensor[]){{"t", old}}) == 0);
     tg_tensor *a = tg_ones(TG_SHAPE(4), TG_F32), *b = tg_ones(TG_SHAPE(4), TG_F32);
     /* The copy of the second tensor fails: the first is already written. */
-    allocations_left = 3;
-    tg_set_allocator(&(tg_allocator){fail_later, plain_free, NULL});
+    tg_test_failing f = {.countdown = 3};
+    tg_test_use_failing(&f);
     int rc = tg_save_safetensors(path, 2, (tg_named_tensor[]){{"a", a}, {"b", b}});
     tg_set_allocator(NULL);
     CHECK(rc == -1);

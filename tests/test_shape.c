@@ -403,23 +403,6 @@ static void null_inputs_return_null_and_keep_the_first_message(void) {
 
 /* ---- out of memory: fail the k-th allocation, for every k ------------------------ */
 
-typedef struct failing {
-    long countdown; /* allocations left before the failure; < 0: never fail */
-    long made;
-} failing;
-
-static void *failing_alloc(size_t size, void *ctx) {
-    failing *f = ctx;
-    if (f->countdown == 0) return NULL;
-    if (f->countdown > 0) f->countdown--;
-    f->made++;
-    return aligned_alloc(64, (size + 63) / 64 * 64 + 64);
-}
-
-static void failing_free(void *ptr, void *ctx) {
-    (void)ctx;
-    free(ptr);
-}
 
 /* Every op of this file and its backward, results pooled. */
 static int pooled_graph(void) {
@@ -457,15 +440,14 @@ static void out_of_memory_at_every_allocation(void) {
     int (*scenarios[])(void) = {pooled_graph, caller_owned};
     for (int s = 0; s < 2; s++) {
         tg_test_context = s ? "caller_owned" : "pooled_graph";
-        failing f = {.countdown = -1};
-        tg_allocator alloc = {failing_alloc, failing_free, &f};
-        tg_set_allocator(&alloc);
+        tg_test_failing f = {.countdown = -1};
+        tg_test_use_failing(&f);
         int ok = scenarios[s]() == 0;
         long needed = f.made;
         int64_t live = tg_live_tensors();
         int failures = 0, wrong = 0;
         for (long k = 0; ok && k < needed; k++) {
-            f = (failing){.countdown = k};
+            f = (tg_test_failing){.countdown = k};
             tg_clear_error();
             if (scenarios[s]() == 0) continue;
             failures++;

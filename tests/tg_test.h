@@ -117,6 +117,34 @@ static inline int tg_test_close(double got, double want, double rtol, double ato
         free(v_);                                                                      \
     } while (0)
 
+/* An allocator that fails on purpose: with countdown k >= 0 the k-th
+ * allocation from now fails (and every later one while countdown stays 0);
+ * with countdown < 0 none does. `made` counts the allocations that
+ * succeeded, so a test can first count a step's allocations, then fail each
+ * in turn. */
+typedef struct tg_test_failing {
+    long countdown;
+    long made;
+} tg_test_failing;
+
+static inline void *tg_test_failing_alloc(size_t size, void *ctx) {
+    tg_test_failing *f = ctx;
+    if (f->countdown == 0) return NULL;
+    if (f->countdown > 0) f->countdown--;
+    f->made++;
+    return aligned_alloc(64, (size + 63) / 64 * 64 + 64);
+}
+
+static inline void tg_test_failing_free(void *ptr, void *ctx) {
+    (void)ctx;
+    free(ptr);
+}
+
+/* Use f for every allocation until tg_set_allocator(NULL). */
+static inline void tg_test_use_failing(tg_test_failing *f) {
+    tg_set_allocator(&(tg_allocator){tg_test_failing_alloc, tg_test_failing_free, f});
+}
+
 /* A tensor of dtype from row-major doubles (pooled, like any new tensor). */
 static inline tg_tensor *tg_test_tensor(const double *data, int ndim, const int64_t *shape,
                                         tg_dtype dtype) {
