@@ -10,6 +10,9 @@
  *                             and next to it FILE.png of the loss curves
  *                             when gnuplot is installed
  *     train_ffn --steps N     training steps (default 400)
+ *     train_ffn --save FILE   the trained SwiGLU network's parameters, as
+ *                             safetensors (tests/golden/load_in_pytorch.py
+ *                             loads them into PyTorch and scores them there)
  */
 #include <math.h>
 #include <stdio.h>
@@ -70,7 +73,7 @@ typedef struct result {
 
 /* losses[step] receives the loss of each step. */
 static result train(tg_ffn_kind kind, const dataset *train_set, const dataset *test_set, int steps,
-                    bool live, double *losses) {
+                    bool live, double *losses, const char *save_path) {
     tg_generator *gen = tg_generator_new(42); /* same start for every kind */
     tg_ffn_options ffn = {.kind = kind, .dim = DIM, .hidden_dim = HIDDEN,
                           .multiple_of = MULTIPLE_OF, .dtype = TG_F32};
@@ -117,6 +120,8 @@ static result train(tg_ffn_kind kind, const dataset *train_set, const dataset *t
     tg_pool *pool = tg_pool_push();
     r.accuracy = accuracy(tg_module_forward(net, test_set->x), test_set->labels);
     tg_pool_pop(pool);
+    if (save_path && tg_module_save(net, save_path) != 0)
+        fprintf(stderr, "cannot save: %s\n", tg_last_error());
     tg_optim_free(opt);
     tg_module_free(net);
     tg_generator_free(gen);
@@ -152,7 +157,7 @@ static void write_curves(const char *path, int n_kinds, const tg_ffn_kind *kinds
 int main(int argc, char **argv) {
     bool all = false;
     int steps = 400;
-    const char *csv = NULL;
+    const char *csv = NULL, *save_path = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--all") == 0) {
             all = true;
@@ -160,8 +165,10 @@ int main(int argc, char **argv) {
             steps = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc) {
             csv = argv[++i];
+        } else if (strcmp(argv[i], "--save") == 0 && i + 1 < argc) {
+            save_path = argv[++i];
         } else {
-            fprintf(stderr, "usage: %s [--all] [--steps N] [--csv FILE]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--all] [--steps N] [--csv FILE] [--save FILE]\n", argv[0]);
             return 2;
         }
     }
@@ -180,7 +187,8 @@ int main(int argc, char **argv) {
             if (k != TG_FFN_SWIGLU) kinds[n_kinds++] = (tg_ffn_kind)k;
     double *losses = malloc(sizeof *losses * (size_t)(n_kinds * steps));
     for (int i = 0; i < n_kinds; i++)
-        results[i] = train(kinds[i], &train_set, &test_set, steps, live, losses + i * steps);
+        results[i] = train(kinds[i], &train_set, &test_set, steps, live, losses + i * steps,
+                           i == 0 ? save_path : NULL);
     printf("SwiGLU: final loss %.4f, test accuracy %.1f%%\n", results[0].loss,
            100 * results[0].accuracy);
 

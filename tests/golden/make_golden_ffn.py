@@ -9,79 +9,33 @@ tests/golden/ffn/ (committed; the tests never run Python):
                                  state_dict names (loaded strictly by C)
   <kind>_<dtype>_io.safetensors  a batch x, a target, the output y, the MSE
                                  loss and every parameter's gradient
-Debian has no python3-safetensors, so the format is written here by hand
-(8-byte little-endian header length, JSON header padded to 8 bytes, data).
+(safetensors_io.py writes the format by hand: Debian has no
+python3-safetensors.)
 """
-import json
 import os
-import struct
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 
+from ffn_models import Classic, Gated
 from golden_common import HERE
+from safetensors_io import save_safetensors
 
 OUT = os.path.join(HERE, "ffn")
 DIM, HIDDEN, MULTIPLE_OF, BATCH = 16, 64, 8, 5
-
-
-def save_safetensors(path, tensors):
-    header, blobs, at = {}, [], 0
-    for name, t in tensors.items():
-        data = t.detach().contiguous().numpy().tobytes()
-        dtype = {torch.float32: "F32", torch.float64: "F64"}[t.dtype]
-        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [at, at + len(data)]}
-        blobs.append(data)
-        at += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-
-
-def llama_hidden(hidden, multiple_of):
-    hidden = int(2 * hidden / 3)
-    return multiple_of * ((hidden + multiple_of - 1) // multiple_of)
-
-
-class Classic(torch.nn.Module):
-    """ACT(x W1 + b1) W2 + b2."""
-
-    def __init__(self, act, dtype):
-        super().__init__()
-        self.w1 = torch.nn.Linear(DIM, HIDDEN, dtype=dtype)
-        self.w2 = torch.nn.Linear(HIDDEN, DIM, dtype=dtype)
-        self.act = act
-
-    def forward(self, x):
-        return self.w2(self.act(self.w1(x)))
-
-
-class Gated(torch.nn.Module):
-    """LLaMA's FeedForward: w2(ACT(w1 x) * w3 x), no biases, dropout after."""
-
-    def __init__(self, act, dtype):
-        super().__init__()
-        hidden = llama_hidden(HIDDEN, MULTIPLE_OF)
-        self.w1 = torch.nn.Linear(DIM, hidden, bias=False, dtype=dtype)
-        self.w2 = torch.nn.Linear(hidden, DIM, bias=False, dtype=dtype)
-        self.w3 = torch.nn.Linear(DIM, hidden, bias=False, dtype=dtype)
-        self.dropout = torch.nn.Dropout(0.0)
-        self.act = act
-
-    def forward(self, x):
-        return self.dropout(self.w2(self.act(self.w1(x)) * self.w3(x)))
-
+classic = partial(Classic, DIM, HIDDEN)
+gated = partial(Gated, DIM, HIDDEN, MULTIPLE_OF)
 
 KINDS = {
-    "relu": (Classic, F.relu),
-    "gelu": (Classic, F.gelu),
-    "gelu_tanh": (Classic, lambda x: F.gelu(x, approximate="tanh")),
-    "silu": (Classic, F.silu),
-    "glu": (Gated, torch.sigmoid),
-    "geglu": (Gated, F.gelu),
-    "swiglu": (Gated, F.silu),
-    "reglu": (Gated, F.relu),
+    "relu": (classic, F.relu),
+    "gelu": (classic, F.gelu),
+    "gelu_tanh": (classic, lambda x: F.gelu(x, approximate="tanh")),
+    "silu": (classic, F.silu),
+    "glu": (gated, torch.sigmoid),
+    "geglu": (gated, F.gelu),
+    "swiglu": (gated, F.silu),
+    "reglu": (gated, F.relu),
 }
 
 os.makedirs(OUT, exist_ok=True)
