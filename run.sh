@@ -2,7 +2,8 @@
 # Quick start for tapegrad on Debian/Ubuntu.
 #   ./run.sh demo   install what is missing, build, run the main example
 #   ./run.sh test   install what is missing, build, run the whole test suite
-# TG_SANITIZE=1 ./run.sh test builds in build-asan/ with ASan+UBSan instead.
+# TG_SANITIZE=1 ./run.sh test builds in build-asan/ with ASan+UBSan instead;
+# TG_VALGRIND=1 ./run.sh test runs the test programs under valgrind.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -43,7 +44,7 @@ build() {
 count_cases() {
     awk -v status="$2" '/^[0-9]+ passed, [0-9]+ failed$/ { p += $1; f += $3 }
          END { if (status != 0 && f == 0) f = 1; printf "%d passed, %d failed\n", p, f }' \
-        "$1/meson-logs/testlog.txt"
+        "$1/meson-logs/$3.txt"
 }
 
 cmd=${1:-}
@@ -65,6 +66,8 @@ demo)
     ;;
 test)
     install_missing "${PACKAGES[@]}"
+    test_args=()
+    log=testlog
     if [ "${TG_SANITIZE:-}" = "1" ]; then
         dir=build-asan
         build "$dir" -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug \
@@ -73,9 +76,17 @@ test)
         dir=build
         build "$dir"
     fi
+    if [ "${TG_VALGRIND:-}" = "1" ]; then
+        install_missing valgrind
+        # Leaks of tapegrad's own blocks are errors; BLIS keeps a memory
+        # pool until exit, which valgrind counts as "possibly lost".
+        test_args=(--suite unit --wrapper "valgrind -q --error-exitcode=9 --leak-check=full
+            --errors-for-leak-kinds=definite,indirect" --timeout-multiplier 10)
+        log=testlog-valgrind # meson names the log after the wrapper
+    fi
     status=0
-    meson test -C "$dir" --print-errorlogs --num-processes 2 || status=$?
-    count_cases "$dir" "$status"
+    meson test -C "$dir" --print-errorlogs --num-processes 2 "${test_args[@]}" || status=$?
+    count_cases "$dir" "$status" "$log"
     exit $status
     ;;
 *)

@@ -10,15 +10,23 @@ const char *tg_dtype_name(tg_dtype dtype) { return dtype == TG_F64 ? "float64" :
 
 /* ---- Storage ---------------------------------------------------------------- */
 
+/* Zeroed bytes after every tensor's data. BLIS 0.9.0 (Debian 12's) has
+ * Haswell gemm kernels that load one element past the end of an operand
+ * (flame/blis issue #635, fixed in 2024 by PR #824); valgrind sees it on
+ * tapegrad's own tests. The slack keeps such a load inside the block. */
+#define TG_STORAGE_SLACK 64
+
 static tg_storage *storage_new(const char *op, size_t nbytes) {
     tg_storage *s = tg__alloc(sizeof *s, op);
     if (!s) return NULL;
     *s = (tg_storage){.refcount = 1, .nbytes = nbytes, .owns_data = true};
-    s->data = tg__alloc(nbytes, op);
+    s->data = nbytes <= SIZE_MAX - TG_STORAGE_SLACK ? tg__alloc(nbytes + TG_STORAGE_SLACK, op)
+                                                     : NULL;
     if (!s->data) {
         tg__free(s);
         return NULL;
     }
+    memset((char *)s->data + nbytes, 0, TG_STORAGE_SLACK);
     return s;
 }
 

@@ -142,6 +142,17 @@ static void counting_free(void *ptr, void *ctx) {
 }
 static const tg_allocator counting = {counting_alloc, counting_free, NULL};
 
+/* The big bytes one new (64, 40) f64 tensor takes: its data and whatever
+ * slack storage keeps after it. */
+static size_t output_bytes(void) {
+    tg_set_allocator(&counting);
+    big_bytes = 0;
+    tg_tensor *t = tg_empty(TG_SHAPE(64, 40), TG_F64);
+    tg_set_allocator(NULL);
+    (void)t;
+    return big_bytes;
+}
+
 /* Big bytes allocated by a (64, 48) x (48, 40) f64 matmul, forward and then
  * backward, with its first operand stored contiguous or as the transposed
  * view of a (48, 64) tensor. */
@@ -166,7 +177,8 @@ static void transposed_operand_is_not_copied(void) {
     size_t fwd, bwd, fwd_t, bwd_t;
     big_bytes_of_matmul(false, &fwd, &bwd);
     big_bytes_of_matmul(true, &fwd_t, &bwd_t);
-    CHECK(fwd == 64 * 40 * sizeof(double)); /* the output, nothing else */
+    CHECK(output_bytes() >= 64 * 40 * sizeof(double));
+    CHECK(fwd == output_bytes()); /* the output, nothing else */
     CHECK(fwd_t == fwd);
     CHECK(bwd_t == bwd); /* dA, dB and the leaves' .grad in both */
 }
@@ -186,7 +198,7 @@ static void transposed_weight_is_not_copied(void) {
     tg_tensor *y_t = tg_linear(x, w_t, NULL);
     size_t strided = big_bytes;
     tg_set_allocator(NULL);
-    CHECK(plain == 64 * 40 * sizeof(double) && strided == plain);
+    CHECK(plain == output_bytes() && strided == plain);
     /* The same numbers, up to the order BLIS sums them in for each layout. */
     static double want[64 * 40];
     tg_to_doubles(y, want);
