@@ -27,8 +27,8 @@ static void write_escaped(FILE *out, const char *s) {
 
 /* The box of a tensor; t may be NULL for an output that was freed, when
  * only the node's record of its shape is left. */
-static void write_tensor_box(FILE *out, const char *id, const tg_tensor *t, int ndim,
-                             const int64_t *shape, tg_dtype dtype) {
+static void write_tensor_box(FILE *out, const tg_graph_options *o, const char *id,
+                             const tg_tensor *t, int ndim, const int64_t *shape, tg_dtype dtype) {
     char buf[TG_SHAPE_STR_MAX];
     fprintf(out, "  %s [shape=box, label=\"", id);
     if (t && t->name) {
@@ -36,10 +36,10 @@ static void write_tensor_box(FILE *out, const char *id, const tg_tensor *t, int 
         fputs("\\n", out);
     }
     fprintf(out, "%s %s", tg__shape_str(buf, sizeof buf, ndim, shape), tg_dtype_name(dtype));
-    if (t && t->numel <= TG_GRAPH_MAX_VALUES) {
+    if (t && t->numel <= o->max_values) {
         fputs("\\ndata ", out);
         write_values(out, t);
-        if (t->grad) {
+        if (t->grad && !o->hide_grad) {
             fputs("\\ngrad ", out);
             write_values(out, t->grad);
         }
@@ -47,14 +47,16 @@ static void write_tensor_box(FILE *out, const char *id, const tg_tensor *t, int 
     fputs("\"];\n", out);
 }
 
-int tg_graph_dot(const tg_tensor *root, FILE *out) {
+int tg_graph_dot(const tg_tensor *root, FILE *out, const tg_graph_options *options) {
     if (!root || !out) {
         tg__null_arg("graph_dot");
         return -1;
     }
+    tg_graph_options o = options ? *options : (tg_graph_options){0};
+    if (o.max_values == 0 || o.max_values > TG_GRAPH_MAX_VALUES) o.max_values = TG_GRAPH_MAX_VALUES;
     fputs("digraph tapegrad {\n  rankdir=LR;\n  node [fontname=\"monospace\"];\n", out);
     if (!root->grad_fn) { /* a leaf: one box, no tape */
-        write_tensor_box(out, "root", root, root->ndim, root->shape, root->dtype);
+        write_tensor_box(out, &o, "root", root, root->ndim, root->shape, root->dtype);
         fputs("}\n", out);
         return ferror(out) ? (tg__error(TG_ERR_IO, "graph_dot: write failed"), -1) : 0;
     }
@@ -69,7 +71,7 @@ int tg_graph_dot(const tg_tensor *root, FILE *out) {
         snprintf(out_id, sizeof out_id, "t%p", (const void *)n);
         fprintf(out, "  %s [shape=ellipse, style=filled, fillcolor=\"#eeeeee\", label=\"%s%s\"];\n",
                 op_id, n->def->name, n->saved_freed ? "\\n(saved tensors freed)" : "");
-        write_tensor_box(out, out_id, n->output, n->out_ndim, n->out_shape, n->out_dtype);
+        write_tensor_box(out, &o, out_id, n->output, n->out_ndim, n->out_shape, n->out_dtype);
         fprintf(out, "  %s -> %s;\n", op_id, out_id);
         for (int i = 0; i < n->n_inputs; i++) {
             char in_id[32];
@@ -78,7 +80,7 @@ int tg_graph_dot(const tg_tensor *root, FILE *out) {
                 snprintf(in_id, sizeof in_id, "t%p", (const void *)n->next[i].node);
             } else if (leaf) {
                 snprintf(in_id, sizeof in_id, "l%p", (const void *)leaf);
-                write_tensor_box(out, in_id, leaf, leaf->ndim, leaf->shape, leaf->dtype);
+                write_tensor_box(out, &o, in_id, leaf, leaf->ndim, leaf->shape, leaf->dtype);
             } else {
                 continue; /* an input that needs no gradient is not on the tape */
             }
@@ -94,7 +96,7 @@ int tg_graph_dot(const tg_tensor *root, FILE *out) {
     return 0;
 }
 
-int tg_graph_dot_file(const tg_tensor *root, const char *path) {
+int tg_graph_dot_file(const tg_tensor *root, const char *path, const tg_graph_options *options) {
     if (!root || !path) {
         tg__null_arg("graph_dot_file");
         return -1;
@@ -104,7 +106,7 @@ int tg_graph_dot_file(const tg_tensor *root, const char *path) {
         tg__error(TG_ERR_IO, "graph_dot_file: cannot write %s: %s", path, strerror(errno));
         return -1;
     }
-    int rc = tg_graph_dot(root, out);
+    int rc = tg_graph_dot(root, out, options);
     if (fclose(out) != 0 && rc == 0) {
         tg__error(TG_ERR_IO, "graph_dot_file: cannot write %s: %s", path, strerror(errno));
         rc = -1;

@@ -69,7 +69,7 @@ int main(int argc, char **argv) {
     mkdir(out_dir, 0755);
     snprintf(dot_path, sizeof dot_path, "%s/worked_gradient.dot", out_dir);
     snprintf(png_path, sizeof png_path, "%s/worked_gradient.png", out_dir);
-    if (tg_graph_dot_file(out, dot_path) != 0) {
+    if (tg_graph_dot_file(out, dot_path, NULL) != 0) {
         fprintf(stderr, "cannot draw the graph: %s\n", tg_last_error());
         return 1;
     }

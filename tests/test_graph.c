@@ -38,7 +38,7 @@ static void dot_of_the_worked_example(void) {
     tg_tensor *out = worked_example(&x);
     CHECK(tg_backward_ex(out, NULL, true) == 0);
     FILE *f = tmpfile();
-    CHECK(tg_graph_dot(out, f) == 0);
+    CHECK(tg_graph_dot(out, f, NULL) == 0);
     char *dot = slurp(f);
     CHECK(dot != NULL);
     CHECK(strncmp(dot, "digraph tapegrad {", 18) == 0);
@@ -55,7 +55,7 @@ static void dot_of_a_leaf_and_of_a_freed_graph(void) {
     tg_tensor *leaf = tg_ones(TG_SHAPE(3), TG_F64);
     tg_set_name(leaf, "w \"quoted\"");
     FILE *f = tmpfile();
-    CHECK(tg_graph_dot(leaf, f) == 0);
+    CHECK(tg_graph_dot(leaf, f, NULL) == 0);
     char *dot = slurp(f);
     CHECK(strstr(dot, "label=\"w \\\"quoted\\\"\\n(3,) float64\\ndata [1, 1, 1]\"") != NULL);
     free(dot);
@@ -64,19 +64,35 @@ static void dot_of_a_leaf_and_of_a_freed_graph(void) {
     tg_tensor *out = worked_example(&x);
     CHECK(tg_backward(out, NULL) == 0);
     f = tmpfile();
-    CHECK(tg_graph_dot(out, f) == 0);
+    CHECK(tg_graph_dot(out, f, NULL) == 0);
     dot = slurp(f);
     CHECK(count(dot, "(saved tensors freed)") == 2); /* the two products; add and mean save nothing */
     free(dot);
 }
 
+static void dot_options(void) {
+    tg_tensor *x;
+    tg_tensor *out = worked_example(&x);
+    CHECK(tg_backward_ex(out, NULL, true) == 0);
+    FILE *f = tmpfile();
+    CHECK(tg_graph_dot(out, f, &(tg_graph_options){.max_values = -1}) == 0);
+    char *dot = slurp(f);
+    CHECK(strstr(dot, "data") == NULL && strstr(dot, "label=\"x\\n(2, 2) float32\"") != NULL);
+    free(dot);
+    f = tmpfile();
+    CHECK(tg_graph_dot(out, f, &(tg_graph_options){.hide_grad = true}) == 0);
+    dot = slurp(f);
+    CHECK(strstr(dot, "grad [") == NULL && strstr(dot, "data [1, 1, 1, 1]") != NULL);
+    free(dot);
+}
+
 static void dot_bad_input(void) {
-    CHECK(tg_graph_dot(NULL, stdout) == -1);
+    CHECK(tg_graph_dot(NULL, stdout, NULL) == -1);
     CHECK_ERROR(TG_ERR_NULL, "graph_dot: argument is NULL");
     tg_tensor *t = tg_ones(TG_SHAPE(1), TG_F32);
-    CHECK(tg_graph_dot(t, NULL) == -1);
+    CHECK(tg_graph_dot(t, NULL, NULL) == -1);
     CHECK_ERROR(TG_ERR_NULL, "graph_dot");
-    CHECK(tg_graph_dot_file(t, "/nonexistent-dir/g.dot") == -1);
+    CHECK(tg_graph_dot_file(t, "/nonexistent-dir/g.dot", NULL) == -1);
     CHECK_ERROR(TG_ERR_IO, "graph_dot_file: cannot write /nonexistent-dir/g.dot");
 }
 
@@ -111,4 +127,4 @@ static void trace_reads_as_the_chain_rule(void) {
 }
 
 TG_TEST_MAIN(TG_CASE(dot_of_the_worked_example), TG_CASE(dot_of_a_leaf_and_of_a_freed_graph),
-             TG_CASE(dot_bad_input), TG_CASE(trace_reads_as_the_chain_rule))
+             TG_CASE(dot_options), TG_CASE(dot_bad_input), TG_CASE(trace_reads_as_the_chain_rule))
