@@ -1,6 +1,7 @@
 /* core/alloc.c - every allocation goes through here, so a user allocator
  * (or a test injecting failures) sees them all, and failure becomes an
  * error message instead of a crash. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +26,10 @@ static void default_free(void *ptr, void *ctx) {
 
 static tg_allocator current = {default_alloc, default_free, NULL};
 
+static void caches_empty(void);
+
 void tg_set_allocator(const tg_allocator *allocator) {
+    caches_empty(); /* their blocks came from the allocator being replaced */
     if (allocator && allocator->alloc && allocator->free)
         current = *allocator;
     else
@@ -46,4 +50,97 @@ void *tg__calloc(size_t size, const char *what) {
 
 void tg__free(void *ptr) {
     if (ptr) current.free(ptr, current.ctx);
+}
+
+/* ---- Caches of freed blocks ---------------------------------------------------------
+ * Each op makes a tensor header, a storage with its data and a tape node,
+ * all freed a step later; on small tensors malloc and free cost more than
+ * the op's arithmetic. So freed blocks of those kinds wait, per thread, for
+ * the next op to ask: fixed-size ones on a stack per kind, data blocks in a
+ * small table matched by size. Only with the default allocator: a user's
+ * sees every allocation (the tests fail each in turn). */
+
+#define CACHE_SLOTS 256             /* blocks per fixed-size kind */
+#define DATA_SLOTS 64               /* data blocks */
+#define DATA_MAX_BYTES (256 << 10)  /* larger data blocks cost malloc little next to their use */
+#define DATA_TOTAL_BYTES (2 << 20)  /* so that the cache adds little to peak memory */
+
+typedef struct block_stack {
+    int n;
+    void *blocks[CACHE_SLOTS];
+} block_stack;
+
+typedef struct data_block {
+    size_t size;
+    void *ptr;
+} data_block;
+
+static _Thread_local block_stack stacks[TG_CACHE_KINDS];
+static _Thread_local data_block data[DATA_SLOTS];
+static _Thread_local int n_data;
+static _Thread_local size_t data_bytes;
+
+static bool caching(void) { return current.alloc == default_alloc && current.free == default_free; }
+
+static void caches_empty(void) {
+    for (int k = 0; k < TG_CACHE_KINDS; k++)
+        while (stacks[k].n) default_free(stacks[k].blocks[--stacks[k].n], NULL);
+    while (n_data) default_free(data[--n_data].ptr, NULL);
+    data_bytes = 0;
+}
+
+/* A thread's caches are emptied when it exits (a key's destructor runs
+ * then); the main thread's stay reachable until the process ends. */
+static pthread_key_t exit_key;
+static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+static _Thread_local bool exit_registered;
+
+static void on_thread_exit(void *unused) {
+    (void)unused;
+    caches_empty();
+}
+static void exit_key_create(void) { pthread_key_create(&exit_key, on_thread_exit); }
+
+/* Whether a freed block may be kept on this thread. */
+static bool may_keep(void) {
+    if (!caching()) return false;
+    if (!exit_registered) {
+        pthread_once(&exit_once, exit_key_create);
+        exit_registered = pthread_setspecific(exit_key, &exit_registered) == 0;
+    }
+    return exit_registered;
+}
+
+void *tg__alloc_cached(tg__cache_kind kind, size_t size, const char *what) {
+    block_stack *st = &stacks[kind];
+    return st->n && caching() ? st->blocks[--st->n] : tg__alloc(size, what);
+}
+
+void tg__free_cached(tg__cache_kind kind, void *ptr) {
+    block_stack *st = &stacks[kind];
+    if (ptr && st->n < CACHE_SLOTS && may_keep())
+        st->blocks[st->n++] = ptr;
+    else
+        tg__free(ptr);
+}
+
+void *tg__alloc_data(size_t size, const char *what) {
+    for (int i = n_data - 1; i >= 0 && caching(); i--) /* the latest freed first */
+        if (data[i].size == size) {
+            void *ptr = data[i].ptr;
+            data_bytes -= size;
+            data[i] = data[--n_data];
+            return ptr;
+        }
+    return tg__alloc(size, what);
+}
+
+void tg__free_data(void *ptr, size_t size) {
+    if (ptr && size <= DATA_MAX_BYTES && n_data < DATA_SLOTS &&
+        data_bytes + size <= DATA_TOTAL_BYTES && may_keep()) {
+        data[n_data++] = (data_block){size, ptr};
+        data_bytes += size;
+    } else {
+        tg__free(ptr);
+    }
 }

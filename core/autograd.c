@@ -74,11 +74,12 @@ tg_node *tg__record(tg_tensor *out, const tg_op_def *def, int n_inputs,
                     tg_tensor *const *inputs, bool *failed) {
     *failed = false;
     if (!tg__should_record(n_inputs, inputs)) return NULL;
-    tg_node *node = tg__calloc(sizeof *node, def->name);
+    tg_node *node = tg__alloc_cached(TG_CACHE_NODE, sizeof *node, def->name);
     if (!node) {
         *failed = true;
         return NULL;
     }
+    memset(node, 0, sizeof *node);
     node->refcount = 1;
     node->def = def;
     node->seq = atomic_fetch_add(&next_seq, 1);
@@ -143,7 +144,7 @@ static void node_free(tg_node *node) {
     }
     for (int i = 0; i < node->n_saved; i++) tg_release(node->saved[i]);
     tg_release(node->grad_acc);
-    tg__free(node);
+    tg__free_cached(TG_CACHE_NODE, node);
 }
 
 void tg__node_release(tg_node *node) {
@@ -183,24 +184,33 @@ bool tg__check_inplace(const char *op, tg_tensor *self, tg_tensor *other) {
 
 /* ---- Backward ------------------------------------------------------------------------- */
 
+/* Lists of nodes hold 64, 128, 256, ... of them, in blocks of the data
+ * cache (tg__alloc_data): one backward a step then allocates nothing once
+ * the first has run. */
 typedef struct node_list {
     tg_node **items;
     size_t n, cap;
 } node_list;
 
+#define LIST_MIN_CAP 64
+
+static size_t list_bytes(size_t cap) { return cap * sizeof(tg_node *); }
+
 static bool list_push(node_list *l, tg_node *node) {
     if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        tg_node **grown = tg__alloc(cap * sizeof *grown, "backward");
+        size_t cap = l->cap ? 2 * l->cap : LIST_MIN_CAP;
+        tg_node **grown = tg__alloc_data(list_bytes(cap), "backward");
         if (!grown) return false;
-        if (l->n) memcpy(grown, l->items, l->n * sizeof *grown);
-        tg__free(l->items);
+        if (l->n) memcpy(grown, l->items, list_bytes(l->n));
+        tg__free_data(l->items, list_bytes(l->cap));
         l->items = grown;
         l->cap = cap;
     }
     l->items[l->n++] = node;
     return true;
 }
+
+static void list_free(node_list *l) { tg__free_data(l->items, list_bytes(l->cap)); }
 
 /* Every node reachable from root, each once, in any order. */
 static bool collect(tg_node *root, node_list *out) {
@@ -220,7 +230,7 @@ static bool collect(tg_node *root, node_list *out) {
             }
         }
     }
-    tg__free(stack.items);
+    list_free(&stack);
     return ok;
 }
 
@@ -232,13 +242,20 @@ static int by_seq_descending(const void *a, const void *b) {
 tg_node **tg__tape_from(tg_node *root, size_t *n) {
     node_list nodes = {0};
     if (!collect(root, &nodes)) {
-        tg__free(nodes.items);
+        list_free(&nodes);
         return NULL;
     }
     qsort(nodes.items, nodes.n, sizeof *nodes.items, by_seq_descending);
     *n = nodes.n;
-    if (!nodes.items) nodes.items = tg__alloc(sizeof *nodes.items, "tape"); /* empty tape */
+    if (!nodes.items) /* an empty tape */
+        nodes.items = tg__alloc_data(list_bytes(LIST_MIN_CAP), "tape");
     return nodes.items;
+}
+
+void tg__tape_free(tg_node **tape, size_t n) {
+    size_t cap = LIST_MIN_CAP; /* what list_push grew to for n nodes */
+    while (cap < n) cap *= 2;
+    tg__free_data(tape, list_bytes(cap));
 }
 
 /* Refuses, before anything is accumulated, a graph whose saved tensors were
@@ -272,18 +289,24 @@ static bool check_graph(const node_list *nodes) {
     return true;
 }
 
-/* Adds g to what node has gathered. Never writes into g or into a tensor a
- * backward returned, since those may alias each other. */
+/* Adds g to what node has gathered: in place when nothing but grad_acc can
+ * reach the sum so far (a backward's new result, once its run pool is
+ * gone), otherwise into a copy (a backward may hand one tensor, or views of
+ * it, to several inputs). Never writes into g. */
 static bool gather(tg_node *node, tg_tensor *g) {
-    if (!node->grad_acc) {
+    tg_tensor *acc = node->grad_acc;
+    if (!acc) {
         node->grad_acc = tg_retain(g);
         return true;
     }
-    tg_tensor *sum = tg__contiguous_copy_owned(node->def->name, node->grad_acc);
-    if (!sum) return false;
-    tg__accumulate(sum, g);
-    tg_release(node->grad_acc);
-    node->grad_acc = sum;
+    if (acc->refcount > 1 || acc->storage->refcount > 1 || !acc->storage->owns_data ||
+        !tg_is_contiguous(acc)) {
+        tg_tensor *sum = tg__contiguous_copy_owned(node->def->name, node->grad_acc);
+        if (!sum) return false;
+        tg_release(node->grad_acc);
+        node->grad_acc = sum;
+    }
+    tg__accumulate(node->grad_acc, g);
     return true;
 }
 
@@ -308,12 +331,25 @@ static bool check_grad_shape(const tg_node *node, int i, const tg_tensor *g) {
     return same;
 }
 
+/* The .grad that input i's gradient may be added into in place (see
+ * tg_node.grad_into), or NULL. Never while tracing, whose lines show each
+ * gradient handed on. */
+static tg_tensor *grad_into(const tg_node *node, int i, FILE *trace) {
+    tg_tensor *leaf = node->next[i].leaf, *g = leaf ? leaf->grad : NULL;
+    if (!g || trace || !tg_is_contiguous(g) || g->storage == node->grad_acc->storage) return NULL;
+    for (int k = 0; k < node->n_saved; k++)
+        if (node->saved[k]->storage == g->storage) return NULL;
+    return g;
+}
+
 /* Runs one node: its backward, then hands each input gradient on. */
 static bool run_node(tg_node *node, bool retain_graph, FILE *trace, size_t step) {
     tg_tensor *grads[TG_NODE_MAX_INPUTS] = {0};
     bool needs[TG_NODE_MAX_INPUTS];
-    for (int i = 0; i < node->n_inputs; i++)
+    for (int i = 0; i < node->n_inputs; i++) {
         needs[i] = node->next[i].node || node->next[i].leaf;
+        node->grad_into[i] = grad_into(node, i, trace);
+    }
     tg_pool *pool = tg_pool_push(); /* the backward's temporaries */
     if (!pool) return false;
     bool ok = node->def->backward(node, node->grad_acc, grads, needs) == 0;
@@ -324,6 +360,7 @@ static bool run_node(tg_node *node, bool retain_graph, FILE *trace, size_t step)
         if (ok && node->next[i].node) ok = gather(node->next[i].node, grads[i]);
         if (ok && node->next[i].leaf) ok = accumulate_leaf(node->next[i].leaf, grads[i]);
     }
+    for (int i = 0; i < node->n_inputs; i++) node->grad_into[i] = NULL;
     tg_pool_pop(pool);
     tg_release(node->grad_acc);
     node->grad_acc = NULL;
@@ -403,7 +440,7 @@ int tg_backward_ex(tg_tensor *root, tg_tensor *grad, bool retain_graph) {
         }
     }
     tg_release(seed);
-    tg__free(nodes.items);
+    tg__tape_free(nodes.items, nodes.n);
     return ok ? 0 : -1;
 }
 

@@ -87,7 +87,7 @@ int tg_graph_dot(const tg_tensor *root, FILE *out, const tg_graph_options *optio
             fprintf(out, "  %s -> %s;\n", in_id, op_id);
         }
     }
-    tg__free(tape);
+    tg__tape_free(tape, n_nodes);
     fputs("}\n", out);
     if (ferror(out)) {
         tg__error(TG_ERR_IO, "graph_dot: write failed");

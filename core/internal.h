@@ -22,6 +22,20 @@
 void *tg__alloc(size_t size, const char *what);
 void *tg__calloc(size_t size, const char *what);
 void tg__free(void *ptr);
+/* The same through a per-thread cache of freed blocks, for the objects
+ * every op makes: blocks of one kind all have one size. A user's allocator
+ * (tg_set_allocator) bypasses the caches and sees every allocation. */
+typedef enum tg__cache_kind {
+    TG_CACHE_TENSOR,
+    TG_CACHE_STORAGE,
+    TG_CACHE_NODE,
+    TG_CACHE_KINDS
+} tg__cache_kind;
+void *tg__alloc_cached(tg__cache_kind kind, size_t size, const char *what);
+void tg__free_cached(tg__cache_kind kind, void *ptr);
+/* Tensor data, cached by its exact size (small blocks only). */
+void *tg__alloc_data(size_t size, const char *what);
+void tg__free_data(void *ptr, size_t size);
 
 /* ---- Errors (core/error.c) ------------------------------------------------- */
 void tg__error(tg_status status, const char *fmt, ...) TG_PRINTF(2, 3);
@@ -115,15 +129,32 @@ typedef struct tg_iter {
 } tg_iter;
 void tg__iter_init(tg_iter *it, int ndim, const int64_t *shape, int n_operands,
                    const int64_t *const *strides);
-/* Calls fn(ptrs, inner strides, n, ctx) once per innermost row; base and
- * elem_size give each operand's first element and element size. */
+/* Calls fn(ptrs, inner strides, n, ctx) once per innermost row, in order;
+ * base and elem_size give each operand's first element and element size.
+ * For kernels that need the order: they draw random numbers, or sum into
+ * ctx, or several elements write one output (a reduction). */
 typedef void (*tg_row_fn)(char **ptrs, const int64_t *inner_strides, int64_t n,
                           void *ctx);
 void tg__iter_run(const tg_iter *it, char **base, const size_t *elem_size,
                   tg_row_fn fn, void *ctx);
+/* The same for a kernel whose elements are independent (each output element
+ * is a function of the inputs at its place; ctx is only read): a loop of
+ * more than TG_PARALLEL_MIN elements is split among the threads of
+ * tapegrad/parallel.h, fn then seeing rows, or pieces of rows, in any order
+ * and at once. Results are the same as tg__iter_run's. The threshold keeps
+ * each thread a few microseconds of work, against about one that starting
+ * and joining them costs (measured: 2048 to 8192 alike, 32768 slower on
+ * the small benchmark workload). */
+#define TG_PARALLEL_MIN 8192
+void tg__iter_run_parallel(const tg_iter *it, char **base, const size_t *elem_size,
+                           tg_row_fn fn, void *ctx);
 /* The usual way to run a row kernel: out (written) and n_in inputs of
- * out's dtype, each broadcast to out's shape (n_in <= 3). */
+ * out's dtype, each broadcast to out's shape (n_in <= 3), elements
+ * independent (tg__iter_run_parallel). tg__map_ordered runs them in order
+ * on this thread (tg__iter_run). */
 void tg__map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg_row_fn fn, void *ctx);
+void tg__map_ordered(tg_tensor *out, int n_in, const tg_tensor *const *in, tg_row_fn fn,
+                     void *ctx);
 /* dst[i] += src[i] over equal shapes (dst may be strided). */
 void tg__accumulate(tg_tensor *dst, const tg_tensor *src);
 /* dst <- src elementwise, converting dtype; src broadcast to dst's shape. */
@@ -135,6 +166,60 @@ double tg__sum_all(const tg_tensor *t);
 /* A contiguous copy of t, owned by the caller (not pooled). */
 tg_tensor *tg__contiguous_copy_owned(const char *op, const tg_tensor *t);
 
+/* ---- Vectorised kernels ----------------------------------------------------------
+ * TG_HOT marks a hot elementwise kernel that GCC compiles three times, for
+ * x86-64-v4 (AVX-512), x86-64-v3 (AVX2 and FMA) and the x86-64 baseline, the
+ * loader picking the one the CPU runs (function multi-versioning): the
+ * library stays runnable on any x86-64 yet uses the wide vectors where they
+ * exist, and on v3 and v4 fma() is one instruction instead of a libm call.
+ * All versions compute the same numbers: a vector instruction rounds as its
+ * scalar one does, and fma() is fused in each.
+ * TG_SIMD, before such a loop, has it vectorised (OpenMP's `omp simd`,
+ * which meson enables with -fopenmp-simd): it states that no iteration
+ * depends on another, which holds for elementwise loops, whose output is a
+ * new tensor or the very elements of an input (in place), never a shifted
+ * copy of one (prepare_inplace copies such an input first). GCC -O2 alone
+ * vectorises only loops it can prove need no scalar epilogue. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define TG_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define TG_HOT
+#endif
+#define TG_SIMD _Pragma("omp simd")
+#define TG_ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* TG_ROW_KERNEL(name, body, n_operands) defines name, a tg_row_fn (see
+ * above) over n_operands operands, around body, an always-inline function
+ * of the same signature whose loop is marked TG_SIMD: name calls body with
+ * constant unit strides when every operand has them, so that this copy of
+ * the loop is contiguous and vectorises, and with the given ones otherwise.
+ * TG_ROW_KERNEL_LIKE(name, body, n_operands, s0, s1, ...) also has a copy
+ * for the constant strides s0, s1, ..., say 1, 1, 0 for a binary op whose
+ * second operand is one value broadcast. */
+static inline bool tg__strides_are(const int64_t *s, const int64_t *want, int n_operands) {
+    for (int k = 0; k < n_operands; k++)
+        if (s[k] != want[k]) return false;
+    return true;
+}
+static const int64_t tg__unit_strides[TG_ITER_MAX_OPERANDS] = {1, 1, 1, 1};
+#define TG_ROW_KERNEL(name, body, n_operands)                                          \
+    TG_HOT static void name(char **p, const int64_t *s, int64_t n, void *ctx) {        \
+        if (tg__strides_are(s, tg__unit_strides, (n_operands)))                        \
+            body(p, tg__unit_strides, n, ctx);                                         \
+        else                                                                           \
+            body(p, s, n, ctx);                                                        \
+    }
+#define TG_ROW_KERNEL_LIKE(name, body, n_operands, ...)                                \
+    TG_HOT static void name(char **p, const int64_t *s, int64_t n, void *ctx) {        \
+        static const int64_t usual[TG_ITER_MAX_OPERANDS] = {__VA_ARGS__};              \
+        if (tg__strides_are(s, tg__unit_strides, (n_operands)))                        \
+            body(p, tg__unit_strides, n, ctx);                                         \
+        else if (tg__strides_are(s, usual, (n_operands)))                              \
+            body(p, usual, n, ctx);                                                    \
+        else                                                                           \
+            body(p, s, n, ctx);                                                        \
+    }
+
 /* ---- The tape (core/autograd.c) --------------------------------------------- */
 #define TG_NODE_MAX_INPUTS 4
 #define TG_NODE_MAX_SAVED 4
@@ -142,8 +227,9 @@ tg_tensor *tg__contiguous_copy_owned(const char *op, const tg_tensor *t);
 /* Computes the gradient of each input from the gradient of the output.
  * grad_inputs[i] is wanted when needs[i] is true; the backward sets it to a
  * new tensor of input i's shape and dtype (pooled or owned: the engine
- * retains what it keeps) or leaves it NULL for a zero gradient. Returns 0,
- * or -1 with an error recorded. */
+ * retains what it keeps) or leaves it NULL for a zero gradient, or for one
+ * it added into node->grad_into[i] itself. Returns 0, or -1 with an error
+ * recorded. */
 typedef int (*tg_backward_fn)(tg_node *node, tg_tensor *grad_out,
                               tg_tensor **grad_inputs, const bool *needs);
 
@@ -191,6 +277,12 @@ struct tg_node {
     /* Used by the engine during one backward. */
     tg_tensor *grad_acc;
     uint64_t visit_mark;
+    /* Set by the engine while the backward runs: the .grad of the leaf that
+     * input i's gradient goes to, offered to be added into in place (it is
+     * contiguous, of input i's shape, and shares no memory with grad_acc
+     * or the saved tensors), or NULL. A backward that adds its gradient
+     * there leaves grad_inputs[i] NULL, as for a zero gradient. */
+    tg_tensor *grad_into[TG_NODE_MAX_INPUTS];
 };
 
 /* Records out on the tape as made by def from inputs, when grad mode is on
@@ -210,9 +302,10 @@ tg_tensor *tg__finish(tg_tensor *out, const tg_op_def *def, int n_inputs,
 bool tg__save(tg_node *node, tg_tensor *t);
 void tg__node_release(tg_node *node);
 /* The nodes reachable from root (which may be NULL), in the order backward
- * runs them: decreasing sequence numbers. A tg__alloc'ed array of *n nodes
- * (borrowed), or NULL when out of memory. */
+ * runs them: decreasing sequence numbers. An array of *n nodes (borrowed)
+ * to free with tg__tape_free, or NULL when out of memory. */
 tg_node **tg__tape_from(tg_node *root, size_t *n);
+void tg__tape_free(tg_node **tape, size_t n);
 /* True when recording would happen for these inputs. */
 bool tg__should_record(int n, tg_tensor *const *inputs);
 /* In-place ops call this before writing into self. */
@@ -231,6 +324,11 @@ FILE *tg__trace_stream(void);
  * gradients it hands to its inputs. */
 void tg__trace_node(FILE *out, size_t step, const tg_node *n, const tg_tensor *grad_out,
                     tg_tensor *const *grads);
+
+/* ---- Threads (core/parallel.c) ------------------------------------------------ */
+/* The thread count of tapegrad/parallel.h. The first call reads
+ * TG_NUM_THREADS and hands it to BLIS, so gemm calls this before BLIS runs. */
+int tg__num_threads(void);
 
 /* ---- Pools (core/pool.c) ------------------------------------------------------ */
 bool tg__pool_active(void);

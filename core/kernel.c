@@ -1,6 +1,10 @@
 /* core/kernel.c - the strided element loop and the few kernels the engine
- * itself needs (fill, copy, accumulate, sum). Ops build on tg__iter_run. */
+ * itself needs (fill, copy, accumulate, sum). Ops build on tg__iter_run and
+ * tg__map. */
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "internal.h"
 
@@ -32,53 +36,112 @@ void tg__iter_init(tg_iter *it, int ndim, const int64_t *shape, int n_operands,
     }
 }
 
-void tg__iter_run(const tg_iter *it, char **base, const size_t *elem_size, tg_row_fn fn,
-                  void *ctx) {
+/* Runs fn over elements [begin, end) of the loop, in row-major order: the
+ * rows they span, the first and the last possibly in part. */
+static void run_range(const tg_iter *it, char **base, const size_t *elem_size, tg_row_fn fn,
+                      void *ctx, int64_t begin, int64_t end) {
+    if (begin >= end) return; /* also an empty loop, whose rows may have length 0 */
     int nd = it->ndim, no = it->n_operands;
-    int64_t rows = 1;
-    for (int d = 0; d < nd - 1; d++) rows *= it->shape[d];
-    if (rows == 0 || it->shape[nd - 1] == 0) return;
+    int64_t len = it->shape[nd - 1], row = begin / len, col = begin % len;
     int64_t inner[TG_ITER_MAX_OPERANDS];
     for (int o = 0; o < no; o++) inner[o] = it->strides[o][nd - 1];
-    int64_t index[TG_MAX_DIMS] = {0};
+    int64_t index[TG_MAX_DIMS] = {0}; /* of the row, over the outer dims */
+    for (int d = nd - 2; d >= 0; d--) {
+        index[d] = row % it->shape[d];
+        row /= it->shape[d];
+    }
     char *ptrs[TG_ITER_MAX_OPERANDS];
-    for (int64_t r = 0; r < rows; r++) {
+    for (int64_t at = begin; at < end;) {
+        int64_t n = len - col < end - at ? len - col : end - at;
         for (int o = 0; o < no; o++) {
-            int64_t off = 0;
+            int64_t off = col * inner[o];
             for (int d = 0; d < nd - 1; d++) off += index[d] * it->strides[o][d];
             ptrs[o] = base[o] + off * (int64_t)elem_size[o];
         }
-        fn(ptrs, inner, it->shape[nd - 1], ctx);
+        fn(ptrs, inner, n, ctx);
+        at += n, col = 0;
         for (int d = nd - 2; d >= 0 && ++index[d] == it->shape[d]; d--) index[d] = 0;
     }
 }
 
-void tg__map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg_row_fn fn, void *ctx) {
-    int64_t in_strides[TG_ITER_MAX_OPERANDS - 1][TG_MAX_DIMS];
+static int64_t iter_numel(const tg_iter *it) {
+    int64_t n = 1;
+    for (int d = 0; d < it->ndim; d++) n *= it->shape[d];
+    return n;
+}
+
+void tg__iter_run(const tg_iter *it, char **base, const size_t *elem_size, tg_row_fn fn,
+                  void *ctx) {
+    run_range(it, base, elem_size, fn, ctx, 0, iter_numel(it));
+}
+
+void tg__iter_run_parallel(const tg_iter *it, char **base, const size_t *elem_size,
+                           tg_row_fn fn, void *ctx) {
+    int64_t total = iter_numel(it);
+#ifdef _OPENMP
+    int threads = total > TG_PARALLEL_MIN ? tg__num_threads() : 1;
+    if (threads > 1) {
+        /* Equal shares, cut at multiples of 16 elements: in a contiguous
+         * float32 output (64-byte aligned, as tg__alloc's blocks are) no two
+         * threads then write one cache line. */
+        int64_t share = ((total + threads - 1) / threads + 15) / 16 * 16;
+#pragma omp parallel num_threads(threads)
+        {
+            int64_t begin = share * omp_get_thread_num();
+            int64_t end = begin + share < total ? begin + share : total;
+            if (begin < end) run_range(it, base, elem_size, fn, ctx, begin, end);
+        }
+        return;
+    }
+#endif
+    run_range(it, base, elem_size, fn, ctx, 0, total);
+}
+
+/* Sets up the loop of tg__map: out, then each input broadcast to out's shape. */
+static void map_init(tg_iter *it, char **base, size_t *sizes, tg_tensor *out, int n_in,
+                     const tg_tensor *const *in, int64_t (*in_strides)[TG_MAX_DIMS]) {
     const int64_t *strides[TG_ITER_MAX_OPERANDS] = {out->strides};
-    char *base[TG_ITER_MAX_OPERANDS] = {tg__ptr(out)};
-    size_t sizes[TG_ITER_MAX_OPERANDS] = {tg_dtype_size(out->dtype)};
+    base[0] = tg__ptr(out);
+    sizes[0] = tg_dtype_size(out->dtype);
     for (int i = 0; i < n_in; i++) {
         tg__broadcast_strides(in[i], out->ndim, out->shape, in_strides[i]);
         strides[i + 1] = in_strides[i];
         base[i + 1] = tg__ptr(in[i]);
         sizes[i + 1] = sizes[0];
     }
+    tg__iter_init(it, out->ndim, out->shape, n_in + 1, strides);
+}
+
+void tg__map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg_row_fn fn, void *ctx) {
+    int64_t in_strides[TG_ITER_MAX_OPERANDS - 1][TG_MAX_DIMS];
+    char *base[TG_ITER_MAX_OPERANDS];
+    size_t sizes[TG_ITER_MAX_OPERANDS];
     tg_iter it;
-    tg__iter_init(&it, out->ndim, out->shape, n_in + 1, strides);
+    map_init(&it, base, sizes, out, n_in, in, in_strides);
+    tg__iter_run_parallel(&it, base, sizes, fn, ctx);
+}
+
+void tg__map_ordered(tg_tensor *out, int n_in, const tg_tensor *const *in, tg_row_fn fn,
+                     void *ctx) {
+    int64_t in_strides[TG_ITER_MAX_OPERANDS - 1][TG_MAX_DIMS];
+    char *base[TG_ITER_MAX_OPERANDS];
+    size_t sizes[TG_ITER_MAX_OPERANDS];
+    tg_iter it;
+    map_init(&it, base, sizes, out, n_in, in, in_strides);
     tg__iter_run(&it, base, sizes, fn, ctx);
 }
 
 /* ---- fill ---------------------------------------------------------------------- */
 
-static void fill_f32(char **p, const int64_t *s, int64_t n, void *ctx) {
-    float v = (float)*(double *)ctx, *d = (float *)p[0];
-    for (int64_t i = 0; i < n; i++) d[i * s[0]] = v;
-}
-static void fill_f64(char **p, const int64_t *s, int64_t n, void *ctx) {
-    double v = *(double *)ctx, *d = (double *)p[0];
-    for (int64_t i = 0; i < n; i++) d[i * s[0]] = v;
-}
+#define FILL_ROW(name, T)                                                              \
+    static TG_ALWAYS_INLINE void name##_body(char **p, const int64_t *s, int64_t n, void *ctx) { \
+        T v = (T) * (double *)ctx, *d = (T *)p[0];                                     \
+        TG_SIMD                                                                        \
+        for (int64_t i = 0; i < n; i++) d[i * s[0]] = v;                               \
+    }                                                                                  \
+    TG_ROW_KERNEL(name, name##_body, 1)
+FILL_ROW(fill_f32, float)
+FILL_ROW(fill_f64, double)
 
 void tg__fill(tg_tensor *dst, double value) {
     tg__map(dst, 0, NULL, dst->dtype == TG_F32 ? fill_f32 : fill_f64, &value);
@@ -87,12 +150,15 @@ void tg__fill(tg_tensor *dst, double value) {
 /* ---- copy with conversion ---------------------------------------------------------- */
 
 #define COPY_ROW(name, TD, TS)                                                   \
-    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {         \
+    static TG_ALWAYS_INLINE void name##_body(char **p, const int64_t *s, int64_t n,  \
+                                             void *ctx) {                            \
         (void)ctx;                                                               \
         TD *d = (TD *)p[0];                                                      \
         const TS *src = (const TS *)p[1];                                        \
+        TG_SIMD                                                                  \
         for (int64_t i = 0; i < n; i++) d[i * s[0]] = (TD)src[i * s[1]];         \
-    }
+    }                                                                            \
+    TG_ROW_KERNEL(name, name##_body, 2)
 COPY_ROW(copy_f32_f32, float, float)
 COPY_ROW(copy_f32_f64, float, double)
 COPY_ROW(copy_f64_f32, double, float)
@@ -108,7 +174,7 @@ void tg__copy_into(tg_tensor *dst, const tg_tensor *src) {
     tg__iter_init(&it, dst->ndim, dst->shape, 2, strides);
     char *base[2] = {tg__ptr(dst), tg__ptr((tg_tensor *)src)};
     size_t sizes[2] = {tg_dtype_size(dst->dtype), tg_dtype_size(src->dtype)};
-    tg__iter_run(&it, base, sizes, table[dst->dtype][src->dtype], NULL);
+    tg__iter_run_parallel(&it, base, sizes, table[dst->dtype][src->dtype], NULL);
 }
 
 tg_tensor *tg__contiguous_copy_owned(const char *op, const tg_tensor *t) {
@@ -119,24 +185,17 @@ tg_tensor *tg__contiguous_copy_owned(const char *op, const tg_tensor *t) {
 
 /* ---- accumulate: dst += src ------------------------------------------------------- */
 
-static void acc_f32(char **p, const int64_t *s, int64_t n, void *ctx) {
-    (void)ctx;
-    float *d = (float *)p[0];
-    const float *a = (const float *)p[1];
-    if (s[0] == 1 && s[1] == 1)
-        for (int64_t i = 0; i < n; i++) d[i] += a[i];
-    else
-        for (int64_t i = 0; i < n; i++) d[i * s[0]] += a[i * s[1]];
-}
-static void acc_f64(char **p, const int64_t *s, int64_t n, void *ctx) {
-    (void)ctx;
-    double *d = (double *)p[0];
-    const double *a = (const double *)p[1];
-    if (s[0] == 1 && s[1] == 1)
-        for (int64_t i = 0; i < n; i++) d[i] += a[i];
-    else
-        for (int64_t i = 0; i < n; i++) d[i * s[0]] += a[i * s[1]];
-}
+#define ACC_ROW(name, T)                                                               \
+    static TG_ALWAYS_INLINE void name##_body(char **p, const int64_t *s, int64_t n, void *ctx) { \
+        (void)ctx;                                                                     \
+        T *d = (T *)p[0];                                                              \
+        const T *a = (const T *)p[1];                                                  \
+        TG_SIMD                                                                        \
+        for (int64_t i = 0; i < n; i++) d[i * s[0]] += a[i * s[1]];                    \
+    }                                                                                  \
+    TG_ROW_KERNEL(name, name##_body, 2)
+ACC_ROW(acc_f32, float)
+ACC_ROW(acc_f64, double)
 
 void tg__accumulate(tg_tensor *dst, const tg_tensor *src) {
     tg__map(dst, 1, &src, dst->dtype == TG_F32 ? acc_f32 : acc_f64, NULL);

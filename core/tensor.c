@@ -17,13 +17,13 @@ const char *tg_dtype_name(tg_dtype dtype) { return dtype == TG_F64 ? "float64" :
 #define TG_STORAGE_SLACK 64
 
 static tg_storage *storage_new(const char *op, size_t nbytes) {
-    tg_storage *s = tg__alloc(sizeof *s, op);
+    tg_storage *s = tg__alloc_cached(TG_CACHE_STORAGE, sizeof *s, op);
     if (!s) return NULL;
     *s = (tg_storage){.refcount = 1, .nbytes = nbytes, .owns_data = true};
-    s->data = nbytes <= SIZE_MAX - TG_STORAGE_SLACK ? tg__alloc(nbytes + TG_STORAGE_SLACK, op)
+    s->data = nbytes <= SIZE_MAX - TG_STORAGE_SLACK ? tg__alloc_data(nbytes + TG_STORAGE_SLACK, op)
                                                      : NULL;
     if (!s->data) {
-        tg__free(s);
+        tg__free_cached(TG_CACHE_STORAGE, s);
         return NULL;
     }
     memset((char *)s->data + nbytes, 0, TG_STORAGE_SLACK);
@@ -33,10 +33,10 @@ static tg_storage *storage_new(const char *op, size_t nbytes) {
 static void storage_release(tg_storage *s) {
     if (!s || --s->refcount > 0) return;
     if (s->owns_data)
-        tg__free(s->data);
+        tg__free_data(s->data, s->nbytes + TG_STORAGE_SLACK);
     else if (s->deleter)
         s->deleter(s->data, s->deleter_ctx);
-    tg__free(s);
+    tg__free_cached(TG_CACHE_STORAGE, s);
 }
 
 /* ---- Tensor headers and references ------------------------------------------ */
@@ -56,7 +56,7 @@ void tg_release(tg_tensor *t) {
     tg_release(t->grad);
     tg__node_release(t->grad_fn);
     storage_release(t->storage);
-    tg__free(t);
+    tg__free_cached(TG_CACHE_TENSOR, t);
     atomic_fetch_sub(&live_tensors, 1);
 }
 
@@ -108,7 +108,7 @@ bool tg__valid_shape(const char *op, int ndim, const int64_t *shape, int64_t *nu
 
 static tg_tensor *header_new(const char *op, int ndim, const int64_t *shape,
                              tg_dtype dtype, int64_t numel) {
-    tg_tensor *t = tg__alloc(sizeof *t, op);
+    tg_tensor *t = tg__alloc_cached(TG_CACHE_TENSOR, sizeof *t, op);
     if (!t) return NULL;
     memset(t, 0, sizeof *t);
     t->refcount = 1;
@@ -220,7 +220,7 @@ tg_tensor *tg_from_buffer(void *data, int ndim, const int64_t *shape, tg_dtype d
         !tg__valid_shape("from_buffer", ndim, shape, &numel))
         return NULL;
     tg_tensor *t = header_new("from_buffer", ndim, shape, dtype, numel);
-    tg_storage *s = t ? tg__alloc(sizeof *s, "from_buffer") : NULL;
+    tg_storage *s = t ? tg__alloc_cached(TG_CACHE_STORAGE, sizeof *s, "from_buffer") : NULL;
     if (!s) {
         tg_release(t);
         return NULL;

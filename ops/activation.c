@@ -74,7 +74,21 @@ UNARY_OP(rrelu_eval_op, "RreluWithNoiseBackward0",
 static double rrelu_slope(const double *p, tg_generator *gen) {
     return tg__uniform(gen, TG_F64) * (p[1] - p[0]) + p[0];
 }
-ACT_ROW1(rrelu_noise, x, x <= 0 ? rrelu_slope(p, c->gen) : 1)
+/* The slopes: one draw per element x <= 0 in row-major order, so not an
+ * ACT_ROW1 kernel (whose elements may run at once: TG_SIMD, threads) but a
+ * plain loop, run in order by tg__map_ordered. */
+#define RRELU_NOISE(name, T)                                                             \
+    static void name(char **ptr, const int64_t *s, int64_t n, void *ctx) {              \
+        const act_ctx *c = ctx;                                                          \
+        const double p[2] = {(T)c->p[0], (T)c->p[1]};                                    \
+        T *o = (T *)ptr[0];                                                              \
+        const T *x = (const T *)ptr[1];                                                  \
+        for (int64_t i = 0; i < n; i++)                                                  \
+            o[i * s[0]] = (T)(x[i * s[1]] <= 0 ? rrelu_slope(p, c->gen) : 1);            \
+    }
+RRELU_NOISE(rrelu_noise_f32, float)
+RRELU_NOISE(rrelu_noise_f64, double)
+static const tg_row_fn rrelu_noise[2] = {rrelu_noise_f32, rrelu_noise_f64};
 ACT_ROW2(product, a, b, a * b)
 
 static int rrelu_train_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
@@ -105,7 +119,7 @@ tg_tensor *tg_rrelu(tg_tensor *x, double lower, double upper, bool training,
     tg_tensor *noise = tg__new_owned("rrelu", x->ndim, x->shape, x->dtype);
     tg_tensor *out = noise ? tg__new_owned("rrelu", x->ndim, x->shape, x->dtype) : NULL;
     if (out) {
-        tg__map(noise, 1, (const tg_tensor *[]){x}, rrelu_noise[x->dtype], &c);
+        tg__map_ordered(noise, 1, (const tg_tensor *[]){x}, rrelu_noise[x->dtype], &c);
         tg__map(out, 2, (const tg_tensor *[]){x, noise}, product[x->dtype], &c);
         out = act_finish(out, &rrelu_train_def, 1, &x, 1, &noise, NULL, NULL);
     }

@@ -29,11 +29,41 @@ typedef struct act_pair {
 
 /* ---- Scalar formulas ----------------------------------------------------------------- */
 
+/* e^x within 1 ulp of libm's exp, in arithmetic only, so that loops
+ * calling it vectorise (libm's is a call, made once per element): with k =
+ * round(x / ln 2) and r = x - k ln 2 (ln 2 in two parts, the first short
+ * enough that k times it is exact), |r| <= ln(2) / 2 and e^x = 2^k e^r; e^r
+ * is its Taylor polynomial to degree 13 (the next term is below 1e-17),
+ * and 2^k is built in the exponent bits, as 2^(k/2) 2^(k - k/2) so that
+ * results down in the subnormals, and overflows, round as libm's do. */
+static inline double act_exp(double x) {
+    x = x < -746 ? -746 : x; /* beyond: 0 and inf; k stays in range; NaN passes */
+    x = x > 710 ? 710 : x;
+    const double shifter = 0x1.8p52; /* adding it rounds to an integer, in the low bits */
+    double kd = x * 0x1.71547652b82fep0 + shifter; /* x log2(e) */
+    int64_t bits;
+    memcpy(&bits, &kd, sizeof bits);
+    int64_t k = bits - 0x4338000000000000; /* the bits of shifter */
+    kd -= shifter;
+    double r = (x - kd * 0x1.62e42fee00000p-1) - kd * 0x1.a39ef35793c76p-33;
+    double p = 1.0 / 6227020800; /* Horner, from 1/13! down to 1/0! */
+    p = p * r + 1.0 / 479001600, p = p * r + 1.0 / 39916800, p = p * r + 1.0 / 3628800;
+    p = p * r + 1.0 / 362880, p = p * r + 1.0 / 40320, p = p * r + 1.0 / 5040;
+    p = p * r + 1.0 / 720, p = p * r + 1.0 / 120, p = p * r + 1.0 / 24, p = p * r + 1.0 / 6;
+    p = p * r + 0.5, p = p * r + 1, p = p * r + 1;
+    uint64_t half1 = (uint64_t)(k / 2 + 1023) << 52, half2 = (uint64_t)(k - k / 2 + 1023) << 52;
+    double s1, s2;
+    memcpy(&s1, &half1, sizeof s1);
+    memcpy(&s2, &half2, sizeof s2);
+    return p * s1 * s2;
+}
+
 /* sigma(x) = 1 / (1 + e^-x), written with e^-|x| so that exp never
- * overflows: for x < 0 it is e^x / (1 + e^x), the same number. */
+ * overflows: for x < 0 it is e^x / (1 + e^x), the same number. One
+ * division for both (a vectorised select computes both of its sides). */
 static inline double act_sigmoid(double x) {
-    double e = exp(-fabs(x));
-    return x >= 0 ? 1 / (1 + e) : e / (1 + e);
+    double e = act_exp(-fabs(x));
+    return (x >= 0 ? 1 : e) / (1 + e);
 }
 /* sigma' = sigma (1 - sigma) */
 static inline act_pair act_sigmoid_d(double x) {
@@ -87,8 +117,9 @@ static inline act_pair act_relu_d(double x) { return PAIR(act_relu(x), x > 0); }
  * happens here, in the kernel that knows T: done once in the op, as
  * `f32 ? (float)v : v` on both parameters, GCC 12.2 at -O2 vectorised the
  * pair and dropped the rounding.
- * The loops have no separate unit-stride copy: at -O2, with libm calls and
- * branches in the formulas, one made no measurable difference. */
+ * Each kernel is a TG_ROW_KERNEL: the formulas written in arithmetic only
+ * (act_exp, not libm's exp) vectorise in its unit-stride copy; those that
+ * call libm (tanh, erfc, expm1) stay a call per element. */
 
 typedef struct act_ctx {
     double p[4];       /* the op's parameters: slope, alpha, beta, ... */
@@ -107,15 +138,18 @@ typedef struct act_ctx {
 
 /* out = F(X) */
 #define ACT_ROW1_T(name, T, X, ...)                                                      \
-    static void name(char **ptr, const int64_t *s, int64_t n, void *ctx) {              \
+    static TG_ALWAYS_INLINE void name##_body(char **ptr, const int64_t *s, int64_t n,    \
+                                             void *ctx) {                                \
         ACT_PARAMS(T)                                                                    \
         T *o_ = (T *)ptr[0];                                                             \
         const T *x_ = (const T *)ptr[1];                                                 \
+        TG_SIMD                                                                          \
         for (int64_t i_ = 0; i_ < n; i_++) {                                             \
             double X = x_[i_ * s[1]];                                                    \
             o_[i_ * s[0]] = (T)(__VA_ARGS__);                                            \
         }                                                                                \
-    }
+    }                                                                                    \
+    TG_ROW_KERNEL(name, name##_body, 2)
 #define ACT_ROW1(name, X, ...)                                                           \
     ACT_ROW1_T(name##_f32, float, X, __VA_ARGS__)                                        \
     ACT_ROW1_T(name##_f64, double, X, __VA_ARGS__)                                       \
@@ -123,15 +157,18 @@ typedef struct act_ctx {
 
 /* out = F(A, B) */
 #define ACT_ROW2_T(name, T, A, B, ...)                                                   \
-    static void name(char **ptr, const int64_t *s, int64_t n, void *ctx) {              \
+    static TG_ALWAYS_INLINE void name##_body(char **ptr, const int64_t *s, int64_t n,    \
+                                             void *ctx) {                                \
         ACT_PARAMS(T)                                                                    \
         T *o_ = (T *)ptr[0];                                                             \
         const T *a_ = (const T *)ptr[1], *b_ = (const T *)ptr[2];                        \
+        TG_SIMD                                                                          \
         for (int64_t i_ = 0; i_ < n; i_++) {                                             \
             double A = a_[i_ * s[1]], B = b_[i_ * s[2]];                                 \
             o_[i_ * s[0]] = (T)(__VA_ARGS__);                                            \
         }                                                                                \
-    }
+    }                                                                                    \
+    TG_ROW_KERNEL(name, name##_body, 3)
 #define ACT_ROW2(name, A, B, ...)                                                        \
     ACT_ROW2_T(name##_f32, float, A, B, __VA_ARGS__)                                     \
     ACT_ROW2_T(name##_f64, double, A, B, __VA_ARGS__)                                    \
@@ -146,17 +183,20 @@ typedef struct act_ctx {
  * first into operand 0 and the second c->second elements after it (the
  * iterator takes four operands, and this kernel reads three). */
 #define ACT_GRAD2_T(name, T, A, B, ...)                                                  \
-    static void name(char **ptr, const int64_t *s, int64_t n, void *ctx) {              \
+    static TG_ALWAYS_INLINE void name##_body(char **ptr, const int64_t *s, int64_t n,    \
+                                             void *ctx) {                                \
         ACT_PARAMS(T)                                                                    \
         T *o_ = (T *)ptr[0], *o2_ = o_ + c->second;                                      \
         const T *g_ = (const T *)ptr[1], *a_ = (const T *)ptr[2], *b_ = (const T *)ptr[3]; \
+        TG_SIMD                                                                          \
         for (int64_t i_ = 0; i_ < n; i_++) {                                             \
             double A = a_[i_ * s[2]], B = b_[i_ * s[3]], gv_ = g_[i_ * s[1]];            \
             act_pair d_ = (__VA_ARGS__);                                                 \
             o_[i_ * s[0]] = (T)(gv_ * d_.first);                                         \
             o2_[i_ * s[0]] = (T)(gv_ * d_.second);                                       \
         }                                                                                \
-    }
+    }                                                                                    \
+    TG_ROW_KERNEL(name, name##_body, 4)
 #define ACT_GRAD2(name, A, B, ...)                                                       \
     ACT_GRAD2_T(name##_f32, float, A, B, __VA_ARGS__)                                    \
     ACT_GRAD2_T(name##_f64, double, A, B, __VA_ARGS__)                                   \

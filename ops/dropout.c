@@ -67,7 +67,7 @@ tg_tensor *tg_dropout(tg_tensor *x, double p, bool training, tg_generator *gen) 
     double scale = p == 1 ? 0 : 1 / draw.keep; /* p = 1: zeros, not 0 * inf */
     tg_tensor *mask = tg__new_owned(op, x->ndim, x->shape, x->dtype);
     if (!mask) return NULL;
-    tg__map(mask, 0, NULL, mask_rows[x->dtype], &draw); /* row-major: mask is contiguous */
+    tg__map_ordered(mask, 0, NULL, mask_rows[x->dtype], &draw); /* row-major draws */
     tg_node *node = NULL;
     tg_tensor *out = masked(op, x, mask, scale);
     if (out) out = tg__finish(out, &dropout_def, 1, &x, &node);

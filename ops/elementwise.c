@@ -11,31 +11,22 @@ typedef enum binop { OP_ADD, OP_AXPY, OP_SUB, OP_MUL, OP_DIV, OP_NEG, OP_MAX, OP
 
 /* ctx of a row: alpha for axpy, x + alpha * y with one rounding (fused
  * multiply-add), as PyTorch's vectorised add with alpha computes it, so an
- * SGD step matches it to the last bit. */
+ * SGD step matches it to the last bit. The second operand is often one
+ * value broadcast (a scalar), which gets a loop of its own. */
 #define BINARY_ROW(name, T, EXPR)                                                  \
-    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {           \
+    static TG_ALWAYS_INLINE void name##_body(char **p, const int64_t *s, int64_t n,  \
+                                             void *ctx) {                            \
         T *o = (T *)p[0];                                                          \
         const T *x = (const T *)p[1], *y = (const T *)p[2];                        \
         const T alpha = (T) * (const double *)ctx;                                 \
         (void)alpha;                                                               \
-        if (s[0] == 1 && s[1] == 1 && s[2] == 1) {                                 \
-            for (int64_t i = 0; i < n; i++) {                                      \
-                T a = x[i], b = y[i];                                              \
-                o[i] = EXPR;                                                       \
-            }                                                                      \
-        } else if (s[0] == 1 && s[1] == 1 && s[2] == 0) {                          \
-            const T b = y[0];                                                      \
-            for (int64_t i = 0; i < n; i++) {                                      \
-                T a = x[i];                                                        \
-                o[i] = EXPR;                                                       \
-            }                                                                      \
-        } else {                                                                   \
-            for (int64_t i = 0; i < n; i++) {                                      \
-                T a = x[i * s[1]], b = y[i * s[2]];                                \
-                o[i * s[0]] = EXPR;                                                \
-            }                                                                      \
+        TG_SIMD                                                                    \
+        for (int64_t i = 0; i < n; i++) {                                          \
+            T a = x[i * s[1]], b = y[i * s[2]];                                    \
+            o[i * s[0]] = EXPR;                                                    \
         }                                                                          \
-    }
+    }                                                                              \
+    TG_ROW_KERNEL_LIKE(name, name##_body, 3, 1, 1, 0)
 BINARY_ROW(add_f32, float, a + b)
 BINARY_ROW(add_f64, double, a + b)
 BINARY_ROW(axpy_f32, float, fmaf(alpha, b, a))

@@ -54,29 +54,35 @@ static bool check_target_shape(const char *op, const tg_tensor *x, const tg_tens
 
 /* p[0] = F(x, t), p[1] = x, p[2] = t. */
 #define LOSS_ROW(name, T, F)                                                             \
-    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {                 \
+    static TG_ALWAYS_INLINE void name##_body(char **p, const int64_t *s, int64_t n,      \
+                                             void *ctx) {                                \
         (void)ctx;                                                                       \
         T *o = (T *)p[0];                                                                \
         const T *xs = (const T *)p[1], *ts = (const T *)p[2];                            \
+        TG_SIMD                                                                          \
         for (int64_t i = 0; i < n; i++) {                                                \
             double x = xs[i * s[1]], t = ts[i * s[2]];                                   \
             o[i * s[0]] = (T)(F);                                                        \
         }                                                                                \
-    }
+    }                                                                                    \
+    TG_ROW_KERNEL(name, name##_body, 3)
 
 /* p[0] = D(x, t) * g / div, p[1] = x, p[2] = t, p[3] = g (0-dim, broadcast,
- * for a reduced loss); ctx points to div. */
+ * for a reduced loss, the usual case); ctx points to div. */
 #define LOSS_GRAD_ROW(name, T, D)                                                        \
-    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {                 \
+    static TG_ALWAYS_INLINE void name##_body(char **p, const int64_t *s, int64_t n,      \
+                                             void *ctx) {                                \
         const double div = *(const double *)ctx;                                         \
         T *o = (T *)p[0];                                                                \
         const T *xs = (const T *)p[1], *ts = (const T *)p[2], *gs = (const T *)p[3];     \
+        TG_SIMD                                                                          \
         for (int64_t i = 0; i < n; i++) {                                                \
             double x = xs[i * s[1]], t = ts[i * s[2]], g = gs[i * s[3]];                 \
             (void)t;                                                                     \
             o[i * s[0]] = (T)((D) * g / div);                                            \
         }                                                                                \
-    }
+    }                                                                                    \
+    TG_ROW_KERNEL_LIKE(name, name##_body, 4, 1, 1, 1, 0)
 
 #define LOSS_KERNELS(op, F, DX, DT)                                                      \
     LOSS_ROW(op##_f32, float, F)                                                         \

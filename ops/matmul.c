@@ -1,11 +1,13 @@
 /* ops/matmul.c - matmul and linear, each forward next to its backward.
  *
- * Every product here, forward or backward, ends in gemm(): C += op(A) op(B)
- * on strided matrices. BLIS takes a row and a column stride for each
- * operand, so a transposed view (or PyTorch's (out, in) weight, used as
- * W^T) is read where it lies: transposing is swapping two strides, or
- * passing BLIS_TRANSPOSE. A tensor is copied only when its layout is one
- * BLIS does not accept (an expanded tensor, whose rows repeat in memory). */
+ * Every product here, forward or backward, ends in gemm(): C = op(A) op(B)
+ * + beta C on strided matrices, beta 0 for a new result (never filled with
+ * zeros first) and 1 to add into one, such as a leaf's .grad. BLIS takes a
+ * row and a column stride for each operand, so a transposed view (or
+ * PyTorch's (out, in) weight, used as W^T) is read where it lies:
+ * transposing is swapping two strides, or passing BLIS_TRANSPOSE. A tensor
+ * is copied only when its layout is one BLIS does not accept (an expanded
+ * tensor, whose rows repeat in memory). */
 #include <blis.h>
 #include <string.h>
 
@@ -47,21 +49,34 @@ static bool blis_can_read(mat m) {
     return false;
 }
 
-/* C += op(A) op(B), op(X) being X or X^T as t says: the one call of BLIS. */
-static void gemm(tg_dtype dtype, mat c, mat a, trans_t ta, mat b, trans_t tb) {
+/* BLIS splits each product among all its threads; below this many
+ * multiply-adds, starting and joining them costs more than they save (on
+ * two cores, 32 x 32 x 32 takes 1.75 us on one thread and 2.0 on two), so
+ * such a product runs on the calling thread. */
+#define GEMM_MIN_THREADED 65536
+
+/* C = op(A) op(B) + beta C, op(X) being X or X^T as t says, beta 0 or 1:
+ * the one call of BLIS. With beta 0, C is only written (BLIS does not read
+ * it, so whatever a new tensor held does not matter; with k = 0 it zeroes
+ * C). */
+static void gemm(tg_dtype dtype, mat c, mat a, trans_t ta, mat b, trans_t tb, double beta) {
     dim_t m = c.rows, n = c.cols, k = ta == NO_TRANS ? a.cols : a.rows;
-    if (m == 0 || n == 0 || k == 0) return; /* nothing to add */
+    if (m == 0 || n == 0) return; /* nothing to write */
+    tg__num_threads(); /* the first call hands TG_NUM_THREADS to BLIS */
+    rntm_t one_thread = BLIS_RNTM_INITIALIZER;
+    bli_rntm_set_num_threads(1, &one_thread);
+    rntm_t *rntm = m * n * k < GEMM_MIN_THREADED ? &one_thread : NULL; /* NULL: BLIS's count */
     a = unit_strides_fixed(a), b = unit_strides_fixed(b), c = unit_strides_fixed(c);
 #define GEMM(type, fn)                                                                   \
     do {                                                                                 \
-        type one = 1; /* alpha and beta: C = 1 * op(A) op(B) + 1 * C */                  \
-        fn(ta, tb, m, n, k, &one, (type *)a.p, a.rs, a.cs, (type *)b.p, b.rs, b.cs, &one, \
-           (type *)c.p, c.rs, c.cs);                                                     \
+        type one = 1, beta_ = (type)beta; /* alpha and beta */                           \
+        fn(ta, tb, m, n, k, &one, (type *)a.p, a.rs, a.cs, (type *)b.p, b.rs, b.cs, &beta_, \
+           (type *)c.p, c.rs, c.cs, NULL, rntm);                                         \
     } while (0)
     if (dtype == TG_F32)
-        GEMM(float, bli_sgemm);
+        GEMM(float, bli_sgemm_ex);
     else
-        GEMM(double, bli_dgemm);
+        GEMM(double, bli_dgemm_ex);
 #undef GEMM
 }
 
@@ -179,17 +194,20 @@ static void fold_batch(batch *bt, stack *c, stack *a, trans_t ta, stack *b, tran
     }
 }
 
-/* C[i] += op(A[i]) op(B[i]) for every index i of the batch; where C is
- * shared along a dim (stride 0) the products along it add up in C. */
+/* C[i] = op(A[i]) op(B[i]) + beta C[i] for every index i of the batch;
+ * where C is shared along a dim (stride 0) the products along it add up in
+ * C: after the first, each adds to what is there (beta 1). */
 static void batched_gemm(tg_dtype dtype, batch bt, stack c, stack a, trans_t ta, stack b,
-                         trans_t tb) {
+                         trans_t tb, double beta) {
     fold_batch(&bt, &c, &a, ta, &b, tb);
     size_t size = tg_dtype_size(dtype);
     int64_t count = 1, index[TG_MAX_DIMS] = {0};
     for (int d = 0; d < bt.ndim; d++) count *= bt.shape[d];
     for (int64_t i = 0; i < count; i++) {
+        bool again = false; /* C[i] already holds a product */
+        for (int d = 0; d < bt.ndim; d++) again = again || (index[d] && !c.batch_strides[d]);
         gemm(dtype, matrix_at(&c, &bt, index, size), matrix_at(&a, &bt, index, size), ta,
-             matrix_at(&b, &bt, index, size), tb);
+             matrix_at(&b, &bt, index, size), tb, again ? 1 : beta);
         for (int d = bt.ndim - 1; d >= 0 && ++index[d] == bt.shape[d]; d--) index[d] = 0;
     }
 }
@@ -201,14 +219,17 @@ static tg_tensor *readable(operand x) {
                                        : tg__contiguous_copy_owned("matmul", x.t);
 }
 
-/* c += op(x) op(y) over the batch. c is a new contiguous tensor, so only x
- * and y may need a copy. Returns false when out of memory. */
-static bool product(const batch *bt, operand c, operand x, trans_t tx, operand y, trans_t ty) {
+/* c = op(x) op(y) + beta c over the batch (beta 0 or 1). c is contiguous
+ * (a new tensor or a leaf's grad), so only x and y may need a copy. Returns
+ * false when out of memory. */
+static bool product(const batch *bt, operand c, operand x, trans_t tx, operand y, trans_t ty,
+                    double beta) {
     tg_tensor *xr = readable(x), *yr = readable(y);
     bool ok = xr && yr;
     if (ok) {
         x.t = xr, y.t = yr;
-        batched_gemm(c.t->dtype, *bt, stack_of(c, bt), stack_of(x, bt), tx, stack_of(y, bt), ty);
+        batched_gemm(c.t->dtype, *bt, stack_of(c, bt), stack_of(x, bt), tx, stack_of(y, bt), ty,
+                     beta);
     }
     tg_release(xr);
     tg_release(yr);
@@ -246,16 +267,23 @@ static tg_tensor *saved_operand(const tg_node *node, int i) {
     return node->ints[i] < 0 ? NULL : node->saved[node->ints[i]];
 }
 
-/* The gradient of input i (0: the left operand, 1: the right one) as
- * op(x) op(y). It starts at zero and gemm adds into it: along the batch
- * dims where input i was broadcast its stride is 0, so the products there
- * sum up, which is the gradient of a broadcast. */
-static tg_tensor *grad_input(tg_node *node, int i, const batch *bt, operand x, trans_t tx,
-                             operand y, trans_t ty) {
-    tg_tensor *g = tg__new(node->def->name, node->in_ndim[i], node->in_shape[i], node->in_dtype[i]);
-    if (!g) return NULL;
-    tg__fill(g, 0.0);
-    return product(bt, i == 0 ? as_left(g) : as_right(g), x, tx, y, ty) ? g : NULL;
+/* The gradient of input i (0: the left operand, 1: the right one),
+ * op(x) op(y), into *out; or, when the engine offers the leaf's .grad
+ * (node->grad_into[i]), added straight into that with gemm's beta = 1,
+ * which saves a tensor and a pass over it (then *out stays NULL). Along
+ * the batch dims where input i was broadcast its stride is 0, so the
+ * products there sum up, which is the gradient of a broadcast. False when
+ * out of memory. */
+static bool grad_input(tg_node *node, int i, const batch *bt, operand x, trans_t tx, operand y,
+                       trans_t ty, tg_tensor **out) {
+    tg_tensor *into = node->grad_into[i];
+    tg_tensor *g = into ? into
+                        : tg__new(node->def->name, node->in_ndim[i], node->in_shape[i],
+                                  node->in_dtype[i]);
+    if (!g || !product(bt, i == 0 ? as_left(g) : as_right(g), x, tx, y, ty, into ? 1 : 0))
+        return false;
+    if (!into) *out = g;
+    return true;
 }
 
 /* ---- matmul --------------------------------------------------------------------------- */
@@ -268,10 +296,10 @@ static int matmul_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bo
              node->in_shape[1], &bt);
     operand dC = as_result(g, node->in_ndim[0], node->in_ndim[1]);
     /* dA = dC B^T */
-    if (needs[0] && !(gi[0] = grad_input(node, 0, &bt, dC, NO_TRANS, as_right(b), TRANS)))
+    if (needs[0] && !grad_input(node, 0, &bt, dC, NO_TRANS, as_right(b), TRANS, &gi[0]))
         return -1;
     /* dB = A^T dC */
-    if (needs[1] && !(gi[1] = grad_input(node, 1, &bt, as_left(a), TRANS, dC, NO_TRANS)))
+    if (needs[1] && !grad_input(node, 1, &bt, as_left(a), TRANS, dC, NO_TRANS, &gi[1]))
         return -1;
     return 0;
 }
@@ -304,26 +332,20 @@ static const tg_op_def *matmul_def(const tg_tensor *a, const tg_tensor *b, const
 }
 
 static bool matmul_check(tg_tensor *a, tg_tensor *b, batch *bt) {
-    char bufa[TG_SHAPE_STR_MAX], bufb[TG_SHAPE_STR_MAX];
     if (!tg__check_args("matmul", 2, (tg_tensor *[]){a, b})) return false;
-    const char *sa = tg__shape_str(bufa, sizeof bufa, a->ndim, a->shape);
-    const char *sb = tg__shape_str(bufb, sizeof bufb, b->ndim, b->shape);
-    if (a->ndim == 0 || b->ndim == 0) {
-        tg__error(TG_ERR_SHAPE, "matmul: both arguments need at least 1 dim, got shapes %s and %s",
-                  sa, sb);
-        return false;
-    }
-    int64_t ka = a->shape[a->ndim - 1], kb = b->shape[b->ndim >= 2 ? b->ndim - 2 : 0];
-    if (ka != kb) {
-        tg__error(TG_ERR_SHAPE, "matmul: shapes %s and %s cannot be multiplied", sa, sb);
-        return false;
-    }
-    if (!batch_of("matmul", a->ndim, a->shape, b->ndim, b->shape, bt)) {
-        tg__error(TG_ERR_SHAPE, "matmul: the batch dims of shapes %s and %s cannot be broadcast",
-                  sa, sb);
-        return false;
-    }
-    return true;
+    const char *problem = NULL;
+    if (a->ndim == 0 || b->ndim == 0)
+        problem = "matmul: both arguments need at least 1 dim, got shapes %s and %s";
+    else if (a->shape[a->ndim - 1] != b->shape[b->ndim >= 2 ? b->ndim - 2 : 0])
+        problem = "matmul: shapes %s and %s cannot be multiplied";
+    else if (!batch_of("matmul", a->ndim, a->shape, b->ndim, b->shape, bt))
+        problem = "matmul: the batch dims of shapes %s and %s cannot be broadcast";
+    if (!problem) return true;
+    /* The shapes are written out only for a message (see linear_check). */
+    char bufa[TG_SHAPE_STR_MAX], bufb[TG_SHAPE_STR_MAX];
+    tg__error(TG_ERR_SHAPE, problem, tg__shape_str(bufa, sizeof bufa, a->ndim, a->shape),
+              tg__shape_str(bufb, sizeof bufb, b->ndim, b->shape));
+    return false;
 }
 
 tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b) {
@@ -337,9 +359,8 @@ tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b) {
     if (b->ndim >= 2) shape[ndim++] = b->shape[b->ndim - 1];
     tg_tensor *out = tg__new_owned("matmul", ndim, shape, a->dtype);
     if (!out) return NULL;
-    tg__fill(out, 0.0);
     operand c = as_result(out, a->ndim, b->ndim);
-    if (!product(&bt, c, as_left(a), NO_TRANS, as_right(b), NO_TRANS)) {
+    if (!product(&bt, c, as_left(a), NO_TRANS, as_right(b), NO_TRANS, 0)) {
         tg_release(out);
         return NULL;
     }
@@ -360,10 +381,10 @@ static int linear_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bo
     batch_of(node->def->name, node->in_ndim[0], node->in_shape[0], 2, node->in_shape[1], &bt);
     operand dY = as_result(g, node->in_ndim[0], 2);
     /* dX = dY W */
-    if (needs[0] && !(gi[0] = grad_input(node, 0, &bt, dY, NO_TRANS, as_right(w), NO_TRANS)))
+    if (needs[0] && !grad_input(node, 0, &bt, dY, NO_TRANS, as_right(w), NO_TRANS, &gi[0]))
         return -1;
     /* dW = dY^T X */
-    if (needs[1] && !(gi[1] = grad_input(node, 1, &bt, dY, TRANS, as_left(x), NO_TRANS)))
+    if (needs[1] && !grad_input(node, 1, &bt, dY, TRANS, as_left(x), NO_TRANS, &gi[1]))
         return -1;
     /* dbias = dY summed down to (out_features,) */
     if (node->n_inputs == 3 && needs[2] &&
@@ -392,28 +413,28 @@ static const tg_op_def *linear_def(const tg_tensor *x, const tg_tensor *bias) {
 }
 
 static bool linear_check(tg_tensor *x, tg_tensor *w, tg_tensor *bias) {
-    char bufx[TG_SHAPE_STR_MAX], bufw[TG_SHAPE_STR_MAX], bufb[TG_SHAPE_STR_MAX];
     if (!tg__check_args("linear", bias ? 3 : 2, (tg_tensor *[]){x, w, bias})) return false;
+    bool bad_weight = w->ndim != 2;
+    bool bad_input = !bad_weight && (x->ndim == 0 || x->shape[x->ndim - 1] != w->shape[1]);
+    bool bad_bias = !bad_weight && bias && (bias->ndim != 1 || bias->shape[0] != w->shape[0]);
+    if (!bad_weight && !bad_input && !bad_bias) return true;
+    /* The shapes are written out only for a message: in every call, they
+     * cost more than the checks. */
+    char bufx[TG_SHAPE_STR_MAX], bufw[TG_SHAPE_STR_MAX], bufb[TG_SHAPE_STR_MAX];
     const char *sx = tg__shape_str(bufx, sizeof bufx, x->ndim, x->shape);
     const char *sw = tg__shape_str(bufw, sizeof bufw, w->ndim, w->shape);
-    if (w->ndim != 2) {
+    if (bad_weight)
         tg__error(TG_ERR_SHAPE,
                   "linear: weight must be 2-D (out_features, in_features), got shape %s", sw);
-        return false;
-    }
-    if (x->ndim == 0 || x->shape[x->ndim - 1] != w->shape[1]) {
+    else if (bad_input)
         tg__error(TG_ERR_SHAPE, "linear: input of shape %s does not fit weight of shape %s", sx,
                   sw);
-        return false;
-    }
-    if (bias && (bias->ndim != 1 || bias->shape[0] != w->shape[0])) {
+    else
         tg__error(TG_ERR_SHAPE,
                   "linear: bias of shape %s does not fit weight of shape %s (want (%lld,))",
                   tg__shape_str(bufb, sizeof bufb, bias->ndim, bias->shape), sw,
                   (long long)w->shape[0]);
-        return false;
-    }
-    return true;
+    return false;
 }
 
 tg_tensor *tg_linear(tg_tensor *x, tg_tensor *weight, tg_tensor *bias) {
@@ -425,12 +446,10 @@ tg_tensor *tg_linear(tg_tensor *x, tg_tensor *weight, tg_tensor *bias) {
     shape[x->ndim - 1] = weight->shape[0];
     tg_tensor *out = tg__new_owned("linear", x->ndim, shape, x->dtype);
     if (!out) return NULL;
-    /* Start from the bias (or zero) in every row; gemm adds X W^T to it. */
-    if (bias)
-        tg__copy_into(out, bias);
-    else
-        tg__fill(out, 0.0);
-    if (!product(&bt, as_result(out, x->ndim, 2), as_left(x), NO_TRANS, as_right(weight), TRANS)) {
+    /* With a bias, start from it in every row and let gemm add X W^T. */
+    if (bias) tg__copy_into(out, bias);
+    if (!product(&bt, as_result(out, x->ndim, 2), as_left(x), NO_TRANS, as_right(weight), TRANS,
+                 bias ? 1 : 0)) {
         tg_release(out);
         return NULL;
     }

@@ -17,31 +17,37 @@ typedef struct unary_params {
 
 /* out = F(a), with p0/p1 available to F. */
 #define FORWARD_ROW(name, T, F)                                                          \
-    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {                 \
+    static TG_ALWAYS_INLINE void name##_body(char **p, const int64_t *s, int64_t n,      \
+                                             void *ctx) {                                \
         const unary_params *prm = ctx;                                                   \
         const T p0 = (T)prm->p0, p1 = (T)prm->p1;                                        \
         (void)p0, (void)p1;                                                              \
         T *o = (T *)p[0];                                                                \
         const T *x = (const T *)p[1];                                                    \
+        TG_SIMD                                                                          \
         for (int64_t i = 0; i < n; i++) {                                                \
             T a = x[i * s[1]];                                                           \
             o[i * s[0]] = F;                                                             \
         }                                                                                \
-    }
+    }                                                                                    \
+    TG_ROW_KERNEL(name, name##_body, 2)
 
 /* out = g * D, where D is the derivative in terms of v (the saved x or y). */
 #define BACKWARD_ROW(name, T, D)                                                         \
-    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {                 \
+    static TG_ALWAYS_INLINE void name##_body(char **p, const int64_t *s, int64_t n,      \
+                                             void *ctx) {                                \
         const unary_params *prm = ctx;                                                   \
         const T p0 = (T)prm->p0, p1 = (T)prm->p1;                                        \
         (void)p0, (void)p1;                                                              \
         T *o = (T *)p[0];                                                                \
         const T *g = (const T *)p[1], *saved = (const T *)p[2];                          \
+        TG_SIMD                                                                          \
         for (int64_t i = 0; i < n; i++) {                                                \
             T v = saved[i * s[2]];                                                       \
             o[i * s[0]] = g[i * s[1]] * (D);                                             \
         }                                                                                \
-    }
+    }                                                                                    \
+    TG_ROW_KERNEL(name, name##_body, 3)
 
 #define UNARY_KERNELS(op, F32, F64, D32, D64)                                            \
     FORWARD_ROW(op##_fwd_f32, float, F32)                                                \

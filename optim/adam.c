@@ -27,29 +27,41 @@ typedef struct adam_coeffs {
  * v are a mul_ then a fused add_ / addcmul_, the last line an addcdiv_
  * (product, quotient, sum). */
 #define ADAM_KERNEL(name, T)                                                           \
-    static void name(const tg__optim_row *r, const void *coeffs) {                     \
-        const adam_coeffs *c = coeffs;                                                 \
+    static inline __attribute__((always_inline)) void name##_loop(                     \
+        const tg__optim_row *r, const adam_coeffs *c, int64_t ps, int64_t gs, bool amsgrad) { \
         const T neg_step_size = (T)c->neg_step_size, bc2 = (T)c->bias_correction2_sqrt, \
                 beta1 = (T)c->beta1, one_minus_beta1 = (T)(1 - c->beta1),              \
                 beta2 = (T)c->beta2, one_minus_beta2 = (T)(1 - c->beta2),              \
                 eps = (T)c->eps, l2 = (T)c->l2, decay = (T)c->decay;                   \
+        const bool decoupled = c->decoupled, maximize = c->maximize;                   \
         T *p = r->param, *m = r->state[EXP_AVG], *v = r->state[EXP_AVG_SQ],            \
           *vmax = r->state[MAX_EXP_AVG_SQ];                                            \
         const T *g = r->grad;                                                          \
+        TG_SIMD                                                                        \
         for (int64_t i = 0; i < r->n; i++) {                                           \
-            T *pi = p + i * r->param_stride;                                           \
-            if (c->decoupled) *pi = *pi * decay;                                       \
-            T d = tg__optim_grad(g[i * r->grad_stride], *pi, c->maximize, l2);         \
+            T pi = p[i * ps];                                                          \
+            if (decoupled) pi = pi * decay;                                            \
+            T d = tg__optim_grad(g[i * gs], pi, maximize, l2);                         \
             m[i] = fma(one_minus_beta1, d, m[i] * beta1);                              \
             v[i] = fma(one_minus_beta2 * d, d, v[i] * beta2);                          \
             T second = v[i];                                                           \
-            if (c->amsgrad) {                                                          \
+            if (amsgrad) {                                                             \
                 /* torch.maximum: a NaN in v wins */                                   \
                 if (!(vmax[i] >= v[i])) vmax[i] = v[i];                                \
                 second = vmax[i];                                                      \
             }                                                                          \
-            *pi = *pi + neg_step_size * m[i] / (sqrt(second) / bc2 + eps);             \
+            p[i * ps] = pi + neg_step_size * m[i] / (sqrt(second) / bc2 + eps);        \
         }                                                                              \
+    }                                                                                  \
+    /* The common case, unit strides and no amsgrad (whose conditional store   \
+     * does not vectorise), gets a loop of its own with those as constants;    \
+     * the flags left are unswitched (meson.build). */                         \
+    TG_HOT static void name(const tg__optim_row *r, const void *coeffs) {              \
+        const adam_coeffs *c = coeffs;                                                 \
+        if (r->param_stride == 1 && r->grad_stride == 1 && !c->amsgrad)                \
+            name##_loop(r, c, 1, 1, false);                                            \
+        else                                                                           \
+            name##_loop(r, c, r->param_stride, r->grad_stride, c->amsgrad);            \
     }
 ADAM_KERNEL(adam_f32, float)
 ADAM_KERNEL(adam_f64, double)

@@ -71,8 +71,9 @@ double tg_clip_grad_norm(tg_tensor *const *params, int n, double max_norm) {
     double squares = 0;
     for (int i = 0; i < n; i++) {
         tg_tensor *g = params[i]->grad;
-        if (g) tg__map(g, 0, NULL, g->dtype == TG_F32 ? sum_squares_f32 : sum_squares_f64,
-                       &squares);
+        if (g)
+            tg__map_ordered(g, 0, NULL, g->dtype == TG_F32 ? sum_squares_f32 : sum_squares_f64,
+                            &squares);
     }
     double total = sqrt(squares);
     /* PyTorch's rule: scale by max_norm / (total + 1e-6), clamped to 1 (a

@@ -275,6 +275,6 @@ void tg__optim_apply(tg__optim_param *p, const tg__optim_row_fn kernels[2], cons
     }
     tg_iter it;
     tg__iter_init(&it, t->ndim, t->shape, n_operands, strides);
-    tg__iter_run(&it, base, sizes, apply_row, &ctx);
+    tg__iter_run_parallel(&it, base, sizes, apply_row, &ctx);
     t->storage->version++;
 }

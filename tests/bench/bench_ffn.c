@@ -1,0 +1,354 @@
+/* tests/bench/bench_ffn.c - one training step of a SwiGLU FeedForward
+ * (forward, MSE loss, backward, AdamW step, zero_grad) on four workloads,
+ * next to the same nine matrix products run bare through BLIS.
+ *
+ *     bench_ffn [--threads N] [--budget SECONDS | --steps N] [--csv] [WORKLOAD...]
+ *
+ * For each workload: warm-up, then steps for a fixed wall-clock budget; the
+ * median and the fastest step; GFLOP/s counting the 18 B dim hidden' FLOPs
+ * of the nine products (hidden' after LLaMA's rounding); the nine products
+ * (same shapes and transposes) timed the same way through bli_sgemm, and
+ * the step's share of that throughput; the peak resident memory the
+ * workload added to the process, next to the least any implementation
+ * needs. Each workload runs in a child process of its own, so that one
+ * workload's peak is not another's.
+ *
+ * The input x requires grad (as it does inside a network), so backward
+ * computes all nine products: three forward, and for each linear dX and dW.
+ * --steps N times exactly N steps (and N runs of the bare products) after
+ * 3 of warm-up instead, for profilers (valgrind --tool=callgrind), under
+ * which a wall-clock budget means little. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <blis.h>
+#include <tapegrad/tapegrad.h>
+
+typedef struct workload {
+    const char *name;
+    int64_t batch, dim, hidden, multiple_of;
+} workload;
+
+static const workload workloads[] = {
+    {"tiny", 32, 16, 64, 8},
+    {"small", 64, 128, 256, 16},
+    {"medium", 256, 512, 2048, 64},
+    {"large", 512, 1024, 4096, 256},
+};
+enum { N_WORKLOADS = sizeof workloads / sizeof workloads[0] };
+
+/* What a child sends back through its pipe. */
+typedef struct result {
+    int ok, threads;
+    int64_t hidden; /* after rounding */
+    long steps;
+    double median_s, min_s;           /* one training step */
+    double blis_median_s, blis_min_s; /* the nine bare products */
+    double peak_bytes;                /* resident memory the workload added */
+    double min_bytes;                 /* the theoretical minimum */
+} result;
+
+static double budget_s = 2.0;
+static long fixed_runs; /* --steps: > 0 replaces the budget */
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- Timing: warm-up, then a fixed budget of wall-clock time -------------------- */
+
+typedef struct timing {
+    double median_s, min_s;
+    long runs;
+} timing;
+
+static int by_value(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Runs fn until a quarter of the budget (and at least 3 runs) has passed,
+ * then times every run until the budget (and at least 5 runs) has; or, with
+ * --steps, 3 runs and then fixed_runs timed ones. fn returns 0, or -1 to
+ * stop with a failure (then runs is 0). */
+static timing time_runs(int (*fn)(void *), void *ctx) {
+    timing t = {0};
+    double start = now_s();
+    for (int i = 0; i < 3 || (!fixed_runs && now_s() - start < budget_s / 4); i++)
+        if (fn(ctx) != 0) return t;
+    size_t cap = 64, n = 0;
+    double *samples = malloc(cap * sizeof *samples);
+    start = now_s();
+    while (samples && (fixed_runs ? (long)n < fixed_runs : n < 5 || now_s() - start < budget_s)) {
+        double t0 = now_s();
+        if (fn(ctx) != 0) {
+            free(samples);
+            return t;
+        }
+        if (n == cap) {
+            double *grown = realloc(samples, 2 * cap * sizeof *samples);
+            if (!grown) break;
+            samples = grown, cap *= 2;
+        }
+        samples[n++] = now_s() - t0;
+    }
+    if (!samples) return t;
+    qsort(samples, n, sizeof *samples, by_value);
+    t.median_s = n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
+    t.min_s = samples[0];
+    t.runs = (long)n;
+    free(samples);
+    return t;
+}
+
+/* ---- Memory ------------------------------------------------------------------------ */
+
+static double resident_bytes(void) {
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return 0;
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    fclose(f);
+    return (double)resident * (double)sysconf(_SC_PAGESIZE);
+}
+
+static double peak_resident_bytes(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return 1024.0 * (double)ru.ru_maxrss; /* KiB on Linux */
+}
+
+/* The least memory a step needs, in bytes of float32: the parameters, their
+ * gradients and AdamW's two moments (4 x 3 dim hidden), and what backward
+ * reads: x, w1 x and w3 x (SwiGLU's inputs), SwiGLU's output (w2's input),
+ * the output and the target (the loss's inputs). */
+static double minimum_bytes(const workload *w, int64_t hidden) {
+    double params = 3.0 * (double)w->dim * (double)hidden;
+    double saved = 3.0 * (double)w->batch * ((double)hidden + (double)w->dim);
+    return 4.0 * (4 * params + saved);
+}
+
+/* ---- The tapegrad step ---------------------------------------------------------------- */
+
+typedef struct model {
+    tg_module *ffn;
+    tg_optimizer *opt;
+    tg_tensor *x, *target;
+} model;
+
+static int train_step(void *ctx) {
+    model *m = ctx;
+    tg_pool *pool = tg_pool_push();
+    tg_tensor *loss = tg_mse_loss(tg_module_forward(m->ffn, m->x), m->target, TG_REDUCTION_MEAN);
+    int rc = loss && tg_backward(loss, NULL) == 0 && tg_optim_step(m->opt) == 0 ? 0 : -1;
+    tg_optim_zero_grad(m->opt, false); /* PyTorch 1.13's default: zero, keep the tensors */
+    tg_pool_pop(pool);
+    if (rc) fprintf(stderr, "bench_ffn: step failed: %s\n", tg_last_error());
+    return rc;
+}
+
+static bool model_init(model *m, const workload *w, int64_t *hidden) {
+    tg_generator *gen = tg_generator_new(1);
+    tg_ffn_options o = {.kind = TG_FFN_SWIGLU, .dim = w->dim, .hidden_dim = w->hidden,
+                        .multiple_of = w->multiple_of, .dtype = TG_F32};
+    m->ffn = tg_feedforward_new(&o, gen);
+    m->x = tg_requires_grad_(tg_randn(TG_SHAPE(w->batch, w->dim), TG_F32, gen), true);
+    m->target = tg_randn(TG_SHAPE(w->batch, w->dim), TG_F32, gen);
+    tg_generator_free(gen);
+    int n = 0;
+    tg_tensor *const *params = m->ffn ? tg_module_parameter_tensors(m->ffn, &n) : NULL;
+    m->opt = params ? tg_adamw_new(params, n, NULL) : NULL;
+    *hidden = tg_ffn_hidden_dim(w->hidden, w->multiple_of);
+    return m->opt && m->x && m->target;
+}
+
+static void model_free(model *m) {
+    tg_optim_free(m->opt);
+    tg_module_free(m->ffn);
+    tg_release(m->x);
+    tg_release(m->target);
+}
+
+/* ---- The same nine products, bare ------------------------------------------------------ */
+
+/* A row-major float matrix. */
+typedef struct matrix {
+    float *p;
+    dim_t rows, cols;
+} matrix;
+
+static matrix matrix_new(dim_t rows, dim_t cols) {
+    matrix m = {malloc((size_t)(rows * cols) * sizeof(float)), rows, cols};
+    for (dim_t i = 0; m.p && i < rows * cols; i++) /* values in [-0.5, 0.5), no denormals */
+        m.p[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
+    return m;
+}
+
+/* c = op(a) op(b) + beta c, all row-major. */
+static void sgemm(trans_t ta, matrix a, trans_t tb, matrix b, float beta, matrix c) {
+    float one = 1;
+    dim_t k = ta == BLIS_NO_TRANSPOSE ? a.cols : a.rows;
+    bli_sgemm(ta, tb, c.rows, c.cols, k, &one, a.p, a.cols, 1, b.p, b.cols, 1, &beta, c.p,
+              c.cols, 1);
+}
+
+/* Forward and backward of y = w2(silu(w1 x) * w3 x) as matrix products:
+ * x, y, dy, dx (B, D); w1, w3, dw1, dw3 (H, D); w2, dw2 (D, H); the rest
+ * (B, H). */
+enum { X, Y, DY, DX, W1, W3, DW1, DW3, W2, DW2, H1, H3, S, DS, DH1, DH3, N_MATRICES };
+
+static int run_products(void *ctx) {
+    const trans_t N = BLIS_NO_TRANSPOSE, T = BLIS_TRANSPOSE;
+    const matrix *m = ctx;
+    sgemm(N, m[X], T, m[W1], 0, m[H1]);   /* h1 = x w1^T */
+    sgemm(N, m[X], T, m[W3], 0, m[H3]);   /* h3 = x w3^T */
+    sgemm(N, m[S], T, m[W2], 0, m[Y]);    /* y = s w2^T */
+    sgemm(N, m[DY], N, m[W2], 0, m[DS]);  /* ds = dy w2 */
+    sgemm(T, m[DY], N, m[S], 0, m[DW2]);  /* dw2 = dy^T s */
+    sgemm(N, m[DH1], N, m[W1], 0, m[DX]); /* dx = dh1 w1 */
+    sgemm(T, m[DH1], N, m[X], 0, m[DW1]); /* dw1 = dh1^T x */
+    sgemm(N, m[DH3], N, m[W3], 1, m[DX]); /* dx += dh3 w3 */
+    sgemm(T, m[DH3], N, m[X], 0, m[DW3]); /* dw3 = dh3^T x */
+    return 0;
+}
+
+static timing time_products(dim_t B, dim_t D, dim_t H) {
+    matrix m[N_MATRICES];
+    bool ok = true;
+    for (int i = 0; i < N_MATRICES; i++) {
+        m[i] = i < W1 ? matrix_new(B, D) : i < W2 ? matrix_new(H, D)
+             : i < H1 ? matrix_new(D, H) : matrix_new(B, H);
+        ok = ok && m[i].p;
+    }
+    timing t = ok ? time_runs(run_products, m) : (timing){0};
+    for (int i = 0; i < N_MATRICES; i++) free(m[i].p);
+    return t;
+}
+
+/* ---- One workload, in a child process ---------------------------------------------------- */
+
+static result run_workload(const workload *w) {
+    result r = {.threads = tg_get_num_threads()};
+    double base = resident_bytes();
+    model m = {0};
+    if (model_init(&m, w, &r.hidden)) {
+        timing t = time_runs(train_step, &m);
+        r.ok = t.runs > 0;
+        r.steps = t.runs, r.median_s = t.median_s, r.min_s = t.min_s;
+    } else {
+        fprintf(stderr, "bench_ffn: cannot build %s: %s\n", w->name, tg_last_error());
+    }
+    r.peak_bytes = peak_resident_bytes() - base; /* before the bare products allocate */
+    model_free(&m);
+    r.min_bytes = minimum_bytes(w, r.hidden);
+    if (r.ok) {
+        timing b = time_products(w->batch, w->dim, r.hidden);
+        r.ok = b.runs > 0;
+        r.blis_median_s = b.median_s, r.blis_min_s = b.min_s;
+    }
+    return r;
+}
+
+/* Runs w in a fork, so that its peak memory is its own. The parent never
+ * starts BLIS or OpenMP threads, which a fork would not carry over. */
+static result run_in_child(const workload *w, int threads) {
+    result r = {0};
+    int fds[2];
+    if (pipe(fds) != 0) return r;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        if (threads > 0 && tg_set_num_threads(threads) != 0) _exit(1);
+        r = run_workload(w);
+        ssize_t written = write(fds[1], &r, sizeof r);
+        _exit(written == (ssize_t)sizeof r ? 0 : 1);
+    }
+    close(fds[1]);
+    if (pid > 0) {
+        if (read(fds[0], &r, sizeof r) != (ssize_t)sizeof r) r.ok = 0;
+        waitpid(pid, NULL, 0);
+    }
+    close(fds[0]);
+    return r;
+}
+
+/* ---- Output ------------------------------------------------------------------------------- */
+
+static void print_header(bool csv) {
+    if (csv) {
+        printf("workload,threads,batch,dim,hidden,steps,median_ms,min_ms,gflops,blis_median_ms,"
+               "blis_gflops,blis_fraction,peak_mib,min_mib,peak_over_min\n");
+        return;
+    }
+    printf("%-7s %3s %5s %5s %6s %6s %10s %9s %8s %10s %9s %9s %9s %8s %6s\n", "work", "thr", "B",
+           "dim", "hidden", "steps", "median ms", "min ms", "GFLOP/s", "BLIS ms", "BLIS GF/s",
+           "of BLIS", "peak MiB", "min MiB", "ratio");
+}
+
+static void print_row(bool csv, const workload *w, const result *r) {
+    double flops = 18.0 * (double)w->batch * (double)w->dim * (double)r->hidden;
+    double mib = 1024.0 * 1024.0;
+    const char *fmt =
+        csv ? "%s,%d,%lld,%lld,%lld,%ld,%.4f,%.4f,%.2f,%.4f,%.2f,%.3f,%.1f,%.1f,%.2f\n"
+            : "%-7s %3d %5lld %5lld %6lld %6ld %10.4f %9.4f %8.2f %10.4f %9.2f %9.3f %9.1f %8.1f "
+              "%6.2f\n";
+    printf(fmt, w->name, r->threads, (long long)w->batch, (long long)w->dim, (long long)r->hidden,
+           r->steps, 1e3 * r->median_s, 1e3 * r->min_s, flops / r->median_s * 1e-9,
+           1e3 * r->blis_median_s, flops / r->blis_median_s * 1e-9,
+           r->blis_median_s / r->median_s, r->peak_bytes / mib, r->min_bytes / mib,
+           r->peak_bytes / r->min_bytes);
+}
+
+static int usage(const char *argv0) {
+    fprintf(stderr,
+            "usage: %s [--threads N] [--budget SECONDS | --steps N] [--csv] "
+            "[tiny|small|medium|large...]\n",
+            argv0);
+    return 2;
+}
+
+int main(int argc, char **argv) {
+    int threads = 0; /* 0: tapegrad's default (TG_NUM_THREADS or 1) */
+    bool csv = false, chosen[N_WORKLOADS] = {false}, any = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+            threads = atoi(argv[++i]);
+            if (threads < 1) return usage(argv[0]);
+        } else if (strcmp(argv[i], "--budget") == 0 && i + 1 < argc) {
+            budget_s = atof(argv[++i]);
+            if (!(budget_s > 0)) return usage(argv[0]);
+        } else if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc) {
+            fixed_runs = atol(argv[++i]);
+            if (fixed_runs < 1) return usage(argv[0]);
+        } else if (strcmp(argv[i], "--csv") == 0) {
+            csv = true;
+        } else {
+            int k = 0;
+            while (k < N_WORKLOADS && strcmp(argv[i], workloads[k].name) != 0) k++;
+            if (k == N_WORKLOADS) return usage(argv[0]);
+            chosen[k] = any = true;
+        }
+    }
+    print_header(csv);
+    int failed = 0;
+    for (int k = 0; k < N_WORKLOADS; k++) {
+        if (any && !chosen[k]) continue;
+        result r = run_in_child(&workloads[k], threads);
+        if (!r.ok) {
+            fprintf(stderr, "bench_ffn: workload %s failed\n", workloads[k].name);
+            failed = 1;
+            continue;
+        }
+        print_row(csv, &workloads[k], &r);
+        fflush(stdout);
+    }
+    return failed;
+}
