@@ -8,12 +8,11 @@
 #include "internal.h"
 #include "tapegrad/graph.h"
 
-/* Writes the elements of a small tensor, "[1, 2.5, -3]" (row-major, flat). */
-static void write_values(FILE *out, const tg_tensor *t) {
+void tg__write_values(FILE *out, const tg_tensor *t, int digits) {
     double v[TG_GRAPH_MAX_VALUES];
     tg_to_doubles(t, v);
     fputc('[', out);
-    for (int64_t i = 0; i < t->numel; i++) fprintf(out, i ? ", %.4g" : "%.4g", v[i]);
+    for (int64_t i = 0; i < t->numel; i++) fprintf(out, i ? ", %.*g" : "%.*g", digits, v[i]);
     fputc(']', out);
 }
 
@@ -38,10 +37,10 @@ static void write_tensor_box(FILE *out, const tg_graph_options *o, const char *i
     fprintf(out, "%s %s", tg__shape_str(buf, sizeof buf, ndim, shape), tg_dtype_name(dtype));
     if (t && t->numel <= o->max_values) {
         fputs("\\ndata ", out);
-        write_values(out, t);
+        tg__write_values(out, t, 4);
         if (t->grad && !o->hide_grad) {
             fputs("\\ngrad ", out);
-            write_values(out, t->grad);
+            tg__write_values(out, t->grad, 4);
         }
     }
     fputs("\"];\n", out);

@@ -317,6 +317,11 @@ tg_generator *tg__generator(tg_generator *gen);
 /* One uniform draw in [0, 1) as torch draws it for dtype (24 or 53 bits). */
 double tg__uniform(tg_generator *gen, tg_dtype dtype);
 
+/* ---- Pictures of the tape (core/graph.c) ------------------------------------------ */
+/* Writes a small tensor's elements (at most TG_GRAPH_MAX_VALUES), row-major
+ * and flat, with `digits` significant digits: "[1, 2.5, -3]". */
+void tg__write_values(FILE *out, const tg_tensor *t, int digits);
+
 /* ---- Traces of backward (core/trace.c) ------------------------------------------ */
 /* The stream set by tg_set_trace (or TG_TRACE=1), or NULL when off. */
 FILE *tg__trace_stream(void);

@@ -97,38 +97,35 @@ void tg__iter_run_parallel(const tg_iter *it, char **base, const size_t *elem_si
     run_range(it, base, elem_size, fn, ctx, 0, total);
 }
 
-/* Sets up the loop of tg__map: out, then each input broadcast to out's shape. */
-static void map_init(tg_iter *it, char **base, size_t *sizes, tg_tensor *out, int n_in,
-                     const tg_tensor *const *in, int64_t (*in_strides)[TG_MAX_DIMS]) {
+/* out, then each input broadcast to out's shape, through one row loop:
+ * split among threads, or in order for kernels that need it. */
+static void map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg_row_fn fn, void *ctx,
+                bool parallel) {
+    int64_t in_strides[TG_ITER_MAX_OPERANDS - 1][TG_MAX_DIMS];
     const int64_t *strides[TG_ITER_MAX_OPERANDS] = {out->strides};
-    base[0] = tg__ptr(out);
-    sizes[0] = tg_dtype_size(out->dtype);
+    char *base[TG_ITER_MAX_OPERANDS] = {tg__ptr(out)};
+    size_t sizes[TG_ITER_MAX_OPERANDS] = {tg_dtype_size(out->dtype)};
     for (int i = 0; i < n_in; i++) {
         tg__broadcast_strides(in[i], out->ndim, out->shape, in_strides[i]);
         strides[i + 1] = in_strides[i];
         base[i + 1] = tg__ptr(in[i]);
         sizes[i + 1] = sizes[0];
     }
-    tg__iter_init(it, out->ndim, out->shape, n_in + 1, strides);
+    tg_iter it;
+    tg__iter_init(&it, out->ndim, out->shape, n_in + 1, strides);
+    if (parallel)
+        tg__iter_run_parallel(&it, base, sizes, fn, ctx);
+    else
+        tg__iter_run(&it, base, sizes, fn, ctx);
 }
 
 void tg__map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg_row_fn fn, void *ctx) {
-    int64_t in_strides[TG_ITER_MAX_OPERANDS - 1][TG_MAX_DIMS];
-    char *base[TG_ITER_MAX_OPERANDS];
-    size_t sizes[TG_ITER_MAX_OPERANDS];
-    tg_iter it;
-    map_init(&it, base, sizes, out, n_in, in, in_strides);
-    tg__iter_run_parallel(&it, base, sizes, fn, ctx);
+    map(out, n_in, in, fn, ctx, true);
 }
 
 void tg__map_ordered(tg_tensor *out, int n_in, const tg_tensor *const *in, tg_row_fn fn,
                      void *ctx) {
-    int64_t in_strides[TG_ITER_MAX_OPERANDS - 1][TG_MAX_DIMS];
-    char *base[TG_ITER_MAX_OPERANDS];
-    size_t sizes[TG_ITER_MAX_OPERANDS];
-    tg_iter it;
-    map_init(&it, base, sizes, out, n_in, in, in_strides);
-    tg__iter_run(&it, base, sizes, fn, ctx);
+    map(out, n_in, in, fn, ctx, false);
 }
 
 /* ---- fill ---------------------------------------------------------------------- */

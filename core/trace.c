@@ -31,11 +31,7 @@ static void write_tensor(FILE *out, const tg_tensor *t) {
         fprintf(out, "shape %s", tg__shape_str(buf, sizeof buf, t->ndim, t->shape));
         return;
     }
-    double v[TG_GRAPH_MAX_VALUES];
-    tg_to_doubles(t, v);
-    fputc('[', out);
-    for (int64_t i = 0; i < t->numel; i++) fprintf(out, i ? ", %.6g" : "%.6g", v[i]);
-    fputc(']', out);
+    tg__write_values(out, t, 6);
 }
 
 /* What input i of a node is called: its name, or the op that made it. */
