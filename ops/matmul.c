@@ -9,6 +9,8 @@
  * is copied only when its layout is one BLIS does not accept (an expanded
  * tensor, whose rows repeat in memory). */
 #include <blis.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ops_internal.h"
@@ -55,17 +57,39 @@ static bool blis_can_read(mat m) {
  * such a product runs on the calling thread. */
 #define GEMM_MIN_THREADED 65536
 
+/* Which code runs the products: BLIS, unless BLIS runs its portable C
+ * reference kernel, as BLIS 0.9.0 does on a CPU it does not know (AMD's
+ * Zen 5, say), and this CPU has the vector units ops/gemm.c is written
+ * for. TG_GEMM=blis or TG_GEMM=tapegrad chooses one (tests run both). */
+static bool own_gemm;
+static pthread_once_t gemm_once = PTHREAD_ONCE_INIT;
+
+static void choose_gemm(void) {
+    const char *env = getenv("TG_GEMM");
+    bool want = bli_arch_query_id() == BLIS_ARCH_GENERIC;
+    if (env && strcmp(env, "blis") == 0) want = false;
+    if (env && strcmp(env, "tapegrad") == 0) want = true;
+    own_gemm = want && tg__gemm_supported();
+}
+
 /* C = op(A) op(B) + beta C, op(X) being X or X^T as t says, beta 0 or 1:
- * the one call of BLIS. With beta 0, C is only written (BLIS does not read
- * it, so whatever a new tensor held does not matter; with k = 0 it zeroes
- * C). */
+ * the one call of the product. With beta 0, C is only written (not read,
+ * so whatever a new tensor held does not matter; with k = 0 it zeroes C). */
 static void gemm(tg_dtype dtype, mat c, mat a, trans_t ta, mat b, trans_t tb, double beta) {
     dim_t m = c.rows, n = c.cols, k = ta == NO_TRANS ? a.cols : a.rows;
     if (m == 0 || n == 0) return; /* nothing to write */
-    tg__num_threads(); /* the first call hands TG_NUM_THREADS to BLIS */
+    int threads = m * n * k < GEMM_MIN_THREADED ? 1 : tg__num_threads(); /* also hands TG_NUM_THREADS to BLIS */
+    pthread_once(&gemm_once, choose_gemm);
+    if (own_gemm) {
+        int64_t ars = ta == NO_TRANS ? a.rs : a.cs, acs = ta == NO_TRANS ? a.cs : a.rs;
+        int64_t brs = tb == NO_TRANS ? b.rs : b.cs, bcs = tb == NO_TRANS ? b.cs : b.rs;
+        if (tg__gemm(dtype, m, n, k, a.p, ars, acs, b.p, brs, bcs, c.p, c.rs, c.cs, beta != 0,
+                     threads))
+            return;
+    }
     rntm_t one_thread = BLIS_RNTM_INITIALIZER;
     bli_rntm_set_num_threads(1, &one_thread);
-    rntm_t *rntm = m * n * k < GEMM_MIN_THREADED ? &one_thread : NULL; /* NULL: BLIS's count */
+    rntm_t *rntm = threads == 1 ? &one_thread : NULL; /* NULL: BLIS's count */
     a = unit_strides_fixed(a), b = unit_strides_fixed(b), c = unit_strides_fixed(c);
 #define GEMM(type, fn)                                                                   \
     do {                                                                                 \

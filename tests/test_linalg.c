@@ -303,9 +303,98 @@ static void null_inputs_keep_the_first_message(void) {
     CHECK_ERROR(TG_ERR_SHAPE, "matmul: shapes (4, 128) and (176, 128) cannot be multiplied");
 }
 
+/* ---- Every shape, both layouts ---------------------------------------------------
+ * The products run through BLIS or ops/gemm.c (meson runs this program with
+ * each, TG_GEMM=blis and TG_GEMM=tapegrad): each result element is checked
+ * against the sum in long double, within the error bound of a sum of k
+ * products, (k + 2) eps sum |a| |b|. The shapes cross every edge of
+ * ops/gemm.c: tiles of 6 or 8 rows and 8 to 32 columns, panels of one or
+ * two vectors, blocks of 256 steps of k and of 1024 columns, operands read
+ * in place or packed, results with unit column stride or not. */
+
+/* The element (i, j) of a 2-D tensor, by its strides. */
+static double at(tg_tensor *t, int64_t i, int64_t j) { return tg_get(t, (int64_t[]){i, j}); }
+
+/* Checks out (m x n) = scale * a (m x k) b (k x n) [+ out's former values
+ * in base, when given] element by element; counts the failures. */
+static int64_t product_errors(tg_tensor *out, tg_tensor *a, tg_tensor *b, double scale,
+                              tg_tensor *base) {
+    int64_t m = tg_size(a, 0), k = tg_size(a, 1), n = tg_size(b, 1), bad = 0;
+    double eps = tg_dtype_of(out) == TG_F32 ? 0x1p-24 : 0x1p-53;
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            long double sum = 0, mag = 0;
+            for (int64_t p = 0; p < k; p++) {
+                long double t = (long double)at(a, i, p) * at(b, p, j);
+                sum += t, mag += fabsl(t);
+            }
+            sum *= scale, mag *= scale;
+            if (base) sum += at(base, i, j), mag += fabs(at(base, i, j));
+            double bound = (double)((k + 2) * eps * mag) + 1e-300;
+            if (fabs(at(out, i, j) - (double)sum) > bound) bad++;
+        }
+    return bad;
+}
+
+/* A (rows x cols) random matrix, stored as it is or as the transpose of a
+ * (cols x rows) one, or as every other column of a wider one. */
+static tg_tensor *random_matrix(int64_t rows, int64_t cols, int layout, tg_dtype dtype) {
+    if (layout == 1) return tg_transpose(tg_randn(TG_SHAPE(cols, rows), dtype, NULL), 0, 1);
+    if (layout == 2) return tg_slice(tg_randn(TG_SHAPE(rows, 2 * cols), dtype, NULL), 1, 0, 2 * cols, 2);
+    return tg_randn(TG_SHAPE(rows, cols), dtype, NULL);
+}
+
+static void products_of_every_shape_are_right_to_rounding(void) {
+    static const int64_t sizes[][3] = {
+        {1, 1, 1},   {1, 7, 3},    {5, 1, 9},     {6, 8, 1},      {7, 15, 2},    {8, 16, 16},
+        {9, 17, 5},  {12, 31, 40}, {13, 32, 7},   {16, 33, 64},   {32, 48, 16},  {48, 16, 32},
+        {25, 65, 3}, {64, 176, 128}, {129, 40, 257}, {3, 1030, 20}, {130, 1100, 300},
+    };
+    tg_manual_seed(7);
+    for (int dt = 0; dt < 2; dt++)
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+            for (int la = 0; la < 3; la++)
+                for (int lb = 0; lb < 3; lb++) {
+                    tg_pool *pool = tg_pool_push();
+                    tg_dtype dtype = dt ? TG_F64 : TG_F32;
+                    int64_t m = sizes[s][0], n = sizes[s][1], k = sizes[s][2];
+                    tg_tensor *a = random_matrix(m, k, la, dtype);
+                    tg_tensor *b = random_matrix(k, n, lb, dtype);
+                    tg_tensor *out = tg_matmul(a, b);
+                    CHECK(out != NULL);
+                    int64_t bad = product_errors(out, a, b, 1, NULL);
+                    /* Into a transposed result: C^T = B^T A^T, column stride not 1. */
+                    tg_tensor *out_t = tg_transpose(tg_matmul(tg_transpose(b, 0, 1), tg_transpose(a, 0, 1)), 0, 1);
+                    bad += product_errors(out_t, a, b, 1, NULL);
+                    if (bad) {
+                        printf("  %s (%ld x %ld) x (%ld x %ld), layouts %d %d: %ld wrong elements\n",
+                               tg_dtype_name(dtype), (long)m, (long)k, (long)k, (long)n, la, lb, (long)bad);
+                        tg_test_fail(__FILE__, __LINE__, "a product off by more than rounding");
+                    }
+                    tg_pool_pop(pool);
+                }
+}
+
+/* A weight gradient is added into .grad in place: two backward passes give
+ * twice one, through the adding path of the product. */
+static void weight_gradient_adds_into_grad(void) {
+    for (int dt = 0; dt < 2; dt++) {
+        tg_dtype dtype = dt ? TG_F64 : TG_F32;
+        tg_manual_seed(3);
+        tg_tensor *x = tg_randn(TG_SHAPE(37, 70), dtype, NULL);
+        tg_tensor *w = tg_requires_grad_(tg_randn(TG_SHAPE(45, 70), dtype, NULL), true);
+        tg_tensor *g = tg_randn(TG_SHAPE(37, 45), dtype, NULL);
+        for (int pass = 0; pass < 2; pass++) CHECK(tg_backward(tg_linear(x, w, NULL), g) == 0);
+        /* w.grad = 2 g^T x; the first pass's result is rounded once more. */
+        CHECK(product_errors(tg_grad(w), tg_transpose(g, 0, 1), x, 2, NULL) == 0);
+    }
+}
+
 TG_TEST_MAIN(TG_CASE(values_gradients_and_names_match_pytorch),
              TG_CASE(gradients_match_finite_differences), TG_CASE(expanded_gradient_is_handled),
              TG_CASE(transposed_operand_is_not_copied), TG_CASE(transposed_weight_is_not_copied),
              TG_CASE(empty_products), TG_CASE(no_node_without_grad), TG_CASE(only_bias_gradient),
              TG_CASE(matmul_errors_name_the_shapes), TG_CASE(linear_errors_name_the_shapes),
-             TG_CASE(null_inputs_keep_the_first_message))
+             TG_CASE(null_inputs_keep_the_first_message),
+             TG_CASE(products_of_every_shape_are_right_to_rounding),
+             TG_CASE(weight_gradient_adds_into_grad))

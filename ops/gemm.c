@@ -1,0 +1,345 @@
+/* ops/gemm.c - tapegrad's own matrix product, for CPUs that BLIS does not
+ * know (see tg__gemm_chosen in ops/matmul.c for when it runs).
+ *
+ * BLIS 0.9.0 (Debian 12's) picks its kernels by CPU model; on a CPU newer
+ * than it knows, such as AMD's Zen 5, it falls back to its portable C
+ * reference kernel, which runs at a fifth of what the vector units can do.
+ * This file is the classic blocked product of Goto and van de Geijn, as
+ * BLIS itself is built: B is packed into a block of KC x NC that stays in
+ * the shared cache, A into blocks of MC x KC that stay in each core's L2,
+ * both laid out as the micro-kernel reads them (panels of MR rows of A and
+ * NR columns of B, zero-padded at the edges), and the micro-kernel keeps
+ * an MR x NR tile of C in vector registers while it runs along k. Packing
+ * also takes care of strides and transposes: any op(A), op(B) reads the
+ * same way afterwards.
+ *
+ * Numbers: each element of C is a sum over k in increasing order, fused
+ * multiply-adds, one rounding per step, in blocks of KC added into C; so
+ * results differ from BLIS's (and PyTorch's) in the last bits, as BLIS's
+ * differ between CPUs. */
+#include <immintrin.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops_internal.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define KC 256
+
+/* One micro-kernel: the C tile of mr x nr (at most MR x NR) = A's MR rows
+ * times B's NR columns over kc steps [+ C when add]. Element (i, p) of A is
+ * ap[p * a_step + i] and element (p, j) of B is bp[p * b_step + j]: a
+ * packed panel (a_step MR, b_step NR, zero-padded), or the matrix itself
+ * where its layout already is one (see direct_panels). */
+typedef void ukr_fn(int64_t kc, const void *ap, int64_t a_step, const void *bp, int64_t b_step,
+                    void *c, int64_t crs, int64_t ccs, int mr, int nr, bool add);
+
+typedef struct kernel {
+    ukr_fn *narrow, *wide; /* NR = one vector of columns, two vectors */
+    int mr, lanes;         /* the tile: mr x 2 lanes, or mr x lanes */
+    int64_t mc, nc;        /* the blocks of A and B, multiples of mr and 2 lanes */
+} kernel;
+
+/* MICRO_KERNEL defines one micro-kernel: type T, vector type V of LANES
+ * elements, compiled for TARGET, MR rows and NV vectors (NR = NV LANES)
+ * of columns. The loops over rows and vectors are unrolled, so acc stays
+ * in registers (MR x NV of them: 16 of AVX-512's 32, 12 of AVX2's 16). A
+ * full tile with unit column stride is written straight from registers;
+ * an edge tile goes through a buffer. */
+#define MICRO_KERNEL(name, T, V, LANES, MR, NV, TARGET, loadu, storeu, add, fmadd, set1, zero) \
+    __attribute__((target(TARGET))) static void name(                                          \
+        int64_t kc, const void *ap_, int64_t a_step, const void *bp_, int64_t b_step, void *c_, \
+        int64_t crs, int64_t ccs, int mr, int nr, bool add_c) {                                 \
+        const T *ap = ap_, *bp = bp_;                                                           \
+        V acc[MR][NV];                                                                          \
+        _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                                   \
+            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) acc[i][v] = zero();            \
+        for (int64_t p = 0; p < kc; p++, ap += a_step, bp += b_step) {                          \
+            V b[NV];                                                                            \
+            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) b[v] = loadu(bp + v * LANES);  \
+            _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {                             \
+                V a = set1(ap[i]);                                                              \
+                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) acc[i][v] =                \
+                    fmadd(a, b[v], acc[i][v]);                                                  \
+            }                                                                                   \
+        }                                                                                       \
+        T *c = c_;                                                                              \
+        if (mr == MR && nr == NV * LANES && ccs == 1) {                                         \
+            _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                               \
+                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) {                          \
+                T *e = c + i * crs + v * LANES;                                                 \
+                storeu(e, add_c ? add(acc[i][v], loadu(e)) : acc[i][v]);                        \
+            }                                                                                   \
+            return;                                                                             \
+        }                                                                                       \
+        T tile[MR][NV * LANES];                                                                 \
+        for (int i = 0; i < MR; i++)                                                            \
+            for (int v = 0; v < NV; v++) storeu(&tile[i][v * LANES], acc[i][v]);                \
+        for (int i = 0; i < mr; i++)                                                            \
+            for (int j = 0; j < nr; j++) {                                                      \
+                T *e = c + i * crs + j * ccs;                                                   \
+                *e = add_c ? *e + tile[i][j] : tile[i][j];                                      \
+            }                                                                                   \
+    }
+
+static inline __attribute__((always_inline, target("avx512f"))) __m512 s16_set1(float x) {
+    return _mm512_set1_ps(x);
+}
+static inline __attribute__((always_inline, target("avx512f"))) __m512d d8_set1(double x) {
+    return _mm512_set1_pd(x);
+}
+static inline __attribute__((always_inline, target("avx2"))) __m256 s8_set1(float x) {
+    return _mm256_set1_ps(x);
+}
+static inline __attribute__((always_inline, target("avx2"))) __m256d d4_set1(double x) {
+    return _mm256_set1_pd(x);
+}
+
+#define AVX512_F32 float, __m512, 16, 8
+#define AVX512_F64 double, __m512d, 8, 8
+#define AVX2_F32 float, __m256, 8, 6
+#define AVX2_F64 double, __m256d, 4, 6
+#define AVX512_PS "avx512f", _mm512_loadu_ps, _mm512_storeu_ps, _mm512_add_ps, _mm512_fmadd_ps, s16_set1, _mm512_setzero_ps
+#define AVX512_PD "avx512f", _mm512_loadu_pd, _mm512_storeu_pd, _mm512_add_pd, _mm512_fmadd_pd, d8_set1, _mm512_setzero_pd
+#define AVX2_PS "avx2,fma", _mm256_loadu_ps, _mm256_storeu_ps, _mm256_add_ps, _mm256_fmadd_ps, s8_set1, _mm256_setzero_ps
+#define AVX2_PD "avx2,fma", _mm256_loadu_pd, _mm256_storeu_pd, _mm256_add_pd, _mm256_fmadd_pd, d4_set1, _mm256_setzero_pd
+#define EXPAND(m, ...) m(__VA_ARGS__)
+EXPAND(MICRO_KERNEL, ukr_f32_avx512_1, AVX512_F32, 1, AVX512_PS)
+EXPAND(MICRO_KERNEL, ukr_f32_avx512_2, AVX512_F32, 2, AVX512_PS)
+EXPAND(MICRO_KERNEL, ukr_f64_avx512_1, AVX512_F64, 1, AVX512_PD)
+EXPAND(MICRO_KERNEL, ukr_f64_avx512_2, AVX512_F64, 2, AVX512_PD)
+EXPAND(MICRO_KERNEL, ukr_f32_avx2_1, AVX2_F32, 1, AVX2_PS)
+EXPAND(MICRO_KERNEL, ukr_f32_avx2_2, AVX2_F32, 2, AVX2_PS)
+EXPAND(MICRO_KERNEL, ukr_f64_avx2_1, AVX2_F64, 1, AVX2_PD)
+EXPAND(MICRO_KERNEL, ukr_f64_avx2_2, AVX2_F64, 2, AVX2_PD)
+
+/* Blocks: A's MC x KC in a core's L2 (128 KiB), B's KC x NC in the shared
+ * cache (1 MiB). */
+static const kernel kernels[2][2] = {
+    /* AVX-512: float, double */
+    {{ukr_f32_avx512_1, ukr_f32_avx512_2, 8, 16, 128, 1024},
+     {ukr_f64_avx512_1, ukr_f64_avx512_2, 8, 8, 64, 512}},
+    /* AVX2 and FMA */
+    {{ukr_f32_avx2_1, ukr_f32_avx2_2, 6, 8, 120, 1024},
+     {ukr_f64_avx2_1, ukr_f64_avx2_2, 6, 4, 60, 512}},
+};
+
+static const kernel *kernel_for(tg_dtype dtype) {
+    int d = dtype == TG_F64;
+    if (__builtin_cpu_supports("avx512f")) return &kernels[0][d];
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &kernels[1][d];
+    return NULL;
+}
+
+bool tg__gemm_supported(void) { return kernel_for(TG_F32) != NULL; }
+
+/* ---- Packing ---------------------------------------------------------------------- */
+
+/* One panel: rows [0, rows) (at most `panel`) x cols [0, cols) of the
+ * matrix at src, into dst column by column, `panel` values per column, the
+ * rows past `rows` zero. B is packed as B^T, so its panels are of columns.
+ * The loop runs along whichever direction the source is contiguous in. */
+#define PACK(T, name)                                                                      \
+    static void name(T *restrict dst, const T *restrict src, int64_t rs, int64_t cs,        \
+                     int64_t rows, int64_t cols, int panel) {                               \
+        if (rs == 1) {                                                                      \
+            for (int64_t c = 0; c < cols; c++) {                                            \
+                const T *s = src + c * cs;                                                  \
+                T *d = dst + c * panel;                                                     \
+                TG_SIMD for (int64_t i = 0; i < rows; i++) d[i] = s[i];                     \
+                for (int64_t i = rows; i < panel; i++) d[i] = 0;                            \
+            }                                                                               \
+            return;                                                                         \
+        }                                                                                   \
+        for (int64_t i = 0; i < rows; i++) {                                                \
+            const T *s = src + i * rs;                                                      \
+            T *d = dst + i;                                                                 \
+            if (cs == 1)                                                                    \
+                for (int64_t c = 0; c < cols; c++) d[c * panel] = s[c];                     \
+            else                                                                            \
+                for (int64_t c = 0; c < cols; c++) d[c * panel] = s[c * cs];                \
+        }                                                                                   \
+        for (int64_t c = 0; c < cols && rows < panel; c++)                                  \
+            for (int64_t i = rows; i < panel; i++) dst[c * panel + i] = 0;                  \
+    }
+PACK(float, pack_f32)
+PACK(double, pack_f64)
+
+/* ---- The loops around the micro-kernel ------------------------------------------- */
+
+/* An operand this small stays in a core's L2 cache, so the micro-kernel may
+ * read it where it lies when its layout is already a panel's: no packing,
+ * which is most of the cost of a tiny product. */
+#define DIRECT_MAX_BYTES (256 * 1024)
+
+typedef struct problem {
+    const kernel *k;
+    tg_dtype dtype;
+    int64_t es; /* element size */
+    const char *a, *b;
+    char *c;
+    int64_t m, n, kk, ars, acs, brs, bcs, crs, ccs;
+    bool add;
+    int64_t b_block, a_block; /* elements in B's packed block and in each of A's */
+    bool direct_a, direct_b;  /* A's columns, B's rows contiguous (and small) */
+} problem;
+
+static void pack(const problem *pb, char *dst, const char *src, int64_t rs, int64_t cs,
+                 int64_t rows, int64_t cols, int panel) {
+    if (pb->dtype == TG_F32)
+        pack_f32((float *)dst, (const float *)src, rs, cs, rows, cols, panel);
+    else
+        pack_f64((double *)dst, (const double *)src, rs, cs, rows, cols, panel);
+}
+
+static int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
+
+/* The panel of B's w columns from jc + j, rows from pc: its width (one
+ * vector or two) and where the micro-kernel reads it: in B itself when its
+ * rows are contiguous and the panel is full, else in the packed block bp. */
+static int b_width(const problem *pb, int64_t w) { return w <= pb->k->lanes ? pb->k->lanes : 2 * pb->k->lanes; }
+
+static bool b_direct(const problem *pb, int64_t w) { return pb->direct_b && w == b_width(pb, w); }
+
+static const char *b_panel(const problem *pb, const char *bp, int64_t jc, int64_t j, int64_t pc,
+                           int64_t kc, int64_t w, int64_t *step) {
+    if (b_direct(pb, w)) {
+        *step = pb->brs;
+        return pb->b + (pc * pb->brs + jc + j) * pb->es;
+    }
+    *step = b_width(pb, w);
+    return bp + j * kc * pb->es;
+}
+
+static void pack_b_panel(const problem *pb, char *bp, int64_t jc, int64_t j, int64_t pc,
+                         int64_t kc, int64_t w) {
+    if (b_direct(pb, w)) return;
+    pack(pb, bp + j * kc * pb->es, pb->b + (pc * pb->brs + (jc + j) * pb->bcs) * pb->es, pb->bcs,
+         pb->brs, w, kc, b_width(pb, w));
+}
+
+/* The same for A's mr rows from ic + i: read in A when its columns are
+ * contiguous and the panel full; else packed, in ap (only the partial last
+ * panel is packed when the others are read directly). */
+static const char *a_panel(const problem *pb, const char *ap, int64_t ic, int64_t i, int64_t pc,
+                           int64_t kc, int mr, int64_t *step) {
+    if (pb->direct_a && mr == pb->k->mr) {
+        *step = pb->acs;
+        return pb->a + (ic + i + pc * pb->acs) * pb->es;
+    }
+    *step = pb->k->mr;
+    return ap + (pb->direct_a ? 0 : i * kc) * pb->es;
+}
+
+static void pack_a_block(const problem *pb, char *ap, int64_t ic, int64_t mc, int64_t pc,
+                         int64_t kc) {
+    int mr = pb->k->mr;
+    for (int64_t i = pb->direct_a ? mc / mr * mr : 0; i < mc; i += mr)
+        pack(pb, ap + (pb->direct_a ? 0 : i * kc) * pb->es,
+             pb->a + ((ic + i) * pb->ars + pc * pb->acs) * pb->es, pb->ars, pb->acs,
+             min64(mc - i, mr), kc, mr);
+}
+
+/* Every tile of rows [ic, ic + mc) of C and of the column panels [jr0,
+ * jr1) of the block from jc (nc wide), over kc steps of k from pc. */
+static void tiles(const problem *pb, const char *ap, const char *bp, int64_t ic, int64_t mc,
+                  int64_t jc, int64_t nc, int64_t pc, int64_t kc, bool add, int64_t jr0,
+                  int64_t jr1) {
+    const kernel *k = pb->k;
+    int64_t nr = 2 * k->lanes;
+    for (int64_t jr = jr0; jr < jr1; jr++) {
+        int64_t j = jr * nr, w = min64(nc - j, nr), b_step;
+        const char *b = b_panel(pb, bp, jc, j, pc, kc, w, &b_step);
+        ukr_fn *ukr = w <= k->lanes ? k->narrow : k->wide;
+        for (int64_t i = 0; i < mc; i += k->mr) {
+            int mr = (int)min64(mc - i, k->mr);
+            int64_t a_step;
+            const char *a = a_panel(pb, ap, ic, i, pc, kc, mr, &a_step);
+            char *c = pb->c + ((ic + i) * pb->crs + (jc + j) * pb->ccs) * pb->es;
+            ukr(kc, a, a_step, b, b_step, c, pb->crs, pb->ccs, mr, (int)w, add);
+        }
+    }
+}
+
+/* The whole product on the threads of the enclosing parallel region (or
+ * on the caller alone): buffer holds B's block, then one A block per
+ * thread. When C has fewer row blocks than threads, the threads share
+ * each row block instead, by panels of columns. */
+static void run(const problem *pb, char *buffer, int threads) {
+    const kernel *k = pb->k;
+    int64_t nr = 2 * k->lanes, m_blocks = (pb->m + k->mc - 1) / k->mc;
+    bool share_rows = m_blocks < threads;
+    int me = 0;
+#ifdef _OPENMP
+    me = omp_get_thread_num();
+#endif
+    char *bp = buffer, *my_ap = buffer + (pb->b_block + (share_rows ? 0 : me) * pb->a_block) * pb->es;
+    for (int64_t jc = 0; jc < pb->n; jc += k->nc) {
+        int64_t nc = min64(pb->n - jc, k->nc), panels = (nc + nr - 1) / nr;
+        for (int64_t pc = 0; pc < pb->kk; pc += KC) {
+            int64_t kc = min64(pb->kk - pc, KC);
+            bool add = pb->add || pc > 0; /* later blocks of k add to the first */
+#pragma omp for schedule(static)
+            for (int64_t jr = 0; jr < panels; jr++)
+                pack_b_panel(pb, bp, jc, jr * nr, pc, kc, min64(nc - jr * nr, nr));
+            if (!share_rows) {
+#pragma omp for schedule(dynamic, 1)
+                for (int64_t ib = 0; ib < m_blocks; ib++) {
+                    int64_t ic = ib * k->mc, mc = min64(pb->m - ic, k->mc);
+                    pack_a_block(pb, my_ap, ic, mc, pc, kc);
+                    tiles(pb, my_ap, bp, ic, mc, jc, nc, pc, kc, add, 0, panels);
+                }
+            } else {
+                for (int64_t ic = 0; ic < pb->m; ic += k->mc) {
+                    int64_t mc = min64(pb->m - ic, k->mc);
+#pragma omp single
+                    pack_a_block(pb, my_ap, ic, mc, pc, kc);
+#pragma omp for schedule(static)
+                    for (int64_t jr = 0; jr < panels; jr++)
+                        tiles(pb, my_ap, bp, ic, mc, jc, nc, pc, kc, add, jr, jr + 1);
+                }
+            }
+        }
+    }
+}
+
+static int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+
+bool tg__gemm(tg_dtype dtype, int64_t m, int64_t n, int64_t k, const void *a, int64_t ars,
+              int64_t acs, const void *b, int64_t brs, int64_t bcs, void *c, int64_t crs,
+              int64_t ccs, bool add, int threads) {
+    const kernel *kn = kernel_for(dtype);
+    if (!kn) return false;
+    int64_t es = dtype == TG_F32 ? sizeof(float) : sizeof(double);
+    if (k == 0) { /* an empty sum: C = 0, or C unchanged */
+        for (int64_t i = 0; i < m && !add; i++)
+            for (int64_t j = 0; j < n; j++) memset((char *)c + (i * crs + j * ccs) * es, 0, es);
+        return true;
+    }
+    /* Blocks no larger than the problem needs: a small product packs little
+     * and its buffer fits on the stack. */
+    int64_t kc = min64(k, KC), nc = min64(round_up(n, 2 * kn->lanes), kn->nc);
+    int64_t mc = min64(round_up(m, kn->mr), kn->mc);
+    int64_t a_blocks = (m + kn->mc - 1) / kn->mc < threads ? 1 : threads;
+    problem pb = {.k = kn, .dtype = dtype, .es = es, .a = a, .b = b, .c = c, .m = m, .n = n,
+                  .kk = k, .ars = ars, .acs = acs, .brs = brs, .bcs = bcs, .crs = crs,
+                  .ccs = ccs, .add = add, .b_block = kc * nc, .a_block = kc * mc,
+                  .direct_a = ars == 1 && m * k * es <= DIRECT_MAX_BYTES,
+                  .direct_b = bcs == 1 && k * n * es <= DIRECT_MAX_BYTES};
+    size_t bytes = (size_t)((pb.b_block + a_blocks * pb.a_block) * es);
+    _Alignas(64) char stack[16384];
+    char *buffer = bytes <= sizeof stack ? stack : malloc(bytes);
+    if (!buffer) return false;
+    if (threads > 1) {
+#pragma omp parallel num_threads(threads)
+        run(&pb, buffer, threads);
+    } else {
+        run(&pb, buffer, 1);
+    }
+    if (buffer != stack) free(buffer);
+    return true;
+}
