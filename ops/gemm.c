@@ -1,5 +1,5 @@
 /* ops/gemm.c - tapegrad's own matrix product, for CPUs that BLIS does not
- * know (see tg__gemm_chosen in ops/matmul.c for when it runs).
+ * know (see choose_gemm in ops/matmul.c for when it runs).
  *
  * BLIS 0.9.0 (Debian 12's) picks its kernels by CPU model; on a CPU newer
  * than it knows, such as AMD's Zen 5, it falls back to its portable C
@@ -17,7 +17,6 @@
  * multiply-adds, one rounding per step, in blocks of KC added into C; so
  * results differ from BLIS's (and PyTorch's) in the last bits, as BLIS's
  * differ between CPUs. */
-#include <immintrin.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +33,7 @@
  * times B's NR columns over kc steps [+ C when add]. Element (i, p) of A is
  * ap[p * a_step + i] and element (p, j) of B is bp[p * b_step + j]: a
  * packed panel (a_step MR, b_step NR, zero-padded), or the matrix itself
- * where its layout already is one (see direct_panels). */
+ * where its layout already is one (see DIRECT_MAX_BYTES). */
 typedef void ukr_fn(int64_t kc, const void *ap, int64_t a_step, const void *bp, int64_t b_step,
                     void *c, int64_t crs, int64_t ccs, int mr, int nr, bool add);
 
@@ -43,6 +42,9 @@ typedef struct kernel {
     int mr, lanes;         /* the tile: mr x 2 lanes, or mr x lanes */
     int64_t mc, nc;        /* the blocks of A and B, multiples of mr and 2 lanes */
 } kernel;
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
 
 /* MICRO_KERNEL defines one micro-kernel: type T, vector type V of LANES
  * elements, compiled for TARGET, MR rows and NV vectors (NR = NV LANES)
@@ -134,6 +136,12 @@ static const kernel *kernel_for(tg_dtype dtype) {
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &kernels[1][d];
     return NULL;
 }
+#else /* no micro-kernel for this CPU: BLIS runs every product */
+static const kernel *kernel_for(tg_dtype dtype) {
+    (void)dtype;
+    return NULL;
+}
+#endif
 
 bool tg__gemm_supported(void) { return kernel_for(TG_F32) != NULL; }
 

@@ -2,9 +2,11 @@
  *
  * Every product here, forward or backward, ends in gemm(): C = op(A) op(B)
  * + beta C on strided matrices, beta 0 for a new result (never filled with
- * zeros first) and 1 to add into one, such as a leaf's .grad. BLIS takes a
- * row and a column stride for each operand, so a transposed view (or
- * PyTorch's (out, in) weight, used as W^T) is read where it lies:
+ * zeros first) and 1 to add into one, such as a leaf's .grad. gemm() calls
+ * BLIS, or tapegrad's own product (ops/gemm.c) where BLIS would run its
+ * slow reference kernel. Both take a row and a column stride for each
+ * operand, so a transposed view (or PyTorch's (out, in) weight, used as
+ * W^T) is read where it lies:
  * transposing is swapping two strides, or passing BLIS_TRANSPOSE. A tensor
  * is copied only when its layout is one BLIS does not accept (an expanded
  * tensor, whose rows repeat in memory). */
@@ -57,10 +59,10 @@ static bool blis_can_read(mat m) {
  * such a product runs on the calling thread. */
 #define GEMM_MIN_THREADED 65536
 
-/* Which code runs the products: BLIS, unless BLIS runs its portable C
- * reference kernel, as BLIS 0.9.0 does on a CPU it does not know (AMD's
- * Zen 5, say), and this CPU has the vector units ops/gemm.c is written
- * for. TG_GEMM=blis or TG_GEMM=tapegrad chooses one (tests run both). */
+/* Which code runs the products (tg_matmul_backend in tapegrad/linalg.h):
+ * BLIS, unless BLIS runs its portable C reference kernel and this CPU has
+ * the vector units ops/gemm.c is written for; or what TG_GEMM says (the
+ * tests run both). */
 static bool own_gemm;
 static pthread_once_t gemm_once = PTHREAD_ONCE_INIT;
 
@@ -70,6 +72,11 @@ static void choose_gemm(void) {
     if (env && strcmp(env, "blis") == 0) want = false;
     if (env && strcmp(env, "tapegrad") == 0) want = true;
     own_gemm = want && tg__gemm_supported();
+}
+
+const char *tg_matmul_backend(void) {
+    pthread_once(&gemm_once, choose_gemm);
+    return own_gemm ? "tapegrad" : "blis";
 }
 
 /* C = op(A) op(B) + beta C, op(X) being X or X^T as t says, beta 0 or 1:

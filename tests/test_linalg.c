@@ -390,6 +390,19 @@ static void weight_gradient_adds_into_grad(void) {
     }
 }
 
+/* meson runs this program with TG_GEMM=blis and TG_GEMM=tapegrad: the
+ * products above ran through the one asked for. */
+static void the_backend_asked_for_runs(void) {
+    const char *asked = getenv("TG_GEMM");
+    if (!asked) return;
+#if defined(__x86_64__) && defined(__GNUC__)
+    bool can_own = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    bool can_own = false; /* ops/gemm.c has micro-kernels for x86-64 only */
+#endif
+    CHECK_EQ_STR(tg_matmul_backend(), strcmp(asked, "tapegrad") == 0 && can_own ? "tapegrad" : "blis");
+}
+
 TG_TEST_MAIN(TG_CASE(values_gradients_and_names_match_pytorch),
              TG_CASE(gradients_match_finite_differences), TG_CASE(expanded_gradient_is_handled),
              TG_CASE(transposed_operand_is_not_copied), TG_CASE(transposed_weight_is_not_copied),
@@ -397,4 +410,4 @@ TG_TEST_MAIN(TG_CASE(values_gradients_and_names_match_pytorch),
              TG_CASE(matmul_errors_name_the_shapes), TG_CASE(linear_errors_name_the_shapes),
              TG_CASE(null_inputs_keep_the_first_message),
              TG_CASE(products_of_every_shape_are_right_to_rounding),
-             TG_CASE(weight_gradient_adds_into_grad))
+             TG_CASE(weight_gradient_adds_into_grad), TG_CASE(the_backend_asked_for_runs))

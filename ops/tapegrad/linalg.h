@@ -1,4 +1,5 @@
-/* tapegrad/linalg.h - matrix products: matmul and linear, on BLIS gemm.
+/* tapegrad/linalg.h - matrix products: matmul and linear, on BLIS gemm
+ * (or tapegrad's own, see tg_matmul_backend).
  *
  * Both follow PyTorch's semantics and return a new tensor (see the ownership
  * rule in tapegrad/tensor.h), or NULL with tg_last_error() set: NULL input
@@ -7,8 +8,8 @@
  *
  *     "matmul: shapes (4, 128) and (176, 128) cannot be multiplied"
  *
- * Operands may be strided views: a transposed tensor is read in place by
- * BLIS, in the forward and in the backward, never copied. (Only an expanded
+ * Operands may be strided views: a transposed tensor is read in place, in
+ * the forward and in the backward, never copied. (Only an expanded
  * operand, whose rows or columns overlap in memory, is copied first.)
  */
 #ifndef TAPEGRAD_LINALG_H
@@ -44,6 +45,14 @@ TG_API tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b);
  * AddmmBackward0 for a 2-D x with a bias, MmBackward0 without; see
  * linear_def in ops/matmul.c for the others. */
 TG_API tg_tensor *tg_linear(tg_tensor *x, tg_tensor *weight, tg_tensor *bias);
+
+/* Which code computes the products: "blis", or "tapegrad" when BLIS runs
+ * its portable C reference kernel (BLIS 0.9.0 does so on CPUs newer than it
+ * knows, such as AMD's Zen 5) and this CPU has AVX2 and FMA, for which
+ * tapegrad has a blocked product of its own (ops/gemm.c), several times
+ * faster there. The environment variable TG_GEMM=blis or TG_GEMM=tapegrad,
+ * read once at the first product, chooses instead. A static string. */
+TG_API const char *tg_matmul_backend(void);
 
 #ifdef __cplusplus
 }

@@ -288,6 +288,8 @@ static void print_header(bool csv) {
                "blis_gflops,blis_fraction,peak_mib,min_mib,peak_over_min\n");
         return;
     }
+    printf("# products by %s; BLIS %s runs its %s configuration\n", tg_matmul_backend(),
+           bli_info_get_version_str(), bli_arch_string(bli_arch_query_id()));
     printf("%-7s %3s %5s %5s %6s %6s %10s %9s %8s %10s %9s %9s %9s %8s %6s\n", "work", "thr", "B",
            "dim", "hidden", "steps", "median ms", "min ms", "GFLOP/s", "BLIS ms", "BLIS GF/s",
            "of BLIS", "peak MiB", "min MiB", "ratio");

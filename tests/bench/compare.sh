@@ -66,3 +66,4 @@ awk -F, '
                        b / a, 100 * median(frac[k]), median(mem[k])
             }
     }' "$out"/torch-*.csv "$out"/tapegrad-*.csv
+"$bench" --steps 1 tiny | head -n 1
