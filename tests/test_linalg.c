@@ -303,90 +303,137 @@ static void null_inputs_keep_the_first_message(void) {
     CHECK_ERROR(TG_ERR_SHAPE, "matmul: shapes (4, 128) and (176, 128) cannot be multiplied");
 }
 
-/* ---- Every shape, both layouts ---------------------------------------------------
+/* ---- Every shape, every layout ---------------------------------------------------
  * The products run through BLIS or ops/gemm.c (meson runs this program with
  * each, TG_GEMM=blis and TG_GEMM=tapegrad): each result element is checked
  * against the sum in long double, within the error bound of a sum of k
  * products, (k + 2) eps sum |a| |b|. The shapes cross every edge of
  * ops/gemm.c: tiles of 6 or 8 rows and 8 to 32 columns, panels of one or
- * two vectors, blocks of 256 steps of k and of 1024 columns, operands read
- * in place or packed, results with unit column stride or not. */
+ * two vectors, blocks of 256 steps of k, of 64 or 128 rows and of 512 or
+ * 1024 columns, operands read in place or packed, results with unit column
+ * stride or not, on one thread and on two. */
 
-/* The element (i, j) of a 2-D tensor, by its strides. */
-static double at(tg_tensor *t, int64_t i, int64_t j) { return tg_get(t, (int64_t[]){i, j}); }
-
-/* Checks out (m x n) = scale * a (m x k) b (k x n) [+ out's former values
- * in base, when given] element by element; counts the failures. */
-static int64_t product_errors(tg_tensor *out, tg_tensor *a, tg_tensor *b, double scale,
-                              tg_tensor *base) {
-    int64_t m = tg_size(a, 0), k = tg_size(a, 1), n = tg_size(b, 1), bad = 0;
-    double eps = tg_dtype_of(out) == TG_F32 ? 0x1p-24 : 0x1p-53;
-    for (int64_t i = 0; i < m; i++)
-        for (int64_t j = 0; j < n; j++) {
-            long double sum = 0, mag = 0;
-            for (int64_t p = 0; p < k; p++) {
-                long double t = (long double)at(a, i, p) * at(b, p, j);
-                sum += t, mag += fabsl(t);
-            }
-            sum *= scale, mag *= scale;
-            if (base) sum += at(base, i, j), mag += fabs(at(base, i, j));
-            double bound = (double)((k + 2) * eps * mag) + 1e-300;
-            if (fabs(at(out, i, j) - (double)sum) > bound) bad++;
-        }
-    return bad;
+/* Row-major values of a random rows x cols matrix, exact in dtype. */
+static double *random_values(int64_t rows, int64_t cols, tg_dtype dtype) {
+    double *v = malloc((size_t)(rows * cols) * sizeof *v);
+    if (v) tg_to_doubles(tg_randn(TG_SHAPE(rows, cols), dtype, NULL), v);
+    return v;
 }
 
-/* A (rows x cols) random matrix, stored as it is or as the transpose of a
- * (cols x rows) one, or as every other column of a wider one. */
-static tg_tensor *random_matrix(int64_t rows, int64_t cols, int layout, tg_dtype dtype) {
-    if (layout == 1) return tg_transpose(tg_randn(TG_SHAPE(cols, rows), dtype, NULL), 0, 1);
-    if (layout == 2) return tg_slice(tg_randn(TG_SHAPE(rows, 2 * cols), dtype, NULL), 1, 0, 2 * cols, 2);
-    return tg_randn(TG_SHAPE(rows, cols), dtype, NULL);
+/* The rows x cols matrix of values v as a tensor laid out row-major
+ * (layout 0), column-major (1: the transpose of a row-major copy), or as
+ * every other column of a wider matrix (2), whose columns between hold NaN
+ * so that a product reading them would show it. */
+static tg_tensor *laid_out(const double *v, int64_t rows, int64_t cols, int layout, tg_dtype dtype) {
+    if (layout == 0) return tg_test_tensor(v, TG_SHAPE(rows, cols), dtype);
+    int64_t width = layout == 1 ? rows : 2 * cols;
+    double *w = malloc((size_t)(layout == 1 ? rows * cols : rows * width) * sizeof *w);
+    if (!w) return NULL;
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < cols; j++)
+            if (layout == 1)
+                w[j * rows + i] = v[i * cols + j];
+            else
+                w[i * width + 2 * j] = v[i * cols + j], w[i * width + 2 * j + 1] = NAN;
+    tg_tensor *t = layout == 1
+                       ? tg_transpose(tg_test_tensor(w, TG_SHAPE(cols, rows), dtype), 0, 1)
+                       : tg_slice(tg_test_tensor(w, TG_SHAPE(rows, width), dtype), 1, 0, width, 2);
+    free(w);
+    return t;
+}
+
+/* The exact product of a (m x k) and b (k x n), scaled, and for each
+ * element the sum of the magnitudes of its terms. */
+static void exact_product(const double *a, const double *b, int64_t m, int64_t n, int64_t k,
+                          double scale, long double *sum, long double *mag) {
+    for (int64_t i = 0; i < m * n; i++) sum[i] = mag[i] = 0;
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t p = 0; p < k; p++)
+            for (int64_t j = 0; j < n; j++) {
+                long double t = (long double)a[i * k + p] * b[p * n + j] * scale;
+                sum[i * n + j] += t, mag[i * n + j] += fabsl(t);
+            }
+}
+
+/* How many elements of out (m x n, any layout) are further from sum than
+ * a sum of k rounded products may be. */
+static int64_t wrong_elements(tg_tensor *out, const long double *sum, const long double *mag,
+                              int64_t k) {
+    int64_t n = tg_numel(out), bad = 0;
+    double eps = tg_dtype_of(out) == TG_F32 ? 0x1p-24 : 0x1p-53;
+    double *got = malloc((size_t)n * sizeof *got);
+    if (!got || tg_to_doubles(out, got) != 0) bad = n;
+    for (int64_t i = 0; i < n && got; i++)
+        if (!(fabsl(got[i] - sum[i]) <= (k + 2) * eps * mag[i])) bad++;
+    free(got);
+    return bad;
 }
 
 static void products_of_every_shape_are_right_to_rounding(void) {
     static const int64_t sizes[][3] = {
-        {1, 1, 1},   {1, 7, 3},    {5, 1, 9},     {6, 8, 1},      {7, 15, 2},    {8, 16, 16},
-        {9, 17, 5},  {12, 31, 40}, {13, 32, 7},   {16, 33, 64},   {32, 48, 16},  {48, 16, 32},
-        {25, 65, 3}, {64, 176, 128}, {129, 40, 257}, {3, 1030, 20}, {130, 1100, 300},
+        {1, 1, 1},     {1, 7, 3},     {5, 1, 9},      {6, 8, 1},      {7, 15, 2},   {8, 16, 16},
+        {9, 17, 5},    {12, 31, 40},  {13, 32, 7},    {16, 33, 64},   {32, 48, 16}, {48, 16, 32},
+        {25, 65, 3},   {64, 176, 128}, {129, 40, 257}, {3, 1030, 20}, {130, 1030, 260},
     };
     tg_manual_seed(7);
     for (int dt = 0; dt < 2; dt++)
-        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            tg_dtype dtype = dt ? TG_F64 : TG_F32;
+            int64_t m = sizes[s][0], n = sizes[s][1], k = sizes[s][2];
+            double *a = random_values(m, k, dtype), *b = random_values(k, n, dtype);
+            long double *sum = malloc((size_t)(m * n) * sizeof *sum);
+            long double *mag = malloc((size_t)(m * n) * sizeof *mag);
+            CHECK(a && b && sum && mag);
+            exact_product(a, b, m, n, k, 1, sum, mag);
+            bool big = m * n * k > 1000000; /* every layout pair for the others */
             for (int la = 0; la < 3; la++)
                 for (int lb = 0; lb < 3; lb++) {
+                    if (big && la != lb) continue;
                     tg_pool *pool = tg_pool_push();
-                    tg_dtype dtype = dt ? TG_F64 : TG_F32;
-                    int64_t m = sizes[s][0], n = sizes[s][1], k = sizes[s][2];
-                    tg_tensor *a = random_matrix(m, k, la, dtype);
-                    tg_tensor *b = random_matrix(k, n, lb, dtype);
-                    tg_tensor *out = tg_matmul(a, b);
-                    CHECK(out != NULL);
-                    int64_t bad = product_errors(out, a, b, 1, NULL);
-                    /* Into a transposed result: C^T = B^T A^T, column stride not 1. */
-                    tg_tensor *out_t = tg_transpose(tg_matmul(tg_transpose(b, 0, 1), tg_transpose(a, 0, 1)), 0, 1);
-                    bad += product_errors(out_t, a, b, 1, NULL);
-                    if (bad) {
-                        printf("  %s (%ld x %ld) x (%ld x %ld), layouts %d %d: %ld wrong elements\n",
-                               tg_dtype_name(dtype), (long)m, (long)k, (long)k, (long)n, la, lb, (long)bad);
-                        tg_test_fail(__FILE__, __LINE__, "a product off by more than rounding");
+                    tg_tensor *ta = laid_out(a, m, k, la, dtype), *tb = laid_out(b, k, n, lb, dtype);
+                    for (int threads = 1; threads <= 2; threads++) {
+                        CHECK(tg_set_num_threads(threads) == 0);
+                        int64_t bad = wrong_elements(tg_matmul(ta, tb), sum, mag, k);
+                        /* Into a transposed result, C = (B^T A^T)^T: column stride not 1. */
+                        tg_tensor *bt = tg_transpose(tb, 0, 1), *at = tg_transpose(ta, 0, 1);
+                        bad += wrong_elements(tg_transpose(tg_matmul(bt, at), 0, 1), sum, mag, k);
+                        if (bad) {
+                            printf("  %s (%ld x %ld) x (%ld x %ld), layouts %d %d, %d threads: %ld "
+                                   "wrong elements\n",
+                                   tg_dtype_name(dtype), (long)m, (long)k, (long)k, (long)n, la, lb,
+                                   threads, (long)bad);
+                            tg_test_fail(__FILE__, __LINE__, "a product off by more than rounding");
+                        }
                     }
                     tg_pool_pop(pool);
                 }
+            tg_set_num_threads(1);
+            free(a), free(b), free(sum), free(mag);
+        }
 }
 
 /* A weight gradient is added into .grad in place: two backward passes give
  * twice one, through the adding path of the product. */
 static void weight_gradient_adds_into_grad(void) {
+    enum { B = 37, IN = 70, OUT = 45 };
     for (int dt = 0; dt < 2; dt++) {
         tg_dtype dtype = dt ? TG_F64 : TG_F32;
         tg_manual_seed(3);
-        tg_tensor *x = tg_randn(TG_SHAPE(37, 70), dtype, NULL);
-        tg_tensor *w = tg_requires_grad_(tg_randn(TG_SHAPE(45, 70), dtype, NULL), true);
-        tg_tensor *g = tg_randn(TG_SHAPE(37, 45), dtype, NULL);
-        for (int pass = 0; pass < 2; pass++) CHECK(tg_backward(tg_linear(x, w, NULL), g) == 0);
-        /* w.grad = 2 g^T x; the first pass's result is rounded once more. */
-        CHECK(product_errors(tg_grad(w), tg_transpose(g, 0, 1), x, 2, NULL) == 0);
+        double *x = random_values(B, IN, dtype), *g = random_values(B, OUT, dtype);
+        double *w = random_values(OUT, IN, dtype), g_t[OUT * B];
+        static long double sum[OUT * IN], mag[OUT * IN];
+        CHECK(x && g && w);
+        for (int i = 0; i < B; i++)
+            for (int j = 0; j < OUT; j++) g_t[j * B + i] = g[i * OUT + j];
+        exact_product(g_t, x, OUT, IN, B, 2, sum, mag); /* w.grad = 2 g^T x */
+        tg_tensor *weight = tg_requires_grad_(tg_test_tensor(w, TG_SHAPE(OUT, IN), dtype), true);
+        tg_tensor *input = tg_test_tensor(x, TG_SHAPE(B, IN), dtype);
+        tg_tensor *seed = tg_test_tensor(g, TG_SHAPE(B, OUT), dtype);
+        for (int pass = 0; pass < 2; pass++)
+            CHECK(tg_backward(tg_linear(input, weight, NULL), seed) == 0);
+        /* The first pass's result is rounded once more: k + 1 roundings. */
+        CHECK(wrong_elements(tg_grad(weight), sum, mag, B + 1) == 0);
+        free(x), free(g), free(w);
     }
 }
 
