@@ -131,8 +131,8 @@ tg_tensor *tg_rrelu(tg_tensor *x, double lower, double upper, bool training,
  * dy/dx = 1 for x > 0, else alpha e^x.
  * alpha is a fixed hyper-parameter (003 calls it learned; in torch it is not). */
 
-ACT_ROW1(elu_forward, x, x > 0 ? x : p[0] * expm1(x))
-ACT_GRAD1(elu_backward, x, x > 0 ? 1 : p[0] * exp(x))
+ACT_ROW1(elu_forward, x, x > 0 ? x : p[0] * act_expm1(x))
+ACT_GRAD1(elu_backward, x, x > 0 ? 1 : p[0] * act_exp(x))
 UNARY_OP(elu_op, "EluBackward0", "dy/dx = 1 for x > 0, else alpha e^x", "elu", elu_forward, elu_backward, false)
 
 tg_tensor *tg_elu(tg_tensor *x, double alpha) { return unary(&elu_op, x, alpha, 0); }
@@ -147,7 +147,7 @@ tg_tensor *tg_sigmoid(tg_tensor *x) { return unary(&sigmoid_op, x, 0, 0); }
 
 /* ---- tanh: y = tanh x;  dy/dx = 1 - y^2 ---------------------------------------------- */
 
-ACT_ROW1(tanh_forward, x, tanh(x))
+ACT_ROW1(tanh_forward, x, act_tanh(x))
 ACT_GRAD1(tanh_backward, y, 1 - y * y)
 UNARY_OP(tanh_op, "TanhBackward0", "dy/dx = 1 - y^2", "tanh", tanh_forward, tanh_backward, true)
 

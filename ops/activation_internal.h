@@ -28,85 +28,186 @@ typedef struct act_pair {
 #define ACT_GELU_KAPPA 0.044715
 
 /* ---- Scalar formulas ----------------------------------------------------------------- */
+/* Always inlined: a loop that calls one does not vectorise. */
 
-/* e^x within 1 ulp of libm's exp, in arithmetic only, so that loops
- * calling it vectorise (libm's is a call, made once per element): with k =
- * round(x / ln 2) and r = x - k ln 2 (ln 2 in two parts, the first short
- * enough that k times it is exact), |r| <= ln(2) / 2 and e^x = 2^k e^r; e^r
- * is its Taylor polynomial to degree 13 (the next term is below 1e-17),
- * and 2^k is built in the exponent bits, as 2^(k/2) 2^(k - k/2) so that
- * results down in the subnormals, and overflows, round as libm's do. */
-static inline double act_exp(double x) {
-    x = x < -746 ? -746 : x; /* beyond: 0 and inf; k stays in range; NaN passes */
-    x = x > 710 ? 710 : x;
+/* Exponentials, tanh and erfcx in arithmetic only, so that loops calling
+ * them vectorise (libm's are calls, made once per element). Each is within
+ * a few ulp of libm's (act_exp within 1); tests/test_activation.c compares
+ * them with libm on a million points.
+ *
+ * Both exponentials reduce x = k ln 2 + r, k = round(x / ln 2), |r| <=
+ * ln(2) / 2 (ln 2 in two parts, the first short enough that k times it is
+ * exact); e^r - 1 is its Taylor polynomial to degree 13 (the next term is
+ * below 1e-17), written r (1 + r (1/2 + ...)) so that -0 stays -0; 2^k is
+ * built in the exponent bits, as 2^(k/2) 2^(k - k/2), so that results down
+ * in the subnormals, and overflows, round as libm's do. */
+static TG_ALWAYS_INLINE double act_exp_reduce(double x, double *s1, double *s2) {
     const double shifter = 0x1.8p52; /* adding it rounds to an integer, in the low bits */
     double kd = x * 0x1.71547652b82fep0 + shifter; /* x log2(e) */
     int64_t bits;
     memcpy(&bits, &kd, sizeof bits);
     int64_t k = bits - 0x4338000000000000; /* the bits of shifter */
     kd -= shifter;
-    double r = (x - kd * 0x1.62e42fee00000p-1) - kd * 0x1.a39ef35793c76p-33;
-    double p = 1.0 / 6227020800; /* Horner, from 1/13! down to 1/0! */
+    uint64_t half1 = (uint64_t)(k / 2 + 1023) << 52, half2 = (uint64_t)(k - k / 2 + 1023) << 52;
+    memcpy(s1, &half1, sizeof *s1);
+    memcpy(s2, &half2, sizeof *s2);
+    return (x - kd * 0x1.62e42fee00000p-1) - kd * 0x1.a39ef35793c76p-33;
+}
+static TG_ALWAYS_INLINE double act_expm1_reduced(double r) {
+    double p = 1.0 / 6227020800; /* Horner, from 1/13! down to 1/1! */
     p = p * r + 1.0 / 479001600, p = p * r + 1.0 / 39916800, p = p * r + 1.0 / 3628800;
     p = p * r + 1.0 / 362880, p = p * r + 1.0 / 40320, p = p * r + 1.0 / 5040;
     p = p * r + 1.0 / 720, p = p * r + 1.0 / 120, p = p * r + 1.0 / 24, p = p * r + 1.0 / 6;
-    p = p * r + 0.5, p = p * r + 1, p = p * r + 1;
-    uint64_t half1 = (uint64_t)(k / 2 + 1023) << 52, half2 = (uint64_t)(k - k / 2 + 1023) << 52;
-    double s1, s2;
-    memcpy(&s1, &half1, sizeof s1);
-    memcpy(&s2, &half2, sizeof s2);
-    return p * s1 * s2;
+    p = p * r + 0.5, p = p * r + 1;
+    return p * r;
+}
+
+/* e^x m: m multiplies e^r before 2^k scales it, so that a result in the
+ * subnormals is rounded once, there. */
+static TG_ALWAYS_INLINE double act_exp_times(double x, double m) {
+    x = x < -746 ? -746 : x; /* beyond: 0 and inf; k stays in range; NaN passes */
+    x = x > 710 ? 710 : x;
+    double s1, s2, r = act_exp_reduce(x, &s1, &s2);
+    return (act_expm1_reduced(r) + 1) * m * s1 * s2;
+}
+static TG_ALWAYS_INLINE double act_exp(double x) { return act_exp_times(x, 1); }
+
+/* e^x - 1 = 2^k (e^r - 1) + (2^k - 1): both terms exact but for one
+ * rounding each while 2^k is small; for large k the -1 no longer shows,
+ * and e^x - 1 is computed so, without 2^k overflowing first. */
+static TG_ALWAYS_INLINE double act_expm1(double x) {
+    x = x < -60 ? -60 : x; /* beyond: -1 in double; NaN passes */
+    x = x > 710 ? 710 : x;
+    double s1, s2, r = act_exp_reduce(x, &s1, &s2), s = s1 * s2, p = act_expm1_reduced(r);
+    double small_k = s * p + (s - 1), large_k = (p + 1) * s1 * s2 - 1;
+    return s == 1 ? p : s > 0x1p60 ? large_k : small_k;
+}
+
+/* tanh x = -(e^-2|x| - 1) / (e^-2|x| + 1), signed as x: with the exponent
+ * negative nothing overflows, and near 0 expm1 keeps the small values. */
+static TG_ALWAYS_INLINE double act_tanh(double x) {
+    double e = act_expm1(-2 * fabs(x));
+    return copysign(-e / (e + 2), x);
+}
+
+/* erfcx a = e^(a^2) erfc a, for a >= 0: K / (a + K) g(t), t = (a - K) / (a
+ * + K), where g is smooth on t in [-1, 1] and summed as the Chebyshev
+ * series that ops/erfc_coefficients.py computed (Clenshaw's recurrence). */
+static const double act_erfcx_cheb[] = {
+    4.0802446954913149e-1,
+    -3.7635823567636743e-1,
+    1.4758035457222362e-1,
+    -4.9571317930027586e-2,
+    1.4227107557117174e-2,
+    -3.4434932627175241e-3,
+    6.8225418328380806e-4,
+    -1.0340451975756188e-4,
+    9.72854595199015e-6,
+    1.1988713758412044e-7,
+    -2.1747767703449564e-7,
+    3.0291767735991391e-8,
+    9.4799175652045492e-10,
+    -8.6334116949909559e-10,
+    6.8721564259534024e-11,
+    1.7034898438296276e-11,
+    -3.3921306868290886e-12,
+    -2.6158087668540245e-13,
+    1.212767580310864e-13,
+    2.1146895432448092e-15,
+    -4.1173409334041784e-15,
+    6.3287127217007087e-17,
+    1.4393110983449847e-16,
+    -4.5614947982841306e-18,
+    -5.339094257978135e-18,
+    1.7350920089597049e-19,
+    2.1088756431173553e-19,
+};
+#define ACT_ERFCX_K 4.0
+static TG_ALWAYS_INLINE double act_erfcx(double a) {
+    a = a > 1e300 ? 1e300 : a; /* t stays finite; NaN passes */
+    double t = (a - ACT_ERFCX_K) / (a + ACT_ERFCX_K), b1 = 0, b2 = 0;
+    int n_terms = (int)(sizeof act_erfcx_cheb / sizeof act_erfcx_cheb[0]);
+    _Pragma("GCC unroll 32") for (int n = n_terms - 1; n >= 1; n--) {
+        double b0 = 2 * t * b1 - b2 + act_erfcx_cheb[n];
+        b2 = b1, b1 = b0;
+    }
+    return (t * b1 - b2 + act_erfcx_cheb[0]) * ACT_ERFCX_K / (a + ACT_ERFCX_K);
+}
+
+/* e^(-x^2 / 2) m, with x^2 split exactly into h + l (fma), e^(-l/2) being
+ * 1 - l/2 to double precision: the rounding of x^2, which e^ would
+ * magnify (by x^2 / 2 relative), does not show. */
+static TG_ALWAYS_INLINE double act_gauss_times(double x, double m) {
+    double a = fabs(x);
+    a = a > 40 ? 40 : a; /* e^-800 is 0; NaN passes */
+    double h = a * a, l = fma(a, a, -h);
+    return act_exp_times(-0.5 * h, m * (1 - 0.5 * l));
 }
 
 /* sigma(x) = 1 / (1 + e^-x), written with e^-|x| so that exp never
  * overflows: for x < 0 it is e^x / (1 + e^x), the same number. One
  * division for both (a vectorised select computes both of its sides). */
-static inline double act_sigmoid(double x) {
+static TG_ALWAYS_INLINE double act_sigmoid(double x) {
     double e = act_exp(-fabs(x));
     return (x >= 0 ? 1 : e) / (1 + e);
 }
-/* sigma' = sigma (1 - sigma) */
-static inline act_pair act_sigmoid_d(double x) {
-    double s = act_sigmoid(x);
-    return PAIR(s, s * (1 - s));
+/* sigma' = sigma (1 - sigma) = e^-|x| / (1 + e^-|x|)^2: written so, 1 - sigma
+ * does not cancel where sigma is near 1. */
+static TG_ALWAYS_INLINE act_pair act_sigmoid_d(double x) {
+    double e = act_exp(-fabs(x)), d = 1 + e;
+    return PAIR((x >= 0 ? 1 : e) / d, e / (d * d));
 }
 
 /* silu(x) = x sigma(x);  silu'(x) = sigma (1 + x (1 - sigma)),
  * which is the documents' f + sigma (1 - f). */
-static inline double act_silu(double x) { return x * act_sigmoid(x); }
-static inline act_pair act_silu_d(double x) {
+static TG_ALWAYS_INLINE double act_silu(double x) { return x * act_sigmoid(x); }
+static TG_ALWAYS_INLINE act_pair act_silu_d(double x) {
     double s = act_sigmoid(x);
     return PAIR(x * s, s * (1 + x * (1 - s)));
 }
 
-/* gelu(x) = x Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2 = erfc(-x / sqrt 2) / 2
- * (erfc keeps the left tail accurate where 1 + erf cancels);
- * gelu'(x) = Phi(x) + x phi(x), phi(x) = e^(-x^2 / 2) / sqrt(2 pi). */
-static inline double act_normal_cdf(double x) { return 0.5 * erfc(-x * ACT_SQRT_HALF); }
-static inline double act_gelu(double x) { return x * act_normal_cdf(x); }
-static inline act_pair act_gelu_d(double x) {
-    double cdf = act_normal_cdf(x), pdf = ACT_INV_SQRT_2PI * exp(-0.5 * x * x);
-    return PAIR(x * cdf, cdf + x * pdf);
+/* gelu(x) = x Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2 = erfc(-x / sqrt 2) / 2;
+ * gelu'(x) = Phi(x) + x phi(x), phi(x) = e^(-x^2 / 2) / sqrt(2 pi).
+ * With G = e^(-x^2 / 2) and T = erfcx(|x| / sqrt 2) / 2, the tail erfc(|x| /
+ * sqrt 2) / 2 is G T, so Phi(x) = G T for x < 0 and 1 - G T for x >= 0,
+ * and gelu'(x) = G (T + x / sqrt(2 pi)) for x < 0 and 1 + G (x / sqrt(2 pi)
+ * - T) for x >= 0. G is taken of x itself, not of the rounded x / sqrt 2,
+ * and everything it multiplies goes in before 2^k scales it (see
+ * act_exp_times): so the left tail, where 1 + erf would cancel, keeps its
+ * relative accuracy down into the subnormals. x - x is NaN at +-inf, where
+ * PyTorch's formula multiplies inf by 0, and 0 elsewhere. */
+static TG_ALWAYS_INLINE double act_gelu_tail(double x) { return 0.5 * act_erfcx(fabs(x) * ACT_SQRT_HALF); }
+static TG_ALWAYS_INLINE double act_gelu(double x) {
+    double t = act_gelu_tail(x), g = act_gauss_times(x, x < 0 ? x * t : t);
+    return x < 0 ? g + (x - x) : x * (1 - g);
+}
+static TG_ALWAYS_INLINE act_pair act_gelu_d(double x) {
+    double t = act_gelu_tail(x), slope = x * ACT_INV_SQRT_2PI;
+    double g = act_gauss_times(x, x < 0 ? t + slope : slope - t);
+    return PAIR(act_gelu(x), (x < 0 ? g : 1 + g) + (x - x));
 }
 
 /* gelu_tanh(x) = x (1 + t) / 2, t = tanh u, u = sqrt(2/pi) (x + 0.044715 x^3);
  * gelu_tanh'(x) = (1 + t) / 2 + x (1 - t^2) u' / 2, u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2).
+ * Computed as (1 + t) / 2 = sigma(2u) and 1 - t^2 = 4 sigma(2u) (1 - sigma(2u)):
+ * the same numbers without the cancellation of 1 + t in the left tail
+ * (where PyTorch's value is off by up to 1e-10 relative in float64).
  * Document 004 writes 0.5 [tanh(u) + x (1 - GELU(x)^2)] instead, which is
  * wrong (SPEC errata 4): at x = 1 it gives 0.487, the derivative is 1.083. */
-static inline double act_gelu_tanh_u(double x) {
-    return ACT_SQRT_2_OVER_PI * (x + ACT_GELU_KAPPA * x * x * x);
+static TG_ALWAYS_INLINE double act_gelu_tanh_2u(double x) {
+    return 2 * ACT_SQRT_2_OVER_PI * (x + ACT_GELU_KAPPA * x * x * x);
 }
-static inline double act_gelu_tanh(double x) { return 0.5 * x * (1 + tanh(act_gelu_tanh_u(x))); }
-static inline act_pair act_gelu_tanh_d(double x) {
-    double t = tanh(act_gelu_tanh_u(x));
+static TG_ALWAYS_INLINE double act_gelu_tanh(double x) { return x * act_sigmoid(act_gelu_tanh_2u(x)); }
+static TG_ALWAYS_INLINE act_pair act_gelu_tanh_d(double x) {
+    act_pair s = act_sigmoid_d(act_gelu_tanh_2u(x)); /* sigma(2u), sigma(2u) (1 - sigma(2u)) */
     double du = ACT_SQRT_2_OVER_PI * (1 + 3 * ACT_GELU_KAPPA * x * x);
-    return PAIR(0.5 * x * (1 + t), 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du);
+    return PAIR(x * s.first, s.first + 2 * x * s.second * du);
 }
 
 /* relu(x) = max(x, 0), NaN staying NaN;  relu'(x) = 1 for x > 0, else 0
  * (0 at the kink, as torch). */
-static inline double act_relu(double x) { return x < 0 ? 0 : x; }
-static inline act_pair act_relu_d(double x) { return PAIR(act_relu(x), x > 0); }
+static TG_ALWAYS_INLINE double act_relu(double x) { return x < 0 ? 0 : x; }
+static TG_ALWAYS_INLINE act_pair act_relu_d(double x) { return PAIR(act_relu(x), x > 0); }
 
 /* ---- Row kernels from formulas ----------------------------------------------------------
  * Each macro defines name_f32 and name_f64, and name, the table of both
@@ -117,9 +218,8 @@ static inline act_pair act_relu_d(double x) { return PAIR(act_relu(x), x > 0); }
  * happens here, in the kernel that knows T: done once in the op, as
  * `f32 ? (float)v : v` on both parameters, GCC 12.2 at -O2 vectorised the
  * pair and dropped the rounding.
- * Each kernel is a TG_ROW_KERNEL: the formulas written in arithmetic only
- * (act_exp, not libm's exp) vectorise in its unit-stride copy; those that
- * call libm (tanh, erfc, expm1) stay a call per element. */
+ * Each kernel is a TG_ROW_KERNEL: the formulas, written in arithmetic only
+ * (act_exp, not libm's exp), vectorise in its unit-stride copy. */
 
 typedef struct act_ctx {
     double p[4];       /* the op's parameters: slope, alpha, beta, ... */
