@@ -94,30 +94,24 @@ out:
     return rc;
 }
 
+static int worked_example_scenario(void *ctx) {
+    (void)ctx;
+    return worked_example();
+}
+
+static int says_out_of_memory(void *ctx) {
+    (void)ctx;
+    return strstr(tg_last_error(), "out of memory") == NULL;
+}
+
 static void out_of_memory_at_every_allocation(void) {
     tg_pool_pop(tg_test_pool); /* allocations of the harness's pool would count too */
-    tg_test_failing f = {.countdown = -1};
-    tg_test_use_failing(&f);
-    int ok = worked_example() == 0;
-    long needed = f.made;
-    int64_t live = tg_live_tensors();
-    int failures = 0, wrong = 0;
-    for (long k = 0; ok && k < needed; k++) {
-        f = (tg_test_failing){.countdown = k};
-        tg_clear_error();
-        if (worked_example() == 0) continue; /* that allocation was not on the path */
-        failures++;
-        if (tg_last_status() != TG_ERR_NOMEM || !strstr(tg_last_error(), "out of memory"))
-            wrong++;
-        if (tg_live_tensors() != live) wrong++;
-    }
-    tg_set_allocator(NULL);
-    tg_clear_error();
+    tg_test_sweep r = tg_test_fail_each_allocation(worked_example_scenario, NULL, says_out_of_memory);
     printf("  %ld allocations in the worked example; failing each in turn made %d calls fail, "
-           "%d of them wrongly\n", needed, failures, wrong);
-    CHECK(ok && needed > 10);
-    CHECK(failures > 10); /* most allocations are on the path */
-    CHECK(wrong == 0);
+           "%d of them wrongly\n", r.allocations, r.failures, r.wrong);
+    CHECK(r.allocations > 10);
+    CHECK(r.failures > 10); /* most allocations are on the path */
+    CHECK(r.wrong == 0);
     CHECK(worked_example() == 0);
 }
 

@@ -654,42 +654,43 @@ static void bad_parameters_are_refused(void) {
 
 /* Creating an optimizer fails cleanly at every allocation it makes. */
 
+typedef struct adamw_scenario {
+    tg_tensor **params;
+    tg_adam_options options;
+    int wrong;
+} adamw_scenario;
+
+/* An AdamW with two groups, then freed; a failed add must change nothing. */
+static int adamw_with_two_groups(void *ctx) {
+    adamw_scenario *s = ctx;
+    tg_optimizer *opt = tg_adamw_new(s->params, 1, &s->options);
+    int group = opt ? tg_adam_add_group(opt, s->params + 1, 1, &s->options) : -1;
+    if (opt && group < 0 && tg_optim_n_groups(opt) != 1) s->wrong++;
+    tg_optim_free(opt);
+    return group == 1 ? 0 : -1;
+}
+
+static int adamw_wrongs(void *ctx) {
+    adamw_scenario *s = ctx;
+    int wrong = s->wrong;
+    s->wrong = 0;
+    return wrong;
+}
+
 static void out_of_memory_at_every_allocation(void) {
     tg_pool_pop(tg_test_pool); /* the harness's pool would allocate too */
     double v[3] = {1, 2, 3};
     tg_tensor *params[2] = {tg_requires_grad_(tg_from_data(v, TG_SHAPE(3), TG_F64), true),
                             tg_requires_grad_(tg_from_data(v, TG_SHAPE(3), TG_F64), true)};
-    tg_adam_options o = tg_adamw_defaults();
-    o.amsgrad = true;
-    tg_test_failing f = {.countdown = -1};
-    tg_test_use_failing(&f);
-    tg_optimizer *opt = tg_adamw_new(params, 1, &o);
-    bool ok = opt && tg_adam_add_group(opt, params + 1, 1, &o) == 1;
-    tg_optim_free(opt);
-    long needed = f.made;
-    int64_t live = tg_live_tensors();
-    int failures = 0, wrong = 0;
-    for (long k = 0; ok && k < needed; k++) {
-        f = (tg_test_failing){.countdown = k};
-        tg_clear_error();
-        opt = tg_adamw_new(params, 1, &o);
-        int group = opt ? tg_adam_add_group(opt, params + 1, 1, &o) : -1;
-        if (group < 0) {
-            failures++;
-            if (tg_last_status() != TG_ERR_NOMEM) wrong++;
-            if (opt && tg_optim_n_groups(opt) != 1) wrong++; /* a failed add changes nothing */
-        }
-        tg_optim_free(opt);
-        if (tg_live_tensors() != live) wrong++;
-    }
-    tg_set_allocator(NULL);
-    tg_clear_error();
+    adamw_scenario s = {params, tg_adamw_defaults(), 0};
+    s.options.amsgrad = true;
+    tg_test_sweep r = tg_test_fail_each_allocation(adamw_with_two_groups, &s, adamw_wrongs);
     tg_release(params[0]);
     tg_release(params[1]);
     tg_test_pool = tg_pool_push();
-    CHECK(ok && needed >= 8);
-    CHECK(failures == needed);
-    CHECK(wrong == 0);
+    CHECK(r.allocations >= 8);
+    CHECK(r.failures == r.allocations); /* every allocation is on the path */
+    CHECK(r.wrong == 0);
 }
 
 /* ---- Saving and resuming ------------------------------------------------------------- */

@@ -435,27 +435,16 @@ static int caller_owned(void) {
     return rc;
 }
 
+/* Calls the scenario ctx points at. */
+static int run_scenario(void *ctx) { return (*(int (**)(void))ctx)(); }
+
 static void out_of_memory_at_every_allocation(void) {
     tg_pool_pop(tg_test_pool); /* allocations of the harness's pool would count too */
     int (*scenarios[])(void) = {pooled_graph, caller_owned};
     for (int s = 0; s < 2; s++) {
         tg_test_context = s ? "caller_owned" : "pooled_graph";
-        tg_test_failing f = {.countdown = -1};
-        tg_test_use_failing(&f);
-        int ok = scenarios[s]() == 0;
-        long needed = f.made;
-        int64_t live = tg_live_tensors();
-        int failures = 0, wrong = 0;
-        for (long k = 0; ok && k < needed; k++) {
-            f = (tg_test_failing){.countdown = k};
-            tg_clear_error();
-            if (scenarios[s]() == 0) continue;
-            failures++;
-            if (tg_last_status() != TG_ERR_NOMEM || tg_live_tensors() != live) wrong++;
-        }
-        tg_set_allocator(NULL);
-        tg_clear_error();
-        CHECK(ok && failures > 10 && wrong == 0);
+        tg_test_sweep r = tg_test_fail_each_allocation(run_scenario, &scenarios[s], NULL);
+        CHECK(r.allocations > 0 && r.failures > 10 && r.wrong == 0);
     }
 }
 

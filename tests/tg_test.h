@@ -145,6 +145,38 @@ static inline void tg_test_use_failing(tg_test_failing *f) {
     tg_set_allocator(&(tg_allocator){tg_test_failing_alloc, tg_test_failing_free, f});
 }
 
+/* What failing each allocation of a scenario in turn gave. */
+typedef struct tg_test_sweep {
+    long allocations; /* the scenario's, when none fails; -1 if it failed then */
+    int failures;     /* runs that returned an error */
+    int wrong;        /* of those: not TG_ERR_NOMEM, tensors left alive, or what check found */
+} tg_test_sweep;
+
+/* Runs scenario(ctx) once counting its allocations, then once with each of
+ * them failing in turn. scenario returns 0, or -1 with the error set; after
+ * each failed run, check(ctx) (if not NULL) returns how many things it
+ * finds wrong. Allocations of a pool the caller keeps would count too: pop
+ * it first. Restores the default allocator and clears the error. */
+static inline tg_test_sweep tg_test_fail_each_allocation(int (*scenario)(void *), void *ctx,
+                                                        int (*check)(void *)) {
+    tg_test_failing f = {.countdown = -1};
+    tg_test_use_failing(&f);
+    tg_test_sweep r = {.allocations = scenario(ctx) == 0 ? f.made : -1};
+    int64_t live = tg_live_tensors();
+    for (long k = 0; k < r.allocations; k++) {
+        f = (tg_test_failing){.countdown = k};
+        tg_clear_error();
+        if (scenario(ctx) == 0) continue; /* that allocation was not on the path */
+        r.failures++;
+        if (tg_last_status() != TG_ERR_NOMEM) r.wrong++;
+        if (check) r.wrong += check(ctx);
+        if (tg_live_tensors() != live) r.wrong++;
+    }
+    tg_set_allocator(NULL);
+    tg_clear_error();
+    return r;
+}
+
 /* A tensor of dtype from row-major doubles (pooled, like any new tensor). */
 static inline tg_tensor *tg_test_tensor(const double *data, int ndim, const int64_t *shape,
                                         tg_dtype dtype) {
