@@ -7,6 +7,7 @@
  * losses sum the per-element losses in double. */
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "logsumexp.h"
 #include "ops_internal.h"
@@ -23,22 +24,18 @@ static bool check_reduction(const char *op, tg_reduction r) {
     return false;
 }
 
+/* What the sum of the losses is divided by: for MEAN, the count (or total
+ * weight) of the losses averaged; the incoming gradient is divided by it too. */
+static double divisor(tg_reduction r, double count) { return r == TG_REDUCTION_MEAN ? count : 1; }
+
 /* The per-element losses (owned, taken over) combined as r asks: themselves
- * for NONE, otherwise a new 0-dim tensor (owned). */
-static tg_tensor *reduce_losses(const char *op, tg_tensor *losses, tg_reduction r) {
+ * for NONE, otherwise a new 0-dim tensor (owned) holding their sum over d. */
+static tg_tensor *reduce_losses(const char *op, tg_tensor *losses, tg_reduction r, double d) {
     if (!losses || r == TG_REDUCTION_NONE) return losses;
     tg_tensor *out = tg__new_owned(op, 0, NULL, losses->dtype);
-    if (out) {
-        double total = tg__sum_all(losses);
-        tg__fill(out, r == TG_REDUCTION_MEAN ? total / (double)losses->numel : total);
-    }
+    if (out) tg__fill(out, tg__sum_all(losses) / d);
     tg_release(losses);
     return out;
-}
-
-/* What the incoming gradient is divided by: the number of losses averaged. */
-static double grad_divisor(tg_reduction r, int64_t count) {
-    return r == TG_REDUCTION_MEAN ? (double)count : 1;
 }
 
 static bool check_target_shape(const char *op, const tg_tensor *x, const tg_tensor *t) {
@@ -146,11 +143,12 @@ static tg_tensor *elementwise_loss(const loss_op *op, const char *name, tg_tenso
         return NULL;
     tg_tensor *losses = tg__new_owned(name, x->ndim, x->shape, x->dtype);
     if (losses) tg__map(losses, 2, (const tg_tensor *[]){x, t}, op->forward[x->dtype], NULL);
-    tg_tensor *out = reduce_losses(name, losses, r);
+    double d = divisor(r, (double)x->numel);
+    tg_tensor *out = reduce_losses(name, losses, r, d);
     tg_node *node;
     if (!out || !(out = tg__finish(out, &op->node, 2, in, &node))) return NULL;
     if (node) {
-        node->scalars[0] = grad_divisor(r, x->numel);
+        node->scalars[0] = d;
         if (!tg__save(node, x) || !tg__save(node, t)) return NULL; /* out stays pooled */
     }
     return out;
@@ -167,24 +165,53 @@ tg_tensor *tg_binary_cross_entropy_with_logits(tg_tensor *x, tg_tensor *target,
 
 /* ---- Cross entropy: log_softmax and the negative log-likelihood in one node ------------------
  * saved[0] = the logits, saved[1] = the targets as float64 (N,) (tensors
- * hold floats only; exact below 2^53), scalars[0] = the divisor. */
+ * hold floats only; exact below 2^53), saved[2] = the class weights as
+ * float64 (C,) when there are any; scalars[0] = the divisor, scalars[1] =
+ * ignore_index, scalars[2] = label smoothing. */
 
-/* One sample, a row x of C logits (stride s) with target class t:
- *   loss:      logsumexp(x) - x[t] = (max - x[t]) + log(sum), into *out
- *   gradient:  (softmax(x) - onehot(t)) * scale, into the contiguous row out */
+/* What a row needs besides its logits and target. */
+typedef struct ce_params {
+    const double *weight; /* C class weights, or NULL for 1 each */
+    double weight_sum;    /* W, their sum */
+    double smoothing;     /* e */
+} ce_params;
+
+static double class_weight(const ce_params *p, int64_t c) { return p->weight ? p->weight[c] : 1; }
+
+/* One sample, a row x of C logits (stride s) with target class t, lse =
+ * logsumexp(x) = max + log(sum):
+ *   loss:      (1 - e) w[t] (lse - x[t]) + (e / C) sum_c w[c] (lse - x[c]), into *out
+ *   gradient:  ((1 - e) w[t] (softmax - onehot(t)) + (e / C) (W softmax - w)) * scale,
+ *              into the contiguous row out
+ * lse - x[c] is computed as (max - x[c]) + log(sum), which keeps it exact
+ * where x[c] is the maximum. With no weights and no smoothing the factors
+ * are 1 and 0, and the numbers those of the plain formulas. */
 #define CE_ROWS(sfx, T)                                                                  \
-    static void ce_loss_##sfx(const char *row, int64_t s, int64_t C, int64_t t, void *out) { \
+    static void ce_loss_##sfx(const char *row, int64_t s, int64_t C, int64_t t,          \
+                              const ce_params *p, void *out) {                           \
         const T *x = (const T *)row;                                                     \
         tg_softmax_stats st = tg__softmax_stats_##sfx(x, s, C);                          \
-        *(T *)out = (T)((st.max - x[t * s]) + log(st.sum));                              \
+        double log_sum = log(st.sum);                                                    \
+        double loss = class_weight(p, t) * ((st.max - x[t * s]) + log_sum);              \
+        if (p->smoothing > 0) {                                                          \
+            double smooth = 0;                                                           \
+            for (int64_t c = 0; c < C; c++)                                              \
+                smooth += class_weight(p, c) * ((st.max - x[c * s]) + log_sum);          \
+            loss = (1 - p->smoothing) * loss + p->smoothing / (double)C * smooth;        \
+        }                                                                                \
+        *(T *)out = (T)loss;                                                             \
     }                                                                                    \
     static void ce_grad_##sfx(const char *row, int64_t s, int64_t C, int64_t t,          \
-                              double scale, void *out) {                                 \
+                              const ce_params *p, double scale, void *out) {             \
         const T *x = (const T *)row;                                                     \
         T *d = out;                                                                      \
         tg_softmax_stats st = tg__softmax_stats_##sfx(x, s, C);                          \
-        for (int64_t c = 0; c < C; c++)                                                  \
-            d[c] = (T)((exp(x[c * s] - st.max) / st.sum - (c == t)) * scale);            \
+        double a = (1 - p->smoothing) * class_weight(p, t), b = p->smoothing / (double)C; \
+        for (int64_t c = 0; c < C; c++) {                                                \
+            double pc = exp(x[c * s] - st.max) / st.sum;                                 \
+            d[c] = (T)((a * (pc - (c == t)) + b * (p->weight_sum * pc - class_weight(p, c))) * \
+                       scale);                                                           \
+        }                                                                                \
     }
 CE_ROWS(f32, float)
 CE_ROWS(f64, double)
@@ -194,34 +221,78 @@ static char *row_of(tg_tensor *t, int64_t i) {
     return (char *)tg__ptr(t) + i * t->strides[0] * (int64_t)tg_dtype_size(t->dtype);
 }
 
+/* The row parameters from the class weights (float64 (C,) or NULL). */
+static ce_params ce_params_of(const tg_tensor *weight, int64_t classes, double smoothing) {
+    ce_params p = {weight ? tg__ptr((tg_tensor *)weight) : NULL, 0, smoothing};
+    for (int64_t c = 0; c < classes; c++) p.weight_sum += class_weight(&p, c);
+    return p;
+}
+
 static int cross_entropy_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
                                   const bool *needs) {
-    static void (*const grad_rows[2])(const char *, int64_t, int64_t, int64_t, double,
-                                      void *) = {ce_grad_f32, ce_grad_f64};
+    static void (*const grad_rows[2])(const char *, int64_t, int64_t, int64_t,
+                                      const ce_params *, double, void *) = {ce_grad_f32,
+                                                                            ce_grad_f64};
     (void)needs;
     tg_tensor *x = node->saved[0], *target = node->saved[1];
     tg_tensor *dx = tg__new(node->def->name, 2, x->shape, x->dtype);
     if (!dx) return -1;
+    ce_params p = ce_params_of(node->saved[2], x->shape[1], node->scalars[2]);
+    const double *classes = tg__ptr(target);
     for (int64_t i = 0; i < x->shape[0]; i++) {
+        if (classes[i] == node->scalars[1]) { /* ignored: no gradient */
+            memset(row_of(dx, i), 0, (size_t)x->shape[1] * tg_dtype_size(x->dtype));
+            continue;
+        }
         double scale = tg_get(g, &i) / node->scalars[0]; /* g is 0-dim, or (N,) for NONE */
-        grad_rows[x->dtype](row_of(x, i), x->strides[1], x->shape[1],
-                            (int64_t)tg_get(target, &i), scale, row_of(dx, i));
+        grad_rows[x->dtype](row_of(x, i), x->strides[1], x->shape[1], (int64_t)classes[i], &p,
+                            scale, row_of(dx, i));
     }
     gi[0] = dx;
     return 0;
 }
+/* Two names for one backward: traces show the plain formula unless class
+ * weights or label smoothing change it (N counts the samples not ignored). */
 static const tg_op_def cross_entropy_def = {"CrossEntropyBackward0", cross_entropy_backward,
                                              "d loss/d logits = (softmax - onehot) / N"};
+static const tg_op_def weighted_cross_entropy_def = {
+    "CrossEntropyBackward0", cross_entropy_backward,
+    "d loss/d logits = (1 - e) w[y] (softmax - onehot) + (e/C) (W softmax - w), / sum of w[y] "
+    "for the mean"};
 
-static bool check_classes(const char *op, const tg_tensor *logits, const int64_t *target) {
+static bool check_options(const char *op, const tg_tensor *logits,
+                          const tg_cross_entropy_options *o) {
+    if (!check_reduction(op, o->reduction)) return false;
+    if (!(o->label_smoothing >= 0 && o->label_smoothing <= 1)) {
+        tg__error(TG_ERR_VALUE, "%s: label_smoothing %g is not in [0, 1]", op, o->label_smoothing);
+        return false;
+    }
     if (logits->ndim != 2) {
         char buf[TG_SHAPE_STR_MAX];
         tg__error(TG_ERR_SHAPE, "%s: logits must be 2-D (N, C), got shape %s", op,
                   tg__shape_str(buf, sizeof buf, logits->ndim, logits->shape));
         return false;
     }
+    const tg_tensor *w = o->weight;
+    if (w && w->dtype != logits->dtype) {
+        tg__error(TG_ERR_DTYPE, "%s: weight dtype %s differs from the logits' %s", op,
+                  tg_dtype_name(w->dtype), tg_dtype_name(logits->dtype));
+        return false;
+    }
+    if (w && (w->ndim != 1 || w->shape[0] != logits->shape[1])) {
+        char buf[TG_SHAPE_STR_MAX];
+        tg__error(TG_ERR_SHAPE, "%s: weight of shape %s for %lld classes (want (%lld,))", op,
+                  tg__shape_str(buf, sizeof buf, w->ndim, w->shape), (long long)logits->shape[1],
+                  (long long)logits->shape[1]);
+        return false;
+    }
+    return true;
+}
+
+static bool check_classes(const char *op, const tg_tensor *logits, const int64_t *target,
+                          int64_t ignore_index) {
     for (int64_t i = 0; i < logits->shape[0]; i++)
-        if (target[i] < 0 || target[i] >= logits->shape[1]) {
+        if (target[i] != ignore_index && (target[i] < 0 || target[i] >= logits->shape[1])) {
             tg__error(TG_ERR_VALUE, "%s: target[%lld] = %lld is out of range for %lld classes",
                       op, (long long)i, (long long)target[i], (long long)logits->shape[1]);
             return false;
@@ -229,33 +300,75 @@ static bool check_classes(const char *op, const tg_tensor *logits, const int64_t
     return true;
 }
 
+/* The class weights as a new float64 (C,) tensor (owned), or NULL for none;
+ * *failed on out of memory. */
+static tg_tensor *weights_f64(const char *op, const tg_tensor *weight, bool *failed) {
+    *failed = false;
+    if (!weight) return NULL;
+    tg_tensor *w = tg__new_owned(op, 1, weight->shape, TG_F64);
+    if (!w) *failed = true;
+    for (int64_t c = 0; w && c < weight->shape[0]; c++) ((double *)tg__ptr(w))[c] = tg_get(weight, &c);
+    return w;
+}
+
+tg_cross_entropy_options tg_cross_entropy_defaults(void) {
+    return (tg_cross_entropy_options){TG_REDUCTION_MEAN, NULL, -100, 0};
+}
+
 tg_tensor *tg_cross_entropy(tg_tensor *logits, const int64_t *target, tg_reduction reduction) {
-    static void (*const loss_rows[2])(const char *, int64_t, int64_t, int64_t, void *) = {
-        ce_loss_f32, ce_loss_f64};
+    tg_cross_entropy_options o = tg_cross_entropy_defaults();
+    o.reduction = reduction;
+    return tg_cross_entropy_ex(logits, target, &o);
+}
+
+tg_tensor *tg_cross_entropy_ex(tg_tensor *logits, const int64_t *target,
+                               const tg_cross_entropy_options *options) {
+    static void (*const loss_rows[2])(const char *, int64_t, int64_t, int64_t, const ce_params *,
+                                      void *) = {ce_loss_f32, ce_loss_f64};
     const char *op = "cross_entropy";
+    tg_cross_entropy_options o = options ? *options : tg_cross_entropy_defaults();
     if (!logits || !target) {
         tg__null_arg(op);
         return NULL;
     }
-    if (!check_reduction(op, reduction) || !check_classes(op, logits, target)) return NULL;
-    int64_t n = logits->shape[0];
-    tg_tensor *losses = tg__new_owned(op, 1, &n, logits->dtype);
+    if (!check_options(op, logits, &o) || !check_classes(op, logits, target, o.ignore_index))
+        return NULL;
+    int64_t n = logits->shape[0], classes = logits->shape[1];
+    bool failed;
+    tg_tensor *weights = weights_f64(op, o.weight, &failed);
+    tg_tensor *losses = failed ? NULL : tg__new_owned(op, 1, &n, logits->dtype);
     tg_tensor *targets = losses ? tg__new_owned(op, 1, &n, TG_F64) : NULL;
     if (!targets) {
         tg_release(losses);
+        tg_release(weights);
         return NULL;
     }
-    double *kept = tg__ptr(targets);
+    ce_params p = ce_params_of(weights, classes, o.label_smoothing);
+    double *kept = tg__ptr(targets), counted = 0; /* the total weight of the samples kept */
     for (int64_t i = 0; i < n; i++) {
         kept[i] = (double)target[i];
-        loss_rows[logits->dtype](row_of(logits, i), logits->strides[1], logits->shape[1],
-                                 target[i], row_of(losses, i));
+        if (target[i] == o.ignore_index) { /* counts for nothing */
+            memset(row_of(losses, i), 0, tg_dtype_size(losses->dtype));
+            continue;
+        }
+        counted += class_weight(&p, target[i]);
+        loss_rows[logits->dtype](row_of(logits, i), logits->strides[1], classes, target[i], &p,
+                                 row_of(losses, i));
     }
-    tg_tensor *out = reduce_losses(op, losses, reduction);
+    double d = divisor(o.reduction, counted);
+    tg_tensor *out = reduce_losses(op, losses, o.reduction, d);
     tg_node *node = NULL;
-    if (out) out = tg__finish(out, &cross_entropy_def, 1, &logits, &node);
-    if (node) node->scalars[0] = grad_divisor(reduction, n);
-    bool ok = out && (!node || (tg__save(node, logits) && tg__save(node, targets)));
+    const tg_op_def *def = weights || o.label_smoothing > 0 ? &weighted_cross_entropy_def
+                                                            : &cross_entropy_def;
+    if (out) out = tg__finish(out, def, 1, &logits, &node);
+    if (node) {
+        node->scalars[0] = d;
+        node->scalars[1] = (double)o.ignore_index;
+        node->scalars[2] = o.label_smoothing;
+    }
+    bool ok = out && (!node || (tg__save(node, logits) && tg__save(node, targets) &&
+                                (!weights || tg__save(node, weights))));
     tg_release(targets);
+    tg_release(weights);
     return ok ? out : NULL; /* on failure out stays pooled */
 }

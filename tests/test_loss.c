@@ -20,7 +20,12 @@ static tg_tensor *golden_leaf(const double *data, int ndim, const int64_t *shape
 static tg_tensor *run_loss(const golden_loss *c, tg_tensor *x, tg_tensor *t) {
     tg_reduction r = (tg_reduction)c->reduction;
     if (!strcmp(c->op, "mse_loss")) return tg_mse_loss(x, t, r);
-    if (!strcmp(c->op, "cross_entropy")) return tg_cross_entropy(x, c->classes, r);
+    if (!strcmp(c->op, "cross_entropy")) {
+        tg_cross_entropy_options o = {r, NULL, c->ignore_index, c->label_smoothing};
+        if (c->class_weight)
+            o.weight = tg_test_tensor(c->class_weight, TG_SHAPE(tg_size(x, 1)), tg_dtype_of(x));
+        return tg_cross_entropy_ex(x, c->classes, &o);
+    }
     return tg_binary_cross_entropy_with_logits(x, t, r);
 }
 
@@ -138,8 +143,23 @@ static void bad_loss_input_is_refused(void) {
     CHECK_ERROR(TG_ERR_VALUE, "mse_loss: unknown reduction 3");
     CHECK(tg_cross_entropy(x, (int64_t[]){0, 3}, TG_REDUCTION_MEAN) == NULL);
     CHECK_ERROR(TG_ERR_VALUE, "cross_entropy: target[1] = 3 is out of range for 3 classes");
-    CHECK(tg_cross_entropy(x, (int64_t[]){-100, 0}, TG_REDUCTION_MEAN) == NULL);
+    CHECK(tg_cross_entropy(x, (int64_t[]){-1, 0}, TG_REDUCTION_MEAN) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "cross_entropy: target[0] = -1 is out of range for 3 classes");
+    tg_cross_entropy_options o = tg_cross_entropy_defaults();
+    o.ignore_index = 5;
+    CHECK(tg_cross_entropy_ex(x, (int64_t[]){-100, 0}, &o) == NULL); /* -100 is no longer ignored */
     CHECK_ERROR(TG_ERR_VALUE, "cross_entropy: target[0] = -100 is out of range for 3 classes");
+    o = tg_cross_entropy_defaults();
+    o.label_smoothing = 1.5;
+    CHECK(tg_cross_entropy_ex(x, (int64_t[]){0, 0}, &o) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "cross_entropy: label_smoothing 1.5 is not in [0, 1]");
+    o = tg_cross_entropy_defaults();
+    o.weight = tg_ones(TG_SHAPE(3), TG_F64);
+    CHECK(tg_cross_entropy_ex(x, (int64_t[]){0, 0}, &o) == NULL);
+    CHECK_ERROR(TG_ERR_DTYPE, "cross_entropy: weight dtype float64 differs from the logits' float32");
+    o.weight = tg_ones(TG_SHAPE(4), TG_F32);
+    CHECK(tg_cross_entropy_ex(x, (int64_t[]){0, 0}, &o) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "cross_entropy: weight of shape (4,) for 3 classes (want (3,))");
     CHECK(tg_cross_entropy(t3, (int64_t[]){0}, TG_REDUCTION_MEAN) == NULL);
     CHECK_ERROR(TG_ERR_SHAPE, "cross_entropy: logits must be 2-D (N, C), got shape (3,)");
     CHECK(tg_cross_entropy(x, (int64_t[]){0, 0}, (tg_reduction)-1) == NULL);

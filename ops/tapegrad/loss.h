@@ -37,13 +37,38 @@ TG_API tg_tensor *tg_mse_loss(tg_tensor *input, tg_tensor *target, tg_reduction 
  * of N indices in [0, C), borrowed for the call only (tapegrad tensors hold
  * only floats, so the indices come as plain integers, as torch's int64
  * target tensor). Sample i loses logsumexp(logits[i]) - logits[i][target[i]];
- * MEAN divides the sum by N. No class weights, ignore_index or label
- * smoothing. Computed in one stable pass (the row maximum is subtracted) with
- * the gradient softmax - onehot (times the incoming gradient, over N for
- * MEAN). PyTorch splits this into two nodes, NllLossBackward0 after
- * LogSoftmaxBackward0; the fused node here is named CrossEntropyBackward0. */
+ * MEAN divides the sum by N. As torch.nn.functional.cross_entropy with its
+ * defaults: a target of -100 is ignored (see tg_cross_entropy_ex). Computed
+ * in one stable pass (the row maximum is subtracted) with the gradient
+ * softmax - onehot (times the incoming gradient, over N for MEAN). PyTorch
+ * splits this into two nodes, NllLossBackward0 after LogSoftmaxBackward0;
+ * the fused node here is named CrossEntropyBackward0. */
 TG_API tg_tensor *tg_cross_entropy(tg_tensor *logits, const int64_t *target,
                                    tg_reduction reduction);
+
+/* torch's other arguments of cross_entropy; tg_cross_entropy_defaults()
+ * gives its defaults (MEAN, no weights, -100, no smoothing). */
+typedef struct tg_cross_entropy_options {
+    tg_reduction reduction;
+    /* (C,), of the logits' dtype: each class's weight (borrowed; it gets no
+     * gradient, as in torch), or NULL for 1 each. */
+    tg_tensor *weight;
+    /* Samples whose target is this count for nothing, their gradient is 0;
+     * it may be a class index. */
+    int64_t ignore_index;
+    /* e in [0, 1]: sample i's target becomes (1 - e) onehot + e / C. */
+    double label_smoothing;
+} tg_cross_entropy_options;
+TG_API tg_cross_entropy_options tg_cross_entropy_defaults(void);
+
+/* Cross entropy with options, as torch computes it: sample i, target y,
+ * loses (1 - e) w[y] (lse - x[y]) + (e / C) sum_c w[c] (lse - x[c]), lse =
+ * logsumexp of its row, or 0 when ignored; MEAN divides the sum by the sum
+ * of w[y] over the samples not ignored (NaN when all are). The gradient of
+ * sample i's row is (1 - e) w[y] (softmax - onehot) + (e / C) (W softmax -
+ * w), W = sum_c w[c]. */
+TG_API tg_tensor *tg_cross_entropy_ex(tg_tensor *logits, const int64_t *target,
+                                      const tg_cross_entropy_options *options);
 
 /* Binary cross entropy on logits x with targets t in [0, 1] of x's shape:
  * max(x, 0) - x t + log1p(exp(-|x|)), stable for any x. Gradients:

@@ -122,15 +122,20 @@ out.append("};")
 # ---- losses -----------------------------------------------------------------------
 out.append("typedef struct golden_loss { const char *op; int f64; int reduction; int ndim;"
            " int64_t shape[4]; int transposed; const double *x, *t; const int64_t *classes;"
-           " const double *w, *out, *gx, *gt; int out_ndim; int64_t out_shape[4]; } golden_loss;")
+           " const double *w, *out, *gx, *gt; int out_ndim; int64_t out_shape[4];"
+           " const double *class_weight; int64_t ignore_index; double label_smoothing; }"
+           " golden_loss;")
 entries = []
 
 
-def loss_entry(op, dtype, reduction, x_values, shape, transposed, target, g):
+def loss_entry(op, dtype, reduction, x_values, shape, transposed, target, g, class_weight=None,
+               ignore_index=-100, label_smoothing=0.0):
     base, x = leaf(x_values, dtype, transposed)
     if op == "cross_entropy":
         classes = array("int64", target.tolist())
-        res = F.cross_entropy(x, target, reduction=reduction)
+        weight = class_weight.to(dtype) if class_weight is not None else None
+        res = F.cross_entropy(x, target, weight=weight, ignore_index=ignore_index,
+                              reduction=reduction, label_smoothing=label_smoothing)
         t = None
     else:
         classes = "NULL"
@@ -142,9 +147,11 @@ def loss_entry(op, dtype, reduction, x_values, shape, transposed, target, g):
     tn = array("double", flat(t)) if t is not None else "NULL"
     gt = array("double", flat(t.grad)) if t is not None else "NULL"
     names = [array("double", flat(v)) for v in (base, w, res, base.grad)]
+    cw = array("double", flat(class_weight)) if class_weight is not None else "NULL"
     entries.append(f"    {{{c_str(op)}, {int(dtype == torch.float64)}, {REDUCTION[reduction]}, "
                    f"{dims(shape, 4)}, {int(transposed)}, {names[0]}, {tn}, {classes}, "
-                   f"{names[1]}, {names[2]}, {names[3]}, {gt}, {dims(res.shape, 4)}}},")
+                   f"{names[1]}, {names[2]}, {names[3]}, {gt}, {dims(res.shape, 4)}, "
+                   f"{cw}, {ignore_index}, {label_smoothing!r}}},")
 
 
 elementwise_shapes = [((3, 4), False), ((5,), False), ((1, 1), False), ((4, 3), True)]
@@ -167,6 +174,24 @@ for k, dtype in enumerate(DTYPES):
             loss_entry("cross_entropy", dtype, reduction, rand(shape, g, -3, 3), shape, tr,
                        torch.randint(0, c, (n,), generator=g), g)
         loss_entry("cross_entropy", dtype, reduction, HUGE, (2, 3), False, torch.tensor([1, 0]), g)
+# cross_entropy's options: class weights, ignored samples (the default -100 and
+# another index), label smoothing, alone and together
+for k, dtype in enumerate(DTYPES):
+    g = torch.Generator().manual_seed(3000 + k)
+    for reduction in REDUCTION:
+        for weighted in (False, True):
+            for ignore_index in (-100, 2):
+                for smoothing in (0.0, 0.25):
+                    for shape, tr in ((6, 4), False), ((4, 5), True):
+                        n, c = (shape[1], shape[0]) if tr else shape
+                        target = torch.randint(0, c, (n,), generator=g)
+                        target[1] = ignore_index  # at least one sample ignored
+                        weight = rand((c,), g, 0.2, 2.0) if weighted else None
+                        loss_entry("cross_entropy", dtype, reduction, rand(shape, g, -3, 3), shape,
+                                   tr, target, g, weight, ignore_index, smoothing)
+        # every sample ignored: the mean is 0 / 0
+        loss_entry("cross_entropy", dtype, reduction, rand((2, 3), g), (2, 3), False,
+                   torch.tensor([-100, -100]), g, None, -100, 0.25)
 out.append("static const golden_loss golden_losses[] = {")
 out.extend(entries)
 out.append("};")
