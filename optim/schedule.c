@@ -2,8 +2,11 @@
  * linear warmup then cosine decay. They drive an optimizer through its
  * public lr interface, group by group. */
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "optim_internal.h"
+#include "tapegrad/safetensors.h"
 
 /* Python's math.pi (ISO C has no M_PI). */
 static const double PI = 3.141592653589793;
@@ -131,5 +134,108 @@ int tg_lr_scheduler_step(tg_lr_scheduler *s) {
 }
 
 int64_t tg_lr_scheduler_epoch(const tg_lr_scheduler *s) { return s ? s->epoch : -1; }
+
+/* ---- Saving and resuming ----------------------------------------------------------------
+ * Three tensors (tapegrad/optim.h): the marker "scheduler.<name>" holding
+ * the number of groups, "last_epoch", and "base_lrs" (G,). */
+
+#define MARKER "scheduler."
+
+/* The largest epoch a float64 holds exactly (2^53). */
+#define MAX_EPOCH 9007199254740992.0
+
+/* The three named tensors, new in the caller's pool: s's values to save,
+ * or, staged, tensors of their shapes for tg_load_safetensors to fill. */
+static bool named(const tg_lr_scheduler *s, bool staged, char *marker, size_t marker_len,
+                  tg_named_tensor *items) {
+    snprintf(marker, marker_len, MARKER "%s", s->name);
+    int64_t g = s->n_groups;
+    items[0] = (tg_named_tensor){marker, tg_scalar(s->n_groups, TG_F64)};
+    items[1] = (tg_named_tensor){"last_epoch", tg_scalar((double)s->epoch, TG_F64)};
+    items[2] = (tg_named_tensor){"base_lrs", staged ? tg_empty(1, &g, TG_F64)
+                                                    : tg_from_data(s->base_lrs, 1, &g, TG_F64)};
+    return items[0].tensor && items[1].tensor && items[2].tensor;
+}
+
+int tg_lr_scheduler_save(const tg_lr_scheduler *s, const char *path) {
+    if (!s || !path) {
+        tg__null_arg("lr_scheduler_save");
+        return -1;
+    }
+    tg_pool *pool = tg_pool_push();
+    char marker[64];
+    tg_named_tensor items[3];
+    int rc = pool && named(s, false, marker, sizeof marker, items)
+                 ? tg_save_safetensors(path, 3, items)
+                 : -1;
+    tg_pool_pop(pool);
+    return rc;
+}
+
+/* The file's marker must name s's kind and hold its number of groups:
+ * checked on their own first, so that another scheduler's file, an
+ * optimizer's, or one for other groups is named as such. */
+static bool check_kind(const tg_lr_scheduler *s, const char *path) {
+    tg_safetensors *f = tg_safetensors_open(path);
+    if (!f) return false;
+    const char *marker = NULL;
+    for (int i = 0; !marker && i < tg_safetensors_count(f); i++)
+        if (strncmp(tg_safetensors_name(f, i), MARKER, strlen(MARKER)) == 0)
+            marker = tg_safetensors_name(f, i);
+    bool ok = false;
+    tg_tensor *groups = NULL;
+    if (!marker)
+        tg__error(TG_ERR_VALUE, "lr_scheduler_load: %s holds no scheduler state (no '" MARKER
+                  "<name>' tensor)", path);
+    else if (strcmp(marker + strlen(MARKER), s->name) != 0)
+        tg__error(TG_ERR_VALUE, "lr_scheduler_load: %s holds %s state, not %s", path,
+                  marker + strlen(MARKER), s->name);
+    else if ((groups = tg_safetensors_get(f, marker)) != NULL) {
+        double n = tg_numel(groups) == 1 ? tg_item(groups) : NAN;
+        ok = n == s->n_groups;
+        if (!ok)
+            tg__error(TG_ERR_VALUE, "lr_scheduler_load: %s is for %g parameter groups, the "
+                      "scheduler has %d", path, n, s->n_groups);
+    }
+    tg_safetensors_close(f);
+    return ok;
+}
+
+/* The values the strict load could not check (check_kind read the
+ * marker's). */
+static bool check_values(const tg_lr_scheduler *s, const char *path, const tg_named_tensor *items) {
+    double epoch = tg_item(items[1].tensor);
+    if (!(epoch >= 0 && epoch <= MAX_EPOCH && epoch == floor(epoch))) {
+        tg__error(TG_ERR_VALUE, "lr_scheduler_load: %s: 'last_epoch' is %g, not an epoch", path,
+                  epoch);
+        return false;
+    }
+    const double *base = tg__ptr(items[2].tensor);
+    for (int g = 0; g < s->n_groups; g++)
+        if (!(base[g] >= 0 && isfinite(base[g]))) {
+            tg__error(TG_ERR_VALUE, "lr_scheduler_load: %s: base_lrs[%d] is %g, not a learning "
+                      "rate", path, g, base[g]);
+            return false;
+        }
+    return true;
+}
+
+int tg_lr_scheduler_load(tg_lr_scheduler *s, const char *path) {
+    if (!s || !path) {
+        tg__null_arg("lr_scheduler_load");
+        return -1;
+    }
+    tg_pool *pool = tg_pool_push();
+    char marker[64];
+    tg_named_tensor items[3];
+    bool ok = pool && check_kind(s, path) && named(s, true, marker, sizeof marker, items) &&
+              tg_load_safetensors(path, 3, items) == 0 && check_values(s, path, items);
+    if (ok) {
+        s->epoch = (int64_t)tg_item(items[1].tensor);
+        memcpy(s->base_lrs, tg__ptr(items[2].tensor), sizeof(double) * (size_t)s->n_groups);
+    }
+    tg_pool_pop(pool);
+    return ok ? 0 : -1;
+}
 
 void tg_lr_scheduler_free(tg_lr_scheduler *s) { tg__free(s); }

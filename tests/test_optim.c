@@ -888,6 +888,95 @@ static void state_save_and_load_resume_bit_for_bit(void) {
     CHECK(scratch_remove(&s));
 }
 
+/* A schedule resumes too: 20 straight steps of AdamW under each scheduler;
+ * and 10 steps, save the parameters, the optimizer and the scheduler, make
+ * new ones, load all three, 10 steps: the same bits, lrs and epoch. A
+ * scheduler made anew but not loaded gives other lrs. */
+static tg_lr_scheduler *make_schedule(int kind, tg_optimizer *opt) {
+    if (kind == 0) return tg_step_lr(opt, 4, 0.5);
+    if (kind == 1) return tg_cosine_annealing_lr(opt, 7, 0.001);
+    return tg_warmup_cosine_lr(opt, 5, 18, 0.1);
+}
+
+static bool train_scheduled(tg_optimizer *opt, tg_lr_scheduler *s, tg_tensor **p, int from,
+                            int to) {
+    bool ok = true;
+    for (int step = from; ok && step < to; step++)
+        ok = train(opt, p, step, step + 1) && tg_lr_scheduler_step(s) == 0;
+    return ok;
+}
+
+static void resume_schedule(int kind, const scratch *sc) {
+    tg_tensor *straight[2], *first[2], *resumed[2], *unloaded[2];
+    problem_params(TG_F32, straight);
+    problem_params(TG_F32, first);
+    tg_optimizer *a = adamw_plain(straight), *b = adamw_plain(first);
+    tg_lr_scheduler *sa = make_schedule(kind, a), *sb = make_schedule(kind, b);
+    CHECK(sa && sb && train_scheduled(a, sa, straight, 0, 20) && train_scheduled(b, sb, first, 0, 10));
+    CHECK(save_params(sc->params, first) == 0 && tg_optim_save(b, sc->state) == 0 &&
+          tg_lr_scheduler_save(sb, sc->other) == 0);
+
+    problem_params(TG_F32, resumed);
+    problem_params(TG_F32, unloaded);
+    tg_optimizer *r = adamw_plain(resumed), *u = adamw_plain(unloaded);
+    tg_lr_scheduler *sr = make_schedule(kind, r), *su = make_schedule(kind, u);
+    CHECK(sr && su && load_params(sc->params, resumed) == 0 && load_params(sc->params, unloaded) == 0);
+    CHECK(tg_optim_load(r, sc->state) == 0 && tg_lr_scheduler_load(sr, sc->other) == 0);
+    CHECK(tg_optim_load(u, sc->state) == 0);
+    CHECK(tg_lr_scheduler_epoch(sr) == 10 && tg_lr_scheduler_epoch(su) == 0);
+    CHECK(train_scheduled(r, sr, resumed, 10, 20) && train_scheduled(u, su, unloaded, 10, 20));
+    CHECK(tg_lr_scheduler_epoch(sr) == 20);
+    CHECK(same_bytes(straight[0], resumed[0]) && same_bytes(straight[1], resumed[1]));
+    CHECK(same_optimizer_state(a, straight, r, resumed) >= 2);
+    CHECK(tg_optim_lr(u, 0) != tg_optim_lr(a, 0));
+    tg_lr_scheduler *schedulers[] = {sa, sb, sr, su};
+    tg_optimizer *optimizers[] = {a, b, r, u};
+    for (int i = 0; i < 4; i++) tg_lr_scheduler_free(schedulers[i]), tg_optim_free(optimizers[i]);
+}
+
+static void schedules_save_and_load_resume_bit_for_bit(void) {
+    static const char *const names[] = {"StepLR", "CosineAnnealingLR", "WarmupCosine"};
+    scratch sc;
+    CHECK(scratch_make(&sc));
+    for (int kind = 0; kind < 3 && !tg_test_failed_now; kind++) {
+        tg_test_context = names[kind];
+        tg_pool *pool = tg_pool_push();
+        resume_schedule(kind, &sc);
+        tg_pool_pop(pool);
+    }
+    tg_test_context = NULL;
+    CHECK(scratch_remove(&sc));
+}
+
+/* Another kind's file, an optimizer's, other groups: refused, nothing changed. */
+static void schedule_load_refuses_other_files(void) {
+    scratch sc;
+    CHECK(scratch_make(&sc));
+    tg_tensor *p[2];
+    problem_params(TG_F64, p);
+    tg_optimizer *opt = adamw_plain(p);
+    tg_lr_scheduler *step = tg_step_lr(opt, 2, 0.5), *cosine = tg_cosine_annealing_lr(opt, 5, 0);
+    CHECK(step && cosine && tg_lr_scheduler_step(step) == 0 && tg_lr_scheduler_step(step) == 0);
+    CHECK(tg_lr_scheduler_save(step, sc.other) == 0 && tg_optim_save(opt, sc.state) == 0);
+    CHECK(tg_lr_scheduler_load(cosine, sc.other) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "holds StepLR state, not CosineAnnealingLR");
+    CHECK(tg_lr_scheduler_load(step, sc.state) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "holds no scheduler state (no 'scheduler.<name>' tensor)");
+    tg_adam_options o = tg_adamw_defaults();
+    tg_optimizer *one_group = tg_adamw_new(p, 1, &o);
+    tg_lr_scheduler *small = tg_step_lr(one_group, 2, 0.5);
+    CHECK(small && tg_lr_scheduler_load(small, sc.other) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "is for 2 parameter groups, the scheduler has 1");
+    CHECK(tg_lr_scheduler_epoch(cosine) == 0 && tg_lr_scheduler_epoch(small) == 0);
+    CHECK(tg_lr_scheduler_save(NULL, sc.other) == -1 && tg_lr_scheduler_load(step, NULL) == -1);
+    tg_lr_scheduler_free(small);
+    tg_lr_scheduler_free(step);
+    tg_lr_scheduler_free(cosine);
+    tg_optim_free(one_group);
+    tg_optim_free(opt);
+    CHECK(scratch_remove(&sc));
+}
+
 /* The file holds what tapegrad/optim.h lists, under those names. */
 static void check_file_names(const scratch *s) {
     tg_tensor *p[2];
@@ -1124,5 +1213,7 @@ TG_TEST_MAIN(TG_CASE(document_sgd_step_gives_0_55), TG_CASE(document_momentum_ta
              TG_CASE(out_of_memory_at_every_allocation), TG_CASE(schedules_match_pytorch),
              TG_CASE(schedule_errors), TG_CASE(clipping_matches_pytorch),
              TG_CASE(clipping_errors), TG_CASE(state_save_and_load_resume_bit_for_bit),
+             TG_CASE(schedules_save_and_load_resume_bit_for_bit),
+             TG_CASE(schedule_load_refuses_other_files),
              TG_CASE(state_file_holds_pytorchs_names), TG_CASE(state_load_refuses_bad_files),
              TG_CASE(state_load_out_of_memory_changes_nothing))

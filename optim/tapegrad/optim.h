@@ -146,8 +146,7 @@ TG_API int64_t tg_optim_step_count(const tg_optimizer *opt, const tg_tensor *par
  * (tg_optim_set_lr, a schedule); as in PyTorch, the lr the optimizer was
  * made with is replaced. The other hyper-parameters are not saved: they
  * are what the code that makes the optimizer passes. A scheduler's epoch
- * and base lrs are not saved: one made after loading starts at epoch 0,
- * from the loaded lrs.
+ * and base lrs go in a file of their own (tg_lr_scheduler_save).
  *
  * Loading is strict and all or nothing: the file must be of the same kind,
  * with the same groups of the same sizes, every name above present with the
@@ -184,6 +183,20 @@ TG_API int tg_lr_scheduler_step(tg_lr_scheduler *s);
 /* The current epoch (PyTorch's last_epoch), 0 after creation. */
 TG_API int64_t tg_lr_scheduler_epoch(const tg_lr_scheduler *s);
 TG_API void tg_lr_scheduler_free(tg_lr_scheduler *s);
+
+/* A scheduler's state in a safetensors file, as PyTorch's
+ * scheduler.state_dict(): "scheduler.<name>" (0-dim, the number of groups;
+ * "scheduler.StepLR", "scheduler.CosineAnnealingLR",
+ * "scheduler.WarmupCosine"), "last_epoch" (0-dim) and "base_lrs" (G,),
+ * float64. Loading is strict (same kind and groups, nothing else, an
+ * integer epoch, lrs >= 0) and all or nothing; it sets the epoch and base
+ * lrs only, not the optimizer's lrs, which tg_optim_load restores. So
+ * resume as in PyTorch: make the optimizer and the scheduler as before
+ * (making it sets the lrs of epoch 0), then tg_optim_load, then
+ * tg_lr_scheduler_load; the steps that follow are the uninterrupted run's,
+ * bit for bit. Both return 0 or -1. */
+TG_API int tg_lr_scheduler_save(const tg_lr_scheduler *s, const char *path);
+TG_API int tg_lr_scheduler_load(tg_lr_scheduler *s, const char *path);
 
 /* ---- Gradient clipping ------------------------------------------------------------
  * On the .grad of n tensors, in place; tensors without a grad are skipped. */
