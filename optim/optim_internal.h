@@ -72,6 +72,13 @@ int tg__optim_add_group(tg_optimizer *opt, const char *options_type, tg_tensor *
 /* Option checks shared by the validate functions: value >= 0, and value in
  * [0, 1) (NaN fails both, as PyTorch's `not 0.0 <= value` does). */
 bool tg__optim_check_nonneg(const char *name, const char *what, double value);
+
+/* optim/state.c: checks the marker of a state file, the tensor
+ * "<owner>.<kind>" holding the count of what the state is for (`counted`,
+ * as "parameters"); sets the error naming op and returns false if the file
+ * has none, another kind's, or another count. */
+bool tg__check_state_marker(const char *op, const char *path, const char *owner,
+                            const char *kind, int count, const char *counted);
 bool tg__optim_check_unit(const char *name, const char *what, double value);
 
 /* ---- The update pass ----------------------------------------------------------- */

@@ -172,37 +172,8 @@ int tg_lr_scheduler_save(const tg_lr_scheduler *s, const char *path) {
     return rc;
 }
 
-/* The file's marker must name s's kind and hold its number of groups:
- * checked on their own first, so that another scheduler's file, an
- * optimizer's, or one for other groups is named as such. */
-static bool check_kind(const tg_lr_scheduler *s, const char *path) {
-    tg_safetensors *f = tg_safetensors_open(path);
-    if (!f) return false;
-    const char *marker = NULL;
-    for (int i = 0; !marker && i < tg_safetensors_count(f); i++)
-        if (strncmp(tg_safetensors_name(f, i), MARKER, strlen(MARKER)) == 0)
-            marker = tg_safetensors_name(f, i);
-    bool ok = false;
-    tg_tensor *groups = NULL;
-    if (!marker)
-        tg__error(TG_ERR_VALUE, "lr_scheduler_load: %s holds no scheduler state (no '" MARKER
-                  "<name>' tensor)", path);
-    else if (strcmp(marker + strlen(MARKER), s->name) != 0)
-        tg__error(TG_ERR_VALUE, "lr_scheduler_load: %s holds %s state, not %s", path,
-                  marker + strlen(MARKER), s->name);
-    else if ((groups = tg_safetensors_get(f, marker)) != NULL) {
-        double n = tg_numel(groups) == 1 ? tg_item(groups) : NAN;
-        ok = n == s->n_groups;
-        if (!ok)
-            tg__error(TG_ERR_VALUE, "lr_scheduler_load: %s is for %g parameter groups, the "
-                      "scheduler has %d", path, n, s->n_groups);
-    }
-    tg_safetensors_close(f);
-    return ok;
-}
-
-/* The values the strict load could not check (check_kind read the
- * marker's). */
+/* The values the strict load could not check (the marker's was checked
+ * first). */
 static bool check_values(const tg_lr_scheduler *s, const char *path, const tg_named_tensor *items) {
     double epoch = tg_item(items[1].tensor);
     if (!(epoch >= 0 && epoch <= MAX_EPOCH && epoch == floor(epoch))) {
@@ -228,7 +199,10 @@ int tg_lr_scheduler_load(tg_lr_scheduler *s, const char *path) {
     tg_pool *pool = tg_pool_push();
     char marker[64];
     tg_named_tensor items[3];
-    bool ok = pool && check_kind(s, path) && named(s, true, marker, sizeof marker, items) &&
+    bool ok = pool &&
+              tg__check_state_marker("lr_scheduler_load", path, "scheduler", s->name,
+                                     s->n_groups, "parameter groups") &&
+              named(s, true, marker, sizeof marker, items) &&
               tg_load_safetensors(path, 3, items) == 0 && check_values(s, path, items);
     if (ok) {
         s->epoch = (int64_t)tg_item(items[1].tensor);

@@ -98,38 +98,36 @@ int tg_optim_save(const tg_optimizer *opt, const char *path) {
 
 /* ---- Loading ------------------------------------------------------------------------ */
 
-/* The number of parameters the marker holds must be opt's. */
-static bool check_count(const tg_optimizer *opt, const char *path, const tg_safetensors *f,
-                        const char *marker) {
-    tg_tensor *count = tg_safetensors_get(f, marker);
-    if (!count) return false;
-    double n = tg_numel(count) == 1 ? tg_item(count) : NAN;
-    if (n == opt->n_params) return true;
-    tg__error(TG_ERR_VALUE, "optim_load: %s holds state for %g parameters, the optimizer has %d",
-              path, n, opt->n_params);
-    return false;
-}
-
-/* The marker's kind and parameter count must be opt's. Checked on their
- * own, before the strict load, so that the usual mistakes (another
- * optimizer's file, a model's, another model's state) are named as such
- * rather than by the first tensor name that does not match. */
-static bool check_marker(const tg_optimizer *opt, const char *path) {
+/* The marker of a state file: the one tensor named "<owner>.<kind>", which
+ * holds a count of what the state is for. It must name kind and hold
+ * count. Checked on their own, before the strict load, so that the usual
+ * mistakes (another optimizer's or scheduler's file, a model's, another
+ * model's state) are named as such rather than by the first tensor name
+ * that does not match. */
+bool tg__check_state_marker(const char *op, const char *path, const char *owner,
+                            const char *kind, int count, const char *counted) {
     tg_safetensors *f = tg_safetensors_open(path);
     if (!f) return false;
+    size_t len = strlen(owner);
     const char *marker = NULL;
-    for (int i = 0; !marker && i < tg_safetensors_count(f); i++)
-        if (strncmp(tg_safetensors_name(f, i), MARKER, strlen(MARKER)) == 0)
-            marker = tg_safetensors_name(f, i);
+    for (int i = 0; !marker && i < tg_safetensors_count(f); i++) {
+        const char *name = tg_safetensors_name(f, i);
+        if (strncmp(name, owner, len) == 0 && name[len] == '.') marker = name;
+    }
     bool ok = false;
+    tg_tensor *held = NULL;
     if (!marker)
-        tg__error(TG_ERR_VALUE, "optim_load: %s holds no optimizer state (no '" MARKER
-                  "<name>' tensor)", path);
-    else if (strcmp(marker + strlen(MARKER), opt->kind->name) != 0)
-        tg__error(TG_ERR_VALUE, "optim_load: %s holds %s state, not %s", path,
-                  marker + strlen(MARKER), opt->kind->name);
-    else
-        ok = check_count(opt, path, f, marker);
+        tg__error(TG_ERR_VALUE, "%s: %s holds no %s state (no '%s.<name>' tensor)", op, path,
+                  owner, owner);
+    else if (strcmp(marker + len + 1, kind) != 0)
+        tg__error(TG_ERR_VALUE, "%s: %s holds %s state, not %s", op, path, marker + len + 1, kind);
+    else if ((held = tg_safetensors_get(f, marker)) != NULL) {
+        double n = tg_numel(held) == 1 ? tg_item(held) : NAN;
+        ok = n == count;
+        if (!ok)
+            tg__error(TG_ERR_VALUE, "%s: %s holds state for %g %s, the %s has %d", op, path, n,
+                      counted, owner, count);
+    }
     tg_safetensors_close(f);
     return ok;
 }
@@ -185,9 +183,9 @@ static bool restore_params(tg_optimizer *opt, const char *path, const tg_named_t
 
 /* Checks the staged values (write false), or copies them into opt (write
  * true), which cannot fail: it allocates nothing and repeats checks that
- * passed. The staged marker is skipped: check_marker read it, and were the
- * file replaced since, the strict load still matched every name, shape and
- * dtype to opt. */
+ * passed. The staged marker is skipped: tg__check_state_marker read it,
+ * and were the file replaced since, the strict load still matched every
+ * name, shape and dtype to opt. */
 static bool restore(tg_optimizer *opt, const char *path, const layout *l, bool write) {
     const tg_named_tensor *it = l->items + 1;
     return restore_groups(opt, path, &it, write) && restore_params(opt, path, &it, write);
@@ -200,9 +198,12 @@ int tg_optim_load(tg_optimizer *opt, const char *path) {
     }
     tg_pool *pool = tg_pool_push();
     layout l = {0};
-    /* The file is read twice, by check_marker and by the strict load, which
+    /* The file is read twice, for the marker and by the strict load, which
      * reuses tg_load_safetensors' checks; state files are small. */
-    bool ok = pool && check_marker(opt, path) && layout_build(&l, opt, true, "optim_load") &&
+    bool ok = pool &&
+              tg__check_state_marker("optim_load", path, "optimizer", opt->kind->name,
+                                     opt->n_params, "parameters") &&
+              layout_build(&l, opt, true, "optim_load") &&
               tg_load_safetensors(path, l.n, l.items) == 0 && restore(opt, path, &l, false);
     if (ok) restore(opt, path, &l, true);
     tg_pool_pop(pool);

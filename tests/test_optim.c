@@ -966,7 +966,7 @@ static void schedule_load_refuses_other_files(void) {
     tg_optimizer *one_group = tg_adamw_new(p, 1, &o);
     tg_lr_scheduler *small = tg_step_lr(one_group, 2, 0.5);
     CHECK(small && tg_lr_scheduler_load(small, sc.other) == -1);
-    CHECK_ERROR(TG_ERR_VALUE, "is for 2 parameter groups, the scheduler has 1");
+    CHECK_ERROR(TG_ERR_VALUE, "holds state for 2 parameter groups, the scheduler has 1");
     CHECK(tg_lr_scheduler_epoch(cosine) == 0 && tg_lr_scheduler_epoch(small) == 0);
     CHECK(tg_lr_scheduler_save(NULL, sc.other) == -1 && tg_lr_scheduler_load(step, NULL) == -1);
     tg_lr_scheduler_free(small);
