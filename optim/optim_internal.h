@@ -98,6 +98,21 @@ typedef struct tg__optim_row {
 /* A kernel for one dtype; coeffs are the optimizer's per-step scalars. */
 typedef void (*tg__optim_row_fn)(const tg__optim_row *row, const void *coeffs);
 
+/* TG__OPTIM_KERNEL(name, loop, common) defines name, a tg__optim_row_fn
+ * compiled for each CPU level (TG_HOT), around loop(r, coeffs, ps, gs,
+ * plain), an always-inline loop marked TG_SIMD. When the row has unit
+ * strides and the expression `common` (of coeffs) holds, it calls loop with
+ * constant unit strides and plain = true, so that this copy vectorises;
+ * otherwise with the row's strides and plain = false. The flags in coeffs,
+ * fixed for a loop, are unswitched (meson.build). */
+#define TG__OPTIM_KERNEL(name, loop, common)                                           \
+    TG_HOT static void name(const tg__optim_row *r, const void *coeffs) {              \
+        if (r->param_stride == 1 && r->grad_stride == 1 && (common))                   \
+            loop(r, coeffs, 1, 1, true);                                               \
+        else                                                                           \
+            loop(r, coeffs, r->param_stride, r->grad_stride, false);                   \
+    }
+
 /* Runs kernels[dtype] over every element of p, its grad and its states in a
  * single pass, then bumps p's version counter. */
 void tg__optim_apply(tg__optim_param *p, const tg__optim_row_fn kernels[2], const void *coeffs);

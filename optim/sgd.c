@@ -20,21 +20,39 @@ typedef struct sgd_coeffs {
  * Every line rounds to the parameter's dtype, as each of PyTorch's tensor
  * ops does, and its add_(x, alpha) lines are fused multiply-adds. */
 #define SGD_KERNEL(name, T)                                                            \
-    static void name(const tg__optim_row *r, const void *coeffs) {                     \
-        const sgd_coeffs *c = coeffs;                                                  \
+    static TG_ALWAYS_INLINE void name##_loop(const tg__optim_row *r, const sgd_coeffs *c, \
+                                             int64_t ps, int64_t gs, bool momentum,    \
+                                             bool first, bool nesterov) {              \
         const T neg_lr = (T)c->neg_lr, wd = (T)c->weight_decay, mu = (T)c->momentum,  \
                 damp = (T)c->one_minus_dampening;                                      \
+        const bool maximize = c->maximize;                                             \
         T *p = r->param, *buf = r->state[MOMENTUM_BUFFER];                             \
         const T *g = r->grad;                                                          \
+        TG_SIMD                                                                        \
         for (int64_t i = 0; i < r->n; i++) {                                           \
-            T *pi = p + i * r->param_stride;                                           \
-            T d = tg__optim_grad(g[i * r->grad_stride], *pi, c->maximize, wd);         \
-            if (c->momentum != 0) {                                                    \
-                buf[i] = c->first ? d : fma(damp, d, buf[i] * mu);                     \
-                d = c->nesterov ? fma(mu, buf[i], d) : buf[i];                         \
+            T pi = p[i * ps];                                                          \
+            T d = tg__optim_grad(g[i * gs], pi, maximize, wd);                         \
+            if (momentum) {                                                            \
+                buf[i] = first ? d : fma(damp, d, buf[i] * mu);                        \
+                d = nesterov ? fma(mu, buf[i], d) : buf[i];                            \
             }                                                                          \
-            *pi = fma(neg_lr, d, *pi);                                                 \
+            p[i * ps] = fma(neg_lr, d, pi);                                            \
         }                                                                              \
+    }                                                                                  \
+    /* The unit-stride steps after the first get copies with the flags as      \
+     * constants, which vectorise (GCC does not unswitch this loop on all). */ \
+    TG_HOT static void name(const tg__optim_row *r, const void *coeffs) {              \
+        const sgd_coeffs *c = coeffs;                                                  \
+        bool momentum = c->momentum != 0;                                              \
+        if (r->param_stride != 1 || r->grad_stride != 1 || (momentum && c->first))     \
+            name##_loop(r, c, r->param_stride, r->grad_stride, momentum, c->first,     \
+                        c->nesterov);                                                  \
+        else if (!momentum)                                                            \
+            name##_loop(r, c, 1, 1, false, false, false);                              \
+        else if (c->nesterov)                                                          \
+            name##_loop(r, c, 1, 1, true, false, true);                                \
+        else                                                                           \
+            name##_loop(r, c, 1, 1, true, false, false);                               \
     }
 SGD_KERNEL(sgd_f32, float)
 SGD_KERNEL(sgd_f64, double)

@@ -13,9 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <tapegrad/tapegrad.h>
+
+#include "bench_common.h"
 
 typedef struct act {
     const char *name;
@@ -39,12 +40,6 @@ enum { N_ACTS = sizeof acts / sizeof acts[0] };
 
 static double budget_s = 1.0;
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 typedef struct inputs {
     const act *a;
     tg_tensor *x, *up, *ones;
@@ -52,7 +47,8 @@ typedef struct inputs {
 } inputs;
 
 /* One forward (and backward, when asked); 0 or -1. */
-static int run_once(const inputs *in) {
+static int run_once(void *ctx) {
+    const inputs *in = ctx;
     tg_pool *pool = tg_pool_push();
     tg_tensor *y = in->a->unary ? in->a->unary(in->x) : in->a->gated(in->x, in->up);
     int rc = y && (!in->backward || tg_backward(y, in->ones) == 0) ? 0 : -1;
@@ -60,46 +56,23 @@ static int run_once(const inputs *in) {
     return rc;
 }
 
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The median seconds of one run over the budget, after a warm-up of a
- * quarter of it; a negative number on failure. */
-static double median_s(const inputs *in) {
-    double start = now_s();
-    for (int i = 0; i < 3 || now_s() - start < budget_s / 4; i++)
-        if (run_once(in) != 0) return -1;
-    enum { MAX_SAMPLES = 100000 };
-    static double samples[MAX_SAMPLES];
-    int n = 0;
-    start = now_s();
-    while (n < MAX_SAMPLES && (n < 5 || now_s() - start < budget_s)) {
-        double t0 = now_s();
-        if (run_once(in) != 0) return -1;
-        samples[n++] = now_s() - t0;
-    }
-    qsort(samples, (size_t)n, sizeof *samples, by_value);
-    return n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
+/* The median seconds of one run over the budget; negative on failure. */
+static double median_s(inputs *in) {
+    timing t = time_runs(run_once, in, budget_s, 0);
+    return t.runs ? t.median_s : -1;
 }
 
 int main(int argc, char **argv) {
     int64_t n = 1 << 20;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
-            if (tg_set_num_threads(atoi(argv[++i])) != 0) return 2;
-        } else if (strcmp(argv[i], "--budget") == 0 && i + 1 < argc) {
-            budget_s = atof(argv[++i]);
-        } else if (strcmp(argv[i], "--n") == 0 && i + 1 < argc) {
-            n = atoll(argv[++i]);
-        } else {
+        int known = common_option(argc, argv, &i, &budget_s, &n);
+        if (known < 0) return 2;
+        if (!known) {
             fprintf(stderr, "usage: %s [--threads N] [--budget SECONDS] [--n ELEMENTS]\n",
                     argv[0]);
             return 2;
         }
     }
-    if (!(budget_s > 0) || n < 1) return 2;
     tg_generator *gen = tg_generator_new(1);
     inputs in = {
         .x = tg_requires_grad_(tg_randn(TG_SHAPE(n), TG_F32, gen), true),

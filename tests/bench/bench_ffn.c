@@ -29,6 +29,8 @@
 #include <blis.h>
 #include <tapegrad/tapegrad.h>
 
+#include "bench_common.h"
+
 typedef struct workload {
     const char *name;
     int64_t batch, dim, hidden, multiple_of;
@@ -56,57 +58,6 @@ typedef struct result {
 static double budget_s = 2.0;
 static long fixed_runs; /* --steps: > 0 replaces the budget */
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* ---- Timing: warm-up, then a fixed budget of wall-clock time -------------------- */
-
-typedef struct timing {
-    double median_s, min_s;
-    long runs;
-} timing;
-
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Runs fn until a quarter of the budget (and at least 3 runs) has passed,
- * then times every run until the budget (and at least 5 runs) has; or, with
- * --steps, 3 runs and then fixed_runs timed ones. fn returns 0, or -1 to
- * stop with a failure (then runs is 0). */
-static timing time_runs(int (*fn)(void *), void *ctx) {
-    timing t = {0};
-    double start = now_s();
-    for (int i = 0; i < 3 || (!fixed_runs && now_s() - start < budget_s / 4); i++)
-        if (fn(ctx) != 0) return t;
-    size_t cap = 64, n = 0;
-    double *samples = malloc(cap * sizeof *samples);
-    start = now_s();
-    while (samples && (fixed_runs ? (long)n < fixed_runs : n < 5 || now_s() - start < budget_s)) {
-        double t0 = now_s();
-        if (fn(ctx) != 0) {
-            free(samples);
-            return t;
-        }
-        if (n == cap) {
-            double *grown = realloc(samples, 2 * cap * sizeof *samples);
-            if (!grown) break;
-            samples = grown, cap *= 2;
-        }
-        samples[n++] = now_s() - t0;
-    }
-    if (!samples) return t;
-    qsort(samples, n, sizeof *samples, by_value);
-    t.median_s = n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
-    t.min_s = samples[0];
-    t.runs = (long)n;
-    free(samples);
-    return t;
-}
 
 /* ---- Memory ------------------------------------------------------------------------ */
 
@@ -227,7 +178,7 @@ static timing time_products(dim_t B, dim_t D, dim_t H) {
              : i < H1 ? matrix_new(D, H) : matrix_new(B, H);
         ok = ok && m[i].p;
     }
-    timing t = ok ? time_runs(run_products, m) : (timing){0};
+    timing t = ok ? time_runs(run_products, m, budget_s, fixed_runs) : (timing){0};
     for (int i = 0; i < N_MATRICES; i++) free(m[i].p);
     return t;
 }
@@ -239,7 +190,7 @@ static result run_workload(const workload *w) {
     double base = resident_bytes();
     model m = {0};
     if (model_init(&m, w, &r.hidden)) {
-        timing t = time_runs(train_step, &m);
+        timing t = time_runs(train_step, &m, budget_s, fixed_runs);
         r.ok = t.runs > 0;
         r.steps = t.runs, r.median_s = t.median_s, r.min_s = t.min_s;
     } else {

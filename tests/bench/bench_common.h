@@ -1,0 +1,82 @@
+/* tests/bench/bench_common.h - what the benchmark programs share: how a
+ * run is timed (warm-up, then a fixed budget of wall-clock time, reporting
+ * the median and the fastest run) and their common options. */
+#ifndef TAPEGRAD_BENCH_COMMON_H
+#define TAPEGRAD_BENCH_COMMON_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <tapegrad/tapegrad.h>
+
+static inline double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct timing {
+    double median_s, min_s;
+    long runs; /* 0: a run failed */
+} timing;
+
+static inline int by_value(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Runs fn until a quarter of budget_s (and at least 3 runs) has passed,
+ * then times every run until budget_s (and at least 5 runs) has; or, with
+ * fixed_runs > 0, 3 runs and then fixed_runs timed ones. fn returns 0, or
+ * -1 to stop with a failure (then runs is 0). */
+static inline timing time_runs(int (*fn)(void *), void *ctx, double budget_s, long fixed_runs) {
+    timing t = {0};
+    double start = now_s();
+    for (int i = 0; i < 3 || (!fixed_runs && now_s() - start < budget_s / 4); i++)
+        if (fn(ctx) != 0) return t;
+    size_t cap = 64, n = 0;
+    double *samples = malloc(cap * sizeof *samples);
+    start = now_s();
+    while (samples && (fixed_runs ? (long)n < fixed_runs : n < 5 || now_s() - start < budget_s)) {
+        double t0 = now_s();
+        if (fn(ctx) != 0) {
+            free(samples);
+            return t;
+        }
+        if (n == cap) {
+            double *grown = realloc(samples, 2 * cap * sizeof *samples);
+            if (!grown) break;
+            samples = grown, cap *= 2;
+        }
+        samples[n++] = now_s() - t0;
+    }
+    if (!samples) return t;
+    qsort(samples, n, sizeof *samples, by_value);
+    t.median_s = n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
+    t.min_s = samples[0];
+    t.runs = (long)n;
+    free(samples);
+    return t;
+}
+
+/* --threads N, --budget SECONDS and --n ELEMENTS, at argv[*i] (its value
+ * consumed too): 1 when it was one of them, 0 when not, -1 for a bad value. */
+static inline int common_option(int argc, char **argv, int *i, double *budget_s, int64_t *n) {
+    if (*i + 1 >= argc) return 0;
+    const char *name = argv[*i], *value = argv[*i + 1];
+    if (strcmp(name, "--threads") == 0) {
+        if (tg_set_num_threads(atoi(value)) != 0) return -1;
+    } else if (strcmp(name, "--budget") == 0) {
+        if (!((*budget_s = atof(value)) > 0)) return -1;
+    } else if (strcmp(name, "--n") == 0) {
+        if ((*n = atoll(value)) < 1) return -1;
+    } else {
+        return 0;
+    }
+    ++*i;
+    return 1;
+}
+
+#endif
