@@ -162,10 +162,12 @@ tg_tensor *tg_slice(tg_tensor *t, int dim, int64_t start, int64_t end, int64_t s
     return narrow_view("slice", &slice_def, t, dim, start, len, step);
 }
 
-/* Writes count pieces of t along dim into out, each of size elements but
- * the last, which keeps what remains. */
+/* Writes count pieces of t along dim into out, one after the other: of
+ * sizes[i] elements, or, with sizes NULL, each of size elements but the
+ * last, which keeps what remains. */
 static int split_pieces(const char *op, const tg_op_def *def, tg_tensor *t, int dim,
-                        int64_t size, int64_t count, tg_tensor **out, int max_out) {
+                        const int64_t *sizes, int64_t size, int64_t count, tg_tensor **out,
+                        int max_out) {
     int room = out ? max_out : INT_MAX;
     if (count > room) {
         tg__error(TG_ERR_VALUE, "%s: %lld pieces do not fit in max_out = %d", op,
@@ -173,9 +175,9 @@ static int split_pieces(const char *op, const tg_op_def *def, tg_tensor *t, int 
         return -1;
     }
     if (!out) return (int)count;
-    int64_t extent = t->shape[dim];
+    int64_t extent = t->shape[dim], start = 0;
     for (int i = 0; i < count; i++) {
-        int64_t start = i * size, len = extent - start < size ? extent - start : size;
+        int64_t len = sizes ? sizes[i] : extent - start < size ? extent - start : size;
         if (!(out[i] = narrow_view(op, def, t, dim, start, len, 1))) {
             bool pooled = tg__pool_active(); /* then the pool releases the pieces */
             for (int k = 0; k < i; k++) {
@@ -184,6 +186,7 @@ static int split_pieces(const char *op, const tg_op_def *def, tg_tensor *t, int 
             }
             return -1;
         }
+        start += len;
     }
     return (int)count;
 }
@@ -197,7 +200,34 @@ int tg_split(tg_tensor *t, int64_t split_size, int dim, tg_tensor **out, int max
     }
     int64_t extent = t->shape[dim];
     int64_t count = extent ? (extent - 1) / split_size + 1 : 1;
-    return split_pieces("split", &split_def, t, dim, split_size, count, out, max_out);
+    return split_pieces("split", &split_def, t, dim, NULL, split_size, count, out, max_out);
+}
+
+int tg_split_with_sizes(tg_tensor *t, int n, const int64_t *sizes, int dim, tg_tensor **out,
+                        int max_out) {
+    const char *op = "split_with_sizes";
+    if (!check_cut(op, t, &dim)) return -1;
+    if (n <= 0 || !sizes) {
+        tg__error(n <= 0 ? TG_ERR_VALUE : TG_ERR_NULL, "%s: %s", op,
+                  n <= 0 ? "no sizes given" : "argument is NULL");
+        return -1;
+    }
+    int64_t total = 0;
+    for (int i = 0; i < n; i++) {
+        if (sizes[i] < 0) {
+            tg__error(TG_ERR_VALUE, "%s: sizes[%d] = %lld is negative", op, i,
+                      (long long)sizes[i]);
+            return -1;
+        }
+        /* capped, so that the sum cannot overflow; a cap still misses the size */
+        total += sizes[i] > t->shape[dim] ? t->shape[dim] + 1 : sizes[i];
+    }
+    if (total != t->shape[dim]) {
+        tg__error(TG_ERR_VALUE, "%s: the sizes must add up to %lld, the size of dim %d", op,
+                  (long long)t->shape[dim], dim);
+        return -1;
+    }
+    return split_pieces(op, &split_with_sizes_def, t, dim, sizes, 0, n, out, max_out);
 }
 
 int tg_chunk(tg_tensor *t, int chunks, int dim, tg_tensor **out, int max_out) {
@@ -208,9 +238,10 @@ int tg_chunk(tg_tensor *t, int chunks, int dim, tg_tensor **out, int max_out) {
     }
     int64_t extent = t->shape[dim];
     if (extent == 0) /* PyTorch's chunk turns to split_with_sizes here */
-        return split_pieces("chunk", &split_with_sizes_def, t, dim, 0, chunks, out, max_out);
+        return split_pieces("chunk", &split_with_sizes_def, t, dim, NULL, 0, chunks, out,
+                            max_out);
     int64_t size = (extent - 1) / chunks + 1;
-    return split_pieces("chunk", &split_def, t, dim, size, (extent - 1) / size + 1, out,
+    return split_pieces("chunk", &split_def, t, dim, NULL, size, (extent - 1) / size + 1, out,
                         max_out);
 }
 

@@ -144,6 +144,27 @@ static void split_and_chunk_count_like_pytorch(void) {
     CHECK_EQ_STR(tg_grad_fn_name(p[2]), "SplitWithSizesBackward0");
 }
 
+/* torch.split with a list of sizes: pieces in order, views, a zero-size
+ * piece allowed; the gradient of each goes to its rows. */
+static void split_with_sizes_like_pytorch(void) {
+    tg_tensor *x = tg_requires_grad_(tg_arange(0, 12, 1, TG_F64), true);
+    tg_tensor *m = tg_reshape(x, 2, (int64_t[]){6, 2});
+    const int64_t sizes[] = {1, 0, 3, 2};
+    tg_tensor *p[4];
+    CHECK(tg_split_with_sizes(m, 4, sizes, 0, NULL, 0) == 4);
+    CHECK(tg_split_with_sizes(m, 4, sizes, -2, p, 4) == 4);
+    for (int i = 0; i < 4; i++) {
+        CHECK(tg_size(p[i], 0) == sizes[i] && tg_size(p[i], 1) == 2);
+        CHECK(tg_shares_storage(p[i], x));
+        CHECK_EQ_STR(tg_grad_fn_name(p[i]), "SplitWithSizesBackward0");
+    }
+    double third[] = {2, 3, 4, 5, 6, 7};
+    CHECK_VALUES(p[2], third, 6, 0, 0);
+    CHECK(tg_backward(tg_add(tg_sum(p[2]), tg_sum(tg_mul_scalar(p[3], 2))), NULL) == 0);
+    double want[] = {0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2};
+    CHECK_VALUES(tg_grad(x), want, 12, 0, 0);
+}
+
 static void split_pieces_belong_to_the_caller_without_a_pool(void) {
     tg_pool_pop(tg_test_pool);
     int64_t live = tg_live_tensors();
@@ -346,6 +367,20 @@ static void bad_split_and_chunk(void) {
     CHECK_ERROR(TG_ERR_VALUE, "chunk: 3 pieces do not fit in max_out = 2");
     CHECK(tg_chunk(tg_zeros(TG_SHAPE(0), TG_F32), 5, 0, p, 2) == -1);
     CHECK_ERROR(TG_ERR_VALUE, "chunk: 5 pieces do not fit in max_out = 2");
+    CHECK(tg_split_with_sizes(x, 2, (int64_t[]){2, 2}, 0, p, 2) == -1 && !p[0]);
+    CHECK_ERROR(TG_ERR_VALUE, "split_with_sizes: the sizes must add up to 5, the size of dim 0");
+    CHECK(tg_split_with_sizes(x, 2, (int64_t[]){INT64_MAX, INT64_MAX}, 0, p, 2) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "split_with_sizes: the sizes must add up to 5, the size of dim 0");
+    CHECK(tg_split_with_sizes(x, 2, (int64_t[]){6, -1}, 0, p, 2) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "split_with_sizes: sizes[1] = -1 is negative");
+    CHECK(tg_split_with_sizes(x, 3, (int64_t[]){1, 1, 3}, 0, p, 2) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "split_with_sizes: 3 pieces do not fit in max_out = 2");
+    CHECK(tg_split_with_sizes(x, 0, (int64_t[]){5}, 0, p, 2) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "split_with_sizes: no sizes given");
+    CHECK(tg_split_with_sizes(x, 1, NULL, 0, p, 2) == -1);
+    CHECK_ERROR(TG_ERR_NULL, "split_with_sizes: argument is NULL");
+    CHECK(tg_split_with_sizes(NULL, 1, (int64_t[]){5}, 0, p, 2) == -1);
+    CHECK_ERROR(TG_ERR_NULL, "split_with_sizes: argument is NULL");
 }
 
 static void bad_cat(void) {
@@ -451,6 +486,7 @@ static void out_of_memory_at_every_allocation(void) {
 TG_TEST_MAIN(TG_CASE(shape_ops_match_pytorch), TG_CASE(views_show_writes_to_their_base),
              TG_CASE(slice_bounds_are_clamped_like_python),
              TG_CASE(split_and_chunk_count_like_pytorch),
+             TG_CASE(split_with_sizes_like_pytorch),
              TG_CASE(split_pieces_belong_to_the_caller_without_a_pool),
              TG_CASE(an_unused_piece_gets_no_gradient),
              TG_CASE(cat_of_more_inputs_than_a_node_holds),

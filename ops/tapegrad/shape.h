@@ -47,6 +47,11 @@ TG_API int tg_split(tg_tensor *t, int64_t split_size, int dim, tg_tensor **out,
  * than chunks of them (a size of 6 in 4 chunks gives 3 pieces of 2). An
  * empty dim gives chunks empty pieces (SplitWithSizesBackward0, as PyTorch). */
 TG_API int tg_chunk(tg_tensor *t, int chunks, int dim, tg_tensor **out, int max_out);
+/* As torch.split(t, sizes, dim) with a list: n pieces of sizes[0..n-1]
+ * elements (each >= 0, adding up to the size of dim).
+ *                                                SplitWithSizesBackward0 */
+TG_API int tg_split_with_sizes(tg_tensor *t, int n, const int64_t *sizes, int dim,
+                               tg_tensor **out, int max_out);
 
 /* Concatenates n tensors along dim into a new tensor (a copy). They share
  * one dtype and one shape except along dim. As in PyTorch, 1-D empty
