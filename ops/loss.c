@@ -372,3 +372,103 @@ tg_tensor *tg_cross_entropy_ex(tg_tensor *logits, const int64_t *target,
     tg_release(weights);
     return ok ? out : NULL; /* on failure out stays pooled */
 }
+
+/* ---- Cross entropy against class probabilities ---------------------------------------------
+ * saved[0] = the logits, saved[1] = the target (N, C), saved[2] = the class
+ * weights as float64 (C,) when there are any; scalars[0] = the divisor,
+ * scalars[1] = label smoothing. */
+
+/* One sample, rows x and t of C values (strides xs, ts), t' = (1 - e) t + e / C:
+ *   loss:            -sum_c w[c] t'[c] (x[c] - lse), into *out
+ *   gradient in x:   (softmax(x) sum_c w[c] t'[c] - w t') * scale, into dx
+ *   gradient in t:   -(1 - e) w (x - lse) * scale, into dt
+ * (dx, dt contiguous rows, or NULL when not wanted). */
+#define CE_PROB_ROWS(sfx, T)                                                             \
+    static void ce_prob_loss_##sfx(const char *xr, int64_t xs, const char *tr, int64_t ts, \
+                                   int64_t C, const ce_params *p, void *out) {           \
+        const T *x = (const T *)xr, *t = (const T *)tr;                                  \
+        tg_softmax_stats st = tg__softmax_stats_##sfx(x, xs, C);                         \
+        double log_sum = log(st.sum), loss = 0;                                          \
+        for (int64_t c = 0; c < C; c++) {                                                \
+            double tc = (1 - p->smoothing) * t[c * ts] + p->smoothing / (double)C;       \
+            loss -= class_weight(p, c) * tc * ((x[c * xs] - st.max) - log_sum);          \
+        }                                                                                \
+        *(T *)out = (T)loss;                                                             \
+    }                                                                                    \
+    static void ce_prob_grad_##sfx(const char *xr, int64_t xs, const char *tr, int64_t ts, \
+                                   int64_t C, const ce_params *p, double scale, void *dx, \
+                                   void *dt) {                                           \
+        const T *x = (const T *)xr, *t = (const T *)tr;                                  \
+        tg_softmax_stats st = tg__softmax_stats_##sfx(x, xs, C);                         \
+        double log_sum = log(st.sum), weighted = 0, e = p->smoothing;                    \
+        for (int64_t c = 0; c < C; c++)                                                  \
+            weighted += class_weight(p, c) * ((1 - e) * t[c * ts] + e / (double)C);      \
+        for (int64_t c = 0; c < C; c++) {                                                \
+            double w = class_weight(p, c), tc = (1 - e) * t[c * ts] + e / (double)C;     \
+            if (dx) ((T *)dx)[c] = (T)((exp(x[c * xs] - st.max) / st.sum * weighted - w * tc) * scale); \
+            if (dt) ((T *)dt)[c] = (T)(-(1 - e) * w * ((x[c * xs] - st.max) - log_sum) * scale); \
+        }                                                                                \
+    }
+CE_PROB_ROWS(f32, float)
+CE_PROB_ROWS(f64, double)
+
+static int cross_entropy_probs_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
+                                        const bool *needs) {
+    static void (*const grad_rows[2])(const char *, int64_t, const char *, int64_t, int64_t,
+                                      const ce_params *, double, void *, void *) = {
+        ce_prob_grad_f32, ce_prob_grad_f64};
+    tg_tensor *x = node->saved[0], *t = node->saved[1];
+    for (int k = 0; k < 2; k++)
+        if (needs[k] && !(gi[k] = tg__new(node->def->name, 2, x->shape, x->dtype))) return -1;
+    ce_params p = ce_params_of(node->saved[2], x->shape[1], node->scalars[1]);
+    for (int64_t i = 0; i < x->shape[0]; i++) {
+        double scale = tg_get(g, &i) / node->scalars[0]; /* g is 0-dim, or (N,) for NONE */
+        grad_rows[x->dtype](row_of(x, i), x->strides[1], row_of(t, i), t->strides[1],
+                            x->shape[1], &p, scale, needs[0] ? row_of(gi[0], i) : NULL,
+                            needs[1] ? row_of(gi[1], i) : NULL);
+    }
+    return 0;
+}
+static const tg_op_def cross_entropy_probs_def = {
+    "CrossEntropyBackward0", cross_entropy_probs_backward,
+    "d loss/d logits = softmax sum_c w[c] t'[c] - w t', d loss/d target = -(1 - e) w "
+    "log_softmax, t' = (1 - e) t + e/C; / N for the mean"};
+
+tg_tensor *tg_cross_entropy_probs(tg_tensor *logits, tg_tensor *target,
+                                  const tg_cross_entropy_options *options) {
+    static void (*const loss_rows[2])(const char *, int64_t, const char *, int64_t, int64_t,
+                                      const ce_params *, void *) = {ce_prob_loss_f32,
+                                                                    ce_prob_loss_f64};
+    const char *op = "cross_entropy";
+    tg_cross_entropy_options o = options ? *options : tg_cross_entropy_defaults();
+    tg_tensor *in[2] = {logits, target};
+    if (!tg__check_args(op, 2, in) || !check_options(op, logits, &o) ||
+        !check_target_shape(op, logits, target))
+        return NULL;
+    if (o.ignore_index >= 0) { /* as torch: only class indices can be ignored */
+        tg__error(TG_ERR_VALUE, "%s: ignore_index %lld with probabilities as the target (use a "
+                  "negative one)", op, (long long)o.ignore_index);
+        return NULL;
+    }
+    int64_t n = logits->shape[0], classes = logits->shape[1];
+    bool failed;
+    tg_tensor *weights = weights_f64(op, o.weight, &failed);
+    tg_tensor *losses = failed ? NULL : tg__new_owned(op, 1, &n, logits->dtype);
+    if (!losses) {
+        tg_release(weights);
+        return NULL;
+    }
+    ce_params p = ce_params_of(weights, classes, o.label_smoothing);
+    for (int64_t i = 0; i < n; i++)
+        loss_rows[logits->dtype](row_of(logits, i), logits->strides[1], row_of(target, i),
+                                 target->strides[1], classes, &p, row_of(losses, i));
+    double d = divisor(o.reduction, (double)n);
+    tg_tensor *out = reduce_losses(op, losses, o.reduction, d);
+    tg_node *node = NULL;
+    if (out) out = tg__finish(out, &cross_entropy_probs_def, 2, in, &node);
+    if (node) node->scalars[0] = d, node->scalars[1] = o.label_smoothing;
+    bool ok = out && (!node || (tg__save(node, logits) && tg__save(node, target) &&
+                                (!weights || tg__save(node, weights))));
+    tg_release(weights);
+    return ok ? out : NULL; /* on failure out stays pooled */
+}

@@ -20,11 +20,11 @@ static tg_tensor *golden_leaf(const double *data, int ndim, const int64_t *shape
 static tg_tensor *run_loss(const golden_loss *c, tg_tensor *x, tg_tensor *t) {
     tg_reduction r = (tg_reduction)c->reduction;
     if (!strcmp(c->op, "mse_loss")) return tg_mse_loss(x, t, r);
-    if (!strcmp(c->op, "cross_entropy")) {
+    if (!strncmp(c->op, "cross_entropy", strlen("cross_entropy"))) {
         tg_cross_entropy_options o = {r, NULL, c->ignore_index, c->label_smoothing};
         if (c->class_weight)
             o.weight = tg_test_tensor(c->class_weight, TG_SHAPE(tg_size(x, 1)), tg_dtype_of(x));
-        return tg_cross_entropy_ex(x, c->classes, &o);
+        return c->classes ? tg_cross_entropy_ex(x, c->classes, &o) : tg_cross_entropy_probs(x, t, &o);
     }
     return tg_binary_cross_entropy_with_logits(x, t, r);
 }
@@ -89,7 +89,9 @@ static void cross_entropy_is_finite_at_huge_logits(void) {
 
 /* ---- gradcheck ------------------------------------------------------------------- */
 
-typedef enum loss_kind { MSE, BCE, CROSS_ENTROPY } loss_kind;
+/* The cross entropies with options use class weights and smoothing 0.1,
+ * the index form also ignores class 3. */
+typedef enum loss_kind { MSE, BCE, CROSS_ENTROPY, CROSS_ENTROPY_OPTIONS, CROSS_ENTROPY_PROBS } loss_kind;
 
 typedef struct loss_call {
     const char *name;
@@ -106,7 +108,14 @@ static tg_tensor *f_loss(tg_tensor *const *in, void *ctx) {
     switch (c->op) {
     case MSE: return tg_mse_loss(x, in[1], c->reduction);
     case BCE: return tg_binary_cross_entropy_with_logits(x, in[1], c->reduction);
-    default: return tg_cross_entropy(x, gradcheck_classes, c->reduction);
+    case CROSS_ENTROPY: return tg_cross_entropy(x, gradcheck_classes, c->reduction);
+    default: {
+        static const double w[5] = {0.5, 1.5, 1, 2, 0.25};
+        tg_cross_entropy_options o = {c->reduction, tg_test_tensor(w, TG_SHAPE(5), TG_F64),
+                                      c->op == CROSS_ENTROPY_PROBS ? -100 : 3, 0.1};
+        return c->op == CROSS_ENTROPY_PROBS ? tg_cross_entropy_probs(x, in[1], &o)
+                                            : tg_cross_entropy_ex(x, gradcheck_classes, &o);
+    }
     }
 }
 
@@ -114,16 +123,20 @@ static void gradcheck_losses(void) {
     tg_tensor *x = tg_requires_grad_(tg_randn(TG_SHAPE(4, 5), TG_F64, NULL), true);
     tg_tensor *xt = tg_requires_grad_(tg_randn(TG_SHAPE(5, 4), TG_F64, NULL), true);
     tg_tensor *t = tg_requires_grad_(tg_rand(TG_SHAPE(4, 5), TG_F64, NULL), true);
-    static const char *const names[3][3] = {{"mse mean", "mse sum", "mse none"},
-                                            {"bce mean", "bce sum", "bce none"},
-                                            {"ce mean", "ce sum", "ce none"}};
-    for (int op = MSE; op <= CROSS_ENTROPY; op++)
+    static const char *const names[5][3] = {
+        {"mse mean", "mse sum", "mse none"},
+        {"bce mean", "bce sum", "bce none"},
+        {"ce mean", "ce sum", "ce none"},
+        {"ce options mean", "ce options sum", "ce options none"},
+        {"ce probabilities mean", "ce probabilities sum", "ce probabilities none"}};
+    for (int op = MSE; op <= CROSS_ENTROPY_PROBS; op++)
         for (int r = TG_REDUCTION_MEAN; r <= TG_REDUCTION_NONE; r++)
             for (int tr = 0; tr < 2; tr++) { /* x, then the transpose of xt */
                 loss_call c = {names[op][r], (loss_kind)op, (tg_reduction)r, tr};
                 tg_test_context = c.name;
                 tg_tensor *in[2] = {tr ? xt : x, t};
-                CHECK(tg_gradcheck(f_loss, &c, op == CROSS_ENTROPY ? 1 : 2, in, NULL) == 0);
+                bool index_target = op == CROSS_ENTROPY || op == CROSS_ENTROPY_OPTIONS;
+                CHECK(tg_gradcheck(f_loss, &c, index_target ? 1 : 2, in, NULL) == 0);
             }
 }
 
@@ -160,6 +173,16 @@ static void bad_loss_input_is_refused(void) {
     o.weight = tg_ones(TG_SHAPE(4), TG_F32);
     CHECK(tg_cross_entropy_ex(x, (int64_t[]){0, 0}, &o) == NULL);
     CHECK_ERROR(TG_ERR_SHAPE, "cross_entropy: weight of shape (4,) for 3 classes (want (3,))");
+    CHECK(tg_cross_entropy_probs(x, tg_ones(TG_SHAPE(3, 2), TG_F32), NULL) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "cross_entropy: target shape (3, 2) does not match input shape (2, 3)");
+    CHECK(tg_cross_entropy_probs(x, tg_ones(TG_SHAPE(2, 3), TG_F64), NULL) == NULL);
+    CHECK_ERROR(TG_ERR_DTYPE, "cross_entropy: dtypes float32 and float64 differ");
+    o = tg_cross_entropy_defaults();
+    o.ignore_index = 0;
+    CHECK(tg_cross_entropy_probs(x, x, &o) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "cross_entropy: ignore_index 0 with probabilities as the target");
+    CHECK(tg_cross_entropy_probs(x, NULL, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_NULL, "cross_entropy: argument is NULL");
     CHECK(tg_cross_entropy(t3, (int64_t[]){0}, TG_REDUCTION_MEAN) == NULL);
     CHECK_ERROR(TG_ERR_SHAPE, "cross_entropy: logits must be 2-D (N, C), got shape (3,)");
     CHECK(tg_cross_entropy(x, (int64_t[]){0, 0}, (tg_reduction)-1) == NULL);

@@ -70,6 +70,17 @@ TG_API tg_cross_entropy_options tg_cross_entropy_defaults(void);
 TG_API tg_tensor *tg_cross_entropy_ex(tg_tensor *logits, const int64_t *target,
                                       const tg_cross_entropy_options *options);
 
+/* Cross entropy against class probabilities, as torch's cross_entropy with
+ * a floating-point target: target is (N, C), of the logits' shape and
+ * dtype (each row usually sums to 1). Sample i loses
+ * -sum_c w[c] t'[c] log_softmax(logits[i])[c], t' = (1 - e) target[i] + e / C;
+ * MEAN divides the sum by N (not by the weights). Options as above, but
+ * ignore_index must be negative (torch: "not supported"). Gradients flow to
+ * the logits and, when it requires grad, to the target.
+ * Node CrossEntropyBackward0 (fused, as for class indices). */
+TG_API tg_tensor *tg_cross_entropy_probs(tg_tensor *logits, tg_tensor *target,
+                                         const tg_cross_entropy_options *options);
+
 /* Binary cross entropy on logits x with targets t in [0, 1] of x's shape:
  * max(x, 0) - x t + log1p(exp(-|x|)), stable for any x. Gradients:
  * sigmoid(x) - t for x, -x for t. Node BinaryCrossEntropyWithLogitsBackward0.

@@ -137,6 +137,12 @@ def loss_entry(op, dtype, reduction, x_values, shape, transposed, target, g, cla
         res = F.cross_entropy(x, target, weight=weight, ignore_index=ignore_index,
                               reduction=reduction, label_smoothing=label_smoothing)
         t = None
+    elif op == "cross_entropy_probs":
+        classes = "NULL"
+        t = target.to(dtype).requires_grad_()
+        weight = class_weight.to(dtype) if class_weight is not None else None
+        res = F.cross_entropy(x, t, weight=weight, reduction=reduction,
+                              label_smoothing=label_smoothing)
     else:
         classes = "NULL"
         t = target.to(dtype).requires_grad_()
@@ -192,6 +198,16 @@ for k, dtype in enumerate(DTYPES):
         # every sample ignored: the mean is 0 / 0
         loss_entry("cross_entropy", dtype, reduction, rand((2, 3), g), (2, 3), False,
                    torch.tensor([-100, -100]), g, None, -100, 0.25)
+        # class probabilities as the target (rows summing to 1), the logits
+        # transposed in one case
+        for weighted in (False, True):
+            for smoothing in (0.0, 0.25):
+                for shape, tr in ((5, 4), False), ((3, 6), True):
+                    n, c = (shape[1], shape[0]) if tr else shape
+                    probs = torch.softmax(rand((n, c), g, -2, 2), dim=1)
+                    weight = rand((c,), g, 0.2, 2.0) if weighted else None
+                    loss_entry("cross_entropy_probs", dtype, reduction, rand(shape, g, -3, 3),
+                               shape, tr, probs, g, weight, -100, smoothing)
 out.append("static const golden_loss golden_losses[] = {")
 out.extend(entries)
 out.append("};")
