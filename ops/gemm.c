@@ -273,17 +273,26 @@ static void tiles(const problem *pb, const char *ap, const char *bp, int64_t ic,
     }
 }
 
+/* Waits for the other threads of the team; nothing to wait for alone. */
+static void sync_threads(int threads) {
+    if (threads > 1) {
+#pragma omp barrier
+    }
+}
+
 /* The whole product on the threads of the enclosing parallel region (or
  * on the caller alone): buffer holds B's block, then one A block per
- * thread. When C has fewer row blocks than threads, the threads share
- * each row block instead, by panels of columns. */
+ * thread. Work is dealt out by thread number, not by `omp for`, so that a
+ * product on one thread makes no OpenMP call at all. When C has fewer row
+ * blocks than threads, the threads share each row block instead, by
+ * panels of columns. */
 static void run(const problem *pb, char *buffer, int threads) {
     const kernel *k = pb->k;
     int64_t nr = 2 * k->lanes, m_blocks = (pb->m + k->mc - 1) / k->mc;
     bool share_rows = m_blocks < threads;
     int me = 0;
 #ifdef _OPENMP
-    me = omp_get_thread_num();
+    if (threads > 1) me = omp_get_thread_num(), threads = omp_get_num_threads();
 #endif
     char *bp = buffer, *my_ap = buffer + (pb->b_block + (share_rows ? 0 : me) * pb->a_block) * pb->es;
     for (int64_t jc = 0; jc < pb->n; jc += k->nc) {
@@ -291,12 +300,11 @@ static void run(const problem *pb, char *buffer, int threads) {
         for (int64_t pc = 0; pc < pb->kk; pc += KC) {
             int64_t kc = min64(pb->kk - pc, KC);
             bool add = pb->add || pc > 0; /* later blocks of k add to the first */
-#pragma omp for schedule(static)
-            for (int64_t jr = 0; jr < panels; jr++)
+            for (int64_t jr = me; jr < panels; jr += threads)
                 pack_b_panel(pb, bp, jc, jr * nr, pc, kc, min64(nc - jr * nr, nr));
+            sync_threads(threads);
             if (!share_rows) {
-#pragma omp for schedule(dynamic, 1)
-                for (int64_t ib = 0; ib < m_blocks; ib++) {
+                for (int64_t ib = me; ib < m_blocks; ib += threads) {
                     int64_t ic = ib * k->mc, mc = min64(pb->m - ic, k->mc);
                     pack_a_block(pb, my_ap, ic, mc, pc, kc);
                     tiles(pb, my_ap, bp, ic, mc, jc, nc, pc, kc, add, 0, panels);
@@ -304,13 +312,14 @@ static void run(const problem *pb, char *buffer, int threads) {
             } else {
                 for (int64_t ic = 0; ic < pb->m; ic += k->mc) {
                     int64_t mc = min64(pb->m - ic, k->mc);
-#pragma omp single
-                    pack_a_block(pb, my_ap, ic, mc, pc, kc);
-#pragma omp for schedule(static)
-                    for (int64_t jr = 0; jr < panels; jr++)
+                    if (me == 0) pack_a_block(pb, my_ap, ic, mc, pc, kc);
+                    sync_threads(threads);
+                    for (int64_t jr = me; jr < panels; jr += threads)
                         tiles(pb, my_ap, bp, ic, mc, jc, nc, pc, kc, add, jr, jr + 1);
+                    sync_threads(threads); /* before A's block is packed again */
                 }
             }
+            sync_threads(threads); /* before B's block is packed again */
         }
     }
 }
