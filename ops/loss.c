@@ -12,6 +12,7 @@
 #include "logsumexp.h"
 #include "ops_internal.h"
 #include "tapegrad/loss.h"
+#include "tapegrad/shape.h"
 
 /* ---- Reductions -------------------------------------------------------------------------- */
 
@@ -321,8 +322,8 @@ tg_tensor *tg_cross_entropy(tg_tensor *logits, const int64_t *target, tg_reducti
     return tg_cross_entropy_ex(logits, target, &o);
 }
 
-tg_tensor *tg_cross_entropy_ex(tg_tensor *logits, const int64_t *target,
-                               const tg_cross_entropy_options *options) {
+static tg_tensor *cross_entropy_rows(tg_tensor *logits, const int64_t *target,
+                                     const tg_cross_entropy_options *options) {
     static void (*const loss_rows[2])(const char *, int64_t, int64_t, int64_t, const ce_params *,
                                       void *) = {ce_loss_f32, ce_loss_f64};
     const char *op = "cross_entropy";
@@ -434,8 +435,8 @@ static const tg_op_def cross_entropy_probs_def = {
     "d loss/d logits = softmax sum_c w[c] t'[c] - w t', d loss/d target = -(1 - e) w "
     "log_softmax, t' = (1 - e) t + e/C; / N for the mean"};
 
-tg_tensor *tg_cross_entropy_probs(tg_tensor *logits, tg_tensor *target,
-                                  const tg_cross_entropy_options *options) {
+static tg_tensor *cross_entropy_probs_rows(tg_tensor *logits, tg_tensor *target,
+                                           const tg_cross_entropy_options *options) {
     static void (*const loss_rows[2])(const char *, int64_t, const char *, int64_t, int64_t,
                                       const ce_params *, void *) = {ce_prob_loss_f32,
                                                                     ce_prob_loss_f64};
@@ -471,4 +472,72 @@ tg_tensor *tg_cross_entropy_probs(tg_tensor *logits, tg_tensor *target,
                                 (!weights || tg__save(node, weights))));
     tg_release(weights);
     return ok ? out : NULL; /* on failure out stays pooled */
+}
+
+/* ---- Cross entropy of logits of other shapes ------------------------------------------------
+ * As torch: (C,) is one sample, and (N, C, d1, ..., dk) has the classes in
+ * dim 1 and N d1 ... dk samples. Such logits (and a probability target of
+ * their shape) become (samples, C) through differentiable views (copies
+ * where the layout needs them), so the gradient finds its way back; NONE's
+ * per-sample losses get the samples' shape, () or (N, d1, ..., dk). */
+
+/* t as (samples, C) rows, in the innermost pool; NULL on error. */
+static tg_tensor *class_rows(tg_tensor *t) {
+    if (t->ndim == 1) return tg_unsqueeze(t, 0);
+    int dims[TG_MAX_DIMS] = {0};
+    int64_t samples = t->shape[0];
+    for (int d = 1; d < t->ndim - 1; d++) dims[d] = d + 1, samples *= t->shape[d + 1];
+    dims[t->ndim - 1] = 1; /* (N, d1, ..., dk, C) */
+    return tg_reshape(tg_permute(t, t->ndim, dims), 2, (int64_t[]){samples, t->shape[1]});
+}
+
+/* The loss of logits (and target, when not NULL: probabilities) of any
+ * shape torch takes; one of the two row functions computes it. */
+static tg_tensor *cross_entropy_any(tg_tensor *logits, const int64_t *classes, tg_tensor *target,
+                                    const tg_cross_entropy_options *options) {
+    const char *op = "cross_entropy";
+    if (!logits || logits->ndim == 2)
+        return target || !classes ? cross_entropy_probs_rows(logits, target, options)
+                                  : cross_entropy_rows(logits, classes, options);
+    if (logits->ndim == 0) {
+        tg__error(TG_ERR_SHAPE, "%s: logits must have a class dim, got a 0-dim tensor", op);
+        return NULL;
+    }
+    if (target && !check_target_shape(op, logits, target)) return NULL;
+    tg_pool *pool = tg_pool_push(); /* the views and rows stay private */
+    if (!pool) return NULL;
+    tg_tensor *out = NULL, *rows = class_rows(logits);
+    if (target)
+        out = cross_entropy_probs_rows(rows, rows ? class_rows(target) : NULL, options);
+    else if (rows)
+        out = cross_entropy_rows(rows, classes, options);
+    tg_reduction r = options ? options->reduction : TG_REDUCTION_MEAN;
+    if (out && r == TG_REDUCTION_NONE) { /* per sample: the samples' shape */
+        int64_t shape[TG_MAX_DIMS];
+        int ndim = 0;
+        for (int d = 0; d < logits->ndim; d++)
+            if (d != (logits->ndim == 1 ? 0 : 1)) shape[ndim++] = logits->shape[d];
+        out = tg_reshape(out, ndim, shape);
+    }
+    tg_retain(out);
+    tg_pool_pop(pool);
+    return out ? tg__autorelease(out) : NULL;
+}
+
+tg_tensor *tg_cross_entropy_ex(tg_tensor *logits, const int64_t *target,
+                               const tg_cross_entropy_options *options) {
+    if (!target) { /* not a probability target either */
+        tg__null_arg("cross_entropy");
+        return NULL;
+    }
+    return cross_entropy_any(logits, target, NULL, options);
+}
+
+tg_tensor *tg_cross_entropy_probs(tg_tensor *logits, tg_tensor *target,
+                                  const tg_cross_entropy_options *options) {
+    if (!logits || !target) {
+        tg__null_arg("cross_entropy");
+        return NULL;
+    }
+    return cross_entropy_any(logits, NULL, target, options);
 }

@@ -22,8 +22,9 @@ static tg_tensor *run_loss(const golden_loss *c, tg_tensor *x, tg_tensor *t) {
     if (!strcmp(c->op, "mse_loss")) return tg_mse_loss(x, t, r);
     if (!strncmp(c->op, "cross_entropy", strlen("cross_entropy"))) {
         tg_cross_entropy_options o = {r, NULL, c->ignore_index, c->label_smoothing};
+        int64_t classes = tg_size(x, tg_ndim(x) == 1 ? 0 : 1);
         if (c->class_weight)
-            o.weight = tg_test_tensor(c->class_weight, TG_SHAPE(tg_size(x, 1)), tg_dtype_of(x));
+            o.weight = tg_test_tensor(c->class_weight, TG_SHAPE(classes), tg_dtype_of(x));
         return c->classes ? tg_cross_entropy_ex(x, c->classes, &o) : tg_cross_entropy_probs(x, t, &o);
     }
     return tg_binary_cross_entropy_with_logits(x, t, r);
@@ -183,8 +184,14 @@ static void bad_loss_input_is_refused(void) {
     CHECK_ERROR(TG_ERR_VALUE, "cross_entropy: ignore_index 0 with probabilities as the target");
     CHECK(tg_cross_entropy_probs(x, NULL, NULL) == NULL);
     CHECK_ERROR(TG_ERR_NULL, "cross_entropy: argument is NULL");
-    CHECK(tg_cross_entropy(t3, (int64_t[]){0}, TG_REDUCTION_MEAN) == NULL);
-    CHECK_ERROR(TG_ERR_SHAPE, "cross_entropy: logits must be 2-D (N, C), got shape (3,)");
+    CHECK(tg_cross_entropy(tg_scalar(1, TG_F32), (int64_t[]){0}, TG_REDUCTION_MEAN) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "cross_entropy: logits must have a class dim, got a 0-dim tensor");
+    CHECK(tg_cross_entropy(t3, (int64_t[]){3}, TG_REDUCTION_MEAN) == NULL); /* one sample */
+    CHECK_ERROR(TG_ERR_VALUE, "cross_entropy: target[0] = 3 is out of range for 3 classes");
+    tg_tensor *nd = tg_ones(TG_SHAPE(2, 3, 4), TG_F32);
+    CHECK(tg_cross_entropy_probs(nd, tg_ones(TG_SHAPE(2, 4, 3), TG_F32), NULL) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "cross_entropy: target shape (2, 4, 3) does not match input shape "
+                              "(2, 3, 4)");
     CHECK(tg_cross_entropy(x, (int64_t[]){0, 0}, (tg_reduction)-1) == NULL);
     CHECK_ERROR(TG_ERR_VALUE, "cross_entropy: unknown reduction -1");
 }
@@ -209,6 +216,27 @@ static void empty_batches_as_pytorch(void) {
     CHECK(isnan(tg_item(tg_cross_entropy(x, &none, TG_REDUCTION_MEAN))));
     CHECK(tg_item(tg_cross_entropy(x, &none, TG_REDUCTION_SUM)) == 0);
     CHECK(isnan(tg_item(tg_mse_loss(x, x, TG_REDUCTION_MEAN))));
+}
+
+/* Logits of other shapes go through private views: with no pool pushed,
+ * the caller owns the loss alone, and releasing it frees everything. */
+static void nd_cross_entropy_without_a_pool_leaks_nothing(void) {
+    tg_pool_pop(tg_test_pool);
+    int64_t live = tg_live_tensors();
+    tg_tensor *x = tg_requires_grad_(tg_ones(TG_SHAPE(2, 3, 4), TG_F64), true);
+    int64_t classes[8] = {0, 1, 2, 0, 1, 2, -100, 1};
+    tg_cross_entropy_options o = tg_cross_entropy_defaults();
+    o.reduction = TG_REDUCTION_NONE;
+    tg_tensor *per_sample = tg_cross_entropy_ex(x, classes, &o);
+    CHECK(per_sample && tg_ndim(per_sample) == 2 && tg_size(per_sample, 0) == 2 &&
+          tg_size(per_sample, 1) == 4);
+    tg_tensor *loss = tg_cross_entropy(x, classes, TG_REDUCTION_MEAN);
+    CHECK(loss && tg_backward(loss, NULL) == 0);
+    CHECK(fabs(tg_item(loss) - log(3.0)) < 1e-15); /* equal logits: log C */
+    tg_release(loss);
+    tg_release(per_sample);
+    tg_release(x);
+    CHECK(tg_live_tensors() == live);
 }
 
 /* ---- dropout ------------------------------------------------------------------------ */
@@ -328,7 +356,9 @@ static void gradcheck_dropout(void) {
 TG_TEST_MAIN(TG_CASE(losses_match_pytorch), TG_CASE(nodes_are_named),
              TG_CASE(cross_entropy_is_finite_at_huge_logits), TG_CASE(gradcheck_losses),
              TG_CASE(bad_loss_input_is_refused), TG_CASE(null_loss_input_returns_null),
-             TG_CASE(empty_batches_as_pytorch), TG_CASE(dropout_matches_pytorch_bit_for_bit),
+             TG_CASE(empty_batches_as_pytorch),
+             TG_CASE(nd_cross_entropy_without_a_pool_leaks_nothing),
+             TG_CASE(dropout_matches_pytorch_bit_for_bit),
              TG_CASE(dropout_zeroes_a_fraction_p_and_scales_the_rest),
              TG_CASE(dropout_same_seed_same_mask), TG_CASE(dropout_identity_in_eval_and_for_p_0),
              TG_CASE(dropout_with_p_1_gives_zeros), TG_CASE(dropout_refuses_p_outside_0_1),

@@ -37,7 +37,10 @@ TG_API tg_tensor *tg_mse_loss(tg_tensor *input, tg_tensor *target, tg_reduction 
  * of N indices in [0, C), borrowed for the call only (tapegrad tensors hold
  * only floats, so the indices come as plain integers, as torch's int64
  * target tensor). Sample i loses logsumexp(logits[i]) - logits[i][target[i]];
- * MEAN divides the sum by N. As torch.nn.functional.cross_entropy with its
+ * MEAN divides the sum by N. As in torch, logits may also be (C,), one
+ * sample (target: 1 index; NONE gives a 0-dim loss), or (N, C, d1, ..., dk)
+ * with the classes in dim 1 (target: N d1 ... dk indices in row-major
+ * order; NONE gives (N, d1, ..., dk)); this holds for the functions below. As torch.nn.functional.cross_entropy with its
  * defaults: a target of -100 is ignored (see tg_cross_entropy_ex). Computed
  * in one stable pass (the row maximum is subtracted) with the gradient
  * softmax - onehot (times the incoming gradient, over N for MEAN). PyTorch

@@ -132,7 +132,7 @@ def loss_entry(op, dtype, reduction, x_values, shape, transposed, target, g, cla
                ignore_index=-100, label_smoothing=0.0):
     base, x = leaf(x_values, dtype, transposed)
     if op == "cross_entropy":
-        classes = array("int64", target.tolist())
+        classes = array("int64", target.flatten().tolist())
         weight = class_weight.to(dtype) if class_weight is not None else None
         res = F.cross_entropy(x, target, weight=weight, ignore_index=ignore_index,
                               reduction=reduction, label_smoothing=label_smoothing)
@@ -208,6 +208,23 @@ for k, dtype in enumerate(DTYPES):
                     weight = rand((c,), g, 0.2, 2.0) if weighted else None
                     loss_entry("cross_entropy_probs", dtype, reduction, rand(shape, g, -3, 3),
                                shape, tr, probs, g, weight, -100, smoothing)
+# logits of other shapes: one sample (C,), and classes in dim 1 of
+# (N, C, d1) and (N, C, d1, d2), for class indices and probabilities
+for k, dtype in enumerate(DTYPES):
+    g = torch.Generator().manual_seed(4000 + k)
+    for reduction in REDUCTION:
+        for shape in ((5,), (2, 4, 3), (2, 3, 2, 2)):
+            c = shape[0] if len(shape) == 1 else shape[1]
+            samples = () if len(shape) == 1 else (shape[0],) + shape[2:]
+            target = torch.randint(0, c, samples, generator=g)
+            if len(shape) > 1:
+                target.view(-1)[1] = -100  # one sample ignored
+            weight = rand((c,), g, 0.2, 2.0)
+            loss_entry("cross_entropy", dtype, reduction, rand(shape, g, -3, 3), shape, False,
+                       target, g, weight, -100, 0.1)
+            probs = torch.softmax(rand(shape, g, -2, 2), dim=0 if len(shape) == 1 else 1)
+            loss_entry("cross_entropy_probs", dtype, reduction, rand(shape, g, -3, 3), shape,
+                       False, probs, g, None, -100, 0.0)
 out.append("static const golden_loss golden_losses[] = {")
 out.extend(entries)
 out.append("};")
