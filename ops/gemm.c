@@ -105,10 +105,20 @@ static inline __attribute__((always_inline, target("avx2"))) __m256d d4_set1(dou
 #define AVX512_F64 double, __m512d, 8, 8
 #define AVX2_F32 float, __m256, 8, 6
 #define AVX2_F64 double, __m256d, 4, 6
-#define AVX512_PS "avx512f", _mm512_loadu_ps, _mm512_storeu_ps, _mm512_add_ps, _mm512_fmadd_ps, s16_set1, _mm512_setzero_ps
-#define AVX512_PD "avx512f", _mm512_loadu_pd, _mm512_storeu_pd, _mm512_add_pd, _mm512_fmadd_pd, d8_set1, _mm512_setzero_pd
-#define AVX2_PS "avx2,fma", _mm256_loadu_ps, _mm256_storeu_ps, _mm256_add_ps, _mm256_fmadd_ps, s8_set1, _mm256_setzero_ps
-#define AVX2_PD "avx2,fma", _mm256_loadu_pd, _mm256_storeu_pd, _mm256_add_pd, _mm256_fmadd_pd, d4_set1, _mm256_setzero_pd
+/* The target and the intrinsics of each instruction set and type: load,
+ * store, add, fused multiply-add, broadcast, zero. */
+#define AVX512_PS                                                                     \
+    "avx512f", _mm512_loadu_ps, _mm512_storeu_ps, _mm512_add_ps, _mm512_fmadd_ps,     \
+        s16_set1, _mm512_setzero_ps
+#define AVX512_PD                                                                     \
+    "avx512f", _mm512_loadu_pd, _mm512_storeu_pd, _mm512_add_pd, _mm512_fmadd_pd,     \
+        d8_set1, _mm512_setzero_pd
+#define AVX2_PS                                                                       \
+    "avx2,fma", _mm256_loadu_ps, _mm256_storeu_ps, _mm256_add_ps, _mm256_fmadd_ps,    \
+        s8_set1, _mm256_setzero_ps
+#define AVX2_PD                                                                       \
+    "avx2,fma", _mm256_loadu_pd, _mm256_storeu_pd, _mm256_add_pd, _mm256_fmadd_pd,    \
+        d4_set1, _mm256_setzero_pd
 #define EXPAND(m, ...) m(__VA_ARGS__)
 EXPAND(MICRO_KERNEL, ukr_f32_avx512_1, AVX512_F32, 1, AVX512_PS)
 EXPAND(MICRO_KERNEL, ukr_f32_avx512_2, AVX512_F32, 2, AVX512_PS)
@@ -209,7 +219,9 @@ static int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
 /* The panel of B's w columns from jc + j, rows from pc: its width (one
  * vector or two) and where the micro-kernel reads it: in B itself when its
  * rows are contiguous and the panel is full, else in the packed block bp. */
-static int b_width(const problem *pb, int64_t w) { return w <= pb->k->lanes ? pb->k->lanes : 2 * pb->k->lanes; }
+static int b_width(const problem *pb, int64_t w) {
+    return w <= pb->k->lanes ? pb->k->lanes : 2 * pb->k->lanes;
+}
 
 static bool b_direct(const problem *pb, int64_t w) { return pb->direct_b && w == b_width(pb, w); }
 
@@ -294,7 +306,8 @@ static void run(const problem *pb, char *buffer, int threads) {
 #ifdef _OPENMP
     if (threads > 1) me = omp_get_thread_num(), threads = omp_get_num_threads();
 #endif
-    char *bp = buffer, *my_ap = buffer + (pb->b_block + (share_rows ? 0 : me) * pb->a_block) * pb->es;
+    char *bp = buffer;
+    char *my_ap = buffer + (pb->b_block + (share_rows ? 0 : me) * pb->a_block) * pb->es;
     for (int64_t jc = 0; jc < pb->n; jc += k->nc) {
         int64_t nc = min64(pb->n - jc, k->nc), panels = (nc + nr - 1) / nr;
         for (int64_t pc = 0; pc < pb->kk; pc += KC) {

@@ -85,7 +85,8 @@ const char *tg_matmul_backend(void) {
 static void gemm(tg_dtype dtype, mat c, mat a, trans_t ta, mat b, trans_t tb, double beta) {
     dim_t m = c.rows, n = c.cols, k = ta == NO_TRANS ? a.cols : a.rows;
     if (m == 0 || n == 0) return; /* nothing to write */
-    int threads = m * n * k < GEMM_MIN_THREADED ? 1 : tg__num_threads(); /* also hands TG_NUM_THREADS to BLIS */
+    /* tg__num_threads also hands TG_NUM_THREADS to BLIS, at the first call */
+    int threads = m * n * k < GEMM_MIN_THREADED ? 1 : tg__num_threads();
     pthread_once(&gemm_once, choose_gemm);
     if (own_gemm) {
         int64_t ars = ta == NO_TRANS ? a.rs : a.cs, acs = ta == NO_TRANS ? a.cs : a.rs;
