@@ -176,15 +176,19 @@ static TG_ALWAYS_INLINE act_pair act_silu_d(double x) {
  * act_exp_times): so the left tail, where 1 + erf would cancel, keeps its
  * relative accuracy down into the subnormals. x - x is NaN at +-inf, where
  * PyTorch's formula multiplies inf by 0, and 0 elsewhere. */
-static TG_ALWAYS_INLINE double act_gelu_tail(double x) { return 0.5 * act_erfcx(fabs(x) * ACT_SQRT_HALF); }
-static TG_ALWAYS_INLINE double act_gelu(double x) {
-    double t = act_gelu_tail(x), g = act_gauss_times(x, x < 0 ? x * t : t);
+static TG_ALWAYS_INLINE double act_gelu_tail(double x) {
+    return 0.5 * act_erfcx(fabs(x) * ACT_SQRT_HALF);
+}
+/* gelu(x) from its tail T = act_gelu_tail(x), which gelu' needs too. */
+static TG_ALWAYS_INLINE double act_gelu_of_tail(double x, double t) {
+    double g = act_gauss_times(x, x < 0 ? x * t : t);
     return x < 0 ? g + (x - x) : x * (1 - g);
 }
+static TG_ALWAYS_INLINE double act_gelu(double x) { return act_gelu_of_tail(x, act_gelu_tail(x)); }
 static TG_ALWAYS_INLINE act_pair act_gelu_d(double x) {
     double t = act_gelu_tail(x), slope = x * ACT_INV_SQRT_2PI;
     double g = act_gauss_times(x, x < 0 ? t + slope : slope - t);
-    return PAIR(act_gelu(x), (x < 0 ? g : 1 + g) + (x - x));
+    return PAIR(act_gelu_of_tail(x, t), (x < 0 ? g : 1 + g) + (x - x));
 }
 
 /* gelu_tanh(x) = x (1 + t) / 2, t = tanh u, u = sqrt(2/pi) (x + 0.044715 x^3);
@@ -197,7 +201,9 @@ static TG_ALWAYS_INLINE act_pair act_gelu_d(double x) {
 static TG_ALWAYS_INLINE double act_gelu_tanh_2u(double x) {
     return 2 * ACT_SQRT_2_OVER_PI * (x + ACT_GELU_KAPPA * x * x * x);
 }
-static TG_ALWAYS_INLINE double act_gelu_tanh(double x) { return x * act_sigmoid(act_gelu_tanh_2u(x)); }
+static TG_ALWAYS_INLINE double act_gelu_tanh(double x) {
+    return x * act_sigmoid(act_gelu_tanh_2u(x));
+}
 static TG_ALWAYS_INLINE act_pair act_gelu_tanh_d(double x) {
     act_pair s = act_sigmoid_d(act_gelu_tanh_2u(x)); /* sigma(2u), sigma(2u) (1 - sigma(2u)) */
     double du = ACT_SQRT_2_OVER_PI * (1 + 3 * ACT_GELU_KAPPA * x * x);
