@@ -204,6 +204,7 @@ typedef struct problem {
     bool add;
     int64_t b_block, a_block; /* elements in B's packed block and in each of A's */
     bool direct_a, direct_b;  /* A's columns, B's rows contiguous (and small) */
+    bool share_rows; /* fewer row blocks than threads: they share each, by column panels */
 } problem;
 
 static void pack(const problem *pb, char *dst, const char *src, int64_t rs, int64_t cs,
@@ -294,20 +295,19 @@ static void sync_threads(int threads) {
 
 /* The whole product on the threads of the enclosing parallel region (or
  * on the caller alone): buffer holds B's block, then one A block per
- * thread. Work is dealt out by thread number, not by `omp for`, so that a
- * product on one thread makes no OpenMP call at all. When C has fewer row
- * blocks than threads, the threads share each row block instead, by
- * panels of columns. */
+ * thread (one in all when they share row blocks). Work is dealt out by
+ * thread number, not by `omp for`, so that a product on one thread makes
+ * no OpenMP call at all. When C has fewer row blocks than threads, the
+ * threads share each row block instead, by panels of columns. */
 static void run(const problem *pb, char *buffer, int threads) {
     const kernel *k = pb->k;
     int64_t nr = 2 * k->lanes, m_blocks = (pb->m + k->mc - 1) / k->mc;
-    bool share_rows = m_blocks < threads;
     int me = 0;
 #ifdef _OPENMP
     if (threads > 1) me = omp_get_thread_num(), threads = omp_get_num_threads();
 #endif
     char *bp = buffer;
-    char *my_ap = buffer + (pb->b_block + (share_rows ? 0 : me) * pb->a_block) * pb->es;
+    char *my_ap = buffer + (pb->b_block + (pb->share_rows ? 0 : me) * pb->a_block) * pb->es;
     for (int64_t jc = 0; jc < pb->n; jc += k->nc) {
         int64_t nc = min64(pb->n - jc, k->nc), panels = (nc + nr - 1) / nr;
         for (int64_t pc = 0; pc < pb->kk; pc += KC) {
@@ -316,7 +316,7 @@ static void run(const problem *pb, char *buffer, int threads) {
             for (int64_t jr = me; jr < panels; jr += threads)
                 pack_b_panel(pb, bp, jc, jr * nr, pc, kc, min64(nc - jr * nr, nr));
             sync_threads(threads);
-            if (!share_rows) {
+            if (!pb->share_rows) {
                 for (int64_t ib = me; ib < m_blocks; ib += threads) {
                     int64_t ic = ib * k->mc, mc = min64(pb->m - ic, k->mc);
                     pack_a_block(pb, my_ap, ic, mc, pc, kc);
@@ -354,13 +354,14 @@ bool tg__gemm(tg_dtype dtype, int64_t m, int64_t n, int64_t k, const void *a, in
      * and its buffer fits on the stack. */
     int64_t kc = min64(k, KC), nc = min64(round_up(n, 2 * kn->lanes), kn->nc);
     int64_t mc = min64(round_up(m, kn->mr), kn->mc);
-    int64_t a_blocks = (m + kn->mc - 1) / kn->mc < threads ? 1 : threads;
+    bool share_rows = (m + kn->mc - 1) / kn->mc < threads;
     problem pb = {.k = kn, .dtype = dtype, .es = es, .a = a, .b = b, .c = c, .m = m, .n = n,
                   .kk = k, .ars = ars, .acs = acs, .brs = brs, .bcs = bcs, .crs = crs,
                   .ccs = ccs, .add = add, .b_block = kc * nc, .a_block = kc * mc,
                   .direct_a = ars == 1 && m * k * es <= DIRECT_MAX_BYTES,
-                  .direct_b = bcs == 1 && k * n * es <= DIRECT_MAX_BYTES};
-    size_t bytes = (size_t)((pb.b_block + a_blocks * pb.a_block) * es);
+                  .direct_b = bcs == 1 && k * n * es <= DIRECT_MAX_BYTES,
+                  .share_rows = share_rows};
+    size_t bytes = (size_t)((pb.b_block + (share_rows ? 1 : threads) * pb.a_block) * es);
     _Alignas(64) char stack[16384];
     char *buffer = bytes <= sizeof stack ? stack : malloc(bytes);
     if (!buffer) return false;
