@@ -106,17 +106,12 @@ static const tg_op_def weighted_cross_entropy_def = {
     "d loss/d logits = (1 - e) w[y] (softmax - onehot) + (e/C) (W softmax - w), / sum of w[y] "
     "for the mean"};
 
+/* The options, for logits (N, C). */
 static bool check_options(const char *op, const tg_tensor *logits,
                           const tg_cross_entropy_options *o) {
     if (!check_reduction(op, o->reduction)) return false;
     if (!(o->label_smoothing >= 0 && o->label_smoothing <= 1)) {
         tg__error(TG_ERR_VALUE, "%s: label_smoothing %g is not in [0, 1]", op, o->label_smoothing);
-        return false;
-    }
-    if (logits->ndim != 2) {
-        char buf[TG_SHAPE_STR_MAX];
-        tg__error(TG_ERR_SHAPE, "%s: logits must be 2-D (N, C), got shape %s", op,
-                  tg__shape_str(buf, sizeof buf, logits->ndim, logits->shape));
         return false;
     }
     const tg_tensor *w = o->weight;
@@ -158,6 +153,28 @@ static tg_tensor *weights_f64(const char *op, const tg_tensor *weight, bool *fai
     return w;
 }
 
+/* The last steps of both forms, from the per-sample losses (taken over):
+ * reduced over d; the node recorded from the inputs, with d, ignore_index
+ * and label smoothing in its scalars and what backward reads saved: the
+ * logits, `second` (the targets) and the class weights when there are any
+ * (released here). Returns the loss, or NULL (out stays pooled). */
+static tg_tensor *finish(const tg_op_def *def, int n_inputs, tg_tensor *const *inputs,
+                         tg_tensor *losses, tg_tensor *second, tg_tensor *weights,
+                         const tg_cross_entropy_options *o, double d) {
+    tg_tensor *out = reduce_losses("cross_entropy", losses, o->reduction, d);
+    tg_node *node = NULL;
+    if (out) out = tg__finish(out, def, n_inputs, inputs, &node);
+    if (node) {
+        node->scalars[0] = d;
+        node->scalars[1] = (double)o->ignore_index;
+        node->scalars[2] = o->label_smoothing;
+    }
+    bool ok = out && (!node || (tg__save(node, inputs[0]) && tg__save(node, second) &&
+                                (!weights || tg__save(node, weights))));
+    tg_release(weights);
+    return ok ? out : NULL;
+}
+
 tg_cross_entropy_options tg_cross_entropy_defaults(void) {
     return (tg_cross_entropy_options){TG_REDUCTION_MEAN, NULL, -100, 0};
 }
@@ -168,21 +185,17 @@ tg_tensor *tg_cross_entropy(tg_tensor *logits, const int64_t *target, tg_reducti
     return tg_cross_entropy_ex(logits, target, &o);
 }
 
+/* Class indices, logits (N, C); o resolved. */
 static tg_tensor *cross_entropy_rows(tg_tensor *logits, const int64_t *target,
-                                     const tg_cross_entropy_options *options) {
+                                     const tg_cross_entropy_options *o) {
     static void (*const loss_rows[2])(const char *, int64_t, int64_t, int64_t, const ce_params *,
                                       void *) = {ce_loss_f32, ce_loss_f64};
     const char *op = "cross_entropy";
-    tg_cross_entropy_options o = options ? *options : tg_cross_entropy_defaults();
-    if (!logits || !target) {
-        tg__null_arg(op);
-        return NULL;
-    }
-    if (!check_options(op, logits, &o) || !check_classes(op, logits, target, o.ignore_index))
+    if (!check_options(op, logits, o) || !check_classes(op, logits, target, o->ignore_index))
         return NULL;
     int64_t n = logits->shape[0], classes = logits->shape[1];
     bool failed;
-    tg_tensor *weights = weights_f64(op, o.weight, &failed);
+    tg_tensor *weights = weights_f64(op, o->weight, &failed);
     tg_tensor *losses = failed ? NULL : tg__new_owned(op, 1, &n, logits->dtype);
     tg_tensor *targets = losses ? tg__new_owned(op, 1, &n, TG_F64) : NULL;
     if (!targets) {
@@ -190,11 +203,11 @@ static tg_tensor *cross_entropy_rows(tg_tensor *logits, const int64_t *target,
         tg_release(weights);
         return NULL;
     }
-    ce_params p = ce_params_of(weights, classes, o.label_smoothing);
+    ce_params p = ce_params_of(weights, classes, o->label_smoothing);
     double *kept = tg__ptr(targets), counted = 0; /* the total weight of the samples kept */
     for (int64_t i = 0; i < n; i++) {
         kept[i] = (double)target[i];
-        if (target[i] == o.ignore_index) { /* counts for nothing */
+        if (target[i] == o->ignore_index) { /* counts for nothing */
             memset(row_of(losses, i), 0, tg_dtype_size(losses->dtype));
             continue;
         }
@@ -202,28 +215,18 @@ static tg_tensor *cross_entropy_rows(tg_tensor *logits, const int64_t *target,
         loss_rows[logits->dtype](row_of(logits, i), logits->strides[1], classes, target[i], &p,
                                  row_of(losses, i));
     }
-    double d = divisor(o.reduction, counted);
-    tg_tensor *out = reduce_losses(op, losses, o.reduction, d);
-    tg_node *node = NULL;
-    const tg_op_def *def = weights || o.label_smoothing > 0 ? &weighted_cross_entropy_def
-                                                            : &cross_entropy_def;
-    if (out) out = tg__finish(out, def, 1, &logits, &node);
-    if (node) {
-        node->scalars[0] = d;
-        node->scalars[1] = (double)o.ignore_index;
-        node->scalars[2] = o.label_smoothing;
-    }
-    bool ok = out && (!node || (tg__save(node, logits) && tg__save(node, targets) &&
-                                (!weights || tg__save(node, weights))));
+    const tg_op_def *def = weights || o->label_smoothing > 0 ? &weighted_cross_entropy_def
+                                                             : &cross_entropy_def;
+    tg_tensor *out = finish(def, 1, &logits, losses, targets, weights, o,
+                            divisor(o->reduction, counted));
     tg_release(targets);
-    tg_release(weights);
-    return ok ? out : NULL; /* on failure out stays pooled */
+    return out;
 }
 
 /* ---- Cross entropy against class probabilities ---------------------------------------------
  * saved[0] = the logits, saved[1] = the target (N, C), saved[2] = the class
- * weights as float64 (C,) when there are any; scalars[0] = the divisor,
- * scalars[1] = label smoothing. */
+ * weights as float64 (C,) when there are any; scalars as for class indices
+ * (ignore_index unused). */
 
 /* One sample, rows x and t of C values (strides xs, ts), t' = (1 - e) t + e / C:
  *   loss:            -sum_c w[c] t'[c] (x[c] - lse), into *out
@@ -268,7 +271,7 @@ static int cross_entropy_probs_backward(tg_node *node, tg_tensor *g, tg_tensor *
     tg_tensor *x = node->saved[0], *t = node->saved[1];
     for (int k = 0; k < 2; k++)
         if (needs[k] && !(gi[k] = tg__new(node->def->name, 2, x->shape, x->dtype))) return -1;
-    ce_params p = ce_params_of(node->saved[2], x->shape[1], node->scalars[1]);
+    ce_params p = ce_params_of(node->saved[2], x->shape[1], node->scalars[2]);
     for (int64_t i = 0; i < x->shape[0]; i++) {
         double scale = tg_get(g, &i) / node->scalars[0]; /* g is 0-dim, or (N,) for NONE */
         grad_rows[x->dtype](row_of(x, i), x->strides[1], row_of(t, i), t->strides[1],
@@ -282,43 +285,36 @@ static const tg_op_def cross_entropy_probs_def = {
     "d loss/d logits = softmax sum_c w[c] t'[c] - w t', d loss/d target = -(1 - e) w "
     "log_softmax, t' = (1 - e) t + e/C; / N for the mean"};
 
+/* Probabilities, logits (N, C); o resolved. */
 static tg_tensor *cross_entropy_probs_rows(tg_tensor *logits, tg_tensor *target,
-                                           const tg_cross_entropy_options *options) {
+                                           const tg_cross_entropy_options *o) {
     static void (*const loss_rows[2])(const char *, int64_t, const char *, int64_t, int64_t,
                                       const ce_params *, void *) = {ce_prob_loss_f32,
                                                                     ce_prob_loss_f64};
     const char *op = "cross_entropy";
-    tg_cross_entropy_options o = options ? *options : tg_cross_entropy_defaults();
     tg_tensor *in[2] = {logits, target};
-    if (!tg__check_args(op, 2, in) || !check_options(op, logits, &o) ||
+    if (!tg__check_args(op, 2, in) || !check_options(op, logits, o) ||
         !check_target_shape(op, logits, target))
         return NULL;
-    if (o.ignore_index >= 0) { /* as torch: only class indices can be ignored */
+    if (o->ignore_index >= 0) { /* as torch: only class indices can be ignored */
         tg__error(TG_ERR_VALUE, "%s: ignore_index %lld with probabilities as the target (use a "
-                  "negative one)", op, (long long)o.ignore_index);
+                  "negative one)", op, (long long)o->ignore_index);
         return NULL;
     }
     int64_t n = logits->shape[0], classes = logits->shape[1];
     bool failed;
-    tg_tensor *weights = weights_f64(op, o.weight, &failed);
+    tg_tensor *weights = weights_f64(op, o->weight, &failed);
     tg_tensor *losses = failed ? NULL : tg__new_owned(op, 1, &n, logits->dtype);
     if (!losses) {
         tg_release(weights);
         return NULL;
     }
-    ce_params p = ce_params_of(weights, classes, o.label_smoothing);
+    ce_params p = ce_params_of(weights, classes, o->label_smoothing);
     for (int64_t i = 0; i < n; i++)
         loss_rows[logits->dtype](row_of(logits, i), logits->strides[1], row_of(target, i),
                                  target->strides[1], classes, &p, row_of(losses, i));
-    double d = divisor(o.reduction, (double)n);
-    tg_tensor *out = reduce_losses(op, losses, o.reduction, d);
-    tg_node *node = NULL;
-    if (out) out = tg__finish(out, &cross_entropy_probs_def, 2, in, &node);
-    if (node) node->scalars[0] = d, node->scalars[1] = o.label_smoothing;
-    bool ok = out && (!node || (tg__save(node, logits) && tg__save(node, target) &&
-                                (!weights || tg__save(node, weights))));
-    tg_release(weights);
-    return ok ? out : NULL; /* on failure out stays pooled */
+    return finish(&cross_entropy_probs_def, 2, in, losses, target, weights, o,
+                  divisor(o->reduction, (double)n));
 }
 
 /* ---- Cross entropy of logits of other shapes ------------------------------------------------
@@ -338,14 +334,16 @@ static tg_tensor *class_rows(tg_tensor *t) {
     return tg_reshape(tg_permute(t, t->ndim, dims), 2, (int64_t[]){samples, t->shape[1]});
 }
 
-/* The loss of logits (and target, when not NULL: probabilities) of any
- * shape torch takes; one of the two row functions computes it. */
+/* The loss of logits (and target, when not NULL: probabilities; else the
+ * class indices) of any shape torch takes; one of the two row functions
+ * computes it. */
 static tg_tensor *cross_entropy_any(tg_tensor *logits, const int64_t *classes, tg_tensor *target,
                                     const tg_cross_entropy_options *options) {
     const char *op = "cross_entropy";
-    if (!logits || logits->ndim == 2)
-        return target || !classes ? cross_entropy_probs_rows(logits, target, options)
-                                  : cross_entropy_rows(logits, classes, options);
+    tg_cross_entropy_options o = options ? *options : tg_cross_entropy_defaults();
+    if (logits->ndim == 2)
+        return target ? cross_entropy_probs_rows(logits, target, &o)
+                      : cross_entropy_rows(logits, classes, &o);
     if (logits->ndim == 0) {
         tg__error(TG_ERR_SHAPE, "%s: logits must have a class dim, got a 0-dim tensor", op);
         return NULL;
@@ -355,11 +353,10 @@ static tg_tensor *cross_entropy_any(tg_tensor *logits, const int64_t *classes, t
     if (!pool) return NULL;
     tg_tensor *out = NULL, *rows = class_rows(logits);
     if (target)
-        out = cross_entropy_probs_rows(rows, rows ? class_rows(target) : NULL, options);
+        out = cross_entropy_probs_rows(rows, rows ? class_rows(target) : NULL, &o);
     else if (rows)
-        out = cross_entropy_rows(rows, classes, options);
-    tg_reduction r = options ? options->reduction : TG_REDUCTION_MEAN;
-    if (out && r == TG_REDUCTION_NONE) { /* per sample: the samples' shape */
+        out = cross_entropy_rows(rows, classes, &o);
+    if (out && o.reduction == TG_REDUCTION_NONE) { /* per sample: the samples' shape */
         int64_t shape[TG_MAX_DIMS];
         int ndim = 0;
         for (int d = 0; d < logits->ndim; d++)
@@ -373,7 +370,7 @@ static tg_tensor *cross_entropy_any(tg_tensor *logits, const int64_t *classes, t
 
 tg_tensor *tg_cross_entropy_ex(tg_tensor *logits, const int64_t *target,
                                const tg_cross_entropy_options *options) {
-    if (!target) { /* not a probability target either */
+    if (!logits || !target) {
         tg__null_arg("cross_entropy");
         return NULL;
     }
