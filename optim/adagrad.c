@@ -20,14 +20,12 @@ typedef struct adagrad_coeffs {
  * (the sum line) is one fused multiply-add, its addcdiv_ (the last line)
  * is p + (-clr * d) / std with two roundings, and so are these. */
 #define ADAGRAD_KERNEL(name, T)                                                        \
-    static TG_ALWAYS_INLINE void name##_loop(const tg__optim_row *r, const void *coeffs, \
-                                             int64_t ps, int64_t gs, bool plain) {     \
-        const adagrad_coeffs *c = coeffs;                                              \
+    static TG_ALWAYS_INLINE void name##_loop(const tg__optim_row *r, const adagrad_coeffs *c, \
+                                             int64_t ps, int64_t gs) {                 \
         const T neg_clr = (T)c->neg_clr, wd = (T)c->weight_decay, eps = (T)c->eps;     \
         const bool maximize = c->maximize;                                             \
         T *p = r->param, *sum = r->state[SUM];                                         \
         const T *g = r->grad;                                                          \
-        (void)plain;                                                                   \
         TG_SIMD                                                                        \
         for (int64_t i = 0; i < r->n; i++) {                                           \
             T pi = p[i * ps];                                                          \
@@ -36,7 +34,12 @@ typedef struct adagrad_coeffs {
             p[i * ps] = pi + neg_clr * d / (sqrt(sum[i]) + eps);                       \
         }                                                                              \
     }                                                                                  \
-    TG__OPTIM_KERNEL(name, name##_loop, true)
+    TG_HOT static void name(const tg__optim_row *r, const void *coeffs) {              \
+        if (tg__optim_unit_strides(r))                                                 \
+            name##_loop(r, coeffs, 1, 1);                                              \
+        else                                                                           \
+            name##_loop(r, coeffs, r->param_stride, r->grad_stride);                   \
+    }
 ADAGRAD_KERNEL(adagrad_f32, float)
 ADAGRAD_KERNEL(adagrad_f64, double)
 

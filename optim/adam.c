@@ -27,10 +27,8 @@ typedef struct adam_coeffs {
  * v are a mul_ then a fused add_ / addcmul_, the last line an addcdiv_
  * (product, quotient, sum). */
 #define ADAM_KERNEL(name, T)                                                           \
-    static TG_ALWAYS_INLINE void name##_loop(const tg__optim_row *r, const void *coeffs, \
-                                             int64_t ps, int64_t gs, bool plain) {     \
-        const adam_coeffs *c = coeffs;                                                 \
-        const bool amsgrad = !plain && c->amsgrad;                                     \
+    static TG_ALWAYS_INLINE void name##_loop(const tg__optim_row *r, const adam_coeffs *c, \
+                                             int64_t ps, int64_t gs, bool amsgrad) {   \
         const T neg_step_size = (T)c->neg_step_size, bc2 = (T)c->bias_correction2_sqrt, \
                 beta1 = (T)c->beta1, one_minus_beta1 = (T)(1 - c->beta1),              \
                 beta2 = (T)c->beta2, one_minus_beta2 = (T)(1 - c->beta2),              \
@@ -56,8 +54,14 @@ typedef struct adam_coeffs {
         }                                                                              \
     }                                                                                  \
     /* The common case, unit strides and no amsgrad (whose conditional store   \
-     * does not vectorise), is the plain copy. */                              \
-    TG__OPTIM_KERNEL(name, name##_loop, !((const adam_coeffs *)coeffs)->amsgrad)
+     * does not vectorise), gets the copy with those as constants. */          \
+    TG_HOT static void name(const tg__optim_row *r, const void *coeffs) {              \
+        const adam_coeffs *c = coeffs;                                                 \
+        if (tg__optim_unit_strides(r) && !c->amsgrad)                                  \
+            name##_loop(r, c, 1, 1, false);                                            \
+        else                                                                           \
+            name##_loop(r, c, r->param_stride, r->grad_stride, c->amsgrad);            \
+    }
 ADAM_KERNEL(adam_f32, float)
 ADAM_KERNEL(adam_f64, double)
 

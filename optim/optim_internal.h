@@ -72,6 +72,7 @@ int tg__optim_add_group(tg_optimizer *opt, const char *options_type, tg_tensor *
 /* Option checks shared by the validate functions: value >= 0, and value in
  * [0, 1) (NaN fails both, as PyTorch's `not 0.0 <= value` does). */
 bool tg__optim_check_nonneg(const char *name, const char *what, double value);
+bool tg__optim_check_unit(const char *name, const char *what, double value);
 
 /* optim/state.c: checks the marker of a state file, the tensor
  * "<owner>.<kind>" holding the count of what the state is for (`counted`,
@@ -79,7 +80,11 @@ bool tg__optim_check_nonneg(const char *name, const char *what, double value);
  * has none, another kind's, or another count. */
 bool tg__check_state_marker(const char *op, const char *path, const char *owner,
                             const char *kind, int count, const char *counted);
-bool tg__optim_check_unit(const char *name, const char *what, double value);
+/* Whether a value loaded from a state file is a count (a step, an epoch):
+ * an integer from 0 to 2^53, the largest a float64 holds exactly. */
+static inline bool tg__optim_is_count(double v) {
+    return v >= 0 && v <= 9007199254740992.0 && v == floor(v);
+}
 
 /* ---- The update pass ----------------------------------------------------------- */
 
@@ -98,20 +103,13 @@ typedef struct tg__optim_row {
 /* A kernel for one dtype; coeffs are the optimizer's per-step scalars. */
 typedef void (*tg__optim_row_fn)(const tg__optim_row *row, const void *coeffs);
 
-/* TG__OPTIM_KERNEL(name, loop, common) defines name, a tg__optim_row_fn
- * compiled for each CPU level (TG_HOT), around loop(r, coeffs, ps, gs,
- * plain), an always-inline loop marked TG_SIMD. When the row has unit
- * strides and the expression `common` (of coeffs) holds, it calls loop with
- * constant unit strides and plain = true, so that this copy vectorises;
- * otherwise with the row's strides and plain = false. The flags in coeffs,
- * fixed for a loop, are unswitched (meson.build). */
-#define TG__OPTIM_KERNEL(name, loop, common)                                           \
-    TG_HOT static void name(const tg__optim_row *r, const void *coeffs) {              \
-        if (r->param_stride == 1 && r->grad_stride == 1 && (common))                   \
-            loop(r, coeffs, 1, 1, true);                                               \
-        else                                                                           \
-            loop(r, coeffs, r->param_stride, r->grad_stride, false);                   \
-    }
+/* Each rule's kernel (TG_HOT) runs a copy of its loop (TG_SIMD) with unit
+ * strides and its flags as constants when the row's parameter and gradient
+ * are contiguous, so that the copy vectorises (GCC unswitches few flags by
+ * itself); other rows get the general copy. */
+static inline bool tg__optim_unit_strides(const tg__optim_row *r) {
+    return r->param_stride == 1 && r->grad_stride == 1;
+}
 
 /* Runs kernels[dtype] over every element of p, its grad and its states in a
  * single pass, then bumps p's version counter. */

@@ -60,7 +60,7 @@ typedef struct rmsprop_coeffs {
     TG_HOT static void name(const tg__optim_row *r, const void *coeffs) {              \
         const rmsprop_coeffs *c = coeffs;                                              \
         bool centered = c->centered, momentum = c->momentum > 0;                       \
-        if (r->param_stride != 1 || r->grad_stride != 1)                               \
+        if (!tg__optim_unit_strides(r))                                                \
             name##_loop(r, c, r->param_stride, r->grad_stride, centered, momentum);    \
         else if (centered && momentum)                                                 \
             name##_loop(r, c, 1, 1, true, true);                                       \

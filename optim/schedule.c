@@ -141,9 +141,6 @@ int64_t tg_lr_scheduler_epoch(const tg_lr_scheduler *s) { return s ? s->epoch : 
 
 #define MARKER "scheduler."
 
-/* The largest epoch a float64 holds exactly (2^53). */
-#define MAX_EPOCH 9007199254740992.0
-
 /* The three named tensors, new in the caller's pool: s's values to save,
  * or, staged, tensors of their shapes for tg_load_safetensors to fill. */
 static bool named(const tg_lr_scheduler *s, bool staged, char *marker, size_t marker_len,
@@ -176,7 +173,7 @@ int tg_lr_scheduler_save(const tg_lr_scheduler *s, const char *path) {
  * first). */
 static bool check_values(const tg_lr_scheduler *s, const char *path, const tg_named_tensor *items) {
     double epoch = tg_item(items[1].tensor);
-    if (!(epoch >= 0 && epoch <= MAX_EPOCH && epoch == floor(epoch))) {
+    if (!tg__optim_is_count(epoch)) {
         tg__error(TG_ERR_VALUE, "lr_scheduler_load: %s: 'last_epoch' is %g, not an epoch", path,
                   epoch);
         return false;

@@ -44,7 +44,7 @@ typedef struct sgd_coeffs {
     TG_HOT static void name(const tg__optim_row *r, const void *coeffs) {              \
         const sgd_coeffs *c = coeffs;                                                  \
         bool momentum = c->momentum != 0;                                              \
-        if (r->param_stride != 1 || r->grad_stride != 1 || (momentum && c->first))     \
+        if (!tg__optim_unit_strides(r) || (momentum && c->first))                      \
             name##_loop(r, c, r->param_stride, r->grad_stride, momentum, c->first,     \
                         c->nesterov);                                                  \
         else if (!momentum)                                                            \

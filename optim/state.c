@@ -15,9 +15,6 @@
  * "state.<int>.max_exp_avg_sq". */
 #define NAME_LEN 48
 
-/* The largest step count a float64 holds exactly (2^53). */
-#define MAX_STEP 9007199254740992.0
-
 /* The named tensors of a state file, in the order layout_build adds them:
  * the marker, then each group's lr and params, then each parameter's step
  * and states. Walking them in that order is how restore finds each one. */
@@ -168,7 +165,7 @@ static bool restore_params(tg_optimizer *opt, const char *path, const tg_named_t
     for (int i = 0; i < opt->n_params; i++) {
         tg__optim_param *p = &opt->params[i];
         double step = tg_item((*it)->tensor);
-        if (!(step >= 0 && step <= MAX_STEP && step == floor(step)))
+        if (!tg__optim_is_count(step))
             return bad_value(path, *it, "a step count");
         ++*it;
         if (write) p->step = (int64_t)step;
