@@ -3,7 +3,7 @@
  *
  * BLIS 0.9.0 (Debian 12's) picks its kernels by CPU model; on a CPU newer
  * than it knows, such as AMD's Zen 5, it falls back to its portable C
- * reference kernel, which runs at a fifth of what the vector units can do.
+ * reference kernel, several times slower than a vectorised one.
  * This file is the classic blocked product of Goto and van de Geijn, as
  * BLIS itself is built: B is packed into a block of KC x NC that stays in
  * the shared cache, A into blocks of MC x KC that stay in each core's L2,
