@@ -969,6 +969,24 @@ static void schedule_load_refuses_other_files(void) {
     CHECK_ERROR(TG_ERR_VALUE, "holds state for 2 parameter groups, the scheduler has 1");
     CHECK(tg_lr_scheduler_epoch(cosine) == 0 && tg_lr_scheduler_epoch(small) == 0);
     CHECK(tg_lr_scheduler_save(NULL, sc.other) == -1 && tg_lr_scheduler_load(step, NULL) == -1);
+    /* A file of the right names and shapes, with values no scheduler has. */
+    static const struct {
+        double epoch, base[2];
+        const char *error;
+    } bad[] = {{1.5, {0.1, 0.1}, "'last_epoch' is 1.5, not an epoch"},
+               {-1, {0.1, 0.1}, "'last_epoch' is -1, not an epoch"},
+               {3, {-1, 0.1}, "base_lrs[0] is -1, not a learning rate"},
+               {3, {0.1, INFINITY}, "base_lrs[1] is inf, not a learning rate"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        tg_named_tensor items[3] = {
+            {"scheduler.StepLR", tg_scalar(2, TG_F64)},
+            {"last_epoch", tg_scalar(bad[i].epoch, TG_F64)},
+            {"base_lrs", tg_from_data(bad[i].base, TG_SHAPE(2), TG_F64)}};
+        CHECK(tg_save_safetensors(sc.other, 3, items) == 0);
+        CHECK(tg_lr_scheduler_load(step, sc.other) == -1);
+        CHECK_ERROR(TG_ERR_VALUE, bad[i].error);
+        CHECK(tg_lr_scheduler_epoch(step) == 2); /* unchanged */
+    }
     tg_lr_scheduler_free(small);
     tg_lr_scheduler_free(step);
     tg_lr_scheduler_free(cosine);
