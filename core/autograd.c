@@ -70,15 +70,11 @@ bool tg__should_record(int n, tg_tensor *const *inputs) {
     return false;
 }
 
-tg_node *tg__record(tg_tensor *out, const tg_op_def *def, int n_inputs,
-                    tg_tensor *const *inputs, bool *failed) {
-    *failed = false;
-    if (!tg__should_record(n_inputs, inputs)) return NULL;
+/* A new node for out, made by def from inputs; NULL when out of memory. */
+static tg_node *record(tg_tensor *out, const tg_op_def *def, int n_inputs,
+                       tg_tensor *const *inputs) {
     tg_node *node = tg__alloc_cached(TG_CACHE_NODE, sizeof *node, def->name);
-    if (!node) {
-        *failed = true;
-        return NULL;
-    }
+    if (!node) return NULL;
     memset(node, 0, sizeof *node);
     node->refcount = 1;
     node->def = def;
@@ -107,29 +103,34 @@ tg_node *tg__record(tg_tensor *out, const tg_op_def *def, int n_inputs,
     return node;
 }
 
-tg_tensor *tg__finish(tg_tensor *out, const tg_op_def *def, int n_inputs,
-                      tg_tensor *const *inputs, tg_node **node) {
-    bool failed;
-    tg_node *n = tg__record(out, def, n_inputs, inputs, &failed);
-    if (node) *node = n;
-    if (failed) {
-        tg_release(out);
-        return NULL;
-    }
-    return tg__autorelease(out);
-}
-
-bool tg__save(tg_node *node, tg_tensor *t) {
-    tg_tensor *kept;
-    if (t->grad_fn == node) /* the node's own output: keep an alias, not t */
+/* Keeps t (or NULL) in the node's next slot, retained; an alias when t is
+ * the node's own output, so that no reference cycle forms. */
+static bool save(tg_node *node, tg_tensor *t) {
+    tg_tensor *kept = NULL;
+    if (t && t->grad_fn == node)
         kept = tg__view_owned(node->def->name, t, t->ndim, t->shape, t->strides, t->offset);
-    else
+    else if (t)
         kept = tg_retain(t);
-    if (!kept) return false;
+    if (t && !kept) return false;
     node->saved[node->n_saved] = kept;
-    node->saved_version[node->n_saved] = t->storage->version;
+    node->saved_version[node->n_saved] = t ? t->storage->version : 0;
     node->n_saved++;
     return true;
+}
+
+tg_tensor *tg__finish(tg_tensor *out, const tg_op_def *def, int n_inputs,
+                      tg_tensor *const *inputs, tg__saves saves) {
+    if (tg__should_record(n_inputs, inputs)) {
+        tg_node *node = record(out, def, n_inputs, inputs);
+        bool ok = node != NULL;
+        for (int i = 0; ok && i < saves.n_tensors; i++) ok = save(node, saves.tensors[i]);
+        if (!ok) {
+            tg_release(out); /* and with it the node and what it saved */
+            return NULL;
+        }
+        if (saves.state_size) memcpy(node->state, saves.state, saves.state_size);
+    }
+    return tg__autorelease(out);
 }
 
 /* Freeing a long chain of nodes recursively could exhaust the stack, so
@@ -272,6 +273,7 @@ static bool check_graph(const node_list *nodes) {
             return false;
         }
         for (int i = 0; i < node->n_saved; i++) {
+            if (!node->saved[i]) continue;
             uint64_t now = node->saved[i]->storage->version;
             if (now != node->saved_version[i]) {
                 char buf[TG_SHAPE_STR_MAX];
@@ -338,7 +340,7 @@ static tg_tensor *grad_into(const tg_node *node, int i, FILE *trace) {
     tg_tensor *leaf = node->next[i].leaf, *g = leaf ? leaf->grad : NULL;
     if (!g || trace || !tg_is_contiguous(g) || g->storage == node->grad_acc->storage) return NULL;
     for (int k = 0; k < node->n_saved; k++)
-        if (node->saved[k]->storage == g->storage) return NULL;
+        if (node->saved[k] && node->saved[k]->storage == g->storage) return NULL;
     return g;
 }
 

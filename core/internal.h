@@ -223,6 +223,7 @@ static const int64_t tg__unit_strides[TG_ITER_MAX_OPERANDS] = {1, 1, 1, 1};
 /* ---- The tape (core/autograd.c) --------------------------------------------- */
 #define TG_NODE_MAX_INPUTS 4
 #define TG_NODE_MAX_SAVED 4
+#define TG_NODE_STATE_MAX (8 * (2 * TG_MAX_DIMS + 4))
 
 /* Computes the gradient of each input from the gradient of the output.
  * grad_inputs[i] is wanted when needs[i] is true; the backward sets it to a
@@ -267,13 +268,16 @@ struct tg_node {
     int out_ndim;
     int64_t out_shape[TG_MAX_DIMS];
     tg_tensor *output;
-    /* Tensors the backward needs, with their versions when saved. */
+    /* Tensors the backward needs, with their versions when saved. Each op
+     * names its slots (an enum of its own); a slot is NULL when the op did
+     * not need that tensor this time. */
     int n_saved;
     tg_tensor *saved[TG_NODE_MAX_SAVED];
     uint64_t saved_version[TG_NODE_MAX_SAVED];
     bool saved_freed; /* released by a backward without retain_graph */
-    double scalars[4];
-    int64_t ints[2 * TG_MAX_DIMS];
+    /* The op's own numbers (dims, parameters), as a struct of the op's own
+     * type: written by tg__finish, read with TG__NODE_STATE. */
+    _Alignas(8) unsigned char state[TG_NODE_STATE_MAX];
     /* Used by the engine during one backward. */
     tg_tensor *grad_acc;
     uint64_t visit_mark;
@@ -285,21 +289,42 @@ struct tg_node {
     tg_tensor *grad_into[TG_NODE_MAX_INPUTS];
 };
 
-/* Records out on the tape as made by def from inputs, when grad mode is on
- * and some input requires grad; returns the node (to save tensors and
- * scalars into) or NULL when nothing is recorded. Fails (returns NULL and
- * sets *failed) only when out of memory. */
-tg_node *tg__record(tg_tensor *out, const tg_op_def *def, int n_inputs,
-                    tg_tensor *const *inputs, bool *failed);
-/* The last step of every op: records out (owned by the caller) as made by
- * def from inputs, then hands it to the pool. Returns out, or NULL (out
- * released) when out of memory. *node, if asked for, is the new node or
- * NULL when nothing was recorded. */
+/* What an op keeps for its backward: tensors in the slots it names (NULL
+ * for one it does not need this time) and a struct of numbers, copied into
+ * the node. Built in the call's own arguments with the macros below (their
+ * arrays are compound literals, which live only as long as the enclosing
+ * block):
+ *     tg__finish(out, &div_def, TG__TENSORS(a, b), TG__SAVE(a, b))
+ *     tg__finish(out, &transpose_def, TG__TENSORS(t), TG__STATE(&dims))   */
+typedef struct tg__saves {
+    int n_tensors;
+    tg_tensor *const *tensors;
+    const void *state;
+    size_t state_size;
+} tg__saves;
+#define TG__TENSORS(...)                                                                \
+    (int)(sizeof((tg_tensor *[]){__VA_ARGS__}) / sizeof(tg_tensor *)),                  \
+        (tg_tensor *[]){__VA_ARGS__}
+#define TG__NOTHING ((tg__saves){0, NULL, NULL, 0})
+#define TG__SAVE(...) ((tg__saves){TG__TENSORS(__VA_ARGS__), NULL, 0})
+#define TG__STATE(st) ((tg__saves){0, NULL, (st), sizeof *(st)})
+#define TG__SAVE_STATE(st, ...) ((tg__saves){TG__TENSORS(__VA_ARGS__), (st), sizeof *(st)})
+
+/* The last step of every op, and the only one: when grad mode is on and
+ * some input requires grad, records out (owned by the caller) on the tape
+ * as made by def from inputs and keeps `saves` in its node; then hands out
+ * to the pool. Returns out, or NULL (out released, nothing leaked) when out
+ * of memory. */
 tg_tensor *tg__finish(tg_tensor *out, const tg_op_def *def, int n_inputs,
-                      tg_tensor *const *inputs, tg_node **node);
-/* Saves t for backward (retained; an alias when t is the node's output, so
- * that no reference cycle forms). Returns false when out of memory. */
-bool tg__save(tg_node *node, tg_tensor *t);
+                      tg_tensor *const *inputs, tg__saves saves);
+/* The state an op kept, as its own struct type (no larger than the node's
+ * room for it, checked when compiled). */
+#define TG__NODE_STATE(node, type)                                                      \
+    ((const type *)(const void *)((node)->state +                                      \
+                                  0 * sizeof(char[sizeof(type) <= TG_NODE_STATE_MAX ? 1 : -1])))
+/* The op a node was made by, for ops whose definition struct starts with
+ * their tg_op_def (the op's kernels and names follow it). */
+#define TG__OP_OF(node, type) ((const type *)(const void *)(node)->def)
 void tg__node_release(tg_node *node);
 /* The nodes reachable from root (which may be NULL), in the order backward
  * runs them: decreasing sequence numbers. An array of *n nodes (borrowed)
@@ -308,6 +333,9 @@ tg_node **tg__tape_from(tg_node *root, size_t *n);
 void tg__tape_free(tg_node **tape, size_t n);
 /* True when recording would happen for these inputs. */
 bool tg__should_record(int n, tg_tensor *const *inputs);
+/* True when a gradient would flow to t (grad mode on, t requires grad): an
+ * op saves what that gradient needs only then. */
+static inline bool tg__needs_grad(const tg_tensor *t) { return tg__should_record(1, (tg_tensor *const *)&t); }
 /* In-place ops call this before writing into self. */
 bool tg__check_inplace(const char *op, tg_tensor *self, tg_tensor *other);
 

@@ -19,7 +19,7 @@ tg_tensor *tg_clone(tg_tensor *t) {
         return NULL;
     }
     tg_tensor *out = tg__contiguous_copy_owned("clone", t);
-    return out ? tg__finish(out, &clone_def, 1, &t, NULL) : NULL;
+    return out ? tg__finish(out, &clone_def, TG__TENSORS(t), TG__NOTHING) : NULL;
 }
 
 tg_tensor *tg_contiguous(tg_tensor *t) {
@@ -115,7 +115,7 @@ static bool view_strides(const tg_tensor *t, int ndim, const int64_t *shape, int
 static tg_tensor *make_view(const char *op, const tg_op_def *def, tg_tensor *t, int ndim,
                             const int64_t *shape, const int64_t *strides) {
     tg_tensor *out = tg__view_owned(op, t, ndim, shape, strides, t->offset);
-    return out ? tg__finish(out, def, 1, &t, NULL) : NULL;
+    return out ? tg__finish(out, def, TG__TENSORS(t), TG__NOTHING) : NULL;
 }
 
 tg_tensor *tg_view(tg_tensor *t, int ndim, const int64_t *shape) {
@@ -155,9 +155,15 @@ tg_tensor *tg_reshape(tg_tensor *t, int ndim, const int64_t *shape) {
 
 /* ---- transpose ----------------------------------------------------------------- */
 
+/* The two dims swapped, which the backward swaps back. */
+typedef struct transpose_state {
+    int dim0, dim1;
+} transpose_state;
+
 static int transpose_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
-    gi[0] = tg_transpose(g, (int)node->ints[0], (int)node->ints[1]);
+    const transpose_state *st = TG__NODE_STATE(node, transpose_state);
+    gi[0] = tg_transpose(g, st->dim0, st->dim1);
     return gi[0] ? 0 : -1;
 }
 static const tg_op_def transpose_def = {"TransposeBackward0", transpose_backward,
@@ -178,10 +184,8 @@ tg_tensor *tg_transpose(tg_tensor *t, int dim0, int dim1) {
         strides[dim0] = t->strides[dim1], strides[dim1] = t->strides[dim0];
     }
     tg_tensor *out = tg__view_owned("transpose", t, t->ndim, shape, strides, t->offset);
-    tg_node *node;
-    if (!out || !(out = tg__finish(out, &transpose_def, 1, &t, &node))) return NULL;
-    if (node) node->ints[0] = dim0, node->ints[1] = dim1;
-    return out;
+    transpose_state st = {dim0, dim1};
+    return out ? tg__finish(out, &transpose_def, TG__TENSORS(t), TG__STATE(&st)) : NULL;
 }
 
 /* ---- detach and dtype conversion ------------------------------------------------- */
@@ -211,5 +215,5 @@ tg_tensor *tg_to_dtype(tg_tensor *t, tg_dtype dtype) {
     tg_tensor *out = tg__new_owned("to_dtype", t->ndim, t->shape, dtype);
     if (!out) return NULL;
     tg__copy_into(out, t);
-    return tg__finish(out, &to_copy_def, 1, &t, NULL);
+    return tg__finish(out, &to_copy_def, TG__TENSORS(t), TG__NOTHING);
 }

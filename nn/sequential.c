@@ -16,14 +16,19 @@ tg_module *tg_sequential_new(int n, tg_module *const *modules) {
     tg_module *m = n >= 0 && (modules || n == 0) ? tg__module_new(&sequential_class, 0) : NULL;
     bool ok = m != NULL;
     if (!ok && n < 0) tg__error(TG_ERR_VALUE, "Sequential: %d modules", n);
+    /* Every child is taken over, also after a failure: tg__module_child
+     * frees the one it cannot add, and once one has failed the rest are
+     * freed here. */
     for (int i = 0; i < n && modules; i++) {
         char name[16];
         snprintf(name, sizeof name, "%d", i);
-        if (!modules[i]) tg__null_arg("Sequential");
-        /* Children are taken over even after a failure: free the rest. */
-        if (!ok || !tg__module_child(m, name, modules[i])) {
+        if (!modules[i]) {
+            tg__null_arg("Sequential");
             ok = false;
-            if (!m || m->n_children <= i) tg_module_free(modules[i]);
+        } else if (ok) {
+            ok = tg__module_child(m, name, modules[i]) != NULL;
+        } else {
+            tg_module_free(modules[i]);
         }
     }
     if (!ok) {

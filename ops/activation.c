@@ -16,7 +16,7 @@ static int unary_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const boo
     const act_op *op = act_op_of(node);
     tg_tensor *s = node->saved[0]; /* x, or y when op->saves_output */
     act_ctx c = {0};
-    memcpy(c.p, node->scalars, sizeof c.p);
+    memcpy(c.p, node->state, sizeof c.p);
     if (!(gi[0] = tg__new(op->name, s->ndim, s->shape, s->dtype))) return -1;
     tg__map(gi[0], 2, (const tg_tensor *[]){g, s}, op->backward[s->dtype], &c);
     return 0;
@@ -32,7 +32,7 @@ static tg_tensor *unary(const act_op *op, tg_tensor *x, double p0, double p1) {
     tg_tensor *out = tg__new_owned(op->name, x->ndim, x->shape, x->dtype);
     if (!out) return NULL;
     tg__map(out, 1, (const tg_tensor *[]){x}, op->forward[x->dtype], &c);
-    return act_finish(out, &op->def, 1, &x, 1, op->saves_output ? &out : &x, c.p, NULL);
+    return act_finish(out, &op->def, 1, &x, 1, op->saves_output ? &out : &x, c.p);
 }
 
 #define UNARY_OP(var, node_name, local, op_name, forward, backward, saves_output)          \
@@ -121,7 +121,7 @@ tg_tensor *tg_rrelu(tg_tensor *x, double lower, double upper, bool training,
     if (out) {
         tg__map_ordered(noise, 1, (const tg_tensor *[]){x}, rrelu_noise[x->dtype], &c);
         tg__map(out, 2, (const tg_tensor *[]){x, noise}, product[x->dtype], &c);
-        out = act_finish(out, &rrelu_train_def, 1, &x, 1, &noise, NULL, NULL);
+        out = act_finish(out, &rrelu_train_def, 1, &x, 1, &noise, NULL);
     }
     tg_release(noise);
     return out;
@@ -235,7 +235,7 @@ static tg_tensor *with_param(const act_op *op, tg_tensor *x, tg_tensor *w) {
     if (out) tg__map(out, 2, (const tg_tensor *[]){x, wv}, op->forward[x->dtype], &c);
     tg_release(wv);
     tg_tensor *in[2] = {x, w};
-    return out ? act_finish(out, &op->def, 2, in, 2, in, NULL, NULL) : NULL;
+    return out ? act_finish(out, &op->def, 2, in, 2, in, NULL) : NULL;
 }
 
 /* ---- prelu: y = x for x > 0, else w x;  dy/dx = 1 or w;  dy/dw = 0 or x -------------- */

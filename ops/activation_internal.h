@@ -330,18 +330,9 @@ static inline const act_op *act_op_of(const tg_node *node) {
  * when out of memory. *node, if asked for, is the node or NULL. */
 static inline tg_tensor *act_finish(tg_tensor *out, const tg_op_def *def, int n_inputs,
                                     tg_tensor *const *inputs, int n_saved,
-                                    tg_tensor *const *saved, const double *params,
-                                    tg_node **node) {
-    bool failed;
-    tg_node *n = tg__record(out, def, n_inputs, inputs, &failed);
-    for (int i = 0; n && !failed && i < n_saved; i++) failed = !tg__save(n, saved[i]);
-    if (failed) {
-        tg_release(out);
-        return NULL;
-    }
-    if (n && params) memcpy(n->scalars, params, sizeof n->scalars);
-    if (node) *node = n;
-    return tg__autorelease(out);
+                                    tg_tensor *const *saved, const double *params) {
+    tg__saves saves = {n_saved, saved, params, params ? 4 * sizeof *params : 0};
+    return tg__finish(out, def, n_inputs, inputs, saves);
 }
 
 /* Two new contiguous tensors of one shape, the second right after the first

@@ -10,10 +10,16 @@
 #include "tapegrad/shape.h"
 
 /* ---- Cross entropy: log_softmax and the negative log-likelihood in one node ------------------
- * saved[0] = the logits, saved[1] = the targets as float64 (N,) (tensors
- * hold floats only; exact below 2^53), saved[2] = the class weights as
- * float64 (C,) when there are any; scalars[0] = the divisor, scalars[1] =
- * ignore_index, scalars[2] = label smoothing. */
+ * Both forms save the logits, the target (class indices as float64 (N,):
+ * tensors hold floats only, exact below 2^53; or probabilities (N, C)) and
+ * the class weights as float64 (C,) when there are any, and keep their
+ * options in a ce_state. */
+enum { CE_SAVED_LOGITS, CE_SAVED_TARGET, CE_SAVED_WEIGHTS };
+typedef struct ce_state {
+    double divisor;       /* of the gradient: the reduction's */
+    double ignore_index;  /* class indices only */
+    double smoothing;
+} ce_state;
 
 /* What a row needs besides its logits and target. */
 typedef struct ce_params {
@@ -80,17 +86,18 @@ static int cross_entropy_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
                                       const ce_params *, double, void *) = {ce_grad_f32,
                                                                             ce_grad_f64};
     (void)needs;
-    tg_tensor *x = node->saved[0], *target = node->saved[1];
+    const ce_state *st = TG__NODE_STATE(node, ce_state);
+    tg_tensor *x = node->saved[CE_SAVED_LOGITS], *target = node->saved[CE_SAVED_TARGET];
     tg_tensor *dx = tg__new(node->def->name, 2, x->shape, x->dtype);
     if (!dx) return -1;
-    ce_params p = ce_params_of(node->saved[2], x->shape[1], node->scalars[2]);
+    ce_params p = ce_params_of(node->saved[CE_SAVED_WEIGHTS], x->shape[1], st->smoothing);
     const double *classes = tg__ptr(target);
     for (int64_t i = 0; i < x->shape[0]; i++) {
-        if (classes[i] == node->scalars[1]) { /* ignored: no gradient */
+        if (classes[i] == st->ignore_index) { /* ignored: no gradient */
             memset(row_of(dx, i), 0, (size_t)x->shape[1] * tg_dtype_size(x->dtype));
             continue;
         }
-        double scale = tg_get(g, &i) / node->scalars[0]; /* g is 0-dim, or (N,) for NONE */
+        double scale = tg_get(g, &i) / st->divisor; /* g is 0-dim, or (N,) for NONE */
         grad_rows[x->dtype](row_of(x, i), x->strides[1], x->shape[1], (int64_t)classes[i], &p,
                             scale, row_of(dx, i));
     }
@@ -154,25 +161,19 @@ static tg_tensor *weights_f64(const char *op, const tg_tensor *weight, bool *fai
 }
 
 /* The last steps of both forms, from the per-sample losses (taken over):
- * reduced over d; the node recorded from the inputs, with d, ignore_index
- * and label smoothing in its scalars and what backward reads saved: the
- * logits, `second` (the targets) and the class weights when there are any
- * (released here). Returns the loss, or NULL (out stays pooled). */
+ * reduced over d; the node recorded from the inputs, keeping a ce_state and
+ * the logits, `second` (the targets) and the class weights when there are
+ * any (released here). Returns the loss, or NULL. */
 static tg_tensor *finish(const tg_op_def *def, int n_inputs, tg_tensor *const *inputs,
                          tg_tensor *losses, tg_tensor *second, tg_tensor *weights,
                          const tg_cross_entropy_options *o, double d) {
     tg_tensor *out = reduce_losses("cross_entropy", losses, o->reduction, d);
-    tg_node *node = NULL;
-    if (out) out = tg__finish(out, def, n_inputs, inputs, &node);
-    if (node) {
-        node->scalars[0] = d;
-        node->scalars[1] = (double)o->ignore_index;
-        node->scalars[2] = o->label_smoothing;
-    }
-    bool ok = out && (!node || (tg__save(node, inputs[0]) && tg__save(node, second) &&
-                                (!weights || tg__save(node, weights))));
+    ce_state st = {d, (double)o->ignore_index, o->label_smoothing};
+    if (out)
+        out = tg__finish(out, def, n_inputs, inputs,
+                         TG__SAVE_STATE(&st, inputs[0], second, weights)); /* CE_SAVED_* */
     tg_release(weights);
-    return ok ? out : NULL;
+    return out;
 }
 
 tg_cross_entropy_options tg_cross_entropy_defaults(void) {
@@ -223,10 +224,7 @@ static tg_tensor *cross_entropy_rows(tg_tensor *logits, const int64_t *target,
     return out;
 }
 
-/* ---- Cross entropy against class probabilities ---------------------------------------------
- * saved[0] = the logits, saved[1] = the target (N, C), saved[2] = the class
- * weights as float64 (C,) when there are any; scalars as for class indices
- * (ignore_index unused). */
+/* ---- Cross entropy against class probabilities --------------------------------------------- */
 
 /* One sample, rows x and t of C values (strides xs, ts), t' = (1 - e) t + e / C:
  *   loss:            -sum_c w[c] t'[c] (x[c] - lse), into *out
@@ -268,12 +266,13 @@ static int cross_entropy_probs_backward(tg_node *node, tg_tensor *g, tg_tensor *
     static void (*const grad_rows[2])(const char *, int64_t, const char *, int64_t, int64_t,
                                       const ce_params *, double, void *, void *) = {
         ce_prob_grad_f32, ce_prob_grad_f64};
-    tg_tensor *x = node->saved[0], *t = node->saved[1];
+    const ce_state *st = TG__NODE_STATE(node, ce_state);
+    tg_tensor *x = node->saved[CE_SAVED_LOGITS], *t = node->saved[CE_SAVED_TARGET];
     for (int k = 0; k < 2; k++)
         if (needs[k] && !(gi[k] = tg__new(node->def->name, 2, x->shape, x->dtype))) return -1;
-    ce_params p = ce_params_of(node->saved[2], x->shape[1], node->scalars[2]);
+    ce_params p = ce_params_of(node->saved[CE_SAVED_WEIGHTS], x->shape[1], st->smoothing);
     for (int64_t i = 0; i < x->shape[0]; i++) {
-        double scale = tg_get(g, &i) / node->scalars[0]; /* g is 0-dim, or (N,) for NONE */
+        double scale = tg_get(g, &i) / st->divisor; /* g is 0-dim, or (N,) for NONE */
         grad_rows[x->dtype](row_of(x, i), x->strides[1], row_of(t, i), t->strides[1],
                             x->shape[1], &p, scale, needs[0] ? row_of(gi[0], i) : NULL,
                             needs[1] ? row_of(gi[1], i) : NULL);

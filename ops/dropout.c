@@ -42,10 +42,16 @@ static tg_tensor *masked(const char *op, tg_tensor *v, tg_tensor *mask, double s
     return out;
 }
 
-/* saved[0] is the mask, scalars[0] the scale. */
+enum { DROPOUT_SAVED_MASK };
+typedef struct dropout_state {
+    double scale;
+} dropout_state;
+
 static int dropout_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
-    gi[0] = tg__autorelease(masked(node->def->name, g, node->saved[0], node->scalars[0]));
+    const dropout_state *st = TG__NODE_STATE(node, dropout_state);
+    gi[0] = tg__autorelease(
+        masked(node->def->name, g, node->saved[DROPOUT_SAVED_MASK], st->scale));
     return gi[0] ? 0 : -1;
 }
 static const tg_op_def dropout_def = {"NativeDropoutBackward0", dropout_backward,
@@ -68,11 +74,9 @@ tg_tensor *tg_dropout(tg_tensor *x, double p, bool training, tg_generator *gen) 
     tg_tensor *mask = tg__new_owned(op, x->ndim, x->shape, x->dtype);
     if (!mask) return NULL;
     tg__map_ordered(mask, 0, NULL, mask_rows[x->dtype], &draw); /* row-major draws */
-    tg_node *node = NULL;
     tg_tensor *out = masked(op, x, mask, scale);
-    if (out) out = tg__finish(out, &dropout_def, 1, &x, &node);
-    if (node) node->scalars[0] = scale;
-    bool ok = out && (!node || tg__save(node, mask));
+    dropout_state st = {scale};
+    if (out) out = tg__finish(out, &dropout_def, TG__TENSORS(x), TG__SAVE_STATE(&st, mask));
     tg_release(mask);
-    return ok ? out : NULL; /* on failure out stays pooled */
+    return out;
 }

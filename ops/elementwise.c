@@ -92,7 +92,7 @@ static const tg_op_def add_def = {"AddBackward0", add_backward,
 
 tg_tensor *tg_add(tg_tensor *a, tg_tensor *b) {
     tg_tensor *out = binary_owned("add", OP_ADD, a, b);
-    return out ? tg__finish(out, &add_def, 2, (tg_tensor *[]){a, b}, NULL) : NULL;
+    return out ? tg__finish(out, &add_def, TG__TENSORS(a, b), TG__NOTHING) : NULL;
 }
 
 /* ---- sub ---------------------------------------------------------------------- */
@@ -108,16 +108,19 @@ static const tg_op_def sub_def = {"SubBackward0", sub_backward,
 
 tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b) {
     tg_tensor *out = binary_owned("sub", OP_SUB, a, b);
-    return out ? tg__finish(out, &sub_def, 2, (tg_tensor *[]){a, b}, NULL) : NULL;
+    return out ? tg__finish(out, &sub_def, TG__TENSORS(a, b), TG__NOTHING) : NULL;
 }
 
 /* ---- mul: saves each input that the other's gradient needs --------------------------- */
 
+/* The saved slots of binary ops: the inputs a and b. */
+enum { SAVED_A, SAVED_B };
+
 static int mul_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
-    /* saved[k] for input i is at ints[i]: d(ab)/da = b, d(ab)/db = a. */
+    /* d(ab)/da = b, d(ab)/db = a */
     for (int i = 0; i < 2; i++) {
         if (!needs[i]) continue;
-        tg_tensor *other = node->saved[node->ints[1 - i]];
+        tg_tensor *other = node->saved[i == 0 ? SAVED_B : SAVED_A];
         if (!(gi[i] = tg__sum_to(tg_mul(g, other), node->in_ndim[i], node->in_shape[i])))
             return -1;
     }
@@ -126,29 +129,18 @@ static int mul_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool 
 static const tg_op_def mul_def = {"MulBackward0", mul_backward,
                                   "d(a*b)/da = b, d(a*b)/db = a (summed over broadcast dims)"};
 
-/* Saves, for each input that needs a gradient, the other input. */
-static bool save_cross(tg_node *node, tg_tensor *a, tg_tensor *b) {
-    tg_tensor *in[2] = {a, b};
-    for (int i = 0; i < 2; i++) {
-        if (!node->next[1 - i].node && !node->next[1 - i].leaf) continue;
-        node->ints[i] = node->n_saved;
-        if (!tg__save(node, in[i])) return false;
-    }
-    return true;
-}
-
+/* Saves each input only when the other one's gradient needs it. */
 tg_tensor *tg_mul(tg_tensor *a, tg_tensor *b) {
-    tg_node *node;
     tg_tensor *out = binary_owned("mul", OP_MUL, a, b);
-    if (!out || !(out = tg__finish(out, &mul_def, 2, (tg_tensor *[]){a, b}, &node))) return NULL;
-    if (node && !save_cross(node, a, b)) return NULL; /* out stays pooled */
-    return out;
+    if (!out) return NULL;
+    tg__saves saves = TG__SAVE(tg__needs_grad(b) ? a : NULL, tg__needs_grad(a) ? b : NULL);
+    return tg__finish(out, &mul_def, TG__TENSORS(a, b), saves);
 }
 
 /* ---- div: d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 ----------------------------------------- */
 
 static int div_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
-    tg_tensor *a = node->saved[0], *b = node->saved[1];
+    tg_tensor *a = node->saved[SAVED_A], *b = node->saved[SAVED_B];
     if (needs[0] && !(gi[0] = tg__sum_to(tg_div(g, b), node->in_ndim[0], node->in_shape[0])))
         return -1;
     if (needs[1]) {
@@ -161,11 +153,8 @@ static const tg_op_def div_def = {"DivBackward0", div_backward,
                                   "d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 (summed over broadcast dims)"};
 
 tg_tensor *tg_div(tg_tensor *a, tg_tensor *b) {
-    tg_node *node;
     tg_tensor *out = binary_owned("div", OP_DIV, a, b);
-    if (!out || !(out = tg__finish(out, &div_def, 2, (tg_tensor *[]){a, b}, &node))) return NULL;
-    if (node && (!tg__save(node, a) || !tg__save(node, b))) return NULL;
-    return out;
+    return out ? tg__finish(out, &div_def, TG__TENSORS(a, b), TG__SAVE(a, b)) : NULL;
 }
 
 /* ---- neg ---------------------------------------------------------------------- */
@@ -185,7 +174,7 @@ tg_tensor *tg_neg(tg_tensor *a) {
     tg_tensor *out = tg__new_owned("neg", a->ndim, a->shape, a->dtype);
     if (!out) return NULL;
     run_binary(OP_NEG, out, a, a, 1.0);
-    return tg__finish(out, &neg_def, 1, &a, NULL);
+    return tg__finish(out, &neg_def, TG__TENSORS(a), TG__NOTHING);
 }
 
 /* ---- maximum and minimum: d/da max(a, b) = [a > b] + [a == b] / 2 ------------------ */
@@ -212,7 +201,7 @@ static int extremum_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const 
     bool is_max = strcmp(node->def->name, "MaximumBackward0") == 0;
     tg_row_fn share = is_max ? (g->dtype == TG_F32 ? max_share_f32 : max_share_f64)
                              : (g->dtype == TG_F32 ? min_share_f32 : min_share_f64);
-    tg_tensor *a = node->saved[0], *b = node->saved[1];
+    tg_tensor *a = node->saved[SAVED_A], *b = node->saved[SAVED_B];
     for (int i = 0; i < 2; i++) {
         if (!needs[i]) continue;
         tg_tensor *full = tg__new(node->def->name, g->ndim, g->shape, g->dtype);
@@ -229,11 +218,8 @@ static const tg_op_def minimum_def = {"MinimumBackward0", extremum_backward,
 
 static tg_tensor *extremum(const char *name, binop op, const tg_op_def *def, tg_tensor *a,
                            tg_tensor *b) {
-    tg_node *node;
     tg_tensor *out = binary_owned(name, op, a, b);
-    if (!out || !(out = tg__finish(out, def, 2, (tg_tensor *[]){a, b}, &node))) return NULL;
-    if (node && (!tg__save(node, a) || !tg__save(node, b))) return NULL;
-    return out;
+    return out ? tg__finish(out, def, TG__TENSORS(a, b), TG__SAVE(a, b)) : NULL;
 }
 
 tg_tensor *tg_maximum(tg_tensor *a, tg_tensor *b) {
@@ -256,8 +242,10 @@ WHERE_ROW(where_f32, float)
 WHERE_ROW(where_f64, double)
 
 /* The gradient goes to a where cond holds and to b elsewhere. */
+enum { WHERE_SAVED_COND };
+
 static int where_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
-    tg_tensor *cond = node->saved[0], *zero = tg_scalar(0, g->dtype);
+    tg_tensor *cond = node->saved[WHERE_SAVED_COND], *zero = tg_scalar(0, g->dtype);
     if (needs[1] && !(gi[1] = tg__sum_to(tg_where(cond, g, zero), node->in_ndim[1],
                                          node->in_shape[1])))
         return -1;
@@ -281,10 +269,7 @@ tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b) {
     if (!out) return NULL;
     tg__map(out, 3, (const tg_tensor *[]){cond, a, b}, a->dtype == TG_F32 ? where_f32 : where_f64,
             NULL);
-    tg_node *node;
-    if (!(out = tg__finish(out, &where_def, 3, args, &node))) return NULL;
-    if (node && !tg__save(node, cond)) return NULL;
-    return out;
+    return tg__finish(out, &where_def, TG__TENSORS(cond, a, b), TG__SAVE(cond)); /* WHERE_SAVED_COND */
 }
 
 /* ---- Scalar forms ---------------------------------------------------------------

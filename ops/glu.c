@@ -41,7 +41,7 @@ static tg_tensor *gated(const act_op *op, tg_tensor *gate, tg_tensor *up) {
     tg_tensor *out = tg__new_owned(op->name, gate->ndim, gate->shape, gate->dtype);
     if (!out) return NULL;
     tg__map(out, 2, (const tg_tensor *const *)in, op->forward[gate->dtype], &c);
-    return act_finish(out, &op->def, 2, in, 2, in, NULL, NULL);
+    return act_finish(out, &op->def, 2, in, 2, in, NULL);
 }
 
 #define GATED_OP(var, node_name, op_name, kernels)                                       \
@@ -94,8 +94,9 @@ static int glu_split_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const
     (void)needs;
     tg_tensor *x = node->saved[0], *up, *gate, *dup, *dgate;
     tg_tensor *dx = tg__new("glu", x->ndim, x->shape, x->dtype);
-    if (!dx || !halves(x, (int)node->ints[0], &up, &gate)) return -1;
-    bool ok = halves(dx, (int)node->ints[0], &dup, &dgate);
+    int dim = *TG__NODE_STATE(node, int);
+    if (!dx || !halves(x, dim, &up, &gate)) return -1;
+    bool ok = halves(dx, dim, &dup, &dgate);
     if (ok) act_run_grad2(glu_backward, dgate, dup, g, gate, up);
     tg_release(up);
     tg_release(gate);
@@ -135,8 +136,5 @@ tg_tensor *tg_glu(tg_tensor *x, int dim) {
     if (out) tg__map(out, 2, (const tg_tensor *[]){gate, up}, glu_forward[x->dtype], &c);
     tg_release(up);
     tg_release(gate);
-    tg_node *node = NULL;
-    if (out) out = act_finish(out, &glu_def, 1, &x, 1, &x, NULL, &node);
-    if (node) node->ints[0] = dim;
-    return out;
+    return out ? tg__finish(out, &glu_def, TG__TENSORS(x), TG__SAVE_STATE(&dim, x)) : NULL;
 }

@@ -57,11 +57,15 @@ LOSS_KERNELS(mse, (x - t) * (x - t), 2 * (x - t), 2 * (t - x))
 LOSS_KERNELS(bce, fmax(x, 0) - x * t + log1p(exp(-fabs(x))), 1 / (1 + exp(-x)) - t, -x)
 
 /* ---- Elementwise losses: forward and backward ------------------------------------------------
- * saved[0] = x, saved[1] = t, scalars[0] = the divisor of the gradient. */
+ * The node saves x and t and keeps the divisor of the gradient. */
+enum { LOSS_SAVED_X, LOSS_SAVED_T };
+typedef struct loss_state {
+    double divisor;
+} loss_state;
 
 typedef struct loss_op {
+    tg_op_def node; /* first: the node's def leads back to the op */
     const char *name;
-    tg_op_def node;
     tg_row_fn forward[2];
     tg_row_fn backward[2][2]; /* [input: x or t][dtype] */
 } loss_op;
@@ -70,28 +74,24 @@ static int elementwise_loss_backward(tg_node *node, tg_tensor *g, tg_tensor **gi
                                      const bool *needs);
 
 #define LOSS_OP(op, node_name, local)                                                    \
-    static const loss_op op##_op = {#op,                                                 \
-                                    {node_name, elementwise_loss_backward, local},       \
+    static const loss_op op##_op = {{node_name, elementwise_loss_backward, local},       \
+                                    #op,                                                 \
                                     {op##_f32, op##_f64},                                \
                                     {{op##_dx_f32, op##_dx_f64}, {op##_dt_f32, op##_dt_f64}}}
 LOSS_OP(mse, "MseLossBackward0", "d (x - t)^2/dx = 2 (x - t), / n for the mean");
 LOSS_OP(bce, "BinaryCrossEntropyWithLogitsBackward0",
         "d loss/dx = sigmoid(x) - t, / n for the mean");
 
-/* A node's def is the `node` member of its loss_op. */
-static const loss_op *op_of(const tg_node *node) {
-    return (const loss_op *)((const char *)node->def - offsetof(loss_op, node));
-}
-
 static int elementwise_loss_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
                                      const bool *needs) {
-    const loss_op *op = op_of(node);
-    tg_tensor *x = node->saved[0], *t = node->saved[1];
+    const loss_op *op = TG__OP_OF(node, loss_op);
+    const loss_state *st = TG__NODE_STATE(node, loss_state);
+    tg_tensor *x = node->saved[LOSS_SAVED_X], *t = node->saved[LOSS_SAVED_T];
     for (int i = 0; i < 2; i++) {
         if (!needs[i]) continue;
         if (!(gi[i] = tg__new(op->name, x->ndim, x->shape, x->dtype))) return -1;
         tg__map(gi[i], 3, (const tg_tensor *[]){x, t, g}, op->backward[i][x->dtype],
-                &node->scalars[0]);
+                (void *)&st->divisor);
     }
     return 0;
 }
@@ -106,13 +106,8 @@ static tg_tensor *elementwise_loss(const loss_op *op, const char *name, tg_tenso
     if (losses) tg__map(losses, 2, (const tg_tensor *[]){x, t}, op->forward[x->dtype], NULL);
     double d = divisor(r, (double)x->numel);
     tg_tensor *out = reduce_losses(name, losses, r, d);
-    tg_node *node;
-    if (!out || !(out = tg__finish(out, &op->node, 2, in, &node))) return NULL;
-    if (node) {
-        node->scalars[0] = d;
-        if (!tg__save(node, x) || !tg__save(node, t)) return NULL; /* out stays pooled */
-    }
-    return out;
+    loss_state st = {d};
+    return out ? tg__finish(out, &op->node, TG__TENSORS(x, t), TG__SAVE_STATE(&st, x, t)) : NULL;
 }
 
 tg_tensor *tg_mse_loss(tg_tensor *input, tg_tensor *target, tg_reduction reduction) {

@@ -277,27 +277,11 @@ static bool batch_of(const char *op, int nl, const int64_t *sl, int nr, const in
 
 /* ---- Gradients ---------------------------------------------------------------------- */
 
-static bool needs_grad(const tg_node *node, int i) {
-    return node->next[i].node || node->next[i].leaf;
-}
-
-/* For C = A B: dA = dC B^T needs B, and dB = A^T dC needs A. Saves each
- * operand only when the other one's gradient is wanted, as PyTorch does;
- * ints[i] tells where operand i went (-1: not saved). */
-static bool save_operands(tg_node *node, tg_tensor *a, tg_tensor *b) {
-    tg_tensor *in[2] = {a, b};
-    for (int i = 0; i < 2; i++) {
-        node->ints[i] = -1;
-        if (!needs_grad(node, 1 - i)) continue;
-        node->ints[i] = node->n_saved;
-        if (!tg__save(node, in[i])) return false;
-    }
-    return true;
-}
-
-static tg_tensor *saved_operand(const tg_node *node, int i) {
-    return node->ints[i] < 0 ? NULL : node->saved[node->ints[i]];
-}
+/* For C = A B: dA = dC B^T needs B, and dB = A^T dC needs A. Each operand
+ * is saved only when the other one's gradient is wanted, as PyTorch does
+ * (its slot is NULL otherwise). */
+enum { SAVED_A, SAVED_B };
+#define SAVE_OPERANDS(a, b) TG__SAVE(tg__needs_grad(b) ? (a) : NULL, tg__needs_grad(a) ? (b) : NULL)
 
 /* The gradient of input i (0: the left operand, 1: the right one),
  * op(x) op(y), into *out; or, when the engine offers the leaf's .grad
@@ -322,7 +306,7 @@ static bool grad_input(tg_node *node, int i, const batch *bt, operand x, trans_t
 
 /* C = A B, so dA = dC B^T and dB = A^T dC. */
 static int matmul_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
-    tg_tensor *a = saved_operand(node, 0), *b = saved_operand(node, 1);
+    tg_tensor *a = node->saved[SAVED_A], *b = node->saved[SAVED_B];
     batch bt;
     batch_of(node->def->name, node->in_ndim[0], node->in_shape[0], node->in_ndim[1],
              node->in_shape[1], &bt);
@@ -396,10 +380,7 @@ tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b) {
         tg_release(out);
         return NULL;
     }
-    tg_node *node;
-    out = tg__finish(out, matmul_def(a, b, out), 2, (tg_tensor *[]){a, b}, &node);
-    if (!out || (node && !save_operands(node, a, b))) return NULL; /* out stays pooled */
-    return out;
+    return tg__finish(out, matmul_def(a, b, out), TG__TENSORS(a, b), SAVE_OPERANDS(a, b));
 }
 
 /* ---- linear --------------------------------------------------------------------------- */
@@ -408,7 +389,7 @@ tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b) {
  * the rows of X, batch included: that sums over them), and dbias = dY
  * summed over every dim but the last. */
 static int linear_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
-    tg_tensor *x = saved_operand(node, 0), *w = saved_operand(node, 1);
+    tg_tensor *x = node->saved[SAVED_A], *w = node->saved[SAVED_B];
     batch bt;
     batch_of(node->def->name, node->in_ndim[0], node->in_shape[0], 2, node->in_shape[1], &bt);
     operand dY = as_result(g, node->in_ndim[0], 2);
@@ -485,9 +466,6 @@ tg_tensor *tg_linear(tg_tensor *x, tg_tensor *weight, tg_tensor *bias) {
         tg_release(out);
         return NULL;
     }
-    tg_node *node;
     tg_tensor *inputs[3] = {x, weight, bias};
-    out = tg__finish(out, linear_def(x, bias), bias ? 3 : 2, inputs, &node);
-    if (!out || (node && !save_operands(node, x, weight))) return NULL; /* out stays pooled */
-    return out;
+    return tg__finish(out, linear_def(x, bias), bias ? 3 : 2, inputs, SAVE_OPERANDS(x, weight));
 }

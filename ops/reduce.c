@@ -81,7 +81,7 @@ static tg_tensor *reduce_all(const char *op, const tg_op_def *def, tg_tensor *a,
     if (!out) return NULL;
     double total = tg__sum_all(a);
     tg__fill(out, mean ? total / (double)a->numel : total);
-    return tg__finish(out, def, 1, &a, NULL);
+    return tg__finish(out, def, TG__TENSORS(a), TG__NOTHING);
 }
 
 tg_tensor *tg_sum(tg_tensor *a) { return reduce_all("sum", &sum_def, a, false); }
@@ -137,14 +137,19 @@ static void strides_in_input(const tg_tensor *r, int ndim, unsigned mask, bool k
     }
 }
 
-/* ---- sum and mean over dims ------------------------------------------------------------
- * node->ints[0] holds the mask of reduced dims, ints[1] keepdim, scalars[0]
- * the number of elements each result element summed. */
+/* ---- sum and mean over dims ------------------------------------------------------------ */
+
+typedef struct reduce_dims_state {
+    unsigned mask; /* of the reduced dims */
+    bool keepdim;
+    double count; /* elements each result element summed */
+} reduce_dims_state;
 
 /* g, the gradient of the result, spread back over the input's shape (a view). */
 static tg_tensor *expand_reduced(const tg_node *node, tg_tensor *g) {
+    const reduce_dims_state *st = TG__NODE_STATE(node, reduce_dims_state);
     int64_t strides[TG_MAX_DIMS];
-    strides_in_input(g, node->in_ndim[0], (unsigned)node->ints[0], node->ints[1], strides);
+    strides_in_input(g, node->in_ndim[0], st->mask, st->keepdim, strides);
     return tg__autorelease(tg__view_owned(node->def->name, g, node->in_ndim[0],
                                           node->in_shape[0], strides, g->offset));
 }
@@ -159,7 +164,7 @@ static const tg_op_def sum_dims_def = {"SumBackward1", sum_dims_backward,
 
 static int mean_dims_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
-    tg_tensor *scaled = tg_div_scalar(g, node->scalars[0]);
+    tg_tensor *scaled = tg_div_scalar(g, TG__NODE_STATE(node, reduce_dims_state)->count);
     gi[0] = scaled ? expand_reduced(node, scaled) : NULL;
     return gi[0] ? 0 : -1;
 }
@@ -194,14 +199,8 @@ static tg_tensor *reduce_dims(const char *op, const tg_op_def *def, tg_tensor *t
     }
     tg__copy_into(out, acc);
     tg_release(acc);
-    tg_node *node;
-    if (!(out = tg__finish(out, def, 1, &t, &node))) return NULL;
-    if (node) {
-        node->ints[0] = mask;
-        node->ints[1] = keepdim;
-        node->scalars[0] = (double)count;
-    }
-    return out;
+    reduce_dims_state st = {mask, keepdim, (double)count};
+    return tg__finish(out, def, TG__TENSORS(t), TG__STATE(&st));
 }
 
 tg_tensor *tg_sum_dims(tg_tensor *t, int n_dims, const int *dims, bool keepdim) {
@@ -263,7 +262,11 @@ static void for_each_lane(int n, tg_tensor *const *ts, int dim, tg_row_fn fn, vo
 
 /* ---- max along a dim ----------------------------------------------------------------------
  * The positions are kept in a float64 tensor (exact below 2^53) since
- * tensors hold floats only; the node saves it, ints[0] holds the dim. */
+ * tensors hold floats only; the node saves it and keeps the dim. */
+enum { MAX_SAVED_POSITIONS };
+typedef struct dim_state {
+    int dim;
+} dim_state;
 
 /* p[0] = x, p[1] = its maximum, p[2] = the maximum's position. A NaN wins
  * and ends the scan, as torch.max propagates it; ties keep the first. */
@@ -297,8 +300,8 @@ static int max_dim_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const b
     (void)needs;
     tg_tensor *grad = tg_zeros(node->in_ndim[0], node->in_shape[0], g->dtype);
     if (!grad) return -1;
-    for_each_lane(3, (tg_tensor *[]){grad, g, node->saved[0]}, (int)node->ints[0],
-                  lanes[g->dtype], NULL);
+    for_each_lane(3, (tg_tensor *[]){grad, g, node->saved[MAX_SAVED_POSITIONS]},
+                  TG__NODE_STATE(node, dim_state)->dim, lanes[g->dtype], NULL);
     gi[0] = grad;
     return 0;
 }
@@ -330,12 +333,10 @@ tg_tensor *tg_max_dim(tg_tensor *t, int dim, bool keepdim, int64_t *indices) {
     for_each_lane(3, (tg_tensor *[]){t, out, at}, dim, lanes[t->dtype], NULL);
     const double *positions = tg__ptr(at);
     for (int64_t i = 0; indices && i < at->numel; i++) indices[i] = (int64_t)positions[i];
-    tg_node *node;
-    out = tg__finish(out, &max_dim_def, 1, &t, &node);
-    if (node) node->ints[0] = dim;
-    bool ok = out && (!node || tg__save(node, at));
+    dim_state st = {dim};
+    out = tg__finish(out, &max_dim_def, TG__TENSORS(t), TG__SAVE_STATE(&st, at));
     tg_release(at);
-    return ok ? out : NULL; /* on failure out stays pooled */
+    return out;
 }
 
 /* ---- softmax and log_softmax ----------------------------------------------------------------
@@ -385,36 +386,32 @@ SOFTMAX_LANES(softmax, exp(d) / st.sum, g * y, y * (g - r))
 SOFTMAX_LANES(log_softmax, d - log(st.sum), g, g - exp(y) * r)
 
 typedef struct softmax_kind {
+    tg_op_def node; /* first: the node's def leads back to the op */
     const char *name;
-    tg_op_def node;
     tg_row_fn forward[2], backward[2];
 } softmax_kind;
+enum { SOFTMAX_SAVED_Y };
 
 static int softmax_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs);
 
-static const softmax_kind softmax_op = {"softmax",
-                                         {"SoftmaxBackward0", softmax_backward,
+static const softmax_kind softmax_op = {{"SoftmaxBackward0", softmax_backward,
                                           "dy_i/dx_j = y_i ([i = j] - y_j)"},
+                                         "softmax",
                                          {softmax_f32, softmax_f64},
                                          {softmax_backward_f32, softmax_backward_f64}};
-static const softmax_kind log_softmax_op = {"log_softmax",
-                                            {"LogSoftmaxBackward0", softmax_backward,
+static const softmax_kind log_softmax_op = {{"LogSoftmaxBackward0", softmax_backward,
                                              "dy_i/dx_j = [i = j] - softmax(x)_j"},
+                                            "log_softmax",
                                             {log_softmax_f32, log_softmax_f64},
                                             {log_softmax_backward_f32, log_softmax_backward_f64}};
 
-/* A node's def is the `node` member of its softmax_kind. */
-static const softmax_kind *op_of(const tg_node *node) {
-    return (const softmax_kind *)((const char *)node->def - offsetof(softmax_kind, node));
-}
-
 static int softmax_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
-    const softmax_kind *op = op_of(node);
+    const softmax_kind *op = TG__OP_OF(node, softmax_kind);
     tg_tensor *dx = tg__new(op->name, node->in_ndim[0], node->in_shape[0], g->dtype);
     if (!dx) return -1;
-    for_each_lane(3, (tg_tensor *[]){dx, g, node->saved[0]}, (int)node->ints[0],
-                  op->backward[g->dtype], NULL);
+    for_each_lane(3, (tg_tensor *[]){dx, g, node->saved[SOFTMAX_SAVED_Y]},
+                  TG__NODE_STATE(node, dim_state)->dim, op->backward[g->dtype], NULL);
     gi[0] = dx;
     return 0;
 }
@@ -428,13 +425,8 @@ static tg_tensor *run_softmax(const softmax_kind *op, tg_tensor *x, int dim) {
     tg_tensor *out = tg__new_owned(op->name, x->ndim, x->shape, x->dtype);
     if (!out) return NULL;
     for_each_lane(2, (tg_tensor *[]){x, out}, dim, op->forward[x->dtype], NULL);
-    tg_node *node;
-    if (!(out = tg__finish(out, &op->node, 1, &x, &node))) return NULL;
-    if (node) {
-        node->ints[0] = dim;
-        if (!tg__save(node, out)) return NULL; /* out stays pooled */
-    }
-    return out;
+    dim_state st = {dim};
+    return tg__finish(out, &op->node, TG__TENSORS(x), TG__SAVE_STATE(&st, out));
 }
 
 tg_tensor *tg_softmax(tg_tensor *t, int dim) { return run_softmax(&softmax_op, t, dim); }

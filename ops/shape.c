@@ -33,15 +33,12 @@ static void narrow(geometry *g, int dim, int64_t start, int64_t len, int64_t ste
     g->strides[dim] *= step;
 }
 
-/* A view of t with geometry g, recorded as made by def; its node keeps the
- * n_ints integers its backward needs. */
+/* A view of t with geometry g, recorded as made by def; its node keeps
+ * `state`, what its backward needs. */
 static tg_tensor *make_view(const char *op, const tg_op_def *def, tg_tensor *t,
-                            const geometry *g, int n_ints, const int64_t *ints) {
-    tg_node *node;
+                            const geometry *g, tg__saves state) {
     tg_tensor *out = tg__view_owned(op, t, g->ndim, g->shape, g->strides, g->offset);
-    if (!out || !(out = tg__finish(out, def, 1, &t, &node))) return NULL;
-    if (node && n_ints) memcpy(node->ints, ints, (size_t)n_ints * sizeof *ints);
-    return out;
+    return out ? tg__finish(out, def, TG__TENSORS(t), state) : NULL;
 }
 
 /* dst narrowed along dim (from start, every step-th) <- src, whose shape is
@@ -59,10 +56,15 @@ static bool copy_into_narrowed(const char *op, tg_tensor *dst, int dim, int64_t 
 
 /* ---- permute --------------------------------------------------------------------- */
 
+typedef struct permute_state {
+    int dims[TG_MAX_DIMS]; /* result dim i is input dim dims[i] */
+} permute_state;
+
 static int permute_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
+    const permute_state *st = TG__NODE_STATE(node, permute_state);
     int inverse[TG_MAX_DIMS];
-    for (int i = 0; i < node->out_ndim; i++) inverse[node->ints[i]] = i;
+    for (int i = 0; i < node->out_ndim; i++) inverse[st->dims[i]] = i;
     gi[0] = tg_permute(g, node->out_ndim, inverse);
     return gi[0] ? 0 : -1;
 }
@@ -79,7 +81,7 @@ tg_tensor *tg_permute(tg_tensor *t, int ndim, const int *dims) {
         return NULL;
     }
     geometry g = geometry_of(t);
-    int64_t perm[TG_MAX_DIMS];
+    permute_state st;
     bool seen[TG_MAX_DIMS] = {false};
     for (int i = 0; i < ndim; i++) {
         int d = dims[i];
@@ -89,25 +91,30 @@ tg_tensor *tg_permute(tg_tensor *t, int ndim, const int *dims) {
             return NULL;
         }
         seen[d] = true;
-        perm[i] = d;
+        st.dims[i] = d;
         g.shape[i] = t->shape[d];
         g.strides[i] = t->strides[d];
     }
-    return make_view("permute", &permute_def, t, &g, ndim, perm);
+    return make_view("permute", &permute_def, t, &g, TG__STATE(&st));
 }
 
 /* ---- slice, split, chunk: narrowed views ------------------------------------------- */
 
-/* Scatters g into zeros of the input's shape, at the elements the forward
- * kept: along ints[0], from ints[1], every ints[2]-th. */
+/* The elements a narrowed view kept: along dim, from start, every step-th. */
+typedef struct narrow_state {
+    int dim;
+    int64_t start, step;
+} narrow_state;
+
+/* Scatters g into zeros of the input's shape, at the elements the forward kept. */
 static int narrow_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
+    const narrow_state *st = TG__NODE_STATE(node, narrow_state);
     tg_tensor *full = tg__new(node->def->name, node->in_ndim[0], node->in_shape[0],
                               node->in_dtype[0]);
     if (!full) return -1;
     tg__fill(full, 0.0);
-    if (!copy_into_narrowed(node->def->name, full, (int)node->ints[0], node->ints[1],
-                            node->ints[2], g))
+    if (!copy_into_narrowed(node->def->name, full, st->dim, st->start, st->step, g))
         return -1;
     gi[0] = full;
     return 0;
@@ -123,7 +130,8 @@ static tg_tensor *narrow_view(const char *op, const tg_op_def *def, tg_tensor *t
                               int64_t start, int64_t len, int64_t step) {
     geometry g = geometry_of(t);
     narrow(&g, dim, start, len, step);
-    return make_view(op, def, t, &g, 3, (int64_t[]){dim, start, step});
+    narrow_state st = {dim, start, step};
+    return make_view(op, def, t, &g, TG__STATE(&st));
 }
 
 /* Checks t is there and has a dim `dim` to cut along; wraps *dim. */
@@ -252,9 +260,14 @@ int tg_chunk(tg_tensor *t, int chunks, int dim, tg_tensor **out, int max_out) {
  * relies on. */
 static bool skipped_by_cat(int ndim, const int64_t *shape) { return ndim == 1 && shape[0] == 0; }
 
+/* The one dim of a view or a cat that its backward needs. */
+typedef struct dim_state {
+    int dim;
+} dim_state;
+
 /* Each input's gradient is its slice of g; a skipped input gets none. */
 static int cat_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
-    int dim = (int)node->ints[0];
+    int dim = TG__NODE_STATE(node, dim_state)->dim;
     int64_t start = 0;
     for (int i = 0; i < node->n_inputs; i++) {
         const int64_t *shape = node->in_shape[i];
@@ -313,27 +326,29 @@ static bool check_cat(int n, tg_tensor *const *ts, int *dim) {
     return true;
 }
 
-static tg_tensor *cat_owned(int n, tg_tensor *const *ts, int dim);
+static tg_tensor *concatenate(int n, tg_tensor *const *ts, int dim);
 
 /* A node has at most TG_NODE_MAX_INPUTS inputs, so more inputs that need a
  * gradient are concatenated in groups first: a tree of CatBackward0 nodes,
- * one more copy of the data per level. */
+ * one more copy of the data per level. The groups live in a pool of their
+ * own (the tree's nodes keep what backward needs). */
 static tg_tensor *cat_grouped(int n, tg_tensor *const *ts, int dim) {
+    tg_pool *pool = tg_pool_push();
+    if (!pool) return NULL;
     tg_tensor *parts[TG_NODE_MAX_INPUTS] = {NULL};
     bool ok = true;
     for (int k = 0, first = 0; ok && k < TG_NODE_MAX_INPUTS; k++) {
         int count = (n - first) / (TG_NODE_MAX_INPUTS - k);
-        ok = (parts[k] = cat_owned(count, ts + first, dim)) != NULL;
+        ok = (parts[k] = concatenate(count, ts + first, dim)) != NULL;
         first += count;
     }
-    tg_tensor *out = ok ? cat_owned(TG_NODE_MAX_INPUTS, parts, dim) : NULL;
-    for (int k = 0; k < TG_NODE_MAX_INPUTS; k++) tg_release(parts[k]);
-    return out;
+    tg_tensor *out = ok ? tg_retain(concatenate(TG_NODE_MAX_INPUTS, parts, dim)) : NULL;
+    tg_pool_pop(pool);
+    return tg__autorelease(out);
 }
 
-/* The concatenation of checked inputs along a wrapped dim, owned by the
- * caller (not pooled, so that cat_grouped can drop its parts). */
-static tg_tensor *cat_owned(int n, tg_tensor *const *ts, int dim) {
+/* The concatenation of checked inputs along a wrapped dim. */
+static tg_tensor *concatenate(int n, tg_tensor *const *ts, int dim) {
     if (n > TG_NODE_MAX_INPUTS && tg__should_record(n, ts)) return cat_grouped(n, ts, dim);
     int ref = first_kept(n, ts);
     int ndim = 1;
@@ -356,19 +371,13 @@ static tg_tensor *cat_owned(int n, tg_tensor *const *ts, int dim) {
         }
         start += ts[i]->shape[dim];
     }
-    bool failed;
-    tg_node *node = tg__record(out, &cat_def, n, ts, &failed);
-    if (failed) {
-        tg_release(out);
-        return NULL;
-    }
-    if (node) node->ints[0] = dim;
-    return out;
+    dim_state st = {dim};
+    return tg__finish(out, &cat_def, n, ts, TG__STATE(&st));
 }
 
 tg_tensor *tg_cat(int n, tg_tensor *const *tensors, int dim) {
     if (!check_cat(n, tensors, &dim)) return NULL;
-    return tg__autorelease(cat_owned(n, tensors, dim));
+    return concatenate(n, tensors, dim);
 }
 
 /* ---- unsqueeze and squeeze --------------------------------------------------------- */
@@ -398,7 +407,7 @@ static void remove_dims(geometry *g, int64_t mask) {
 
 static int unsqueeze_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
-    gi[0] = tg_squeeze_dim(g, (int)node->ints[0]);
+    gi[0] = tg_squeeze_dim(g, TG__NODE_STATE(node, dim_state)->dim);
     return gi[0] ? 0 : -1;
 }
 static const tg_op_def unsqueeze_def = {"UnsqueezeBackward0", unsqueeze_backward,
@@ -423,14 +432,21 @@ tg_tensor *tg_unsqueeze(tg_tensor *t, int dim) {
     if (dim < 0) dim += t->ndim + 1;
     geometry g = geometry_of(t);
     insert_dim(&g, dim);
-    return make_view("unsqueeze", &unsqueeze_def, t, &g, 1, (int64_t[]){dim});
+    dim_state st = {dim};
+    return make_view("unsqueeze", &unsqueeze_def, t, &g, TG__STATE(&st));
 }
 
-/* Puts back the size-1 dims the forward removed (the mask in ints[0]). */
+/* The dims a squeeze removed: bit d set for dim d. */
+typedef struct squeeze_state {
+    int64_t mask;
+} squeeze_state;
+
+/* Puts back the size-1 dims the forward removed. */
 static int squeeze_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
+    int64_t mask = TG__NODE_STATE(node, squeeze_state)->mask;
     for (int d = 0; g && d < node->in_ndim[0]; d++)
-        if (node->ints[0] & ((int64_t)1 << d)) g = tg_unsqueeze(g, d);
+        if (mask & ((int64_t)1 << d)) g = tg_unsqueeze(g, d);
     gi[0] = g;
     return g ? 0 : -1;
 }
@@ -443,7 +459,8 @@ static tg_tensor *squeeze_mask(const char *op, const tg_op_def *def, tg_tensor *
                                int64_t mask) {
     geometry g = geometry_of(t);
     remove_dims(&g, mask);
-    return make_view(op, def, t, &g, 1, &mask);
+    squeeze_state st = {mask};
+    return make_view(op, def, t, &g, TG__STATE(&st));
 }
 
 tg_tensor *tg_squeeze(tg_tensor *t) {
@@ -523,5 +540,5 @@ tg_tensor *tg_expand(tg_tensor *t, int ndim, const int64_t *shape) {
     geometry g = {.ndim = ndim, .offset = t->offset};
     for (int i = ndim - 1; i >= 0; i--)
         if (!expand_dim(t, ndim, shape, i, &g)) return NULL;
-    return make_view("expand", &expand_def, t, &g, 0, NULL);
+    return make_view("expand", &expand_def, t, &g, TG__NOTHING);
 }

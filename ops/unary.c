@@ -99,7 +99,7 @@ static const unary_op *op_of(const tg_node *node) {
 static int unary_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
     const unary_op *op = op_of(node);
-    unary_params prm = {node->scalars[0], node->scalars[1]};
+    unary_params prm = *TG__NODE_STATE(node, unary_params);
     tg_tensor *out = tg__new(op->name, node->in_ndim[0], node->in_shape[0], g->dtype);
     if (!out) return -1;
     tg__map(out, 2, (const tg_tensor *[]){g, node->saved[0]}, op->backward[g->dtype], &prm);
@@ -116,14 +116,8 @@ static tg_tensor *run_unary(const unary_op *op, tg_tensor *x, double p0, double 
     if (!out) return NULL;
     unary_params prm = {p0, p1};
     tg__map(out, 1, (const tg_tensor *[]){x}, op->forward[x->dtype], &prm);
-    tg_node *node;
-    if (!(out = tg__finish(out, &op->node, 1, &x, &node))) return NULL;
-    if (node) {
-        node->scalars[0] = p0;
-        node->scalars[1] = p1;
-        if (!tg__save(node, op->saves_output ? out : x)) return NULL;
-    }
-    return out;
+    return tg__finish(out, &op->node, TG__TENSORS(x),
+                      TG__SAVE_STATE(&prm, op->saves_output ? out : x));
 }
 
 tg_tensor *tg_pow_scalar(tg_tensor *x, double exponent) {

@@ -1,0 +1,278 @@
+/* tests/test_oom.c - out of memory with no pool pushed: every op, every
+ * module constructor and the files they save fail cleanly when any one
+ * allocation fails. Without a pool each result belongs to the caller, so
+ * an op that loses track of a tensor on its failure path leaks it here
+ * (tg_live_tensors), and a double free shows under ASan and valgrind. */
+#include <unistd.h>
+
+#include "tg_test.h"
+
+/* ---- Every op, forward and backward ---------------------------------------------------- */
+
+/* An op applied to a (4, 6), b (4, 6) and w (6, 6), all requiring grad. */
+typedef tg_tensor *(*op_call)(tg_tensor *a, tg_tensor *b, tg_tensor *w);
+
+typedef struct op_case {
+    const char *name;
+    op_call call;
+    bool composed; /* calls more than one op (its inputs are made by ops) */
+} op_case;
+
+static const int64_t targets[4] = {0, 5, 2, 3};
+
+#define OP(name, expr)                                                                 \
+    static tg_tensor *op_##name(tg_tensor *a, tg_tensor *b, tg_tensor *w) {            \
+        (void)a, (void)b, (void)w;                                                     \
+        return (expr);                                                                 \
+    }
+OP(add, tg_add(a, b))
+OP(sub, tg_sub(a, b))
+OP(mul, tg_mul(a, b))
+OP(div, tg_div(a, b))
+OP(neg, tg_neg(a))
+OP(add_scalar, tg_add_scalar(a, 2))
+OP(rsub_scalar, tg_rsub_scalar(a, 2))
+OP(mul_scalar, tg_mul_scalar(a, 3))
+OP(div_scalar, tg_div_scalar(a, 3))
+OP(pow_scalar, tg_pow_scalar(a, 2.5))
+OP(exp, tg_exp(a))
+OP(log, tg_log(a))
+OP(sqrt, tg_sqrt(a))
+OP(abs, tg_abs(a))
+OP(clamp, tg_clamp(a, -0.5, 0.5))
+OP(maximum, tg_maximum(a, b))
+OP(minimum, tg_minimum(a, b))
+OP(relu, tg_relu(a))
+OP(leaky_relu, tg_leaky_relu(a, 0.1))
+OP(rrelu, tg_rrelu(a, 0.1, 0.3, true, NULL))
+OP(elu, tg_elu(a, 1))
+OP(sigmoid, tg_sigmoid(a))
+OP(tanh, tg_tanh(a))
+OP(gelu, tg_gelu(a, TG_GELU_NONE))
+OP(gelu_tanh, tg_gelu(a, TG_GELU_TANH))
+OP(silu, tg_silu(a))
+OP(softplus, tg_softplus(a, 1, 20))
+OP(prelu, tg_prelu(a, tg_reshape(tg_slice(w, 0, 0, 1, 1), TG_SHAPE(6))))
+OP(glu, tg_glu(a, 1))
+OP(swiglu, tg_swiglu(a, b))
+OP(geglu, tg_geglu(a, b, TG_GELU_NONE))
+OP(reglu, tg_reglu(a, b))
+OP(dropout, tg_dropout(a, 0.5, true, NULL))
+OP(sum, tg_sum(a))
+OP(mean, tg_mean(a))
+OP(sum_dims, tg_sum_dims(a, 1, (int[]){1}, false))
+OP(mean_dims, tg_mean_dims(a, 1, (int[]){0}, true))
+OP(max_dim, tg_max_dim(a, 1, false, NULL))
+OP(softmax, tg_softmax(a, 1))
+OP(log_softmax, tg_log_softmax(a, 0))
+OP(matmul, tg_matmul(a, w))
+OP(linear, tg_linear(a, w, tg_reshape(tg_slice(w, 0, 0, 1, 1), TG_SHAPE(6))))
+OP(mse_loss, tg_mse_loss(a, b, TG_REDUCTION_MEAN))
+OP(bce_with_logits, tg_binary_cross_entropy_with_logits(a, b, TG_REDUCTION_SUM))
+OP(cross_entropy, tg_cross_entropy(a, targets, TG_REDUCTION_MEAN))
+OP(cross_entropy_probs, tg_cross_entropy_probs(a, b, NULL))
+OP(view, tg_view(a, TG_SHAPE(6, 4)))
+OP(reshape, tg_reshape(tg_transpose(a, 0, 1), TG_SHAPE(24)))
+OP(transpose, tg_transpose(a, 0, 1))
+OP(permute, tg_permute(a, 2, (int[]){1, 0}))
+OP(slice, tg_slice(a, 1, 1, 5, 2))
+OP(cat, tg_cat(2, (tg_tensor *[]){a, b}, 0))
+OP(cat_many, tg_cat(6, (tg_tensor *[]){a, b, a, b, a, b}, 1))
+OP(unsqueeze, tg_unsqueeze(a, 1))
+OP(squeeze, tg_squeeze(tg_unsqueeze(a, 0)))
+OP(expand, tg_expand(tg_unsqueeze(a, 0), TG_SHAPE(3, 4, 6)))
+OP(contiguous, tg_contiguous(tg_transpose(a, 0, 1)))
+OP(clone, tg_clone(a))
+OP(to_dtype, tg_to_dtype(a, TG_F32))
+
+#define CASE(name) {#name, op_##name, false}
+#define COMPOSED(name) {#name, op_##name, true}
+static const op_case op_cases[] = {
+    CASE(add), CASE(sub), CASE(mul), CASE(div), CASE(neg), CASE(add_scalar), CASE(rsub_scalar),
+    CASE(mul_scalar), CASE(div_scalar), CASE(pow_scalar), CASE(exp), CASE(log), CASE(sqrt),
+    CASE(abs), CASE(clamp), CASE(maximum), CASE(minimum), CASE(relu), CASE(leaky_relu),
+    CASE(rrelu), CASE(elu), CASE(sigmoid), CASE(tanh), CASE(gelu), CASE(gelu_tanh), CASE(silu),
+    CASE(softplus), COMPOSED(prelu), CASE(glu), CASE(swiglu), CASE(geglu), CASE(reglu),
+    CASE(dropout), CASE(sum), CASE(mean), CASE(sum_dims), CASE(mean_dims), CASE(max_dim),
+    CASE(softmax), CASE(log_softmax), CASE(matmul), COMPOSED(linear), CASE(mse_loss),
+    CASE(bce_with_logits), CASE(cross_entropy), CASE(cross_entropy_probs), CASE(view),
+    COMPOSED(reshape), CASE(transpose), CASE(permute), CASE(slice), CASE(cat), CASE(cat_many),
+    CASE(unsqueeze), COMPOSED(squeeze), COMPOSED(expand), COMPOSED(contiguous), CASE(clone),
+    CASE(to_dtype),
+};
+
+/* A leaf of shape (rows, cols) that requires grad, owned by the caller. */
+static tg_tensor *leaf(int64_t rows, int64_t cols, tg_generator *gen) {
+    tg_tensor *t = tg_rand(TG_SHAPE(rows, cols), TG_F64, gen);
+    if (t && !tg_requires_grad_(t, true)) {
+        tg_release(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* The op forward, then the backward of the sum of its result, with no
+ * pool pushed: everything is released by hand. The call itself runs in a
+ * pool popped at once (its result retained), since composed cases make
+ * inputs (a slice of w, say) that the result does not keep. */
+static int op_scenario(void *ctx) {
+    const op_case *c = ctx;
+    tg_generator *gen = tg_generator_new(7);
+    tg_tensor *a = gen ? leaf(4, 6, gen) : NULL, *b = a ? leaf(4, 6, gen) : NULL;
+    tg_tensor *w = b ? leaf(6, 6, gen) : NULL, *y = NULL;
+    if (w) {
+        tg_pool *pool = tg_pool_push();
+        y = pool ? tg_retain(c->call(a, b, w)) : NULL;
+        tg_pool_pop(pool);
+    }
+    tg_tensor *total = y ? tg_sum(y) : NULL;
+    int rc = total ? tg_backward(total, NULL) : -1;
+    tg_release(total);
+    tg_release(y);
+    tg_release(a);
+    tg_release(b);
+    tg_release(w);
+    tg_generator_free(gen);
+    return rc;
+}
+
+/* The op itself runs with no pool (ops made of one call only). */
+static int bare_op_scenario(void *ctx) {
+    const op_case *c = ctx;
+    if (c->composed) return 0; /* its inner results would be the test's to release */
+    tg_tensor *a = tg_full(TG_SHAPE(4, 6), 0.5, TG_F64);
+    tg_tensor *b = a ? tg_full(TG_SHAPE(4, 6), 0.25, TG_F64) : NULL;
+    tg_tensor *w = b ? tg_full(TG_SHAPE(6, 6), 0.125, TG_F64) : NULL;
+    int rc = -1;
+    if (w && tg_requires_grad_(a, true) && tg_requires_grad_(b, true)) {
+        tg_tensor *y = c->call(a, b, w);
+        tg_tensor *total = y ? tg_sum(y) : NULL;
+        rc = total ? tg_backward(total, NULL) : -1;
+        tg_release(total);
+        tg_release(y);
+    }
+    tg_release(a);
+    tg_release(b);
+    tg_release(w);
+    return rc;
+}
+
+static int says_out_of_memory(void *ctx) {
+    (void)ctx;
+    return strstr(tg_last_error(), "out of memory") == NULL;
+}
+
+/* Sweeps one scenario over every op; returns the number of ops with a wrong
+ * failure and prints them. */
+static int sweep_ops(int (*scenario)(void *), long *allocations, int *failures) {
+    int bad = 0;
+    for (size_t i = 0; i < sizeof op_cases / sizeof op_cases[0]; i++) {
+        tg_test_sweep r = tg_test_fail_each_allocation(scenario, (void *)&op_cases[i],
+                                                       says_out_of_memory);
+        *allocations += r.allocations;
+        *failures += r.failures;
+        if (r.allocations == 0 && op_cases[i].composed) continue; /* skipped by the scenario */
+        if (r.allocations <= 0 || r.wrong) {
+            printf("  %s: %ld allocations, %d failures, %d wrong\n", op_cases[i].name,
+                   r.allocations, r.failures, r.wrong);
+            bad++;
+        }
+    }
+    return bad;
+}
+
+static void every_op_and_its_backward_fail_cleanly(void) {
+    tg_pool_pop(tg_test_pool); /* no pool: each result is the caller's */
+    long allocations = 0;
+    int failures = 0;
+    int bad = sweep_ops(op_scenario, &allocations, &failures);
+    printf("  %zu ops: %ld allocations failed in turn, %d calls failed, %d ops wrongly\n",
+           sizeof op_cases / sizeof op_cases[0], allocations, failures, bad);
+    CHECK(bad == 0);
+}
+
+/* Ops that make tensors of their own inside (the scalar of add_scalar, a
+ * copy for reshape, the pieces of a grouped cat) called with no pool at all. */
+static void ops_called_with_no_pool_fail_cleanly(void) {
+    tg_pool_pop(tg_test_pool);
+    long allocations = 0;
+    int failures = 0;
+    int bad = sweep_ops(bare_op_scenario, &allocations, &failures);
+    printf("  %ld allocations failed in turn, %d calls failed, %d ops wrongly\n", allocations,
+           failures, bad);
+    CHECK(bad == 0);
+}
+
+/* ---- Modules: every constructor, a forward and a backward ---------------------------- */
+
+typedef tg_module *(*module_maker)(tg_generator *gen);
+
+static tg_module *make_linear(tg_generator *gen) {
+    return tg_linear_new(6, 4, true, TG_F64, gen);
+}
+static tg_module *make_sequential(tg_generator *gen) {
+    return tg_sequential_new(3, (tg_module *[]){tg_linear_new(6, 8, true, TG_F64, gen),
+                                                tg_activation_new(TG_ACT_GELU),
+                                                tg_linear_new(8, 4, false, TG_F64, gen)});
+}
+static tg_module *make_residual_ffn(tg_generator *gen) {
+    tg_ffn_options o = {.kind = TG_FFN_SWIGLU, .dim = 6, .hidden_dim = 16, .multiple_of = 4,
+                        .dropout = 0.1, .dtype = TG_F64};
+    return tg_residual_new(tg_feedforward_new(&o, gen));
+}
+static tg_module *make_classic_ffn(tg_generator *gen) {
+    tg_ffn_options o = {.kind = TG_FFN_GELU, .dim = 6, .dtype = TG_F64};
+    return tg_feedforward_new(&o, gen);
+}
+static tg_module *make_activations(tg_generator *gen) {
+    return tg_sequential_new(4, (tg_module *[]){tg_prelu_new(1, 0.25, TG_F64),
+                                                tg_swish_new(1.5, TG_F64),
+                                                tg_dropout_new(0.5, gen),
+                                                tg_activation_new(TG_ACT_TANH)});
+}
+
+static const struct {
+    const char *name;
+    module_maker make;
+} module_cases[] = {
+    {"Linear", make_linear},
+    {"Sequential(Linear, GELU, Linear)", make_sequential},
+    {"Residual(SwiGLU FeedForward)", make_residual_ffn},
+    {"GELU FeedForward", make_classic_ffn},
+    {"Sequential(PReLU, Swish, Dropout, Tanh)", make_activations},
+};
+
+static int module_scenario(void *ctx) {
+    module_maker make = *(const module_maker *)ctx;
+    tg_generator *gen = tg_generator_new(3);
+    tg_module *m = gen ? make(gen) : NULL;
+    tg_tensor *x = m ? tg_full(TG_SHAPE(2, 6), 0.5, TG_F64) : NULL, *total = NULL;
+    if (x) {
+        tg_pool *pool = tg_pool_push();
+        total = pool ? tg_retain(tg_sum(tg_module_forward(m, x))) : NULL;
+        tg_pool_pop(pool);
+    }
+    int rc = total ? tg_backward(total, NULL) : -1;
+    tg_release(total);
+    tg_release(x);
+    tg_module_free(m);
+    tg_generator_free(gen);
+    return rc;
+}
+
+static void every_module_constructor_fails_cleanly(void) {
+    tg_pool_pop(tg_test_pool);
+    for (size_t i = 0; i < sizeof module_cases / sizeof module_cases[0]; i++) {
+        tg_test_context = module_cases[i].name;
+        tg_test_sweep r = tg_test_fail_each_allocation(
+            module_scenario, (void *)&module_cases[i].make, says_out_of_memory);
+        printf("  %s: %ld allocations, %d failures, %d wrong\n", module_cases[i].name,
+               r.allocations, r.failures, r.wrong);
+        CHECK(r.allocations > 0 && r.failures > 0);
+        CHECK(r.wrong == 0);
+    }
+}
+
+TG_TEST_MAIN(TG_CASE(every_op_and_its_backward_fail_cleanly),
+             TG_CASE(ops_called_with_no_pool_fail_cleanly),
+             TG_CASE(every_module_constructor_fails_cleanly))
