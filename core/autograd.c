@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "internal/kernel.h"
+#include "internal/tape.h"
 
 static _Thread_local bool grad_enabled = true;
 /* Shared by all threads so that sequence numbers never repeat. */

@@ -1,7 +1,7 @@
 /* core/error.c - the per-thread record of the last failure. */
 #include <stdio.h>
 
-#include "internal.h"
+#include "internal/base.h"
 
 static _Thread_local tg_status last_status = TG_OK;
 static _Thread_local char last_message[512];

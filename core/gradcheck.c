@@ -2,7 +2,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "internal.h"
+#include "internal/tensor.h"
+#include "tapegrad/autograd.h"
 
 static bool near_kink(double v, const tg_gradcheck_options *o) {
     for (int k = 0; k < o->n_kinks; k++)

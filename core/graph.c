@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "internal.h"
+#include "internal/tape.h"
 #include "tapegrad/graph.h"
 
 void tg__write_values(FILE *out, const tg_tensor *t, int digits) {

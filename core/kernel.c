@@ -6,7 +6,7 @@
 #include <omp.h>
 #endif
 
-#include "internal.h"
+#include "internal/kernel.h"
 
 void tg__iter_init(tg_iter *it, int ndim, const int64_t *shape, int n_operands,
                    const int64_t *const *strides) {
@@ -196,6 +196,45 @@ ACC_ROW(acc_f64, double)
 
 void tg__accumulate(tg_tensor *dst, const tg_tensor *src) {
     tg__map(dst, 1, &src, dst->dtype == TG_F32 ? acc_f32 : acc_f64, NULL);
+}
+
+/* ---- sums in double: over broadcast dims, and of all elements ---------------------- */
+
+static void acc_row_f32(char **p, const int64_t *s, int64_t n, void *ctx) {
+    (void)ctx;
+    double *acc = (double *)p[0];
+    const float *x = (const float *)p[1];
+    for (int64_t i = 0; i < n; i++) acc[i * s[0]] += (double)x[i * s[1]];
+}
+static void acc_row_f64(char **p, const int64_t *s, int64_t n, void *ctx) {
+    (void)ctx;
+    double *acc = (double *)p[0];
+    const double *x = (const double *)p[1];
+    for (int64_t i = 0; i < n; i++) acc[i * s[0]] += x[i * s[1]];
+}
+
+void tg__accumulate_f64(tg_tensor *acc, const int64_t *acc_strides, const tg_tensor *t) {
+    const int64_t *strides[2] = {acc_strides, t->strides};
+    tg_iter it;
+    tg__iter_init(&it, t->ndim, t->shape, 2, strides);
+    char *base[2] = {tg__ptr(acc), tg__ptr((tg_tensor *)t)};
+    size_t sizes[2] = {8, tg_dtype_size(t->dtype)};
+    tg__iter_run(&it, base, sizes, t->dtype == TG_F32 ? acc_row_f32 : acc_row_f64, NULL);
+}
+
+tg_tensor *tg__sum_to(tg_tensor *g, int ndim, const int64_t *shape) {
+    if (!g) return NULL;
+    if (g->ndim == ndim && memcmp(g->shape, shape, (size_t)ndim * sizeof *shape) == 0) return g;
+    tg_tensor *acc = tg__new("sum_to", ndim, shape, TG_F64);
+    if (!acc) return NULL;
+    tg__fill(acc, 0.0);
+    int64_t acc_strides[TG_MAX_DIMS];
+    tg__broadcast_strides(acc, g->ndim, g->shape, acc_strides);
+    tg__accumulate_f64(acc, acc_strides, g);
+    if (g->dtype == TG_F64) return acc;
+    tg_tensor *out = tg__new("sum_to", ndim, shape, g->dtype);
+    if (out) tg__copy_into(out, acc);
+    return out;
 }
 
 /* ---- sum of all elements ------------------------------------------------------------ */

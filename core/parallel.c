@@ -5,7 +5,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "internal.h"
+#include "internal/kernel.h"
 #include "tapegrad/parallel.h"
 
 /* More threads than this is a typo, not a machine. */

@@ -7,7 +7,7 @@
  * after the first step. */
 #include <string.h>
 
-#include "internal.h"
+#include "internal/tensor.h"
 
 #define TG_POOL_MAX_DEPTH 64
 

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "internal/tensor.h"
+#include "tapegrad/autograd.h"
 
 enum { PRECISION = 4, THRESHOLD = 1000, EDGEITEMS = 3, LINEWIDTH = 80 };
 
@@ -232,7 +233,7 @@ char *tg_repr(const tg_tensor *t) {
                  tg_dtype_name(t->dtype));
     if (t->grad_fn)
         snprintf(suffixes[n_suffixes++], sizeof suffixes[0], "grad_fn=<%s>",
-                 t->grad_fn->def->name);
+                 tg_grad_fn_name(t));
     else if (t->requires_grad)
         snprintf(suffixes[n_suffixes++], sizeof suffixes[0], "requires_grad=True");
     if (!b.failed) {

@@ -5,7 +5,7 @@
  * gives torch.manual_seed(s); torch.rand() bit for bit. */
 #include <math.h>
 
-#include "internal.h"
+#include "internal/tensor.h"
 
 #define MT_N 624
 #define MT_M 397

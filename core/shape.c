@@ -1,5 +1,5 @@
 /* core/shape.c - broadcasting and dimension helpers shared by the ops. */
-#include "internal.h"
+#include "internal/tensor.h"
 
 bool tg__broadcast_shapes(const char *op, int na, const int64_t *sa, int nb,
                           const int64_t *sb, int *nout, int64_t *out) {

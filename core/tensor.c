@@ -3,7 +3,8 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "internal.h"
+#include "internal/kernel.h"
+#include "internal/tape.h"
 
 size_t tg_dtype_size(tg_dtype dtype) { return dtype == TG_F64 ? 8 : 4; }
 const char *tg_dtype_name(tg_dtype dtype) { return dtype == TG_F64 ? "float64" : "float32"; }

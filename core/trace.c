@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "internal/tape.h"
 #include "tapegrad/graph.h"
 
 static _Thread_local FILE *trace_out;

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "module_internal.h"
+#include "tapegrad/shape.h"
 
 /* Fills a contiguous tensor in row-major order; false on failure. */
 typedef bool (*fill_fn)(tg_tensor *dst, void *ctx);

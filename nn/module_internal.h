@@ -3,7 +3,7 @@
 #ifndef TAPEGRAD_MODULE_INTERNAL_H
 #define TAPEGRAD_MODULE_INTERNAL_H
 
-#include "../core/internal.h"
+#include "internal/kernel.h"
 #include "tapegrad/nn.h"
 
 typedef struct tg_module_class {

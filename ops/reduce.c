@@ -17,42 +17,6 @@ tg_tensor *tg__expand_view(tg_tensor *t, int ndim, const int64_t *shape) {
     return tg__autorelease(tg__view_owned("expand", t, ndim, shape, strides, t->offset));
 }
 
-static void acc_row_f32(char **p, const int64_t *s, int64_t n, void *ctx) {
-    (void)ctx;
-    double *acc = (double *)p[0];
-    const float *x = (const float *)p[1];
-    for (int64_t i = 0; i < n; i++) acc[i * s[0]] += (double)x[i * s[1]];
-}
-static void acc_row_f64(char **p, const int64_t *s, int64_t n, void *ctx) {
-    (void)ctx;
-    double *acc = (double *)p[0];
-    const double *x = (const double *)p[1];
-    for (int64_t i = 0; i < n; i++) acc[i * s[0]] += x[i * s[1]];
-}
-
-/* acc (float64) += t, where acc_strides read acc in t's dims: 0 along the
- * dims that are summed away, so each element of t lands on its slot. */
-static void accumulate_into(tg_tensor *acc, const int64_t *acc_strides, const tg_tensor *t) {
-    const int64_t *strides[2] = {acc_strides, t->strides};
-    tg_iter it;
-    tg__iter_init(&it, t->ndim, t->shape, 2, strides);
-    char *base[2] = {tg__ptr(acc), tg__ptr(t)};
-    size_t sizes[2] = {8, tg_dtype_size(t->dtype)};
-    tg__iter_run(&it, base, sizes, t->dtype == TG_F32 ? acc_row_f32 : acc_row_f64, NULL);
-}
-
-tg_tensor *tg__sum_to(tg_tensor *g, int ndim, const int64_t *shape) {
-    if (!g) return NULL;
-    if (g->ndim == ndim && memcmp(g->shape, shape, (size_t)ndim * sizeof *shape) == 0) return g;
-    tg_tensor *acc = tg__new("sum_to", ndim, shape, TG_F64);
-    if (!acc) return NULL;
-    tg__fill(acc, 0.0);
-    int64_t acc_strides[TG_MAX_DIMS];
-    tg__broadcast_strides(acc, g->ndim, g->shape, acc_strides);
-    accumulate_into(acc, acc_strides, g);
-    return tg_to_dtype(acc, g->dtype);
-}
-
 /* ---- sum and mean over all elements ----------------------------------------------- */
 
 static int sum_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
@@ -192,7 +156,7 @@ static tg_tensor *reduce_dims(const char *op, const tg_op_def *def, tg_tensor *t
     int64_t acc_strides[TG_MAX_DIMS];
     strides_in_input(acc, t->ndim, mask, keepdim, acc_strides);
     tg__fill(acc, 0.0);
-    accumulate_into(acc, acc_strides, t);
+    tg__accumulate_f64(acc, acc_strides, t);
     if (mean) { /* 0 / 0 gives NaN over an empty slice, as in torch */
         double *a = tg__ptr(acc);
         for (int64_t i = 0; i < acc->numel; i++) a[i] /= (double)count;

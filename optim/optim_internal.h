@@ -7,7 +7,8 @@
 
 #include <math.h>
 
-#include "../core/internal.h"
+#include "internal/kernel.h"
+#include "tapegrad/autograd.h"
 #include "tapegrad/optim.h"
 
 /* The most state tensors one parameter needs (RMSprop centered with

@@ -44,7 +44,7 @@ static bool check_params(const tg_optimizer *opt, tg_tensor *const *params, int 
         tg__shape_str(shape, sizeof shape, t->ndim, t->shape);
         if (t->grad_fn) {
             tg__error(TG_ERR_VALUE, "%s: parameter %d %s is not a leaf (made by %s)", name, i,
-                      shape, t->grad_fn->def->name);
+                      shape, tg_grad_fn_name(t));
             return false;
         }
         if (!t->requires_grad) {

@@ -134,23 +134,6 @@ TG_API double tg_item(const tg_tensor *t);
  * which must hold tg_numel(t) doubles. Returns 0, or -1 on error. */
 TG_API int tg_to_doubles(const tg_tensor *t, double *out);
 
-/* ---- Copies and views ------------------------------------------------------
- * Views share storage with their source; these record a node on the tape
- * when the source requires grad, so gradients flow through them. */
-TG_API tg_tensor *tg_clone(tg_tensor *t);      /* copy, CloneBackward0 */
-TG_API tg_tensor *tg_contiguous(tg_tensor *t); /* t itself when contiguous */
-/* Shares storage; shape entries may hold one -1 (inferred). Fails when t's
- * strides make a view impossible (use tg_reshape). */
-TG_API tg_tensor *tg_view(tg_tensor *t, int ndim, const int64_t *shape);
-/* A view when possible, otherwise a contiguous copy. */
-TG_API tg_tensor *tg_reshape(tg_tensor *t, int ndim, const int64_t *shape);
-/* Swaps two dimensions (a strided view, no copy). */
-TG_API tg_tensor *tg_transpose(tg_tensor *t, int dim0, int dim1);
-/* Shares data, leaves the graph: requires_grad false, no grad_fn. */
-TG_API tg_tensor *tg_detach(tg_tensor *t);
-/* A copy converted to dtype (t itself, retained, when already of dtype). */
-TG_API tg_tensor *tg_to_dtype(tg_tensor *t, tg_dtype dtype);
-
 /* ---- Printing ------------------------------------------------------------ */
 /* Formats t as PyTorch's repr does:
  *   tensor([[4.5000, 4.5000],

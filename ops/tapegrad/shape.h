@@ -1,5 +1,6 @@
-/* tapegrad/shape.h - shape ops: permute, slice, split, chunk, cat, unsqueeze,
- * squeeze, expand.
+/* tapegrad/shape.h - copies and views (clone, contiguous, view, reshape,
+ * transpose, detach, dtype conversion) and shape ops: permute, slice,
+ * split, chunk, cat, unsqueeze, squeeze, expand.
  *
  * Every op here but tg_cat returns a view, as PyTorch does: the result shares
  * t's storage (tg_shares_storage), nothing is copied, and a write into t shows
@@ -15,6 +16,23 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- Copies and views ------------------------------------------------------
+ * Views share storage with their source; these record a node on the tape
+ * when the source requires grad, so gradients flow through them. */
+TG_API tg_tensor *tg_clone(tg_tensor *t);      /* copy, CloneBackward0 */
+TG_API tg_tensor *tg_contiguous(tg_tensor *t); /* t itself when contiguous */
+/* Shares storage; shape entries may hold one -1 (inferred). Fails when t's
+ * strides make a view impossible (use tg_reshape). */
+TG_API tg_tensor *tg_view(tg_tensor *t, int ndim, const int64_t *shape);
+/* A view when possible, otherwise a contiguous copy. */
+TG_API tg_tensor *tg_reshape(tg_tensor *t, int ndim, const int64_t *shape);
+/* Swaps two dimensions (a strided view, no copy). */
+TG_API tg_tensor *tg_transpose(tg_tensor *t, int dim0, int dim1);
+/* Shares data, leaves the graph: requires_grad false, no grad_fn. */
+TG_API tg_tensor *tg_detach(tg_tensor *t);
+/* A copy converted to dtype (t itself, retained, when already of dtype). */
+TG_API tg_tensor *tg_to_dtype(tg_tensor *t, tg_dtype dtype);
 
 /* Reorders t's dims: dim i of the result is dim dims[i] of t. ndim must be
  * t's and dims a permutation of its dims:

@@ -1,8 +1,9 @@
-/* core/view.c - copies and views (clone, contiguous, view, reshape,
+/* ops/view.c - copies and views (clone, contiguous, view, reshape,
  * transpose, detach, dtype conversion), each forward next to its backward. */
 #include <string.h>
 
-#include "internal.h"
+#include "ops_internal.h"
+#include "tapegrad/shape.h"
 
 /* ---- clone: a contiguous copy ------------------------------------------------------ */
 

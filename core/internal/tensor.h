@@ -1,0 +1,88 @@
+/* core/internal/tensor.h - the layout of tensors and their storage, and
+ * the helpers that make tensors, views of them and their shapes; pools and
+ * random numbers. Users never see it. */
+#ifndef TAPEGRAD_INTERNAL_TENSOR_H
+#define TAPEGRAD_INTERNAL_TENSOR_H
+
+#include "internal/base.h"
+
+/* ---- Storage and tensors (core/tensor.c) ----------------------------------- */
+typedef struct tg_storage {
+    int refcount;
+    void *data;
+    size_t nbytes;
+    /* Bumped by every in-place write; shared by all views of the storage so
+     * backward sees a change made through any of them. */
+    uint64_t version;
+    void (*deleter)(void *data, void *ctx); /* for wrapped buffers */
+    void *deleter_ctx;
+    bool owns_data;
+} tg_storage;
+
+typedef struct tg_node tg_node;
+
+struct tg_tensor {
+    int refcount;
+    tg_dtype dtype;
+    int ndim;
+    int64_t shape[TG_MAX_DIMS];
+    int64_t strides[TG_MAX_DIMS]; /* in elements */
+    int64_t offset;               /* in elements */
+    int64_t numel;
+    tg_storage *storage;
+    bool requires_grad;
+    tg_tensor *grad;  /* owned, NULL until a backward reaches this leaf */
+    tg_node *grad_fn; /* owned reference, NULL for leaves */
+    char *name;       /* owned, NULL unless set with tg_set_name */
+};
+
+/* A new contiguous tensor, uninitialised, with one reference that goes to
+ * the innermost pool (or the caller). `op` names the caller in errors. */
+tg_tensor *tg__new(const char *op, int ndim, const int64_t *shape, tg_dtype dtype);
+/* Same, but the caller always owns the reference (never pooled): for tensors
+ * that live in long-lived structures such as .grad or saved state. */
+tg_tensor *tg__new_owned(const char *op, int ndim, const int64_t *shape,
+                         tg_dtype dtype);
+/* A tensor header over t's storage with the given geometry (a view), owned
+ * by the caller; no autograd, no pool. */
+tg_tensor *tg__view_owned(const char *op, tg_tensor *t, int ndim,
+                          const int64_t *shape, const int64_t *strides,
+                          int64_t offset);
+/* Hand a fresh reference to the innermost pool, if any. Returns t. */
+tg_tensor *tg__autorelease(tg_tensor *t);
+bool tg__valid_shape(const char *op, int ndim, const int64_t *shape,
+                     int64_t *numel);
+void tg__contiguous_strides(int ndim, const int64_t *shape, int64_t *strides);
+static inline void *tg__ptr(const tg_tensor *t) {
+    return (char *)t->storage->data + (size_t)t->offset * tg_dtype_size(t->dtype);
+}
+static inline bool tg__same_shape(const tg_tensor *a, const tg_tensor *b) {
+    if (a->ndim != b->ndim) return false;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i]) return false;
+    return true;
+}
+/* Checks that every one of n tensors is non-NULL and of one dtype. */
+bool tg__check_args(const char *op, int n, tg_tensor *const *ts);
+
+/* ---- Shapes and broadcasting (core/shape.c) -------------------------------- */
+/* NumPy broadcast of two shapes into out (TG_MAX_DIMS entries). */
+bool tg__broadcast_shapes(const char *op, int na, const int64_t *sa, int nb,
+                          const int64_t *sb, int *nout, int64_t *out);
+/* Strides that read t as if it had the broadcast shape (0 on stretched
+ * dims). t's shape must broadcast to (ndim, shape). */
+void tg__broadcast_strides(const tg_tensor *t, int ndim, const int64_t *shape,
+                           int64_t *strides);
+/* Normalises a possibly negative dim; false (with an error) when out of range. */
+bool tg__wrap_dim(const char *op, int *dim, int ndim);
+
+/* ---- Pools (core/pool.c) ------------------------------------------------------ */
+bool tg__pool_active(void);
+bool tg__pool_add(tg_tensor *t);
+/* ---- Random numbers (core/rng.c) ------------------------------------------------ */
+/* gen, or the thread's default generator when gen is NULL. */
+tg_generator *tg__generator(tg_generator *gen);
+/* One uniform draw in [0, 1) as torch draws it for dtype (24 or 53 bits). */
+double tg__uniform(tg_generator *gen, tg_dtype dtype);
+
+#endif
