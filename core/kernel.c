@@ -130,31 +130,18 @@ void tg__map_ordered(tg_tensor *out, int n_in, const tg_tensor *const *in, tg_ro
 
 /* ---- fill ---------------------------------------------------------------------- */
 
-#define FILL_ROW(name, T)                                                              \
-    static TG_ALWAYS_INLINE void name##_body(char **p, const int64_t *s, int64_t n, void *ctx) { \
-        T v = (T) * (double *)ctx, *d = (T *)p[0];                                     \
-        TG_SIMD                                                                        \
-        for (int64_t i = 0; i < n; i++) d[i * s[0]] = v;                               \
-    }                                                                                  \
-    TG_ROW_KERNEL(name, name##_body, 1)
-FILL_ROW(fill_f32, float)
-FILL_ROW(fill_f64, double)
+TG_ROWS0(fill_rows, TG_OWN, p[0])
 
 void tg__fill(tg_tensor *dst, double value) {
-    tg__map(dst, 0, NULL, dst->dtype == TG_F32 ? fill_f32 : fill_f64, &value);
+    tg__map(dst, 0, NULL, fill_rows[dst->dtype], &(tg__row_ctx){.p = {value}});
 }
 
 /* ---- copy with conversion ---------------------------------------------------------- */
 
-#define COPY_ROW(name, TD, TS)                                                   \
-    static TG_ALWAYS_INLINE void name##_body(char **p, const int64_t *s, int64_t n,  \
-                                             void *ctx) {                            \
-        (void)ctx;                                                               \
-        TD *d = (TD *)p[0];                                                      \
-        const TS *src = (const TS *)p[1];                                        \
-        TG_SIMD                                                                  \
-        for (int64_t i = 0; i < n; i++) d[i * s[0]] = (TD)src[i * s[1]];         \
-    }                                                                            \
+/* The one kernel with two element types: the row family's body, reading
+ * operand 1 as TS and writing operand 0 as TD. */
+#define COPY_ROW(name, TD, TS)                                                          \
+    TG__ROW_BODY(name, TD, TD, TG__OUT(TD, 0) = (TD)TG__IN(TS, TS, 1);)                 \
     TG_ROW_KERNEL(name, name##_body, 2)
 COPY_ROW(copy_f32_f32, float, float)
 COPY_ROW(copy_f32_f64, float, double)
@@ -182,20 +169,10 @@ tg_tensor *tg__contiguous_copy_owned(const char *op, const tg_tensor *t) {
 
 /* ---- accumulate: dst += src ------------------------------------------------------- */
 
-#define ACC_ROW(name, T)                                                               \
-    static TG_ALWAYS_INLINE void name##_body(char **p, const int64_t *s, int64_t n, void *ctx) { \
-        (void)ctx;                                                                     \
-        T *d = (T *)p[0];                                                              \
-        const T *a = (const T *)p[1];                                                  \
-        TG_SIMD                                                                        \
-        for (int64_t i = 0; i < n; i++) d[i * s[0]] += a[i * s[1]];                    \
-    }                                                                                  \
-    TG_ROW_KERNEL(name, name##_body, 2)
-ACC_ROW(acc_f32, float)
-ACC_ROW(acc_f64, double)
+TG_ROWS2(sum_rows, TG_OWN, a, b, a + b)
 
 void tg__accumulate(tg_tensor *dst, const tg_tensor *src) {
-    tg__map(dst, 1, &src, dst->dtype == TG_F32 ? acc_f32 : acc_f64, NULL);
+    tg__map(dst, 2, (const tg_tensor *[]){dst, src}, sum_rows[dst->dtype], NULL);
 }
 
 /* ---- sums in double: over broadcast dims, and of all elements ---------------------- */

@@ -1,83 +1,35 @@
 /* ops/elementwise.c - add, sub, mul, div, neg (tensor and scalar forms) and
  * their in-place versions. Each forward is followed by its backward. */
-#include <math.h>
+#include <tgmath.h>
 #include <string.h>
 
-#include "ops_internal.h"
+#include "pointwise.h"
 
-/* ---- Kernels: out = x OP y over one row, for each dtype ------------------------- */
+/* ---- Kernels: the formulas in the tensors' own type --------------------------------
+ * Arithmetic rounds as PyTorch's does: add with alpha is x + alpha * y with
+ * one rounding (a fused multiply-add), as PyTorch's vectorised add with
+ * alpha computes it, so an SGD step matches it to the last bit. The second
+ * operand is often one value broadcast (a scalar), which gets a loop of
+ * its own (TG_ROWS2). */
 
-typedef enum binop { OP_ADD, OP_AXPY, OP_SUB, OP_MUL, OP_DIV, OP_NEG, OP_MAX, OP_MIN } binop;
-
-/* ctx of a row: alpha for axpy, x + alpha * y with one rounding (fused
- * multiply-add), as PyTorch's vectorised add with alpha computes it, so an
- * SGD step matches it to the last bit. The second operand is often one
- * value broadcast (a scalar), which gets a loop of its own. */
-#define BINARY_ROW(name, T, EXPR)                                                  \
-    static TG_ALWAYS_INLINE void name##_body(char **p, const int64_t *s, int64_t n,  \
-                                             void *ctx) {                            \
-        T *o = (T *)p[0];                                                          \
-        const T *x = (const T *)p[1], *y = (const T *)p[2];                        \
-        const T alpha = (T) * (const double *)ctx;                                 \
-        (void)alpha;                                                               \
-        TG_SIMD                                                                    \
-        for (int64_t i = 0; i < n; i++) {                                          \
-            T a = x[i * s[1]], b = y[i * s[2]];                                    \
-            o[i * s[0]] = EXPR;                                                    \
-        }                                                                          \
-    }                                                                              \
-    TG_ROW_KERNEL_LIKE(name, name##_body, 3, 1, 1, 0)
-BINARY_ROW(add_f32, float, a + b)
-BINARY_ROW(add_f64, double, a + b)
-BINARY_ROW(axpy_f32, float, fmaf(alpha, b, a))
-BINARY_ROW(axpy_f64, double, fma(alpha, b, a))
-BINARY_ROW(sub_f32, float, a - b)
-BINARY_ROW(sub_f64, double, a - b)
-BINARY_ROW(mul_f32, float, a * b)
-BINARY_ROW(mul_f64, double, a * b)
-BINARY_ROW(div_f32, float, a / b)
-BINARY_ROW(div_f64, double, a / b)
-BINARY_ROW(neg_f32, float, ((void)b, -a))
-BINARY_ROW(neg_f64, double, ((void)b, -a))
+TG_ROWS2(add_rows, TG_OWN, a, b, a + b)
+TG_ROWS2(axpy_rows, TG_OWN, a, b, fma(p[0], b, a))
+TG_ROWS2(sub_rows, TG_OWN, a, b, a - b)
+TG_ROWS2(mul_rows, TG_OWN, a, b, a * b)
+TG_ROWS2(div_rows, TG_OWN, a, b, a / b)
+TG_ROWS1(neg_rows, TG_OWN, a, -a)
 /* maximum and minimum: a NaN wins, as in PyTorch. */
-BINARY_ROW(max_f32, float, (a != a || a > b) ? a : b)
-BINARY_ROW(max_f64, double, (a != a || a > b) ? a : b)
-BINARY_ROW(min_f32, float, (a != a || a < b) ? a : b)
-BINARY_ROW(min_f64, double, (a != a || a < b) ? a : b)
+TG_ROWS2(max_rows, TG_OWN, a, b, (a != a || a > b) ? a : b)
+TG_ROWS2(min_rows, TG_OWN, a, b, (a != a || a < b) ? a : b)
 
-static const tg_row_fn binary_rows[][2] = {
-    [OP_ADD] = {add_f32, add_f64},
-    [OP_AXPY] = {axpy_f32, axpy_f64},
-    [OP_SUB] = {sub_f32, sub_f64},
-    [OP_MUL] = {mul_f32, mul_f64},
-    [OP_DIV] = {div_f32, div_f64},
-    [OP_NEG] = {neg_f32, neg_f64},
-    [OP_MAX] = {max_f32, max_f64},
-    [OP_MIN] = {min_f32, min_f64},
-};
+/* Saved inputs of the binary ops. */
+enum { SAVED_A, SAVED_B };
 
-/* out = a OP b elementwise, b broadcast to out's shape (out and a have it). */
-static void run_binary(binop op, tg_tensor *out, const tg_tensor *a, const tg_tensor *b,
-                       double alpha) {
-    tg__map(out, 2, (const tg_tensor *[]){a, b}, binary_rows[op][out->dtype], &alpha);
-}
-
-/* A new tensor a OP b of the broadcast shape, not yet on the tape. */
-static tg_tensor *binary_owned(const char *name, binop op, tg_tensor *a, tg_tensor *b) {
-    tg_tensor *args[2] = {a, b};
-    int ndim;
-    int64_t shape[TG_MAX_DIMS];
-    if (!tg__check_args(name, 2, args) ||
-        !tg__broadcast_shapes(name, a->ndim, a->shape, b->ndim, b->shape, &ndim, shape))
-        return NULL;
-    tg_tensor *out = tg__new_owned(name, ndim, shape, a->dtype);
-    if (out) run_binary(op, out, a, b, 1.0);
-    return out;
-}
-
-/* A 0-dim tensor of t's dtype holding s, as PyTorch wraps a Python number. */
-static tg_tensor *wrap_scalar(const tg_tensor *t, double s) {
-    return tg_scalar(s, t->dtype);
+/* a OP b, both checked here. */
+static tg_tensor *binary(const tg__pointwise *op, tg_tensor *a, tg_tensor *b) {
+    tg_tensor *in[2] = {a, b};
+    if (!tg__check_args(op->name, 2, in)) return NULL;
+    return tg__pointwise_forward(op, 2, in, NULL);
 }
 
 /* ---- add ---------------------------------------------------------------------- */
@@ -87,13 +39,11 @@ static int add_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool 
         if (needs[i] && !(gi[i] = tg__sum_to(g, node->in_ndim[i], node->in_shape[i]))) return -1;
     return 0;
 }
-static const tg_op_def add_def = {"AddBackward0", add_backward,
-                                  "d(a+b)/da = 1, d(a+b)/db = 1 (summed over broadcast dims)"};
+static const tg__pointwise add_op = {
+    {"AddBackward0", add_backward, "d(a+b)/da = 1, d(a+b)/db = 1 (summed over broadcast dims)"},
+    "add", add_rows, NULL, TG__SAVES_NOTHING};
 
-tg_tensor *tg_add(tg_tensor *a, tg_tensor *b) {
-    tg_tensor *out = binary_owned("add", OP_ADD, a, b);
-    return out ? tg__finish(out, &add_def, TG__TENSORS(a, b), TG__NOTHING) : NULL;
-}
+tg_tensor *tg_add(tg_tensor *a, tg_tensor *b) { return binary(&add_op, a, b); }
 
 /* ---- sub ---------------------------------------------------------------------- */
 
@@ -103,18 +53,13 @@ static int sub_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool 
         return -1;
     return 0;
 }
-static const tg_op_def sub_def = {"SubBackward0", sub_backward,
-                                  "d(a-b)/da = 1, d(a-b)/db = -1 (summed over broadcast dims)"};
+static const tg__pointwise sub_op = {
+    {"SubBackward0", sub_backward, "d(a-b)/da = 1, d(a-b)/db = -1 (summed over broadcast dims)"},
+    "sub", sub_rows, NULL, TG__SAVES_NOTHING};
 
-tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b) {
-    tg_tensor *out = binary_owned("sub", OP_SUB, a, b);
-    return out ? tg__finish(out, &sub_def, TG__TENSORS(a, b), TG__NOTHING) : NULL;
-}
+tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b) { return binary(&sub_op, a, b); }
 
-/* ---- mul: saves each input that the other's gradient needs --------------------------- */
-
-/* The saved slots of binary ops: the inputs a and b. */
-enum { SAVED_A, SAVED_B };
+/* ---- mul: saves each input only when the other's gradient needs it -------------------- */
 
 static int mul_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     /* d(ab)/da = b, d(ab)/db = a */
@@ -126,16 +71,11 @@ static int mul_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool 
     }
     return 0;
 }
-static const tg_op_def mul_def = {"MulBackward0", mul_backward,
-                                  "d(a*b)/da = b, d(a*b)/db = a (summed over broadcast dims)"};
+static const tg__pointwise mul_op = {
+    {"MulBackward0", mul_backward, "d(a*b)/da = b, d(a*b)/db = a (summed over broadcast dims)"},
+    "mul", mul_rows, NULL, TG__SAVES_OTHER};
 
-/* Saves each input only when the other one's gradient needs it. */
-tg_tensor *tg_mul(tg_tensor *a, tg_tensor *b) {
-    tg_tensor *out = binary_owned("mul", OP_MUL, a, b);
-    if (!out) return NULL;
-    tg__saves saves = TG__SAVE(tg__needs_grad(b) ? a : NULL, tg__needs_grad(a) ? b : NULL);
-    return tg__finish(out, &mul_def, TG__TENSORS(a, b), saves);
-}
+tg_tensor *tg_mul(tg_tensor *a, tg_tensor *b) { return binary(&mul_op, a, b); }
 
 /* ---- div: d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 ----------------------------------------- */
 
@@ -149,13 +89,12 @@ static int div_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool 
     }
     return 0;
 }
-static const tg_op_def div_def = {"DivBackward0", div_backward,
-                                  "d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 (summed over broadcast dims)"};
+static const tg__pointwise div_op = {
+    {"DivBackward0", div_backward,
+     "d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 (summed over broadcast dims)"},
+    "div", div_rows, NULL, TG__SAVES_INPUTS};
 
-tg_tensor *tg_div(tg_tensor *a, tg_tensor *b) {
-    tg_tensor *out = binary_owned("div", OP_DIV, a, b);
-    return out ? tg__finish(out, &div_def, TG__TENSORS(a, b), TG__SAVE(a, b)) : NULL;
-}
+tg_tensor *tg_div(tg_tensor *a, tg_tensor *b) { return binary(&div_op, a, b); }
 
 /* ---- neg ---------------------------------------------------------------------- */
 
@@ -164,86 +103,48 @@ static int neg_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool 
     gi[0] = tg_neg(g);
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def neg_def = {"NegBackward0", neg_backward, "d(-a)/da = -1"};
+static const tg__pointwise neg_op = {{"NegBackward0", neg_backward, "d(-a)/da = -1"},
+                                     "neg", neg_rows, NULL, TG__SAVES_NOTHING};
 
-tg_tensor *tg_neg(tg_tensor *a) {
-    if (!a) {
-        tg__null_arg("neg");
-        return NULL;
-    }
-    tg_tensor *out = tg__new_owned("neg", a->ndim, a->shape, a->dtype);
-    if (!out) return NULL;
-    run_binary(OP_NEG, out, a, a, 1.0);
-    return tg__finish(out, &neg_def, TG__TENSORS(a), TG__NOTHING);
-}
+tg_tensor *tg_neg(tg_tensor *a) { return tg__pointwise_unary(&neg_op, a, 0, 0); }
 
 /* ---- maximum and minimum: d/da max(a, b) = [a > b] + [a == b] / 2 ------------------ */
 
-/* out = g * share(x, y): x's share of the gradient where x wins (1), ties (1/2)
- * or loses (0); `wins` is > for maximum, < for minimum. */
-#define SHARE_ROW(name, T, WINS)                                                         \
-    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {                 \
-        (void)ctx;                                                                       \
-        T *o = (T *)p[0];                                                                \
-        const T *g = (const T *)p[1], *x = (const T *)p[2], *y = (const T *)p[3];        \
-        for (int64_t i = 0; i < n; i++) {                                                \
-            T a = x[i * s[2]], b = y[i * s[3]];                                          \
-            T share = (a WINS b) ? (T)1 : a == b ? (T)0.5 : (T)0;                        \
-            o[i * s[0]] = g[i * s[1]] * share;                                           \
-        }                                                                                \
-    }
-SHARE_ROW(max_share_f32, float, >)
-SHARE_ROW(max_share_f64, double, >)
-SHARE_ROW(min_share_f32, float, <)
-SHARE_ROW(min_share_f64, double, <)
+/* g times a's share of the gradient where a wins (1), ties (1/2) or loses
+ * (0); the second input of the kernel is a, the third b. */
+TG_ROWS3(max_share, TG_OWN, g, a, b, g * ((a > b) ? 1 : a == b ? 0.5f : 0))
+TG_ROWS3(min_share, TG_OWN, g, a, b, g * ((a < b) ? 1 : a == b ? 0.5f : 0))
 
 static int extremum_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
-    bool is_max = strcmp(node->def->name, "MaximumBackward0") == 0;
-    tg_row_fn share = is_max ? (g->dtype == TG_F32 ? max_share_f32 : max_share_f64)
-                             : (g->dtype == TG_F32 ? min_share_f32 : min_share_f64);
+    const tg__pointwise *op = TG__OP_OF(node, tg__pointwise);
     tg_tensor *a = node->saved[SAVED_A], *b = node->saved[SAVED_B];
     for (int i = 0; i < 2; i++) {
         if (!needs[i]) continue;
-        tg_tensor *full = tg__new(node->def->name, g->ndim, g->shape, g->dtype);
+        tg_tensor *full = tg__new(op->name, g->ndim, g->shape, g->dtype);
         if (!full) return -1;
-        tg__map(full, 3, (const tg_tensor *[]){g, i == 0 ? a : b, i == 0 ? b : a}, share, NULL);
+        tg__map(full, 3, (const tg_tensor *[]){g, i == 0 ? a : b, i == 0 ? b : a},
+                op->backward[g->dtype], NULL);
         if (!(gi[i] = tg__sum_to(full, node->in_ndim[i], node->in_shape[i]))) return -1;
     }
     return 0;
 }
-static const tg_op_def maximum_def = {"MaximumBackward0", extremum_backward,
-                                          "1 to the larger input, 1/2 to each on a tie"};
-static const tg_op_def minimum_def = {"MinimumBackward0", extremum_backward,
-                                          "1 to the smaller input, 1/2 to each on a tie"};
+static const tg__pointwise maximum_op = {
+    {"MaximumBackward0", extremum_backward, "1 to the larger input, 1/2 to each on a tie"},
+    "maximum", max_rows, max_share, TG__SAVES_INPUTS};
+static const tg__pointwise minimum_op = {
+    {"MinimumBackward0", extremum_backward, "1 to the smaller input, 1/2 to each on a tie"},
+    "minimum", min_rows, min_share, TG__SAVES_INPUTS};
 
-static tg_tensor *extremum(const char *name, binop op, const tg_op_def *def, tg_tensor *a,
-                           tg_tensor *b) {
-    tg_tensor *out = binary_owned(name, op, a, b);
-    return out ? tg__finish(out, def, TG__TENSORS(a, b), TG__SAVE(a, b)) : NULL;
-}
-
-tg_tensor *tg_maximum(tg_tensor *a, tg_tensor *b) {
-    return extremum("maximum", OP_MAX, &maximum_def, a, b);
-}
-tg_tensor *tg_minimum(tg_tensor *a, tg_tensor *b) {
-    return extremum("minimum", OP_MIN, &minimum_def, a, b);
-}
+tg_tensor *tg_maximum(tg_tensor *a, tg_tensor *b) { return binary(&maximum_op, a, b); }
+tg_tensor *tg_minimum(tg_tensor *a, tg_tensor *b) { return binary(&minimum_op, a, b); }
 
 /* ---- where: cond ? a : b ------------------------------------------------------------- */
 
-#define WHERE_ROW(name, T)                                                               \
-    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {                 \
-        (void)ctx;                                                                       \
-        T *o = (T *)p[0];                                                                \
-        const T *c = (const T *)p[1], *x = (const T *)p[2], *y = (const T *)p[3];        \
-        for (int64_t i = 0; i < n; i++) o[i * s[0]] = c[i * s[1]] != 0 ? x[i * s[2]] : y[i * s[3]]; \
-    }
-WHERE_ROW(where_f32, float)
-WHERE_ROW(where_f64, double)
+TG_ROWS3(where_rows, TG_OWN, c, a, b, c != 0 ? a : b)
 
-/* The gradient goes to a where cond holds and to b elsewhere. */
 enum { WHERE_SAVED_COND };
 
+/* The gradient goes to a where cond holds and to b elsewhere. */
 static int where_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     tg_tensor *cond = node->saved[WHERE_SAVED_COND], *zero = tg_scalar(0, g->dtype);
     if (needs[1] && !(gi[1] = tg__sum_to(tg_where(cond, g, zero), node->in_ndim[1],
@@ -254,22 +155,14 @@ static int where_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const boo
         return -1;
     return 0;
 }
-static const tg_op_def where_def = {"WhereBackward0", where_backward,
-                                    "1 to a where cond holds, 1 to b elsewhere"};
+static const tg__pointwise where_op = {
+    {"WhereBackward0", where_backward, "1 to a where cond holds, 1 to b elsewhere"},
+    "where", where_rows, NULL, TG__SAVES_FIRST};
 
 tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b) {
-    tg_tensor *args[3] = {cond, a, b};
-    int n1, n2;
-    int64_t s1[TG_MAX_DIMS], s2[TG_MAX_DIMS];
-    if (!tg__check_args("where", 3, args) ||
-        !tg__broadcast_shapes("where", cond->ndim, cond->shape, a->ndim, a->shape, &n1, s1) ||
-        !tg__broadcast_shapes("where", n1, s1, b->ndim, b->shape, &n2, s2))
-        return NULL;
-    tg_tensor *out = tg__new_owned("where", n2, s2, a->dtype);
-    if (!out) return NULL;
-    tg__map(out, 3, (const tg_tensor *[]){cond, a, b}, a->dtype == TG_F32 ? where_f32 : where_f64,
-            NULL);
-    return tg__finish(out, &where_def, TG__TENSORS(cond, a, b), TG__SAVE(cond)); /* WHERE_SAVED_COND */
+    tg_tensor *in[3] = {cond, a, b};
+    if (!tg__check_args("where", 3, in)) return NULL;
+    return tg__pointwise_forward(&where_op, 3, in, NULL);
 }
 
 /* ---- Scalar forms ---------------------------------------------------------------
@@ -282,7 +175,7 @@ static tg_tensor *with_scalar(tg_tensor *(*op)(tg_tensor *, tg_tensor *), tg_ten
         tg__null_arg("scalar op");
         return NULL;
     }
-    tg_tensor *wrapped = wrap_scalar(a, s);
+    tg_tensor *wrapped = tg_scalar(s, a->dtype);
     if (!wrapped) return NULL;
     bool pooled = tg__pool_active();
     tg_tensor *out = scalar_first ? op(wrapped, a) : op(a, wrapped);
@@ -337,13 +230,14 @@ static tg_tensor *prepare_inplace(const char *op, tg_tensor *self, tg_tensor *ot
 
 /* Runs and cleans up: prepare_inplace may have pooled a copy when no pool
  * was pushed, so a private pool scopes it. */
-static int inplace_binary(const char *name, binop op, tg_tensor *self, tg_tensor *other,
-                          double alpha) {
+static int inplace_binary(const char *name, const tg_row_fn *rows, tg_tensor *self,
+                          tg_tensor *other, double alpha) {
     tg_pool *pool = tg_pool_push();
     if (!pool) return -1;
     tg_tensor *src = prepare_inplace(name, self, other, true);
     if (src) {
-        run_binary(op, self, self, src, alpha);
+        tg__map(self, 2, (const tg_tensor *[]){self, src}, rows[self->dtype],
+                &(tg__row_ctx){.p = {alpha}});
         self->storage->version++;
     }
     tg_pool_pop(pool);
@@ -351,11 +245,11 @@ static int inplace_binary(const char *name, binop op, tg_tensor *self, tg_tensor
 }
 
 int tg_add_(tg_tensor *self, tg_tensor *other, double alpha) {
-    return inplace_binary("add_", alpha == 1 ? OP_ADD : OP_AXPY, self, other, alpha);
+    return inplace_binary("add_", alpha == 1 ? add_rows : axpy_rows, self, other, alpha);
 }
 
 int tg_mul_(tg_tensor *self, tg_tensor *other) {
-    return inplace_binary("mul_", OP_MUL, self, other, 1.0);
+    return inplace_binary("mul_", mul_rows, self, other, 1.0);
 }
 
 int tg_mul_scalar_(tg_tensor *self, double s) {
@@ -365,8 +259,8 @@ int tg_mul_scalar_(tg_tensor *self, double s) {
     }
     tg_pool *pool = tg_pool_push();
     if (!pool) return -1;
-    tg_tensor *wrapped = wrap_scalar(self, s);
-    int rc = wrapped ? inplace_binary("mul_scalar_", OP_MUL, self, wrapped, 1.0) : -1;
+    tg_tensor *wrapped = tg_scalar(s, self->dtype);
+    int rc = wrapped ? inplace_binary("mul_scalar_", mul_rows, self, wrapped, 1.0) : -1;
     tg_pool_pop(pool);
     return rc;
 }

@@ -1,135 +1,76 @@
 /* ops/unary.c - pow (scalar exponent), exp, log, sqrt, abs and clamp.
  *
- * Each op is a row of the table below: the forward y = f(x; p) and the local
- * derivative dy/dx written once as scalar formulas, instantiated for float32
- * and float64 by macros. The backward multiplies the incoming gradient by
- * the derivative, evaluated at the saved input x (or output y, where that
- * is cheaper: exp' = y, sqrt' = 0.5 / y). */
-#include <math.h>
-#include <stddef.h>
+ * Each op is its forward formula and its backward formula, g times the
+ * local derivative dy/dx, written once in the tensor's own type (TG_OWN:
+ * <tgmath.h> makes exp expf on float32, as PyTorch computes these) and
+ * evaluated at the saved input x, or at the output y where that is cheaper
+ * (exp' = y, sqrt' = 1 / (2 y)). p[0] and p[1] are the op's parameters:
+ * the exponent of pow, the bounds of clamp. Constants are written so that
+ * they keep the formula in its type: 1 and 0.5f are exact in both. */
+#include <tgmath.h>
 
-#include "ops_internal.h"
+#include "pointwise.h"
 
-/* Parameters of an op: the exponent of pow, the bounds of clamp. */
-typedef struct unary_params {
-    double p0, p1;
-} unary_params;
+/* ---- pow: y = x^p;  dy/dx = p x^(p-1), 0 for p = 0 as PyTorch (not 0 * x^-1 = NaN at 0) */
 
-/* out = F(a), with p0/p1 available to F. */
-#define FORWARD_ROW(name, T, F)                                                          \
-    static TG_ALWAYS_INLINE void name##_body(char **p, const int64_t *s, int64_t n,      \
-                                             void *ctx) {                                \
-        const unary_params *prm = ctx;                                                   \
-        const T p0 = (T)prm->p0, p1 = (T)prm->p1;                                        \
-        (void)p0, (void)p1;                                                              \
-        T *o = (T *)p[0];                                                                \
-        const T *x = (const T *)p[1];                                                    \
-        TG_SIMD                                                                          \
-        for (int64_t i = 0; i < n; i++) {                                                \
-            T a = x[i * s[1]];                                                           \
-            o[i * s[0]] = F;                                                             \
-        }                                                                                \
-    }                                                                                    \
-    TG_ROW_KERNEL(name, name##_body, 2)
-
-/* out = g * D, where D is the derivative in terms of v (the saved x or y). */
-#define BACKWARD_ROW(name, T, D)                                                         \
-    static TG_ALWAYS_INLINE void name##_body(char **p, const int64_t *s, int64_t n,      \
-                                             void *ctx) {                                \
-        const unary_params *prm = ctx;                                                   \
-        const T p0 = (T)prm->p0, p1 = (T)prm->p1;                                        \
-        (void)p0, (void)p1;                                                              \
-        T *o = (T *)p[0];                                                                \
-        const T *g = (const T *)p[1], *saved = (const T *)p[2];                          \
-        TG_SIMD                                                                          \
-        for (int64_t i = 0; i < n; i++) {                                                \
-            T v = saved[i * s[2]];                                                       \
-            o[i * s[0]] = g[i * s[1]] * (D);                                             \
-        }                                                                                \
-    }                                                                                    \
-    TG_ROW_KERNEL(name, name##_body, 3)
-
-#define UNARY_KERNELS(op, F32, F64, D32, D64)                                            \
-    FORWARD_ROW(op##_fwd_f32, float, F32)                                                \
-    FORWARD_ROW(op##_fwd_f64, double, F64)                                               \
-    BACKWARD_ROW(op##_bwd_f32, float, D32)                                               \
-    BACKWARD_ROW(op##_bwd_f64, double, D64)
-
-/* d/dx x^p = p x^(p-1); PyTorch gives 0 for p = 0 (not 0 * x^-1 = NaN at 0). */
-UNARY_KERNELS(pow, powf(a, p0), pow(a, p0),
-              p0 == 0 ? 0.0f : p0 * powf(v, p0 - 1), p0 == 0 ? 0.0 : p0 * pow(v, p0 - 1))
-UNARY_KERNELS(exp, expf(a), exp(a), v, v)                  /* saves y: exp' = exp */
-UNARY_KERNELS(log, logf(a), log(a), 1.0f / v, 1.0 / v)
-UNARY_KERNELS(sqrt, sqrtf(a), sqrt(a), 0.5f / v, 0.5 / v) /* saves y: sqrt' = 1 / (2 y) */
-/* abs' = sign(x), 0 at 0, as torch.sgn. */
-UNARY_KERNELS(abs, fabsf(a), fabs(a), (float)((v > 0) - (v < 0)), (double)((v > 0) - (v < 0)))
-/* clamp keeps NaN (as PyTorch; fmax would drop it); clamp' = 1 inside
- * [lo, hi], bounds included, 0 outside. */
-UNARY_KERNELS(clamp, a != a ? a : fminf(fmaxf(a, p0), p1), a != a ? a : fmin(fmax(a, p0), p1),
-              (float)(v >= p0 && v <= p1), (double)(v >= p0 && v <= p1))
-
-typedef struct unary_op {
-    const char *name;
-    tg_op_def node;
-    tg_row_fn forward[2], backward[2];
-    bool saves_output;
-} unary_op;
-
-static int unary_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs);
-
-#define UNARY_OP(op, node_name, local, saves_y)                                          \
-    static const unary_op op##_op = {#op,                                                \
-                                     {node_name, unary_backward, local},                 \
-                                     {op##_fwd_f32, op##_fwd_f64},                       \
-                                     {op##_bwd_f32, op##_bwd_f64},                       \
-                                     saves_y}
-
-UNARY_OP(pow, "PowBackward0", "d x^p/dx = p x^(p-1)", false);
-UNARY_OP(exp, "ExpBackward0", "d e^x/dx = e^x", true);
-UNARY_OP(log, "LogBackward0", "d log(x)/dx = 1/x", false);
-UNARY_OP(sqrt, "SqrtBackward0", "d sqrt(x)/dx = 1 / (2 sqrt(x))", true);
-UNARY_OP(abs, "AbsBackward0", "d |x|/dx = sign(x)", false);
-UNARY_OP(clamp, "ClampBackward1", "1 inside [min, max], 0 outside", false);
-
-/* A node's def is the `node` member of its unary_op. */
-static const unary_op *op_of(const tg_node *node) {
-    return (const unary_op *)((const char *)node->def - offsetof(unary_op, node));
-}
-
-static int unary_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
-    (void)needs;
-    const unary_op *op = op_of(node);
-    unary_params prm = *TG__NODE_STATE(node, unary_params);
-    tg_tensor *out = tg__new(op->name, node->in_ndim[0], node->in_shape[0], g->dtype);
-    if (!out) return -1;
-    tg__map(out, 2, (const tg_tensor *[]){g, node->saved[0]}, op->backward[g->dtype], &prm);
-    gi[0] = out;
-    return 0;
-}
-
-static tg_tensor *run_unary(const unary_op *op, tg_tensor *x, double p0, double p1) {
-    if (!x) {
-        tg__null_arg(op->name);
-        return NULL;
-    }
-    tg_tensor *out = tg__new_owned(op->name, x->ndim, x->shape, x->dtype);
-    if (!out) return NULL;
-    unary_params prm = {p0, p1};
-    tg__map(out, 1, (const tg_tensor *[]){x}, op->forward[x->dtype], &prm);
-    return tg__finish(out, &op->node, TG__TENSORS(x),
-                      TG__SAVE_STATE(&prm, op->saves_output ? out : x));
-}
+TG_ROWS1(pow_forward, TG_OWN, x, pow(x, p[0]))
+TG_ROWS2(pow_backward, TG_OWN, g, x, g * (p[0] == 0 ? 0 : p[0] * pow(x, p[0] - 1)))
+static const tg__pointwise pow_op = TG__UNARY_OP("PowBackward0", "d x^p/dx = p x^(p-1)", "pow",
+                                                 pow_forward, pow_backward, TG__SAVES_INPUTS);
 
 tg_tensor *tg_pow_scalar(tg_tensor *x, double exponent) {
-    return run_unary(&pow_op, x, exponent, 0);
+    return tg__pointwise_unary(&pow_op, x, exponent, 0);
 }
-tg_tensor *tg_exp(tg_tensor *x) { return run_unary(&exp_op, x, 0, 0); }
-tg_tensor *tg_log(tg_tensor *x) { return run_unary(&log_op, x, 0, 0); }
-tg_tensor *tg_sqrt(tg_tensor *x) { return run_unary(&sqrt_op, x, 0, 0); }
-tg_tensor *tg_abs(tg_tensor *x) { return run_unary(&abs_op, x, 0, 0); }
+
+/* ---- exp: y = e^x;  dy/dx = e^x = y --------------------------------------------------- */
+
+TG_ROWS1(exp_forward, TG_OWN, x, exp(x))
+TG_ROWS2(exp_backward, TG_OWN, g, y, g * y)
+static const tg__pointwise exp_op = TG__UNARY_OP("ExpBackward0", "d e^x/dx = e^x", "exp",
+                                                 exp_forward, exp_backward, TG__SAVES_OUTPUT);
+
+tg_tensor *tg_exp(tg_tensor *x) { return tg__pointwise_unary(&exp_op, x, 0, 0); }
+
+/* ---- log: y = log x;  dy/dx = 1/x ----------------------------------------------------- */
+
+TG_ROWS1(log_forward, TG_OWN, x, log(x))
+TG_ROWS2(log_backward, TG_OWN, g, x, g * (1 / x))
+static const tg__pointwise log_op = TG__UNARY_OP("LogBackward0", "d log(x)/dx = 1/x", "log",
+                                                 log_forward, log_backward, TG__SAVES_INPUTS);
+
+tg_tensor *tg_log(tg_tensor *x) { return tg__pointwise_unary(&log_op, x, 0, 0); }
+
+/* ---- sqrt: y = sqrt x;  dy/dx = 1 / (2 sqrt x) = 0.5 / y ------------------------------ */
+
+TG_ROWS1(sqrt_forward, TG_OWN, x, sqrt(x))
+TG_ROWS2(sqrt_backward, TG_OWN, g, y, g * (0.5f / y))
+static const tg__pointwise sqrt_op =
+    TG__UNARY_OP("SqrtBackward0", "d sqrt(x)/dx = 1 / (2 sqrt(x))", "sqrt", sqrt_forward,
+                 sqrt_backward, TG__SAVES_OUTPUT);
+
+tg_tensor *tg_sqrt(tg_tensor *x) { return tg__pointwise_unary(&sqrt_op, x, 0, 0); }
+
+/* ---- abs: y = |x|;  dy/dx = sign(x), 0 at 0, as torch.sgn ----------------------------- */
+
+TG_ROWS1(abs_forward, TG_OWN, x, fabs(x))
+TG_ROWS2(abs_backward, TG_OWN, g, x, g * ((x > 0) - (x < 0)))
+static const tg__pointwise abs_op = TG__UNARY_OP("AbsBackward0", "d |x|/dx = sign(x)", "abs",
+                                                 abs_forward, abs_backward, TG__SAVES_INPUTS);
+
+tg_tensor *tg_abs(tg_tensor *x) { return tg__pointwise_unary(&abs_op, x, 0, 0); }
+
+/* ---- clamp to [lo, hi] = [p[0], p[1]]: NaN stays NaN (as PyTorch; fmax would
+ * drop it);  dy/dx = 1 inside [lo, hi], bounds included, 0 outside ----------------------- */
+
+TG_ROWS1(clamp_forward, TG_OWN, x, x != x ? x : fmin(fmax(x, p[0]), p[1]))
+TG_ROWS2(clamp_backward, TG_OWN, g, x, g * (x >= p[0] && x <= p[1]))
+static const tg__pointwise clamp_op =
+    TG__UNARY_OP("ClampBackward1", "1 inside [min, max], 0 outside", "clamp", clamp_forward,
+                 clamp_backward, TG__SAVES_INPUTS);
 
 /* A NaN bound means none, so clamp(x, NAN, 0) is clamp_max. As in PyTorch,
  * min > max gives max everywhere. */
 tg_tensor *tg_clamp(tg_tensor *x, double min, double max) {
-    return run_unary(&clamp_op, x, isnan(min) ? -INFINITY : min, isnan(max) ? INFINITY : max);
+    return tg__pointwise_unary(&clamp_op, x, isnan(min) ? -INFINITY : min,
+                               isnan(max) ? INFINITY : max);
 }

@@ -117,6 +117,134 @@ static const int64_t tg__unit_strides[TG_ITER_MAX_OPERANDS] = {1, 1, 1, 1};
             body(p, s, n, ctx);                                                        \
     }
 
+/* ---- Row kernels from formulas ----------------------------------------------------
+ * The one way the library writes an elementwise kernel: a formula in the
+ * names it reads, turned into row kernels for both dtypes by
+ *
+ *   TG_ROWS0(name, COMPUTE, formula)                 out = formula
+ *   TG_ROWS1(name, COMPUTE, x, formula)              out = formula(x)
+ *   TG_ROWS2(name, COMPUTE, a, b, formula)           out = formula(a, b)
+ *   TG_ROWS3(name, COMPUTE, a, b, c, formula)        out = formula(a, b, c)
+ *   TG_ROWS_PAIR(name, COMPUTE, a, b, c, pair)       two outputs from one tg__pair
+ *   TG_ROWS_ORDERED1(name, COMPUTE, x, formula)      TG_ROWS1, elements in order
+ *
+ * each of which defines name_f32 and name_f64 (tg_row_fn) and name, the
+ * table of both indexed by dtype. Operand 0 of a row is the output; the
+ * named inputs are operands 1, 2, 3, read as COMPUTE:
+ *   TG_OWN     the tensor's own type: float formulas in float, as PyTorch
+ *              computes arithmetic (with <tgmath.h>, exp(x) is expf there);
+ *   TG_DOUBLE  double: a float32 element widens exactly and the result is
+ *              rounded once, when stored, so one formula serves both dtypes
+ *              and float32 results are at least as accurate as PyTorch's.
+ * A formula may read p[0] to p[3], the parameters of its tg__row_ctx rounded
+ * to the tensor's dtype (as PyTorch rounds a slope or an alpha before using
+ * it on a float32 tensor), raw[0] to raw[3], the same unrounded, and ctx.
+ * The rounding happens here, where T is known: done once in the op, as
+ * `f32 ? (float)v : v`, GCC 12.2 at -O2 vectorised the pair and dropped it.
+ * TG_ROWS_PAIR writes pair.first to operand 0 and pair.second `second`
+ * elements after it (two outputs laid out alike in one buffer: the
+ * iterator takes four operands and the kernel reads three).
+ * TG_ROWS_ORDERED1 is for kernels that draw random numbers: one draw per
+ * element in row-major order, so no TG_SIMD (run with tg__map_ordered).
+ * Every other kernel is a TG_ROW_KERNEL whose formula, written in
+ * arithmetic only, vectorises in its unit-stride copy; kernels of two or
+ * more inputs also get a copy for a last input that is one value broadcast. */
+
+/* What a row kernel's ctx points to (NULL reads as all zeros). */
+typedef struct tg__row_ctx {
+    double p[4];       /* the op's parameters: slope, alpha, exponent, ... */
+    int64_t second;    /* TG_ROWS_PAIR: the second output's place, in elements from the first */
+    tg_generator *gen; /* random draws (TG_ROWS_ORDERED1) */
+} tg__row_ctx;
+
+typedef struct tg__pair {
+    double first, second;
+} tg__pair;
+#define TG_PAIR(a, b) ((tg__pair){(a), (b)})
+
+#define TG_OWN(T) T
+#define TG_DOUBLE(T) double
+
+/* Operand k of a row at element i_, read as C; and written. */
+#define TG__IN(T, C, k) ((C)((const T *)ptr_[k])[i_ * s_[k]])
+#define TG__OUT(T, k) ((T *)ptr_[k])[i_ * s_[k]]
+
+#define TG__ROW_PROLOGUE(T, C)                                                          \
+    const tg__row_ctx *row_ctx_ = ctx;                                                  \
+    static const tg__row_ctx zero_ctx_;                                                 \
+    if (!row_ctx_) row_ctx_ = &zero_ctx_;                                               \
+    const double *raw = row_ctx_->p;                                                    \
+    C p[4];                                                                             \
+    for (int k_ = 0; k_ < 4; k_++) p[k_] = (C)(T)raw[k_];                               \
+    (void)p, (void)raw;
+
+/* name_body runs `...` (statements) for each element of a row, as one
+ * TG_SIMD loop. */
+#define TG__ROW_BODY(name, T, C, ...)                                                   \
+    static TG_ALWAYS_INLINE void name##_body(char **ptr_, const int64_t *s_, int64_t n_,  \
+                                             void *ctx) {                               \
+        TG__ROW_PROLOGUE(T, C)                                                          \
+        TG_SIMD                                                                         \
+        for (int64_t i_ = 0; i_ < n_; i_++) {                                           \
+            __VA_ARGS__                                                                 \
+        }                                                                               \
+    }
+
+#define TG__ROW0(name, T, C, ...)                                                       \
+    TG__ROW_BODY(name, T, C, TG__OUT(T, 0) = (T)(__VA_ARGS__);)                         \
+    TG_ROW_KERNEL(name, name##_body, 1)
+#define TG__ROW1(name, T, C, x, ...)                                                    \
+    TG__ROW_BODY(name, T, C, C x = TG__IN(T, C, 1); TG__OUT(T, 0) = (T)(__VA_ARGS__);)  \
+    TG_ROW_KERNEL(name, name##_body, 2)
+#define TG__ROW2(name, T, C, a, b, ...)                                                 \
+    TG__ROW_BODY(name, T, C, C a = TG__IN(T, C, 1); C b = TG__IN(T, C, 2);              \
+                 TG__OUT(T, 0) = (T)(__VA_ARGS__);)                                     \
+    TG_ROW_KERNEL_LIKE(name, name##_body, 3, 1, 1, 0)
+#define TG__ROW3(name, T, C, a, b, c, ...)                                              \
+    TG__ROW_BODY(name, T, C, C a = TG__IN(T, C, 1); C b = TG__IN(T, C, 2);              \
+                 C c = TG__IN(T, C, 3); TG__OUT(T, 0) = (T)(__VA_ARGS__);)              \
+    TG_ROW_KERNEL_LIKE(name, name##_body, 4, 1, 1, 1, 0)
+#define TG__ROW_PAIR(name, T, C, a, b, c, ...)                                          \
+    TG__ROW_BODY(name, T, C, C a = TG__IN(T, C, 1); C b = TG__IN(T, C, 2);              \
+                 C c = TG__IN(T, C, 3); tg__pair pair_ = (__VA_ARGS__);                 \
+                 TG__OUT(T, 0) = (T)pair_.first;                                        \
+                 ((T *)ptr_[0] + row_ctx_->second)[i_ * s_[0]] = (T)pair_.second;)      \
+    TG_ROW_KERNEL_LIKE(name, name##_body, 4, 1, 1, 1, 0)
+#define TG__ROW_ORDERED1(name, T, C, x, ...)                                            \
+    static void name(char **ptr_, const int64_t *s_, int64_t n_, void *ctx) {           \
+        TG__ROW_PROLOGUE(T, C)                                                          \
+        for (int64_t i_ = 0; i_ < n_; i_++) {                                           \
+            C x = TG__IN(T, C, 1);                                                      \
+            TG__OUT(T, 0) = (T)(__VA_ARGS__);                                           \
+        }                                                                               \
+    }
+
+#define TG__ROWS_TABLE(name) static const tg_row_fn name[2] = {name##_f32, name##_f64};
+#define TG_ROWS0(name, COMPUTE, ...)                                                    \
+    TG__ROW0(name##_f32, float, COMPUTE(float), __VA_ARGS__)                            \
+    TG__ROW0(name##_f64, double, COMPUTE(double), __VA_ARGS__)                          \
+    TG__ROWS_TABLE(name)
+#define TG_ROWS1(name, COMPUTE, x, ...)                                                 \
+    TG__ROW1(name##_f32, float, COMPUTE(float), x, __VA_ARGS__)                         \
+    TG__ROW1(name##_f64, double, COMPUTE(double), x, __VA_ARGS__)                       \
+    TG__ROWS_TABLE(name)
+#define TG_ROWS2(name, COMPUTE, a, b, ...)                                              \
+    TG__ROW2(name##_f32, float, COMPUTE(float), a, b, __VA_ARGS__)                      \
+    TG__ROW2(name##_f64, double, COMPUTE(double), a, b, __VA_ARGS__)                    \
+    TG__ROWS_TABLE(name)
+#define TG_ROWS3(name, COMPUTE, a, b, c, ...)                                           \
+    TG__ROW3(name##_f32, float, COMPUTE(float), a, b, c, __VA_ARGS__)                   \
+    TG__ROW3(name##_f64, double, COMPUTE(double), a, b, c, __VA_ARGS__)                 \
+    TG__ROWS_TABLE(name)
+#define TG_ROWS_PAIR(name, COMPUTE, a, b, c, ...)                                       \
+    TG__ROW_PAIR(name##_f32, float, COMPUTE(float), a, b, c, __VA_ARGS__)               \
+    TG__ROW_PAIR(name##_f64, double, COMPUTE(double), a, b, c, __VA_ARGS__)             \
+    TG__ROWS_TABLE(name)
+#define TG_ROWS_ORDERED1(name, COMPUTE, x, ...)                                         \
+    TG__ROW_ORDERED1(name##_f32, float, COMPUTE(float), x, __VA_ARGS__)                 \
+    TG__ROW_ORDERED1(name##_f64, double, COMPUTE(double), x, __VA_ARGS__)               \
+    TG__ROWS_TABLE(name)
+
 /* ---- Threads (core/parallel.c) ------------------------------------------------ */
 /* The thread count of tapegrad/parallel.h. The first call reads
  * TG_NUM_THREADS and hands it to BLIS, so gemm calls this before BLIS runs. */

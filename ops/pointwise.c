@@ -1,0 +1,88 @@
+/* ops/pointwise.c - the steps every pointwise op takes: check and broadcast
+ * the inputs, run the forward kernel, finish with what the backward reads;
+ * and the two backwards that are one kernel. */
+#include <string.h>
+
+#include "pointwise.h"
+
+tg_tensor *tg__pointwise_forward(const tg__pointwise *op, int n_in, tg_tensor *const *in,
+                                 const double *params) {
+    int ndim = in[0]->ndim;
+    int64_t shape[TG_MAX_DIMS];
+    memcpy(shape, in[0]->shape, sizeof shape);
+    for (int i = 1; i < n_in; i++) {
+        int64_t so_far[TG_MAX_DIMS];
+        memcpy(so_far, shape, sizeof so_far);
+        if (!tg__broadcast_shapes(op->name, ndim, so_far, in[i]->ndim, in[i]->shape, &ndim,
+                                  shape))
+            return NULL;
+    }
+    tg_tensor *out = tg__new_owned(op->name, ndim, shape, in[0]->dtype);
+    if (!out) return NULL;
+    tg__pointwise_state st = {{0}};
+    if (params) memcpy(st.p, params, sizeof st.p);
+    tg__map(out, n_in, (const tg_tensor *const *)in, op->forward[out->dtype],
+            &(tg__row_ctx){.p = {st.p[0], st.p[1], st.p[2], st.p[3]}});
+    tg__saves saves = {0, NULL, &st, params ? sizeof st : 0};
+    switch (op->saves) {
+    case TG__SAVES_NOTHING: break;
+    case TG__SAVES_INPUTS: saves.n_tensors = n_in, saves.tensors = in; break;
+    case TG__SAVES_FIRST: saves.n_tensors = 1, saves.tensors = in; break;
+    case TG__SAVES_OUTPUT: saves.n_tensors = 1, saves.tensors = &out; break;
+    case TG__SAVES_OTHER:
+        return tg__finish(out, &op->def, n_in, in,
+                          TG__SAVE_STATE(&st, tg__needs_grad(in[1]) ? in[0] : NULL,
+                                         tg__needs_grad(in[0]) ? in[1] : NULL));
+    }
+    return tg__finish(out, &op->def, n_in, in, saves);
+}
+
+tg_tensor *tg__pointwise_unary(const tg__pointwise *op, tg_tensor *x, double p0, double p1) {
+    if (!x) {
+        tg__null_arg(op->name);
+        return NULL;
+    }
+    return tg__pointwise_forward(op, 1, &x, (const double[4]){p0, p1});
+}
+
+int tg__pointwise_unary_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
+                                 const bool *needs) {
+    (void)needs;
+    const tg__pointwise *op = TG__OP_OF(node, tg__pointwise);
+    const tg__pointwise_state *st = TG__NODE_STATE(node, tg__pointwise_state);
+    tg_tensor *v = node->saved[0]; /* x, or y when the op saves its output */
+    if (!(gi[0] = tg__new(op->name, node->in_ndim[0], node->in_shape[0], g->dtype))) return -1;
+    tg__map(gi[0], 2, (const tg_tensor *[]){g, v}, op->backward[g->dtype],
+            &(tg__row_ctx){.p = {st->p[0], st->p[1], st->p[2], st->p[3]}});
+    return 0;
+}
+
+int tg__pointwise_pair_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    const tg__pointwise *op = TG__OP_OF(node, tg__pointwise);
+    tg_tensor *a = node->saved[0], *b = node->saved[1], *da, *db;
+    if (!tg__new_pair(op->name, a->ndim, a->shape, a->dtype, &da, &db)) return -1;
+    tg__run_pair(op->backward, da, db, g, a, b, TG__NODE_STATE(node, tg__pointwise_state)->p);
+    if (needs[0]) gi[0] = da;
+    if (needs[1]) gi[1] = db;
+    return 0;
+}
+
+bool tg__new_pair(const char *op, int ndim, const int64_t *shape, tg_dtype dtype,
+                  tg_tensor **first, tg_tensor **second) {
+    int64_t numel = 1, strides[TG_MAX_DIMS];
+    for (int d = 0; d < ndim; d++) numel *= shape[d];
+    tg__contiguous_strides(ndim, shape, strides);
+    tg_tensor *buf = tg__new(op, 1, (int64_t[]){2 * numel}, dtype);
+    if (!buf) return false;
+    *first = tg__autorelease(tg__view_owned(op, buf, ndim, shape, strides, 0));
+    *second = tg__autorelease(tg__view_owned(op, buf, ndim, shape, strides, numel));
+    return *first && *second;
+}
+
+void tg__run_pair(const tg_row_fn *kernel, tg_tensor *first, tg_tensor *second,
+                  const tg_tensor *a, const tg_tensor *b, const tg_tensor *c,
+                  const double *params) {
+    tg__row_ctx ctx = {.second = second->offset - first->offset};
+    if (params) memcpy(ctx.p, params, sizeof ctx.p);
+    tg__map(first, 3, (const tg_tensor *[]){a, b, c}, kernel[first->dtype], &ctx);
+}
