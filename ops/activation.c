@@ -1,62 +1,39 @@
 /* ops/activation.c - ReLU and its relatives (leaky, parametric, randomized,
  * ELU), sigmoid, tanh, GELU, SiLU, Swish and softplus.
  *
- * Each op is a forward kernel followed by its backward kernel, both made by
- * the macros of activation_internal.h from one formula written in x (or in
- * y, the output, where the derivative reads more simply from it, as torch's
- * does for relu, sigmoid and tanh); the derivative is written above them as
- * math. The formulas that the GLU variants share (sigmoid, SiLU, GELU, ReLU)
+ * Each op is its forward formula followed by its backward formula, g times
+ * the derivative, both TG_ROWS in double, written in x (or in y, the
+ * output, where the derivative reads more simply from it, as torch's does
+ * for relu, sigmoid and tanh); the derivative is written above them as
+ * math. p[0] and p[1] are the op's parameters (slope, alpha, beta, ...).
+ * The formulas that the GLU variants share (sigmoid, SiLU, GELU, ReLU)
  * live in activation_internal.h. */
 #include "activation_internal.h"
 
 /* ---- Ops with one input and fixed parameters ----------------------------------------- */
 
-static int unary_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
-    (void)needs;
-    const act_op *op = act_op_of(node);
-    tg_tensor *s = node->saved[0]; /* x, or y when op->saves_output */
-    act_ctx c = {0};
-    memcpy(c.p, node->state, sizeof c.p);
-    if (!(gi[0] = tg__new(op->name, s->ndim, s->shape, s->dtype))) return -1;
-    tg__map(gi[0], 2, (const tg_tensor *[]){g, s}, op->backward[s->dtype], &c);
-    return 0;
-}
-
-/* y = op(x) with parameters p0, p1. */
-static tg_tensor *unary(const act_op *op, tg_tensor *x, double p0, double p1) {
-    if (!x) {
-        tg__null_arg(op->name);
-        return NULL;
-    }
-    act_ctx c = {.p = {p0, p1}};
-    tg_tensor *out = tg__new_owned(op->name, x->ndim, x->shape, x->dtype);
-    if (!out) return NULL;
-    tg__map(out, 1, (const tg_tensor *[]){x}, op->forward[x->dtype], &c);
-    return act_finish(out, &op->def, 1, &x, 1, op->saves_output ? &out : &x, c.p);
-}
-
-#define UNARY_OP(var, node_name, local, op_name, forward, backward, saves_output)          \
-    static const act_op var = {{node_name, unary_backward, local}, op_name, forward,       \
-                               backward, saves_output};
+#define UNARY_OP(var, node_name, local, op_name, forward, backward, saves)                  \
+    static const tg__pointwise var =                                                       \
+        TG__UNARY_OP(node_name, local, op_name, forward, backward, TG__SAVES_##saves);
 
 /* ---- relu: y = max(x, 0);  dy/dx = 1 for y > 0, else 0 ------------------------------- */
 
-ACT_ROW1(relu_forward, x, act_relu(x))
-ACT_GRAD1(relu_backward, y, y > 0)
-UNARY_OP(relu_op, "ReluBackward0", "dy/dx = 1 for x > 0, else 0", "relu", relu_forward, relu_backward, true)
+TG_ROWS1(relu_forward, TG_DOUBLE, x, act_relu(x))
+TG_ROWS2(relu_backward, TG_DOUBLE, g, y, g * (y > 0))
+UNARY_OP(relu_op, "ReluBackward0", "dy/dx = 1 for x > 0, else 0", "relu", relu_forward, relu_backward, OUTPUT)
 
-tg_tensor *tg_relu(tg_tensor *x) { return unary(&relu_op, x, 0, 0); }
+tg_tensor *tg_relu(tg_tensor *x) { return tg__pointwise_unary(&relu_op, x, 0, 0); }
 
 /* ---- leaky_relu, slope s = p[0]: y = x for x > 0, else s x;  dy/dx = 1 for x > 0, else s
  * (s at 0, as torch) */
 
-ACT_ROW1(leaky_relu_forward, x, x > 0 ? x : p[0] * x)
-ACT_GRAD1(leaky_relu_backward, x, x > 0 ? 1 : p[0])
+TG_ROWS1(leaky_relu_forward, TG_DOUBLE, x, x > 0 ? x : p[0] * x)
+TG_ROWS2(leaky_relu_backward, TG_DOUBLE, g, x, g * (x > 0 ? 1 : p[0]))
 UNARY_OP(leaky_relu_op, "LeakyReluBackward0", "dy/dx = 1 for x > 0, else the slope", "leaky_relu", leaky_relu_forward,
-         leaky_relu_backward, false)
+         leaky_relu_backward, INPUTS)
 
 tg_tensor *tg_leaky_relu(tg_tensor *x, double negative_slope) {
-    return unary(&leaky_relu_op, x, negative_slope, 0);
+    return tg__pointwise_unary(&leaky_relu_op, x, negative_slope, 0);
 }
 
 /* ---- rrelu: y = r x for x <= 0, else x;  dy/dx = r or 1 ---------------------------------
@@ -69,35 +46,25 @@ tg_tensor *tg_leaky_relu(tg_tensor *x, double negative_slope) {
 
 UNARY_OP(rrelu_eval_op, "RreluWithNoiseBackward0",
          "dy/dx = 1 for x > 0, else (lower + upper) / 2", "rrelu", leaky_relu_forward,
-         leaky_relu_backward, false)
+         leaky_relu_backward, INPUTS)
 
+/* A slope drawn in [lower, upper] = [p[0], p[1]]. */
 static double rrelu_slope(const double *p, tg_generator *gen) {
     return tg__uniform(gen, TG_F64) * (p[1] - p[0]) + p[0];
 }
-/* The slopes: one draw per element x <= 0 in row-major order, so not an
- * ACT_ROW1 kernel (whose elements may run at once: TG_SIMD, threads) but a
- * plain loop, run in order by tg__map_ordered. */
-#define RRELU_NOISE(name, T)                                                             \
-    static void name(char **ptr, const int64_t *s, int64_t n, void *ctx) {              \
-        const act_ctx *c = ctx;                                                          \
-        const double p[2] = {(T)c->p[0], (T)c->p[1]};                                    \
-        T *o = (T *)ptr[0];                                                              \
-        const T *x = (const T *)ptr[1];                                                  \
-        for (int64_t i = 0; i < n; i++)                                                  \
-            o[i * s[0]] = (T)(x[i * s[1]] <= 0 ? rrelu_slope(p, c->gen) : 1);            \
-    }
-RRELU_NOISE(rrelu_noise_f32, float)
-RRELU_NOISE(rrelu_noise_f64, double)
-static const tg_row_fn rrelu_noise[2] = {rrelu_noise_f32, rrelu_noise_f64};
-ACT_ROW2(product, a, b, a * b)
+/* The slopes: one draw per element x <= 0 in row-major order, run in order
+ * by tg__map_ordered. */
+TG_ROWS_ORDERED1(rrelu_noise, TG_DOUBLE, x, x <= 0 ? rrelu_slope(p, gen) : 1)
+TG_ROWS2(product, TG_DOUBLE, a, b, a * b)
+
+enum { RRELU_SAVED_NOISE };
 
 static int rrelu_train_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
                                 const bool *needs) {
     (void)needs;
-    tg_tensor *noise = node->saved[0];
-    act_ctx c = {0};
+    tg_tensor *noise = node->saved[RRELU_SAVED_NOISE];
     if (!(gi[0] = tg__new("rrelu", noise->ndim, noise->shape, noise->dtype))) return -1;
-    tg__map(gi[0], 2, (const tg_tensor *[]){g, noise}, product[noise->dtype], &c);
+    tg__map(gi[0], 2, (const tg_tensor *[]){g, noise}, product[noise->dtype], NULL);
     return 0;
 }
 static const tg_op_def rrelu_train_def = {"RreluWithNoiseBackward0", rrelu_train_backward,
@@ -114,14 +81,14 @@ tg_tensor *tg_rrelu(tg_tensor *x, double lower, double upper, bool training,
                   upper);
         return NULL;
     }
-    if (!training) return unary(&rrelu_eval_op, x, (lower + upper) / 2, 0);
-    act_ctx c = {.p = {lower, upper}, .gen = tg__generator(gen)};
+    if (!training) return tg__pointwise_unary(&rrelu_eval_op, x, (lower + upper) / 2, 0);
+    tg__row_ctx c = {.p = {lower, upper}, .gen = tg__generator(gen)};
     tg_tensor *noise = tg__new_owned("rrelu", x->ndim, x->shape, x->dtype);
     tg_tensor *out = noise ? tg__new_owned("rrelu", x->ndim, x->shape, x->dtype) : NULL;
     if (out) {
         tg__map_ordered(noise, 1, (const tg_tensor *[]){x}, rrelu_noise[x->dtype], &c);
         tg__map(out, 2, (const tg_tensor *[]){x, noise}, product[x->dtype], &c);
-        out = act_finish(out, &rrelu_train_def, 1, &x, 1, &noise, NULL);
+        out = tg__finish(out, &rrelu_train_def, TG__TENSORS(x), TG__SAVE(noise));
     }
     tg_release(noise);
     return out;
@@ -131,52 +98,52 @@ tg_tensor *tg_rrelu(tg_tensor *x, double lower, double upper, bool training,
  * dy/dx = 1 for x > 0, else alpha e^x.
  * alpha is a fixed hyper-parameter (003 calls it learned; in torch it is not). */
 
-ACT_ROW1(elu_forward, x, x > 0 ? x : p[0] * act_expm1(x))
-ACT_GRAD1(elu_backward, x, x > 0 ? 1 : p[0] * act_exp(x))
-UNARY_OP(elu_op, "EluBackward0", "dy/dx = 1 for x > 0, else alpha e^x", "elu", elu_forward, elu_backward, false)
+TG_ROWS1(elu_forward, TG_DOUBLE, x, x > 0 ? x : p[0] * act_expm1(x))
+TG_ROWS2(elu_backward, TG_DOUBLE, g, x, g * (x > 0 ? 1 : p[0] * act_exp(x)))
+UNARY_OP(elu_op, "EluBackward0", "dy/dx = 1 for x > 0, else alpha e^x", "elu", elu_forward, elu_backward, INPUTS)
 
-tg_tensor *tg_elu(tg_tensor *x, double alpha) { return unary(&elu_op, x, alpha, 0); }
+tg_tensor *tg_elu(tg_tensor *x, double alpha) { return tg__pointwise_unary(&elu_op, x, alpha, 0); }
 
 /* ---- sigmoid: y = 1 / (1 + e^-x);  dy/dx = y (1 - y), in (0, 1/4] -------------------- */
 
-ACT_ROW1(sigmoid_forward, x, act_sigmoid(x))
-ACT_GRAD1(sigmoid_backward, y, y * (1 - y))
-UNARY_OP(sigmoid_op, "SigmoidBackward0", "dy/dx = y (1 - y)", "sigmoid", sigmoid_forward, sigmoid_backward, true)
+TG_ROWS1(sigmoid_forward, TG_DOUBLE, x, act_sigmoid(x))
+TG_ROWS2(sigmoid_backward, TG_DOUBLE, g, y, g * (y * (1 - y)))
+UNARY_OP(sigmoid_op, "SigmoidBackward0", "dy/dx = y (1 - y)", "sigmoid", sigmoid_forward, sigmoid_backward, OUTPUT)
 
-tg_tensor *tg_sigmoid(tg_tensor *x) { return unary(&sigmoid_op, x, 0, 0); }
+tg_tensor *tg_sigmoid(tg_tensor *x) { return tg__pointwise_unary(&sigmoid_op, x, 0, 0); }
 
 /* ---- tanh: y = tanh x;  dy/dx = 1 - y^2 ---------------------------------------------- */
 
-ACT_ROW1(tanh_forward, x, act_tanh(x))
-ACT_GRAD1(tanh_backward, y, 1 - y * y)
-UNARY_OP(tanh_op, "TanhBackward0", "dy/dx = 1 - y^2", "tanh", tanh_forward, tanh_backward, true)
+TG_ROWS1(tanh_forward, TG_DOUBLE, x, act_tanh(x))
+TG_ROWS2(tanh_backward, TG_DOUBLE, g, y, g * (1 - y * y))
+UNARY_OP(tanh_op, "TanhBackward0", "dy/dx = 1 - y^2", "tanh", tanh_forward, tanh_backward, OUTPUT)
 
-tg_tensor *tg_tanh(tg_tensor *x) { return unary(&tanh_op, x, 0, 0); }
+tg_tensor *tg_tanh(tg_tensor *x) { return tg__pointwise_unary(&tanh_op, x, 0, 0); }
 
 /* ---- gelu: y = x Phi(x);  dy/dx = Phi(x) + x phi(x)
  * tanh form: y = x (1 + t) / 2, t = tanh(sqrt(2/pi) (x + 0.044715 x^3));
  * dy/dx = (1 + t) / 2 + x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2) / 2
  * (not 004's 0.5 [tanh(u) + x (1 - GELU(x)^2)]; see act_gelu_tanh_d). */
 
-ACT_ROW1(gelu_forward, x, act_gelu(x))
-ACT_GRAD1(gelu_backward, x, act_gelu_d(x).second)
-UNARY_OP(gelu_op, "GeluBackward0", "dy/dx = Phi(x) + x phi(x)", "gelu", gelu_forward, gelu_backward, false)
-ACT_ROW1(gelu_tanh_forward, x, act_gelu_tanh(x))
-ACT_GRAD1(gelu_tanh_backward, x, act_gelu_tanh_d(x).second)
+TG_ROWS1(gelu_forward, TG_DOUBLE, x, act_gelu(x))
+TG_ROWS2(gelu_backward, TG_DOUBLE, g, x, g * (act_gelu_d(x).second))
+UNARY_OP(gelu_op, "GeluBackward0", "dy/dx = Phi(x) + x phi(x)", "gelu", gelu_forward, gelu_backward, INPUTS)
+TG_ROWS1(gelu_tanh_forward, TG_DOUBLE, x, act_gelu_tanh(x))
+TG_ROWS2(gelu_tanh_backward, TG_DOUBLE, g, x, g * (act_gelu_tanh_d(x).second))
 UNARY_OP(gelu_tanh_op, "GeluBackward0",
-         "dy/dx = (1 + t)/2 + x (1 - t^2) sqrt(2/pi) (1 + 3 0.044715 x^2) / 2", "gelu", gelu_tanh_forward, gelu_tanh_backward, false)
+         "dy/dx = (1 + t)/2 + x (1 - t^2) sqrt(2/pi) (1 + 3 0.044715 x^2) / 2", "gelu", gelu_tanh_forward, gelu_tanh_backward, INPUTS)
 
 tg_tensor *tg_gelu(tg_tensor *x, tg_gelu_approx approximate) {
-    return unary(approximate == TG_GELU_TANH ? &gelu_tanh_op : &gelu_op, x, 0, 0);
+    return tg__pointwise_unary(approximate == TG_GELU_TANH ? &gelu_tanh_op : &gelu_op, x, 0, 0);
 }
 
 /* ---- silu: y = x sigma(x);  dy/dx = sigma(x) (1 + x (1 - sigma(x))) ------------------ */
 
-ACT_ROW1(silu_forward, x, act_silu(x))
-ACT_GRAD1(silu_backward, x, act_silu_d(x).second)
-UNARY_OP(silu_op, "SiluBackward0", "dy/dx = s(x) (1 + x (1 - s(x)))", "silu", silu_forward, silu_backward, false)
+TG_ROWS1(silu_forward, TG_DOUBLE, x, act_silu(x))
+TG_ROWS2(silu_backward, TG_DOUBLE, g, x, g * (act_silu_d(x).second))
+UNARY_OP(silu_op, "SiluBackward0", "dy/dx = s(x) (1 + x (1 - s(x)))", "silu", silu_forward, silu_backward, INPUTS)
 
-tg_tensor *tg_silu(tg_tensor *x) { return unary(&silu_op, x, 0, 0); }
+tg_tensor *tg_silu(tg_tensor *x) { return tg__pointwise_unary(&silu_op, x, 0, 0); }
 
 /* ---- softplus, beta = p[0], threshold = p[1]: with z = beta x,
  * y = log(1 + e^z) / beta, or x where z > threshold;  dy/dx = sigma(z), or 1 there.
@@ -187,13 +154,13 @@ static double softplus(double x, double beta, double threshold) {
     double z = beta * x;
     return z > threshold ? x : (fmax(z, 0) + log1p(exp(-fabs(z)))) / beta;
 }
-ACT_ROW1(softplus_forward, x, softplus(x, p[0], p[1]))
-ACT_GRAD1(softplus_backward, x, p[0] * x > p[1] ? 1 : act_sigmoid(p[0] * x))
+TG_ROWS1(softplus_forward, TG_DOUBLE, x, softplus(x, p[0], p[1]))
+TG_ROWS2(softplus_backward, TG_DOUBLE, g, x, g * (p[0] * x > p[1] ? 1 : act_sigmoid(p[0] * x)))
 UNARY_OP(softplus_op, "SoftplusBackward0", "dy/dx = sigmoid(beta x)", "softplus", softplus_forward, softplus_backward,
-         false)
+         INPUTS)
 
 tg_tensor *tg_softplus(tg_tensor *x, double beta, double threshold) {
-    return unary(&softplus_op, x, beta, threshold);
+    return tg__pointwise_unary(&softplus_op, x, beta, threshold);
 }
 
 /* ---- Ops with a learnable parameter w: prelu and swish ----------------------------------
@@ -213,12 +180,14 @@ static tg_tensor *param_view(const char *op, const tg_tensor *x, tg_tensor *w) {
     return tg__view_owned(op, w, x->ndim, shape, strides, w->offset);
 }
 
+enum { PARAM_SAVED_X, PARAM_SAVED_W };
+
 static int param_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
-    const act_op *op = act_op_of(node);
-    tg_tensor *x = node->saved[0], *w = node->saved[1], *gx, *contrib;
+    const tg__pointwise *op = TG__OP_OF(node, tg__pointwise);
+    tg_tensor *x = node->saved[PARAM_SAVED_X], *w = node->saved[PARAM_SAVED_W], *gx, *contrib;
     tg_tensor *wv = tg__autorelease(param_view(op->name, x, w));
-    if (!wv || !act_new_pair(op->name, x->ndim, x->shape, x->dtype, &gx, &contrib)) return -1;
-    act_run_grad2(op->backward, gx, contrib, g, x, wv);
+    if (!wv || !tg__new_pair(op->name, x->ndim, x->shape, x->dtype, &gx, &contrib)) return -1;
+    tg__run_pair(op->backward, gx, contrib, g, x, wv, NULL);
     gi[0] = gx;
     if (needs[1]) {
         gi[1] = tg_reshape(tg__sum_to(contrib, x->ndim, wv->shape), w->ndim, w->shape);
@@ -228,24 +197,21 @@ static int param_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const boo
 }
 
 /* y = op(x, w), w already checked against x. */
-static tg_tensor *with_param(const act_op *op, tg_tensor *x, tg_tensor *w) {
-    act_ctx c = {0};
+static tg_tensor *with_param(const tg__pointwise *op, tg_tensor *x, tg_tensor *w) {
     tg_tensor *wv = param_view(op->name, x, w);
     tg_tensor *out = wv ? tg__new_owned(op->name, x->ndim, x->shape, x->dtype) : NULL;
-    if (out) tg__map(out, 2, (const tg_tensor *[]){x, wv}, op->forward[x->dtype], &c);
+    if (out) tg__map(out, 2, (const tg_tensor *[]){x, wv}, op->forward[x->dtype], NULL);
     tg_release(wv);
-    tg_tensor *in[2] = {x, w};
-    return out ? act_finish(out, &op->def, 2, in, 2, in, NULL) : NULL;
+    return out ? tg__finish(out, &op->def, TG__TENSORS(x, w), TG__SAVE(x, w)) : NULL;
 }
 
 /* ---- prelu: y = x for x > 0, else w x;  dy/dx = 1 or w;  dy/dw = 0 or x -------------- */
 
-ACT_ROW2(prelu_forward, x, w, x > 0 ? x : w * x)
-ACT_GRAD2(prelu_backward, x, w, x > 0 ? PAIR(1, 0) : PAIR(w, x))
-static const act_op prelu_op = {{"PreluBackward0", param_backward,
-                                 "dy/dx = 1 for x > 0, else w; dy/dw = x for x <= 0, else 0"},
-                                "prelu", prelu_forward,
-                                prelu_backward, false};
+TG_ROWS2(prelu_forward, TG_DOUBLE, x, w, x > 0 ? x : w * x)
+TG_ROWS_PAIR(prelu_backward, TG_DOUBLE, g, x, w, tg__pair_times(g, x > 0 ? TG_PAIR(1, 0) : TG_PAIR(w, x)))
+static const tg__pointwise prelu_op = {
+    {"PreluBackward0", param_backward, "dy/dx = 1 for x > 0, else w; dy/dw = x for x <= 0, else 0"},
+    "prelu", prelu_forward, prelu_backward, TG__SAVES_INPUTS};
 
 tg_tensor *tg_prelu(tg_tensor *x, tg_tensor *weight) {
     char bufx[TG_SHAPE_STR_MAX], bufw[TG_SHAPE_STR_MAX];
@@ -271,16 +237,16 @@ tg_tensor *tg_prelu(tg_tensor *x, tg_tensor *weight) {
  * dy/dx = s + beta x s (1 - s)  (= beta y + s (1 - beta y); for beta = 1 the
  * documents' f + sigma (1 - f));  dy/dbeta = x^2 s (1 - s) */
 
-static act_pair swish_d(double x, double beta) {
+static tg__pair swish_d(double x, double beta) {
     double s = act_sigmoid(beta * x), ds = s * (1 - s);
-    return PAIR(s + beta * x * ds, x * x * ds);
+    return TG_PAIR(s + beta * x * ds, x * x * ds);
 }
-ACT_ROW2(swish_forward, x, beta, x * act_sigmoid(beta * x))
-ACT_GRAD2(swish_backward, x, beta, swish_d(x, beta))
-static const act_op swish_op = {{"SwishBackward0", param_backward,
-                                 "dy/dx = s + b x s (1 - s), dy/db = x^2 s (1 - s), s = s(b x)"},
-                                "swish", swish_forward,
-                                swish_backward, false};
+TG_ROWS2(swish_forward, TG_DOUBLE, x, beta, x * act_sigmoid(beta * x))
+TG_ROWS_PAIR(swish_backward, TG_DOUBLE, g, x, beta, tg__pair_times(g, swish_d(x, beta)))
+static const tg__pointwise swish_op = {
+    {"SwishBackward0", param_backward,
+     "dy/dx = s + b x s (1 - s), dy/db = x^2 s (1 - s), s = s(b x)"},
+    "swish", swish_forward, swish_backward, TG__SAVES_INPUTS};
 
 tg_tensor *tg_swish(tg_tensor *x, tg_tensor *beta) {
     if (!tg__check_args("swish", 2, (tg_tensor *[]){x, beta})) return NULL;

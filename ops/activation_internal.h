@@ -1,26 +1,19 @@
-/* ops/activation_internal.h - what ops/activation.c and ops/glu.c share: the
- * scalar formulas of the activations that the GLU variants gate with, the
- * macros that turn a scalar formula into row kernels for both dtypes, and
- * the steps every activation op takes.
+/* ops/activation_internal.h - what ops/activation.c and ops/glu.c share:
+ * the scalar formulas of the activations that the GLU variants gate with,
+ * and the arithmetic-only exponentials they are built from.
  *
- * Formulas run in double for both dtypes: a float32 element is widened
- * exactly, and the result is rounded once when stored. That keeps one
- * formula per activation, and float32 results at least as accurate as
- * PyTorch's (which evaluates in float). */
+ * Formulas run in double for both dtypes (TG_DOUBLE rows): a float32
+ * element is widened exactly, and the result is rounded once when stored.
+ * That keeps one formula per activation, and float32 results at least as
+ * accurate as PyTorch's (which evaluates in float). */
 #ifndef TAPEGRAD_ACTIVATION_INTERNAL_H
 #define TAPEGRAD_ACTIVATION_INTERNAL_H
 
 #include <math.h>
 #include <string.h>
 
-#include "ops_internal.h"
+#include "pointwise.h"
 #include "tapegrad/activation.h"
-
-/* A value and its derivative, or the partial derivatives in two inputs. */
-typedef struct act_pair {
-    double first, second;
-} act_pair;
-#define PAIR(a, b) ((act_pair){(a), (b)})
 
 #define ACT_SQRT_HALF 0.70710678118654752440       /* 1 / sqrt(2) */
 #define ACT_INV_SQRT_2PI 0.39894228040143267794    /* 1 / sqrt(2 pi) */
@@ -153,17 +146,17 @@ static TG_ALWAYS_INLINE double act_sigmoid(double x) {
 }
 /* sigma' = sigma (1 - sigma) = e^-|x| / (1 + e^-|x|)^2: written so, 1 - sigma
  * does not cancel where sigma is near 1. */
-static TG_ALWAYS_INLINE act_pair act_sigmoid_d(double x) {
+static TG_ALWAYS_INLINE tg__pair act_sigmoid_d(double x) {
     double e = act_exp(-fabs(x)), d = 1 + e;
-    return PAIR((x >= 0 ? 1 : e) / d, e / (d * d));
+    return TG_PAIR((x >= 0 ? 1 : e) / d, e / (d * d));
 }
 
 /* silu(x) = x sigma(x);  silu'(x) = sigma (1 + x (1 - sigma)),
  * which is the documents' f + sigma (1 - f). */
 static TG_ALWAYS_INLINE double act_silu(double x) { return x * act_sigmoid(x); }
-static TG_ALWAYS_INLINE act_pair act_silu_d(double x) {
+static TG_ALWAYS_INLINE tg__pair act_silu_d(double x) {
     double s = act_sigmoid(x);
-    return PAIR(x * s, s * (1 + x * (1 - s)));
+    return TG_PAIR(x * s, s * (1 + x * (1 - s)));
 }
 
 /* gelu(x) = x Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2 = erfc(-x / sqrt 2) / 2;
@@ -185,10 +178,10 @@ static TG_ALWAYS_INLINE double act_gelu_of_tail(double x, double t) {
     return x < 0 ? g + (x - x) : x * (1 - g);
 }
 static TG_ALWAYS_INLINE double act_gelu(double x) { return act_gelu_of_tail(x, act_gelu_tail(x)); }
-static TG_ALWAYS_INLINE act_pair act_gelu_d(double x) {
+static TG_ALWAYS_INLINE tg__pair act_gelu_d(double x) {
     double t = act_gelu_tail(x), slope = x * ACT_INV_SQRT_2PI;
     double g = act_gauss_times(x, x < 0 ? t + slope : slope - t);
-    return PAIR(act_gelu_of_tail(x, t), (x < 0 ? g : 1 + g) + (x - x));
+    return TG_PAIR(act_gelu_of_tail(x, t), (x < 0 ? g : 1 + g) + (x - x));
 }
 
 /* gelu_tanh(x) = x (1 + t) / 2, t = tanh u, u = sqrt(2/pi) (x + 0.044715 x^3);
@@ -204,158 +197,15 @@ static TG_ALWAYS_INLINE double act_gelu_tanh_2u(double x) {
 static TG_ALWAYS_INLINE double act_gelu_tanh(double x) {
     return x * act_sigmoid(act_gelu_tanh_2u(x));
 }
-static TG_ALWAYS_INLINE act_pair act_gelu_tanh_d(double x) {
-    act_pair s = act_sigmoid_d(act_gelu_tanh_2u(x)); /* sigma(2u), sigma(2u) (1 - sigma(2u)) */
+static TG_ALWAYS_INLINE tg__pair act_gelu_tanh_d(double x) {
+    tg__pair s = act_sigmoid_d(act_gelu_tanh_2u(x)); /* sigma(2u), sigma(2u) (1 - sigma(2u)) */
     double du = ACT_SQRT_2_OVER_PI * (1 + 3 * ACT_GELU_KAPPA * x * x);
-    return PAIR(x * s.first, s.first + 2 * x * s.second * du);
+    return TG_PAIR(x * s.first, s.first + 2 * x * s.second * du);
 }
 
 /* relu(x) = max(x, 0), NaN staying NaN;  relu'(x) = 1 for x > 0, else 0
  * (0 at the kink, as torch). */
 static TG_ALWAYS_INLINE double act_relu(double x) { return x < 0 ? 0 : x; }
-static TG_ALWAYS_INLINE act_pair act_relu_d(double x) { return PAIR(act_relu(x), x > 0); }
-
-/* ---- Row kernels from formulas ----------------------------------------------------------
- * Each macro defines name_f32 and name_f64, and name, the table of both
- * indexed by dtype. The formula (the last argument) is an expression in
- * doubles named by the other arguments, and may use p, the op's parameters
- * rounded to the tensor's dtype (as torch rounds a slope or an alpha before
- * using it on a float32 tensor), and c, the whole context. The rounding
- * happens here, in the kernel that knows T: done once in the op, as
- * `f32 ? (float)v : v` on both parameters, GCC 12.2 at -O2 vectorised the
- * pair and dropped the rounding.
- * Each kernel is a TG_ROW_KERNEL: the formulas, written in arithmetic only
- * (act_exp, not libm's exp), vectorise in its unit-stride copy. */
-
-typedef struct act_ctx {
-    double p[4];       /* the op's parameters: slope, alpha, beta, ... */
-    int64_t second;    /* two-output kernels: the second output's place, in
-                          elements from the first's */
-    tg_generator *gen; /* rrelu's random slopes */
-} act_ctx;
-
-#define ACT_TABLE(name) static const tg_row_fn name[2] = {name##_f32, name##_f64};
-
-#define ACT_PARAMS(T)                                                                    \
-    const act_ctx *c = ctx;                                                              \
-    double p[4];                                                                         \
-    for (int k_ = 0; k_ < 4; k_++) p[k_] = (T)c->p[k_];                                  \
-    (void)p;
-
-/* out = F(X) */
-#define ACT_ROW1_T(name, T, X, ...)                                                      \
-    static TG_ALWAYS_INLINE void name##_body(char **ptr, const int64_t *s, int64_t n,    \
-                                             void *ctx) {                                \
-        ACT_PARAMS(T)                                                                    \
-        T *o_ = (T *)ptr[0];                                                             \
-        const T *x_ = (const T *)ptr[1];                                                 \
-        TG_SIMD                                                                          \
-        for (int64_t i_ = 0; i_ < n; i_++) {                                             \
-            double X = x_[i_ * s[1]];                                                    \
-            o_[i_ * s[0]] = (T)(__VA_ARGS__);                                            \
-        }                                                                                \
-    }                                                                                    \
-    TG_ROW_KERNEL(name, name##_body, 2)
-#define ACT_ROW1(name, X, ...)                                                           \
-    ACT_ROW1_T(name##_f32, float, X, __VA_ARGS__)                                        \
-    ACT_ROW1_T(name##_f64, double, X, __VA_ARGS__)                                       \
-    ACT_TABLE(name)
-
-/* out = F(A, B) */
-#define ACT_ROW2_T(name, T, A, B, ...)                                                   \
-    static TG_ALWAYS_INLINE void name##_body(char **ptr, const int64_t *s, int64_t n,    \
-                                             void *ctx) {                                \
-        ACT_PARAMS(T)                                                                    \
-        T *o_ = (T *)ptr[0];                                                             \
-        const T *a_ = (const T *)ptr[1], *b_ = (const T *)ptr[2];                        \
-        TG_SIMD                                                                          \
-        for (int64_t i_ = 0; i_ < n; i_++) {                                             \
-            double A = a_[i_ * s[1]], B = b_[i_ * s[2]];                                 \
-            o_[i_ * s[0]] = (T)(__VA_ARGS__);                                            \
-        }                                                                                \
-    }                                                                                    \
-    TG_ROW_KERNEL(name, name##_body, 3)
-#define ACT_ROW2(name, A, B, ...)                                                        \
-    ACT_ROW2_T(name##_f32, float, A, B, __VA_ARGS__)                                     \
-    ACT_ROW2_T(name##_f64, double, A, B, __VA_ARGS__)                                    \
-    ACT_TABLE(name)
-
-/* Backward of a one-input op: grad_in = g * dy/dX, the derivative written
- * in X, the saved input (or output, for ops whose derivative reads y). */
-#define ACT_GRAD1(name, X, ...) ACT_ROW2(name, g_, X, g_ * (__VA_ARGS__))
-
-/* Backward of a two-input op, both gradients in one pass: the formula gives
- * the act_pair (dy/dA, dy/dB); each is multiplied by g and written, the
- * first into operand 0 and the second c->second elements after it (the
- * iterator takes four operands, and this kernel reads three). */
-#define ACT_GRAD2_T(name, T, A, B, ...)                                                  \
-    static TG_ALWAYS_INLINE void name##_body(char **ptr, const int64_t *s, int64_t n,    \
-                                             void *ctx) {                                \
-        ACT_PARAMS(T)                                                                    \
-        T *o_ = (T *)ptr[0], *o2_ = o_ + c->second;                                      \
-        const T *g_ = (const T *)ptr[1], *a_ = (const T *)ptr[2], *b_ = (const T *)ptr[3]; \
-        TG_SIMD                                                                          \
-        for (int64_t i_ = 0; i_ < n; i_++) {                                             \
-            double A = a_[i_ * s[2]], B = b_[i_ * s[3]], gv_ = g_[i_ * s[1]];            \
-            act_pair d_ = (__VA_ARGS__);                                                 \
-            o_[i_ * s[0]] = (T)(gv_ * d_.first);                                         \
-            o2_[i_ * s[0]] = (T)(gv_ * d_.second);                                       \
-        }                                                                                \
-    }                                                                                    \
-    TG_ROW_KERNEL(name, name##_body, 4)
-#define ACT_GRAD2(name, A, B, ...)                                                       \
-    ACT_GRAD2_T(name##_f32, float, A, B, __VA_ARGS__)                                    \
-    ACT_GRAD2_T(name##_f64, double, A, B, __VA_ARGS__)                                   \
-    ACT_TABLE(name)
-
-/* ---- Ops ----------------------------------------------------------------------------- */
-
-/* An activation's node and kernels. def comes first, so that a backward
- * finds its op's kernels from node->def. */
-typedef struct act_op {
-    tg_op_def def;
-    const char *name;          /* the op, in messages: "silu" */
-    const tg_row_fn *forward;  /* by dtype */
-    const tg_row_fn *backward; /* by dtype */
-    bool saves_output;         /* the derivative is written in terms of y */
-} act_op;
-
-static inline const act_op *act_op_of(const tg_node *node) {
-    return (const act_op *)(const void *)node->def;
-}
-
-/* The last step of an op: records out as made by def from inputs, saves
- * tensors and the op's four parameters (params may be NULL) for the
- * backward, and hands out to the pool. Returns out, or NULL (out released)
- * when out of memory. *node, if asked for, is the node or NULL. */
-static inline tg_tensor *act_finish(tg_tensor *out, const tg_op_def *def, int n_inputs,
-                                    tg_tensor *const *inputs, int n_saved,
-                                    tg_tensor *const *saved, const double *params) {
-    tg__saves saves = {n_saved, saved, params, params ? 4 * sizeof *params : 0};
-    return tg__finish(out, def, n_inputs, inputs, saves);
-}
-
-/* Two new contiguous tensors of one shape, the second right after the first
- * in one buffer, for an ACT_GRAD2 kernel; pooled, as a backward's results
- * are. Returns false when out of memory. */
-static inline bool act_new_pair(const char *op, int ndim, const int64_t *shape, tg_dtype dtype,
-                                tg_tensor **first, tg_tensor **second) {
-    int64_t numel = 1, strides[TG_MAX_DIMS];
-    for (int d = 0; d < ndim; d++) numel *= shape[d];
-    tg__contiguous_strides(ndim, shape, strides);
-    tg_tensor *buf = tg__new(op, 1, (int64_t[]){2 * numel}, dtype);
-    if (!buf) return false;
-    *first = tg__autorelease(tg__view_owned(op, buf, ndim, shape, strides, 0));
-    *second = tg__autorelease(tg__view_owned(op, buf, ndim, shape, strides, numel));
-    return *first && *second;
-}
-
-/* Runs an ACT_GRAD2 kernel over first's shape: first and second (laid out
- * alike in one storage) get g * dy/da and g * dy/db. */
-static inline void act_run_grad2(const tg_row_fn *kernel, tg_tensor *first, tg_tensor *second,
-                                 const tg_tensor *g, const tg_tensor *a, const tg_tensor *b) {
-    act_ctx c = {.second = second->offset - first->offset};
-    tg__map(first, 3, (const tg_tensor *[]){g, a, b}, kernel[first->dtype], &c);
-}
+static TG_ALWAYS_INLINE tg__pair act_relu_d(double x) { return TG_PAIR(act_relu(x), x > 0); }
 
 #endif

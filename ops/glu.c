@@ -9,25 +9,18 @@
  * with act and act' from activation_internal.h. */
 #include "activation_internal.h"
 
-static act_pair gated_d(act_pair act, double up) { return PAIR(act.second * up, act.first); }
+static TG_ALWAYS_INLINE tg__pair gated_d(tg__pair act, double up) {
+    return TG_PAIR(act.second * up, act.first);
+}
 
 #define GATED_KERNELS(name, ACT, ACT_D)                                                  \
-    ACT_ROW2(name##_forward, gate, up, ACT(gate) * up)                                   \
-    ACT_GRAD2(name##_backward, gate, up, gated_d(ACT_D(gate), up))
+    TG_ROWS2(name##_forward, TG_DOUBLE, gate, up, ACT(gate) * up)                        \
+    TG_ROWS_PAIR(name##_backward, TG_DOUBLE, g, gate, up,                                \
+                 tg__pair_times(g, gated_d(ACT_D(gate), up)))
 
 /* ---- The gated forms: gate and up are two tensors of one shape ----------------------- */
 
-static int gated_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
-    const act_op *op = act_op_of(node);
-    tg_tensor *gate = node->saved[0], *up = node->saved[1], *dgate, *dup;
-    if (!act_new_pair(op->name, gate->ndim, gate->shape, gate->dtype, &dgate, &dup)) return -1;
-    act_run_grad2(op->backward, dgate, dup, g, gate, up);
-    if (needs[0]) gi[0] = dgate;
-    if (needs[1]) gi[1] = dup;
-    return 0;
-}
-
-static tg_tensor *gated(const act_op *op, tg_tensor *gate, tg_tensor *up) {
+static tg_tensor *gated(const tg__pointwise *op, tg_tensor *gate, tg_tensor *up) {
     tg_tensor *in[2] = {gate, up};
     if (!tg__check_args(op->name, 2, in)) return NULL;
     if (!tg__same_shape(gate, up)) {
@@ -37,18 +30,14 @@ static tg_tensor *gated(const act_op *op, tg_tensor *gate, tg_tensor *up) {
                   tg__shape_str(bufu, sizeof bufu, up->ndim, up->shape));
         return NULL;
     }
-    act_ctx c = {0};
-    tg_tensor *out = tg__new_owned(op->name, gate->ndim, gate->shape, gate->dtype);
-    if (!out) return NULL;
-    tg__map(out, 2, (const tg_tensor *const *)in, op->forward[gate->dtype], &c);
-    return act_finish(out, &op->def, 2, in, 2, in, NULL);
+    return tg__pointwise_forward(op, 2, in, NULL);
 }
 
 #define GATED_OP(var, node_name, op_name, kernels)                                       \
-    static const act_op var = {{node_name, gated_backward,                               \
-                                "d(act(g) u)/dg = act'(g) u, d(act(g) u)/du = act(g)"},  \
-                               op_name, kernels##_forward,                               \
-                               kernels##_backward, false};
+    static const tg__pointwise var = {{node_name, tg__pointwise_pair_backward,           \
+                                       "d(act(g) u)/dg = act'(g) u, d(act(g) u)/du = act(g)"}, \
+                                      op_name, kernels##_forward, kernels##_backward,    \
+                                      TG__SAVES_INPUTS};
 
 /* swiglu: act = silu */
 GATED_KERNELS(swiglu, act_silu, act_silu_d)
@@ -90,14 +79,16 @@ static bool halves(tg_tensor *t, int dim, tg_tensor **first, tg_tensor **second)
     return *second != NULL;
 }
 
+enum { GLU_SAVED_X };
+
 static int glu_split_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
-    tg_tensor *x = node->saved[0], *up, *gate, *dup, *dgate;
+    tg_tensor *x = node->saved[GLU_SAVED_X], *up, *gate, *dup, *dgate;
     tg_tensor *dx = tg__new("glu", x->ndim, x->shape, x->dtype);
     int dim = *TG__NODE_STATE(node, int);
     if (!dx || !halves(x, dim, &up, &gate)) return -1;
     bool ok = halves(dx, dim, &dup, &dgate);
-    if (ok) act_run_grad2(glu_backward, dgate, dup, g, gate, up);
+    if (ok) tg__run_pair(glu_backward, dgate, dup, g, gate, up, NULL);
     tg_release(up);
     tg_release(gate);
     if (ok) {
@@ -132,8 +123,7 @@ tg_tensor *tg_glu(tg_tensor *x, int dim) {
     tg_tensor *up, *gate;
     if (!halves(x, dim, &up, &gate)) return NULL;
     tg_tensor *out = tg__new_owned("glu", up->ndim, up->shape, x->dtype);
-    act_ctx c = {0};
-    if (out) tg__map(out, 2, (const tg_tensor *[]){gate, up}, glu_forward[x->dtype], &c);
+    if (out) tg__map(out, 2, (const tg_tensor *[]){gate, up}, glu_forward[x->dtype], NULL);
     tg_release(up);
     tg_release(gate);
     return out ? tg__finish(out, &glu_def, TG__TENSORS(x), TG__SAVE_STATE(&dim, x)) : NULL;

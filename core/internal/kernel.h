@@ -138,7 +138,8 @@ static const int64_t tg__unit_strides[TG_ITER_MAX_OPERANDS] = {1, 1, 1, 1};
  *              and float32 results are at least as accurate as PyTorch's.
  * A formula may read p[0] to p[3], the parameters of its tg__row_ctx rounded
  * to the tensor's dtype (as PyTorch rounds a slope or an alpha before using
- * it on a float32 tensor), raw[0] to raw[3], the same unrounded, and ctx.
+ * it on a float32 tensor), raw[0] to raw[3], the same unrounded, gen, the
+ * context's generator, and ctx.
  * The rounding happens here, where T is known: done once in the op, as
  * `f32 ? (float)v : v`, GCC 12.2 at -O2 vectorised the pair and dropped it.
  * TG_ROWS_PAIR writes pair.first to operand 0 and pair.second `second`
@@ -174,9 +175,10 @@ typedef struct tg__pair {
     static const tg__row_ctx zero_ctx_;                                                 \
     if (!row_ctx_) row_ctx_ = &zero_ctx_;                                               \
     const double *raw = row_ctx_->p;                                                    \
+    tg_generator *gen = row_ctx_->gen;                                                  \
     C p[4];                                                                             \
     for (int k_ = 0; k_ < 4; k_++) p[k_] = (C)(T)raw[k_];                               \
-    (void)p, (void)raw;
+    (void)p, (void)raw, (void)gen;
 
 /* name_body runs `...` (statements) for each element of a row, as one
  * TG_SIMD loop. */
