@@ -4,41 +4,21 @@
 #include "ops_internal.h"
 #include "tapegrad/dropout.h"
 
-/* out = v * mask * scale, left to right in T, as torch's native_dropout
- * computes it (x.mul(mask).mul_(scale)), so a dropped negative element is
- * -0 there and here, and the values agree bit for bit. */
-#define MASKED_SCALE_ROW(name, T)                                                        \
-    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {                 \
-        const T scale = (T) * (const double *)ctx;                                       \
-        T *o = (T *)p[0];                                                                \
-        const T *v = (const T *)p[1], *m = (const T *)p[2];                              \
-        for (int64_t i = 0; i < n; i++) o[i * s[0]] = v[i * s[1]] * m[i * s[2]] * scale; \
-    }
-MASKED_SCALE_ROW(masked_scale_f32, float)
-MASKED_SCALE_ROW(masked_scale_f64, double)
+/* out = v * mask * scale (p[0]), left to right in T, as torch's
+ * native_dropout computes it (x.mul(mask).mul_(scale)), so a dropped
+ * negative element is -0 there and here, and the values agree bit for bit. */
+TG_ROWS2(masked_scale, TG_OWN, v, m, v * m * p[0])
 
-typedef struct mask_draw {
-    tg_generator *gen;
-    double keep; /* 1 - p */
-} mask_draw;
-
-/* mask = 1 where a float64 uniform draw u < keep, else 0: torch's
- * bernoulli_(1 - p) on CPU, which draws doubles for either dtype. */
-#define MASK_ROW(name, T)                                                                \
-    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {                 \
-        const mask_draw *d = ctx;                                                        \
-        T *m = (T *)p[0];                                                                \
-        for (int64_t i = 0; i < n; i++)                                                  \
-            m[i * s[0]] = (T)(tg__uniform(d->gen, TG_F64) < d->keep);                    \
-    }
-MASK_ROW(mask_f32, float)
-MASK_ROW(mask_f64, double)
+/* mask = 1 where a float64 uniform draw u < keep (raw[0] = 1 - p), else 0:
+ * torch's bernoulli_(1 - p) on CPU, which draws doubles for either dtype. */
+TG_ROWS_ORDERED0(mask_rows, TG_OWN, tg__uniform(gen, TG_F64) < raw[0])
 
 /* A new tensor (owned) of v's shape: v * mask * scale. */
 static tg_tensor *masked(const char *op, tg_tensor *v, tg_tensor *mask, double scale) {
-    static const tg_row_fn rows[2] = {masked_scale_f32, masked_scale_f64};
     tg_tensor *out = tg__new_owned(op, v->ndim, v->shape, v->dtype);
-    if (out) tg__map(out, 2, (const tg_tensor *[]){v, mask}, rows[v->dtype], &scale);
+    if (out)
+        tg__map(out, 2, (const tg_tensor *[]){v, mask}, masked_scale[v->dtype],
+                &(tg__row_ctx){.p = {scale}});
     return out;
 }
 
@@ -58,7 +38,6 @@ static const tg_op_def dropout_def = {"NativeDropoutBackward0", dropout_backward
                                        "mask / (1 - p): the kept elements, scaled"};
 
 tg_tensor *tg_dropout(tg_tensor *x, double p, bool training, tg_generator *gen) {
-    static const tg_row_fn mask_rows[2] = {mask_f32, mask_f64};
     const char *op = "dropout";
     if (!x) {
         tg__null_arg(op);
@@ -69,8 +48,8 @@ tg_tensor *tg_dropout(tg_tensor *x, double p, bool training, tg_generator *gen) 
         return NULL;
     }
     if (!training || p == 0) return tg__autorelease(tg_retain(x));
-    mask_draw draw = {tg__generator(gen), 1 - p};
-    double scale = p == 1 ? 0 : 1 / draw.keep; /* p = 1: zeros, not 0 * inf */
+    tg__row_ctx draw = {.p = {1 - p}, .gen = tg__generator(gen)};
+    double scale = p == 1 ? 0 : 1 / (1 - p); /* p = 1: zeros, not 0 * inf */
     tg_tensor *mask = tg__new_owned(op, x->ndim, x->shape, x->dtype);
     if (!mask) return NULL;
     tg__map_ordered(mask, 0, NULL, mask_rows[x->dtype], &draw); /* row-major draws */

@@ -10,47 +10,17 @@
 
 /* ---- Elementwise losses: kernels ----------------------------------------------------------- */
 
-/* p[0] = F(x, t), p[1] = x, p[2] = t. */
-#define LOSS_ROW(name, T, F)                                                             \
-    static TG_ALWAYS_INLINE void name##_body(char **p, const int64_t *s, int64_t n,      \
-                                             void *ctx) {                                \
-        (void)ctx;                                                                       \
-        T *o = (T *)p[0];                                                                \
-        const T *xs = (const T *)p[1], *ts = (const T *)p[2];                            \
-        TG_SIMD                                                                          \
-        for (int64_t i = 0; i < n; i++) {                                                \
-            double x = xs[i * s[1]], t = ts[i * s[2]];                                   \
-            o[i * s[0]] = (T)(F);                                                        \
-        }                                                                                \
-    }                                                                                    \
-    TG_ROW_KERNEL(name, name##_body, 3)
-
-/* p[0] = D(x, t) * g / div, p[1] = x, p[2] = t, p[3] = g (0-dim, broadcast,
- * for a reduced loss, the usual case); ctx points to div. */
-#define LOSS_GRAD_ROW(name, T, D)                                                        \
-    static TG_ALWAYS_INLINE void name##_body(char **p, const int64_t *s, int64_t n,      \
-                                             void *ctx) {                                \
-        const double div = *(const double *)ctx;                                         \
-        T *o = (T *)p[0];                                                                \
-        const T *xs = (const T *)p[1], *ts = (const T *)p[2], *gs = (const T *)p[3];     \
-        TG_SIMD                                                                          \
-        for (int64_t i = 0; i < n; i++) {                                                \
-            double x = xs[i * s[1]], t = ts[i * s[2]], g = gs[i * s[3]];                 \
-            (void)t;                                                                     \
-            o[i * s[0]] = (T)((D) * g / div);                                            \
-        }                                                                                \
-    }                                                                                    \
-    TG_ROW_KERNEL_LIKE(name, name##_body, 4, 1, 1, 1, 0)
-
+/* Each loss is three formulas in double: the loss of an element, and g
+ * times its partial derivatives in x and t, divided by the reduction's
+ * divisor raw[0] (unrounded: a count). g is 0-dim, broadcast, for a
+ * reduced loss, the usual case (TG_ROWS3 has a copy for it). */
 #define LOSS_KERNELS(op, F, DX, DT)                                                      \
-    LOSS_ROW(op##_f32, float, F)                                                         \
-    LOSS_ROW(op##_f64, double, F)                                                        \
-    LOSS_GRAD_ROW(op##_dx_f32, float, DX)                                                \
-    LOSS_GRAD_ROW(op##_dx_f64, double, DX)                                               \
-    LOSS_GRAD_ROW(op##_dt_f32, float, DT)                                                \
-    LOSS_GRAD_ROW(op##_dt_f64, double, DT)
+    TG_ROWS2(op##_rows, TG_DOUBLE, x, t, F)                                              \
+    TG_ROWS3(op##_dx, TG_DOUBLE, x, t, g, (DX) * g / raw[0])                             \
+    TG_ROWS3(op##_dt, TG_DOUBLE, x, t, g, ((void)t, (DT)) * g / raw[0])
 
 LOSS_KERNELS(mse, (x - t) * (x - t), 2 * (x - t), 2 * (t - x))
+
 /* max(x, 0) - x t + log(1 + exp(-|x|)): exp never overflows, and log1p keeps
  * the last term where it is tiny (PyTorch 1.13's log(exp(-m) + exp(-x - m))
  * rounds it away for |x| > 17 in float32, an absolute difference < 1e-7). */
@@ -66,8 +36,8 @@ typedef struct loss_state {
 typedef struct loss_op {
     tg_op_def node; /* first: the node's def leads back to the op */
     const char *name;
-    tg_row_fn forward[2];
-    tg_row_fn backward[2][2]; /* [input: x or t][dtype] */
+    const tg_row_fn *forward;
+    const tg_row_fn *backward[2]; /* by input: x, t */
 } loss_op;
 
 static int elementwise_loss_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
@@ -76,8 +46,7 @@ static int elementwise_loss_backward(tg_node *node, tg_tensor *g, tg_tensor **gi
 #define LOSS_OP(op, node_name, local)                                                    \
     static const loss_op op##_op = {{node_name, elementwise_loss_backward, local},       \
                                     #op,                                                 \
-                                    {op##_f32, op##_f64},                                \
-                                    {{op##_dx_f32, op##_dx_f64}, {op##_dt_f32, op##_dt_f64}}}
+                                    op##_rows, {op##_dx, op##_dt}}
 LOSS_OP(mse, "MseLossBackward0", "d (x - t)^2/dx = 2 (x - t), / n for the mean");
 LOSS_OP(bce, "BinaryCrossEntropyWithLogitsBackward0",
         "d loss/dx = sigmoid(x) - t, / n for the mean");
@@ -91,7 +60,7 @@ static int elementwise_loss_backward(tg_node *node, tg_tensor *g, tg_tensor **gi
         if (!needs[i]) continue;
         if (!(gi[i] = tg__new(op->name, x->ndim, x->shape, x->dtype))) return -1;
         tg__map(gi[i], 3, (const tg_tensor *[]){x, t, g}, op->backward[i][x->dtype],
-                (void *)&st->divisor);
+                &(tg__row_ctx){.p = {st->divisor}});
     }
     return 0;
 }

@@ -30,39 +30,22 @@ static bool check(const char *name, tg_tensor *const *params, int n) {
 SUM_SQUARES_ROW(sum_squares_f32, float)
 SUM_SQUARES_ROW(sum_squares_f64, double)
 
-#define SCALE_ROW(name, T)                                                             \
-    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {               \
-        T *g = (T *)p[0];                                                              \
-        const T c = (T) * (const double *)ctx;                                         \
-        for (int64_t i = 0; i < n; i++) g[i * s[0]] *= c;                              \
-    }
-SCALE_ROW(scale_f32, float)
-SCALE_ROW(scale_f64, double)
-
-#define CLAMP_ROW(name, T)                                                             \
-    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {               \
-        T *g = (T *)p[0];                                                              \
-        const T hi = (T) * (const double *)ctx;                                        \
-        for (int64_t i = 0; i < n; i++) {                                              \
-            T v = g[i * s[0]];                                                         \
-            g[i * s[0]] = v > hi ? hi : v < -hi ? -hi : v; /* NaN stays NaN */        \
-        }                                                                              \
-    }
-CLAMP_ROW(clamp_f32, float)
-CLAMP_ROW(clamp_f64, double)
+/* g times the coefficient p[0], in g's type, as PyTorch's mul_. */
+TG_ROWS1(scale_rows, TG_OWN, g, g * p[0])
+/* g clamped to [-v, v], v = p[0]; NaN stays NaN. */
+TG_ROWS1(clamp_rows, TG_OWN, g, g > p[0] ? p[0] : g < -p[0] ? -p[0] : g)
 
 /* Runs a row kernel over every grad, in place, and bumps its version. */
-static void each_grad(tg_tensor *const *params, int n, const tg_row_fn fns[2], double arg) {
+static void each_grad(tg_tensor *const *params, int n, const tg_row_fn *rows, double arg) {
     for (int i = 0; i < n; i++) {
         tg_tensor *g = params[i]->grad;
         if (!g) continue;
-        tg__map(g, 0, NULL, fns[g->dtype], &arg);
+        tg__map(g, 1, (const tg_tensor *[]){g}, rows[g->dtype], &(tg__row_ctx){.p = {arg}});
         g->storage->version++;
     }
 }
 
 double tg_clip_grad_norm(tg_tensor *const *params, int n, double max_norm) {
-    static const tg_row_fn scale[2] = {scale_f32, scale_f64};
     if (!check("clip_grad_norm", params, n) ||
         !tg__optim_check_nonneg("clip_grad_norm", "max_norm", max_norm))
         return -1;
@@ -80,15 +63,14 @@ double tg_clip_grad_norm(tg_tensor *const *params, int n, double max_norm) {
      * no-op then, skipped here). A non-finite total makes the grads NaN or
      * zero, as in PyTorch with error_if_nonfinite false. */
     double coef = max_norm / (total + 1e-6);
-    if (!(coef >= 1)) each_grad(params, n, scale, coef);
+    if (!(coef >= 1)) each_grad(params, n, scale_rows, coef);
     return total;
 }
 
 int tg_clip_grad_value(tg_tensor *const *params, int n, double clip_value) {
-    static const tg_row_fn clamp[2] = {clamp_f32, clamp_f64};
     if (!check("clip_grad_value", params, n) ||
         !tg__optim_check_nonneg("clip_grad_value", "clip_value", clip_value))
         return -1;
-    each_grad(params, n, clamp, clip_value);
+    each_grad(params, n, clamp_rows, clip_value);
     return 0;
 }

@@ -126,6 +126,7 @@ static const int64_t tg__unit_strides[TG_ITER_MAX_OPERANDS] = {1, 1, 1, 1};
  *   TG_ROWS2(name, COMPUTE, a, b, formula)           out = formula(a, b)
  *   TG_ROWS3(name, COMPUTE, a, b, c, formula)        out = formula(a, b, c)
  *   TG_ROWS_PAIR(name, COMPUTE, a, b, c, pair)       two outputs from one tg__pair
+ *   TG_ROWS_ORDERED0(name, COMPUTE, formula)         TG_ROWS0, elements in order
  *   TG_ROWS_ORDERED1(name, COMPUTE, x, formula)      TG_ROWS1, elements in order
  *
  * each of which defines name_f32 and name_f64 (tg_row_fn) and name, the
@@ -145,7 +146,7 @@ static const int64_t tg__unit_strides[TG_ITER_MAX_OPERANDS] = {1, 1, 1, 1};
  * TG_ROWS_PAIR writes pair.first to operand 0 and pair.second `second`
  * elements after it (two outputs laid out alike in one buffer: the
  * iterator takes four operands and the kernel reads three).
- * TG_ROWS_ORDERED1 is for kernels that draw random numbers: one draw per
+ * TG_ROWS_ORDERED* are for kernels that draw random numbers: one draw per
  * element in row-major order, so no TG_SIMD (run with tg__map_ordered).
  * Every other kernel is a TG_ROW_KERNEL whose formula, written in
  * arithmetic only, vectorises in its unit-stride copy; kernels of two or
@@ -212,14 +213,17 @@ typedef struct tg__pair {
                  TG__OUT(T, 0) = (T)pair_.first;                                        \
                  ((T *)ptr_[0] + row_ctx_->second)[i_ * s_[0]] = (T)pair_.second;)      \
     TG_ROW_KERNEL_LIKE(name, name##_body, 4, 1, 1, 1, 0)
-#define TG__ROW_ORDERED1(name, T, C, x, ...)                                            \
+#define TG__ROW_ORDERED(name, T, C, ...)                                                \
     static void name(char **ptr_, const int64_t *s_, int64_t n_, void *ctx) {           \
         TG__ROW_PROLOGUE(T, C)                                                          \
         for (int64_t i_ = 0; i_ < n_; i_++) {                                           \
-            C x = TG__IN(T, C, 1);                                                      \
-            TG__OUT(T, 0) = (T)(__VA_ARGS__);                                           \
+            __VA_ARGS__                                                                 \
         }                                                                               \
     }
+#define TG__ROW_ORDERED0(name, T, C, ...)                                               \
+    TG__ROW_ORDERED(name, T, C, TG__OUT(T, 0) = (T)(__VA_ARGS__);)
+#define TG__ROW_ORDERED1(name, T, C, x, ...)                                            \
+    TG__ROW_ORDERED(name, T, C, C x = TG__IN(T, C, 1); TG__OUT(T, 0) = (T)(__VA_ARGS__);)
 
 #define TG__ROWS_TABLE(name) static const tg_row_fn name[2] = {name##_f32, name##_f64};
 #define TG_ROWS0(name, COMPUTE, ...)                                                    \
@@ -241,6 +245,10 @@ typedef struct tg__pair {
 #define TG_ROWS_PAIR(name, COMPUTE, a, b, c, ...)                                       \
     TG__ROW_PAIR(name##_f32, float, COMPUTE(float), a, b, c, __VA_ARGS__)               \
     TG__ROW_PAIR(name##_f64, double, COMPUTE(double), a, b, c, __VA_ARGS__)             \
+    TG__ROWS_TABLE(name)
+#define TG_ROWS_ORDERED0(name, COMPUTE, ...)                                            \
+    TG__ROW_ORDERED0(name##_f32, float, COMPUTE(float), __VA_ARGS__)                    \
+    TG__ROW_ORDERED0(name##_f64, double, COMPUTE(double), __VA_ARGS__)                  \
     TG__ROWS_TABLE(name)
 #define TG_ROWS_ORDERED1(name, COMPUTE, x, ...)                                         \
     TG__ROW_ORDERED1(name##_f32, float, COMPUTE(float), x, __VA_ARGS__)                 \
