@@ -19,10 +19,10 @@ import torch
 import torch.nn.functional as F
 
 from ffn_models import Classic, Gated
-from golden_common import HERE
+from golden_common import OUT as GOLDEN_OUT
 from safetensors_io import save_safetensors
 
-OUT = os.path.join(HERE, "ffn")
+OUT = os.path.join(GOLDEN_OUT, "ffn")
 DIM, HIDDEN, MULTIPLE_OF, BATCH = 16, 64, 8, 5
 classic = partial(Classic, DIM, HIDDEN)
 gated = partial(Gated, DIM, HIDDEN, MULTIPLE_OF)
