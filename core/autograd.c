@@ -402,7 +402,8 @@ static bool check_root_grad(const tg_tensor *root, const tg_tensor *grad) {
     return true;
 }
 
-int tg_backward_ex(tg_tensor *root, tg_tensor *grad, bool retain_graph) {
+int tg_backward_ex(tg_tensor *root, tg_tensor *grad, tg_graph_mode graph) {
+    bool retain_graph = graph != TG_FREE_GRAPH;
     if (!root) {
         tg__null_arg("backward");
         return -1;
@@ -447,4 +448,6 @@ int tg_backward_ex(tg_tensor *root, tg_tensor *grad, bool retain_graph) {
     return ok ? 0 : -1;
 }
 
-int tg_backward(tg_tensor *root, tg_tensor *grad) { return tg_backward_ex(root, grad, false); }
+int tg_backward(tg_tensor *root, tg_tensor *grad) {
+    return tg_backward_ex(root, grad, TG_FREE_GRAPH);
+}

@@ -127,7 +127,7 @@ int tg_gradcheck(tg_gradcheck_fn fn, void *ctx, int n_inputs, tg_tensor *const *
     for (int64_t j = 0; j < n_out; j++) {
         for (int i = 0; i < n_inputs; i++) tg_clear_grad(inputs[i]);
         seed_data[j] = 1;
-        if (tg_backward_ex(out, seed, true) != 0) goto done;
+        if (tg_backward_ex(out, seed, TG_RETAIN_GRAPH) != 0) goto done;
         seed_data[j] = 0;
         int64_t base = 0;
         for (int i = 0; i < n_inputs; i++) {

@@ -103,9 +103,9 @@ tg_module *tg_feedforward_new(const tg_ffn_options *o, tg_generator *gen) {
     ffn_impl *f = m->impl;
     f->kind = o->kind;
     /* Created in LLaMA's order, w1, w2, w3, so seeded weights follow it. */
-    bool ok = (f->w1 = tg__module_child(m, "w1", tg_linear_new(o->dim, hidden, !gated, o->dtype, gen))) &&
-              (f->w2 = tg__module_child(m, "w2", tg_linear_new(hidden, o->dim, !gated, o->dtype, gen))) &&
-              (!gated || (f->w3 = tg__module_child(m, "w3", tg_linear_new(o->dim, hidden, false, o->dtype, gen)))) &&
+    bool ok = (f->w1 = tg__module_child(m, "w1", tg_linear_new(o->dim, hidden, gated ? TG_NO_BIAS : TG_BIAS, o->dtype, gen))) &&
+              (f->w2 = tg__module_child(m, "w2", tg_linear_new(hidden, o->dim, gated ? TG_NO_BIAS : TG_BIAS, o->dtype, gen))) &&
+              (!gated || (f->w3 = tg__module_child(m, "w3", tg_linear_new(o->dim, hidden, TG_NO_BIAS, o->dtype, gen)))) &&
               (f->dropout = tg__module_child(m, "dropout", tg_dropout_new(o->dropout, gen)));
     if (!ok) {
         tg_module_free(m);

@@ -12,7 +12,7 @@ typedef struct dropout_impl {
 
 static tg_tensor *dropout_forward(tg_module *m, tg_tensor *x) {
     dropout_impl *d = m->impl;
-    return tg_dropout(x, d->p, m->training, d->gen);
+    return tg_dropout(x, d->p, m->training ? TG_TRAIN : TG_EVAL, d->gen);
 }
 
 static const tg_module_class dropout_class = {"Dropout", dropout_forward};

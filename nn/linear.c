@@ -10,7 +10,7 @@ static tg_tensor *linear_forward(tg_module *m, tg_tensor *x) {
 
 static const tg_module_class linear_class = {"Linear", linear_forward};
 
-tg_module *tg_linear_new(int64_t in, int64_t out, bool bias, tg_dtype dtype, tg_generator *gen) {
+tg_module *tg_linear_new(int64_t in, int64_t out, tg_bias bias, tg_dtype dtype, tg_generator *gen) {
     if (in <= 0 || out <= 0) {
         tg__error(TG_ERR_VALUE, "Linear: in_features %lld and out_features %lld must be positive",
                   (long long)in, (long long)out);
@@ -21,7 +21,7 @@ tg_module *tg_linear_new(int64_t in, int64_t out, bool bias, tg_dtype dtype, tg_
     /* PyTorch's reset_parameters: weight first, then bias, from one stream. */
     tg_tensor *w = tg__module_param(m, "weight", TG_SHAPE(out, in), dtype);
     bool ok = w && tg_init_kaiming_uniform_(w, sqrt(5.0), gen) == 0;
-    if (ok && bias) {
+    if (ok && bias != TG_NO_BIAS) {
         tg_tensor *b = tg__module_param(m, "bias", TG_SHAPE(out), dtype);
         double bound = 1 / sqrt((double)in);
         ok = b && tg_init_uniform_(b, -bound, bound, gen) == 0;

@@ -133,10 +133,10 @@ tg_tensor *tg_module_forward(tg_module *m, tg_tensor *x) {
 
 const char *tg_module_name(const tg_module *m) { return m ? m->cls->name : NULL; }
 
-void tg_module_train(tg_module *m, bool training) {
+void tg_module_train(tg_module *m, tg_mode mode) {
     if (!m) return;
-    m->training = training;
-    for (int c = 0; c < m->n_children; c++) tg_module_train(m->children[c].module, training);
+    m->training = mode != TG_EVAL;
+    for (int c = 0; c < m->n_children; c++) tg_module_train(m->children[c].module, mode);
 }
 
 bool tg_module_is_training(const tg_module *m) { return m && m->training; }
@@ -163,9 +163,9 @@ int64_t tg_module_num_elements(const tg_module *m) {
     return total;
 }
 
-void tg_module_zero_grad(tg_module *m, bool set_to_none) {
+void tg_module_zero_grad(tg_module *m, tg_zero_grad_mode mode) {
     for (int i = 0; m && i < m->n_all; i++) {
-        if (set_to_none)
+        if (mode != TG_GRAD_TO_ZERO)
             tg_clear_grad(m->all[i].tensor);
         else
             tg_zero_grad(m->all[i].tensor);

@@ -70,7 +70,7 @@ static int rrelu_train_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
 static const tg_op_def rrelu_train_def = {"RreluWithNoiseBackward0", rrelu_train_backward,
                                           "dy/dx = r (the drawn slope) for x <= 0, else 1"};
 
-tg_tensor *tg_rrelu(tg_tensor *x, double lower, double upper, bool training,
+tg_tensor *tg_rrelu(tg_tensor *x, double lower, double upper, tg_mode training,
                     tg_generator *gen) {
     if (!x) {
         tg__null_arg("rrelu");
@@ -81,7 +81,7 @@ tg_tensor *tg_rrelu(tg_tensor *x, double lower, double upper, bool training,
                   upper);
         return NULL;
     }
-    if (!training) return tg__pointwise_unary(&rrelu_eval_op, x, (lower + upper) / 2, 0);
+    if (training == TG_EVAL) return tg__pointwise_unary(&rrelu_eval_op, x, (lower + upper) / 2, 0);
     tg__row_ctx c = {.p = {lower, upper}, .gen = tg__generator(gen)};
     tg_tensor *noise = tg__new_owned("rrelu", x->ndim, x->shape, x->dtype);
     tg_tensor *out = noise ? tg__new_owned("rrelu", x->ndim, x->shape, x->dtype) : NULL;

@@ -37,7 +37,7 @@ static int dropout_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const b
 static const tg_op_def dropout_def = {"NativeDropoutBackward0", dropout_backward,
                                        "mask / (1 - p): the kept elements, scaled"};
 
-tg_tensor *tg_dropout(tg_tensor *x, double p, bool training, tg_generator *gen) {
+tg_tensor *tg_dropout(tg_tensor *x, double p, tg_mode training, tg_generator *gen) {
     const char *op = "dropout";
     if (!x) {
         tg__null_arg(op);
@@ -47,7 +47,7 @@ tg_tensor *tg_dropout(tg_tensor *x, double p, bool training, tg_generator *gen) 
         tg__error(TG_ERR_VALUE, "%s: probability p must be in [0, 1], got %g", op, p);
         return NULL;
     }
-    if (!training || p == 0) return tg__autorelease(tg_retain(x));
+    if (training == TG_EVAL || p == 0) return tg__autorelease(tg_retain(x));
     tg__row_ctx draw = {.p = {1 - p}, .gen = tg__generator(gen)};
     double scale = p == 1 ? 0 : 1 / (1 - p); /* p = 1: zeros, not 0 * inf */
     tg_tensor *mask = tg__new_owned(op, x->ndim, x->shape, x->dtype);

@@ -167,10 +167,10 @@ static tg_tensor *reduce_dims(const char *op, const tg_op_def *def, tg_tensor *t
     return tg__finish(out, def, TG__TENSORS(t), TG__STATE(&st));
 }
 
-tg_tensor *tg_sum_dims(tg_tensor *t, int n_dims, const int *dims, bool keepdim) {
+tg_tensor *tg_sum_dims(tg_tensor *t, int n_dims, const int *dims, tg_keepdim keepdim) {
     return reduce_dims("sum_dims", &sum_dims_def, t, n_dims, dims, keepdim, false);
 }
-tg_tensor *tg_mean_dims(tg_tensor *t, int n_dims, const int *dims, bool keepdim) {
+tg_tensor *tg_mean_dims(tg_tensor *t, int n_dims, const int *dims, tg_keepdim keepdim) {
     return reduce_dims("mean_dims", &mean_dims_def, t, n_dims, dims, keepdim, true);
 }
 
@@ -272,7 +272,7 @@ static int max_dim_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const b
 static const tg_op_def max_dim_def = {"MaxBackward0", max_dim_backward,
                                        "1 at the position of the maximum, 0 elsewhere"};
 
-tg_tensor *tg_max_dim(tg_tensor *t, int dim, bool keepdim, int64_t *indices) {
+tg_tensor *tg_max_dim(tg_tensor *t, int dim, tg_keepdim keepdim, int64_t *indices) {
     static const tg_row_fn lanes[2] = {max_f32, max_f64};
     const char *op = "max_dim";
     if (!t) {

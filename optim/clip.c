@@ -45,9 +45,9 @@ static void each_grad(tg_tensor *const *params, int n, const tg_row_fn *rows, do
     }
 }
 
-double tg_clip_grad_norm(tg_tensor *const *params, int n, double max_norm) {
-    if (!check("clip_grad_norm", params, n) ||
-        !tg__optim_check_nonneg("clip_grad_norm", "max_norm", max_norm))
+double tg_clip_grad_norm_(tg_tensor *const *params, int n, double max_norm) {
+    if (!check("clip_grad_norm_", params, n) ||
+        !tg__optim_check_nonneg("clip_grad_norm_", "max_norm", max_norm))
         return -1;
     /* The 2-norm of the per-tensor 2-norms is the 2-norm of all elements;
      * accumulated in double. */
@@ -67,9 +67,9 @@ double tg_clip_grad_norm(tg_tensor *const *params, int n, double max_norm) {
     return total;
 }
 
-int tg_clip_grad_value(tg_tensor *const *params, int n, double clip_value) {
-    if (!check("clip_grad_value", params, n) ||
-        !tg__optim_check_nonneg("clip_grad_value", "clip_value", clip_value))
+int tg_clip_grad_value_(tg_tensor *const *params, int n, double clip_value) {
+    if (!check("clip_grad_value_", params, n) ||
+        !tg__optim_check_nonneg("clip_grad_value_", "clip_value", clip_value))
         return -1;
     each_grad(params, n, clamp_rows, clip_value);
     return 0;

@@ -171,10 +171,10 @@ int tg_optim_step(tg_optimizer *opt) {
     return 0;
 }
 
-void tg_optim_zero_grad(tg_optimizer *opt, bool set_to_none) {
+void tg_optim_zero_grad(tg_optimizer *opt, tg_zero_grad_mode mode) {
     if (!opt) return;
     for (int i = 0; i < opt->n_params; i++) {
-        if (set_to_none)
+        if (mode != TG_GRAD_TO_ZERO)
             tg_clear_grad(opt->params[i].tensor);
         else
             tg_zero_grad(opt->params[i].tensor);

@@ -518,9 +518,9 @@ static void clipping_matches_pytorch(void) {
             g += tg_numel(params[i]);
         }
         if (c->by_value) {
-            CHECK(tg_clip_grad_value(params, 4, c->limit) == 0);
+            CHECK(tg_clip_grad_value_(params, 4, c->limit) == 0);
         } else {
-            double total = tg_clip_grad_norm(params, 4, c->limit);
+            double total = tg_clip_grad_norm_(params, 4, c->limit);
             CHECK_CLOSE(total, c->total, tol, 0);
             worst[c->f64] = fmax(worst[c->f64], fabs(total - c->total) / c->total);
         }
@@ -543,19 +543,19 @@ static void clipping_matches_pytorch(void) {
 static void clipping_errors(void) {
     double v[2] = {3, 4};
     tg_tensor *x = leaf(v, 2, TG_F64);
-    CHECK(tg_clip_grad_norm(&x, 1, 1.0) == 0); /* no grad: norm 0, nothing to do */
+    CHECK(tg_clip_grad_norm_(&x, 1, 1.0) == 0); /* no grad: norm 0, nothing to do */
     CHECK(set_grad(x, v) == 0);
-    CHECK(tg_clip_grad_norm(&x, 1, -1) == -1);
+    CHECK(tg_clip_grad_norm_(&x, 1, -1) == -1);
     CHECK_ERROR(TG_ERR_VALUE, "clip_grad_norm: invalid max_norm -1");
-    CHECK(tg_clip_grad_value(&x, 1, -0.5) == -1);
+    CHECK(tg_clip_grad_value_(&x, 1, -0.5) == -1);
     CHECK_ERROR(TG_ERR_VALUE, "clip_grad_value: invalid clip_value -0.5");
-    CHECK(tg_clip_grad_norm(NULL, 1, 1.0) == -1);
+    CHECK(tg_clip_grad_norm_(NULL, 1, 1.0) == -1);
     CHECK_ERROR(TG_ERR_NULL, "clip_grad_norm: no parameter list");
     tg_tensor *two[2] = {x, NULL};
-    CHECK(tg_clip_grad_value(two, 2, 1.0) == -1);
+    CHECK(tg_clip_grad_value_(two, 2, 1.0) == -1);
     CHECK_ERROR(TG_ERR_NULL, "clip_grad_value: parameter 1 is NULL");
     CHECK_VALUES(tg_grad(x), v, 2, 0, 0); /* the failures changed nothing */
-    CHECK(tg_clip_grad_norm(&x, 1, 1.0) == 5);
+    CHECK(tg_clip_grad_norm_(&x, 1, 1.0) == 5);
     double unit[2] = {3 / (5 + 1e-6), 4 / (5 + 1e-6)};
     CHECK_VALUES(tg_grad(x), unit, 2, 1e-15, 0);
 }

@@ -34,10 +34,10 @@ TG_API void tg_clear_grad(tg_tensor *t);
  * grad and adds it to that leaf's .grad. grad is d(loss)/d(root), of root's
  * shape and dtype; it may be NULL only when root has one element (then 1).
  * The graph's saved tensors are freed afterwards, so a second backward
- * through the same nodes fails; tg_backward_ex with retain_graph keeps them.
+ * through the same nodes fails; tg_backward_ex with TG_RETAIN_GRAPH keeps them.
  * Returns 0, or -1 with tg_last_error() set. */
 TG_API int tg_backward(tg_tensor *root, tg_tensor *grad);
-TG_API int tg_backward_ex(tg_tensor *root, tg_tensor *grad, bool retain_graph);
+TG_API int tg_backward_ex(tg_tensor *root, tg_tensor *grad, tg_graph_mode graph);
 
 /* Grad mode, per thread (on by default). Off, ops record nothing, as inside
  * torch.no_grad(). Returns the previous mode, to restore it:

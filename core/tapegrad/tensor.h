@@ -59,6 +59,19 @@ typedef struct tg_pool tg_pool;
 TG_API tg_pool *tg_pool_push(void);
 TG_API void tg_pool_pop(tg_pool *pool);
 
+/* ---- Flags ----------------------------------------------------------------
+ * Arguments that would otherwise be a bare true or false at the call site
+ * name their meaning. Each is an enum whose false value is 0 and true value
+ * 1, in the order of PyTorch's keyword (keepdim=False is TG_DROP_DIMS), so
+ * `tg_sum_dims(t, 1, dims, TG_KEEP_DIMS)` reads as torch's keepdim=True. */
+typedef enum tg_keepdim { TG_DROP_DIMS = 0, TG_KEEP_DIMS = 1 } tg_keepdim;
+/* Dropout, RReLU and modules: training draws at random, eval does not. */
+typedef enum tg_mode { TG_EVAL = 0, TG_TRAIN = 1 } tg_mode;
+/* zero_grad: fill gradients with zeros, or drop them (set_to_none=True). */
+typedef enum tg_zero_grad_mode { TG_GRAD_TO_ZERO = 0, TG_GRAD_TO_NONE = 1 } tg_zero_grad_mode;
+/* backward: free the graph's saved tensors, or keep them (retain_graph=True). */
+typedef enum tg_graph_mode { TG_FREE_GRAPH = 0, TG_RETAIN_GRAPH = 1 } tg_graph_mode;
+
 /* ---- Reference counts --------------------------------------------------- */
 /* tg_retain adds a reference the caller owns and returns t (NULL-safe).
  * tg_release drops one; the tensor is freed with its last reference. */

@@ -31,7 +31,7 @@ TG_API void tg_module_free(tg_module *m); /* NULL-safe */
 TG_API const char *tg_module_name(const tg_module *m);
 /* Sets training (true) or evaluation (false) mode of m and all its
  * children: dropout is active only in training mode. New modules train. */
-TG_API void tg_module_train(tg_module *m, bool training);
+TG_API void tg_module_train(tg_module *m, tg_mode mode);
 TG_API bool tg_module_is_training(const tg_module *m);
 
 /* All parameters of m and its children, named (borrowed, valid while m
@@ -44,7 +44,7 @@ TG_API tg_tensor *tg_module_parameter(const tg_module *m, const char *name);
 /* The number of scalar parameters (elements of all parameter tensors). */
 TG_API int64_t tg_module_num_elements(const tg_module *m);
 /* Zeroes every parameter's grad, or drops it (NULL) with set_to_none. */
-TG_API void tg_module_zero_grad(tg_module *m, bool set_to_none);
+TG_API void tg_module_zero_grad(tg_module *m, tg_zero_grad_mode mode);
 /* The parameters to and from a safetensors file (state_dict keys as names),
  * strict like load_state_dict. Return 0, or -1. */
 TG_API int tg_module_save(const tg_module *m, const char *path);
@@ -66,8 +66,10 @@ TG_API int tg_init_kaiming_uniform_(tg_tensor *t, double a, tg_generator *gen);
  * weight (out, in) and bias (out) drawn as torch.nn.Linear draws them:
  * kaiming_uniform(a = sqrt 5) then U(-1/sqrt(in), 1/sqrt(in)). After
  * tg_manual_seed(s) the weights equal those of torch.manual_seed(s);
- * torch.nn.Linear(...), bit for bit. Parameters "weight" and "bias". */
-TG_API tg_module *tg_linear_new(int64_t in_features, int64_t out_features, bool bias,
+ * torch.nn.Linear(...), bit for bit. Parameters "weight" and "bias" (none
+ * with TG_NO_BIAS). */
+typedef enum tg_bias { TG_NO_BIAS = 0, TG_BIAS = 1 } tg_bias;
+TG_API tg_module *tg_linear_new(int64_t in_features, int64_t out_features, tg_bias bias,
                                 tg_dtype dtype, tg_generator *gen);
 
 /* ---- Dropout and activations as modules ---------------------------------------

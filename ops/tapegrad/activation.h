@@ -47,7 +47,7 @@ TG_API tg_tensor *tg_prelu(tg_tensor *x, tg_tensor *weight); /* PreluBackward0 *
  * fixed slope (lower + upper) / 2. lower must not exceed upper. */
 #define TG_RRELU_DEFAULT_LOWER (1.0 / 8) /* torch's defaults */
 #define TG_RRELU_DEFAULT_UPPER (1.0 / 3)
-TG_API tg_tensor *tg_rrelu(tg_tensor *x, double lower, double upper, bool training,
+TG_API tg_tensor *tg_rrelu(tg_tensor *x, double lower, double upper, tg_mode training,
                            tg_generator *gen); /* RreluWithNoiseBackward0 */
 
 /* x for x > 0, alpha * (exp(x) - 1) otherwise. alpha is a fixed

@@ -25,7 +25,7 @@ extern "C" {
  *
  * Returns a new tensor, or NULL with tg_last_error() set for NULL x or p
  * outside [0, 1] ("dropout: probability p must be in [0, 1], got 1.5"). */
-TG_API tg_tensor *tg_dropout(tg_tensor *x, double p, bool training, tg_generator *gen);
+TG_API tg_tensor *tg_dropout(tg_tensor *x, double p, tg_mode training, tg_generator *gen);
 
 #ifdef __cplusplus
 }

@@ -26,10 +26,10 @@ extern "C" {
  * (n_dims == 0 sums over all of them, as torch's dim=[]). With keepdim the
  * summed dims stay as size 1, otherwise they are removed. A dim listed
  * twice is an error. Node SumBackward1. */
-TG_API tg_tensor *tg_sum_dims(tg_tensor *t, int n_dims, const int *dims, bool keepdim);
+TG_API tg_tensor *tg_sum_dims(tg_tensor *t, int n_dims, const int *dims, tg_keepdim keepdim);
 /* torch.mean(t, dim=dims, keepdim=keepdim): the sum divided by the number
  * of elements summed (NaN over an empty slice, as torch). MeanBackward1. */
-TG_API tg_tensor *tg_mean_dims(tg_tensor *t, int n_dims, const int *dims, bool keepdim);
+TG_API tg_tensor *tg_mean_dims(tg_tensor *t, int n_dims, const int *dims, tg_keepdim keepdim);
 
 /* torch.max(t, dim, keepdim): the largest value along dim, NaN if the slice
  * holds one, the first position on ties. Returns the values; when indices
@@ -38,7 +38,7 @@ TG_API tg_tensor *tg_mean_dims(tg_tensor *t, int n_dims, const int *dims, bool k
  * caller's), one entry per result element, tg_numel(t) / tg_size(t, dim)
  * of them (1 for a 0-dim t). A dim of size 0 is an error. The gradient
  * goes to the position of each maximum only. Node MaxBackward0. */
-TG_API tg_tensor *tg_max_dim(tg_tensor *t, int dim, bool keepdim, int64_t *indices);
+TG_API tg_tensor *tg_max_dim(tg_tensor *t, int dim, tg_keepdim keepdim, int64_t *indices);
 
 /* exp(x) / sum(exp(x)) along dim (torch.softmax), SoftmaxBackward0. */
 TG_API tg_tensor *tg_softmax(tg_tensor *t, int dim);

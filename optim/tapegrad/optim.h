@@ -106,7 +106,7 @@ TG_API void tg_optim_free(tg_optimizer *opt);
 TG_API int tg_optim_step(tg_optimizer *opt);
 /* Zero every parameter's grad, or drop it (grad NULL) with set_to_none, as
  * optimizer.zero_grad(set_to_none) (PyTorch 1.13's default is false). */
-TG_API void tg_optim_zero_grad(tg_optimizer *opt, bool set_to_none);
+TG_API void tg_optim_zero_grad(tg_optimizer *opt, tg_zero_grad_mode mode);
 
 /* ---- Learning rate and inspection --------------------------------------------- */
 TG_API int tg_optim_n_groups(const tg_optimizer *opt);
@@ -199,14 +199,25 @@ TG_API int tg_lr_scheduler_save(const tg_lr_scheduler *s, const char *path);
 TG_API int tg_lr_scheduler_load(tg_lr_scheduler *s, const char *path);
 
 /* ---- Gradient clipping ------------------------------------------------------------
- * On the .grad of n tensors, in place; tensors without a grad are skipped. */
+ * On the .grad of n tensors, in place (hence the trailing _, as in
+ * PyTorch); tensors without a grad are skipped. */
 /* torch.nn.utils.clip_grad_norm_ (2-norm): total is the 2-norm of all the
  * grads' elements together; when max_norm / (total + 1e-6) is below 1 every
- * grad is scaled by it. Returns total (before scaling), or -1. */
-TG_API double tg_clip_grad_norm(tg_tensor *const *params, int n, double max_norm);
+ * grad is scaled by it. Returns total (before scaling), or -1.0 on a bad
+ * argument: a norm is never negative, while NaN and inf are norms of
+ * non-finite gradients (which then become NaN or zero, as in PyTorch). */
+TG_API double tg_clip_grad_norm_(tg_tensor *const *params, int n, double max_norm);
 /* torch.nn.utils.clip_grad_value_: clamps each element to
  * [-clip_value, clip_value]. Returns 0, or -1. */
-TG_API int tg_clip_grad_value(tg_tensor *const *params, int n, double clip_value);
+TG_API int tg_clip_grad_value_(tg_tensor *const *params, int n, double clip_value);
+
+/* The names of tapegrad 0.1, without the trailing _; kept until 1.0. */
+static inline double tg_clip_grad_norm(tg_tensor *const *params, int n, double max_norm) {
+    return tg_clip_grad_norm_(params, n, max_norm);
+}
+static inline int tg_clip_grad_value(tg_tensor *const *params, int n, double clip_value) {
+    return tg_clip_grad_value_(params, n, clip_value);
+}
 
 #ifdef __cplusplus
 }
