@@ -546,14 +546,14 @@ static void clipping_errors(void) {
     CHECK(tg_clip_grad_norm_(&x, 1, 1.0) == 0); /* no grad: norm 0, nothing to do */
     CHECK(set_grad(x, v) == 0);
     CHECK(tg_clip_grad_norm_(&x, 1, -1) == -1);
-    CHECK_ERROR(TG_ERR_VALUE, "clip_grad_norm: invalid max_norm -1");
+    CHECK_ERROR(TG_ERR_VALUE, "clip_grad_norm_: invalid max_norm -1");
     CHECK(tg_clip_grad_value_(&x, 1, -0.5) == -1);
-    CHECK_ERROR(TG_ERR_VALUE, "clip_grad_value: invalid clip_value -0.5");
+    CHECK_ERROR(TG_ERR_VALUE, "clip_grad_value_: invalid clip_value -0.5");
     CHECK(tg_clip_grad_norm_(NULL, 1, 1.0) == -1);
-    CHECK_ERROR(TG_ERR_NULL, "clip_grad_norm: no parameter list");
+    CHECK_ERROR(TG_ERR_NULL, "clip_grad_norm_: no parameter list");
     tg_tensor *two[2] = {x, NULL};
     CHECK(tg_clip_grad_value_(two, 2, 1.0) == -1);
-    CHECK_ERROR(TG_ERR_NULL, "clip_grad_value: parameter 1 is NULL");
+    CHECK_ERROR(TG_ERR_NULL, "clip_grad_value_: parameter 1 is NULL");
     CHECK_VALUES(tg_grad(x), v, 2, 0, 0); /* the failures changed nothing */
     CHECK(tg_clip_grad_norm_(&x, 1, 1.0) == 5);
     double unit[2] = {3 / (5 + 1e-6), 4 / (5 + 1e-6)};
