@@ -29,10 +29,12 @@ tg_tensor *tg__pointwise_forward(const tg__pointwise *op, int n_in, tg_tensor *c
     case TG__SAVES_INPUTS: saves.n_tensors = n_in, saves.tensors = in; break;
     case TG__SAVES_FIRST: saves.n_tensors = 1, saves.tensors = in; break;
     case TG__SAVES_OUTPUT: saves.n_tensors = 1, saves.tensors = &out; break;
-    case TG__SAVES_OTHER:
+    case TG__SAVES_OTHER: {
+        tg_tensor *a = in[0], *b = n_in == 2 ? in[1] : NULL;
         return tg__finish(out, &op->def, n_in, in,
-                          TG__SAVE_STATE(&st, tg__needs_grad(in[1]) ? in[0] : NULL,
-                                         tg__needs_grad(in[0]) ? in[1] : NULL));
+                          TG__SAVE_STATE(&st, tg__needs_grad(b) ? a : NULL,
+                                         tg__needs_grad(a) ? b : NULL));
+    }
     }
     return tg__finish(out, &op->def, n_in, in, saves);
 }
