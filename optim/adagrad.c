@@ -1,7 +1,5 @@
 /* optim/adagrad.c - torch.optim.Adagrad, with lr_decay, L2 weight decay,
  * initial_accumulator_value and maximize. */
-#include <tgmath.h>
-
 #include "optim_internal.h"
 
 enum { SUM };
@@ -11,37 +9,9 @@ typedef struct adagrad_coeffs {
     bool maximize;
 } adagrad_coeffs;
 
-/* PyTorch 1.13's _single_tensor_adagrad (dense), element by element:
- *   d = grad (negated under maximize) + wd * p
- *   sum = sum + d * d
- *   p = p - clr * d / (sqrt(sum) + eps)
- * eps is added outside the square root (the document writes sqrt(s + eps),
- * SPEC errata 6); clr = lr / (1 + (step - 1) * lr_decay). PyTorch's addcmul_
- * (the sum line) is one fused multiply-add, its addcdiv_ (the last line)
- * is p + (-clr * d) / std with two roundings, and so are these. */
-#define ADAGRAD_KERNEL(name, T)                                                        \
-    static TG_ALWAYS_INLINE void name##_loop(const tg__optim_row *r, const adagrad_coeffs *c, \
-                                             int64_t ps, int64_t gs) {                 \
-        const T neg_clr = (T)c->neg_clr, wd = (T)c->weight_decay, eps = (T)c->eps;     \
-        const bool maximize = c->maximize;                                             \
-        T *p = r->param, *sum = r->state[SUM];                                         \
-        const T *g = r->grad;                                                          \
-        TG_SIMD                                                                        \
-        for (int64_t i = 0; i < r->n; i++) {                                           \
-            T pi = p[i * ps];                                                          \
-            T d = tg__optim_grad(g[i * gs], pi, maximize, wd);                         \
-            sum[i] = fma(d, d, sum[i]);                                                \
-            p[i * ps] = pi + neg_clr * d / (sqrt(sum[i]) + eps);                       \
-        }                                                                              \
-    }                                                                                  \
-    TG_HOT static void name(const tg__optim_row *r, const void *coeffs) {              \
-        if (tg__optim_unit_strides(r))                                                 \
-            name##_loop(r, coeffs, 1, 1);                                              \
-        else                                                                           \
-            name##_loop(r, coeffs, r->param_stride, r->grad_stride);                   \
-    }
-ADAGRAD_KERNEL(adagrad_f32, float)
-ADAGRAD_KERNEL(adagrad_f64, double)
+/* The kernels adagrad_f32 and adagrad_f64; adagrad_tmpl.c states the math they follow. */
+#define TMPL "adagrad_tmpl.c"
+#include "tmpl.h"
 
 static void adagrad_update(const tg__optim_group *group, tg__optim_param *p) {
     static const tg__optim_row_fn kernels[2] = {adagrad_f32, adagrad_f64};

@@ -14,56 +14,9 @@ typedef struct adam_coeffs {
     bool decoupled, amsgrad, maximize;
 } adam_coeffs;
 
-/* PyTorch 1.13's _single_tensor_adam and _single_tensor_adamw, element by
- * element, at step t:
- *   AdamW: p = p * (1 - lr * wd)
- *   d = grad (negated under maximize), Adam: + wd * p
- *   m = beta1 * m + (1 - beta1) * d
- *   v = beta2 * v + (1 - beta2) * d * d
- *   amsgrad: vmax = max(vmax, v), used for v below
- *   p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
- * Both moments are bias-corrected: the document's sqrt(s_t + eps) with the
- * uncorrected s_t is SPEC errata 6. Rounded as PyTorch's ops round: m and
- * v are a mul_ then a fused add_ / addcmul_, the last line an addcdiv_
- * (product, quotient, sum). */
-#define ADAM_KERNEL(name, T)                                                           \
-    static TG_ALWAYS_INLINE void name##_loop(const tg__optim_row *r, const adam_coeffs *c, \
-                                             int64_t ps, int64_t gs, bool amsgrad) {   \
-        const T neg_step_size = (T)c->neg_step_size, bc2 = (T)c->bias_correction2_sqrt, \
-                beta1 = (T)c->beta1, one_minus_beta1 = (T)(1 - c->beta1),              \
-                beta2 = (T)c->beta2, one_minus_beta2 = (T)(1 - c->beta2),              \
-                eps = (T)c->eps, l2 = (T)c->l2, decay = (T)c->decay;                   \
-        const bool decoupled = c->decoupled, maximize = c->maximize;                   \
-        T *p = r->param, *m = r->state[EXP_AVG], *v = r->state[EXP_AVG_SQ],            \
-          *vmax = r->state[MAX_EXP_AVG_SQ];                                            \
-        const T *g = r->grad;                                                          \
-        TG_SIMD                                                                        \
-        for (int64_t i = 0; i < r->n; i++) {                                           \
-            T pi = p[i * ps];                                                          \
-            if (decoupled) pi = pi * decay;                                            \
-            T d = tg__optim_grad(g[i * gs], pi, maximize, l2);                         \
-            m[i] = fma(one_minus_beta1, d, m[i] * beta1);                              \
-            v[i] = fma(one_minus_beta2 * d, d, v[i] * beta2);                          \
-            T second = v[i];                                                           \
-            if (amsgrad) {                                                             \
-                /* torch.maximum: a NaN in v wins */                                   \
-                if (!(vmax[i] >= v[i])) vmax[i] = v[i];                                \
-                second = vmax[i];                                                      \
-            }                                                                          \
-            p[i * ps] = pi + neg_step_size * m[i] / (sqrt(second) / bc2 + eps);        \
-        }                                                                              \
-    }                                                                                  \
-    /* The common case, unit strides and no amsgrad (whose conditional store   \
-     * does not vectorise), gets the copy with those as constants. */          \
-    TG_HOT static void name(const tg__optim_row *r, const void *coeffs) {              \
-        const adam_coeffs *c = coeffs;                                                 \
-        if (tg__optim_unit_strides(r) && !c->amsgrad)                                  \
-            name##_loop(r, c, 1, 1, false);                                            \
-        else                                                                           \
-            name##_loop(r, c, r->param_stride, r->grad_stride, c->amsgrad);            \
-    }
-ADAM_KERNEL(adam_f32, float)
-ADAM_KERNEL(adam_f64, double)
+/* The kernels adam_f32 and adam_f64; adam_tmpl.c states the math they follow. */
+#define TMPL "adam_tmpl.c"
+#include "tmpl.h"
 
 static void update(const tg__optim_group *group, tg__optim_param *p, bool decoupled) {
     static const tg__optim_row_fn kernels[2] = {adam_f32, adam_f64};

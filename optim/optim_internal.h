@@ -104,10 +104,13 @@ typedef struct tg__optim_row {
 /* A kernel for one dtype; coeffs are the optimizer's per-step scalars. */
 typedef void (*tg__optim_row_fn)(const tg__optim_row *row, const void *coeffs);
 
-/* Each rule's kernel (TG_HOT) runs a copy of its loop (TG_SIMD) with unit
- * strides and its flags as constants when the row's parameter and gradient
- * are contiguous, so that the copy vectorises (GCC unswitches few flags by
- * itself); other rows get the general copy. */
+/* Each rule's kernel is plain C in a template file, optim/<rule>_tmpl.c,
+ * which optim/tmpl.h compiles once per dtype (as <rule>_f32 and
+ * <rule>_f64, the pair a rule hands to tg__optim_apply). The kernel
+ * (TG_HOT) runs a copy of its loop (TG_SIMD) with unit strides and its
+ * flags as constants when the row's parameter and gradient are contiguous,
+ * so that the copy vectorises (GCC unswitches few flags by itself); other
+ * rows get the general copy. */
 static inline bool tg__optim_unit_strides(const tg__optim_row *r) {
     return r->param_stride == 1 && r->grad_stride == 1;
 }
@@ -115,19 +118,5 @@ static inline bool tg__optim_unit_strides(const tg__optim_row *r) {
 /* Runs kernels[dtype] over every element of p, its grad and its states in a
  * single pass, then bumps p's version counter. */
 void tg__optim_apply(tg__optim_param *p, const tg__optim_row_fn kernels[2], const void *coeffs);
-
-/* The gradient every rule starts from (PyTorch's d_p): negated under
- * maximize, then plus wd * p for L2 weight decay, which PyTorch computes as
- * grad.add(param, alpha=wd), one fused multiply-add. */
-static inline float tg__optim_grad_f32(float g, float p, bool maximize, float wd) {
-    g = maximize ? -g : g;
-    return wd != 0 ? fmaf(wd, p, g) : g;
-}
-static inline double tg__optim_grad_f64(double g, double p, bool maximize, double wd) {
-    g = maximize ? -g : g;
-    return wd != 0 ? fma(wd, p, g) : g;
-}
-#define tg__optim_grad(g, p, maximize, wd)                                             \
-    _Generic((g), float: tg__optim_grad_f32, double: tg__optim_grad_f64)(g, p, maximize, wd)
 
 #endif

@@ -1,7 +1,5 @@
 /* optim/sgd.c - torch.optim.SGD: plain, with momentum (and dampening), or
  * Nesterov, with L2 weight decay and maximize. */
-#include <tgmath.h>
-
 #include "optim_internal.h"
 
 enum { MOMENTUM_BUFFER };
@@ -11,51 +9,9 @@ typedef struct sgd_coeffs {
     bool nesterov, maximize, first;
 } sgd_coeffs;
 
-/* PyTorch 1.13's _single_tensor_sgd, element by element:
- *   d = grad (negated under maximize) + wd * p
- *   buf = d on the first step (the buffer is a clone of d), later
- *         momentum * buf + (1 - dampening) * d
- *   d = nesterov ? d + momentum * buf : buf          (when momentum != 0)
- *   p = p - lr * d
- * Every line rounds to the parameter's dtype, as each of PyTorch's tensor
- * ops does, and its add_(x, alpha) lines are fused multiply-adds. */
-#define SGD_KERNEL(name, T)                                                            \
-    static TG_ALWAYS_INLINE void name##_loop(const tg__optim_row *r, const sgd_coeffs *c, \
-                                             int64_t ps, int64_t gs, bool momentum,    \
-                                             bool first, bool nesterov) {              \
-        const T neg_lr = (T)c->neg_lr, wd = (T)c->weight_decay, mu = (T)c->momentum,  \
-                damp = (T)c->one_minus_dampening;                                      \
-        const bool maximize = c->maximize;                                             \
-        T *p = r->param, *buf = r->state[MOMENTUM_BUFFER];                             \
-        const T *g = r->grad;                                                          \
-        TG_SIMD                                                                        \
-        for (int64_t i = 0; i < r->n; i++) {                                           \
-            T pi = p[i * ps];                                                          \
-            T d = tg__optim_grad(g[i * gs], pi, maximize, wd);                         \
-            if (momentum) {                                                            \
-                buf[i] = first ? d : fma(damp, d, buf[i] * mu);                        \
-                d = nesterov ? fma(mu, buf[i], d) : buf[i];                            \
-            }                                                                          \
-            p[i * ps] = fma(neg_lr, d, pi);                                            \
-        }                                                                              \
-    }                                                                                  \
-    /* The unit-stride steps after the first get copies with the flags as      \
-     * constants, which vectorise (GCC does not unswitch this loop on all). */ \
-    TG_HOT static void name(const tg__optim_row *r, const void *coeffs) {              \
-        const sgd_coeffs *c = coeffs;                                                  \
-        bool momentum = c->momentum != 0;                                              \
-        if (!tg__optim_unit_strides(r) || (momentum && c->first))                      \
-            name##_loop(r, c, r->param_stride, r->grad_stride, momentum, c->first,     \
-                        c->nesterov);                                                  \
-        else if (!momentum)                                                            \
-            name##_loop(r, c, 1, 1, false, false, false);                              \
-        else if (c->nesterov)                                                          \
-            name##_loop(r, c, 1, 1, true, false, true);                                \
-        else                                                                           \
-            name##_loop(r, c, 1, 1, true, false, false);                               \
-    }
-SGD_KERNEL(sgd_f32, float)
-SGD_KERNEL(sgd_f64, double)
+/* The kernels sgd_f32 and sgd_f64; sgd_tmpl.c states the math they follow. */
+#define TMPL "sgd_tmpl.c"
+#include "tmpl.h"
 
 static void sgd_update(const tg__optim_group *group, tg__optim_param *p) {
     static const tg__optim_row_fn kernels[2] = {sgd_f32, sgd_f64};
