@@ -1,12 +1,12 @@
-/* examples/activations.c - every activation of the documents and its
+/* examples/activations.c - every activation tapegrad has, and its
  * derivative, computed by autograd over [-5, 5].
  *
  *     activations [OUTDIR]     (default OUTDIR: out)
  *
  * writes OUTDIR/activations/<name>.csv (x, f(x), f'(x)) for each function,
  * a PNG of f and f' per function when gnuplot is installed, and prints the
- * range each derivative takes next to what the documents claim, flagging
- * where the documents are wrong (SPEC.md errata 4 and 5).
+ * range each derivative takes next to what textbooks claim, flagging two
+ * GELU formulas in circulation that are wrong (docs/ERRATA.md, items 4, 5).
  */
 #include <math.h>
 #include <stdio.h>
@@ -37,7 +37,7 @@ static tg_tensor *f_softplus(tg_tensor *x) { return tg_softplus(x, 1, 20); }
 typedef struct activation {
     const char *name;
     tg_tensor *(*apply)(tg_tensor *x);
-    const char *claim; /* what the documents say of f' ("" when nothing) */
+    const char *claim; /* what textbooks say of f' ("" when nothing) */
     double lo, hi;     /* the claim as a range to check, NAN for none */
     bool open_low;     /* lo itself excluded */
 } activation;
@@ -93,8 +93,8 @@ static bool plot(const char *dir, const char *name) {
     return run_gnuplot(script, csv);
 }
 
-/* The GELU derivative as document 004 writes it (erratum 4). */
-static double gelu_derivative_004(double x) {
+/* A GELU derivative in circulation, which is wrong (docs/ERRATA.md, item 4). */
+static double gelu_derivative_wrong(double x) {
     double u = sqrt(2 / PI) * (x + 0.044715 * x * x * x);
     double gelu = 0.5 * x * (1 + tanh(u));
     return 0.5 * (tanh(u) + x * (1 - gelu * gelu));
@@ -111,7 +111,7 @@ int main(int argc, char **argv) {
     double xs[N], f[N], df[N], gelu_df[N], gelu_f[N], gelu_tanh_f[N], swish_err = 0;
     tg_to_doubles(x, xs);
 
-    printf("%-12s %12s %12s   %-22s %s\n", "activation", "min f'", "max f'", "documents say",
+    printf("%-12s %12s %12s   %-22s %s\n", "activation", "min f'", "max f'", "textbooks say",
            "check");
     int pictures = 0;
     for (size_t k = 0; k < sizeof table / sizeof table[0]; k++) {
@@ -127,7 +127,7 @@ int main(int argc, char **argv) {
         printf("%-12s %12.6f %12.6f   %-22s %s\n", a->name, lo, hi, a->claim, check);
         if (k == 6) memcpy(gelu_df, df, sizeof df), memcpy(gelu_f, f, sizeof f);
         if (k == 7) memcpy(gelu_tanh_f, f, sizeof f);
-        for (int i = 0; k == 8 && i < N; i++) { /* the documents' f' = f + s(x) (1 - f) */
+        for (int i = 0; k == 8 && i < N; i++) { /* the textbook f' = f + s(x) (1 - f) */
             double s = 1 / (1 + exp(-xs[i]));
             swish_err = fmax(swish_err, fabs(f[i] + s * (1 - f[i]) - df[i]));
         }
@@ -137,23 +137,23 @@ int main(int argc, char **argv) {
         pictures += plot(dir, a->name);
     }
 
-    /* Where the documents' GELU formulas depart from the right ones. */
-    double err_d = 0, at = 0, err_004 = 0, err_tanh = 0;
+    /* Where GELU formulas in circulation depart from the right ones. */
+    double err_d = 0, at = 0, err_coarse = 0, err_tanh = 0;
     for (int i = 0; i < N; i++) {
-        double e = fabs(gelu_derivative_004(xs[i]) - gelu_df[i]);
+        double e = fabs(gelu_derivative_wrong(xs[i]) - gelu_df[i]);
         if (e > err_d) err_d = e, at = xs[i];
         double coarse = 0.5 * xs[i] * (1 + tanh(0.797885 * xs[i]));
-        err_004 = fmax(err_004, fabs(coarse - gelu_f[i]));
+        err_coarse = fmax(err_coarse, fabs(coarse - gelu_f[i]));
         err_tanh = fmax(err_tanh, fabs(gelu_tanh_f[i] - gelu_f[i]));
     }
-    printf("\nSwish (beta 1): the documents' f'(x) = f(x) + s(x)(1 - f(x)) agrees with autograd "
+    printf("\nSwish (beta 1): the textbook f'(x) = f(x) + s(x)(1 - f(x)) agrees with autograd "
            "to %.1e.\n", swish_err);
-    printf("erratum 4: 004's GELU derivative 0.5[tanh(u) + x(1 - GELU(x)^2)] is off by up to "
+    printf("ERRATA 4: the GELU derivative 0.5[tanh(u) + x(1 - GELU(x)^2)] is off by up to "
            "%.3f (at x = %.2f);\n           autograd gives Phi(x) + x phi(x), e.g. %.4f at x = 1 "
-           "where 004's formula gives %.4f.\n",
-           err_d, at, gelu_df[600], gelu_derivative_004(1.0));
-    printf("erratum 5: 004's 0.5x(1 + tanh(0.797885x)) is off the exact GELU by up to %.4f; the\n"
-           "           tanh form with the cubic term by up to %.6f.\n", err_004, err_tanh);
+           "where that formula gives %.4f.\n",
+           err_d, at, gelu_df[600], gelu_derivative_wrong(1.0));
+    printf("ERRATA 5: the GELU 0.5x(1 + tanh(0.797885x)) is off the exact GELU by up to %.4f; the\n"
+           "           tanh form with the cubic term by up to %.6f.\n", err_coarse, err_tanh);
     printf("\nCSV files in %s/%s\n", dir, pictures ? ", with a PNG of f and f' for each" : "");
     tg_release(x);
     tg_release(beta_tensor);

@@ -1,15 +1,14 @@
-/* examples/optimizers.c - the six optimizers of the optimizer notes (seeds/004)
- * on the documents' loss, each next to the same update worked by hand from
- * the document's formulas:
+/* examples/optimizers.c - six optimizers on the worked example's loss, each
+ * next to the same update worked by hand from the textbook formulas:
  *
  *     x = ones(2, 2); loss = mean(3 (x + 2)^2); d loss / d x = 1.5 (x + 2)
  *
  * Every element of x follows the same path, so one number per step tells
  * the story. tapegrad computes in float32 through autograd and
- * torch.optim's rules; the hand column is the document's formula in
- * double precision. They agree to the digits printed, except where the
- * document's own Adam formula differs from the bias-corrected rule (SPEC.md
- * errata 6), shown at the end with both numbers.
+ * torch.optim's rules; the hand column is the formula in double precision.
+ * They agree to the digits printed. A frequently copied Adam formula without
+ * bias correction (docs/ERRATA.md, item 6) is shown at the end with both
+ * numbers.
  */
 #include <math.h>
 #include <stdio.h>
@@ -34,15 +33,15 @@ static void momentum_by_hand(hand *h, double g) {
     h->x -= h->v;
 }
 
-/* AdaGrad: s += g g ; x -= lr / sqrt(s + eps) g. The document puts eps
- * inside the root, PyTorch outside: with eps = 1e-10 it does not show. */
+/* AdaGrad: s += g g ; x -= lr / sqrt(s + eps) g. Written so, eps is inside
+ * the root; PyTorch adds it outside: with eps = 1e-10 it does not show. */
 static void adagrad_by_hand(hand *h, double g) {
     h->s += g * g;
     h->x -= LR / sqrt(h->s + 1e-10) * g;
 }
 
 /* RMSProp: s = gamma s + (1 - gamma) g g ; x -= lr / sqrt(s + eps) g,
- * with the document's gamma (alpha) = 0.9. */
+ * with gamma (PyTorch's alpha) = 0.9. */
 static void rmsprop_by_hand(hand *h, double g) {
     h->s = 0.9 * h->s + 0.1 * g * g;
     h->x -= LR / sqrt(h->s + 1e-8) * g;
@@ -137,7 +136,7 @@ static int show(const run *r) {
             rc = -1;
         } else {
             double g = first(tg_grad(x));
-            r->by_hand(&h, 1.5 * (h.x + 2)); /* the document's hand derivative */
+            r->by_hand(&h, 1.5 * (h.x + 2)); /* the hand derivative */
             printf("%4d %9.6g %9.6g %11.6f %10.6f\n", step, tg_item(loss), g, first(x), h.x);
         }
         tg_pool_pop(pool);
@@ -147,19 +146,19 @@ static int show(const run *r) {
     return rc;
 }
 
-/* SPEC.md errata 6: the document writes Adam's step as
- * lr / sqrt(s_t + eps) * v_hat, with the uncorrected s_t. */
+/* docs/ERRATA.md, item 6: Adam's step written as lr / sqrt(s_t + eps) *
+ * v_hat, with the uncorrected s_t. */
 static void adam_errata(void) {
     double g = 4.5, lr = LR, eps = 1e-8;
     double v = 0.1 * g, s = 0.001 * g * g; /* step 1 from v = s = 0 */
     double v_hat = v / (1 - 0.9), s_hat = s / (1 - 0.999);
     double corrected = 1 - lr * v_hat / (sqrt(s_hat) + eps);
-    double document = 1 - lr / sqrt(s + eps) * v_hat;
-    printf("\nAdam's first step from x = 1 with g = 4.5, lr = 0.1 (SPEC.md errata 6):\n");
+    double uncorrected = 1 - lr / sqrt(s + eps) * v_hat;
+    printf("\nAdam's first step from x = 1 with g = 4.5, lr = 0.1 (docs/ERRATA.md, item 6):\n");
     printf("  bias-corrected, x -= lr v_hat / (sqrt(s_hat) + eps)   (torch.optim.Adam): x = %.4g\n",
            corrected);
-    printf("  the document's  x -= lr / sqrt(s_t + eps) v_hat, uncorrected s_t:        x = %.4g\n",
-           document);
+    printf("  as often copied, x -= lr / sqrt(s_t + eps) v_hat, uncorrected s_t:       x = %.4g\n",
+           uncorrected);
     printf("  Without correcting s_t, the first step is sqrt(1 / (1 - 0.999)) = %.1f times "
            "too long.\n",
            sqrt(1 / (1 - 0.999)));

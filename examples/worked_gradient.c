@@ -1,5 +1,5 @@
-/* examples/worked_gradient.c - the first worked example of the autograd
- * notes (seeds/004), line for line:
+/* examples/worked_gradient.c - the classic first example of autograd, as
+ * PyTorch's tutorials write it, line for line:
  *
  *     x = torch.ones(2, 2, requires_grad=True)
  *     y = x + 2

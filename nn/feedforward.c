@@ -1,5 +1,5 @@
-/* nn/feedforward.c - the feed-forward blocks compared in SPEC.md section 5:
- * classic ACT(x W1 + b1) W2 + b2, and the gated GLU family in LLaMA's form
+/* nn/feedforward.c - the feed-forward blocks of Transformers: classic
+ * ACT(x W1 + b1) W2 + b2, and the gated GLU family in LLaMA's form
  * w2(ACT(w1 x) * w3 x) with its hidden_dim rounding. */
 #include "module_internal.h"
 #include "tapegrad/activation.h"

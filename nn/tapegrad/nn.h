@@ -95,15 +95,16 @@ TG_API tg_module *tg_prelu_new(int64_t num_parameters, double init, tg_dtype dty
  * element) starting at beta_init. (A fixed beta of 1 is TG_ACT_SILU.) */
 TG_API tg_module *tg_swish_new(double beta_init, tg_dtype dtype);
 
-/* ---- FeedForward blocks (SPEC.md section 5) -----------------------------------
+/* ---- FeedForward blocks ----------------------------------------------------------
  * Classic: w2(ACT(w1 x + b1)) + b2, hidden_dim 4 * dim by default.
  * Gated (LLaMA's form, no biases): w2(ACT(w1 x) * w3 x), with hidden_dim
  * first cut to 2/3 and rounded up to a multiple of multiple_of, as
  * tg_ffn_hidden_dim computes. ACT is sigmoid for GLU, GELU for GeGLU,
  * SiLU for SwiGLU, ReLU for ReGLU. Both end with dropout(p) on the output.
  * Parameters "w1.weight", "w1.bias" (classic), "w2.*", "w3.weight" (gated).
- * (Document 001's `w2(silu(w1 x)) * w3 x` misplaces a parenthesis: its
- * shapes (B, dim) and (B, hidden) do not multiply.) */
+ * (The form `w2(silu(w1 x)) * w3 x`, sometimes written, misplaces a
+ * parenthesis: its shapes (B, dim) and (B, hidden) do not multiply;
+ * docs/ERRATA.md, item 1.) */
 typedef enum tg_ffn_kind {
     TG_FFN_RELU,
     TG_FFN_GELU,
