@@ -276,6 +276,7 @@ static bool matches(const tg_safetensors *f, int n, const tg_named_tensor *into)
         }
         const entry *e = find(f, into[i].name);
         const tg_tensor *t = into[i].tensor;
+        if (!tg__check_writable("load_safetensors", t)) return false;
         if (!e) {
             tg__error(TG_ERR_VALUE, "load_safetensors: %s has no tensor '%s'", f->path,
                       into[i].name);

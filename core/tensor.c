@@ -157,6 +157,38 @@ tg_tensor *tg__view_owned(const char *op, tg_tensor *base, int ndim, const int64
     return t;
 }
 
+/* Dims that step (size > 1), sorted by |stride|, must each step past every
+ * element the smaller ones reach: then no two indices share an element.
+ * This is exact for every layout views make (stride 0 from expand is the
+ * one way to overlap); for a layout only a raw stride list could make it
+ * may refuse a tensor that does not overlap, which is the safe side. */
+bool tg__check_writable(const char *op, const tg_tensor *t) {
+    int64_t size[TG_MAX_DIMS], stride[TG_MAX_DIMS];
+    int n = 0;
+    if (t->numel <= 1) return true;
+    for (int d = 0; d < t->ndim; d++) {
+        if (t->shape[d] == 1) continue;
+        int64_t s = t->strides[d] < 0 ? -t->strides[d] : t->strides[d];
+        int at = n++;
+        for (; at > 0 && stride[at - 1] > s; at--) size[at] = size[at - 1], stride[at] = stride[at - 1];
+        size[at] = t->shape[d], stride[at] = s;
+    }
+    /* Elements spanned by the dims before i; it stays below the storage's
+     * element count, which fits (tg__valid_shape). */
+    int64_t reach = 1;
+    for (int i = 0; i < n; i++) {
+        if (stride[i] < reach) {
+            tg__error(TG_ERR_VALUE,
+                      "%s: unsupported operation: more than one element of the written-to "
+                      "tensor refers to a single memory location",
+                      op);
+            return false;
+        }
+        reach += stride[i] * (size[i] - 1);
+    }
+    return true;
+}
+
 bool tg__check_args(const char *op, int n, tg_tensor *const *ts) {
     for (int i = 0; i < n; i++)
         if (!ts[i]) {

@@ -183,6 +183,14 @@ static void load_checks_names_shapes_and_dtypes(void) {
     tg_tensor *w3 = tg_zeros(TG_SHAPE(2, 3), TG_F32);
     CHECK(tg_load_safetensors(path, 3, (tg_named_tensor[]){{"w", w3}, {"b", b2}, {"c", extra}}) == -1);
     CHECK_ERROR(TG_ERR_VALUE, "has no tensor 'c'");
+    /* An expanded target would keep only the file's last value: refused,
+     * and nothing is written. */
+    tg_tensor *one = tg_zeros(TG_SHAPE(1), TG_F32);
+    tg_tensor *b_expanded = tg_expand(one, TG_SHAPE(3));
+    CHECK(tg_load_safetensors(path, 2, (tg_named_tensor[]){{"w", w3}, {"b", b_expanded}}) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "load_safetensors: unsupported operation: more than one element of "
+                              "the written-to tensor refers to a single memory location");
+    CHECK(tg_item(tg_sum(w3)) == 0 && tg_item(one) == 0);
     unlink(path);
 }
 
