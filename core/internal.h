@@ -346,5 +346,8 @@ bool tg__pool_add(tg_tensor *t);
  * single memory location" recorded (PyTorch's words), when two indices of t
  * reach one element, as in an expanded tensor. */
 bool tg__check_writable(const char *op, const tg_tensor *t);
+/* False, with "<op>: invalid dtype 7 (TG_F32 or TG_F64)" recorded
+ * (TG_ERR_VALUE), unless dtype is one of tg_dtype's values. */
+bool tg__check_dtype(const char *op, tg_dtype dtype);
 
 #endif

@@ -309,6 +309,10 @@ int tg_load_safetensors(const char *path, int n, const tg_named_tensor *into) {
         tg__null_arg("load_safetensors");
         return -1;
     }
+    if (n < 0) {
+        tg__error(TG_ERR_VALUE, "load_safetensors: %d tensors", n);
+        return -1;
+    }
     tg_safetensors *f = tg_safetensors_open(path);
     if (!f) return -1;
     int rc = matches(f, n, into) ? 0 : -1;
@@ -377,6 +381,10 @@ static char *build_header(int n, const tg_named_tensor *ts, size_t *len) {
 static bool check_save_args(const char *path, int n, const tg_named_tensor *ts) {
     if (!path || (n > 0 && !ts)) {
         tg__null_arg("save_safetensors");
+        return false;
+    }
+    if (n < 0) {
+        tg__error(TG_ERR_VALUE, "save_safetensors: %d tensors", n);
         return false;
     }
     for (int i = 0; i < n; i++) {

@@ -5,8 +5,16 @@
 
 #include "internal.h"
 
-size_t tg_dtype_size(tg_dtype dtype) { return dtype == TG_F64 ? 8 : 4; }
-const char *tg_dtype_name(tg_dtype dtype) { return dtype == TG_F64 ? "float64" : "float32"; }
+size_t tg_dtype_size(tg_dtype dtype) { return dtype == TG_F32 ? 4 : dtype == TG_F64 ? 8 : 0; }
+const char *tg_dtype_name(tg_dtype dtype) {
+    return dtype == TG_F32 ? "float32" : dtype == TG_F64 ? "float64" : "invalid";
+}
+
+bool tg__check_dtype(const char *op, tg_dtype dtype) {
+    if (dtype == TG_F32 || dtype == TG_F64) return true;
+    tg__error(TG_ERR_VALUE, "%s: invalid dtype %d (TG_F32 or TG_F64)", op, (int)dtype);
+    return false;
+}
 
 /* ---- Storage ---------------------------------------------------------------- */
 
@@ -120,15 +128,9 @@ static tg_tensor *header_new(const char *op, int ndim, const int64_t *shape,
     return t;
 }
 
-static bool valid_dtype(const char *op, tg_dtype dtype) {
-    if (dtype == TG_F32 || dtype == TG_F64) return true;
-    tg__error(TG_ERR_DTYPE, "%s: unknown dtype %d", op, (int)dtype);
-    return false;
-}
-
 tg_tensor *tg__new_owned(const char *op, int ndim, const int64_t *shape, tg_dtype dtype) {
     int64_t numel;
-    if (!valid_dtype(op, dtype) || !tg__valid_shape(op, ndim, shape, &numel)) return NULL;
+    if (!tg__check_dtype(op, dtype) || !tg__valid_shape(op, ndim, shape, &numel)) return NULL;
     tg_tensor *t = header_new(op, ndim, shape, dtype, numel);
     if (!t) return NULL;
     t->storage = storage_new(op, (size_t)numel * tg_dtype_size(dtype));
@@ -248,7 +250,7 @@ tg_tensor *tg_from_buffer(void *data, int ndim, const int64_t *shape, tg_dtype d
         tg__null_arg("from_buffer");
         return NULL;
     }
-    if (!valid_dtype("from_buffer", dtype) ||
+    if (!tg__check_dtype("from_buffer", dtype) ||
         !tg__valid_shape("from_buffer", ndim, shape, &numel))
         return NULL;
     tg_tensor *t = header_new("from_buffer", ndim, shape, dtype, numel);

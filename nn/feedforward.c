@@ -67,6 +67,7 @@ static bool check_options(const tg_ffn_options *o) {
         tg__null_arg("FeedForward");
         return false;
     }
+    if (!tg__check_dtype("FeedForward", o->dtype)) return false;
     if ((unsigned)o->kind >= TG_FFN_N_KINDS) {
         tg__error(TG_ERR_VALUE, "FeedForward: unknown kind %d", (int)o->kind);
         return false;

@@ -202,6 +202,12 @@ static void bad_save_arguments(void) {
     CHECK_ERROR(TG_ERR_VALUE, "'__metadata__' is reserved");
     CHECK(tg_save_safetensors(path_of("x.safetensors"), 1, (tg_named_tensor[]){{"t", NULL}}) == -1);
     CHECK_ERROR(TG_ERR_NULL, "argument is NULL");
+    /* a negative count is refused, and no file is written */
+    CHECK(tg_save_safetensors(path_of("neg.safetensors"), -1, (tg_named_tensor[]){{"t", t}}) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "save_safetensors: -1 tensors");
+    CHECK(access(path_of("neg.safetensors"), F_OK) != 0);
+    CHECK(tg_load_safetensors(path_of("neg.safetensors"), -1, (tg_named_tensor[]){{"t", t}}) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "load_safetensors: -1 tensors");
     CHECK(tg_save_safetensors("/nonexistent-dir/x.safetensors", 1, (tg_named_tensor[]){{"t", t}}) == -1);
     CHECK_ERROR(TG_ERR_IO, "cannot write /nonexistent-dir/x.safetensors");
 }
