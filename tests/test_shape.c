@@ -356,6 +356,28 @@ static void gradcheck_every_op(void) {
 
 /* ---- errors ---------------------------------------------------------------------- */
 
+/* Sizes whose product or sum passes INT64_MAX are refused with a message,
+ * never wrapped (UBSan, in the sanitized build, stops at any overflow). */
+static void huge_sizes_never_overflow(void) {
+    tg_tensor *x = tg_ones(TG_SHAPE(4), TG_F32);
+    /* 3 * 6148914691236517206 wraps to 2, which would let -1 become 2 */
+    CHECK(tg_view(x, TG_SHAPE(-1, 3, 6148914691236517206)) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "view: shape (-1, 3, 6148914691236517206) is invalid for input of "
+                              "shape (4,)");
+    CHECK(tg_reshape(x, TG_SHAPE(INT64_MAX, 2, -1)) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "reshape: shape (9223372036854775807, 2, -1) is invalid");
+    /* a new leading dim's stride is the product of the sizes after it */
+    CHECK(tg_expand(tg_ones(TG_SHAPE(2), TG_F32), TG_SHAPE(2, INT64_MAX / 2, 2)) == NULL);
+    CHECK_ERROR(TG_ERR_NOMEM, "expand: shape (2, 4611686018427387903, 2) is too large");
+    /* 16 views of 2^59 elements each (no memory): their sizes add up to 2^63 */
+    tg_tensor *big = tg_expand(tg_ones(TG_SHAPE(1), TG_F32), TG_SHAPE((int64_t)1 << 59));
+    CHECK(big != NULL);
+    tg_tensor *many[16];
+    for (int i = 0; i < 16; i++) many[i] = big;
+    CHECK(tg_cat(16, many, 0) == NULL);
+    CHECK_ERROR(TG_ERR_NOMEM, "cat: the sizes along dim 0 add up to more than 9223372036854775807");
+}
+
 static void bad_dims_and_permutations(void) {
     tg_tensor *x = tg_ones(TG_SHAPE(2, 3), TG_F32), *s = tg_scalar(1, TG_F32);
     CHECK(tg_permute(x, 1, (int[]){0}) == NULL);
@@ -519,7 +541,7 @@ static void out_of_memory_at_every_allocation(void) {
     }
 }
 
-TG_TEST_MAIN(TG_CASE(shape_ops_match_pytorch), TG_CASE(views_show_writes_to_their_base),
+TG_TEST_MAIN(TG_CASE(shape_ops_match_pytorch), TG_CASE(huge_sizes_never_overflow), TG_CASE(views_show_writes_to_their_base),
              TG_CASE(slice_bounds_are_clamped_like_python),
              TG_CASE(split_and_chunk_count_like_pytorch),
              TG_CASE(split_with_sizes_like_pytorch),
