@@ -62,6 +62,15 @@ static inline bool tg__same_shape(const tg_tensor *a, const tg_tensor *b) {
         if (a->shape[i] != b->shape[i]) return false;
     return true;
 }
+/* Every write into a tensor's elements (in-place ops, fills, inits, loads,
+ * optimizer updates) calls this first. False, with "<op>: unsupported
+ * operation: more than one element of the written-to tensor refers to a
+ * single memory location" recorded (PyTorch's words), when two indices of t
+ * reach one element, as in an expanded tensor. */
+bool tg__check_writable(const char *op, const tg_tensor *t);
+/* False, with "<op>: invalid dtype 7 (TG_F32 or TG_F64)" recorded
+ * (TG_ERR_VALUE), unless dtype is one of tg_dtype's values. */
+bool tg__check_dtype(const char *op, tg_dtype dtype);
 /* Checks that every one of n tensors is non-NULL and of one dtype. */
 bool tg__check_args(const char *op, int n, tg_tensor *const *ts);
 

@@ -124,8 +124,11 @@ TG_API const char *tg_name(const tg_tensor *t); /* borrowed, or NULL */
 
 /* ---- Inspection (borrowed results, NULL-safe) ----------------------------- */
 TG_API tg_dtype tg_dtype_of(const tg_tensor *t);
+/* 4 and 8, "float32" and "float64"; 0 and "invalid" for a value that is
+ * not a tg_dtype. Every function that takes a dtype refuses such a value
+ * (TG_ERR_VALUE, naming the op and the value). */
 TG_API size_t tg_dtype_size(tg_dtype dtype);
-TG_API const char *tg_dtype_name(tg_dtype dtype); /* "float32", "float64" */
+TG_API const char *tg_dtype_name(tg_dtype dtype);
 TG_API int tg_ndim(const tg_tensor *t);
 TG_API const int64_t *tg_shape(const tg_tensor *t);   /* ndim entries */
 TG_API const int64_t *tg_strides(const tg_tensor *t); /* in elements */
@@ -159,7 +162,15 @@ TG_API int tg_print(const tg_tensor *t, FILE *out);
 /* ---- Memory -------------------------------------------------------------- */
 /* Route every allocation tapegrad makes through these functions (NULL
  * restores malloc/free). alloc returns memory aligned to 64 bytes or NULL;
- * tapegrad reports NULL as an out-of-memory error and never aborts. */
+ * tapegrad reports NULL as an out-of-memory error and never aborts. It may
+ * be called while tensors and other objects are alive: each block goes
+ * back to the free of the allocator that made it (recorded in 64 bytes at
+ * the block's start, which alloc's size includes), whatever was set in
+ * between, so keep an allocator's ctx valid until the blocks it made are
+ * freed (a thread's pool keeps its array until it grows). Freed blocks
+ * are kept for reuse only while the default allocator is set, and only
+ * its own; a user's allocator sees every allocation and every free of
+ * its blocks. Call it while no other thread is inside tapegrad. */
 typedef struct tg_allocator {
     void *(*alloc)(size_t size, void *ctx);
     void (*free)(void *ptr, void *ctx);

@@ -1,0 +1,20 @@
+/* core/internal/file.h - saving a file so that a crash or a kill leaves
+ * either the old file or the new one (core/replace_file.c). Users never
+ * see it. */
+#ifndef TAPEGRAD_INTERNAL_FILE_H
+#define TAPEGRAD_INTERNAL_FILE_H
+
+#include "internal/base.h"
+
+/* Writes a whole file's contents to fd: returns 0, an errno value (the
+ * failing call's), or -1 with the error already recorded (out of memory). */
+typedef int (*tg__file_writer)(int fd, void *ctx);
+/* Replaces the file at path (or at the end of the symbolic links there)
+ * atomically with what writer writes, keeping the old file's permission
+ * bits; core/replace_file.c says how. Returns 0, or -1 with an error naming op
+ * and, for an I/O failure, path and the system's reason. */
+int tg__replace_file(const char *op, const char *path, tg__file_writer writer, void *ctx);
+/* write() of all n bytes: 0, or the errno value of the failure. */
+int tg__write_all(int fd, const void *data, size_t n);
+
+#endif
