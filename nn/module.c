@@ -173,7 +173,7 @@ void tg_module_zero_grad(tg_module *m, bool set_to_none) {
 }
 
 int tg_module_save(const tg_module *m, const char *path) {
-    if (!m) {
+    if (!m || !path) {
         tg__null_arg("module_save");
         return -1;
     }
@@ -181,7 +181,7 @@ int tg_module_save(const tg_module *m, const char *path) {
 }
 
 int tg_module_load(tg_module *m, const char *path) {
-    if (!m) {
+    if (!m || !path) {
         tg__null_arg("module_load");
         return -1;
     }
