@@ -118,10 +118,12 @@ int tg_gradcheck(tg_gradcheck_fn fn, void *ctx, int n_inputs, tg_tensor *const *
     }
     /* Analytical Jacobian, one output element (one backward) at a time:
      * analytic[j] holds row j's entries for every input element. */
-    int64_t n_in = 0;
-    for (int i = 0; i < n_inputs; i++) n_in += inputs[i]->numel;
-    int64_t cells = n_out * n_in;
-    analytic = calloc((size_t)(cells > 0 ? cells : 1), sizeof *analytic);
+    int64_t n_in = 0, cells;
+    bool too_many = false;
+    for (int i = 0; i < n_inputs; i++)
+        too_many = __builtin_add_overflow(n_in, inputs[i]->numel, &n_in) || too_many;
+    too_many = __builtin_mul_overflow(n_out, n_in, &cells) || too_many;
+    analytic = too_many ? NULL : calloc((size_t)(cells > 0 ? cells : 1), sizeof *analytic);
     if (!analytic) {
         tg__error(TG_ERR_NOMEM, "gradcheck: out of memory");
         goto done;

@@ -339,4 +339,15 @@ int tg__num_threads(void);
 bool tg__pool_active(void);
 bool tg__pool_add(tg_tensor *t);
 
+/* ---- Checks added together (core/tensor.c); move them on a split ------------------ */
+/* Every write into a tensor's elements (in-place ops, fills, inits, loads,
+ * optimizer updates) calls this first. False, with "<op>: unsupported
+ * operation: more than one element of the written-to tensor refers to a
+ * single memory location" recorded (PyTorch's words), when two indices of t
+ * reach one element, as in an expanded tensor. */
+bool tg__check_writable(const char *op, const tg_tensor *t);
+/* False, with "<op>: invalid dtype 7 (TG_F32 or TG_F64)" recorded
+ * (TG_ERR_VALUE), unless dtype is one of tg_dtype's values. */
+bool tg__check_dtype(const char *op, tg_dtype dtype);
+
 #endif

@@ -276,6 +276,7 @@ static bool matches(const tg_safetensors *f, int n, const tg_named_tensor *into)
         }
         const entry *e = find(f, into[i].name);
         const tg_tensor *t = into[i].tensor;
+        if (!tg__check_writable("load_safetensors", t)) return false;
         if (!e) {
             tg__error(TG_ERR_VALUE, "load_safetensors: %s has no tensor '%s'", f->path,
                       into[i].name);
@@ -306,6 +307,10 @@ static bool matches(const tg_safetensors *f, int n, const tg_named_tensor *into)
 int tg_load_safetensors(const char *path, int n, const tg_named_tensor *into) {
     if (!into && n > 0) {
         tg__null_arg("load_safetensors");
+        return -1;
+    }
+    if (n < 0) {
+        tg__error(TG_ERR_VALUE, "load_safetensors: %d tensors", n);
         return -1;
     }
     tg_safetensors *f = tg_safetensors_open(path);
@@ -376,6 +381,10 @@ static char *build_header(int n, const tg_named_tensor *ts, size_t *len) {
 static bool check_save_args(const char *path, int n, const tg_named_tensor *ts) {
     if (!path || (n > 0 && !ts)) {
         tg__null_arg("save_safetensors");
+        return false;
+    }
+    if (n < 0) {
+        tg__error(TG_ERR_VALUE, "save_safetensors: %d tensors", n);
         return false;
     }
     for (int i = 0; i < n; i++) {

@@ -5,8 +5,16 @@
 
 #include "internal.h"
 
-size_t tg_dtype_size(tg_dtype dtype) { return dtype == TG_F64 ? 8 : 4; }
-const char *tg_dtype_name(tg_dtype dtype) { return dtype == TG_F64 ? "float64" : "float32"; }
+size_t tg_dtype_size(tg_dtype dtype) { return dtype == TG_F32 ? 4 : dtype == TG_F64 ? 8 : 0; }
+const char *tg_dtype_name(tg_dtype dtype) {
+    return dtype == TG_F32 ? "float32" : dtype == TG_F64 ? "float64" : "invalid";
+}
+
+bool tg__check_dtype(const char *op, tg_dtype dtype) {
+    if (dtype == TG_F32 || dtype == TG_F64) return true;
+    tg__error(TG_ERR_VALUE, "%s: invalid dtype %d (TG_F32 or TG_F64)", op, (int)dtype);
+    return false;
+}
 
 /* ---- Storage ---------------------------------------------------------------- */
 
@@ -120,15 +128,9 @@ static tg_tensor *header_new(const char *op, int ndim, const int64_t *shape,
     return t;
 }
 
-static bool valid_dtype(const char *op, tg_dtype dtype) {
-    if (dtype == TG_F32 || dtype == TG_F64) return true;
-    tg__error(TG_ERR_DTYPE, "%s: unknown dtype %d", op, (int)dtype);
-    return false;
-}
-
 tg_tensor *tg__new_owned(const char *op, int ndim, const int64_t *shape, tg_dtype dtype) {
     int64_t numel;
-    if (!valid_dtype(op, dtype) || !tg__valid_shape(op, ndim, shape, &numel)) return NULL;
+    if (!tg__check_dtype(op, dtype) || !tg__valid_shape(op, ndim, shape, &numel)) return NULL;
     tg_tensor *t = header_new(op, ndim, shape, dtype, numel);
     if (!t) return NULL;
     t->storage = storage_new(op, (size_t)numel * tg_dtype_size(dtype));
@@ -155,6 +157,38 @@ tg_tensor *tg__view_owned(const char *op, tg_tensor *base, int ndim, const int64
     t->storage = base->storage;
     t->storage->refcount++;
     return t;
+}
+
+/* Dims that step (size > 1), sorted by |stride|, must each step past every
+ * element the smaller ones reach: then no two indices share an element.
+ * This is exact for every layout views make (stride 0 from expand is the
+ * one way to overlap); for a layout only a raw stride list could make it
+ * may refuse a tensor that does not overlap, which is the safe side. */
+bool tg__check_writable(const char *op, const tg_tensor *t) {
+    int64_t size[TG_MAX_DIMS], stride[TG_MAX_DIMS];
+    int n = 0;
+    if (t->numel <= 1) return true;
+    for (int d = 0; d < t->ndim; d++) {
+        if (t->shape[d] == 1) continue;
+        int64_t s = t->strides[d] < 0 ? -t->strides[d] : t->strides[d];
+        int at = n++;
+        for (; at > 0 && stride[at - 1] > s; at--) size[at] = size[at - 1], stride[at] = stride[at - 1];
+        size[at] = t->shape[d], stride[at] = s;
+    }
+    /* Elements spanned by the dims before i; it stays below the storage's
+     * element count, which fits (tg__valid_shape). */
+    int64_t reach = 1;
+    for (int i = 0; i < n; i++) {
+        if (stride[i] < reach) {
+            tg__error(TG_ERR_VALUE,
+                      "%s: unsupported operation: more than one element of the written-to "
+                      "tensor refers to a single memory location",
+                      op);
+            return false;
+        }
+        reach += stride[i] * (size[i] - 1);
+    }
+    return true;
 }
 
 bool tg__check_args(const char *op, int n, tg_tensor *const *ts) {
@@ -216,7 +250,7 @@ tg_tensor *tg_from_buffer(void *data, int ndim, const int64_t *shape, tg_dtype d
         tg__null_arg("from_buffer");
         return NULL;
     }
-    if (!valid_dtype("from_buffer", dtype) ||
+    if (!tg__check_dtype("from_buffer", dtype) ||
         !tg__valid_shape("from_buffer", ndim, shape, &numel))
         return NULL;
     tg_tensor *t = header_new("from_buffer", ndim, shape, dtype, numel);

@@ -52,7 +52,10 @@ static bool infer_shape(const char *op, const tg_tensor *t, int ndim, const int6
     if (ndim < 0 || ndim > TG_MAX_DIMS || (ndim > 0 && !shape)) {
         return tg__valid_shape(op, ndim, shape, &numel);
     }
+    /* The product of the given sizes; one that overflows cannot equal t's
+     * element count, and is reported as any other mismatch. */
     int64_t known = 1;
+    bool overflow = false;
     for (int i = 0; i < ndim; i++) {
         out[i] = shape[i];
         if (shape[i] == -1 && infer < 0) {
@@ -64,11 +67,13 @@ static bool infer_shape(const char *op, const tg_tensor *t, int ndim, const int6
                       tg__shape_str(buf, sizeof buf, ndim, shape));
             return false;
         } else {
-            known *= shape[i];
+            overflow = __builtin_mul_overflow(known, shape[i], &known) || overflow;
         }
     }
-    if (!tg__valid_shape(op, ndim, out, &numel)) return false;
-    if (infer >= 0 && known != 0 && t->numel % known == 0) {
+    if (!overflow && !tg__valid_shape(op, ndim, out, &numel)) return false;
+    if (overflow) {
+        numel = -1;
+    } else if (infer >= 0 && known != 0 && t->numel % known == 0) {
         out[infer] = t->numel / known;
         numel = t->numel;
     }

@@ -29,8 +29,18 @@ int64_t tg_ffn_hidden_dim(int64_t hidden_dim, int64_t multiple_of) {
                   (long long)hidden_dim, (long long)multiple_of);
         return -1;
     }
-    int64_t two_thirds = 2 * hidden_dim / 3;
-    return multiple_of * ((two_thirds + multiple_of - 1) / multiple_of);
+    /* 2 h / 3 rounded down, computed so that nothing overflows, then
+     * rounded up to a multiple, which may not fit. */
+    int64_t two_thirds = hidden_dim / 3 * 2 + hidden_dim % 3 * 2 / 3, rounded;
+    int64_t blocks = two_thirds ? (two_thirds - 1) / multiple_of + 1 : 0;
+    if (__builtin_mul_overflow(blocks, multiple_of, &rounded)) {
+        tg__error(TG_ERR_VALUE,
+                  "ffn_hidden_dim: 2/3 of hidden_dim %lld rounded up to a multiple of %lld is "
+                  "more than %lld",
+                  (long long)hidden_dim, (long long)multiple_of, (long long)INT64_MAX);
+        return -1;
+    }
+    return rounded;
 }
 
 /* ACT(h) for the classic kinds. */
@@ -67,6 +77,7 @@ static bool check_options(const tg_ffn_options *o) {
         tg__null_arg("FeedForward");
         return false;
     }
+    if (!tg__check_dtype("FeedForward", o->dtype)) return false;
     if ((unsigned)o->kind >= TG_FFN_N_KINDS) {
         tg__error(TG_ERR_VALUE, "FeedForward: unknown kind %d", (int)o->kind);
         return false;
@@ -91,11 +102,17 @@ static bool check_options(const tg_ffn_options *o) {
 tg_module *tg_feedforward_new(const tg_ffn_options *o, tg_generator *gen) {
     if (!check_options(o)) return NULL;
     bool gated = tg_ffn_is_gated(o->kind);
-    int64_t hidden = o->hidden_dim ? o->hidden_dim : 4 * o->dim;
-    if (gated) hidden = tg_ffn_hidden_dim(hidden, o->multiple_of);
-    if (hidden <= 0) {
+    int64_t hidden = o->hidden_dim, given;
+    if (!hidden && __builtin_mul_overflow(o->dim, 4, &hidden)) {
+        tg__error(TG_ERR_VALUE, "FeedForward: the default hidden_dim, 4 * dim %lld, is more "
+                  "than %lld", (long long)o->dim, (long long)INT64_MAX);
+        return NULL;
+    }
+    given = hidden;
+    if (gated && (hidden = tg_ffn_hidden_dim(hidden, o->multiple_of)) < 0) return NULL;
+    if (hidden == 0) {
         tg__error(TG_ERR_VALUE, "FeedForward: hidden_dim %lld rounds to nothing",
-                  (long long)(o->hidden_dim ? o->hidden_dim : 4 * o->dim));
+                  (long long)given);
         return NULL;
     }
     tg_module *m = tg__module_new(&ffn_class, sizeof(ffn_impl));

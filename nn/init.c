@@ -15,6 +15,7 @@ static int fill_in_place(const char *op, tg_tensor *t, fill_fn fill, void *ctx) 
         tg__null_arg(op);
         return -1;
     }
+    if (!tg__check_writable(op, t)) return -1;
     bool ok;
     if (tg_is_contiguous(t)) {
         ok = fill(t, ctx);
@@ -49,12 +50,17 @@ static bool fill_uniform(tg_tensor *t, void *ctx) {
     return true;
 }
 
-int tg_init_uniform_(tg_tensor *t, double low, double high, tg_generator *gen) {
+/* U(low, high), for op (which errors name). */
+static int uniform_for(const char *op, tg_tensor *t, double low, double high, tg_generator *gen) {
     if (!(low <= high)) {
-        tg__error(TG_ERR_VALUE, "init_uniform_: low %g is greater than high %g", low, high);
+        tg__error(TG_ERR_VALUE, "%s: low %g is greater than high %g", op, low, high);
         return -1;
     }
-    return fill_in_place("init_uniform_", t, fill_uniform, &(uniform_ctx){low, high, gen});
+    return fill_in_place(op, t, fill_uniform, &(uniform_ctx){low, high, gen});
+}
+
+int tg_init_uniform_(tg_tensor *t, double low, double high, tg_generator *gen) {
+    return uniform_for("init_uniform_", t, low, high, gen);
 }
 
 typedef struct normal_ctx {
@@ -123,7 +129,7 @@ int tg_init_xavier_uniform_(tg_tensor *t, double gain, tg_generator *gen) {
     double fan_in, fan_out;
     if (!fans("init_xavier_uniform_", t, &fan_in, &fan_out)) return -1;
     double bound = gain * sqrt(6.0 / (fan_in + fan_out));
-    return tg_init_uniform_(t, -bound, bound, gen);
+    return uniform_for("init_xavier_uniform_", t, -bound, bound, gen);
 }
 
 int tg_init_kaiming_uniform_(tg_tensor *t, double a, tg_generator *gen) {
@@ -131,5 +137,5 @@ int tg_init_kaiming_uniform_(tg_tensor *t, double a, tg_generator *gen) {
     if (!fans("init_kaiming_uniform_", t, &fan_in, &fan_out)) return -1;
     /* Rounded in PyTorch's order: gain / sqrt(fan), then times sqrt(3). */
     double gain = sqrt(2.0 / (1 + a * a)), bound = sqrt(3.0) * (gain / sqrt(fan_in));
-    return tg_init_uniform_(t, -bound, bound, gen);
+    return uniform_for("init_kaiming_uniform_", t, -bound, bound, gen);
 }

@@ -152,8 +152,13 @@ tg_tensor *const *tg_module_parameter_tensors(const tg_module *m, int *n) {
 }
 
 tg_tensor *tg_module_parameter(const tg_module *m, const char *name) {
-    for (int i = 0; m && name && i < m->n_all; i++)
+    if (!m || !name) {
+        tg__null_arg("module_parameter");
+        return NULL;
+    }
+    for (int i = 0; i < m->n_all; i++)
         if (strcmp(m->all[i].name, name) == 0) return m->all[i].tensor;
+    tg__error(TG_ERR_VALUE, "module_parameter: %s has no parameter '%s'", m->cls->name, name);
     return NULL;
 }
 

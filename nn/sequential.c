@@ -16,6 +16,7 @@ tg_module *tg_sequential_new(int n, tg_module *const *modules) {
     tg_module *m = n >= 0 && (modules || n == 0) ? tg__module_new(&sequential_class, 0) : NULL;
     bool ok = m != NULL;
     if (!ok && n < 0) tg__error(TG_ERR_VALUE, "Sequential: %d modules", n);
+    if (n > 0 && !modules) tg__null_arg("Sequential");
     for (int i = 0; i < n && modules; i++) {
         char name[16];
         snprintf(name, sizeof name, "%d", i);

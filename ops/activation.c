@@ -167,6 +167,11 @@ UNARY_OP(gelu_tanh_op, "GeluBackward0",
          "dy/dx = (1 + t)/2 + x (1 - t^2) sqrt(2/pi) (1 + 3 0.044715 x^2) / 2", "gelu", gelu_tanh_forward, gelu_tanh_backward, false)
 
 tg_tensor *tg_gelu(tg_tensor *x, tg_gelu_approx approximate) {
+    if (x && approximate != TG_GELU_NONE && approximate != TG_GELU_TANH) {
+        tg__error(TG_ERR_VALUE, "gelu: approximate must be TG_GELU_NONE or TG_GELU_TANH, not %d",
+                  (int)approximate);
+        return NULL;
+    }
     return unary(approximate == TG_GELU_TANH ? &gelu_tanh_op : &gelu_op, x, 0, 0);
 }
 

@@ -334,14 +334,7 @@ static tg_tensor *prepare_inplace(const char *op, tg_tensor *self, tg_tensor *ot
                   tg__shape_str(bufa, sizeof bufa, self->ndim, self->shape));
         return NULL;
     }
-    for (int d = 0; d < self->ndim; d++)
-        if (self->strides[d] == 0 && self->shape[d] > 1) {
-            tg__error(TG_ERR_VALUE,
-                      "%s: cannot write in place into an expanded tensor (its elements overlap)",
-                      op);
-            return NULL;
-        }
-    if (!tg__check_inplace(op, self, other)) return NULL;
+    if (!tg__check_writable(op, self) || !tg__check_inplace(op, self, other)) return NULL;
     bool same_geometry = self->offset == other->offset && tg__same_shape(self, other) &&
                          memcmp(self->strides, other->strides,
                                 (size_t)self->ndim * sizeof *self->strides) == 0;
@@ -403,7 +396,7 @@ static int fill_inplace(const char *op, tg_tensor *self, double value) {
         tg__null_arg(op);
         return -1;
     }
-    if (!tg__check_inplace(op, self, NULL)) return -1;
+    if (!tg__check_writable(op, self) || !tg__check_inplace(op, self, NULL)) return -1;
     tg__fill(self, value);
     self->storage->version++;
     return 0;

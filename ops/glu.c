@@ -63,6 +63,11 @@ GATED_KERNELS(geglu_tanh, act_gelu_tanh, act_gelu_tanh_d)
 GATED_OP(geglu_tanh_op, "GeGLUBackward0", "geglu", geglu_tanh)
 
 tg_tensor *tg_geglu(tg_tensor *gate, tg_tensor *up, tg_gelu_approx approximate) {
+    if (gate && up && approximate != TG_GELU_NONE && approximate != TG_GELU_TANH) {
+        tg__error(TG_ERR_VALUE, "geglu: approximate must be TG_GELU_NONE or TG_GELU_TANH, not %d",
+                  (int)approximate);
+        return NULL;
+    }
     return gated(approximate == TG_GELU_TANH ? &geglu_tanh_op : &geglu_op, gate, up);
 }
 

@@ -343,7 +343,12 @@ static tg_tensor *cat_owned(int n, tg_tensor *const *ts, int dim) {
         memcpy(shape, ts[ref]->shape, sizeof shape);
         shape[dim] = 0;
         for (int i = ref; i < n; i++)
-            if (!skipped_by_cat(ts[i]->ndim, ts[i]->shape)) shape[dim] += ts[i]->shape[dim];
+            if (!skipped_by_cat(ts[i]->ndim, ts[i]->shape) &&
+                __builtin_add_overflow(shape[dim], ts[i]->shape[dim], &shape[dim])) {
+                tg__error(TG_ERR_NOMEM, "cat: the sizes along dim %d add up to more than %lld",
+                          dim, (long long)INT64_MAX);
+                return NULL;
+            }
     }
     tg_tensor *out = tg__new_owned("cat", ndim, shape, ts[0]->dtype);
     if (!out) return NULL;
@@ -484,12 +489,16 @@ static const tg_op_def expand_def = {"ExpandBackward0", expand_backward,
 static bool expand_dim(const tg_tensor *t, int ndim, const int64_t *shape, int i, geometry *g) {
     int k = i - (ndim - t->ndim); /* t's dim, negative for a new one */
     int64_t size = 1, stride = 1;
-    if (k >= 0)
-        size = t->shape[k], stride = t->strides[k];
-    else if (i + 1 < ndim)
-        stride = g->shape[i + 1] * g->strides[i + 1];
-    int64_t want = shape[i] == -1 && k >= 0 ? size : shape[i];
     char bufa[TG_SHAPE_STR_MAX], bufb[TG_SHAPE_STR_MAX];
+    if (k >= 0) {
+        size = t->shape[k], stride = t->strides[k];
+    } else if (i + 1 < ndim &&
+               __builtin_mul_overflow(g->shape[i + 1], g->strides[i + 1], &stride)) {
+        tg__error(TG_ERR_NOMEM, "expand: shape %s is too large",
+                  tg__shape_str(bufa, sizeof bufa, ndim, shape));
+        return false;
+    }
+    int64_t want = shape[i] == -1 && k >= 0 ? size : shape[i];
     if (want < 0) {
         tg__error(TG_ERR_SHAPE,
                   "expand: size %lld at dim %d of %s is invalid (-1 keeps an existing dim only)",

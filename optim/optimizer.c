@@ -51,6 +51,12 @@ static bool check_params(const tg_optimizer *opt, tg_tensor *const *params, int 
             tg__error(TG_ERR_VALUE, "%s: parameter %d %s does not require grad", name, i, shape);
             return false;
         }
+        /* PyTorch refuses at the first step; a tensor's strides never
+         * change, so refusing here gives the same verdict before any
+         * training, and a step never stops with some parameters updated. */
+        char what[TG_SHAPE_STR_MAX + 64];
+        snprintf(what, sizeof what, "%s: parameter %d %s", name, i, shape);
+        if (!tg__check_writable(what, t)) return false;
         bool twice = find_param(opt, t) != NULL;
         for (int j = 0; j < i && !twice; j++) twice = params[j] == t;
         if (twice) {

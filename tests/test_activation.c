@@ -591,6 +591,11 @@ static void bad_arguments_are_reported(void) {
                               "(dim 1) of input of shape (6,)");
     CHECK(tg_prelu(x, tg_ones(TG_SHAPE(1, 3), TG_F32)) == NULL);
     CHECK_ERROR(TG_ERR_SHAPE, "prelu: weight must be one value or 1-D, got shape (1, 3)");
+    /* a GELU approximation that is neither of the two */
+    CHECK(tg_gelu(x, (tg_gelu_approx)2) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "gelu: approximate must be TG_GELU_NONE or TG_GELU_TANH, not 2");
+    CHECK(tg_geglu(x, x, (tg_gelu_approx)-1) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "geglu: approximate must be TG_GELU_NONE or TG_GELU_TANH, not -1");
     /* swish beta with more than one element */
     CHECK(tg_swish(x, tg_ones(TG_SHAPE(2), TG_F32)) == NULL);
     CHECK_ERROR(TG_ERR_SHAPE, "swish: beta must have one element, got shape (2,)");

@@ -26,7 +26,36 @@ static void dtype_mismatch(void) {
     CHECK_ERROR(TG_ERR_DTYPE, "mul_: dtypes float32 and float64 differ");
     CHECK(tg_copy_(a, b) == 0); /* copy_ converts, as PyTorch's does */
     CHECK(tg_zeros(TG_SHAPE(2), (tg_dtype)7) == NULL);
-    CHECK_ERROR(TG_ERR_DTYPE, "unknown dtype 7");
+    CHECK_ERROR(TG_ERR_VALUE, "zeros: invalid dtype 7 (TG_F32 or TG_F64)");
+}
+
+/* A value that is no tg_dtype is named as such, and every function taking
+ * a dtype refuses it, naming itself and the value. */
+static void invalid_dtype_is_refused_everywhere(void) {
+    const tg_dtype bad = (tg_dtype)-3;
+    CHECK_EQ_STR(tg_dtype_name(bad), "invalid");
+    CHECK(tg_dtype_size(bad) == 0);
+    CHECK_EQ_STR(tg_dtype_name(TG_F64), "float64");
+    float data[2] = {1, 2};
+#define REFUSED(op, call)                                                      \
+    CHECK((call) == NULL);                                                     \
+    CHECK_ERROR(TG_ERR_VALUE, op ": invalid dtype -3 (TG_F32 or TG_F64)")
+    REFUSED("empty", tg_empty(TG_SHAPE(2), bad));
+    REFUSED("ones", tg_ones(TG_SHAPE(2), bad));
+    REFUSED("full", tg_full(TG_SHAPE(2), 1, bad));
+    REFUSED("scalar", tg_scalar(1, bad));
+    REFUSED("from_data", tg_from_data(data, TG_SHAPE(2), bad));
+    REFUSED("from_buffer", tg_from_buffer(data, TG_SHAPE(2), bad, NULL, NULL));
+    REFUSED("arange", tg_arange(0, 3, 1, bad));
+    REFUSED("rand", tg_rand(TG_SHAPE(2), bad, NULL));
+    REFUSED("randn", tg_randn(TG_SHAPE(2), bad, NULL));
+    REFUSED("to_dtype", tg_to_dtype(tg_ones(TG_SHAPE(2), TG_F32), bad));
+    REFUSED("Linear", tg_linear_new(2, 3, true, bad, NULL));
+    REFUSED("PReLU", tg_prelu_new(1, 0.25, bad));
+    REFUSED("Swish", tg_swish_new(1, bad));
+    tg_ffn_options ffn = {.kind = TG_FFN_RELU, .dim = 2, .dtype = bad};
+    REFUSED("FeedForward", tg_feedforward_new(&ffn, NULL));
+#undef REFUSED
 }
 
 static void null_input_returns_null_and_keeps_first_message(void) {
@@ -116,6 +145,7 @@ static void out_of_memory_at_every_allocation(void) {
 }
 
 TG_TEST_MAIN(TG_CASE(shape_mismatch_names_op_and_shapes), TG_CASE(dtype_mismatch),
+             TG_CASE(invalid_dtype_is_refused_everywhere),
              TG_CASE(null_input_returns_null_and_keeps_first_message),
              TG_CASE(bad_shapes_and_dims),
              TG_CASE(inplace_from_an_overlapping_view_reads_old_values),

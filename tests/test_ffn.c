@@ -16,6 +16,19 @@ static void hidden_dim_rounding(void) {
     CHECK_ERROR(TG_ERR_VALUE, "must be positive");
 }
 
+/* Sizes near INT64_MAX are computed exactly, or refused: never wrapped. */
+static void hidden_dim_rounding_never_overflows(void) {
+    CHECK(tg_ffn_hidden_dim(INT64_MAX, 1) == 6148914691236517204); /* floor(2 (2^63 - 1) / 3) */
+    CHECK(tg_ffn_hidden_dim(INT64_MAX - 1, 1024) == 6148914691236517888);
+    CHECK(tg_ffn_hidden_dim(INT64_MAX, INT64_MAX / 2 + 1) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "ffn_hidden_dim: 2/3 of hidden_dim 9223372036854775807 rounded up "
+                              "to a multiple of 4611686018427387904 is more than");
+    tg_ffn_options o = {.kind = TG_FFN_RELU, .dim = INT64_MAX / 2, .dtype = TG_F32};
+    CHECK(tg_feedforward_new(&o, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "FeedForward: the default hidden_dim, 4 * dim 4611686018427387903, "
+                              "is more than");
+}
+
 /* The document's case: dim 128, hidden 256, multiple_of 16. */
 static void documents_swiglu_shapes(void) {
     tg_ffn_options o = {.kind = TG_FFN_SWIGLU, .dim = 128, .hidden_dim = 256, .multiple_of = 16,
@@ -178,7 +191,8 @@ static void activation_modules(void) {
     CHECK_ERROR(TG_ERR_VALUE, "PReLU: num_parameters must be positive, not 0");
 }
 
-TG_TEST_MAIN(TG_CASE(hidden_dim_rounding), TG_CASE(documents_swiglu_shapes),
+TG_TEST_MAIN(TG_CASE(hidden_dim_rounding), TG_CASE(hidden_dim_rounding_never_overflows),
+             TG_CASE(documents_swiglu_shapes),
              TG_CASE(documents_literal_formula_is_a_shape_error), TG_CASE(matches_pytorch_modules),
              TG_CASE(dropout_only_in_training), TG_CASE(bad_options_and_inputs),
              TG_CASE(activation_modules))

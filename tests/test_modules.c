@@ -118,6 +118,8 @@ static void bad_module_arguments(void) {
     CHECK_ERROR(TG_ERR_VALUE, "Linear: in_features 0 and out_features 3 must be positive");
     CHECK(tg_sequential_new(2, (tg_module *[]){tg_linear_new(2, 2, true, TG_F32, NULL), NULL}) == NULL);
     CHECK_ERROR(TG_ERR_NULL, "Sequential: argument is NULL");
+    CHECK(tg_sequential_new(2, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_NULL, "Sequential: argument is NULL");
     CHECK(tg_residual_new(NULL) == NULL);
     CHECK_ERROR(TG_ERR_NULL, "Residual");
     tg_module *lin = tg_linear_new(3, 2, true, TG_F32, NULL);
@@ -126,6 +128,11 @@ static void bad_module_arguments(void) {
     tg_clear_error();
     CHECK(tg_module_forward(lin, NULL) == NULL);
     CHECK_ERROR(TG_ERR_NULL, "Linear: argument is NULL");
+    CHECK(tg_module_parameter(lin, "bias") != NULL);
+    CHECK(tg_module_parameter(lin, "weights") == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "module_parameter: Linear has no parameter 'weights'");
+    CHECK(tg_module_parameter(lin, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_NULL, "module_parameter: argument is NULL");
     tg_module_free(lin);
     tg_module_free(NULL);
 }

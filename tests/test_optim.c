@@ -632,6 +632,13 @@ static void bad_parameters_are_refused(void) {
     pair[1] = x;
     CHECK(tg_adam_new(pair, 2, NULL) == NULL);
     CHECK_ERROR(TG_ERR_VALUE, "Adam: parameter 1 (2,) appears twice");
+    /* An update of an expanded parameter would land on one element. */
+    tg_tensor *row = tg_requires_grad_(tg_detach(tg_expand(tg_ones(TG_SHAPE(1, 2), TG_F32),
+                                                           TG_SHAPE(3, 2))), true);
+    pair[1] = row;
+    CHECK(tg_sgd_new(pair, 2, &(tg_sgd_options){.lr = 0.1}) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "SGD: parameter 1 (3, 2): unsupported operation: more than one "
+                              "element of the written-to tensor refers to a single memory location");
     CHECK(tg_adam_new(NULL, 1, NULL) == NULL);
     CHECK_ERROR(TG_ERR_NULL, "Adam: empty parameter list");
     CHECK(tg_adam_new(&x, 0, NULL) == NULL);

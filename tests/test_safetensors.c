@@ -183,6 +183,14 @@ static void load_checks_names_shapes_and_dtypes(void) {
     tg_tensor *w3 = tg_zeros(TG_SHAPE(2, 3), TG_F32);
     CHECK(tg_load_safetensors(path, 3, (tg_named_tensor[]){{"w", w3}, {"b", b2}, {"c", extra}}) == -1);
     CHECK_ERROR(TG_ERR_VALUE, "has no tensor 'c'");
+    /* An expanded target would keep only the file's last value: refused,
+     * and nothing is written. */
+    tg_tensor *one = tg_zeros(TG_SHAPE(1), TG_F32);
+    tg_tensor *b_expanded = tg_expand(one, TG_SHAPE(3));
+    CHECK(tg_load_safetensors(path, 2, (tg_named_tensor[]){{"w", w3}, {"b", b_expanded}}) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "load_safetensors: unsupported operation: more than one element of "
+                              "the written-to tensor refers to a single memory location");
+    CHECK(tg_item(tg_sum(w3)) == 0 && tg_item(one) == 0);
     unlink(path);
 }
 
@@ -194,6 +202,12 @@ static void bad_save_arguments(void) {
     CHECK_ERROR(TG_ERR_VALUE, "'__metadata__' is reserved");
     CHECK(tg_save_safetensors(path_of("x.safetensors"), 1, (tg_named_tensor[]){{"t", NULL}}) == -1);
     CHECK_ERROR(TG_ERR_NULL, "argument is NULL");
+    /* a negative count is refused, and no file is written */
+    CHECK(tg_save_safetensors(path_of("neg.safetensors"), -1, (tg_named_tensor[]){{"t", t}}) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "save_safetensors: -1 tensors");
+    CHECK(access(path_of("neg.safetensors"), F_OK) != 0);
+    CHECK(tg_load_safetensors(path_of("neg.safetensors"), -1, (tg_named_tensor[]){{"t", t}}) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "load_safetensors: -1 tensors");
     CHECK(tg_save_safetensors("/nonexistent-dir/x.safetensors", 1, (tg_named_tensor[]){{"t", t}}) == -1);
     CHECK_ERROR(TG_ERR_IO, "cannot write /nonexistent-dir/x.safetensors");
 }

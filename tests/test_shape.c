@@ -232,12 +232,48 @@ static void cat_skips_one_dim_empty_tensors(void) {
                               "(0, 2) outside dim 1");
 }
 
+#define OVERLAP "unsupported operation: more than one element of the written-to tensor " \
+                "refers to a single memory location"
+
+/* Every write into elements that share memory is refused, as PyTorch
+ * refuses it, and leaves the tensor as it was. */
 static void expanded_tensors_refuse_in_place_writes(void) {
     tg_tensor *x = tg_ones(TG_SHAPE(3, 1), TG_F32);
     tg_tensor *e = tg_expand(x, TG_SHAPE(3, 4));
     CHECK(tg_strides(e)[1] == 0);
     CHECK(tg_mul_scalar_(e, 2) == -1);
-    CHECK_ERROR(TG_ERR_VALUE, "mul_scalar_: cannot write in place into an expanded tensor");
+    CHECK_ERROR(TG_ERR_VALUE, "mul_scalar_: " OVERLAP);
+    /* also when the repeated dim is moved or cut */
+    tg_tensor *views[] = {e, tg_transpose(e, 0, 1), tg_slice(e, 1, 1, 3, 1),
+                          tg_expand(tg_ones(TG_SHAPE(1), TG_F64), TG_SHAPE(5))};
+    for (int i = 0; i < 4; i++) {
+        tg_tensor *v = views[i], *ones = tg_ones(TG_SHAPE(1), tg_dtype_of(v));
+        CHECK(tg_add_(v, ones, 1) == -1);
+        CHECK_ERROR(TG_ERR_VALUE, "add_: " OVERLAP);
+        CHECK(tg_mul_(v, ones) == -1);
+        CHECK_ERROR(TG_ERR_VALUE, "mul_: " OVERLAP);
+        CHECK(tg_copy_(v, tg_arange(0, (double)tg_size(v, -1), 1, TG_F64)) == -1);
+        CHECK_ERROR(TG_ERR_VALUE, "copy_: " OVERLAP);
+        CHECK(tg_fill_(v, 5) == -1);
+        CHECK_ERROR(TG_ERR_VALUE, "fill_: " OVERLAP);
+        CHECK(tg_zero_(v) == -1);
+        CHECK_ERROR(TG_ERR_VALUE, "zero_: " OVERLAP);
+        CHECK(tg_init_constant_(v, 5) == -1);
+        CHECK_ERROR(TG_ERR_VALUE, "init_constant_: " OVERLAP);
+        CHECK(tg_init_uniform_(v, -1, 1, NULL) == -1);
+        CHECK_ERROR(TG_ERR_VALUE, "init_uniform_: " OVERLAP);
+        CHECK(tg_init_normal_(v, 0, 1, NULL) == -1);
+        CHECK_ERROR(TG_ERR_VALUE, "init_normal_: " OVERLAP);
+    }
+    CHECK(tg_init_kaiming_uniform_(e, 0, NULL) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "init_kaiming_uniform_: " OVERLAP);
+    CHECK(tg_init_xavier_uniform_(e, 1, NULL) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "init_xavier_uniform_: " OVERLAP);
+    CHECK(tg_item(tg_sum(x)) == 3);
+    /* Views whose elements are distinct are still written. */
+    tg_tensor *m = tg_zeros(TG_SHAPE(4, 6), TG_F32);
+    CHECK(tg_fill_(tg_slice(tg_transpose(m, 0, 1), 0, 1, 6, 4), 1) == 0);
+    CHECK(tg_item(tg_sum(m)) == 8);
     tg_tensor *c = tg_contiguous(e);
     CHECK(tg_mul_scalar_(c, 2) == 0 && tg_item(tg_sum(c)) == 24 && tg_item(tg_sum(x)) == 3);
 }
@@ -319,6 +355,28 @@ static void gradcheck_every_op(void) {
 }
 
 /* ---- errors ---------------------------------------------------------------------- */
+
+/* Sizes whose product or sum passes INT64_MAX are refused with a message,
+ * never wrapped (UBSan, in the sanitized build, stops at any overflow). */
+static void huge_sizes_never_overflow(void) {
+    tg_tensor *x = tg_ones(TG_SHAPE(4), TG_F32);
+    /* 3 * 6148914691236517206 wraps to 2, which would let -1 become 2 */
+    CHECK(tg_view(x, TG_SHAPE(-1, 3, 6148914691236517206)) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "view: shape (-1, 3, 6148914691236517206) is invalid for input of "
+                              "shape (4,)");
+    CHECK(tg_reshape(x, TG_SHAPE(INT64_MAX, 2, -1)) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "reshape: shape (9223372036854775807, 2, -1) is invalid");
+    /* a new leading dim's stride is the product of the sizes after it */
+    CHECK(tg_expand(tg_ones(TG_SHAPE(2), TG_F32), TG_SHAPE(2, INT64_MAX / 2, 2)) == NULL);
+    CHECK_ERROR(TG_ERR_NOMEM, "expand: shape (2, 4611686018427387903, 2) is too large");
+    /* 16 views of 2^59 elements each (no memory): their sizes add up to 2^63 */
+    tg_tensor *big = tg_expand(tg_ones(TG_SHAPE(1), TG_F32), TG_SHAPE((int64_t)1 << 59));
+    CHECK(big != NULL);
+    tg_tensor *many[16];
+    for (int i = 0; i < 16; i++) many[i] = big;
+    CHECK(tg_cat(16, many, 0) == NULL);
+    CHECK_ERROR(TG_ERR_NOMEM, "cat: the sizes along dim 0 add up to more than 9223372036854775807");
+}
 
 static void bad_dims_and_permutations(void) {
     tg_tensor *x = tg_ones(TG_SHAPE(2, 3), TG_F32), *s = tg_scalar(1, TG_F32);
@@ -483,7 +541,7 @@ static void out_of_memory_at_every_allocation(void) {
     }
 }
 
-TG_TEST_MAIN(TG_CASE(shape_ops_match_pytorch), TG_CASE(views_show_writes_to_their_base),
+TG_TEST_MAIN(TG_CASE(shape_ops_match_pytorch), TG_CASE(huge_sizes_never_overflow), TG_CASE(views_show_writes_to_their_base),
              TG_CASE(slice_bounds_are_clamped_like_python),
              TG_CASE(split_and_chunk_count_like_pytorch),
              TG_CASE(split_with_sizes_like_pytorch),

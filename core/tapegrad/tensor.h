@@ -111,8 +111,11 @@ TG_API const char *tg_name(const tg_tensor *t); /* borrowed, or NULL */
 
 /* ---- Inspection (borrowed results, NULL-safe) ----------------------------- */
 TG_API tg_dtype tg_dtype_of(const tg_tensor *t);
+/* 4 and 8, "float32" and "float64"; 0 and "invalid" for a value that is
+ * not a tg_dtype. Every function that takes a dtype refuses such a value
+ * (TG_ERR_VALUE, naming the op and the value). */
 TG_API size_t tg_dtype_size(tg_dtype dtype);
-TG_API const char *tg_dtype_name(tg_dtype dtype); /* "float32", "float64" */
+TG_API const char *tg_dtype_name(tg_dtype dtype);
 TG_API int tg_ndim(const tg_tensor *t);
 TG_API const int64_t *tg_shape(const tg_tensor *t);   /* ndim entries */
 TG_API const int64_t *tg_strides(const tg_tensor *t); /* in elements */

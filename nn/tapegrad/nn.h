@@ -39,7 +39,8 @@ TG_API bool tg_module_is_training(const tg_module *m);
 TG_API const tg_named_tensor *tg_module_parameters(const tg_module *m, int *n);
 /* The same tensors in the same order, as optimizers take them. */
 TG_API tg_tensor *const *tg_module_parameter_tensors(const tg_module *m, int *n);
-/* One parameter by its full name, or NULL (borrowed). */
+/* One parameter by its full name (borrowed), or NULL with an error when the
+ * module has no parameter of that name. */
 TG_API tg_tensor *tg_module_parameter(const tg_module *m, const char *name);
 /* The number of scalar parameters (elements of all parameter tensors). */
 TG_API int64_t tg_module_num_elements(const tg_module *m);

@@ -68,7 +68,9 @@ TG_API tg_tensor *tg_tanh(tg_tensor *x);    /* TanhBackward0 */
  *                 derivative 0.5 (1 + tanh u)
  *                            + 0.5 x (1 - tanh(u)^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2).
  * (0.5 x (1 + tanh(0.797885 x)), without the cubic term, is a coarser
- * approximation than TG_GELU_TANH and not offered.) */
+ * approximation than TG_GELU_TANH and not offered.) Any other value of
+ * approximate is refused (TG_ERR_VALUE), as PyTorch refuses any string
+ * but "none" and "tanh". */
 typedef enum tg_gelu_approx { TG_GELU_NONE = 0, TG_GELU_TANH = 1 } tg_gelu_approx;
 TG_API tg_tensor *tg_gelu(tg_tensor *x, tg_gelu_approx approximate); /* GeluBackward0 */
 

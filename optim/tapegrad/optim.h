@@ -75,7 +75,10 @@ TG_API tg_adam_options tg_adamw_defaults(void);
 
 /* ---- Creation -----------------------------------------------------------------
  * Each takes n parameters (leaves that require grad, float32 or float64) as
- * the first group. opts NULL means the defaults above (SGD has no default lr
+ * the first group. A parameter whose elements share memory (an expanded
+ * tensor) is refused here, where PyTorch refuses it at the first step: its
+ * strides cannot change, so the verdict is the same, and a step never stops
+ * with some parameters updated and others not. opts NULL means the defaults above (SGD has no default lr
  * and needs opts). Returns NULL with an error on a bad value or parameter. */
 TG_API tg_optimizer *tg_sgd_new(tg_tensor *const *params, int n, const tg_sgd_options *opts);
 TG_API tg_optimizer *tg_adagrad_new(tg_tensor *const *params, int n,
