@@ -2,12 +2,20 @@
  * loaded into each schedule: the load fails with a message and the
  * scheduler saves the same state as before, or it succeeds and saves a
  * state equal to the file. The optimizer's state is never touched. */
+#include <stdlib.h>
+
 #include "fuzz_common.h"
 
 static tg_module *model;
 static tg_optimizer *opt;
 static tg_lr_scheduler *scheds[FUZZ_N_SCHEDULES];
 static const char *saved_as_made[FUZZ_N_SCHEDULES] = {"made-0", "made-1", "made-2"};
+
+static void cleanup(void) {
+    for (int k = 0; k < FUZZ_N_SCHEDULES; k++) tg_lr_scheduler_free(scheds[k]);
+    tg_optim_free(opt);
+    tg_module_free(model);
+}
 
 static void setup(void) {
     model = fuzz_model();
@@ -17,6 +25,7 @@ static void setup(void) {
         FUZZ_CHECK(tg_lr_scheduler_save(scheds[k], fuzz_path(saved_as_made[k])) == 0);
     }
     FUZZ_CHECK(tg_optim_save(opt, fuzz_path("optim")) == 0);
+    atexit(cleanup);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
