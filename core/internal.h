@@ -339,7 +339,9 @@ int tg__num_threads(void);
 bool tg__pool_active(void);
 bool tg__pool_add(tg_tensor *t);
 
-/* ---- Checks added together (core/tensor.c); move them on a split ------------------ */
+/* ---- Checks and file saving, added together; move them on a split -------------------
+ * (tg__check_writable and tg__check_dtype are in core/tensor.c, the rest in
+ * core/replace_file.c.) */
 /* Every write into a tensor's elements (in-place ops, fills, inits, loads,
  * optimizer updates) calls this first. False, with "<op>: unsupported
  * operation: more than one element of the written-to tensor refers to a
@@ -349,5 +351,15 @@ bool tg__check_writable(const char *op, const tg_tensor *t);
 /* False, with "<op>: invalid dtype 7 (TG_F32 or TG_F64)" recorded
  * (TG_ERR_VALUE), unless dtype is one of tg_dtype's values. */
 bool tg__check_dtype(const char *op, tg_dtype dtype);
+/* Writes a whole file's contents to fd: returns 0, an errno value (the
+ * failing call's), or -1 with the error already recorded (out of memory). */
+typedef int (*tg__file_writer)(int fd, void *ctx);
+/* Replaces the file at path (or at the end of the symbolic links there)
+ * atomically with what writer writes, keeping the old file's permission
+ * bits; core/replace_file.c says how. Returns 0, or -1 with an error naming op
+ * and, for an I/O failure, path and the system's reason. */
+int tg__replace_file(const char *op, const char *path, tg__file_writer writer, void *ctx);
+/* write() of all n bytes: 0, or the errno value of the failure. */
+int tg__write_all(int fd, const void *data, size_t n);
 
 #endif

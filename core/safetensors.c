@@ -6,14 +6,11 @@
  * libjansson-dev), a maintained parser, rather than by hand. The whole file
  * is read into memory: tapegrad's models are small. */
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "internal.h"
 #include "tapegrad/safetensors.h"
@@ -386,6 +383,27 @@ static char *build_header(int n, const tg_named_tensor *ts, size_t *len) {
     return out;
 }
 
+/* Whether s is UTF-8 as JSON needs it (RFC 3629: shortest forms, no
+ * surrogates, nothing above U+10FFFF); Jansson refuses any other key. */
+static bool is_utf8(const char *s) {
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p++;
+        int more = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : c >= 0xe0 && c < 0xf0 ? 2
+                 : c >= 0xf0 && c < 0xf5 ? 3 : -1;
+        if (more < 0) return false;
+        unsigned code = c & (0x3f >> more);
+        for (int k = 0; k < more; k++, p++) {
+            if ((*p & 0xc0) != 0x80) return false;
+            code = code << 6 | (*p & 0x3f);
+        }
+        static const unsigned least[4] = {0, 0x80, 0x800, 0x10000};
+        if (code < least[more] || code > 0x10ffff || (code >= 0xd800 && code < 0xe000))
+            return false;
+    }
+    return true;
+}
+
 static bool check_save_args(const char *path, int n, const tg_named_tensor *ts) {
     if (!path || (n > 0 && !ts)) {
         tg__null_arg("save_safetensors");
@@ -398,6 +416,11 @@ static bool check_save_args(const char *path, int n, const tg_named_tensor *ts) 
     for (int i = 0; i < n; i++) {
         if (!ts[i].name || !ts[i].tensor) {
             tg__null_arg("save_safetensors");
+            return false;
+        }
+        if (!is_utf8(ts[i].name)) {
+            tg__error(TG_ERR_VALUE, "save_safetensors: the name of tensor %d is not valid UTF-8",
+                      i);
             return false;
         }
         if (strcmp(ts[i].name, "__metadata__") == 0) {
@@ -414,54 +437,43 @@ static bool check_save_args(const char *path, int n, const tg_named_tensor *ts) 
     return true;
 }
 
-/* Writes header and data to fd; each tensor's elements in row-major order. */
-static bool write_all(int fd, const char *header, size_t header_len, int n,
-                      const tg_named_tensor *ts) {
-    FILE *fp = fdopen(dup(fd), "wb");
-    if (!fp) return false;
+typedef struct save_job {
+    const char *header;
+    size_t header_len;
+    int n;
+    const tg_named_tensor *ts;
+} save_job;
+
+/* The file's bytes: length, header, then each tensor's elements in
+ * row-major order (a strided one through a contiguous copy). Returns 0, an
+ * errno value, or -1 when out of memory (recorded). */
+static int write_contents(int fd, void *ctx) {
+    const save_job *job = ctx;
     unsigned char len_bytes[8];
-    for (int i = 0; i < 8; i++) len_bytes[i] = (unsigned char)((uint64_t)header_len >> (8 * i));
-    bool ok = fwrite(len_bytes, 1, 8, fp) == 8 && fwrite(header, 1, header_len, fp) == header_len;
-    for (int i = 0; ok && i < n; i++) {
-        tg_tensor *c = tg__contiguous_copy_owned("save_safetensors", ts[i].tensor);
-        size_t bytes = c ? (size_t)c->numel * tg_dtype_size(c->dtype) : 0;
-        ok = c && fwrite(tg__ptr(c), 1, bytes, fp) == bytes;
-        tg_release(c);
+    for (int i = 0; i < 8; i++) len_bytes[i] = (unsigned char)((uint64_t)job->header_len >> (8 * i));
+    int err = tg__write_all(fd, len_bytes, 8);
+    if (!err) err = tg__write_all(fd, job->header, job->header_len);
+    for (int i = 0; !err && i < job->n; i++) {
+        tg_tensor *t = job->ts[i].tensor, *copy = NULL;
+        if (!tg_is_contiguous(t) && !(copy = tg__contiguous_copy_owned("save_safetensors", t)))
+            return -1;
+        const tg_tensor *c = copy ? copy : t;
+        err = tg__write_all(fd, tg__ptr(c), (size_t)c->numel * tg_dtype_size(c->dtype));
+        tg_release(copy);
     }
-    ok = fflush(fp) == 0 && ok;
-    return fclose(fp) == 0 && ok;
+    return err;
 }
 
 int tg_save_safetensors(const char *path, int n, const tg_named_tensor *ts) {
     if (!check_save_args(path, n, ts)) return -1;
-    size_t header_len = 0;
-    char *header = build_header(n, ts, &header_len);
-    char *tmp = malloc(strlen(path) + 16);
-    if (!header || !tmp) {
-        free(header);
-        free(tmp);
+    save_job job = {.n = n, .ts = ts};
+    char *header = build_header(n, ts, &job.header_len);
+    if (!header) {
         tg__error(TG_ERR_NOMEM, "save_safetensors: out of memory");
         return -1;
     }
-    sprintf(tmp, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    bool ok = fd >= 0 && write_all(fd, header, header_len, n, ts) && fsync(fd) == 0;
-    if (fd >= 0) ok = close(fd) == 0 && ok;
-    ok = ok && rename(tmp, path) == 0;
-    if (!ok) {
-        tg__error(TG_ERR_IO, "save_safetensors: cannot write %s: %s", path, strerror(errno));
-        if (fd >= 0) unlink(tmp);
-    } else {
-        /* Make the rename itself durable. */
-        char *dir_path = strdup(path);
-        int dir = dir_path ? open(dirname(dir_path), O_RDONLY) : -1;
-        if (dir >= 0) {
-            fsync(dir);
-            close(dir);
-        }
-        free(dir_path);
-    }
-    free(tmp);
+    job.header = header;
+    int rc = tg__replace_file("save_safetensors", path, write_contents, &job);
     free(header);
-    return ok ? 0 : -1;
+    return rc;
 }

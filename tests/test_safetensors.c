@@ -1,6 +1,8 @@
 /* tests/test_safetensors.c - round trips, PyTorch-written files, and every
  * kind of bad file rejected with a message (never a crash). */
 #include <stdint.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tg_test.h"
@@ -200,6 +202,17 @@ static void bad_save_arguments(void) {
     CHECK_ERROR(TG_ERR_VALUE, "the name 't' is given twice");
     CHECK(tg_save_safetensors(path_of("x.safetensors"), 1, (tg_named_tensor[]){{"__metadata__", t}}) == -1);
     CHECK_ERROR(TG_ERR_VALUE, "'__metadata__' is reserved");
+    /* JSON keys are UTF-8: a name that is not is refused as such */
+    const char *bad_names[] = {"w\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "ab\xe2\x82"};
+    for (int i = 0; i < 5; i++) {
+        CHECK(tg_save_safetensors(path_of("x.safetensors"), 2,
+                                  (tg_named_tensor[]){{"ok \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", t},
+                                                      {bad_names[i], t}}) == -1);
+        CHECK_ERROR(TG_ERR_VALUE, "save_safetensors: the name of tensor 1 is not valid UTF-8");
+    }
+    CHECK(tg_save_safetensors(path_of("x.safetensors"), 1,
+                              (tg_named_tensor[]){{"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", t}}) == 0);
+    unlink(path_of("x.safetensors"));
     CHECK(tg_save_safetensors(path_of("x.safetensors"), 1, (tg_named_tensor[]){{"t", NULL}}) == -1);
     CHECK_ERROR(TG_ERR_NULL, "argument is NULL");
     /* a negative count is refused, and no file is written */
@@ -218,20 +231,116 @@ static void failed_save_keeps_the_previous_file(void) {
     const char *path = path_of("keep.safetensors");
     tg_tensor *old = tg_full(TG_SHAPE(4), 7, TG_F32);
     CHECK(tg_save_safetensors(path, 1, (tg_named_tensor[]){{"t", old}}) == 0);
-    tg_tensor *a = tg_ones(TG_SHAPE(4), TG_F32), *b = tg_ones(TG_SHAPE(4), TG_F32);
-    /* The copy of the second tensor fails: the first is already written. */
-    tg_test_failing f = {.countdown = 3};
+    tg_tensor *a = tg_ones(TG_SHAPE(4), TG_F32);
+    tg_tensor *b = tg_slice(tg_ones(TG_SHAPE(8), TG_F32), 0, 0, 8, 2); /* strided: copied */
+    /* The copy of the second tensor fails: the first is already written.
+     * That is reported as what it is, not as an I/O error. */
+    tg_test_failing f = {.countdown = 0};
     tg_test_use_failing(&f);
     int rc = tg_save_safetensors(path, 2, (tg_named_tensor[]){{"a", a}, {"b", b}});
     tg_set_allocator(NULL);
     CHECK(rc == -1);
-    tg_clear_error();
+    CHECK_ERROR(TG_ERR_NOMEM, "save_safetensors: out of memory allocating");
     tg_tensor *back = tg_zeros(TG_SHAPE(4), TG_F32);
     CHECK(tg_load_safetensors(path, 1, (tg_named_tensor[]){{"t", back}}) == 0);
     CHECK(tg_item(tg_sum(back)) == 28);
     char cmd[160];
     snprintf(cmd, sizeof cmd, "ls %s | grep -c tmp > /dev/null", dir);
     CHECK(system(cmd) != 0); /* no temporary file left behind */
+    unlink(path);
+}
+
+/* ---- what a save does to the file system around it -------------------------------- */
+
+static mode_t mode_of(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 ? st.st_mode & 07777 : (mode_t)-1;
+}
+
+/* The one value of the one tensor "t" in the file at path, or -1. */
+static double value_in(const char *path) {
+    tg_tensor *t = tg_zeros(TG_SHAPE(1), TG_F64);
+    return tg_load_safetensors(path, 1, (tg_named_tensor[]){{"t", t}}) == 0 ? tg_item(t) : -1;
+}
+
+static int save_value(const char *path, double v) {
+    return tg_save_safetensors(path, 1, (tg_named_tensor[]){{"t", tg_full(TG_SHAPE(1), v, TG_F64)}});
+}
+
+/* An existing file keeps its mode; a new one gets 0666 less the umask. */
+static void save_keeps_the_mode_or_follows_the_umask(void) {
+    char path[128];
+    snprintf(path, sizeof path, "%s", path_of("mode.safetensors"));
+    mode_t old_mask = umask(022);
+    int fresh = save_value(path, 1);
+    mode_t fresh_mode = mode_of(path);
+    umask(077);
+    int replaced = chmod(path, 0640) == 0 ? save_value(path, 2) : -1;
+    umask(old_mask);
+    CHECK(fresh == 0 && fresh_mode == 0644);
+    CHECK(replaced == 0 && mode_of(path) == 0640 && value_in(path) == 2);
+    unlink(path);
+}
+
+/* A symbolic link is written through: its target is replaced, the link
+ * stays; a relative link is read from the link's folder; a dangling one
+ * creates its target; a loop is an error. */
+static void save_writes_through_symbolic_links(void) {
+    char real[128], sub[128], link[160], dangling[128], made[128], loop_a[128], loop_b[128];
+    snprintf(real, sizeof real, "%s", path_of("real.safetensors"));
+    snprintf(sub, sizeof sub, "%s", path_of("sub"));
+    snprintf(link, sizeof link, "%s/link.safetensors", sub);
+    snprintf(dangling, sizeof dangling, "%s", path_of("dangling.safetensors"));
+    snprintf(made, sizeof made, "%s", path_of("made.safetensors"));
+    snprintf(loop_a, sizeof loop_a, "%s", path_of("loop_a"));
+    snprintf(loop_b, sizeof loop_b, "%s", path_of("loop_b"));
+    CHECK(save_value(real, 1) == 0 && mkdir(sub, 0700) == 0);
+    CHECK(symlink("../real.safetensors", link) == 0);
+    CHECK(save_value(link, 2) == 0);
+    struct stat st;
+    CHECK(lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
+    CHECK(value_in(real) == 2 && value_in(link) == 2);
+    CHECK(symlink("made.safetensors", dangling) == 0);
+    CHECK(save_value(dangling, 3) == 0);
+    CHECK(lstat(dangling, &st) == 0 && S_ISLNK(st.st_mode) && value_in(made) == 3);
+    CHECK(symlink("loop_b", loop_a) == 0 && symlink("loop_a", loop_b) == 0);
+    CHECK(save_value(loop_a, 4) == -1);
+    CHECK_ERROR(TG_ERR_IO, "cannot write");
+    unlink(link), rmdir(sub), unlink(real), unlink(dangling), unlink(made);
+    unlink(loop_a), unlink(loop_b);
+}
+
+/* What a killed save left (a temporary file of a process that is gone) is
+ * removed by the next save to that path; a running save's and other
+ * files are not. */
+static void save_removes_what_killed_saves_left(void) {
+    pid_t child = fork();
+    if (child == 0) _exit(0);
+    CHECK(child > 0 && waitpid(child, NULL, 0) == child); /* its pid is now free */
+    char stale[160], running[160], other[160];
+    snprintf(stale, sizeof stale, "%s.tmp.%ld.k1ll3d", path_of("w.safetensors"), (long)child);
+    snprintf(running, sizeof running, "%s.tmp.%ld.ab12cd", path_of("w.safetensors"),
+             (long)getpid());
+    snprintf(other, sizeof other, "%s.tmp.notes", path_of("w.safetensors"));
+    write_bytes(stale, "x", 1), write_bytes(running, "x", 1), write_bytes(other, "x", 1);
+    CHECK(save_value(path_of("w.safetensors"), 1) == 0);
+    CHECK(access(stale, F_OK) != 0);
+    CHECK(access(running, F_OK) == 0 && access(other, F_OK) == 0);
+    unlink(running), unlink(other), unlink(path_of("w.safetensors"));
+}
+
+/* A name as long as the file system allows can be saved to (the
+ * temporary file's name is cut to fit). */
+static void save_takes_the_longest_names(void) {
+    long limit = pathconf(dir, _PC_NAME_MAX);
+    CHECK(limit > 20 && limit < 1000);
+    char path[1100];
+    int at = snprintf(path, sizeof path, "%s/", dir);
+    memset(path + at, 'n', (size_t)limit);
+    path[at + limit] = '\0';
+    CHECK(save_value(path, 5) == 0);
+    CHECK(value_in(path) == 5);
+    CHECK(save_value(path, 6) == 0 && value_in(path) == 6);
     unlink(path);
 }
 
@@ -243,7 +352,9 @@ static void setup_dir(void) {
 static const tg_test_case cases[] = {
     TG_CASE(round_trip), TG_CASE(reads_a_file_written_elsewhere), TG_CASE(bad_files_are_rejected),
     TG_CASE(corrupted_bytes_never_crash), TG_CASE(load_checks_names_shapes_and_dtypes),
-    TG_CASE(bad_save_arguments), TG_CASE(failed_save_keeps_the_previous_file)};
+    TG_CASE(bad_save_arguments), TG_CASE(failed_save_keeps_the_previous_file),
+    TG_CASE(save_keeps_the_mode_or_follows_the_umask), TG_CASE(save_writes_through_symbolic_links),
+    TG_CASE(save_removes_what_killed_saves_left), TG_CASE(save_takes_the_longest_names)};
 
 int main(int argc, char **argv) {
     setup_dir();

@@ -23,9 +23,26 @@ typedef struct tg_named_tensor {
     tg_tensor *tensor;
 } tg_named_tensor;
 
-/* Writes n tensors to path. The file is replaced atomically (written to a
- * temporary file in the same folder, flushed to disk, then renamed), so a
- * crash mid-save leaves the previous file intact. Returns 0 or -1. */
+/* Writes n tensors to path (names in UTF-8, as JSON keys must be). The
+ * file is replaced atomically (written to a temporary file in the same
+ * folder, flushed to disk, then renamed), so a crash mid-save leaves the
+ * previous file intact. Every save in tapegrad (modules, optimizers,
+ * schedules) goes through here, and:
+ * - a symbolic link at path is written through, as torch.save does: the
+ *   file it points to (at the end of a chain of links) is the one replaced,
+ *   or created, and the link stays;
+ * - the new file keeps the permission bits of the file it replaces; a new
+ *   file gets 0666 less the umask, as fopen gives (owner and group are the
+ *   saving user's, and a hard link to the old file keeps the old contents,
+ *   as with any replace by rename);
+ * - the temporary file is "<name>.tmp.<pid>.<6 characters>", cut short to
+ *   fit the file system's name limit, so any name it takes can be saved to;
+ *   one that a killed save left (its process gone from this machine) is
+ *   removed by the next save to the same path.
+ * Errors keep their kind: an allocation that fails is TG_ERR_NOMEM, a name
+ * that is not UTF-8 or a negative n TG_ERR_VALUE, and a failing system call
+ * TG_ERR_IO with its own reason ("cannot write <path>: <strerror>").
+ * Returns 0 or -1. */
 TG_API int tg_save_safetensors(const char *path, int n, const tg_named_tensor *tensors);
 
 /* Loads into existing tensors, matched by name. Strict, as PyTorch's
