@@ -29,17 +29,36 @@ static tg_allocator current = {default_alloc, default_free, NULL};
 static void caches_empty(void);
 
 void tg_set_allocator(const tg_allocator *allocator) {
-    caches_empty(); /* their blocks came from the allocator being replaced */
+    /* The caches hold the default allocator's blocks, useless until it is
+     * set again: give them back now. */
+    caches_empty();
     if (allocator && allocator->alloc && allocator->free)
         current = *allocator;
     else
         current = (tg_allocator){default_alloc, default_free, NULL};
 }
 
+/* Every block starts with the free function and ctx of the allocator that
+ * made it, so that it goes back there whatever tg_set_allocator set in
+ * between: the header takes TG_ALIGN bytes, to keep the block aligned. */
+typedef struct block_header {
+    void (*free)(void *ptr, void *ctx);
+    void *ctx;
+} block_header;
+#define HEADER_BYTES TG_ALIGN
+_Static_assert(sizeof(block_header) <= HEADER_BYTES, "the header fits its room");
+
+static block_header *header_of(void *ptr) { return (block_header *)((char *)ptr - HEADER_BYTES); }
+
 void *tg__alloc(size_t size, const char *what) {
-    void *p = current.alloc(size, current.ctx);
-    if (!p) tg__error(TG_ERR_NOMEM, "%s: out of memory allocating %zu bytes", what, size);
-    return p;
+    void *p = size <= SIZE_MAX - HEADER_BYTES ? current.alloc(size + HEADER_BYTES, current.ctx)
+                                              : NULL;
+    if (!p) {
+        tg__error(TG_ERR_NOMEM, "%s: out of memory allocating %zu bytes", what, size);
+        return NULL;
+    }
+    *(block_header *)p = (block_header){current.free, current.ctx};
+    return (char *)p + HEADER_BYTES;
 }
 
 void *tg__calloc(size_t size, const char *what) {
@@ -49,7 +68,9 @@ void *tg__calloc(size_t size, const char *what) {
 }
 
 void tg__free(void *ptr) {
-    if (ptr) current.free(ptr, current.ctx);
+    if (!ptr) return;
+    block_header *h = header_of(ptr);
+    h->free(h, h->ctx);
 }
 
 /* ---- Caches of freed blocks ---------------------------------------------------------
@@ -57,8 +78,9 @@ void tg__free(void *ptr) {
  * all freed a step later; on small tensors malloc and free cost more than
  * the op's arithmetic. So freed blocks of those kinds wait, per thread, for
  * the next op to ask: fixed-size ones on a stack per kind, data blocks in a
- * small table matched by size. Only with the default allocator: a user's
- * sees every allocation (the tests fail each in turn). */
+ * small table matched by size. Only blocks of the default allocator, and
+ * only while it is set: a user's allocator sees every allocation (the
+ * tests fail each in turn) and gets every block it made back. */
 
 #define CACHE_SLOTS 256             /* blocks per fixed-size kind */
 #define DATA_SLOTS 64               /* data blocks */
@@ -84,8 +106,8 @@ static bool caching(void) { return current.alloc == default_alloc && current.fre
 
 static void caches_empty(void) {
     for (int k = 0; k < TG_CACHE_KINDS; k++)
-        while (stacks[k].n) default_free(stacks[k].blocks[--stacks[k].n], NULL);
-    while (n_data) default_free(data[--n_data].ptr, NULL);
+        while (stacks[k].n) tg__free(stacks[k].blocks[--stacks[k].n]);
+    while (n_data) tg__free(data[--n_data].ptr);
     data_bytes = 0;
 }
 
@@ -101,9 +123,9 @@ static void on_thread_exit(void *unused) {
 }
 static void exit_key_create(void) { pthread_key_create(&exit_key, on_thread_exit); }
 
-/* Whether a freed block may be kept on this thread. */
-static bool may_keep(void) {
-    if (!caching()) return false;
+/* Whether the freed block ptr may be kept on this thread. */
+static bool may_keep(void *ptr) {
+    if (!caching() || header_of(ptr)->free != default_free) return false;
     if (!exit_registered) {
         pthread_once(&exit_once, exit_key_create);
         exit_registered = pthread_setspecific(exit_key, &exit_registered) == 0;
@@ -118,7 +140,7 @@ void *tg__alloc_cached(tg__cache_kind kind, size_t size, const char *what) {
 
 void tg__free_cached(tg__cache_kind kind, void *ptr) {
     block_stack *st = &stacks[kind];
-    if (ptr && st->n < CACHE_SLOTS && may_keep())
+    if (ptr && st->n < CACHE_SLOTS && may_keep(ptr))
         st->blocks[st->n++] = ptr;
     else
         tg__free(ptr);
@@ -137,7 +159,7 @@ void *tg__alloc_data(size_t size, const char *what) {
 
 void tg__free_data(void *ptr, size_t size) {
     if (ptr && size <= DATA_MAX_BYTES && n_data < DATA_SLOTS &&
-        data_bytes + size <= DATA_TOTAL_BYTES && may_keep()) {
+        data_bytes + size <= DATA_TOTAL_BYTES && may_keep(ptr)) {
         data[n_data++] = (data_block){size, ptr};
         data_bytes += size;
     } else {

@@ -66,4 +66,54 @@ static void ten_thousand_steps_keep_memory_flat(void) {
 #endif
 }
 
-TG_TEST_MAIN(TG_CASE(ten_thousand_steps_keep_memory_flat))
+/* An allocator that counts its blocks, to see where each goes back. */
+typedef struct counted {
+    long made, freed;
+} counted;
+
+static void *counted_alloc(size_t size, void *ctx) {
+    ((counted *)ctx)->made++;
+    return aligned_alloc(64, (size + 63) / 64 * 64);
+}
+
+static void counted_free(void *ptr, void *ctx) {
+    ((counted *)ctx)->freed++;
+    free(ptr);
+}
+
+/* Objects alive across tg_set_allocator go back to the allocator that made
+ * them: a later allocator never frees a block it did not make, and an
+ * earlier one gets its blocks back, also those freed while the default
+ * allocator, which keeps freed blocks for reuse, is set again. */
+static void blocks_go_back_to_the_allocator_that_made_them(void) {
+    tg_pool_pop(tg_test_pool); /* own everything explicitly here */
+    counted a = {0}, b = {0};
+    tg_pool *warm = tg_pool_push(); /* the thread's pool array, kept for good, by default */
+    tg_ones(TG_SHAPE(1), TG_F32);
+    tg_pool_pop(warm);
+    tg_tensor *by_default = tg_ones(TG_SHAPE(3), TG_F32);
+    tg_release(tg_ones(TG_SHAPE(3), TG_F32)); /* its blocks wait in the caches */
+    tg_set_allocator(&(tg_allocator){counted_alloc, counted_free, &a});
+    tg_tensor *by_a = tg_ones(TG_SHAPE(4), TG_F32);
+    tg_tensor *grad_by_a = tg_requires_grad_(tg_ones(TG_SHAPE(4), TG_F32), true);
+    tg_tensor *product = tg_mul(grad_by_a, by_a), *loss = tg_sum(product); /* nodes too */
+    long made_by_a = a.made;
+    tg_set_allocator(&(tg_allocator){counted_alloc, counted_free, &b});
+    tg_release(by_default);
+    int rc = tg_backward(loss, NULL); /* .grad made by b */
+    tg_tensor *by_b = tg_ones(TG_SHAPE(5), TG_F32);
+    tg_set_allocator(NULL);
+    tg_tensor *again = tg_ones(TG_SHAPE(3), TG_F32); /* from the caches */
+    tg_release(loss);
+    tg_release(product);
+    tg_release(by_a);
+    tg_release(grad_by_a);
+    tg_release(by_b);
+    tg_release(again);
+    CHECK(rc == 0 && made_by_a >= 6 && b.made >= 3);
+    CHECK(a.freed == a.made);
+    CHECK(b.freed == b.made);
+}
+
+TG_TEST_MAIN(TG_CASE(ten_thousand_steps_keep_memory_flat),
+             TG_CASE(blocks_go_back_to_the_allocator_that_made_them))

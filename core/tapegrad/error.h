@@ -10,6 +10,12 @@
  * tg_clear_error(). A call given a NULL tensor fails without replacing a
  * pending message, so after a chain of calls the message names the first
  * failure in it.
+ *
+ * The one exception: memory running out inside BLIS (the matrix products
+ * it runs, see tg_matmul_backend) or libgomp (the team of threads an op
+ * starts when tg_set_num_threads is above 1). Both libraries end the
+ * process with a message on stderr when an allocation of their own fails
+ * (libgomp: "Out of memory allocating ..."); tapegrad cannot change them.
  */
 #ifndef TAPEGRAD_ERROR_H
 #define TAPEGRAD_ERROR_H

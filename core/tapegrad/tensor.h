@@ -166,7 +166,15 @@ TG_API int tg_print(const tg_tensor *t, FILE *out);
 /* ---- Memory -------------------------------------------------------------- */
 /* Route every allocation tapegrad makes through these functions (NULL
  * restores malloc/free). alloc returns memory aligned to 64 bytes or NULL;
- * tapegrad reports NULL as an out-of-memory error and never aborts. */
+ * tapegrad reports NULL as an out-of-memory error and never aborts. It may
+ * be called while tensors and other objects are alive: each block goes
+ * back to the free of the allocator that made it (recorded in 64 bytes at
+ * the block's start, which alloc's size includes), whatever was set in
+ * between, so keep an allocator's ctx valid until the blocks it made are
+ * freed (a thread's pool keeps its array until it grows). Freed blocks
+ * are kept for reuse only while the default allocator is set, and only
+ * its own; a user's allocator sees every allocation and every free of
+ * its blocks. Call it while no other thread is inside tapegrad. */
 typedef struct tg_allocator {
     void *(*alloc)(size_t size, void *ctx);
     void (*free)(void *ptr, void *ctx);
