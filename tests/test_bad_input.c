@@ -120,15 +120,6 @@ static tg_tensor *leaf(void) { return tg_requires_grad_(tg_ones(TG_SHAPE(2, 3), 
 
 /* ---- core: tensor.h ----------------------------------------------------------------- */
 
-static void *plain_alloc(size_t size, void *ctx) {
-    (void)ctx;
-    return aligned_alloc(64, (size + 63) / 64 * 64);
-}
-static void plain_free(void *ptr, void *ctx) {
-    (void)ctx;
-    free(ptr);
-}
-
 static void tensor_h(void) {
     tg_tensor *a = tg_ones(TG_SHAPE(2, 3), TG_F32);
     float data[6] = {0};
@@ -206,11 +197,7 @@ static void tensor_h(void) {
         ROW(tg_repr(NULL) == NULL, TG_ERR_NULL, "repr: argument is NULL");
         ROW(tg_print(NULL, stdout) == -1, TG_ERR_NULL, "print: argument is NULL");
         ROW(tg_print(a, NULL) == -1, TG_ERR_NULL, "print: argument is NULL");
-        /* Tensors made by one allocator must be freed by it. */
-        ROW((tg_set_allocator(&(tg_allocator){plain_alloc, plain_free, NULL}),
-             tg_last_status() != TG_OK), TG_ERR_VALUE, "set_allocator");
     );
-    tg_set_allocator(NULL);
 }
 
 /* ---- core: autograd.h, graph.h, parallel.h -------------------------------------------- */
