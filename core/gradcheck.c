@@ -82,7 +82,11 @@ int tg_gradcheck(tg_gradcheck_fn fn, void *ctx, int n_inputs, tg_tensor *const *
     if (o.eps == 0) o.eps = 1e-6;
     if (o.atol == 0) o.atol = 1e-5;
     if (o.rtol == 0) o.rtol = 1e-3;
-    if (!fn || !inputs || n_inputs <= 0) {
+    if (n_inputs <= 0) {
+        tg__error(TG_ERR_VALUE, "gradcheck: %d inputs (want at least 1)", n_inputs);
+        return -1;
+    }
+    if (!fn || !inputs) {
         tg__null_arg("gradcheck");
         return -1;
     }

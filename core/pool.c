@@ -5,6 +5,7 @@
  * releases everything above that index. The array keeps its capacity, so a
  * training loop that pushes and pops a pool each step allocates nothing here
  * after the first step. */
+#include <pthread.h>
 #include <string.h>
 
 #include "internal/tensor.h"
@@ -39,11 +40,28 @@ void tg_pool_pop(tg_pool *pool) {
 
 bool tg__pool_active(void) { return depth > 0; }
 
+/* A thread's array is freed when it exits (a key's destructor runs then);
+ * the main thread's stays reachable until the process ends. */
+static pthread_key_t exit_key;
+static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+
+static void free_entries(void *unused) {
+    (void)unused;
+    tg__free(entries);
+    entries = NULL;
+    n_entries = cap_entries = 0;
+}
+static void exit_key_create(void) { pthread_key_create(&exit_key, free_entries); }
+
 bool tg__pool_add(tg_tensor *t) {
     if (n_entries == cap_entries) {
         size_t cap = cap_entries ? 2 * cap_entries : 256;
         tg_tensor **grown = tg__alloc(cap * sizeof *grown, "pool");
         if (!grown) return false;
+        if (!entries) {
+            pthread_once(&exit_once, exit_key_create);
+            pthread_setspecific(exit_key, &cap_entries); /* any non-NULL value */
+        }
         if (n_entries) memcpy(grown, entries, n_entries * sizeof *grown);
         tg__free(entries);
         entries = grown;

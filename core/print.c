@@ -253,7 +253,7 @@ char *tg_repr(const tg_tensor *t) {
 }
 
 int tg_print(const tg_tensor *t, FILE *out) {
-    if (!out) {
+    if (!t || !out) {
         tg__null_arg("print");
         return -1;
     }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "internal/file.h"
 #include "internal/kernel.h"
@@ -54,6 +55,13 @@ static bool read_file(const char *path, unsigned char **bytes, size_t *len) {
     FILE *fp = fopen(path, "rb");
     if (!fp) {
         tg__error(TG_ERR_IO, "safetensors: cannot open %s: %s", path, strerror(errno));
+        return false;
+    }
+    /* A folder opens, and its size reads as LONG_MAX. */
+    struct stat st;
+    if (fstat(fileno(fp), &st) == 0 && !S_ISREG(st.st_mode)) {
+        fclose(fp);
+        tg__error(TG_ERR_IO, "safetensors: cannot read %s: not a regular file", path);
         return false;
     }
     bool ok = fseek(fp, 0, SEEK_END) == 0;

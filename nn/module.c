@@ -178,7 +178,7 @@ void tg_module_zero_grad(tg_module *m, tg_zero_grad_mode mode) {
 }
 
 int tg_module_save(const tg_module *m, const char *path) {
-    if (!m) {
+    if (!m || !path) {
         tg__null_arg("module_save");
         return -1;
     }
@@ -186,7 +186,7 @@ int tg_module_save(const tg_module *m, const char *path) {
 }
 
 int tg_module_load(tg_module *m, const char *path) {
-    if (!m) {
+    if (!m || !path) {
         tg__null_arg("module_load");
         return -1;
     }

@@ -7,7 +7,11 @@
 /* The grads to clip: every non-NULL .grad; false (with an error) on a bad
  * argument. */
 static bool check(const char *name, tg_tensor *const *params, int n) {
-    if (n < 0 || (n > 0 && !params)) {
+    if (n < 0) {
+        tg__error(TG_ERR_VALUE, "%s: %d parameters", name, n);
+        return false;
+    }
+    if (n > 0 && !params) {
         tg__error(TG_ERR_NULL, "%s: no parameter list", name);
         return false;
     }

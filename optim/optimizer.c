@@ -227,8 +227,12 @@ static const tg__optim_param *param_of(const tg_optimizer *opt, const tg_tensor 
 }
 
 tg_tensor *tg_optim_state(const tg_optimizer *opt, const tg_tensor *param, const char *name) {
+    if (!name) {
+        tg__null_arg("optim_state");
+        return NULL;
+    }
     const tg__optim_param *p = param_of(opt, param);
-    if (!p || !name) return NULL;
+    if (!p) return NULL;
     for (int s = 0; s < TG__OPTIM_MAX_STATE; s++) {
         const char *key = opt->kind->state_names[s];
         if (key && strcmp(key, name) == 0) return p->state[s];
