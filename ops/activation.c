@@ -39,10 +39,10 @@ static tg_tensor *unary(const act_op *op, tg_tensor *x, double p0, double p1) {
     static const act_op var = {{node_name, unary_backward, local}, op_name, forward,       \
                                backward, saves_output};
 
-/* ---- relu: y = max(x, 0);  dy/dx = 1 for y > 0, else 0 ------------------------------- */
+/* ---- relu: y = max(x, 0);  dy/dx = 0 for y <= 0, else 1 (NaN included) --------------- */
 
 ACT_ROW1(relu_forward, x, act_relu(x))
-ACT_GRAD1(relu_backward, y, y > 0)
+ACT_GRAD1(relu_backward, y, !(y <= 0)) /* NaN passes the gradient, as torch's y <= 0 ? 0 : g */
 UNARY_OP(relu_op, "ReluBackward0", "dy/dx = 1 for x > 0, else 0", "relu", relu_forward, relu_backward, true)
 
 tg_tensor *tg_relu(tg_tensor *x) { return unary(&relu_op, x, 0, 0); }
@@ -202,6 +202,9 @@ tg_tensor *tg_softplus(tg_tensor *x, double beta, double threshold) {
  * each element's contribution to dy/dw in one pass, then sums the
  * contributions over the elements that share each value of w. */
 
+static const act_op prelu_op;
+ACT_ROW1(plus_zero, x, x + 0.0) /* -0 + 0 is +0 */
+
 /* w viewed in x's dims (owned by the caller), or NULL when out of memory. */
 static tg_tensor *param_view(const char *op, const tg_tensor *x, tg_tensor *w) {
     int64_t shape[TG_MAX_DIMS], strides[TG_MAX_DIMS];
@@ -221,7 +224,14 @@ static int param_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const boo
     act_run_grad2(op->backward, gx, contrib, g, x, wv);
     gi[0] = gx;
     if (needs[1]) {
-        gi[1] = tg_reshape(tg__sum_to(contrib, x->ndim, wv->shape), w->ndim, w->shape);
+        tg_tensor *sum = tg__sum_to(contrib, x->ndim, wv->shape);
+        /* torch sums prelu's contributions even where a weight has one, from
+         * +0: a lone -0 comes out +0 (sum_to leaves a lone one as it is). */
+        if (sum == contrib && op == &prelu_op) {
+            act_ctx c = {0};
+            tg__map(sum, 1, (const tg_tensor *[]){sum}, plus_zero[sum->dtype], &c);
+        }
+        gi[1] = tg_reshape(sum, w->ndim, w->shape);
         if (!gi[1]) return -1;
     }
     return 0;
@@ -271,9 +281,11 @@ tg_tensor *tg_prelu(tg_tensor *x, tg_tensor *weight) {
  * dy/dx = s + beta x s (1 - s)  (= beta y + s (1 - beta y); for beta = 1 the
  * documents' f + sigma (1 - f));  dy/dbeta = x^2 s (1 - s) */
 
+/* (x ds) beta and (x ds) x, in the order of torch's composite backward: where
+ * ds is 0 (s saturated), beta x or x^2 may be inf, x ds is not. */
 static act_pair swish_d(double x, double beta) {
     double s = act_sigmoid(beta * x), ds = s * (1 - s);
-    return PAIR(s + beta * x * ds, x * x * ds);
+    return PAIR(s + x * ds * beta, x * ds * x);
 }
 ACT_ROW2(swish_forward, x, beta, x * act_sigmoid(beta * x))
 ACT_GRAD2(swish_backward, x, beta, swish_d(x, beta))

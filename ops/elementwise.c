@@ -39,11 +39,14 @@ BINARY_ROW(div_f32, float, a / b)
 BINARY_ROW(div_f64, double, a / b)
 BINARY_ROW(neg_f32, float, ((void)b, -a))
 BINARY_ROW(neg_f64, double, ((void)b, -a))
-/* maximum and minimum: a NaN wins, as in PyTorch. */
-BINARY_ROW(max_f32, float, (a != a || a > b) ? a : b)
-BINARY_ROW(max_f64, double, (a != a || a > b) ? a : b)
-BINARY_ROW(min_f32, float, (a != a || a < b) ? a : b)
-BINARY_ROW(min_f64, double, (a != a || a < b) ? a : b)
+/* maximum and minimum: a NaN wins, as in PyTorch; of +0 and -0, maximum is
+ * +0 and minimum -0 (IEEE 754-2019; PyTorch returns the first operand alone
+ * and the second vectorised): a + b and -(-a - b) of two zeros are so
+ * (arithmetic, which vectorises where signbit does not). */
+BINARY_ROW(max_f32, float, (a != a || a > b) ? a : a == b && a == 0 ? a + b : b)
+BINARY_ROW(max_f64, double, (a != a || a > b) ? a : a == b && a == 0 ? a + b : b)
+BINARY_ROW(min_f32, float, (a != a || a < b) ? a : a == b && a == 0 ? -(-a - b) : b)
+BINARY_ROW(min_f64, double, (a != a || a < b) ? a : a == b && a == 0 ? -(-a - b) : b)
 
 static const tg_row_fn binary_rows[][2] = {
     [OP_ADD] = {add_f32, add_f64},
@@ -152,7 +155,9 @@ static int div_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool 
     if (needs[0] && !(gi[0] = tg__sum_to(tg_div(g, b), node->in_ndim[0], node->in_shape[0])))
         return -1;
     if (needs[1]) {
-        tg_tensor *ga = tg_neg(tg_div(tg_mul(g, a), tg_mul(b, b)));
+        /* -g ((a / b) / b), in PyTorch's order: -(g a) / b^2 overflows (and
+         * underflows) where it does not. */
+        tg_tensor *ga = tg_mul(tg_neg(g), tg_div(tg_div(a, b), b));
         if (!(gi[1] = tg__sum_to(ga, node->in_ndim[1], node->in_shape[1]))) return -1;
     }
     return 0;
@@ -191,7 +196,8 @@ tg_tensor *tg_neg(tg_tensor *a) {
 /* ---- maximum and minimum: d/da max(a, b) = [a > b] + [a == b] / 2 ------------------ */
 
 /* out = g * share(x, y): x's share of the gradient where x wins (1), ties (1/2)
- * or loses (0); `wins` is > for maximum, < for minimum. */
+ * or loses (0); `wins` is > for maximum, < for minimum. Where either is NaN
+ * (no order), both get all of it, as in PyTorch. */
 #define SHARE_ROW(name, T, WINS)                                                         \
     static void name(char **p, const int64_t *s, int64_t n, void *ctx) {                 \
         (void)ctx;                                                                       \
@@ -199,7 +205,7 @@ tg_tensor *tg_neg(tg_tensor *a) {
         const T *g = (const T *)p[1], *x = (const T *)p[2], *y = (const T *)p[3];        \
         for (int64_t i = 0; i < n; i++) {                                                \
             T a = x[i * s[2]], b = y[i * s[3]];                                          \
-            T share = (a WINS b) ? (T)1 : a == b ? (T)0.5 : (T)0;                        \
+            T share = (b WINS a) ? (T)0 : a == b ? (T)0.5 : (T)1;                        \
             o[i * s[0]] = g[i * s[1]] * share;                                           \
         }                                                                                \
     }

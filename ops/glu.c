@@ -9,11 +9,31 @@
  * with act and act' from activation_internal.h. */
 #include "activation_internal.h"
 
-static act_pair gated_d(act_pair act, double up) { return PAIR(act.second * up, act.first); }
+/* The backward, as ACT_GRAD2 makes it but multiplying in PyTorch's order:
+ * dgate = (g up) act'(gate), as torch's act_backward(g * up, gate), so that
+ * an up near DBL_MAX times an act' above 1 does not overflow where g < 1
+ * brings the product back (g (act' up) would); dup = g act(gate). */
+#define GATED_GRAD_T(name, T, ACT_D)                                                     \
+    static TG_ALWAYS_INLINE void name##_body(char **ptr, const int64_t *s, int64_t n,    \
+                                             void *ctx) {                                \
+        const act_ctx *c = ctx;                                                          \
+        T *o_ = (T *)ptr[0], *o2_ = o_ + c->second;                                      \
+        const T *g_ = (const T *)ptr[1], *a_ = (const T *)ptr[2], *b_ = (const T *)ptr[3]; \
+        TG_SIMD                                                                          \
+        for (int64_t i_ = 0; i_ < n; i_++) {                                             \
+            double gv = g_[i_ * s[1]], up = b_[i_ * s[3]];                               \
+            act_pair d = ACT_D(a_[i_ * s[2]]);                                           \
+            o_[i_ * s[0]] = (T)(gv * up * d.second);                                     \
+            o2_[i_ * s[0]] = (T)(gv * d.first);                                          \
+        }                                                                                \
+    }                                                                                    \
+    TG_ROW_KERNEL(name, name##_body, 4)
 
 #define GATED_KERNELS(name, ACT, ACT_D)                                                  \
     ACT_ROW2(name##_forward, gate, up, ACT(gate) * up)                                   \
-    ACT_GRAD2(name##_backward, gate, up, gated_d(ACT_D(gate), up))
+    GATED_GRAD_T(name##_backward_f32, float, ACT_D)                                      \
+    GATED_GRAD_T(name##_backward_f64, double, ACT_D)                                     \
+    ACT_TABLE(name##_backward)
 
 /* ---- The gated forms: gate and up are two tensors of one shape ----------------------- */
 
@@ -66,8 +86,13 @@ tg_tensor *tg_geglu(tg_tensor *gate, tg_tensor *up, tg_gelu_approx approximate) 
     return gated(approximate == TG_GELU_TANH ? &geglu_tanh_op : &geglu_op, gate, up);
 }
 
-/* reglu: act = relu */
-GATED_KERNELS(reglu, act_relu, act_relu_d)
+/* reglu: act = relu. Its gate gradient is selected, not multiplied, as
+ * torch's threshold_backward: 0 where gate <= 0 even when up is inf or NaN. */
+static act_pair reglu_d(double gate, double up) {
+    return PAIR(act_relu_d(gate).second != 0 ? up : 0, act_relu(gate));
+}
+ACT_ROW2(reglu_forward, gate, up, act_relu(gate) * up)
+ACT_GRAD2(reglu_backward, gate, up, reglu_d(gate, up))
 GATED_OP(reglu_op, "ReGLUBackward0", "reglu", reglu)
 
 tg_tensor *tg_reglu(tg_tensor *gate, tg_tensor *up) { return gated(&reglu_op, gate, up); }

@@ -55,17 +55,25 @@ typedef struct unary_params {
     BACKWARD_ROW(op##_bwd_f32, float, D32)                                               \
     BACKWARD_ROW(op##_bwd_f64, double, D64)
 
+/* x^p as PyTorch computes it: sqrt(x) for p = 0.5 and 1 / sqrt(x) for p = -0.5,
+ * which differ from pow at -0 (sqrt(-0) = -0, 1 / sqrt(-0) = -inf) and -inf (NaN). */
+#define POW_AS_TORCH(pow, sqrt, x, p) ((p) == 0.5 ? sqrt(x) : (p) == -0.5 ? 1 / sqrt(x) : pow(x, p))
 /* d/dx x^p = p x^(p-1); PyTorch gives 0 for p = 0 (not 0 * x^-1 = NaN at 0). */
-UNARY_KERNELS(pow, powf(a, p0), pow(a, p0),
-              p0 == 0 ? 0.0f : p0 * powf(v, p0 - 1), p0 == 0 ? 0.0 : p0 * pow(v, p0 - 1))
+UNARY_KERNELS(pow, POW_AS_TORCH(powf, sqrtf, a, p0), POW_AS_TORCH(pow, sqrt, a, p0),
+              p0 == 0 ? 0.0f : p0 * POW_AS_TORCH(powf, sqrtf, v, p0 - 1),
+              p0 == 0 ? 0.0 : p0 * POW_AS_TORCH(pow, sqrt, v, p0 - 1))
 UNARY_KERNELS(exp, expf(a), exp(a), v, v)                  /* saves y: exp' = exp */
 UNARY_KERNELS(log, logf(a), log(a), 1.0f / v, 1.0 / v)
 UNARY_KERNELS(sqrt, sqrtf(a), sqrt(a), 0.5f / v, 0.5 / v) /* saves y: sqrt' = 1 / (2 y) */
 /* abs' = sign(x), 0 at 0, as torch.sgn. */
 UNARY_KERNELS(abs, fabsf(a), fabs(a), (float)((v > 0) - (v < 0)), (double)((v > 0) - (v < 0)))
-/* clamp keeps NaN (as PyTorch; fmax would drop it); clamp' = 1 inside
- * [lo, hi], bounds included, 0 outside. */
-UNARY_KERNELS(clamp, a != a ? a : fminf(fmaxf(a, p0), p1), a != a ? a : fmin(fmax(a, p0), p1),
+/* clamp is PyTorch's min(max(x, lo), hi), each a select: NaN stays NaN (fmax
+ * would drop it), and where x equals a bound it is x, not the bound, so a
+ * bound of -0 gives -0 below it, as in PyTorch (fmin and fmax leave the
+ * sign of equal zeros unspecified); clamp' = 1 inside [lo, hi], bounds
+ * included, 0 outside. */
+#define CLAMP_AS_TORCH(x, lo, hi) ((hi) < ((x) < (lo) ? (lo) : (x)) ? (hi) : ((x) < (lo) ? (lo) : (x)))
+UNARY_KERNELS(clamp, CLAMP_AS_TORCH(a, p0, p1), CLAMP_AS_TORCH(a, p0, p1),
               (float)(v >= p0 && v <= p1), (double)(v >= p0 && v <= p1))
 
 typedef struct unary_op {
