@@ -140,11 +140,12 @@ static TG_ALWAYS_INLINE double act_erfcx(double a) {
 static TG_ALWAYS_INLINE double act_gauss_times(double x, double m) {
     double a = fabs(x);
     /* Beyond 40, e^-800 m is 0 (signed as m): act_exp_times stops at e^-746,
-     * which times m is not, for m as large as gelu's slope x / sqrt(2 pi). */
+     * which times m is not, for m as large as gelu's slope x / sqrt(2 pi);
+     * m is zeroed, not the result, so that gelu and gelu' share one e^. */
     bool beyond = a > 40;
     a = beyond ? 40 : a; /* NaN passes */
     double h = a * a, l = fma(a, a, -h);
-    return beyond ? 0 * m : act_exp_times(-0.5 * h, m * (1 - 0.5 * l));
+    return act_exp_times(-0.5 * h, (beyond ? 0 * m : m) * (1 - 0.5 * l));
 }
 
 /* sigma(x) = 1 / (1 + e^-x), written with e^-|x| so that exp never
