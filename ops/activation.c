@@ -16,10 +16,11 @@
     static const tg__pointwise var =                                                       \
         TG__UNARY_OP(node_name, local, op_name, forward, backward, TG__SAVES_##saves);
 
-/* ---- relu: y = max(x, 0);  dy/dx = 1 for y > 0, else 0 ------------------------------- */
+/* ---- relu: y = max(x, 0);  dy/dx = 0 for y <= 0, else 1 (NaN included) --------------- */
 
 TG_ROWS1(relu_forward, TG_DOUBLE, x, act_relu(x))
-TG_ROWS2(relu_backward, TG_DOUBLE, g, y, g * (y > 0))
+/* NaN passes the gradient, as torch's y <= 0 ? 0 : g */
+TG_ROWS2(relu_backward, TG_DOUBLE, g, y, g * !(y <= 0))
 UNARY_OP(relu_op, "ReluBackward0", "dy/dx = 1 for x > 0, else 0", "relu", relu_forward, relu_backward, OUTPUT)
 
 tg_tensor *tg_relu(tg_tensor *x) { return tg__pointwise_unary(&relu_op, x, 0, 0); }
@@ -174,6 +175,9 @@ tg_tensor *tg_softplus(tg_tensor *x, double beta, double threshold) {
  * each element's contribution to dy/dw in one pass, then sums the
  * contributions over the elements that share each value of w. */
 
+static const tg__pointwise prelu_op;
+TG_ROWS1(plus_zero, TG_DOUBLE, x, x + 0.0) /* -0 + 0 is +0 */
+
 /* w viewed in x's dims (owned by the caller), or NULL when out of memory. */
 static tg_tensor *param_view(const char *op, const tg_tensor *x, tg_tensor *w) {
     int64_t shape[TG_MAX_DIMS], strides[TG_MAX_DIMS];
@@ -195,7 +199,12 @@ static int param_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const boo
     tg__run_pair(op->backward, gx, contrib, g, x, wv, NULL);
     gi[0] = gx;
     if (needs[1]) {
-        gi[1] = tg_reshape(tg__sum_to(contrib, x->ndim, wv->shape), w->ndim, w->shape);
+        tg_tensor *sum = tg__sum_to(contrib, x->ndim, wv->shape);
+        /* torch sums prelu's contributions even where a weight has one, from
+         * +0: a lone -0 comes out +0 (sum_to leaves a lone one as it is). */
+        if (sum == contrib && op == &prelu_op)
+            tg__map(sum, 1, (const tg_tensor *[]){sum}, plus_zero[sum->dtype], NULL);
+        gi[1] = tg_reshape(sum, w->ndim, w->shape);
         if (!gi[1]) return -1;
     }
     return 0;
@@ -242,9 +251,11 @@ tg_tensor *tg_prelu(tg_tensor *x, tg_tensor *weight) {
  * dy/dx = s + beta x s (1 - s)  (= beta y + s (1 - beta y); for beta = 1 the
  * documents' f + sigma (1 - f));  dy/dbeta = x^2 s (1 - s) */
 
+/* (x ds) beta and (x ds) x, in the order of torch's composite backward: where
+ * ds is 0 (s saturated), beta x or x^2 may be inf, x ds is not. */
 static tg__pair swish_d(double x, double beta) {
     double s = act_sigmoid(beta * x), ds = s * (1 - s);
-    return TG_PAIR(s + beta * x * ds, x * x * ds);
+    return TG_PAIR(s + x * ds * beta, x * ds * x);
 }
 TG_ROWS2(swish_forward, TG_DOUBLE, x, beta, x * act_sigmoid(beta * x))
 TG_ROWS_PAIR(swish_backward, TG_DOUBLE, g, x, beta, tg__pair_times(g, swish_d(x, beta)))

@@ -132,9 +132,13 @@ static TG_ALWAYS_INLINE double act_erfcx(double a) {
  * magnify (by x^2 / 2 relative), does not show. */
 static TG_ALWAYS_INLINE double act_gauss_times(double x, double m) {
     double a = fabs(x);
-    a = a > 40 ? 40 : a; /* e^-800 is 0; NaN passes */
+    /* Beyond 40, e^-800 m is 0 (signed as m): act_exp_times stops at e^-746,
+     * which times m is not, for m as large as gelu's slope x / sqrt(2 pi);
+     * m is zeroed, not the result, so that gelu and gelu' share one e^. */
+    bool beyond = a > 40;
+    a = beyond ? 40 : a; /* NaN passes */
     double h = a * a, l = fma(a, a, -h);
-    return act_exp_times(-0.5 * h, m * (1 - 0.5 * l));
+    return act_exp_times(-0.5 * h, (beyond ? 0 * m : m) * (1 - 0.5 * l));
 }
 
 /* sigma(x) = 1 / (1 + e^-x), written with e^-|x| so that exp never
@@ -168,20 +172,21 @@ static TG_ALWAYS_INLINE tg__pair act_silu_d(double x) {
  * and everything it multiplies goes in before 2^k scales it (see
  * act_exp_times): so the left tail, where 1 + erf would cancel, keeps its
  * relative accuracy down into the subnormals. x - x is NaN at +-inf, where
- * PyTorch's formula multiplies inf by 0, and 0 elsewhere. */
+ * PyTorch's formula multiplies inf by 0, and +0 elsewhere, subtracted so that
+ * a -0 (the left tail, underflowed) stays -0. */
 static TG_ALWAYS_INLINE double act_gelu_tail(double x) {
     return 0.5 * act_erfcx(fabs(x) * ACT_SQRT_HALF);
 }
 /* gelu(x) from its tail T = act_gelu_tail(x), which gelu' needs too. */
 static TG_ALWAYS_INLINE double act_gelu_of_tail(double x, double t) {
     double g = act_gauss_times(x, x < 0 ? x * t : t);
-    return x < 0 ? g + (x - x) : x * (1 - g);
+    return x < 0 ? g - (x - x) : x * (1 - g);
 }
 static TG_ALWAYS_INLINE double act_gelu(double x) { return act_gelu_of_tail(x, act_gelu_tail(x)); }
 static TG_ALWAYS_INLINE tg__pair act_gelu_d(double x) {
     double t = act_gelu_tail(x), slope = x * ACT_INV_SQRT_2PI;
     double g = act_gauss_times(x, x < 0 ? t + slope : slope - t);
-    return TG_PAIR(act_gelu_of_tail(x, t), (x < 0 ? g : 1 + g) + (x - x));
+    return TG_PAIR(act_gelu_of_tail(x, t), (x < 0 ? g : 1 + g) - (x - x));
 }
 
 /* gelu_tanh(x) = x (1 + t) / 2, t = tanh u, u = sqrt(2/pi) (x + 0.044715 x^3);
@@ -189,8 +194,9 @@ static TG_ALWAYS_INLINE tg__pair act_gelu_d(double x) {
  * Computed as (1 + t) / 2 = sigma(2u) and 1 - t^2 = 4 sigma(2u) (1 - sigma(2u)):
  * the same numbers without the cancellation of 1 + t in the left tail
  * (where PyTorch's value is off by up to 1e-10 relative in float64).
- * Document 004 writes 0.5 [tanh(u) + x (1 - GELU(x)^2)] instead, which is
- * wrong (SPEC errata 4): at x = 1 it gives 0.487, the derivative is 1.083. */
+ * The derivative 0.5 [tanh(u) + x (1 - GELU(x)^2)], found in some notes, is
+ * wrong (docs/ERRATA.md, item 4): at x = 1 it gives 0.487, the derivative
+ * is 1.083. */
 static TG_ALWAYS_INLINE double act_gelu_tanh_2u(double x) {
     return 2 * ACT_SQRT_2_OVER_PI * (x + ACT_GELU_KAPPA * x * x * x);
 }
@@ -199,13 +205,18 @@ static TG_ALWAYS_INLINE double act_gelu_tanh(double x) {
 }
 static TG_ALWAYS_INLINE tg__pair act_gelu_tanh_d(double x) {
     tg__pair s = act_sigmoid_d(act_gelu_tanh_2u(x)); /* sigma(2u), sigma(2u) (1 - sigma(2u)) */
-    double du = ACT_SQRT_2_OVER_PI * (1 + 3 * ACT_GELU_KAPPA * x * x);
-    return TG_PAIR(x * s.first, s.first + 2 * x * s.second * du);
+    /* x^2 capped at 1e200: beyond |x| = 30 sigma(2u) (1 - sigma(2u)) is 0, and
+     * an infinite u' would make its product NaN at finite x. */
+    double x2 = x * x > 1e200 ? 1e200 : x * x;
+    double du = ACT_SQRT_2_OVER_PI * (1 + 3 * ACT_GELU_KAPPA * x2);
+    double d = s.first + 2 * (x * s.second * du); /* 2 x is inf at x = DBL_MAX, x 0 is not */
+    /* Only the left tail underflows to 0, where the derivative is negative: -0. */
+    return TG_PAIR(x * s.first, d == 0 ? -0.0 : d);
 }
 
-/* relu(x) = max(x, 0), NaN staying NaN;  relu'(x) = 1 for x > 0, else 0
- * (0 at the kink, as torch). */
+/* relu(x) = max(x, 0), NaN staying NaN;  relu'(x) = 0 for x <= 0, else 1
+ * (0 at the kink, 1 at NaN, as torch's y <= 0 ? 0 : g). */
 static TG_ALWAYS_INLINE double act_relu(double x) { return x < 0 ? 0 : x; }
-static TG_ALWAYS_INLINE tg__pair act_relu_d(double x) { return TG_PAIR(act_relu(x), x > 0); }
+static TG_ALWAYS_INLINE tg__pair act_relu_d(double x) { return TG_PAIR(act_relu(x), !(x <= 0)); }
 
 #endif

@@ -18,9 +18,12 @@ TG_ROWS2(sub_rows, TG_OWN, a, b, a - b)
 TG_ROWS2(mul_rows, TG_OWN, a, b, a * b)
 TG_ROWS2(div_rows, TG_OWN, a, b, a / b)
 TG_ROWS1(neg_rows, TG_OWN, a, -a)
-/* maximum and minimum: a NaN wins, as in PyTorch. */
-TG_ROWS2(max_rows, TG_OWN, a, b, (a != a || a > b) ? a : b)
-TG_ROWS2(min_rows, TG_OWN, a, b, (a != a || a < b) ? a : b)
+/* maximum and minimum: a NaN wins, as in PyTorch; of +0 and -0, maximum is
+ * +0 and minimum -0 (IEEE 754-2019; PyTorch returns the first operand alone
+ * and the second vectorised): a + b and -(-a - b) of two zeros are so
+ * (arithmetic, which vectorises where signbit does not). */
+TG_ROWS2(max_rows, TG_OWN, a, b, (a != a || a > b) ? a : a == b && a == 0 ? a + b : b)
+TG_ROWS2(min_rows, TG_OWN, a, b, (a != a || a < b) ? a : a == b && a == 0 ? -(-a - b) : b)
 
 /* Saved inputs of the binary ops. */
 enum { SAVED_A, SAVED_B };
@@ -84,7 +87,9 @@ static int div_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool 
     if (needs[0] && !(gi[0] = tg__sum_to(tg_div(g, b), node->in_ndim[0], node->in_shape[0])))
         return -1;
     if (needs[1]) {
-        tg_tensor *ga = tg_neg(tg_div(tg_mul(g, a), tg_mul(b, b)));
+        /* -g ((a / b) / b), in PyTorch's order: -(g a) / b^2 overflows (and
+         * underflows) where it does not. */
+        tg_tensor *ga = tg_mul(tg_neg(g), tg_div(tg_div(a, b), b));
         if (!(gi[1] = tg__sum_to(ga, node->in_ndim[1], node->in_shape[1]))) return -1;
     }
     return 0;
@@ -111,9 +116,10 @@ tg_tensor *tg_neg(tg_tensor *a) { return tg__pointwise_unary(&neg_op, a, 0, 0); 
 /* ---- maximum and minimum: d/da max(a, b) = [a > b] + [a == b] / 2 ------------------ */
 
 /* g times a's share of the gradient where a wins (1), ties (1/2) or loses
- * (0); the second input of the kernel is a, the third b. */
-TG_ROWS3(max_share, TG_OWN, g, a, b, g * ((a > b) ? 1 : a == b ? 0.5f : 0))
-TG_ROWS3(min_share, TG_OWN, g, a, b, g * ((a < b) ? 1 : a == b ? 0.5f : 0))
+ * (0); the second input of the kernel is a, the third b. Where either is
+ * NaN (no order), both get all of it, as in PyTorch. */
+TG_ROWS3(max_share, TG_OWN, g, a, b, g * ((b > a) ? 0 : a == b ? 0.5f : 1))
+TG_ROWS3(min_share, TG_OWN, g, a, b, g * ((b < a) ? 0 : a == b ? 0.5f : 1))
 
 static int extremum_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     const tg__pointwise *op = TG__OP_OF(node, tg__pointwise);

@@ -9,14 +9,17 @@
  * with act and act' from activation_internal.h. */
 #include "activation_internal.h"
 
-static TG_ALWAYS_INLINE tg__pair gated_d(tg__pair act, double up) {
-    return TG_PAIR(act.second * up, act.first);
+/* The gradients, multiplied in PyTorch's order: dgate = (g up) act'(gate),
+ * as torch's act_backward(g * up, gate), so that an up near DBL_MAX times
+ * an act' above 1 does not overflow where g < 1 brings the product back
+ * (g (act' up) would); dup = g act(gate). */
+static TG_ALWAYS_INLINE tg__pair gated_grads(double g, double up, tg__pair act) {
+    return TG_PAIR(g * up * act.second, g * act.first);
 }
 
 #define GATED_KERNELS(name, ACT, ACT_D)                                                  \
     TG_ROWS2(name##_forward, TG_DOUBLE, gate, up, ACT(gate) * up)                        \
-    TG_ROWS_PAIR(name##_backward, TG_DOUBLE, g, gate, up,                                \
-                 tg__pair_times(g, gated_d(ACT_D(gate), up)))
+    TG_ROWS_PAIR(name##_backward, TG_DOUBLE, g, gate, up, gated_grads(g, up, ACT_D(gate)))
 
 /* ---- The gated forms: gate and up are two tensors of one shape ----------------------- */
 
@@ -60,8 +63,13 @@ tg_tensor *tg_geglu(tg_tensor *gate, tg_tensor *up, tg_gelu_approx approximate) 
     return gated(approximate == TG_GELU_TANH ? &geglu_tanh_op : &geglu_op, gate, up);
 }
 
-/* reglu: act = relu */
-GATED_KERNELS(reglu, act_relu, act_relu_d)
+/* reglu: act = relu. Its gate gradient is selected, not multiplied, as
+ * torch's threshold_backward: 0 where gate <= 0 even when up is inf or NaN. */
+static TG_ALWAYS_INLINE tg__pair reglu_d(double gate, double up) {
+    return TG_PAIR(act_relu_d(gate).second != 0 ? up : 0, act_relu(gate));
+}
+TG_ROWS2(reglu_forward, TG_DOUBLE, gate, up, act_relu(gate) * up)
+TG_ROWS_PAIR(reglu_backward, TG_DOUBLE, g, gate, up, tg__pair_times(g, reglu_d(gate, up)))
 GATED_OP(reglu_op, "ReGLUBackward0", "reglu", reglu)
 
 tg_tensor *tg_reglu(tg_tensor *gate, tg_tensor *up) { return gated(&reglu_op, gate, up); }

@@ -21,10 +21,14 @@
 
 LOSS_KERNELS(mse, (x - t) * (x - t), 2 * (x - t), 2 * (t - x))
 
-/* max(x, 0) - x t + log(1 + exp(-|x|)): exp never overflows, and log1p keeps
- * the last term where it is tiny (PyTorch 1.13's log(exp(-m) + exp(-x - m))
- * rounds it away for |x| > 17 in float32, an absolute difference < 1e-7). */
-LOSS_KERNELS(bce, fmax(x, 0) - x * t + log1p(exp(-fabs(x))), 1 / (1 + exp(-x)) - t, -x)
+/* (1 - t) x + m + log(1 + exp(-|x|)), m = max(-x, 0), PyTorch 1.13's
+ * arrangement (inf at x = inf, t = 0, where max(x, 0) - x t is NaN), with
+ * |x| written x + 2m, which is NaN at x = -inf as PyTorch's exp(-x - m) is:
+ * exp never overflows, and log1p keeps the last term where it is tiny
+ * (PyTorch's log(exp(-m) + exp(-x - m)) rounds it away for |x| > 17 in
+ * float32, an absolute difference < 1e-7). */
+LOSS_KERNELS(bce, (1 - t) * x + fmax(-x, 0) + log1p(exp(-x - 2 * fmax(-x, 0))),
+             1 / (1 + exp(-x)) - t, -x)
 
 /* ---- Elementwise losses: forward and backward ------------------------------------------------
  * The node saves x and t and keeps the divisor of the gradient. */

@@ -13,8 +13,11 @@
 
 /* ---- pow: y = x^p;  dy/dx = p x^(p-1), 0 for p = 0 as PyTorch (not 0 * x^-1 = NaN at 0) */
 
-TG_ROWS1(pow_forward, TG_OWN, x, pow(x, p[0]))
-TG_ROWS2(pow_backward, TG_OWN, g, x, g * (p[0] == 0 ? 0 : p[0] * pow(x, p[0] - 1)))
+/* x^p as PyTorch computes it: sqrt(x) for p = 0.5 and 1 / sqrt(x) for p = -0.5,
+ * which differ from pow at -0 (sqrt(-0) = -0, 1 / sqrt(-0) = -inf) and -inf (NaN). */
+#define POW_AS_TORCH(x, p) ((p) == 0.5f ? sqrt(x) : (p) == -0.5f ? 1 / sqrt(x) : pow(x, p))
+TG_ROWS1(pow_forward, TG_OWN, x, POW_AS_TORCH(x, p[0]))
+TG_ROWS2(pow_backward, TG_OWN, g, x, g * (p[0] == 0 ? 0 : p[0] * POW_AS_TORCH(x, p[0] - 1)))
 static const tg__pointwise pow_op = TG__UNARY_OP("PowBackward0", "d x^p/dx = p x^(p-1)", "pow",
                                                  pow_forward, pow_backward, TG__SAVES_INPUTS);
 
@@ -59,10 +62,15 @@ static const tg__pointwise abs_op = TG__UNARY_OP("AbsBackward0", "d |x|/dx = sig
 
 tg_tensor *tg_abs(tg_tensor *x) { return tg__pointwise_unary(&abs_op, x, 0, 0); }
 
-/* ---- clamp to [lo, hi] = [p[0], p[1]]: NaN stays NaN (as PyTorch; fmax would
- * drop it);  dy/dx = 1 inside [lo, hi], bounds included, 0 outside ----------------------- */
+/* ---- clamp to [lo, hi] = [p[0], p[1]];  dy/dx = 1 inside [lo, hi], bounds
+ * included, 0 outside ---------------------------------------------------------------------
+ * PyTorch's min(max(x, lo), hi), each a select: NaN stays NaN (fmax would
+ * drop it), and where x equals a bound it is x, not the bound, so a bound
+ * of -0 gives -0 below it, as in PyTorch (fmin and fmax leave the sign of
+ * equal zeros unspecified). */
 
-TG_ROWS1(clamp_forward, TG_OWN, x, x != x ? x : fmin(fmax(x, p[0]), p[1]))
+#define CLAMP_AS_TORCH(x, lo, hi) ((hi) < ((x) < (lo) ? (lo) : (x)) ? (hi) : ((x) < (lo) ? (lo) : (x)))
+TG_ROWS1(clamp_forward, TG_OWN, x, CLAMP_AS_TORCH(x, p[0], p[1]))
 TG_ROWS2(clamp_backward, TG_OWN, g, x, g * (x >= p[0] && x <= p[1]))
 static const tg__pointwise clamp_op =
     TG__UNARY_OP("ClampBackward1", "1 inside [min, max], 0 outside", "clamp", clamp_forward,

@@ -1,0 +1,456 @@
+#!/usr/bin/python3
+"""Writes tests/golden/golden_special.h: PyTorch's values and gradients of
+every pointwise op on IEEE special values, read by tests/test_special.c.
+
+Run with Debian's python3 and its python3-torch:
+    /usr/bin/python3 tests/golden/make_golden_special.py [--report]
+The output is committed: the tests never run Python. --report prints each
+value that is not PyTorch's, PyTorch's two values and the reason.
+
+The values: NaN, +-inf, +-0, the smallest denormal and its negative, +-1,
+a few ordinary numbers (-10 among them, deep in GELU's left tail), +-1e30
+and the dtype's largest (and, for the one-input ops, its negative). A
+one-input op gets each of them; a two-input op gets each pair of a
+slightly smaller set (values(dtype, binary=True)). Each (op, dtype) is one
+row of the table: the inputs of its n cases, the output, and the gradient
+of sum(out * u) with respect to each input for two upstream gradients u:
+ones, and 0.5 (-2 at a row op's second output).
+
+PyTorch has two code paths for most CPU kernels, forward and backward:
+a vectorised one for long contiguous runs and a scalar one for short
+ones and the tails. Each case is evaluated both ways: as 64 copies in
+one tensor of 64 n elements (every element on the vectorised path; a
+multiple of 64 leaves no tail) and alone, as a one-element tensor (the
+scalar path).
+
+The golden value is PyTorch's (its vectorised one where the two differ
+only by rounding), except in three kinds of case, each listed in
+golden_special_choices with both of PyTorch's values and the reason:
+  - its two paths disagree in kind (NaN, inf, the sign of a zero): RESOLVE
+    picks the mathematically right value;
+  - GELU and ELU, whose formulas cancel and round values to zero (EXACT):
+    the exact value (mpmath), rounded once;
+  - in float32, the ops that tapegrad evaluates in double (IN_DOUBLE), where
+    PyTorch's float32 arithmetic is more than an ulp off or off in kind:
+    PyTorch's float64 value, rounded once to float32.
+"""
+import math
+import sys
+
+import torch
+import torch.nn.functional as F
+
+from golden_common import c_double, c_str, write_header
+
+DTYPES = [torch.float32, torch.float64]
+COPIES = 64
+
+NAN, INF = float("nan"), float("inf")
+
+
+def values(dtype, binary):
+    fi = torch.finfo(dtype)
+    dmin = fi.tiny * fi.eps  # the smallest denormal: 2^-149, 2^-1074
+    if binary:
+        v = [NAN, INF, -INF, 0.0, -0.0, dmin, -dmin, 1.0, -1.0, 2.5, -0.5, 1e30, -1e30,
+             fi.max]
+    else:
+        v = [NAN, INF, -INF, 0.0, -0.0, dmin, -dmin, 1.0, -1.0, 0.5, -2.5, 3.0, 25.0, -10.0,
+             1e30, -1e30, fi.max, -fi.max]
+    # As the dtype holds them (1e30 is not a float32).
+    return torch.tensor(v, dtype=dtype).tolist()
+
+
+def opt(p):
+    """A NaN bound of tg_clamp means none."""
+    return None if math.isnan(p) else p
+
+
+def rows(a, b):
+    """The row ops see each case as the row [a, b] of an (n, 2) tensor."""
+    return torch.stack([a, b], 1)
+
+
+# (name, params, arity, outputs per case, fn(a, b, p)). params are what
+# the C side passes to tg_<name> (see tests/test_special.c).
+OPS = [
+    ("neg", [], 1, 1, lambda a, b, p: torch.neg(a)),
+    ("exp", [], 1, 1, lambda a, b, p: torch.exp(a)),
+    ("log", [], 1, 1, lambda a, b, p: torch.log(a)),
+    ("sqrt", [], 1, 1, lambda a, b, p: torch.sqrt(a)),
+    ("abs", [], 1, 1, lambda a, b, p: torch.abs(a)),
+] + [
+    ("pow_scalar", [e], 1, 1, lambda a, b, p: torch.pow(a, p[0]))
+    for e in [0.0, 0.5, 1.0, 2.0, 3.0, -1.0, -0.5, 2.5, -2.0]
+] + [
+    ("clamp", [lo, hi], 1, 1, lambda a, b, p: torch.clamp(a, opt(p[0]), opt(p[1])))
+    for lo, hi in [(-1.0, 2.0), (0.0, 1.0), (-0.0, 0.0), (NAN, 1.0), (-1.0, NAN), (2.0, -1.0),
+                   (-INF, INF)]
+] + [
+    ("relu", [], 1, 1, lambda a, b, p: F.relu(a)),
+    ("leaky_relu", [0.01], 1, 1, lambda a, b, p: F.leaky_relu(a, p[0])),
+    ("leaky_relu", [-0.5], 1, 1, lambda a, b, p: F.leaky_relu(a, p[0])),
+    ("rrelu_eval", [1 / 8, 1 / 3], 1, 1,
+     lambda a, b, p: F.rrelu(a, p[0], p[1], training=False)),
+    ("elu", [1.0], 1, 1, lambda a, b, p: F.elu(a, p[0])),
+    ("elu", [0.5], 1, 1, lambda a, b, p: F.elu(a, p[0])),
+    ("sigmoid", [], 1, 1, lambda a, b, p: torch.sigmoid(a)),
+    ("tanh", [], 1, 1, lambda a, b, p: torch.tanh(a)),
+    ("gelu", [0], 1, 1, lambda a, b, p: F.gelu(a)),
+    ("gelu", [1], 1, 1, lambda a, b, p: F.gelu(a, approximate="tanh")),
+    ("silu", [], 1, 1, lambda a, b, p: F.silu(a)),
+    ("softplus", [1.0, 20.0], 1, 1, lambda a, b, p: F.softplus(a, p[0], p[1])),
+    ("softplus", [2.0, 5.0], 1, 1, lambda a, b, p: F.softplus(a, p[0], p[1])),
+    ("add", [], 2, 1, lambda a, b, p: torch.add(a, b)),
+    ("sub", [], 2, 1, lambda a, b, p: torch.sub(a, b)),
+    ("mul", [], 2, 1, lambda a, b, p: torch.mul(a, b)),
+    ("div", [], 2, 1, lambda a, b, p: torch.div(a, b)),
+    ("maximum", [], 2, 1, lambda a, b, p: torch.maximum(a, b)),
+    ("minimum", [], 2, 1, lambda a, b, p: torch.minimum(a, b)),
+    # tg_where(a, a, b): a's value is also the condition (nonzero, NaN included).
+    ("where", [], 2, 1, lambda a, b, p: torch.where(a.detach() != 0, a, b)),
+    # x of shape (1, n) with one weight per channel: one weight per case.
+    ("prelu", [], 2, 1, lambda a, b, p: F.prelu(a.reshape(1, -1), b).reshape(-1)),
+    # x * sigmoid(beta x), one beta per case.
+    ("swish", [], 2, 1, lambda a, b, p: a * torch.sigmoid(b * a)),
+    ("swiglu", [], 2, 1, lambda a, b, p: F.silu(a) * b),
+    ("geglu", [0], 2, 1, lambda a, b, p: F.gelu(a) * b),
+    ("geglu", [1], 2, 1, lambda a, b, p: F.gelu(a, approximate="tanh") * b),
+    ("reglu", [], 2, 1, lambda a, b, p: F.relu(a) * b),
+    # glu(cat(a, b)): up a, gate b.
+    ("glu", [], 2, 1, lambda a, b, p: F.glu(torch.cat([a, b]), 0)),
+    ("mse_loss", [], 2, 1, lambda a, b, p: F.mse_loss(a, b, reduction="none")),
+    ("bce_with_logits", [], 2, 1,
+     lambda a, b, p: F.binary_cross_entropy_with_logits(a, b, reduction="none")),
+    ("sum_rows", [], 2, 1, lambda a, b, p: rows(a, b).sum(1)),
+    ("mean_rows", [], 2, 1, lambda a, b, p: rows(a, b).mean(1)),
+    ("softmax_rows", [], 2, 2, lambda a, b, p: torch.softmax(rows(a, b), 1)),
+    ("log_softmax_rows", [], 2, 2, lambda a, b, p: torch.log_softmax(rows(a, b), 1)),
+]
+
+
+def cases(dtype, arity):
+    """The inputs of an op's n cases: a, and b (None for one input)."""
+    v = values(dtype, arity == 2)
+    if arity == 1:
+        return v, None
+    return [x for x in v for _ in v], [y for _ in v for y in v]
+
+
+def upstream(out, k, nout):
+    """Upstream gradient k of out: ones, or 0.5 (-2 at a second output)."""
+    if k == 0:
+        return torch.ones_like(out)
+    u = torch.full_like(out, 0.5)
+    if nout == 2:
+        u[:, 1] = -2.0
+    return u
+
+
+def evaluate(fn, p, nout, dtype, a, b, copies):
+    """fn on the cases, each repeated `copies` times in one tensor: the
+    output (n * nout values) and, per upstream, the gradients of a and b."""
+    def leaf(v):
+        return torch.tensor(v, dtype=dtype).repeat_interleave(copies).requires_grad_()
+
+    res = {}
+    for k in range(2):
+        ta = leaf(a)
+        tb = leaf(b) if b is not None else None
+        out = fn(ta, tb, p)
+        out.backward(upstream(out, k, nout))
+        pick = lambda t, w: t.detach().reshape(len(a), copies, w)[:, 0, :].reshape(-1).tolist()
+        if k == 0:
+            res["out"] = pick(out, nout)
+        res[f"ga{k}"] = pick(ta.grad, 1)
+        if tb is not None:
+            res[f"gb{k}"] = pick(tb.grad, 1)
+    return res
+
+
+def same(x, y):
+    """Equal bit for bit, but any NaN equals any NaN."""
+    if math.isnan(x) or math.isnan(y):
+        return math.isnan(x) and math.isnan(y)
+    return x == y and math.copysign(1, x) == math.copysign(1, y)
+
+
+def exact_class(x):
+    """What a result must match exactly: NaN, the infinities, the signed zeros
+    (None for the finite nonzero values, compared to within rounding)."""
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x) or x == 0:
+        return repr(x)
+    return None
+
+
+# ---- Where the two paths disagree --------------------------------------------------------
+# Each rule: (op, quantity, predicate on the case (a, b), the value chosen,
+# why). A disagreement no rule covers stops the script, so that a new one is
+# looked at, not recorded silently.
+def ieee_max_zero(a, b):
+    return a == 0 and b == 0 and math.copysign(1, a) != math.copysign(1, b)
+
+
+RESOLVE = [
+    # torch.maximum returns one of its operands by position on a tie, and the
+    # two paths take different ones: maximum(0.0, -0.0) is -0.0 vectorised
+    # (vmaxps returns its second operand) and 0.0 alone (std::max its first).
+    # IEEE 754-2019 maximum orders -0 below +0: max is +0, min is -0.
+    ("maximum", "out", ieee_max_zero, lambda a, b, old: 0.0,
+     "IEEE 754-2019 maximum: +0 is above -0"),
+    ("minimum", "out", ieee_max_zero, lambda a, b, old: -0.0,
+     "IEEE 754-2019 minimum: -0 is below +0"),
+    # elu_backward is `x <= 0 ? grad * alpha e^x : grad` alone, so a NaN x
+    # takes the x > 0 branch and gets the upstream gradient; vectorised, the
+    # blend keeps the NaN. The derivative at NaN is NaN.
+    ("elu", "ga", lambda a, b: math.isnan(a), lambda a, b, old: NAN,
+     "the derivative at NaN is NaN"),
+]
+
+
+def both_paths(fn, p, nout, dtype, a, b):
+    """The op's results on the vectorised path and on the one-element one."""
+    vec = evaluate(fn, p, nout, dtype, a, b, COPIES)
+    alone = {q: [] for q in vec}
+    for i in range(len(a)):
+        r = evaluate(fn, p, nout, dtype, [a[i]], None if b is None else [b[i]], 1)
+        for q in r:
+            alone[q] += r[q]
+    return vec, alone
+
+
+def resolve(op, quantity, a, b, vec, alone):
+    if same(vec, alone):
+        return vec, None
+    if exact_class(vec) is None and exact_class(alone) is None and (vec > 0) == (alone > 0):
+        return vec, None  # rounding only: compared within a tolerance
+    for rop, rq, pred, choose, why in RESOLVE:
+        if rop == op and quantity.startswith(rq) and pred(a, b):
+            return choose(a, b, vec), why
+    raise SystemExit(f"{op} {quantity} at ({a}, {b}): vectorised {vec!r}, alone {alone!r}: "
+                     "no rule in RESOLVE")
+
+
+# ---- Where PyTorch is less accurate: GELU ------------------------------------------------
+# PyTorch computes GELU as x (1 + erf(x / sqrt 2)) / 2 and x (1 + tanh u) / 2,
+# where 1 + erf and 1 + tanh cancel in the left tail: gelu(-10) comes out
+# -0.0 in both dtypes (it is -7.6e-23), and its gradient 1% off. For gelu
+# and geglu, in both forms, the golden value is therefore the exact one
+# (mpmath, 200 bits) rounded once to the dtype, wherever the inputs are
+# finite; the non-finite inputs keep PyTorch's values.
+mpmath = None
+
+
+def gelu_ref(x, approx):
+    """(S, S') with gelu(x) = x S(x), for S = Phi or sigma(2u): S and d gelu/dx."""
+    x = mpmath.mpf(x)
+    if approx:
+        k = mpmath.sqrt(2 / mpmath.pi)
+        u = k * (x + mpmath.mpf("0.044715") * x ** 3)
+        du = k * (1 + 3 * mpmath.mpf("0.044715") * x ** 2)
+        t = mpmath.tanh(u)
+        s = (1 + t) / 2 if u > -20 else 1 / (1 + mpmath.exp(-2 * u))
+        return s, s + x * (1 - t * t) * du / 2 if u > -20 else s + 2 * x * s * (1 - s) * du
+    phi = mpmath.exp(-x * x / 2) / mpmath.sqrt(2 * mpmath.pi)
+    if abs(x) > 1e6:  # mpmath's erfc fails there; Phi's tail is phi / |x| (1 - 1 / x^2)
+        s = phi / -x * (1 - 1 / (x * x)) if x < 0 else 1 - phi / x
+    else:
+        s = mpmath.erfc(-x / mpmath.sqrt(2)) / 2
+    return s, s + x * phi
+
+
+def rounded(factors, dtype):
+    """The product of factors (floats, whose zeros keep their signs, or
+    nonzero mpfs) rounded once to dtype, denormals and overflow included."""
+    sign, m = 1, mpmath.mpf(1)
+    for f in factors:
+        sign *= -1 if (f < 0 or (f == 0 and math.copysign(1, f) < 0)) else 1
+        m *= abs(mpmath.mpf(f))
+    p, emin, emax = (24, -126, 127) if dtype == torch.float32 else (53, -1022, 1023)
+    if m == 0:
+        return math.copysign(0.0, sign)
+    e = int(mpmath.floor(mpmath.log(m, 2)))
+    q = max(e, emin) - (p - 1)
+    v = mpmath.nint(m / mpmath.mpf(2) ** q) * mpmath.mpf(2) ** q
+    return sign * (INF if v >= mpmath.mpf(2) ** (emax + 1) else float(v))
+
+
+def gelu_exact(op, p, dtype, a, b, quantity):
+    """The exact value of quantity (out, ga0, ...) of gelu or geglu at (a, b),
+    or None where it is PyTorch's: at a non-finite gate, or an up of NaN.
+    Times an infinite up, gelu(gate) or gelu'(gate) counts as evaluated in
+    double (tapegrad's precision): +-inf, or NaN where it underflows there.
+    Where that value is the smallest denormal of double, whether it rounds
+    to it or to 0 is a near tie (gelu(dmin) = dmin (1/2 + dmin / sqrt(2 pi)))
+    that neither evaluation resolves; there PyTorch's value stands, in
+    float64 and times an infinite up."""
+    u = 1.0 if quantity in ("out", "ga0", "gb0") else 0.5
+    uses_up = op == "geglu" and quantity[:2] != "gb"
+    if not math.isfinite(a) or (uses_up and math.isnan(b)):
+        return None
+    s, d = gelu_ref(a, p[0] != 0)
+    act = rounded([a, s] if quantity[:2] != "ga" else [d], torch.float64)
+    exact_act = abs(a * s if quantity[:2] != "ga" else d)
+    dmin = mpmath.mpf(2) ** -1074
+    near_tie = dmin / 4 < exact_act < dmin * 3 / 2
+    if near_tie and (dtype == torch.float64 or (uses_up and math.isinf(b))):
+        return None
+    if uses_up and math.isinf(b):
+        return act * u * b
+    if op == "gelu":
+        return rounded([a, s] if quantity == "out" else [u, d], dtype)
+    return rounded({"ou": [a, s, b], "ga": [u, d, b], "gb": [u, a, s]}[quantity[:2]], dtype)
+
+
+def elu_exact(op, p, dtype, a, b, quantity):
+    """elu(x) = alpha (e^x - 1) for x <= 0: PyTorch computes exp(x) - 1, which
+    cancels near 0 (elu(-dmin) comes out +0, not -dmin). The exact value of
+    the output at finite x <= 0; None (PyTorch's) elsewhere."""
+    if quantity != "out" or not math.isfinite(a) or a > 0:
+        return None
+    alpha = torch.tensor(p[0], dtype=dtype).item()  # rounded to the dtype, as torch does
+    if a == 0:
+        return rounded([alpha, a], dtype)  # expm1(+-0) = +-0
+    return rounded([alpha, mpmath.expm1(mpmath.mpf(a))], dtype)
+
+
+EXACT = {"gelu": gelu_exact, "geglu": gelu_exact, "elu": elu_exact}
+EXACT_WHY = {"gelu": "PyTorch's 1 + erf (1 + tanh) cancels: the exact value, rounded once",
+             "geglu": "PyTorch's 1 + erf (1 + tanh) cancels: the exact value, rounded once",
+             "elu": "PyTorch's exp(x) - 1 cancels: the exact value, rounded once"}
+IN_DOUBLE_WHY = "PyTorch's float32 arithmetic loses it: its float64 value, rounded once"
+
+# The ops that tapegrad evaluates in double and rounds once (activations, the
+# GLU family, the losses, the reductions). In float32, PyTorch's arithmetic
+# can lose what double keeps: silu(dmin) comes out 0 (so silu(dmin) inf is
+# NaN, not inf), 2 (x - t) overflows before the upstream 0.5 halves it. For
+# these, the float32 golden value is PyTorch's float64 one rounded to float32
+# where the two differ by more than an ulp or in kind (NaN, inf, zero sign).
+# sigmoid's and tanh's backward read the saved float32 output, as PyTorch's
+# do: only their output is evaluated in double. prelu's weight gradient is
+# summed from float32 contributions.
+IN_DOUBLE = {"leaky_relu", "rrelu_eval", "elu", "gelu", "silu", "softplus", "swish", "swiglu",
+             "geglu", "reglu", "glu", "mse_loss", "bce_with_logits", "sum_rows", "mean_rows",
+             "softmax_rows", "log_softmax_rows"}
+OUT_IN_DOUBLE = {"sigmoid", "tanh"}
+
+
+def ulps(x, y, dtype):
+    """How far apart two finite values are, in units of the dtype's last place."""
+    fi = torch.finfo(dtype)
+    unit = math.ldexp(1.0, math.frexp(max(abs(y), fi.tiny))[1] - 1) * fi.eps
+    return abs(x - y) / unit
+
+
+def differs(x, y, dtype):
+    """More than an ulp apart, or apart in kind: NaN, inf, or a zero's sign."""
+    if same(x, y):
+        return False
+    if any(math.isnan(v) or math.isinf(v) for v in (x, y)):
+        return True
+    if math.copysign(1, x) != math.copysign(1, y):
+        return True
+    return ulps(x, y, dtype) > 1
+
+
+# ---- The table ------------------------------------------------------------------------------
+def main():
+    global mpmath
+    import mpmath as mpmath_module
+    mpmath = mpmath_module
+    mpmath.mp.prec = 200
+    report = "--report" in sys.argv
+    lines = ["""/* One op, in one dtype, on every special value (or pair of them). */
+typedef struct golden_special {
+    const char *op; /* the row of tests/test_special.c's table that calls it */
+    double p[2];    /* its parameters; a NAN bound of clamp means none */
+    int f64, arity, nout, n; /* nout outputs per case, n cases */
+    const double *a, *b;     /* each case's inputs; b is NULL for one input */
+    const double *out;       /* n * nout */
+    /* The gradients of sum(out * u) in a and b, for u = ones and u = 0.5
+     * (-2 at a case's second output): [0] and [1]. */
+    const double *ga[2], *gb[2];
+} golden_special;
+/* A value that is not PyTorch's: where its vectorised and one-element
+ * paths disagree, or where it is less accurate, the value chosen. */
+typedef struct golden_special_choice {
+    const char *op;
+    double p0;
+    int f64;
+    double a, b;
+    const char *what; /* out, ga0 (gradient of a for u = ones), gb1, ... */
+    double vectorised, alone, chosen;
+    const char *why;
+} golden_special_choice;"""]
+    inputs = {}
+    for dtype in DTYPES:
+        for arity in (1, 2):
+            a, b = cases(dtype, arity)
+            tag = f"sp_in{arity}_{int(dtype == torch.float64)}"
+            inputs[(dtype, arity)] = (f"{tag}_a", f"{tag}_b" if b else "NULL")
+            lines.append(f"static const double {tag}_a[] = {{{', '.join(map(c_double, a))}}};")
+            if b:
+                lines.append(
+                    f"static const double {tag}_b[] = {{{', '.join(map(c_double, b))}}};")
+    rows, choices, n_cases = [], [], 0
+    for k, (name, p, arity, nout, fn) in enumerate(OPS):
+        for dtype in DTYPES:
+            f64 = int(dtype == torch.float64)
+            a, b = cases(dtype, arity)
+            vec, alone = both_paths(fn, p, nout, dtype, a, b)
+            in_double = dtype == torch.float32 and name in IN_DOUBLE | OUT_IN_DOUBLE
+            if in_double:
+                vec64, alone64 = both_paths(fn, p, nout, torch.float64, a, b)
+            tag = f"sp{k}_{f64}"
+            names = {}
+            for q in vec:
+                chosen = []
+                for i, (v, w) in enumerate(zip(vec[q], alone[q])):
+                    c = i // nout if q == "out" else i
+                    ca, cb = a[c], (b[c] if b else NAN)
+                    exact = EXACT[name](name, p, dtype, ca, cb, q) if name in EXACT else None
+                    if exact is not None:
+                        value, why = exact, None
+                        if differs(v, value, dtype) or differs(w, value, dtype):
+                            why = EXACT_WHY[name]
+                    else:
+                        value, why = resolve(name, q, ca, cb, v, w)
+                        if in_double and (name in IN_DOUBLE or q == "out"):
+                            v64, why64 = resolve(name, q, ca, cb, vec64[q][i], alone64[q][i])
+                            v64 = torch.tensor(v64, dtype=torch.float32).item()
+                            if differs(value, v64, dtype):
+                                value, why = v64, why64 or IN_DOUBLE_WHY
+                    if why:
+                        choices.append(
+                            f"    {{{c_str(name)}, {c_double(p[0] if p else 0)}, {f64}, "
+                            f"{c_double(ca)}, {c_double(cb)}, {c_str(q)}, {c_double(v)}, "
+                            f"{c_double(w)}, {c_double(value)}, {c_str(why)}}},")
+                        if report:
+                            print(f"{name}{p} {dtype} {q} at ({ca}, {cb}): vectorised {v}, "
+                                  f"alone {w}: {value} ({why})")
+                    chosen.append(value)
+                names[q] = f"{tag}_{q}"
+                lines.append(f"static const double {tag}_{q}[] = "
+                             f"{{{', '.join(map(c_double, chosen))}}};")
+            ia, ib = inputs[(dtype, arity)]
+            gb = [names.get("gb0", "NULL"), names.get("gb1", "NULL")]
+            pp = ", ".join(c_double(x) for x in (list(p) + [0.0, 0.0])[:2])
+            rows.append(f"    {{{c_str(name)}, {{{pp}}}, {f64}, {arity}, {nout}, {len(a)}, "
+                        f"{ia}, {ib}, {names['out']}, {{{names['ga0']}, {names['ga1']}}}, "
+                        f"{{{gb[0]}, {gb[1]}}}}},")
+            n_cases += len(a)
+    lines.append("static const golden_special golden_specials[] = {")
+    lines.extend(rows)
+    lines.append("};")
+    lines.append("static const golden_special_choice golden_special_choices[] = {")
+    lines.extend(choices)
+    lines.append("};")
+    path = write_header("golden_special.h", "make_golden_special.py",
+                        ["math.h", "stddef.h"], lines)
+    print("wrote", path, len(rows), "rows,", n_cases, "cases,", len(choices), "choices")
+
+
+if __name__ == "__main__":
+    main()
