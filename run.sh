@@ -53,11 +53,11 @@ demo)
     install_missing "${PACKAGES[@]}" "${DEMO_PACKAGES[@]}"
     build build
     mkdir -p out
-    echo "== The documents' worked example (examples/worked_gradient.c)"
+    echo "== The worked example of autograd (examples/worked_gradient.c)"
     ./build/examples/worked_gradient out
     echo; echo "== Activations and their derivatives (examples/activations.c)"
     ./build/examples/activations out
-    echo; echo "== The six optimizers next to the documents' formulas (examples/optimizers.c)"
+    echo; echo "== The six optimizers next to their textbook formulas (examples/optimizers.c)"
     ./build/examples/optimizers
     echo; echo "== Training FeedForward blocks on two spirals (examples/train_ffn.c)"
     ./build/examples/train_ffn --all --csv out/ffn_loss.csv

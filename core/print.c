@@ -1,6 +1,6 @@
 /* core/print.c - tensors printed exactly as PyTorch's repr prints them
  * (torch/_tensor_str.py: precision 4, threshold 1000, edgeitems 3,
- * linewidth 80), so output can be read next to the documents and diffed
+ * linewidth 80), so output can be read next to PyTorch's and diffed
  * against PyTorch's. */
 #include <math.h>
 #include <stdarg.h>

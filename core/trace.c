@@ -1,6 +1,6 @@
 /* core/trace.c - a readable log of backward: for each node, in the order it
  * runs, the gradient that arrives, the local derivative, and what each input
- * receives. On the documents' example it reads as their hand derivation. */
+ * receives. On the worked example it reads as the hand derivation. */
 #include <stdlib.h>
 #include <string.h>
 

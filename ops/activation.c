@@ -38,8 +38,8 @@ tg_tensor *tg_leaky_relu(tg_tensor *x, double negative_slope) {
 }
 
 /* ---- rrelu: y = r x for x <= 0, else x;  dy/dx = r or 1 ---------------------------------
- * In training r is drawn per element, uniformly in [lower, upper] (003 says
- * Gaussian; torch draws uniformly), in eval r = (lower + upper) / 2, which is
+ * In training r is drawn per element, uniformly in [lower, upper] (not from a
+ * Gaussian, as sometimes written: docs/ERRATA.md, item 7), in eval r = (lower + upper) / 2, which is
  * leaky_relu under torch's node name. As torch, training draws one double
  * per element x <= 0 in row-major order, r = u (upper - lower) + lower, with
  * the bounds first rounded to the tensor's dtype; the slopes are kept (1 for
@@ -97,7 +97,7 @@ tg_tensor *tg_rrelu(tg_tensor *x, double lower, double upper, tg_mode training,
 
 /* ---- elu, alpha = p[0]: y = x for x > 0, else alpha (e^x - 1);
  * dy/dx = 1 for x > 0, else alpha e^x.
- * alpha is a fixed hyper-parameter (003 calls it learned; in torch it is not). */
+ * alpha is a fixed hyper-parameter (not learned: docs/ERRATA.md, item 8). */
 
 TG_ROWS1(elu_forward, TG_DOUBLE, x, x > 0 ? x : p[0] * act_expm1(x))
 TG_ROWS2(elu_backward, TG_DOUBLE, g, x, g * (x > 0 ? 1 : p[0] * act_exp(x)))
@@ -124,7 +124,7 @@ tg_tensor *tg_tanh(tg_tensor *x) { return tg__pointwise_unary(&tanh_op, x, 0, 0)
 /* ---- gelu: y = x Phi(x);  dy/dx = Phi(x) + x phi(x)
  * tanh form: y = x (1 + t) / 2, t = tanh(sqrt(2/pi) (x + 0.044715 x^3));
  * dy/dx = (1 + t) / 2 + x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2) / 2
- * (not 004's 0.5 [tanh(u) + x (1 - GELU(x)^2)]; see act_gelu_tanh_d). */
+ * (not 0.5 [tanh(u) + x (1 - GELU(x)^2)], docs/ERRATA.md item 4; see act_gelu_tanh_d). */
 
 TG_ROWS1(gelu_forward, TG_DOUBLE, x, act_gelu(x))
 TG_ROWS2(gelu_backward, TG_DOUBLE, g, x, g * (act_gelu_d(x).second))
@@ -249,7 +249,7 @@ tg_tensor *tg_prelu(tg_tensor *x, tg_tensor *weight) {
 
 /* ---- swish: y = x s, s = sigma(beta x);
  * dy/dx = s + beta x s (1 - s)  (= beta y + s (1 - beta y); for beta = 1 the
- * documents' f + sigma (1 - f));  dy/dbeta = x^2 s (1 - s) */
+ * textbook f + sigma (1 - f));  dy/dbeta = x^2 s (1 - s) */
 
 /* (x ds) beta and (x ds) x, in the order of torch's composite backward: where
  * ds is 0 (s saturated), beta x or x^2 may be inf, x ds is not. */

@@ -156,7 +156,7 @@ static TG_ALWAYS_INLINE tg__pair act_sigmoid_d(double x) {
 }
 
 /* silu(x) = x sigma(x);  silu'(x) = sigma (1 + x (1 - sigma)),
- * which is the documents' f + sigma (1 - f). */
+ * which is the textbook f + sigma (1 - f). */
 static TG_ALWAYS_INLINE double act_silu(double x) { return x * act_sigmoid(x); }
 static TG_ALWAYS_INLINE tg__pair act_silu_d(double x) {
     double s = act_sigmoid(x);

@@ -48,7 +48,7 @@ GATED_OP(swiglu_op, "SwiGLUBackward0", "swiglu", swiglu)
 
 tg_tensor *tg_swiglu(tg_tensor *gate, tg_tensor *up) { return gated(&swiglu_op, gate, up); }
 
-/* geglu: act = gelu (004's "z1 * tanh(z2)" gates with tanh: not GeGLU) */
+/* geglu: act = gelu ("z1 * tanh(z2)", sometimes written, gates with tanh: not GeGLU; docs/ERRATA.md, item 3) */
 GATED_KERNELS(geglu, act_gelu, act_gelu_d)
 GATED_OP(geglu_op, "GeGLUBackward0", "geglu", geglu)
 GATED_KERNELS(geglu_tanh, act_gelu_tanh, act_gelu_tanh_d)

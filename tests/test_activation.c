@@ -361,7 +361,7 @@ static void backward_reads_strided_gradients(void) {
     }
 }
 
-/* ---- GELU's derivative: the right formula, not document 004's ------------------------ */
+/* ---- GELU's derivative: the right formula, not the one of docs/ERRATA.md, item 4 ------ */
 
 static void gelu_derivative_is_the_correct_formula(void) {
     const double xs[] = {-3, -1, -0.5, 0.25, 1, 2, 3};
@@ -376,16 +376,15 @@ static void gelu_derivative_is_the_correct_formula(void) {
     for (int i = 0; i < 7; i++) {
         double v = xs[i], u = k * (v + kappa * v * v * v), t = tanh(u);
         double gelu = 0.5 * v * (1 + t);
-        /* SPEC errata 4 */
         double right = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * k * (1 + 3 * kappa * v * v);
-        double wrong = 0.5 * (t + v * (1 - gelu * gelu)); /* document 004 */
+        double wrong = 0.5 * (t + v * (1 - gelu * gelu)); /* ERRATA 4 */
         CHECK_CLOSE(grad_tanh[i], right, 1e-12, 1e-14);
         CHECK(fabs(grad_tanh[i] - wrong) > 0.05);
         /* exact form: Phi(x) + x phi(x) */
         double cdf = 0.5 * (1 + erf(v / sqrt(2))), pdf = exp(-v * v / 2) / sqrt(2 * acos(-1.0));
         CHECK_CLOSE(grad_exact[i], cdf + v * pdf, 1e-12, 1e-14);
     }
-    /* At x = 1: 1.0830, where 004's form gives 0.4874. */
+    /* At x = 1: 1.0830, where the wrong form gives 0.4874. */
     CHECK_CLOSE(grad_tanh[4], 1.0830, 0, 5e-5);
 }
 

@@ -1,6 +1,6 @@
 /* tests/test_ffn.c - the FeedForward family: LLaMA's hidden_dim rounding,
- * parity with PyTorch modules loaded from safetensors, and the erratum of
- * document 001. */
+ * parity with PyTorch modules loaded from safetensors, and the misplaced
+ * parenthesis of docs/ERRATA.md, item 1. */
 #include "tg_test.h"
 
 static const char *const kinds[TG_FFN_N_KINDS] = {"relu", "gelu",  "gelu_tanh", "silu",
@@ -29,8 +29,8 @@ static void hidden_dim_rounding_never_overflows(void) {
                               "is more than");
 }
 
-/* The document's case: dim 128, hidden 256, multiple_of 16. */
-static void documents_swiglu_shapes(void) {
+/* The worked case: dim 128, hidden 256, multiple_of 16. */
+static void worked_swiglu_shapes(void) {
     tg_ffn_options o = {.kind = TG_FFN_SWIGLU, .dim = 128, .hidden_dim = 256, .multiple_of = 16,
                         .dropout = 0.1, .dtype = TG_F32};
     tg_module *ffn = tg_feedforward_new(&o, NULL);
@@ -48,8 +48,8 @@ static void documents_swiglu_shapes(void) {
     tg_module_free(ffn);
 }
 
-/* 001 writes w2(silu(w1 x)) * w3 x: (4, 128) times (4, 176) cannot work. */
-static void documents_literal_formula_is_a_shape_error(void) {
+/* ERRATA 1: w2(silu(w1 x)) * w3 x multiplies (4, 128) by (4, 176), which cannot work. */
+static void misplaced_parenthesis_is_a_shape_error(void) {
     tg_ffn_options o = {.kind = TG_FFN_SWIGLU, .dim = 128, .hidden_dim = 256, .multiple_of = 16,
                         .dtype = TG_F32};
     tg_module *ffn = tg_feedforward_new(&o, NULL);
@@ -192,7 +192,7 @@ static void activation_modules(void) {
 }
 
 TG_TEST_MAIN(TG_CASE(hidden_dim_rounding), TG_CASE(hidden_dim_rounding_never_overflows),
-             TG_CASE(documents_swiglu_shapes),
-             TG_CASE(documents_literal_formula_is_a_shape_error), TG_CASE(matches_pytorch_modules),
+             TG_CASE(worked_swiglu_shapes),
+             TG_CASE(misplaced_parenthesis_is_a_shape_error), TG_CASE(matches_pytorch_modules),
              TG_CASE(dropout_only_in_training), TG_CASE(bad_options_and_inputs),
              TG_CASE(activation_modules))

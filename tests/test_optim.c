@@ -1,4 +1,4 @@
-/* tests/test_optim.c - optimizers: the documents' numbers (SPEC.md section 2),
+/* tests/test_optim.c - optimizers: the worked example's numbers,
  * trajectories against PyTorch 1.13 for every option, parameter groups,
  * skipped parameters, learning-rate changes, saving and resuming, and bad
  * input. */
@@ -8,7 +8,7 @@
 #include "golden/golden_optim.h"
 #include "tg_test.h"
 
-/* ---- The documents' numbers ----------------------------------------------------- */
+/* ---- The worked example's numbers ------------------------------------------------- */
 
 /* loss = mean(3 (x + 2)^2), in the pool of the running case. */
 static tg_tensor *document_loss(tg_tensor *x) {
@@ -32,7 +32,7 @@ static void document_sgd_step_gives_0_55(void) {
     tg_optim_free(opt);
 }
 
-/* SGD(lr=0.1, momentum=0.9) for 5 epochs: the table of SPEC.md section 2. */
+/* SGD(lr=0.1, momentum=0.9) for 5 epochs on the worked example, PyTorch's table. */
 static void document_momentum_table(void) {
     static const double table[5][3] = {{27, 4.5, 0.55},
                                        {19.5075, 3.825, -0.2375},

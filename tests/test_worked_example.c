@@ -1,4 +1,5 @@
-/* tests/test_worked_example.c - SPEC.md section 2, to the printed digits. */
+/* tests/test_worked_example.c - the worked example (x = ones(2, 2), out =
+ * mean(3 (x + 2)^2)), its gradient and SGD steps, to PyTorch's printed digits. */
 #include "tg_test.h"
 
 static void out_is_27_grad_is_4_5_step_gives_0_55(void) {

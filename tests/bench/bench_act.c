@@ -1,5 +1,5 @@
 /* tests/bench/bench_act.c - forward and forward+backward throughput of the
- * activations on 1M-element float32 tensors: document 001 says ReLU is the
+ * activations on 1M-element float32 tensors: a common claim is that ReLU is the
  * fastest, Swish (SiLU) next and GELU the slowest; this measures it.
  *
  *     bench_act [--threads N] [--budget SECONDS] [--n ELEMENTS]

@@ -1,4 +1,4 @@
-"""The FeedForward blocks of SPEC.md section 5 as PyTorch modules, named as
+"""The FeedForward blocks (classic and LLaMA's gated form) as PyTorch modules, named as
 tapegrad names their parameters (w1, w2, w3), for the golden scripts."""
 import torch
 

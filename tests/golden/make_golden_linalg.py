@@ -57,7 +57,7 @@ CASES = [
      [((4, 2, 3), (0, 1), 1), ((5, 3), None, 1), ((5,), None, 1)]),
     ("linear_transposed_weight", "linear",
      [((4, 3), None, 1), ((3, 5), (0, 1), 1), ((5,), None, 1)]),
-    # The documents' input width, dim 128 (batch 4), with weights at
+    # The worked FeedForward's input width, dim 128 (batch 4), with weights at
     # nn.Linear's init scale 1/sqrt(in_features); 8 out features keep this
     # file small.
     ("linear_dim_128", "linear",
