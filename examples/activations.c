@@ -25,7 +25,7 @@ static tg_tensor *beta_tensor; /* Swish's beta, for the function table */
 static tg_tensor *f_relu(tg_tensor *x) { return tg_relu(x); }
 static tg_tensor *f_leaky(tg_tensor *x) { return tg_leaky_relu(x, 0.01); }
 static tg_tensor *f_elu(tg_tensor *x) { return tg_elu(x, 1.0); }
-static tg_tensor *f_rrelu(tg_tensor *x) { return tg_rrelu(x, 1.0 / 8, 1.0 / 3, false, NULL); }
+static tg_tensor *f_rrelu(tg_tensor *x) { return tg_rrelu(x, 1.0 / 8, 1.0 / 3, TG_EVAL, NULL); }
 static tg_tensor *f_sigmoid(tg_tensor *x) { return tg_sigmoid(x); }
 static tg_tensor *f_tanh(tg_tensor *x) { return tg_tanh(x); }
 static tg_tensor *f_gelu(tg_tensor *x) { return tg_gelu(x, TG_GELU_NONE); }

@@ -128,7 +128,7 @@ static int show(const run *r) {
     int rc = 0;
     for (int step = 1; step <= STEPS && rc == 0; step++) {
         tg_pool *pool = tg_pool_push();
-        tg_optim_zero_grad(opt, false);
+        tg_optim_zero_grad(opt, TG_GRAD_TO_ZERO);
         tg_tensor *y = tg_add_scalar(x, 2);
         tg_tensor *loss = tg_mean(tg_mul_scalar(tg_mul(y, y), 3));
         if (!loss || tg_backward(loss, NULL) != 0 || tg_optim_step(opt) != 0) {

@@ -78,9 +78,9 @@ static result train(tg_ffn_kind kind, const dataset *train_set, const dataset *t
     tg_ffn_options ffn = {.kind = kind, .dim = DIM, .hidden_dim = HIDDEN,
                           .multiple_of = MULTIPLE_OF, .dtype = TG_F32};
     tg_module *net = tg_sequential_new(3, (tg_module *[]){
-        tg_linear_new(2, DIM, true, TG_F32, gen),
+        tg_linear_new(2, DIM, TG_BIAS, TG_F32, gen),
         tg_residual_new(tg_feedforward_new(&ffn, gen)),
-        tg_linear_new(DIM, 2, true, TG_F32, gen)});
+        tg_linear_new(DIM, 2, TG_BIAS, TG_F32, gen)});
     if (!net) {
         fprintf(stderr, "cannot build the network: %s\n", tg_last_error());
         exit(1);
@@ -97,7 +97,7 @@ static result train(tg_ffn_kind kind, const dataset *train_set, const dataset *t
         tg_pool *pool = tg_pool_push(); /* this step's tensors */
         tg_tensor *logits = tg_module_forward(net, train_set->x);
         tg_tensor *loss = tg_cross_entropy(logits, train_set->labels, TG_REDUCTION_MEAN);
-        tg_optim_zero_grad(opt, true);
+        tg_optim_zero_grad(opt, TG_GRAD_TO_NONE);
         if (!loss || tg_backward(loss, NULL) != 0 || tg_optim_step(opt) != 0) {
             fprintf(stderr, "step %d failed: %s\n", step, tg_last_error());
             exit(1);
@@ -116,7 +116,7 @@ static result train(tg_ffn_kind kind, const dataset *train_set, const dataset *t
     r.ms_per_step = 1e3 * (now_seconds() - start) / steps;
     if (live) printf("\n");
 
-    tg_module_train(net, false); /* evaluate on points not trained on */
+    tg_module_train(net, TG_EVAL); /* evaluate on points not trained on */
     tg_pool *pool = tg_pool_push();
     r.accuracy = accuracy(tg_module_forward(net, test_set->x), test_set->labels);
     tg_pool_pop(pool);

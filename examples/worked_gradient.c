@@ -57,7 +57,7 @@ int main(int argc, char **argv) {
 
     printf("\nbackward, node by node (the chain rule; TG_TRACE=1 shows this for any program):\n");
     tg_set_trace(stdout);
-    int rc = tg_backward_ex(out, NULL, true); /* keep the graph to draw it */
+    int rc = tg_backward_ex(out, NULL, TG_RETAIN_GRAPH); /* keep the graph to draw it */
     tg_set_trace(NULL);
     if (rc != 0) {
         fprintf(stderr, "backward failed: %s\n", tg_last_error());
