@@ -7,9 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the build needs, installed only when missing; the demo also
-# draws pictures with Graphviz and gnuplot.
-PACKAGES=(gcc libc6-dev meson ninja-build pkg-config libblis-dev libjansson-dev)
+# Debian packages the build needs, installed only when missing (g++ for the
+# test that compiles the headers as C++); the demo also draws pictures with
+# Graphviz and gnuplot.
+PACKAGES=(gcc g++ libc6-dev meson ninja-build pkg-config libblis-dev libjansson-dev)
 DEMO_PACKAGES=(graphviz gnuplot-nox)
 
 install_missing() {
