@@ -2,14 +2,16 @@
 # Quick start for tapegrad on Debian/Ubuntu.
 #   ./run.sh demo   install what is missing, build, run the main example
 #   ./run.sh test   install what is missing, build, run the whole test suite
-# TG_SANITIZE=1 ./run.sh test builds in build-asan/ with ASan+UBSan instead;
-# TG_VALGRIND=1 ./run.sh test runs the test programs under valgrind.
+# ./run.sh test asan builds in build-asan/ with ASan+UBSan and runs the suite
+# there; ./run.sh test valgrind runs the test programs under valgrind. Both
+# are meson test setups (tests/meson.build).
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the build needs, installed only when missing; the demo also
-# draws pictures with Graphviz and gnuplot.
-PACKAGES=(gcc libc6-dev meson ninja-build pkg-config libblis-dev libjansson-dev)
+# Debian packages the build needs, installed only when missing (g++ for the
+# test that compiles the headers as C++); the demo also draws pictures with
+# Graphviz and gnuplot.
+PACKAGES=(gcc g++ libc6-dev meson ninja-build pkg-config libblis-dev libjansson-dev)
 DEMO_PACKAGES=(graphviz gnuplot-nox)
 
 install_missing() {
@@ -65,32 +67,28 @@ demo)
     find out -name '*.png' | sort
     ;;
 test)
+    setup=${2:-}
     install_missing "${PACKAGES[@]}"
-    test_args=()
-    log=testlog
-    if [ "${TG_SANITIZE:-}" = "1" ]; then
+    opts=()
+    case $setup in
+    "" | valgrind) dir=build ;;
+    asan)
         dir=build-asan
-        build "$dir" -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug \
-            -Dc_args=-fno-sanitize-recover=all
-    else
-        dir=build
-        build "$dir"
-    fi
-    if [ "${TG_VALGRIND:-}" = "1" ]; then
-        install_missing valgrind
-        # Leaks of tapegrad's own blocks are errors; BLIS keeps a memory
-        # pool until exit, which valgrind counts as "possibly lost".
-        test_args=(--suite unit --wrapper "valgrind -q --error-exitcode=9 --leak-check=full
-            --errors-for-leak-kinds=definite,indirect" --timeout-multiplier 10)
-        log=testlog-valgrind # meson names the log after the wrapper
-    fi
+        opts=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+            -Dc_args=-fno-sanitize-recover=all)
+        ;;
+    *) echo "usage: ./run.sh test [asan | valgrind]" >&2; exit 2 ;;
+    esac
+    if [ "$setup" = valgrind ]; then install_missing valgrind; fi
+    build "$dir" "${opts[@]}"
     status=0
-    meson test -C "$dir" --print-errorlogs --num-processes 2 "${test_args[@]}" || status=$?
-    count_cases "$dir" "$status" "$log"
+    meson test -C "$dir" --print-errorlogs --num-processes 2 ${setup:+--setup "$setup"} ||
+        status=$?
+    count_cases "$dir" "$status" "testlog${setup:+-$setup}" # meson names the log after the setup
     exit $status
     ;;
 *)
-    echo "usage: ./run.sh demo | test" >&2
+    echo "usage: ./run.sh demo | test [asan | valgrind]" >&2
     exit 2
     ;;
 esac
