@@ -52,4 +52,7 @@ tg_lr_scheduler *fuzz_scheduler(tg_optimizer *opt, int kind);
  * few other valid safetensors files. Returns the number written, or -1. */
 int fuzz_write_seeds(const char *dir);
 
+/* The entry point each fuzz target defines, libFuzzer's (and replay.c's). */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 #endif

@@ -10,7 +10,6 @@
 
 #include "fuzz_common.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Replays every regular file of dir; returns how many, or -1. */
 static int replay_folder(const char *dir) {
