@@ -21,7 +21,7 @@ static tg_tensor *apply(const act_spec *s, tg_tensor *x, tg_tensor *b) {
     const double *p = s->p;
     if (!strcmp(op, "relu")) return tg_relu(x);
     if (!strcmp(op, "leaky_relu")) return tg_leaky_relu(x, p[0]);
-    if (!strcmp(op, "rrelu_eval")) return tg_rrelu(x, p[0], p[1], false, NULL);
+    if (!strcmp(op, "rrelu_eval")) return tg_rrelu(x, p[0], p[1], TG_EVAL, NULL);
     if (!strcmp(op, "elu")) return tg_elu(x, p[0]);
     if (!strcmp(op, "sigmoid")) return tg_sigmoid(x);
     if (!strcmp(op, "tanh")) return tg_tanh(x);
@@ -142,7 +142,7 @@ static void rrelu_training_matches_pytorch(void) {
         tg_tensor *x;
         tg_tensor *leaf = golden_leaf(c->x, c->nx, c->sx, dt, c->transposed, &x);
         tg_manual_seed(c->seed);
-        tg_tensor *out = tg_rrelu(x, c->lower, c->upper, true, NULL);
+        tg_tensor *out = tg_rrelu(x, c->lower, c->upper, TG_TRAIN, NULL);
         CHECK_GOLDEN(out, c->out, rtol, atol, dev);
         tg_tensor *w = tg_test_tensor(c->w, tg_ndim(out), tg_shape(out), dt);
         CHECK(tg_backward(tg_sum(tg_mul(out, w)), NULL) == 0);
@@ -194,9 +194,9 @@ static void nodes_are_named_as_pytorch(void) {
         {tg_relu(x), "ReluBackward0"},
         {tg_leaky_relu(x, TG_LEAKY_RELU_DEFAULT_SLOPE), "LeakyReluBackward0"},
         {tg_prelu(x, w), "PreluBackward0"},
-        {tg_rrelu(x, TG_RRELU_DEFAULT_LOWER, TG_RRELU_DEFAULT_UPPER, true, NULL),
+        {tg_rrelu(x, TG_RRELU_DEFAULT_LOWER, TG_RRELU_DEFAULT_UPPER, TG_TRAIN, NULL),
          "RreluWithNoiseBackward0"},
-        {tg_rrelu(x, TG_RRELU_DEFAULT_LOWER, TG_RRELU_DEFAULT_UPPER, false, NULL),
+        {tg_rrelu(x, TG_RRELU_DEFAULT_LOWER, TG_RRELU_DEFAULT_UPPER, TG_EVAL, NULL),
          "RreluWithNoiseBackward0"},
         {tg_elu(x, TG_ELU_DEFAULT_ALPHA), "EluBackward0"},
         {tg_sigmoid(x), "SigmoidBackward0"},
@@ -252,7 +252,7 @@ static void rrelu_training_draws_slopes_in_bounds(void) {
         /* Values in [-3, 3), many negative. */
         tg_tensor *x = tg_requires_grad_(
             tg_add_scalar(tg_mul_scalar(tg_rand(TG_SHAPE(40, 25), dt, NULL), 6), -3), true);
-        tg_tensor *out = tg_rrelu(x, lower, upper, true, gen);
+        tg_tensor *out = tg_rrelu(x, lower, upper, TG_TRAIN, gen);
         CHECK(out != NULL);
         CHECK(tg_backward(tg_sum(out), NULL) == 0); /* the gradient is each slope */
         int64_t n = tg_numel(x);
@@ -262,7 +262,7 @@ static void rrelu_training_draws_slopes_in_bounds(void) {
         tg_to_doubles(x, xv);
         tg_to_doubles(out, ov);
         tg_to_doubles(tg_grad(x), gv);
-        tg_to_doubles(tg_rrelu(x, lower, upper, true, again), rv); /* same seed */
+        tg_to_doubles(tg_rrelu(x, lower, upper, TG_TRAIN, again), rv); /* same seed */
         int bad = 0, negatives = 0, distinct = 0;
         for (int64_t i = 0; i < n; i++) {
             if (xv[i] > 0) {
@@ -291,9 +291,9 @@ static void rrelu_training_draws_slopes_in_bounds(void) {
     tg_generator_seed(again, 123);
     tg_tensor *x = tg_full(TG_SHAPE(8), -1, TG_F64);
     double a[8], b[8], e[8];
-    tg_to_doubles(tg_rrelu(x, lower, upper, true, gen), a);
-    tg_to_doubles(tg_rrelu(x, lower, upper, true, again), b);
-    tg_to_doubles(tg_rrelu(x, lower, upper, false, gen), e);
+    tg_to_doubles(tg_rrelu(x, lower, upper, TG_TRAIN, gen), a);
+    tg_to_doubles(tg_rrelu(x, lower, upper, TG_TRAIN, again), b);
+    tg_to_doubles(tg_rrelu(x, lower, upper, TG_EVAL, gen), e);
     CHECK(memcmp(a, b, sizeof a) != 0);
     for (int i = 0; i < 8; i++) CHECK(e[i] == -(lower + upper) / 2);
     tg_generator_free(gen);
@@ -460,7 +460,7 @@ static tg_tensor *gc_fn(tg_tensor *const *in, void *ctx) {
     gc_case *c = ctx;
     if (c->gen) {
         tg_generator_seed(c->gen, 99);
-        return tg_rrelu(in[0], c->spec.p[0], c->spec.p[1], true, c->gen);
+        return tg_rrelu(in[0], c->spec.p[0], c->spec.p[1], TG_TRAIN, c->gen);
     }
     return apply(&c->spec, in[0], c->n_inputs > 1 ? in[1] : NULL);
 }
@@ -554,7 +554,7 @@ static void bad_arguments_are_reported(void) {
         }
     }
     tg_test_context = NULL;
-    CHECK(tg_rrelu(NULL, 0.1, 0.3, true, NULL) == NULL);
+    CHECK(tg_rrelu(NULL, 0.1, 0.3, TG_TRAIN, NULL) == NULL);
     CHECK_ERROR(TG_ERR_NULL, "rrelu: argument is NULL");
     /* gate and up of different shapes */
     CHECK(tg_swiglu(x, tg_ones(TG_SHAPE(3, 2), TG_F32)) == NULL);
@@ -576,11 +576,11 @@ static void bad_arguments_are_reported(void) {
     CHECK(tg_glu(tg_scalar(1, TG_F32), 0) == NULL);
     CHECK_ERROR(TG_ERR_SHAPE, "glu: a 0-dim tensor cannot be split into halves");
     /* rrelu bounds */
-    CHECK(tg_rrelu(x, 0.5, 0.1, true, NULL) == NULL);
+    CHECK(tg_rrelu(x, 0.5, 0.1, TG_TRAIN, NULL) == NULL);
     CHECK_ERROR(TG_ERR_VALUE, "rrelu: lower bound 0.5 is greater than upper bound 0.1");
-    CHECK(tg_rrelu(x, 0.5, 0.1, false, NULL) == NULL);
+    CHECK(tg_rrelu(x, 0.5, 0.1, TG_EVAL, NULL) == NULL);
     CHECK_ERROR(TG_ERR_VALUE, "rrelu: lower bound 0.5 is greater than upper bound 0.1");
-    CHECK(tg_rrelu(x, 0.2, 0.2, true, NULL) != NULL); /* equal bounds: a fixed slope */
+    CHECK(tg_rrelu(x, 0.2, 0.2, TG_TRAIN, NULL) != NULL); /* equal bounds: a fixed slope */
     /* prelu weight: wrong channel count, or not 1-D */
     CHECK(tg_prelu(x, tg_ones(TG_SHAPE(4), TG_F32)) == NULL);
     CHECK_ERROR(TG_ERR_SHAPE, "prelu: weight of shape (4,) does not match the 3 channel(s) "
@@ -620,7 +620,7 @@ static void ops_without_a_pool_leak_nothing(void) {
         tg_release(out);
         CHECK(rc == 0);
     }
-    tg_tensor *t = tg_rrelu(x, 0.1, 0.3, true, NULL);
+    tg_tensor *t = tg_rrelu(x, 0.1, 0.3, TG_TRAIN, NULL);
     CHECK(t != NULL);
     tg_release(t);
     tg_release(x);

@@ -63,7 +63,7 @@ static void worked_example_gradient(void) {
 static void gradients_accumulate_until_zeroed(void) {
     tg_tensor *x = leaf(1, TG_F64);
     tg_tensor *out = tg_sum(tg_mul_scalar(x, 3));
-    CHECK(tg_backward_ex(out, NULL, true) == 0);
+    CHECK(tg_backward_ex(out, NULL, TG_RETAIN_GRAPH) == 0);
     CHECK(tg_backward(out, NULL) == 0);
     double six[] = {6, 6, 6, 6}, zero[] = {0, 0, 0, 0};
     CHECK_VALUES(tg_grad(x), six, 4, 0, 0);

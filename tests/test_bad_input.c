@@ -222,8 +222,8 @@ static void autograd_graph_parallel_h(void) {
         ROW(tg_backward(plain, NULL) == -1, TG_ERR_GRAPH, "backward");
         ROW(tg_backward(y, tg_ones(TG_SHAPE(3, 2), TG_F32)) == -1, TG_ERR_SHAPE, "backward: gradient of shape (3, 2) given for an output of shape (2, 3)");
         ROW(tg_backward(y, tg_ones(TG_SHAPE(2, 3), TG_F64)) == -1, TG_ERR_DTYPE, "backward: gradient of dtype float64 given for an output of dtype float32");
-        ROW(tg_backward_ex(NULL, NULL, true) == -1, TG_ERR_NULL, "backward: argument is NULL");
-        ROW(tg_backward_ex(s, tg_ones(TG_SHAPE(2), TG_F32), true) == -1, TG_ERR_SHAPE, "backward: gradient of shape (2,) given for an output of shape ()");
+        ROW(tg_backward_ex(NULL, NULL, TG_RETAIN_GRAPH) == -1, TG_ERR_NULL, "backward: argument is NULL");
+        ROW(tg_backward_ex(s, tg_ones(TG_SHAPE(2), TG_F32), TG_RETAIN_GRAPH) == -1, TG_ERR_SHAPE, "backward: gradient of shape (2,) given for an output of shape ()");
         ROW(tg_gradcheck(NULL, NULL, 1, &p64, NULL) == -1, TG_ERR_NULL, "gradcheck: argument is NULL");
         ROW(tg_gradcheck(square_sum, NULL, 1, NULL, NULL) == -1, TG_ERR_NULL, "gradcheck: argument is NULL");
         ROW(tg_gradcheck(square_sum, NULL, -1, &p64, NULL) == -1, TG_ERR_VALUE, "gradcheck: -1 inputs");
@@ -386,9 +386,9 @@ static void activation_dropout_linalg_h(void) {
         ROW(tg_prelu(a, tg_ones(TG_SHAPE(1), TG_F64)) == NULL, TG_ERR_DTYPE, "prelu: dtypes float32 and float64 differ");
         ROW(tg_prelu(a, tg_ones(TG_SHAPE(2), TG_F32)) == NULL, TG_ERR_SHAPE, "prelu");
         ROW(tg_prelu(a, tg_ones(TG_SHAPE(1, 1), TG_F32)) == NULL, TG_ERR_SHAPE, "prelu: weight must be one value or 1-D, got shape (1, 1)");
-        ROW(tg_rrelu(NULL, 0.1, 0.3, true, NULL) == NULL, TG_ERR_NULL, "rrelu: argument is NULL");
-        ROW(tg_rrelu(a, 0.5, 0.1, true, NULL) == NULL, TG_ERR_VALUE, "rrelu: lower bound 0.5 is greater than upper bound 0.1");
-        ROW(tg_rrelu(a, NAN, 0.1, true, NULL) == NULL, TG_ERR_VALUE, "rrelu");
+        ROW(tg_rrelu(NULL, 0.1, 0.3, TG_TRAIN, NULL) == NULL, TG_ERR_NULL, "rrelu: argument is NULL");
+        ROW(tg_rrelu(a, 0.5, 0.1, TG_TRAIN, NULL) == NULL, TG_ERR_VALUE, "rrelu: lower bound 0.5 is greater than upper bound 0.1");
+        ROW(tg_rrelu(a, NAN, 0.1, TG_TRAIN, NULL) == NULL, TG_ERR_VALUE, "rrelu");
         ROW(tg_gelu(NULL, TG_GELU_NONE) == NULL, TG_ERR_NULL, "gelu: argument is NULL");
         ROW(tg_gelu(a, (tg_gelu_approx)7) == NULL, TG_ERR_VALUE, "gelu");
         ROW(tg_gelu(a, (tg_gelu_approx)-1) == NULL, TG_ERR_VALUE, "gelu");
@@ -407,10 +407,10 @@ static void activation_dropout_linalg_h(void) {
         ROW(tg_reglu(a, c) == NULL, TG_ERR_SHAPE, "must have one shape");
         ROW(tg_geglu(a, c, TG_GELU_NONE) == NULL, TG_ERR_SHAPE, "must have one shape");
         ROW(tg_geglu(a, a, (tg_gelu_approx)7) == NULL, TG_ERR_VALUE, "geglu");
-        ROW(tg_dropout(NULL, 0.5, true, NULL) == NULL, TG_ERR_NULL, "dropout: argument is NULL");
-        ROW(tg_dropout(a, 1.5, true, NULL) == NULL, TG_ERR_VALUE, "dropout: probability p must be in [0, 1], got 1.5");
-        ROW(tg_dropout(a, -0.1, true, NULL) == NULL, TG_ERR_VALUE, "dropout: probability p must be in [0, 1], got -0.1");
-        ROW(tg_dropout(a, NAN, false, NULL) == NULL, TG_ERR_VALUE, "dropout: probability p must be in [0, 1], got nan");
+        ROW(tg_dropout(NULL, 0.5, TG_TRAIN, NULL) == NULL, TG_ERR_NULL, "dropout: argument is NULL");
+        ROW(tg_dropout(a, 1.5, TG_TRAIN, NULL) == NULL, TG_ERR_VALUE, "dropout: probability p must be in [0, 1], got 1.5");
+        ROW(tg_dropout(a, -0.1, TG_TRAIN, NULL) == NULL, TG_ERR_VALUE, "dropout: probability p must be in [0, 1], got -0.1");
+        ROW(tg_dropout(a, NAN, TG_EVAL, NULL) == NULL, TG_ERR_VALUE, "dropout: probability p must be in [0, 1], got nan");
         ROW(tg_matmul(NULL, a) == NULL, TG_ERR_NULL, "matmul: argument is NULL");
         ROW(tg_matmul(a, NULL) == NULL, TG_ERR_NULL, "matmul: argument is NULL");
         ROW(tg_matmul(a, a) == NULL, TG_ERR_SHAPE, "matmul: shapes (2, 3) and (2, 3) cannot be multiplied");
@@ -464,18 +464,18 @@ static void loss_reduce_h(void) {
         ROW(tg_binary_cross_entropy_with_logits(a, c, TG_REDUCTION_SUM) == NULL, TG_ERR_SHAPE, "target shape (3,) does not match input shape (2, 3)");
         ROW(tg_binary_cross_entropy_with_logits(a, b, TG_REDUCTION_SUM) == NULL, TG_ERR_DTYPE, "dtypes float32 and float64 differ");
         ROW(tg_binary_cross_entropy_with_logits(a, a, (tg_reduction)-1) == NULL, TG_ERR_VALUE, "reduction");
-        ROW(tg_sum_dims(NULL, 1, (int[]){0}, false) == NULL, TG_ERR_NULL, "sum_dims: argument is NULL");
-        ROW(tg_sum_dims(a, 1, NULL, false) == NULL, TG_ERR_NULL, "sum_dims: argument is NULL");
-        ROW(tg_sum_dims(a, -1, (int[]){0}, false) == NULL, TG_ERR_VALUE, "sum_dims: n_dims is -1, must not be negative");
-        ROW(tg_sum_dims(a, 1, (int[]){2}, false) == NULL, TG_ERR_VALUE, "sum_dims: dim 2 out of range for a 2-dim tensor");
-        ROW(tg_sum_dims(a, 2, (int[]){1, -1}, false) == NULL, TG_ERR_VALUE, "sum_dims: dim 1 appears more than once");
-        ROW(tg_sum_dims(a, 9, (int[]){0, 1, 0, 1, 0, 1, 0, 1, 0}, false) == NULL, TG_ERR_VALUE, "sum_dims");
-        ROW(tg_mean_dims(NULL, 1, (int[]){0}, true) == NULL, TG_ERR_NULL, "mean_dims: argument is NULL");
-        ROW(tg_mean_dims(a, 1, (int[]){-3}, true) == NULL, TG_ERR_VALUE, "mean_dims: dim -3 out of range");
-        ROW(tg_mean_dims(a, -2, (int[]){0}, true) == NULL, TG_ERR_VALUE, "mean_dims: n_dims is -2");
-        ROW(tg_max_dim(NULL, 0, false, idx) == NULL, TG_ERR_NULL, "argument is NULL");
-        ROW(tg_max_dim(a, 2, false, idx) == NULL, TG_ERR_VALUE, "dim 2 out of range for a 2-dim tensor");
-        ROW(tg_max_dim(empty, 1, false, idx) == NULL, TG_ERR_SHAPE, "dim 1 of shape (2, 0) has size 0, it has no maximum");
+        ROW(tg_sum_dims(NULL, 1, (int[]){0}, TG_DROP_DIMS) == NULL, TG_ERR_NULL, "sum_dims: argument is NULL");
+        ROW(tg_sum_dims(a, 1, NULL, TG_DROP_DIMS) == NULL, TG_ERR_NULL, "sum_dims: argument is NULL");
+        ROW(tg_sum_dims(a, -1, (int[]){0}, TG_DROP_DIMS) == NULL, TG_ERR_VALUE, "sum_dims: n_dims is -1, must not be negative");
+        ROW(tg_sum_dims(a, 1, (int[]){2}, TG_DROP_DIMS) == NULL, TG_ERR_VALUE, "sum_dims: dim 2 out of range for a 2-dim tensor");
+        ROW(tg_sum_dims(a, 2, (int[]){1, -1}, TG_DROP_DIMS) == NULL, TG_ERR_VALUE, "sum_dims: dim 1 appears more than once");
+        ROW(tg_sum_dims(a, 9, (int[]){0, 1, 0, 1, 0, 1, 0, 1, 0}, TG_DROP_DIMS) == NULL, TG_ERR_VALUE, "sum_dims");
+        ROW(tg_mean_dims(NULL, 1, (int[]){0}, TG_KEEP_DIMS) == NULL, TG_ERR_NULL, "mean_dims: argument is NULL");
+        ROW(tg_mean_dims(a, 1, (int[]){-3}, TG_KEEP_DIMS) == NULL, TG_ERR_VALUE, "mean_dims: dim -3 out of range");
+        ROW(tg_mean_dims(a, -2, (int[]){0}, TG_KEEP_DIMS) == NULL, TG_ERR_VALUE, "mean_dims: n_dims is -2");
+        ROW(tg_max_dim(NULL, 0, TG_DROP_DIMS, idx) == NULL, TG_ERR_NULL, "argument is NULL");
+        ROW(tg_max_dim(a, 2, TG_DROP_DIMS, idx) == NULL, TG_ERR_VALUE, "dim 2 out of range for a 2-dim tensor");
+        ROW(tg_max_dim(empty, 1, TG_DROP_DIMS, idx) == NULL, TG_ERR_SHAPE, "dim 1 of shape (2, 0) has size 0, it has no maximum");
         ROW(tg_softmax(NULL, 0) == NULL, TG_ERR_NULL, "softmax: argument is NULL");
         ROW(tg_softmax(a, 2) == NULL, TG_ERR_VALUE, "softmax: dim 2 out of range");
         ROW(tg_log_softmax(NULL, 0) == NULL, TG_ERR_NULL, "log_softmax: argument is NULL");
@@ -547,7 +547,7 @@ static void shape_h(void) {
 /* ---- nn.h ------------------------------------------------------------------------------ */
 
 static void nn_h(void) {
-    tg_module *lin = tg_linear_new(3, 2, true, TG_F32, NULL);
+    tg_module *lin = tg_linear_new(3, 2, TG_BIAS, TG_F32, NULL);
     CHECK(lin != NULL);
     tg_tensor *a = tg_ones(TG_SHAPE(2, 3), TG_F32), *ex = expanded(TG_F32);
     tg_tensor *vec = tg_ones(TG_SHAPE(3), TG_F32);
@@ -595,10 +595,10 @@ static void nn_h(void) {
         ROW(tg_init_kaiming_uniform_(NULL, 0, NULL) == -1, TG_ERR_NULL, "argument is NULL");
         ROW(tg_init_kaiming_uniform_(vec, 0, NULL) == -1, TG_ERR_SHAPE, "fan in and fan out need at least 2 dims, not 1");
         ROW(tg_init_kaiming_uniform_(ex, 0, NULL) == -1, TG_ERR_VALUE, "init_kaiming_uniform_: unsupported operation: more than one element of the written-to tensor refers to a single memory location");
-        ROW(tg_linear_new(0, 2, true, TG_F32, NULL) == NULL, TG_ERR_VALUE, "Linear: in_features 0 and out_features 2 must be positive");
-        ROW(tg_linear_new(3, -1, true, TG_F32, NULL) == NULL, TG_ERR_VALUE, "Linear: in_features 3 and out_features -1 must be positive");
-        ROW(tg_linear_new(INT64_MAX, INT64_MAX, true, TG_F32, NULL) == NULL, TG_ERR_NOMEM, "too large");
-        ROW(tg_linear_new(3, 2, true, BAD_DTYPE, NULL) == NULL, TG_ERR_VALUE, "invalid dtype 7");
+        ROW(tg_linear_new(0, 2, TG_BIAS, TG_F32, NULL) == NULL, TG_ERR_VALUE, "Linear: in_features 0 and out_features 2 must be positive");
+        ROW(tg_linear_new(3, -1, TG_BIAS, TG_F32, NULL) == NULL, TG_ERR_VALUE, "Linear: in_features 3 and out_features -1 must be positive");
+        ROW(tg_linear_new(INT64_MAX, INT64_MAX, TG_BIAS, TG_F32, NULL) == NULL, TG_ERR_NOMEM, "too large");
+        ROW(tg_linear_new(3, 2, TG_BIAS, BAD_DTYPE, NULL) == NULL, TG_ERR_VALUE, "invalid dtype 7");
         ROW(tg_dropout_new(1.5, NULL) == NULL, TG_ERR_VALUE, "Dropout: p must lie in [0, 1], not 1.5");
         ROW(tg_dropout_new(NAN, NULL) == NULL, TG_ERR_VALUE, "Dropout: p must lie in [0, 1], not nan");
         ROW(tg_activation_new((tg_activation_kind)99) == NULL, TG_ERR_VALUE, "activation_new: unknown activation 99");

@@ -50,7 +50,7 @@ static void invalid_dtype_is_refused_everywhere(void) {
     REFUSED("rand", tg_rand(TG_SHAPE(2), bad, NULL));
     REFUSED("randn", tg_randn(TG_SHAPE(2), bad, NULL));
     REFUSED("to_dtype", tg_to_dtype(tg_ones(TG_SHAPE(2), TG_F32), bad));
-    REFUSED("Linear", tg_linear_new(2, 3, true, bad, NULL));
+    REFUSED("Linear", tg_linear_new(2, 3, TG_BIAS, bad, NULL));
     REFUSED("PReLU", tg_prelu_new(1, 0.25, bad));
     REFUSED("Swish", tg_swish_new(1, bad));
     tg_ffn_options ffn = {.kind = TG_FFN_RELU, .dim = 2, .dtype = bad};

@@ -63,7 +63,7 @@ static void misplaced_parenthesis_is_a_shape_error(void) {
     tg_tensor *correct = tg_linear(tg_mul(tg_silu(tg_linear(x, w1, NULL)), tg_linear(x, w3, NULL)),
                                    w2, NULL);
     double want[4 * 128];
-    tg_module_train(ffn, false);
+    tg_module_train(ffn, TG_EVAL);
     tg_to_doubles(tg_module_forward(ffn, x), want);
     CHECK_VALUES(correct, want, 4 * 128, 1e-5, 1e-6);
     tg_module_free(ffn);
@@ -119,12 +119,12 @@ static void dropout_only_in_training(void) {
     tg_ffn_options o = {.kind = TG_FFN_RELU, .dim = 8, .dropout = 0.5, .dtype = TG_F64};
     tg_module *ffn = tg_feedforward_new(&o, NULL);
     tg_tensor *x = tg_randn(TG_SHAPE(64, 8), TG_F64, NULL);
-    tg_module_train(ffn, false);
+    tg_module_train(ffn, TG_EVAL);
     double a[512], b[512];
     tg_to_doubles(tg_module_forward(ffn, x), a);
     tg_to_doubles(tg_module_forward(ffn, x), b);
     CHECK(memcmp(a, b, sizeof a) == 0);
-    tg_module_train(ffn, true);
+    tg_module_train(ffn, TG_TRAIN);
     tg_to_doubles(tg_module_forward(ffn, x), b);
     int zeros = 0;
     for (int i = 0; i < 512; i++) zeros += b[i] == 0 && a[i] != 0;

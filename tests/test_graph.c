@@ -36,7 +36,7 @@ static tg_tensor *worked_example(tg_tensor **x_out) {
 static void dot_of_the_worked_example(void) {
     tg_tensor *x;
     tg_tensor *out = worked_example(&x);
-    CHECK(tg_backward_ex(out, NULL, true) == 0);
+    CHECK(tg_backward_ex(out, NULL, TG_RETAIN_GRAPH) == 0);
     FILE *f = tmpfile();
     CHECK(tg_graph_dot(out, f, NULL) == 0);
     char *dot = slurp(f);
@@ -73,7 +73,7 @@ static void dot_of_a_leaf_and_of_a_freed_graph(void) {
 static void dot_options(void) {
     tg_tensor *x;
     tg_tensor *out = worked_example(&x);
-    CHECK(tg_backward_ex(out, NULL, true) == 0);
+    CHECK(tg_backward_ex(out, NULL, TG_RETAIN_GRAPH) == 0);
     FILE *f = tmpfile();
     CHECK(tg_graph_dot(out, f, &(tg_graph_options){.max_values = -1}) == 0);
     char *dot = slurp(f);

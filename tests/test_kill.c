@@ -33,8 +33,8 @@ typedef struct run {
 
 static bool make(run *r) {
     tg_generator *gen = tg_generator_new(5);
-    r->model = tg_sequential_new(2, (tg_module *[]){tg_linear_new(8, 16, true, TG_F32, gen),
-                                                    tg_linear_new(16, 4, true, TG_F32, gen)});
+    r->model = tg_sequential_new(2, (tg_module *[]){tg_linear_new(8, 16, TG_BIAS, TG_F32, gen),
+                                                    tg_linear_new(16, 4, TG_BIAS, TG_F32, gen)});
     int n = 0;
     tg_tensor *const *params = r->model ? tg_module_parameter_tensors(r->model, &n) : NULL;
     r->opt = params ? tg_adamw_new(params, n, NULL) : NULL;
@@ -56,7 +56,7 @@ static void unmake(run *r) {
 static bool step(run *r) {
     tg_pool *pool = tg_pool_push();
     tg_tensor *loss = tg_mse_loss(tg_module_forward(r->model, r->x), r->y, TG_REDUCTION_MEAN);
-    tg_optim_zero_grad(r->opt, true);
+    tg_optim_zero_grad(r->opt, TG_GRAD_TO_NONE);
     bool ok = loss && tg_backward(loss, NULL) == 0 && tg_optim_step(r->opt) == 0;
     tg_pool_pop(pool);
     return ok;

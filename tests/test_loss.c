@@ -65,7 +65,7 @@ static void nodes_are_named(void) {
     /* PyTorch: NllLossBackward0 after LogSoftmaxBackward0; here one fused node. */
     CHECK_EQ_STR(tg_grad_fn_name(tg_cross_entropy(x, (int64_t[]){0, 2}, TG_REDUCTION_NONE)),
                  "CrossEntropyBackward0");
-    CHECK_EQ_STR(tg_grad_fn_name(tg_dropout(x, 0.5, true, NULL)), "NativeDropoutBackward0");
+    CHECK_EQ_STR(tg_grad_fn_name(tg_dropout(x, 0.5, TG_TRAIN, NULL)), "NativeDropoutBackward0");
     /* Only the target requires grad: still recorded, for the target. */
     tg_tensor *y = tg_mse_loss(t, x, TG_REDUCTION_MEAN);
     CHECK(tg_requires_grad(y) && tg_backward(y, NULL) == 0 && tg_grad(x) != NULL);
@@ -206,7 +206,7 @@ static void null_loss_input_returns_null(void) {
     CHECK_ERROR(TG_ERR_NULL, "cross_entropy: argument is NULL");
     CHECK(tg_cross_entropy(x, NULL, TG_REDUCTION_MEAN) == NULL);
     CHECK_ERROR(TG_ERR_NULL, "cross_entropy: argument is NULL");
-    CHECK(tg_dropout(NULL, 0.5, true, NULL) == NULL);
+    CHECK(tg_dropout(NULL, 0.5, TG_TRAIN, NULL) == NULL);
     CHECK_ERROR(TG_ERR_NULL, "dropout: argument is NULL");
 }
 
@@ -252,7 +252,7 @@ static void dropout_matches_pytorch_bit_for_bit(void) {
         tg_tensor *x;
         tg_tensor *base = golden_leaf(c->x, c->ndim, c->shape, c->f64, &x, c->transposed);
         tg_manual_seed(c->seed);
-        tg_tensor *out = tg_dropout(x, c->p, true, NULL);
+        tg_tensor *out = tg_dropout(x, c->p, TG_TRAIN, NULL);
         CHECK_VALUES(out, c->out, tg_numel(out), 0, 0);
         tg_tensor *w = tg_test_tensor(c->w, tg_ndim(out), tg_shape(out), tg_dtype_of(out));
         CHECK(tg_backward(tg_sum(tg_mul(out, w)), NULL) == 0);
@@ -265,7 +265,7 @@ static void dropout_zeroes_a_fraction_p_and_scales_the_rest(void) {
     tg_generator *gen = tg_generator_new(123);
     for (int k = 0; k < 4; k++) {
         tg_tensor *x = tg_requires_grad_(tg_ones(TG_SHAPE(200, 500), TG_F32), true);
-        tg_tensor *out = tg_dropout(x, ps[k], true, gen);
+        tg_tensor *out = tg_dropout(x, ps[k], TG_TRAIN, gen);
         CHECK(tg_backward(tg_sum(out), NULL) == 0);
         const float *v = tg_data(out), *g = tg_data(tg_grad(x));
         float scale = (float)(1 / (1 - ps[k]));
@@ -285,14 +285,14 @@ static void dropout_same_seed_same_mask(void) {
     tg_generator *a = tg_generator_new(9), *b = tg_generator_new(9);
     tg_tensor *x = tg_randn(TG_SHAPE(8, 16), TG_F64, NULL);
     double first[128], second[128];
-    CHECK(tg_to_doubles(tg_dropout(x, 0.4, true, a), first) == 0);
-    CHECK_VALUES(tg_dropout(x, 0.4, true, b), first, 128, 0, 0);
-    CHECK(tg_to_doubles(tg_dropout(x, 0.4, true, a), second) == 0); /* the stream moved on */
+    CHECK(tg_to_doubles(tg_dropout(x, 0.4, TG_TRAIN, a), first) == 0);
+    CHECK_VALUES(tg_dropout(x, 0.4, TG_TRAIN, b), first, 128, 0, 0);
+    CHECK(tg_to_doubles(tg_dropout(x, 0.4, TG_TRAIN, a), second) == 0); /* the stream moved on */
     CHECK(memcmp(first, second, sizeof first) != 0);
     tg_generator_seed(a, 9);
-    CHECK_VALUES(tg_dropout(x, 0.4, true, a), first, 128, 0, 0);
+    CHECK_VALUES(tg_dropout(x, 0.4, TG_TRAIN, a), first, 128, 0, 0);
     tg_manual_seed(9); /* the default generator draws the same stream */
-    CHECK_VALUES(tg_dropout(x, 0.4, true, NULL), first, 128, 0, 0);
+    CHECK_VALUES(tg_dropout(x, 0.4, TG_TRAIN, NULL), first, 128, 0, 0);
     tg_generator_free(a);
     tg_generator_free(b);
 }
@@ -300,13 +300,13 @@ static void dropout_same_seed_same_mask(void) {
 static void dropout_identity_in_eval_and_for_p_0(void) {
     tg_tensor *x = tg_requires_grad_(tg_randn(TG_SHAPE(3, 4), TG_F32, NULL), true);
     tg_generator *gen = tg_generator_new(1);
-    CHECK(tg_dropout(x, 0.5, false, gen) == x); /* as F.dropout: the input itself */
-    CHECK(tg_dropout(x, 0.0, true, gen) == x);
-    CHECK(tg_dropout(x, 1.0, false, gen) == x);
+    CHECK(tg_dropout(x, 0.5, TG_EVAL, gen) == x); /* as F.dropout: the input itself */
+    CHECK(tg_dropout(x, 0.0, TG_TRAIN, gen) == x);
+    CHECK(tg_dropout(x, 1.0, TG_EVAL, gen) == x);
     double u = tg_item(tg_rand(0, NULL, TG_F64, gen));
     tg_generator_seed(gen, 1);
     CHECK(u == tg_item(tg_rand(0, NULL, TG_F64, gen))); /* nothing was drawn */
-    CHECK(tg_backward(tg_sum(tg_dropout(x, 0.5, false, gen)), NULL) == 0);
+    CHECK(tg_backward(tg_sum(tg_dropout(x, 0.5, TG_EVAL, gen)), NULL) == 0);
     double ones[12] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
     CHECK_VALUES(tg_grad(x), ones, 12, 0, 0);
     tg_generator_free(gen);
@@ -314,7 +314,7 @@ static void dropout_identity_in_eval_and_for_p_0(void) {
 
 static void dropout_with_p_1_gives_zeros(void) {
     tg_tensor *x = tg_requires_grad_(tg_randn(TG_SHAPE(3, 4), TG_F64, NULL), true);
-    tg_tensor *out = tg_dropout(x, 1.0, true, NULL);
+    tg_tensor *out = tg_dropout(x, 1.0, TG_TRAIN, NULL);
     double zeros[12] = {0};
     CHECK_VALUES(out, zeros, 12, 0, 0);
     CHECK(tg_backward(tg_sum(out), NULL) == 0);
@@ -323,11 +323,11 @@ static void dropout_with_p_1_gives_zeros(void) {
 
 static void dropout_refuses_p_outside_0_1(void) {
     tg_tensor *x = tg_ones(TG_SHAPE(2), TG_F32);
-    CHECK(tg_dropout(x, -0.1, true, NULL) == NULL);
+    CHECK(tg_dropout(x, -0.1, TG_TRAIN, NULL) == NULL);
     CHECK_ERROR(TG_ERR_VALUE, "dropout: probability p must be in [0, 1], got -0.1");
-    CHECK(tg_dropout(x, 1.5, false, NULL) == NULL); /* checked in eval too, as torch */
+    CHECK(tg_dropout(x, 1.5, TG_EVAL, NULL) == NULL); /* checked in eval too, as torch */
     CHECK_ERROR(TG_ERR_VALUE, "dropout: probability p must be in [0, 1], got 1.5");
-    CHECK(tg_dropout(x, NAN, true, NULL) == NULL);
+    CHECK(tg_dropout(x, NAN, TG_TRAIN, NULL) == NULL);
     CHECK_ERROR(TG_ERR_VALUE, "dropout: probability p must be in [0, 1], got nan");
 }
 
@@ -340,7 +340,7 @@ typedef struct dropout_call {
 static tg_tensor *f_dropout(tg_tensor *const *in, void *ctx) {
     const dropout_call *c = ctx;
     tg_generator_seed(c->gen, 5);
-    return tg_dropout(c->transposed ? tg_transpose(in[0], 0, 1) : in[0], 0.4, true, c->gen);
+    return tg_dropout(c->transposed ? tg_transpose(in[0], 0, 1) : in[0], 0.4, TG_TRAIN, c->gen);
 }
 
 static void gradcheck_dropout(void) {

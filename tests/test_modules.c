@@ -12,7 +12,7 @@ static void linear_draws_pytorch_weights(void) {
         tg_test_context = c->name;
         tg_dtype dt = c->f64 ? TG_F64 : TG_F32;
         tg_manual_seed(c->seed);
-        tg_module *lin = tg_linear_new(c->in, c->out, true, dt, NULL);
+        tg_module *lin = tg_linear_new(c->in, c->out, TG_BIAS, dt, NULL);
         CHECK(lin != NULL);
         /* The same draws and the same roundings: bit for bit. */
         double tol = 0;
@@ -25,9 +25,9 @@ static void linear_draws_pytorch_weights(void) {
 }
 
 static void names_order_and_counts(void) {
-    tg_module *layers[] = {tg_linear_new(4, 8, true, TG_F32, NULL),
-                           tg_residual_new(tg_linear_new(8, 8, false, TG_F32, NULL)),
-                           tg_linear_new(8, 2, true, TG_F32, NULL)};
+    tg_module *layers[] = {tg_linear_new(4, 8, TG_BIAS, TG_F32, NULL),
+                           tg_residual_new(tg_linear_new(8, 8, TG_NO_BIAS, TG_F32, NULL)),
+                           tg_linear_new(8, 2, TG_BIAS, TG_F32, NULL)};
     tg_module *net = tg_sequential_new(3, layers);
     CHECK(net != NULL);
     int n;
@@ -44,26 +44,26 @@ static void names_order_and_counts(void) {
 }
 
 static void train_and_eval_propagate(void) {
-    tg_module *inner = tg_linear_new(2, 2, true, TG_F64, NULL);
+    tg_module *inner = tg_linear_new(2, 2, TG_BIAS, TG_F64, NULL);
     tg_module *net = tg_sequential_new(1, (tg_module *[]){tg_residual_new(inner)});
     CHECK(tg_module_is_training(net) && tg_module_is_training(inner));
-    tg_module_train(net, false);
+    tg_module_train(net, TG_EVAL);
     CHECK(!tg_module_is_training(net) && !tg_module_is_training(inner));
     tg_module_free(net);
 }
 
 static void forward_backward_through_containers(void) {
     tg_manual_seed(3);
-    tg_module *net = tg_residual_new(tg_linear_new(3, 3, true, TG_F64, NULL));
+    tg_module *net = tg_residual_new(tg_linear_new(3, 3, TG_BIAS, TG_F64, NULL));
     tg_tensor *x = tg_rand(TG_SHAPE(4, 3), TG_F64, NULL);
     tg_tensor *y = tg_module_forward(net, x);
     CHECK(y && tg_ndim(y) == 2 && tg_shape(y)[1] == 3);
     CHECK(tg_backward(tg_mean(tg_mul(y, y)), NULL) == 0);
     tg_tensor *gw = tg_grad(tg_module_parameter(net, "fn.weight"));
     CHECK(gw != NULL);
-    tg_module_zero_grad(net, false);
+    tg_module_zero_grad(net, TG_GRAD_TO_ZERO);
     CHECK(tg_item(tg_sum(tg_abs(gw))) == 0);
-    tg_module_zero_grad(net, true);
+    tg_module_zero_grad(net, TG_GRAD_TO_NONE);
     CHECK(tg_grad(tg_module_parameter(net, "fn.weight")) == NULL);
     tg_module_free(net);
 }
@@ -73,17 +73,17 @@ static void save_and_load_round_trip(void) {
     int fd = mkstemp(path);
     CHECK(fd >= 0);
     close(fd);
-    tg_module *a = tg_sequential_new(2, (tg_module *[]){tg_linear_new(3, 4, true, TG_F32, NULL),
-                                                        tg_linear_new(4, 1, true, TG_F32, NULL)});
-    tg_module *b = tg_sequential_new(2, (tg_module *[]){tg_linear_new(3, 4, true, TG_F32, NULL),
-                                                        tg_linear_new(4, 1, true, TG_F32, NULL)});
+    tg_module *a = tg_sequential_new(2, (tg_module *[]){tg_linear_new(3, 4, TG_BIAS, TG_F32, NULL),
+                                                        tg_linear_new(4, 1, TG_BIAS, TG_F32, NULL)});
+    tg_module *b = tg_sequential_new(2, (tg_module *[]){tg_linear_new(3, 4, TG_BIAS, TG_F32, NULL),
+                                                        tg_linear_new(4, 1, TG_BIAS, TG_F32, NULL)});
     CHECK(tg_module_save(a, path) == 0);
     CHECK(tg_module_load(b, path) == 0);
     tg_tensor *x = tg_rand(TG_SHAPE(2, 3), TG_F32, NULL);
     double ya[2];
     tg_to_doubles(tg_module_forward(a, x), ya);
     CHECK_VALUES(tg_module_forward(b, x), ya, 2, 0, 0);
-    tg_module *c = tg_sequential_new(1, (tg_module *[]){tg_linear_new(3, 4, true, TG_F32, NULL)});
+    tg_module *c = tg_sequential_new(1, (tg_module *[]){tg_linear_new(3, 4, TG_BIAS, TG_F32, NULL)});
     CHECK(tg_module_load(c, path) == -1);
     CHECK_ERROR(TG_ERR_VALUE, "holds an unexpected tensor '1.weight'");
     unlink(path);
@@ -114,15 +114,15 @@ static void init_functions(void) {
 }
 
 static void bad_module_arguments(void) {
-    CHECK(tg_linear_new(0, 3, true, TG_F32, NULL) == NULL);
+    CHECK(tg_linear_new(0, 3, TG_BIAS, TG_F32, NULL) == NULL);
     CHECK_ERROR(TG_ERR_VALUE, "Linear: in_features 0 and out_features 3 must be positive");
-    CHECK(tg_sequential_new(2, (tg_module *[]){tg_linear_new(2, 2, true, TG_F32, NULL), NULL}) == NULL);
+    CHECK(tg_sequential_new(2, (tg_module *[]){tg_linear_new(2, 2, TG_BIAS, TG_F32, NULL), NULL}) == NULL);
     CHECK_ERROR(TG_ERR_NULL, "Sequential: argument is NULL");
     CHECK(tg_sequential_new(2, NULL) == NULL);
     CHECK_ERROR(TG_ERR_NULL, "Sequential: argument is NULL");
     CHECK(tg_residual_new(NULL) == NULL);
     CHECK_ERROR(TG_ERR_NULL, "Residual");
-    tg_module *lin = tg_linear_new(3, 2, true, TG_F32, NULL);
+    tg_module *lin = tg_linear_new(3, 2, TG_BIAS, TG_F32, NULL);
     CHECK(tg_module_forward(lin, tg_ones(TG_SHAPE(4, 5), TG_F32)) == NULL);
     CHECK(tg_last_status() == TG_ERR_SHAPE && strstr(tg_last_error(), "(4, 5)"));
     tg_clear_error();

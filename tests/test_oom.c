@@ -44,7 +44,7 @@ OP(maximum, tg_maximum(a, b))
 OP(minimum, tg_minimum(a, b))
 OP(relu, tg_relu(a))
 OP(leaky_relu, tg_leaky_relu(a, 0.1))
-OP(rrelu, tg_rrelu(a, 0.1, 0.3, true, NULL))
+OP(rrelu, tg_rrelu(a, 0.1, 0.3, TG_TRAIN, NULL))
 OP(elu, tg_elu(a, 1))
 OP(sigmoid, tg_sigmoid(a))
 OP(tanh, tg_tanh(a))
@@ -57,12 +57,12 @@ OP(glu, tg_glu(a, 1))
 OP(swiglu, tg_swiglu(a, b))
 OP(geglu, tg_geglu(a, b, TG_GELU_NONE))
 OP(reglu, tg_reglu(a, b))
-OP(dropout, tg_dropout(a, 0.5, true, NULL))
+OP(dropout, tg_dropout(a, 0.5, TG_TRAIN, NULL))
 OP(sum, tg_sum(a))
 OP(mean, tg_mean(a))
-OP(sum_dims, tg_sum_dims(a, 1, (int[]){1}, false))
-OP(mean_dims, tg_mean_dims(a, 1, (int[]){0}, true))
-OP(max_dim, tg_max_dim(a, 1, false, NULL))
+OP(sum_dims, tg_sum_dims(a, 1, (int[]){1}, TG_DROP_DIMS))
+OP(mean_dims, tg_mean_dims(a, 1, (int[]){0}, TG_KEEP_DIMS))
+OP(max_dim, tg_max_dim(a, 1, TG_DROP_DIMS, NULL))
 OP(softmax, tg_softmax(a, 1))
 OP(log_softmax, tg_log_softmax(a, 0))
 OP(matmul, tg_matmul(a, w))
@@ -208,12 +208,12 @@ static void ops_called_with_no_pool_fail_cleanly(void) {
 typedef tg_module *(*module_maker)(tg_generator *gen);
 
 static tg_module *make_linear(tg_generator *gen) {
-    return tg_linear_new(6, 4, true, TG_F64, gen);
+    return tg_linear_new(6, 4, TG_BIAS, TG_F64, gen);
 }
 static tg_module *make_sequential(tg_generator *gen) {
-    return tg_sequential_new(3, (tg_module *[]){tg_linear_new(6, 8, true, TG_F64, gen),
+    return tg_sequential_new(3, (tg_module *[]){tg_linear_new(6, 8, TG_BIAS, TG_F64, gen),
                                                 tg_activation_new(TG_ACT_GELU),
-                                                tg_linear_new(8, 4, false, TG_F64, gen)});
+                                                tg_linear_new(8, 4, TG_NO_BIAS, TG_F64, gen)});
 }
 static tg_module *make_residual_ffn(tg_generator *gen) {
     tg_ffn_options o = {.kind = TG_FFN_SWIGLU, .dim = 6, .hidden_dim = 16, .multiple_of = 4,

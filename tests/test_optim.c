@@ -45,7 +45,7 @@ static void document_momentum_table(void) {
     tg_optimizer *opt = tg_sgd_new(&x, 1, &o);
     CHECK(opt != NULL);
     for (int epoch = 0; epoch < 5; epoch++) {
-        tg_optim_zero_grad(opt, false);
+        tg_optim_zero_grad(opt, TG_GRAD_TO_ZERO);
         tg_tensor *loss = document_loss(x);
         CHECK(tg_backward(loss, NULL) == 0);
         CHECK_CLOSE(tg_item(loss), table[epoch][0], 5e-6, 0);
@@ -151,7 +151,7 @@ static void flatten(tg_tensor *const *ts, double *out) {
  * grad. */
 static bool feed_grads(const golden_optim_case *c, int step, tg_tensor **params,
                        tg_optimizer *opt) {
-    tg_optim_zero_grad(opt, true);
+    tg_optim_zero_grad(opt, TG_GRAD_TO_NONE);
     for (int i = 0; i < 4; i++) {
         bool skip = i == GOLDEN_OPTIM_SKIP_PARAM && c->skip_every && step % c->skip_every == 0;
         const double *grads = c->grads + (step - 1) * GOLDEN_OPTIM_NUMEL;
@@ -309,11 +309,11 @@ static void parameter_without_grad_is_skipped(void) {
     tg_to_doubles(params[0], moved);
     for (int i = 0; i < 3; i++) CHECK_CLOSE(moved[i], v[i] - 1e-3 * (g[i] > 0 ? 1 : -1), 1e-6, 0);
 
-    tg_optim_zero_grad(opt, false);
+    tg_optim_zero_grad(opt, TG_GRAD_TO_ZERO);
     CHECK_VALUES(tg_grad(params[0]), zeros, 3, 0, 0);
     CHECK(tg_optim_step(opt) == 0); /* a zero grad is a step, unlike a NULL one */
     CHECK(tg_optim_step_count(opt, params[0]) == 2);
-    tg_optim_zero_grad(opt, true);
+    tg_optim_zero_grad(opt, TG_GRAD_TO_NONE);
     CHECK(tg_grad(params[0]) == NULL);
     CHECK(tg_optim_step(opt) == 0);
     CHECK(tg_optim_step_count(opt, params[0]) == 2);
@@ -352,7 +352,7 @@ static void strided_parameter_matches_contiguous(void) {
     CHECK(opt != NULL);
     for (int step = 0; step < 3; step++) {
         tg_tensor *g = tg_test_tensor(grads[step], TG_SHAPE(2, 3), TG_F32);
-        tg_optim_zero_grad(opt, true);
+        tg_optim_zero_grad(opt, TG_GRAD_TO_NONE);
         CHECK(tg_backward(strided, g) == 0 && tg_backward(contiguous, g) == 0);
         CHECK(tg_optim_step(opt) == 0);
     }
@@ -654,7 +654,7 @@ static void bad_parameters_are_refused(void) {
 
     CHECK(tg_optim_step(NULL) == -1);
     CHECK_ERROR(TG_ERR_NULL, "argument is NULL");
-    tg_optim_zero_grad(NULL, false);
+    tg_optim_zero_grad(NULL, TG_GRAD_TO_ZERO);
     tg_optim_free(NULL);
     CHECK(tg_optim_n_groups(NULL) == 0 && tg_optim_name(NULL) == NULL);
 }
@@ -747,7 +747,7 @@ static bool train(tg_optimizer *opt, tg_tensor **p, int from, int to) {
         tg_pool *pool = tg_pool_push();
         tg_tensor *pred = tg_linear(tg_test_tensor(x, TG_SHAPE(4, 3), dtype), p[0], p[1]);
         tg_tensor *target = tg_test_tensor(y, TG_SHAPE(4, 2), dtype);
-        tg_optim_zero_grad(opt, true);
+        tg_optim_zero_grad(opt, TG_GRAD_TO_NONE);
         ok = tg_backward(tg_mse_loss(pred, target, TG_REDUCTION_MEAN), NULL) == 0;
         if (step % 3 == 2) tg_clear_grad(p[1]);
         for (int g = 0; step == 6 && g < 2; g++)

@@ -47,9 +47,9 @@ static void nodes_are_named_as_pytorch(void) {
         tg_tensor *t;
         const char *name;
     } cases[] = {
-        {tg_sum_dims(x, 1, (int[]){1}, false), "SumBackward1"},
-        {tg_mean_dims(x, 2, (int[]){0, 1}, true), "MeanBackward1"},
-        {tg_max_dim(x, 0, false, NULL), "MaxBackward0"},
+        {tg_sum_dims(x, 1, (int[]){1}, TG_DROP_DIMS), "SumBackward1"},
+        {tg_mean_dims(x, 2, (int[]){0, 1}, TG_KEEP_DIMS), "MeanBackward1"},
+        {tg_max_dim(x, 0, TG_DROP_DIMS, NULL), "MaxBackward0"},
         {tg_softmax(x, 1), "SoftmaxBackward0"},
         {tg_log_softmax(x, -1), "LogSoftmaxBackward0"},
     };
@@ -64,27 +64,27 @@ static void max_takes_the_first_maximum_and_propagates_nan(void) {
     double v[] = {1, 3, 3, 2, 5, NAN, NAN, 0};
     tg_tensor *x = tg_requires_grad_(tg_test_tensor(v, TG_SHAPE(2, 4), TG_F64), true);
     int64_t at[2];
-    tg_tensor *m = tg_max_dim(x, 1, false, at);
+    tg_tensor *m = tg_max_dim(x, 1, TG_DROP_DIMS, at);
     CHECK(m && tg_get(m, (int64_t[]){0}) == 3 && isnan(tg_get(m, (int64_t[]){1})));
     CHECK(at[0] == 1 && at[1] == 1); /* first of the tied 3s; first NaN */
     CHECK(tg_backward(tg_sum(m), NULL) == 0);
     double want[] = {0, 1, 0, 0, 0, 1, 0, 0};
     CHECK_VALUES(tg_grad(x), want, 8, 0, 0);
-    CHECK(tg_max_dim(x, 0, true, NULL) != NULL); /* indices are optional */
+    CHECK(tg_max_dim(x, 0, TG_KEEP_DIMS, NULL) != NULL); /* indices are optional */
 }
 
 static void reductions_over_empty_and_0_dim_tensors(void) {
     tg_tensor *empty = tg_zeros(TG_SHAPE(2, 0), TG_F32);
     double zeros[] = {0, 0}, nans[] = {NAN, NAN};
-    CHECK_VALUES(tg_sum_dims(empty, 1, (int[]){1}, false), zeros, 2, 0, 0);
-    CHECK_VALUES(tg_mean_dims(empty, 1, (int[]){1}, false), nans, 2, 0, 0); /* as torch */
+    CHECK_VALUES(tg_sum_dims(empty, 1, (int[]){1}, TG_DROP_DIMS), zeros, 2, 0, 0);
+    CHECK_VALUES(tg_mean_dims(empty, 1, (int[]){1}, TG_DROP_DIMS), nans, 2, 0, 0); /* as torch */
     CHECK(tg_numel(tg_softmax(empty, 1)) == 0);
-    CHECK(tg_numel(tg_max_dim(empty, 0, false, NULL)) == 0);
+    CHECK(tg_numel(tg_max_dim(empty, 0, TG_DROP_DIMS, NULL)) == 0);
     tg_tensor *s = tg_requires_grad_(tg_scalar(2.5, TG_F64), true);
     int64_t at = -1;
-    CHECK(tg_item(tg_max_dim(s, 0, false, &at)) == 2.5 && at == 0);
-    CHECK(tg_item(tg_sum_dims(s, 1, (int[]){-1}, true)) == 2.5);
-    CHECK(tg_ndim(tg_mean_dims(s, 0, NULL, false)) == 0);
+    CHECK(tg_item(tg_max_dim(s, 0, TG_DROP_DIMS, &at)) == 2.5 && at == 0);
+    CHECK(tg_item(tg_sum_dims(s, 1, (int[]){-1}, TG_KEEP_DIMS)) == 2.5);
+    CHECK(tg_ndim(tg_mean_dims(s, 0, NULL, TG_DROP_DIMS)) == 0);
     tg_tensor *p = tg_softmax(s, 0);
     CHECK(tg_ndim(p) == 0 && tg_item(p) == 1);
     CHECK(tg_backward(tg_log_softmax(s, -1), NULL) == 0 && tg_item(tg_grad(s)) == 0);
@@ -169,19 +169,19 @@ static void gradcheck_reductions(void) {
 
 static void bad_dims_are_refused(void) {
     tg_tensor *x = tg_ones(TG_SHAPE(2, 3), TG_F32);
-    CHECK(tg_sum_dims(x, 1, (int[]){2}, false) == NULL);
+    CHECK(tg_sum_dims(x, 1, (int[]){2}, TG_DROP_DIMS) == NULL);
     CHECK_ERROR(TG_ERR_VALUE, "sum_dims: dim 2 out of range for a 2-dim tensor");
-    CHECK(tg_mean_dims(x, 2, (int[]){0, -3}, false) == NULL);
+    CHECK(tg_mean_dims(x, 2, (int[]){0, -3}, TG_DROP_DIMS) == NULL);
     CHECK_ERROR(TG_ERR_VALUE, "mean_dims: dim -3 out of range for a 2-dim tensor");
-    CHECK(tg_sum_dims(x, 2, (int[]){1, -1}, true) == NULL);
+    CHECK(tg_sum_dims(x, 2, (int[]){1, -1}, TG_KEEP_DIMS) == NULL);
     CHECK_ERROR(TG_ERR_VALUE, "sum_dims: dim 1 appears more than once in the list of dims");
-    CHECK(tg_sum_dims(x, -1, NULL, false) == NULL);
+    CHECK(tg_sum_dims(x, -1, NULL, TG_DROP_DIMS) == NULL);
     CHECK_ERROR(TG_ERR_VALUE, "sum_dims: n_dims is -1, must not be negative");
-    CHECK(tg_mean_dims(x, 1, NULL, false) == NULL);
+    CHECK(tg_mean_dims(x, 1, NULL, TG_DROP_DIMS) == NULL);
     CHECK_ERROR(TG_ERR_NULL, "mean_dims: argument is NULL");
-    CHECK(tg_max_dim(x, -3, false, NULL) == NULL);
+    CHECK(tg_max_dim(x, -3, TG_DROP_DIMS, NULL) == NULL);
     CHECK_ERROR(TG_ERR_VALUE, "max_dim: dim -3 out of range for a 2-dim tensor");
-    CHECK(tg_max_dim(tg_zeros(TG_SHAPE(2, 0), TG_F32), 1, false, NULL) == NULL);
+    CHECK(tg_max_dim(tg_zeros(TG_SHAPE(2, 0), TG_F32), 1, TG_DROP_DIMS, NULL) == NULL);
     CHECK_ERROR(TG_ERR_SHAPE, "max_dim: dim 1 of shape (2, 0) has size 0, it has no maximum");
     CHECK(tg_softmax(x, 2) == NULL);
     CHECK_ERROR(TG_ERR_VALUE, "softmax: dim 2 out of range for a 2-dim tensor");
@@ -190,11 +190,11 @@ static void bad_dims_are_refused(void) {
 }
 
 static void null_inputs_return_null(void) {
-    CHECK(tg_sum_dims(NULL, 0, NULL, false) == NULL);
+    CHECK(tg_sum_dims(NULL, 0, NULL, TG_DROP_DIMS) == NULL);
     CHECK_ERROR(TG_ERR_NULL, "sum_dims: argument is NULL");
-    CHECK(tg_mean_dims(NULL, 1, (int[]){0}, false) == NULL);
+    CHECK(tg_mean_dims(NULL, 1, (int[]){0}, TG_DROP_DIMS) == NULL);
     CHECK_ERROR(TG_ERR_NULL, "mean_dims: argument is NULL");
-    CHECK(tg_max_dim(NULL, 0, false, NULL) == NULL);
+    CHECK(tg_max_dim(NULL, 0, TG_DROP_DIMS, NULL) == NULL);
     CHECK_ERROR(TG_ERR_NULL, "max_dim: argument is NULL");
     CHECK(tg_softmax(NULL, 0) == NULL);
     CHECK_ERROR(TG_ERR_NULL, "softmax: argument is NULL");
@@ -202,7 +202,7 @@ static void null_inputs_return_null(void) {
     CHECK_ERROR(TG_ERR_NULL, "log_softmax: argument is NULL");
     /* In a chain, the first failure's message is kept. */
     tg_tensor *x = tg_ones(TG_SHAPE(2, 3), TG_F32);
-    CHECK(tg_softmax(tg_sum_dims(x, 1, (int[]){5}, false), 0) == NULL);
+    CHECK(tg_softmax(tg_sum_dims(x, 1, (int[]){5}, TG_DROP_DIMS), 0) == NULL);
     CHECK_ERROR(TG_ERR_VALUE, "sum_dims: dim 5 out of range");
 }
 

@@ -46,7 +46,7 @@ static tg_tensor *pow_scalar(tg_tensor *a, tg_tensor *b, const double *p) { retu
 static tg_tensor *clamp(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, tg_clamp(a, p[0], p[1]); }
 static tg_tensor *relu(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, (void)p, tg_relu(a); }
 static tg_tensor *leaky_relu(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, tg_leaky_relu(a, p[0]); }
-static tg_tensor *rrelu_eval(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, tg_rrelu(a, p[0], p[1], false, NULL); }
+static tg_tensor *rrelu_eval(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, tg_rrelu(a, p[0], p[1], TG_EVAL, NULL); }
 static tg_tensor *elu(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, tg_elu(a, p[0]); }
 static tg_tensor *sigmoid(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, (void)p, tg_sigmoid(a); }
 static tg_tensor *tanh_(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, (void)p, tg_tanh(a); }
@@ -85,8 +85,8 @@ static tg_tensor *reglu(tg_tensor *a, tg_tensor *b, const double *p) { return (v
 static tg_tensor *glu(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_glu(tg_cat(2, (tg_tensor *[]){a, b}, 0), 0); }
 static tg_tensor *mse_loss(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_mse_loss(a, b, TG_REDUCTION_NONE); }
 static tg_tensor *bce_with_logits(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_binary_cross_entropy_with_logits(a, b, TG_REDUCTION_NONE); }
-static tg_tensor *sum_rows(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_sum_dims(rows(a, b), 1, dim1, false); }
-static tg_tensor *mean_rows(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_mean_dims(rows(a, b), 1, dim1, false); }
+static tg_tensor *sum_rows(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_sum_dims(rows(a, b), 1, dim1, TG_DROP_DIMS); }
+static tg_tensor *mean_rows(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_mean_dims(rows(a, b), 1, dim1, TG_DROP_DIMS); }
 static tg_tensor *softmax_rows(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_softmax(rows(a, b), 1); }
 static tg_tensor *log_softmax_rows(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_log_softmax(rows(a, b), 1); }
 

@@ -29,7 +29,7 @@ static void run_steps(job *j, tg_module *net, tg_optimizer *opt, tg_generator *g
     for (int s = 0; s < STEPS && x && y; s++) {
         tg_pool *step = tg_pool_push();
         tg_tensor *loss = tg_mse_loss(tg_module_forward(net, x), y, TG_REDUCTION_MEAN);
-        tg_optim_zero_grad(opt, true);
+        tg_optim_zero_grad(opt, TG_GRAD_TO_NONE);
         if (!loss || tg_backward(loss, NULL) != 0 || tg_optim_step(opt) != 0) {
             snprintf(j->error, sizeof j->error, "step %d: %s", s, tg_last_error());
             tg_pool_pop(step);
@@ -62,7 +62,7 @@ static void *train(void *arg) {
     tg_ffn_options ffn = {.kind = j->kind, .dim = DIM, .hidden_dim = HIDDEN,
                           .multiple_of = 16, .dropout = 0.1, .dtype = j->dtype};
     tg_module *net = tg_sequential_new(2, (tg_module *[]){
-        tg_linear_new(DIM, DIM, true, j->dtype, gen),
+        tg_linear_new(DIM, DIM, TG_BIAS, j->dtype, gen),
         tg_residual_new(tg_feedforward_new(&ffn, gen))});
     int n = 0;
     tg_tensor *const *params = net ? tg_module_parameter_tensors(net, &n) : NULL;

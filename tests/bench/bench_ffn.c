@@ -99,7 +99,7 @@ static int train_step(void *ctx) {
     tg_pool *pool = tg_pool_push();
     tg_tensor *loss = tg_mse_loss(tg_module_forward(m->ffn, m->x), m->target, TG_REDUCTION_MEAN);
     int rc = loss && tg_backward(loss, NULL) == 0 && tg_optim_step(m->opt) == 0 ? 0 : -1;
-    tg_optim_zero_grad(m->opt, false); /* PyTorch 1.13's default: zero, keep the tensors */
+    tg_optim_zero_grad(m->opt, TG_GRAD_TO_ZERO); /* PyTorch 1.13's default: zero, keep the tensors */
     tg_pool_pop(pool);
     if (rc) fprintf(stderr, "bench_ffn: step failed: %s\n", tg_last_error());
     return rc;

@@ -112,8 +112,8 @@ int fuzz_same_file(const char *a, const char *b) {
 tg_module *fuzz_model(void) {
     tg_generator *gen = tg_generator_new(7);
     tg_module *m = tg_sequential_new(3, (tg_module *[]){
-        tg_linear_new(3, 4, true, TG_F32, gen), tg_swish_new(1.5, TG_F32),
-        tg_linear_new(4, 2, false, TG_F64, gen)});
+        tg_linear_new(3, 4, TG_BIAS, TG_F32, gen), tg_swish_new(1.5, TG_F32),
+        tg_linear_new(4, 2, TG_NO_BIAS, TG_F64, gen)});
     tg_generator_free(gen);
     FUZZ_CHECK(m != NULL);
     return m;
@@ -122,7 +122,7 @@ tg_module *fuzz_model(void) {
 /* Gradients 2 p (of the sum of p^2), so that states move. */
 static void take_steps(tg_optimizer *opt, tg_tensor *const *params, int n, int steps) {
     for (int s = 0; s < steps; s++) {
-        tg_optim_zero_grad(opt, false);
+        tg_optim_zero_grad(opt, TG_GRAD_TO_ZERO);
         for (int i = 0; i < n; i++) {
             tg_pool *pool = tg_pool_push();
             FUZZ_CHECK(tg_backward(tg_sum(tg_mul(params[i], params[i])), NULL) == 0);
