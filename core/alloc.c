@@ -104,10 +104,15 @@ static _Thread_local size_t data_bytes;
 
 static bool caching(void) { return current.alloc == default_alloc && current.free == default_free; }
 
+/* The caches hold each block by its start (its header), not by the pointer
+ * tg__alloc returned: so that a leak checker at exit (valgrind) counts them
+ * as reachable, not as "possibly lost". They are all the default's. */
+static void *user_pointer(void *start) { return (char *)start + HEADER_BYTES; }
+
 static void caches_empty(void) {
     for (int k = 0; k < TG_CACHE_KINDS; k++)
-        while (stacks[k].n) tg__free(stacks[k].blocks[--stacks[k].n]);
-    while (n_data) tg__free(data[--n_data].ptr);
+        while (stacks[k].n) default_free(stacks[k].blocks[--stacks[k].n], NULL);
+    while (n_data) default_free(data[--n_data].ptr, NULL);
     data_bytes = 0;
 }
 
@@ -135,13 +140,13 @@ static bool may_keep(void *ptr) {
 
 void *tg__alloc_cached(tg__cache_kind kind, size_t size, const char *what) {
     block_stack *st = &stacks[kind];
-    return st->n && caching() ? st->blocks[--st->n] : tg__alloc(size, what);
+    return st->n && caching() ? user_pointer(st->blocks[--st->n]) : tg__alloc(size, what);
 }
 
 void tg__free_cached(tg__cache_kind kind, void *ptr) {
     block_stack *st = &stacks[kind];
     if (ptr && st->n < CACHE_SLOTS && may_keep(ptr))
-        st->blocks[st->n++] = ptr;
+        st->blocks[st->n++] = header_of(ptr);
     else
         tg__free(ptr);
 }
@@ -149,7 +154,7 @@ void tg__free_cached(tg__cache_kind kind, void *ptr) {
 void *tg__alloc_data(size_t size, const char *what) {
     for (int i = n_data - 1; i >= 0 && caching(); i--) /* the latest freed first */
         if (data[i].size == size) {
-            void *ptr = data[i].ptr;
+            void *ptr = user_pointer(data[i].ptr);
             data_bytes -= size;
             data[i] = data[--n_data];
             return ptr;
@@ -160,7 +165,7 @@ void *tg__alloc_data(size_t size, const char *what) {
 void tg__free_data(void *ptr, size_t size) {
     if (ptr && size <= DATA_MAX_BYTES && n_data < DATA_SLOTS &&
         data_bytes + size <= DATA_TOTAL_BYTES && may_keep(ptr)) {
-        data[n_data++] = (data_block){size, ptr};
+        data[n_data++] = (data_block){size, header_of(ptr)};
         data_bytes += size;
     } else {
         tg__free(ptr);

@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -52,6 +53,7 @@ static bool split(const char *path, char **dir, char **name) {
     *name = strdup(slash ? slash + 1 : path);
     if (!*dir || !*name) {
         free(*dir), free(*name);
+        *dir = *name = NULL;
         return false;
     }
     memcpy(*dir, slash ? path : ".", dir_len);
@@ -62,10 +64,12 @@ static bool split(const char *path, char **dir, char **name) {
 /* The target of the symbolic link at link (st from its lstat), relative to
  * the link's folder: a new string, or NULL with *err set. */
 static char *link_target(const char *link, const struct stat *st, int *err) {
-    size_t cap = (size_t)st->st_size + 2; /* one more than needed, to see a change */
+    /* st_size is 0 for some links (in /proc): then PATH_MAX, which no
+     * usable target exceeds */
+    size_t cap = (size_t)st->st_size + 1 > PATH_MAX ? (size_t)st->st_size + 1 : PATH_MAX;
     char *target = malloc(cap), *dir = NULL, *name = NULL, *joined = NULL;
     ssize_t len = target ? readlink(link, target, cap) : -1;
-    *err = !target ? ENOMEM : len < 0 ? errno : (size_t)len >= cap ? EAGAIN : 0;
+    *err = !target ? ENOMEM : len < 0 ? errno : (size_t)len >= cap ? ENAMETOOLONG : 0;
     if (*err) {
         free(target);
         return NULL;
@@ -102,7 +106,8 @@ static char *resolve_links(const char *path, int *err) {
  * UTF-8 character in two. */
 static size_t kept_length(const char *dir, const char *name) {
     long limit = pathconf(dir, _PC_NAME_MAX);
-    size_t room = limit > SUFFIX_MAX ? (size_t)limit - SUFFIX_MAX : 255 - SUFFIX_MAX;
+    if (limit < 0) limit = 255; /* no limit known: the usual one */
+    size_t room = limit > SUFFIX_MAX ? (size_t)limit - SUFFIX_MAX : 0;
     size_t n = strlen(name);
     if (n <= room) return n;
     while (room > 0 && ((unsigned char)name[room] & 0xc0) == 0x80) room--;
@@ -120,7 +125,7 @@ static bool is_stale_temporary(const char *entry, const char *prefix, size_t pre
     long pid = 0;
     int digits = 0;
     for (; *p >= '0' && *p <= '9' && digits < 10; p++, digits++) pid = pid * 10 + (*p - '0');
-    if (digits == 0 || *p != '.' || strlen(p + 1) != RANDOM_CHARS ||
+    if (digits == 0 || pid > 0x7fffffff || *p != '.' || strlen(p + 1) != RANDOM_CHARS ||
         strspn(p + 1, random_alphabet) != RANDOM_CHARS)
         return false;
     return pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH;

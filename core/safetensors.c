@@ -392,7 +392,7 @@ static bool is_utf8(const char *s) {
         int more = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : c >= 0xe0 && c < 0xf0 ? 2
                  : c >= 0xf0 && c < 0xf5 ? 3 : -1;
         if (more < 0) return false;
-        unsigned code = c & (0x3f >> more);
+        unsigned code = more ? c & (0x3f >> more) : c;
         for (int k = 0; k < more; k++, p++) {
             if ((*p & 0xc0) != 0x80) return false;
             code = code << 6 | (*p & 0x3f);

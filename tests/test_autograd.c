@@ -255,6 +255,20 @@ static void gradcheck_catches_a_wrong_gradient(void) {
     CHECK_ERROR(TG_ERR_DTYPE, "gradcheck: input 0 must be float64");
 }
 
+static tg_tensor *f_first_million(tg_tensor *const *in, void *c) {
+    (void)c;
+    return tg_slice(in[0], 0, 0, (int64_t)1 << 20, 1);
+}
+
+/* 2^20 outputs of 2^44 inputs (an expanded view, no memory) make a
+ * Jacobian of 2^64 entries: refused at once, not wrapped to a small one. */
+static void gradcheck_jacobian_size_never_overflows(void) {
+    tg_tensor *x = tg_requires_grad_(
+        tg_detach(tg_expand(tg_ones(TG_SHAPE(1), TG_F64), TG_SHAPE((int64_t)1 << 44))), true);
+    CHECK(tg_gradcheck(f_first_million, NULL, 1, &x, NULL) == -1);
+    CHECK_ERROR(TG_ERR_NOMEM, "gradcheck: out of memory");
+}
+
 TG_TEST_MAIN(TG_CASE(leaves_and_named_nodes), TG_CASE(records_only_when_needed),
              TG_CASE(worked_example_gradient), TG_CASE(gradients_accumulate_until_zeroed),
              TG_CASE(second_backward_through_freed_graph_fails),
@@ -265,4 +279,5 @@ TG_TEST_MAIN(TG_CASE(leaves_and_named_nodes), TG_CASE(records_only_when_needed),
              TG_CASE(inplace_on_graph_tensors_needs_no_grad),
              TG_CASE(a_tensor_used_twice_sums_its_gradients),
              TG_CASE(gradients_flow_through_views), TG_CASE(a_long_chain_frees_without_recursion),
-             TG_CASE(gradcheck_core_ops), TG_CASE(gradcheck_catches_a_wrong_gradient))
+             TG_CASE(gradcheck_core_ops), TG_CASE(gradcheck_catches_a_wrong_gradient),
+             TG_CASE(gradcheck_jacobian_size_never_overflows))
