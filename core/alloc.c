@@ -82,10 +82,10 @@ void tg__free(void *ptr) {
  * only while it is set: a user's allocator sees every allocation (the
  * tests fail each in turn) and gets every block it made back. */
 
-#define CACHE_SLOTS 256             /* blocks per fixed-size kind */
-#define DATA_SLOTS 64               /* data blocks */
-#define DATA_MAX_BYTES (256 << 10)  /* larger data blocks cost malloc little next to their use */
-#define DATA_TOTAL_BYTES (2 << 20)  /* so that the cache adds little to peak memory */
+#define CACHE_SLOTS 256            /* blocks per fixed-size kind */
+#define DATA_SLOTS 64              /* data blocks */
+#define DATA_MAX_BYTES (256 << 10) /* larger data blocks cost malloc little next to their use */
+#define DATA_TOTAL_BYTES (2 << 20) /* so that the cache adds little to peak memory */
 
 typedef struct block_stack {
     int n;

@@ -119,8 +119,8 @@ static bool save(tg_node *node, tg_tensor *t) {
     return true;
 }
 
-tg_tensor *tg__finish(tg_tensor *out, const tg_op_def *def, int n_inputs,
-                      tg_tensor *const *inputs, tg__saves saves) {
+tg_tensor *tg__finish(tg_tensor *out, const tg_op_def *def, int n_inputs, tg_tensor *const *inputs,
+                      tg__saves saves) {
     if (tg__should_record(n_inputs, inputs)) {
         tg_node *node = record(out, def, n_inputs, inputs);
         bool ok = node != NULL;
@@ -278,13 +278,13 @@ static bool check_graph(const node_list *nodes) {
             uint64_t now = node->saved[i]->storage->version;
             if (now != node->saved_version[i]) {
                 char buf[TG_SHAPE_STR_MAX];
-                tg__error(TG_ERR_GRAPH,
-                          "backward: a tensor of shape %s saved by %s was modified by an "
-                          "in-place operation (it is at version %llu, expected %llu)",
-                          tg__shape_str(buf, sizeof buf, node->saved[i]->ndim,
-                                        node->saved[i]->shape),
-                          node->def->name, (unsigned long long)now,
-                          (unsigned long long)node->saved_version[i]);
+                tg__error(
+                    TG_ERR_GRAPH,
+                    "backward: a tensor of shape %s saved by %s was modified by an "
+                    "in-place operation (it is at version %llu, expected %llu)",
+                    tg__shape_str(buf, sizeof buf, node->saved[i]->ndim, node->saved[i]->shape),
+                    node->def->name, (unsigned long long)now,
+                    (unsigned long long)node->saved_version[i]);
                 return false;
             }
         }
@@ -409,8 +409,7 @@ int tg_backward_ex(tg_tensor *root, tg_tensor *grad, tg_graph_mode graph) {
         return -1;
     }
     if (!root->requires_grad) {
-        tg__error(TG_ERR_GRAPH,
-                  "backward: the tensor does not require grad and has no grad_fn");
+        tg__error(TG_ERR_GRAPH, "backward: the tensor does not require grad and has no grad_fn");
         return -1;
     }
     if (!check_root_grad(root, grad)) return -1;

@@ -75,8 +75,8 @@ void tg__iter_run(const tg_iter *it, char **base, const size_t *elem_size, tg_ro
     run_range(it, base, elem_size, fn, ctx, 0, iter_numel(it));
 }
 
-void tg__iter_run_parallel(const tg_iter *it, char **base, const size_t *elem_size,
-                           tg_row_fn fn, void *ctx) {
+void tg__iter_run_parallel(const tg_iter *it, char **base, const size_t *elem_size, tg_row_fn fn,
+                           void *ctx) {
     int64_t total = iter_numel(it);
 #ifdef _OPENMP
     int threads = total > TG_PARALLEL_MIN ? tg__num_threads() : 1;
@@ -140,8 +140,8 @@ void tg__fill(tg_tensor *dst, double value) {
 
 /* The one kernel with two element types: the row family's body, reading
  * operand 1 as TS and writing operand 0 as TD. */
-#define COPY_ROW(name, TD, TS)                                                          \
-    TG__ROW_BODY(name, TD, TD, TG__OUT(TD, 0) = (TD)TG__IN(TS, TS, 1);)                 \
+#define COPY_ROW(name, TD, TS)                                          \
+    TG__ROW_BODY(name, TD, TD, TG__OUT(TD, 0) = (TD)TG__IN(TS, TS, 1);) \
     TG_ROW_KERNEL(name, name##_body, 2)
 COPY_ROW(copy_f32_f32, float, float)
 COPY_ROW(copy_f32_f64, float, double)
@@ -218,15 +218,15 @@ tg_tensor *tg__sum_to(tg_tensor *g, int ndim, const int64_t *shape) {
 
 /* Pairwise summation keeps the rounding error O(log n) instead of O(n), the
  * way NumPy and PyTorch sum, so float32 means match theirs closely. */
-#define PAIRWISE(name, T)                                                        \
-    static double name(const T *x, int64_t n, int64_t s) {                       \
-        if (n <= 32) {                                                           \
-            double acc = 0;                                                      \
-            for (int64_t i = 0; i < n; i++) acc += (double)x[i * s];             \
-            return acc;                                                          \
-        }                                                                        \
-        int64_t h = n / 2;                                                       \
-        return name(x, h, s) + name(x + h * s, n - h, s);                        \
+#define PAIRWISE(name, T)                                            \
+    static double name(const T *x, int64_t n, int64_t s) {           \
+        if (n <= 32) {                                               \
+            double acc = 0;                                          \
+            for (int64_t i = 0; i < n; i++) acc += (double)x[i * s]; \
+            return acc;                                              \
+        }                                                            \
+        int64_t h = n / 2;                                           \
+        return name(x, h, s) + name(x + h * s, n - h, s);            \
     }
 PAIRWISE(pairwise_f32, float)
 PAIRWISE(pairwise_f64, double)

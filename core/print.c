@@ -152,8 +152,8 @@ static void write_vector(strbuf *b, const view *v, int64_t off, int indent, bool
     sb_append(b, "]");
 }
 
-static void write_tensor(strbuf *b, const view *v, int d, int64_t off, int indent,
-                         bool summarize, const formatter *f) {
+static void write_tensor(strbuf *b, const view *v, int d, int64_t off, int indent, bool summarize,
+                         const formatter *f) {
     if (d == v->ndim - 1) {
         write_vector(b, v, off, indent, summarize, f);
         return;
@@ -232,8 +232,7 @@ char *tg_repr(const tg_tensor *t) {
         snprintf(suffixes[n_suffixes++], sizeof suffixes[0], "dtype=torch.%s",
                  tg_dtype_name(t->dtype));
     if (t->grad_fn)
-        snprintf(suffixes[n_suffixes++], sizeof suffixes[0], "grad_fn=<%s>",
-                 tg_grad_fn_name(t));
+        snprintf(suffixes[n_suffixes++], sizeof suffixes[0], "grad_fn=<%s>", tg_grad_fn_name(t));
     else if (t->requires_grad)
         snprintf(suffixes[n_suffixes++], sizeof suffixes[0], "requires_grad=True");
     if (!b.failed) {

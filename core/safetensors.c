@@ -82,11 +82,15 @@ static bool read_file(const char *path, unsigned char **bytes, size_t *len) {
 
 static bool parse_dtype(const char *path, const char *name, json_t *v, tg_dtype *dtype) {
     const char *s = json_string_value(v);
-    if (s && strcmp(s, "F32") == 0) *dtype = TG_F32;
-    else if (s && strcmp(s, "F64") == 0) *dtype = TG_F64;
+    if (s && strcmp(s, "F32") == 0)
+        *dtype = TG_F32;
+    else if (s && strcmp(s, "F64") == 0)
+        *dtype = TG_F64;
     else {
-        tg__error(TG_ERR_DTYPE, "safetensors: %s: tensor '%s' has dtype %s; only F32 and F64 are "
-                  "supported", path, name, s ? s : "(not a string)");
+        tg__error(TG_ERR_DTYPE,
+                  "safetensors: %s: tensor '%s' has dtype %s; only F32 and F64 are "
+                  "supported",
+                  path, name, s ? s : "(not a string)");
         return false;
     }
     return true;
@@ -117,8 +121,10 @@ static bool parse_offsets(const char *path, const char *name, json_t *v, entry *
               json_integer_value(b) <= json_integer_value(en) &&
               (uint64_t)json_integer_value(en) <= data_len;
     if (!ok) {
-        tg__error(TG_ERR_VALUE, "safetensors: %s: tensor '%s' has data_offsets outside the %llu "
-                  "data bytes", path, name, (unsigned long long)data_len);
+        tg__error(TG_ERR_VALUE,
+                  "safetensors: %s: tensor '%s' has data_offsets outside the %llu "
+                  "data bytes",
+                  path, name, (unsigned long long)data_len);
         return false;
     }
     e->begin = (uint64_t)json_integer_value(b);
@@ -126,8 +132,10 @@ static bool parse_offsets(const char *path, const char *name, json_t *v, entry *
     int64_t numel = 1;
     for (int i = 0; i < e->ndim; i++) numel *= e->shape[i];
     if (e->end - e->begin != (uint64_t)numel * tg_dtype_size(e->dtype)) {
-        tg__error(TG_ERR_VALUE, "safetensors: %s: tensor '%s' spans %llu bytes, its shape and "
-                  "dtype need %llu", path, name, (unsigned long long)(e->end - e->begin),
+        tg__error(TG_ERR_VALUE,
+                  "safetensors: %s: tensor '%s' spans %llu bytes, its shape and "
+                  "dtype need %llu",
+                  path, name, (unsigned long long)(e->end - e->begin),
                   (unsigned long long)numel * tg_dtype_size(e->dtype));
         return false;
     }
@@ -136,7 +144,9 @@ static bool parse_offsets(const char *path, const char *name, json_t *v, entry *
 
 static int by_begin(const void *a, const void *b) {
     const entry *x = a, *y = b;
-    return x->begin < y->begin ? -1 : x->begin > y->begin ? 1 : (x->end > y->end) - (x->end < y->end);
+    return x->begin < y->begin   ? -1
+           : x->begin > y->begin ? 1
+                                 : (x->end > y->end) - (x->end < y->end);
 }
 
 /* The byte ranges must tile the data section exactly: no overlap, no hole
@@ -154,9 +164,11 @@ static bool check_tiling(const char *path, tg_safetensors *f) {
     for (int i = 0; ok && i < f->n; i++) {
         ok = sorted[i].begin == at;
         if (!ok)
-            tg__error(TG_ERR_VALUE, "safetensors: %s: tensor '%s' starts at byte %llu, expected "
-                      "%llu (data overlaps or has a hole)", path, sorted[i].name,
-                      (unsigned long long)sorted[i].begin, (unsigned long long)at);
+            tg__error(TG_ERR_VALUE,
+                      "safetensors: %s: tensor '%s' starts at byte %llu, expected "
+                      "%llu (data overlaps or has a hole)",
+                      path, sorted[i].name, (unsigned long long)sorted[i].begin,
+                      (unsigned long long)at);
         at = sorted[i].end;
     }
     if (ok && at != f->data_len) {
@@ -216,8 +228,10 @@ tg_safetensors *tg_safetensors_open(const char *path) {
     uint64_t header_len = 0;
     for (int i = 7; len >= 8 && i >= 0; i--) header_len = header_len << 8 | f->bytes[i];
     if (len < 8 || header_len > len - 8 || header_len > MAX_HEADER_BYTES) {
-        tg__error(TG_ERR_VALUE, "safetensors: %s: header length %llu does not fit the file of "
-                  "%zu bytes", path, (unsigned long long)header_len, len);
+        tg__error(TG_ERR_VALUE,
+                  "safetensors: %s: header length %llu does not fit the file of "
+                  "%zu bytes",
+                  path, (unsigned long long)header_len, len);
         goto fail;
     }
     f->data = f->bytes + 8 + header_len;
@@ -291,19 +305,22 @@ static bool matches(const tg_safetensors *f, int n, const tg_named_tensor *into)
         bool same = e->ndim == t->ndim && e->dtype == t->dtype;
         for (int d = 0; same && d < e->ndim; d++) same = e->shape[d] == t->shape[d];
         if (!same) {
-            tg__error(TG_ERR_SHAPE, "load_safetensors: %s: tensor '%s' is %s %s in the file, %s "
-                      "%s here", f->path, into[i].name, tg_dtype_name(e->dtype),
-                      tg__shape_str(bufa, sizeof bufa, e->ndim, e->shape),
-                      tg_dtype_name(t->dtype), tg__shape_str(bufb, sizeof bufb, t->ndim, t->shape));
+            tg__error(TG_ERR_SHAPE,
+                      "load_safetensors: %s: tensor '%s' is %s %s in the file, %s "
+                      "%s here",
+                      f->path, into[i].name, tg_dtype_name(e->dtype),
+                      tg__shape_str(bufa, sizeof bufa, e->ndim, e->shape), tg_dtype_name(t->dtype),
+                      tg__shape_str(bufb, sizeof bufb, t->ndim, t->shape));
             return false;
         }
     }
     for (int k = 0; k < f->n; k++) {
         bool wanted = false;
-        for (int i = 0; !wanted && i < n; i++) wanted = strcmp(into[i].name, f->entries[k].name) == 0;
+        for (int i = 0; !wanted && i < n; i++)
+            wanted = strcmp(into[i].name, f->entries[k].name) == 0;
         if (!wanted) {
-            tg__error(TG_ERR_VALUE, "load_safetensors: %s holds an unexpected tensor '%s'",
-                      f->path, f->entries[k].name);
+            tg__error(TG_ERR_VALUE, "load_safetensors: %s holds an unexpected tensor '%s'", f->path,
+                      f->entries[k].name);
             return false;
         }
     }
@@ -329,7 +346,8 @@ int tg_load_safetensors(const char *path, int n, const tg_named_tensor *into) {
                                  : NULL;
     if (!staged) rc = -1;
     for (int i = 0; rc == 0 && i < n; i++)
-        if (!tg_is_contiguous(into[i].tensor) && !(staged[i] = read_owned(f, find(f, into[i].name))))
+        if (!tg_is_contiguous(into[i].tensor) &&
+            !(staged[i] = read_owned(f, find(f, into[i].name))))
             rc = -1;
     /* Written in place outside the tape, as an optimizer update is. */
     for (int i = 0; rc == 0 && i < n; i++) {
@@ -390,8 +408,11 @@ static bool is_utf8(const char *s) {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
         unsigned c = *p++;
-        int more = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : c >= 0xe0 && c < 0xf0 ? 2
-                 : c >= 0xf0 && c < 0xf5 ? 3 : -1;
+        int more = c < 0x80                ? 0
+                   : c >= 0xc2 && c < 0xe0 ? 1
+                   : c >= 0xe0 && c < 0xf0 ? 2
+                   : c >= 0xf0 && c < 0xf5 ? 3
+                                           : -1;
         if (more < 0) return false;
         unsigned code = more ? c & (0x3f >> more) : c;
         for (int k = 0; k < more; k++, p++) {
@@ -451,7 +472,8 @@ typedef struct save_job {
 static int write_contents(int fd, void *ctx) {
     const save_job *job = ctx;
     unsigned char len_bytes[8];
-    for (int i = 0; i < 8; i++) len_bytes[i] = (unsigned char)((uint64_t)job->header_len >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        len_bytes[i] = (unsigned char)((uint64_t)job->header_len >> (8 * i));
     int err = tg__write_all(fd, len_bytes, 8);
     if (!err) err = tg__write_all(fd, job->header, job->header_len);
     for (int i = 0; !err && i < job->n; i++) {

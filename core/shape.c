@@ -1,8 +1,8 @@
 /* core/shape.c - broadcasting and dimension helpers shared by the ops. */
 #include "internal/tensor.h"
 
-bool tg__broadcast_shapes(const char *op, int na, const int64_t *sa, int nb,
-                          const int64_t *sb, int *nout, int64_t *out) {
+bool tg__broadcast_shapes(const char *op, int na, const int64_t *sa, int nb, const int64_t *sb,
+                          int *nout, int64_t *out) {
     int n = na > nb ? na : nb;
     for (int i = 0; i < n; i++) {
         /* Align from the right, as NumPy does. */
@@ -21,8 +21,7 @@ bool tg__broadcast_shapes(const char *op, int na, const int64_t *sa, int nb,
     return true;
 }
 
-void tg__broadcast_strides(const tg_tensor *t, int ndim, const int64_t *shape,
-                           int64_t *strides) {
+void tg__broadcast_strides(const tg_tensor *t, int ndim, const int64_t *shape, int64_t *strides) {
     int lead = ndim - t->ndim;
     for (int i = 0; i < ndim; i++) {
         if (i < lead || (t->shape[i - lead] == 1 && shape[i] != 1))

@@ -30,7 +30,7 @@ static tg_storage *storage_new(const char *op, size_t nbytes) {
     if (!s) return NULL;
     *s = (tg_storage){.refcount = 1, .nbytes = nbytes, .owns_data = true};
     s->data = nbytes <= SIZE_MAX - TG_STORAGE_SLACK ? tg__alloc_data(nbytes + TG_STORAGE_SLACK, op)
-                                                     : NULL;
+                                                    : NULL;
     if (!s->data) {
         tg__free_cached(TG_CACHE_STORAGE, s);
         return NULL;
@@ -115,8 +115,8 @@ bool tg__valid_shape(const char *op, int ndim, const int64_t *shape, int64_t *nu
     return true;
 }
 
-static tg_tensor *header_new(const char *op, int ndim, const int64_t *shape,
-                             tg_dtype dtype, int64_t numel) {
+static tg_tensor *header_new(const char *op, int ndim, const int64_t *shape, tg_dtype dtype,
+                             int64_t numel) {
     tg_tensor *t = tg__alloc_cached(TG_CACHE_TENSOR, sizeof *t, op);
     if (!t) return NULL;
     memset(t, 0, sizeof *t);
@@ -173,7 +173,8 @@ bool tg__check_writable(const char *op, const tg_tensor *t) {
         if (t->shape[d] == 1) continue;
         int64_t s = t->strides[d] < 0 ? -t->strides[d] : t->strides[d];
         int at = n++;
-        for (; at > 0 && stride[at - 1] > s; at--) size[at] = size[at - 1], stride[at] = stride[at - 1];
+        for (; at > 0 && stride[at - 1] > s; at--)
+            size[at] = size[at - 1], stride[at] = stride[at - 1];
         size[at] = t->shape[d], stride[at] = s;
     }
     /* Elements spanned by the dims before i; it stays below the storage's
@@ -200,8 +201,8 @@ bool tg__check_args(const char *op, int n, tg_tensor *const *ts) {
         }
     for (int i = 1; i < n; i++)
         if (ts[i]->dtype != ts[0]->dtype) {
-            tg__error(TG_ERR_DTYPE, "%s: dtypes %s and %s differ (convert with tg_to_dtype)",
-                      op, tg_dtype_name(ts[0]->dtype), tg_dtype_name(ts[i]->dtype));
+            tg__error(TG_ERR_DTYPE, "%s: dtypes %s and %s differ (convert with tg_to_dtype)", op,
+                      tg_dtype_name(ts[0]->dtype), tg_dtype_name(ts[i]->dtype));
             return false;
         }
     return true;
@@ -232,7 +233,9 @@ tg_tensor *tg_ones(int ndim, const int64_t *shape, tg_dtype dtype) {
     return filled("ones", ndim, shape, 1.0, dtype);
 }
 
-tg_tensor *tg_scalar(double value, tg_dtype dtype) { return filled("scalar", 0, NULL, value, dtype); }
+tg_tensor *tg_scalar(double value, tg_dtype dtype) {
+    return filled("scalar", 0, NULL, value, dtype);
+}
 
 tg_tensor *tg_from_data(const void *data, int ndim, const int64_t *shape, tg_dtype dtype) {
     if (!data) {
@@ -273,8 +276,7 @@ tg_tensor *tg_from_buffer(void *data, int ndim, const int64_t *shape, tg_dtype d
 tg_tensor *tg_arange(double start, double end, double step, tg_dtype dtype) {
     if (step == 0 || !isfinite(start) || !isfinite(end) || !isfinite(step) ||
         (end - start) / step < 0) {
-        tg__error(TG_ERR_VALUE, "arange: cannot go from %g to %g in steps of %g", start, end,
-                  step);
+        tg__error(TG_ERR_VALUE, "arange: cannot go from %g to %g in steps of %g", start, end, step);
         return NULL;
     }
     double count = ceil((end - start) / step);
@@ -364,8 +366,7 @@ double tg_get(const tg_tensor *t, const int64_t *index) {
         if (index[i] < 0 || index[i] >= t->shape[i]) {
             char buf[TG_SHAPE_STR_MAX];
             tg__error(TG_ERR_VALUE, "get: index %lld out of range for dim %d of shape %s",
-                      (long long)index[i], i,
-                      tg__shape_str(buf, sizeof buf, t->ndim, t->shape));
+                      (long long)index[i], i, tg__shape_str(buf, sizeof buf, t->ndim, t->shape));
             return NAN;
         }
         off += index[i] * t->strides[i];

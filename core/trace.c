@@ -50,8 +50,8 @@ static void write_input_label(FILE *out, const tg_node *n, int i) {
 void tg__trace_node(FILE *out, size_t step, const tg_node *n, const tg_tensor *grad_out,
                     tg_tensor *const *grads) {
     const char *name = n->output && n->output->name ? n->output->name : NULL;
-    fprintf(out, "[%zu] %s%s%s%s\n", step, n->def->name, name ? " (makes " : "",
-            name ? name : "", name ? ")" : "");
+    fprintf(out, "[%zu] %s%s%s%s\n", step, n->def->name, name ? " (makes " : "", name ? name : "",
+            name ? ")" : "");
     fprintf(out, "    gradient in:  ");
     write_tensor(out, grad_out);
     fputc('\n', out);

@@ -147,13 +147,15 @@ int main(int argc, char **argv) {
         err_tanh = fmax(err_tanh, fabs(gelu_tanh_f[i] - gelu_f[i]));
     }
     printf("\nSwish (beta 1): the textbook f'(x) = f(x) + s(x)(1 - f(x)) agrees with autograd "
-           "to %.1e.\n", swish_err);
+           "to %.1e.\n",
+           swish_err);
     printf("ERRATA 4: the GELU derivative 0.5[tanh(u) + x(1 - GELU(x)^2)] is off by up to "
            "%.3f (at x = %.2f);\n           autograd gives Phi(x) + x phi(x), e.g. %.4f at x = 1 "
            "where that formula gives %.4f.\n",
            err_d, at, gelu_df[600], gelu_derivative_wrong(1.0));
     printf("ERRATA 5: the GELU 0.5x(1 + tanh(0.797885x)) is off the exact GELU by up to %.4f; the\n"
-           "           tanh form with the cubic term by up to %.6f.\n", err_coarse, err_tanh);
+           "           tanh form with the cubic term by up to %.6f.\n",
+           err_coarse, err_tanh);
     printf("\nCSV files in %s/%s\n", dir, pictures ? ", with a PNG of f and f' for each" : "");
     tg_release(x);
     tg_release(beta_tensor);

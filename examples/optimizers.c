@@ -105,8 +105,8 @@ static const run runs[] = {
     {"SGD(lr=0.1):  x -= lr g", make_sgd, sgd_by_hand},
     {"SGD(lr=0.1, momentum=0.9):  v = 0.9 v + lr g ; x -= v", make_momentum, momentum_by_hand},
     {"Adagrad(lr=0.1):  s += g^2 ; x -= lr / sqrt(s + eps) g", make_adagrad, adagrad_by_hand},
-    {"RMSprop(lr=0.1, alpha=0.9):  s = 0.9 s + 0.1 g^2 ; x -= lr / sqrt(s + eps) g",
-     make_rmsprop, rmsprop_by_hand},
+    {"RMSprop(lr=0.1, alpha=0.9):  s = 0.9 s + 0.1 g^2 ; x -= lr / sqrt(s + eps) g", make_rmsprop,
+     rmsprop_by_hand},
     {"Adam(lr=0.1):  x -= lr v_hat / (sqrt(s_hat) + eps)", make_adam, adam_by_hand},
     {"AdamW(lr=0.1, weight_decay=0.01):  x -= g' + lr wd x", make_adamw, adamw_by_hand},
 };

@@ -29,8 +29,8 @@ enum { POINTS = 256, DIM = 32, HIDDEN = 128, MULTIPLE_OF = 16 };
 static const double PI = 3.14159265358979323846;
 
 typedef struct dataset {
-    tg_tensor *x;          /* (2 * POINTS, 2) */
-    int64_t *labels;       /* 0 or 1 for each point */
+    tg_tensor *x;    /* (2 * POINTS, 2) */
+    int64_t *labels; /* 0 or 1 for each point */
 } dataset;
 
 /* Two spirals, r = t, angle t (+ pi for class 1), with Gaussian noise. */
@@ -75,12 +75,12 @@ typedef struct result {
 static result train(tg_ffn_kind kind, const dataset *train_set, const dataset *test_set, int steps,
                     bool live, double *losses, const char *save_path) {
     tg_generator *gen = tg_generator_new(42); /* same start for every kind */
-    tg_ffn_options ffn = {.kind = kind, .dim = DIM, .hidden_dim = HIDDEN,
-                          .multiple_of = MULTIPLE_OF, .dtype = TG_F32};
-    tg_module *net = tg_sequential_new(3, (tg_module *[]){
-        tg_linear_new(2, DIM, TG_BIAS, TG_F32, gen),
-        tg_residual_new(tg_feedforward_new(&ffn, gen)),
-        tg_linear_new(DIM, 2, TG_BIAS, TG_F32, gen)});
+    tg_ffn_options ffn = {
+        .kind = kind, .dim = DIM, .hidden_dim = HIDDEN, .multiple_of = MULTIPLE_OF, .dtype = TG_F32};
+    tg_module *net = tg_sequential_new(
+        3, (tg_module *[]){tg_linear_new(2, DIM, TG_BIAS, TG_F32, gen),
+                           tg_residual_new(tg_feedforward_new(&ffn, gen)),
+                           tg_linear_new(DIM, 2, TG_BIAS, TG_F32, gen)});
     if (!net) {
         fprintf(stderr, "cannot build the network: %s\n", tg_last_error());
         exit(1);
@@ -178,7 +178,8 @@ int main(int argc, char **argv) {
     tg_generator_free(data_gen);
 
     printf("Two spirals, %d training points: Linear(2, %d) -> Residual(FeedForward) -> "
-           "Linear(%d, 2), AdamW lr 0.01, %d steps\n", 2 * POINTS, DIM, DIM, steps);
+           "Linear(%d, 2), AdamW lr 0.01, %d steps\n",
+           2 * POINTS, DIM, DIM, steps);
     result results[TG_FFN_N_KINDS];
     tg_ffn_kind kinds[TG_FFN_N_KINDS] = {TG_FFN_SWIGLU};
     int n_kinds = 1;
@@ -193,8 +194,8 @@ int main(int argc, char **argv) {
            100 * results[0].accuracy);
 
     if (all) {
-        printf("\n%-10s %10s %12s %14s %12s\n", "FFN kind", "params", "final loss",
-               "test accuracy", "ms / step");
+        printf("\n%-10s %10s %12s %14s %12s\n", "FFN kind", "params", "final loss", "test accuracy",
+               "ms / step");
         for (int i = 0; i < n_kinds; i++)
             printf("%-10s %10lld %12.4f %13.1f%% %12.3f\n", tg_ffn_kind_name(kinds[i]),
                    (long long)results[i].params, results[i].loss, 100 * results[i].accuracy,

@@ -11,8 +11,8 @@ typedef struct ffn_impl {
 } ffn_impl;
 
 static const char *const kind_names[TG_FFN_N_KINDS] = {
-    [TG_FFN_RELU] = "ReLU",   [TG_FFN_GELU] = "GELU",     [TG_FFN_GELU_TANH] = "GELU-tanh",
-    [TG_FFN_SILU] = "SiLU",   [TG_FFN_GLU] = "GLU",       [TG_FFN_GEGLU] = "GeGLU",
+    [TG_FFN_RELU] = "ReLU",     [TG_FFN_GELU] = "GELU",   [TG_FFN_GELU_TANH] = "GELU-tanh",
+    [TG_FFN_SILU] = "SiLU",     [TG_FFN_GLU] = "GLU",     [TG_FFN_GEGLU] = "GeGLU",
     [TG_FFN_SWIGLU] = "SwiGLU", [TG_FFN_REGLU] = "ReGLU",
 };
 
@@ -83,8 +83,10 @@ static bool check_options(const tg_ffn_options *o) {
         return false;
     }
     if (o->dim <= 0 || o->hidden_dim < 0) {
-        tg__error(TG_ERR_VALUE, "FeedForward: dim %lld must be positive and hidden_dim %lld not "
-                  "negative", (long long)o->dim, (long long)o->hidden_dim);
+        tg__error(TG_ERR_VALUE,
+                  "FeedForward: dim %lld must be positive and hidden_dim %lld not "
+                  "negative",
+                  (long long)o->dim, (long long)o->hidden_dim);
         return false;
     }
     if (tg_ffn_is_gated(o->kind) && o->multiple_of <= 0) {
@@ -104,15 +106,16 @@ tg_module *tg_feedforward_new(const tg_ffn_options *o, tg_generator *gen) {
     bool gated = tg_ffn_is_gated(o->kind);
     int64_t hidden = o->hidden_dim, given;
     if (!hidden && __builtin_mul_overflow(o->dim, 4, &hidden)) {
-        tg__error(TG_ERR_VALUE, "FeedForward: the default hidden_dim, 4 * dim %lld, is more "
-                  "than %lld", (long long)o->dim, (long long)INT64_MAX);
+        tg__error(TG_ERR_VALUE,
+                  "FeedForward: the default hidden_dim, 4 * dim %lld, is more "
+                  "than %lld",
+                  (long long)o->dim, (long long)INT64_MAX);
         return NULL;
     }
     given = hidden;
     if (gated && (hidden = tg_ffn_hidden_dim(hidden, o->multiple_of)) < 0) return NULL;
     if (hidden == 0) {
-        tg__error(TG_ERR_VALUE, "FeedForward: hidden_dim %lld rounds to nothing",
-                  (long long)given);
+        tg__error(TG_ERR_VALUE, "FeedForward: hidden_dim %lld rounds to nothing", (long long)given);
         return NULL;
     }
     tg_module *m = tg__module_new(&ffn_class, sizeof(ffn_impl));
@@ -120,9 +123,15 @@ tg_module *tg_feedforward_new(const tg_ffn_options *o, tg_generator *gen) {
     ffn_impl *f = m->impl;
     f->kind = o->kind;
     /* Created in LLaMA's order, w1, w2, w3, so seeded weights follow it. */
-    bool ok = (f->w1 = tg__module_child(m, "w1", tg_linear_new(o->dim, hidden, gated ? TG_NO_BIAS : TG_BIAS, o->dtype, gen))) &&
-              (f->w2 = tg__module_child(m, "w2", tg_linear_new(hidden, o->dim, gated ? TG_NO_BIAS : TG_BIAS, o->dtype, gen))) &&
-              (!gated || (f->w3 = tg__module_child(m, "w3", tg_linear_new(o->dim, hidden, TG_NO_BIAS, o->dtype, gen)))) &&
+    bool ok = (f->w1 = tg__module_child(
+                   m, "w1",
+                   tg_linear_new(o->dim, hidden, gated ? TG_NO_BIAS : TG_BIAS, o->dtype, gen))) &&
+              (f->w2 = tg__module_child(
+                   m, "w2",
+                   tg_linear_new(hidden, o->dim, gated ? TG_NO_BIAS : TG_BIAS, o->dtype, gen))) &&
+              (!gated ||
+               (f->w3 = tg__module_child(
+                    m, "w3", tg_linear_new(o->dim, hidden, TG_NO_BIAS, o->dtype, gen)))) &&
               (f->dropout = tg__module_child(m, "dropout", tg_dropout_new(o->dropout, gen)));
     if (!ok) {
         tg_module_free(m);

@@ -42,7 +42,8 @@ static bool fill_uniform(tg_tensor *t, void *ctx) {
     tg_generator *g = tg__generator(c->gen);
     if (t->dtype == TG_F32) {
         float low = (float)c->low, span = (float)c->high - low, *d = tg__ptr(t);
-        for (int64_t i = 0; i < t->numel; i++) d[i] = fmaf((float)tg__uniform(g, TG_F32), span, low);
+        for (int64_t i = 0; i < t->numel; i++)
+            d[i] = fmaf((float)tg__uniform(g, TG_F32), span, low);
     } else {
         double *d = tg__ptr(t);
         for (int64_t i = 0; i < t->numel; i++)

@@ -43,9 +43,12 @@ static tg_tensor *activation_forward(tg_module *m, tg_tensor *x) {
 }
 
 static const tg_module_class activation_classes[] = {
-    [TG_ACT_RELU] = {"ReLU", activation_forward},       [TG_ACT_GELU] = {"GELU", activation_forward},
-    [TG_ACT_GELU_TANH] = {"GELU", activation_forward},  [TG_ACT_SILU] = {"SiLU", activation_forward},
-    [TG_ACT_SIGMOID] = {"Sigmoid", activation_forward}, [TG_ACT_TANH] = {"Tanh", activation_forward},
+    [TG_ACT_RELU] = {"ReLU", activation_forward},
+    [TG_ACT_GELU] = {"GELU", activation_forward},
+    [TG_ACT_GELU_TANH] = {"GELU", activation_forward},
+    [TG_ACT_SILU] = {"SiLU", activation_forward},
+    [TG_ACT_SIGMOID] = {"Sigmoid", activation_forward},
+    [TG_ACT_TANH] = {"Tanh", activation_forward},
 };
 
 tg_module *tg_activation_new(tg_activation_kind kind) {

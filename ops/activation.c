@@ -12,16 +12,17 @@
 
 /* ---- Ops with one input and fixed parameters ----------------------------------------- */
 
-#define UNARY_OP(var, node_name, local, op_name, forward, backward, saves)                  \
-    static const tg__pointwise var =                                                       \
-        TG__UNARY_OP(node_name, local, op_name, forward, backward, TG__SAVES_##saves);
+#define UNARY_OP(var, node_name, local, op_name, forward, backward, saves)                      \
+    static const tg__pointwise var = TG__UNARY_OP(node_name, local, op_name, forward, backward, \
+                                                  TG__SAVES_##saves);
 
 /* ---- relu: y = max(x, 0);  dy/dx = 0 for y <= 0, else 1 (NaN included) --------------- */
 
 TG_ROWS1(relu_forward, TG_DOUBLE, x, act_relu(x))
 /* NaN passes the gradient, as torch's y <= 0 ? 0 : g */
 TG_ROWS2(relu_backward, TG_DOUBLE, g, y, g * !(y <= 0))
-UNARY_OP(relu_op, "ReluBackward0", "dy/dx = 1 for x > 0, else 0", "relu", relu_forward, relu_backward, OUTPUT)
+UNARY_OP(relu_op, "ReluBackward0", "dy/dx = 1 for x > 0, else 0", "relu", relu_forward,
+         relu_backward, OUTPUT)
 
 tg_tensor *tg_relu(tg_tensor *x) { return tg__pointwise_unary(&relu_op, x, 0, 0); }
 
@@ -29,9 +30,9 @@ tg_tensor *tg_relu(tg_tensor *x) { return tg__pointwise_unary(&relu_op, x, 0, 0)
  * (s at 0, as torch) */
 
 TG_ROWS1(leaky_relu_forward, TG_DOUBLE, x, x > 0 ? x : p[0] * x)
-TG_ROWS2(leaky_relu_backward, TG_DOUBLE, g, x, g * (x > 0 ? 1 : p[0]))
-UNARY_OP(leaky_relu_op, "LeakyReluBackward0", "dy/dx = 1 for x > 0, else the slope", "leaky_relu", leaky_relu_forward,
-         leaky_relu_backward, INPUTS)
+TG_ROWS2(leaky_relu_backward, TG_DOUBLE, g, x, g *(x > 0 ? 1 : p[0]))
+UNARY_OP(leaky_relu_op, "LeakyReluBackward0", "dy/dx = 1 for x > 0, else the slope", "leaky_relu",
+         leaky_relu_forward, leaky_relu_backward, INPUTS)
 
 tg_tensor *tg_leaky_relu(tg_tensor *x, double negative_slope) {
     return tg__pointwise_unary(&leaky_relu_op, x, negative_slope, 0);
@@ -45,9 +46,8 @@ tg_tensor *tg_leaky_relu(tg_tensor *x, double negative_slope) {
  * the bounds first rounded to the tensor's dtype; the slopes are kept (1 for
  * x > 0) and the backward multiplies by them. */
 
-UNARY_OP(rrelu_eval_op, "RreluWithNoiseBackward0",
-         "dy/dx = 1 for x > 0, else (lower + upper) / 2", "rrelu", leaky_relu_forward,
-         leaky_relu_backward, INPUTS)
+UNARY_OP(rrelu_eval_op, "RreluWithNoiseBackward0", "dy/dx = 1 for x > 0, else (lower + upper) / 2",
+         "rrelu", leaky_relu_forward, leaky_relu_backward, INPUTS)
 
 /* A slope drawn in [lower, upper] = [p[0], p[1]]. */
 static double rrelu_slope(const double *p, tg_generator *gen) {
@@ -56,12 +56,11 @@ static double rrelu_slope(const double *p, tg_generator *gen) {
 /* The slopes: one draw per element x <= 0 in row-major order, run in order
  * by tg__map_ordered. */
 TG_ROWS_ORDERED1(rrelu_noise, TG_DOUBLE, x, x <= 0 ? rrelu_slope(p, gen) : 1)
-TG_ROWS2(product, TG_DOUBLE, a, b, a * b)
+TG_ROWS2(product, TG_DOUBLE, a, b, a *b)
 
 enum { RRELU_SAVED_NOISE };
 
-static int rrelu_train_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
-                                const bool *needs) {
+static int rrelu_train_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
     tg_tensor *noise = node->saved[RRELU_SAVED_NOISE];
     if (!(gi[0] = tg__new("rrelu", noise->ndim, noise->shape, noise->dtype))) return -1;
@@ -71,8 +70,7 @@ static int rrelu_train_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
 static const tg_op_def rrelu_train_def = {"RreluWithNoiseBackward0", rrelu_train_backward,
                                           "dy/dx = r (the drawn slope) for x <= 0, else 1"};
 
-tg_tensor *tg_rrelu(tg_tensor *x, double lower, double upper, tg_mode training,
-                    tg_generator *gen) {
+tg_tensor *tg_rrelu(tg_tensor *x, double lower, double upper, tg_mode training, tg_generator *gen) {
     if (!x) {
         tg__null_arg("rrelu");
         return NULL;
@@ -100,23 +98,25 @@ tg_tensor *tg_rrelu(tg_tensor *x, double lower, double upper, tg_mode training,
  * alpha is a fixed hyper-parameter (not learned: docs/ERRATA.md, item 8). */
 
 TG_ROWS1(elu_forward, TG_DOUBLE, x, x > 0 ? x : p[0] * act_expm1(x))
-TG_ROWS2(elu_backward, TG_DOUBLE, g, x, g * (x > 0 ? 1 : p[0] * act_exp(x)))
-UNARY_OP(elu_op, "EluBackward0", "dy/dx = 1 for x > 0, else alpha e^x", "elu", elu_forward, elu_backward, INPUTS)
+TG_ROWS2(elu_backward, TG_DOUBLE, g, x, g *(x > 0 ? 1 : p[0] * act_exp(x)))
+UNARY_OP(elu_op, "EluBackward0", "dy/dx = 1 for x > 0, else alpha e^x", "elu", elu_forward,
+         elu_backward, INPUTS)
 
 tg_tensor *tg_elu(tg_tensor *x, double alpha) { return tg__pointwise_unary(&elu_op, x, alpha, 0); }
 
 /* ---- sigmoid: y = 1 / (1 + e^-x);  dy/dx = y (1 - y), in (0, 1/4] -------------------- */
 
 TG_ROWS1(sigmoid_forward, TG_DOUBLE, x, act_sigmoid(x))
-TG_ROWS2(sigmoid_backward, TG_DOUBLE, g, y, g * (y * (1 - y)))
-UNARY_OP(sigmoid_op, "SigmoidBackward0", "dy/dx = y (1 - y)", "sigmoid", sigmoid_forward, sigmoid_backward, OUTPUT)
+TG_ROWS2(sigmoid_backward, TG_DOUBLE, g, y, g *(y *(1 - y)))
+UNARY_OP(sigmoid_op, "SigmoidBackward0", "dy/dx = y (1 - y)", "sigmoid", sigmoid_forward,
+         sigmoid_backward, OUTPUT)
 
 tg_tensor *tg_sigmoid(tg_tensor *x) { return tg__pointwise_unary(&sigmoid_op, x, 0, 0); }
 
 /* ---- tanh: y = tanh x;  dy/dx = 1 - y^2 ---------------------------------------------- */
 
 TG_ROWS1(tanh_forward, TG_DOUBLE, x, act_tanh(x))
-TG_ROWS2(tanh_backward, TG_DOUBLE, g, y, g * (1 - y * y))
+TG_ROWS2(tanh_backward, TG_DOUBLE, g, y, g *(1 - y * y))
 UNARY_OP(tanh_op, "TanhBackward0", "dy/dx = 1 - y^2", "tanh", tanh_forward, tanh_backward, OUTPUT)
 
 tg_tensor *tg_tanh(tg_tensor *x) { return tg__pointwise_unary(&tanh_op, x, 0, 0); }
@@ -127,12 +127,14 @@ tg_tensor *tg_tanh(tg_tensor *x) { return tg__pointwise_unary(&tanh_op, x, 0, 0)
  * (not 0.5 [tanh(u) + x (1 - GELU(x)^2)], docs/ERRATA.md item 4; see act_gelu_tanh_d). */
 
 TG_ROWS1(gelu_forward, TG_DOUBLE, x, act_gelu(x))
-TG_ROWS2(gelu_backward, TG_DOUBLE, g, x, g * (act_gelu_d(x).second))
-UNARY_OP(gelu_op, "GeluBackward0", "dy/dx = Phi(x) + x phi(x)", "gelu", gelu_forward, gelu_backward, INPUTS)
+TG_ROWS2(gelu_backward, TG_DOUBLE, g, x, g *(act_gelu_d(x).second))
+UNARY_OP(gelu_op, "GeluBackward0", "dy/dx = Phi(x) + x phi(x)", "gelu", gelu_forward, gelu_backward,
+         INPUTS)
 TG_ROWS1(gelu_tanh_forward, TG_DOUBLE, x, act_gelu_tanh(x))
-TG_ROWS2(gelu_tanh_backward, TG_DOUBLE, g, x, g * (act_gelu_tanh_d(x).second))
+TG_ROWS2(gelu_tanh_backward, TG_DOUBLE, g, x, g *(act_gelu_tanh_d(x).second))
 UNARY_OP(gelu_tanh_op, "GeluBackward0",
-         "dy/dx = (1 + t)/2 + x (1 - t^2) sqrt(2/pi) (1 + 3 0.044715 x^2) / 2", "gelu", gelu_tanh_forward, gelu_tanh_backward, INPUTS)
+         "dy/dx = (1 + t)/2 + x (1 - t^2) sqrt(2/pi) (1 + 3 0.044715 x^2) / 2", "gelu",
+         gelu_tanh_forward, gelu_tanh_backward, INPUTS)
 
 tg_tensor *tg_gelu(tg_tensor *x, tg_gelu_approx approximate) {
     if (x && approximate != TG_GELU_NONE && approximate != TG_GELU_TANH) {
@@ -146,8 +148,9 @@ tg_tensor *tg_gelu(tg_tensor *x, tg_gelu_approx approximate) {
 /* ---- silu: y = x sigma(x);  dy/dx = sigma(x) (1 + x (1 - sigma(x))) ------------------ */
 
 TG_ROWS1(silu_forward, TG_DOUBLE, x, act_silu(x))
-TG_ROWS2(silu_backward, TG_DOUBLE, g, x, g * (act_silu_d(x).second))
-UNARY_OP(silu_op, "SiluBackward0", "dy/dx = s(x) (1 + x (1 - s(x)))", "silu", silu_forward, silu_backward, INPUTS)
+TG_ROWS2(silu_backward, TG_DOUBLE, g, x, g *(act_silu_d(x).second))
+UNARY_OP(silu_op, "SiluBackward0", "dy/dx = s(x) (1 + x (1 - s(x)))", "silu", silu_forward,
+         silu_backward, INPUTS)
 
 tg_tensor *tg_silu(tg_tensor *x) { return tg__pointwise_unary(&silu_op, x, 0, 0); }
 
@@ -161,9 +164,9 @@ static double softplus(double x, double beta, double threshold) {
     return z > threshold ? x : (fmax(z, 0) + log1p(exp(-fabs(z)))) / beta;
 }
 TG_ROWS1(softplus_forward, TG_DOUBLE, x, softplus(x, p[0], p[1]))
-TG_ROWS2(softplus_backward, TG_DOUBLE, g, x, g * (p[0] * x > p[1] ? 1 : act_sigmoid(p[0] * x)))
-UNARY_OP(softplus_op, "SoftplusBackward0", "dy/dx = sigmoid(beta x)", "softplus", softplus_forward, softplus_backward,
-         INPUTS)
+TG_ROWS2(softplus_backward, TG_DOUBLE, g, x, g *(p[0] * x > p[1] ? 1 : act_sigmoid(p[0] * x)))
+UNARY_OP(softplus_op, "SoftplusBackward0", "dy/dx = sigmoid(beta x)", "softplus", softplus_forward,
+         softplus_backward, INPUTS)
 
 tg_tensor *tg_softplus(tg_tensor *x, double beta, double threshold) {
     return tg__pointwise_unary(&softplus_op, x, beta, threshold);
@@ -222,10 +225,14 @@ static tg_tensor *with_param(const tg__pointwise *op, tg_tensor *x, tg_tensor *w
 /* ---- prelu: y = x for x > 0, else w x;  dy/dx = 1 or w;  dy/dw = 0 or x -------------- */
 
 TG_ROWS2(prelu_forward, TG_DOUBLE, x, w, x > 0 ? x : w * x)
-TG_ROWS_PAIR(prelu_backward, TG_DOUBLE, g, x, w, tg__pair_times(g, x > 0 ? TG_PAIR(1, 0) : TG_PAIR(w, x)))
+TG_ROWS_PAIR(prelu_backward, TG_DOUBLE, g, x, w,
+             tg__pair_times(g, x > 0 ? TG_PAIR(1, 0) : TG_PAIR(w, x)))
 static const tg__pointwise prelu_op = {
     {"PreluBackward0", param_backward, "dy/dx = 1 for x > 0, else w; dy/dw = x for x <= 0, else 0"},
-    "prelu", prelu_forward, prelu_backward, TG__SAVES_INPUTS};
+    "prelu",
+    prelu_forward,
+    prelu_backward,
+    TG__SAVES_INPUTS};
 
 tg_tensor *tg_prelu(tg_tensor *x, tg_tensor *weight) {
     char bufx[TG_SHAPE_STR_MAX], bufw[TG_SHAPE_STR_MAX];
@@ -257,12 +264,15 @@ static tg__pair swish_d(double x, double beta) {
     double s = act_sigmoid(beta * x), ds = s * (1 - s);
     return TG_PAIR(s + x * ds * beta, x * ds * x);
 }
-TG_ROWS2(swish_forward, TG_DOUBLE, x, beta, x * act_sigmoid(beta * x))
+TG_ROWS2(swish_forward, TG_DOUBLE, x, beta, x *act_sigmoid(beta *x))
 TG_ROWS_PAIR(swish_backward, TG_DOUBLE, g, x, beta, tg__pair_times(g, swish_d(x, beta)))
 static const tg__pointwise swish_op = {
     {"SwishBackward0", param_backward,
      "dy/dx = s + b x s (1 - s), dy/db = x^2 s (1 - s), s = s(b x)"},
-    "swish", swish_forward, swish_backward, TG__SAVES_INPUTS};
+    "swish",
+    swish_forward,
+    swish_backward,
+    TG__SAVES_INPUTS};
 
 tg_tensor *tg_swish(tg_tensor *x, tg_tensor *beta) {
     if (!tg__check_args("swish", 2, (tg_tensor *[]){x, beta})) return NULL;

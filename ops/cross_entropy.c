@@ -16,8 +16,8 @@
  * options in a ce_state. */
 enum { CE_SAVED_LOGITS, CE_SAVED_TARGET, CE_SAVED_WEIGHTS };
 typedef struct ce_state {
-    double divisor;       /* of the gradient: the reduction's */
-    double ignore_index;  /* class indices only */
+    double divisor;      /* of the gradient: the reduction's */
+    double ignore_index; /* class indices only */
     double smoothing;
 } ce_state;
 
@@ -38,32 +38,32 @@ static double class_weight(const ce_params *p, int64_t c) { return p->weight ? p
  * lse - x[c] is computed as (max - x[c]) + log(sum), which keeps it exact
  * where x[c] is the maximum. With no weights and no smoothing the factors
  * are 1 and 0, and the numbers those of the plain formulas. */
-#define CE_ROWS(sfx, T)                                                                  \
-    static void ce_loss_##sfx(const char *row, int64_t s, int64_t C, int64_t t,          \
-                              const ce_params *p, void *out) {                           \
-        const T *x = (const T *)row;                                                     \
-        tg_softmax_stats st = tg__softmax_stats_##sfx(x, s, C);                          \
-        double log_sum = log(st.sum);                                                    \
-        double loss = class_weight(p, t) * ((st.max - x[t * s]) + log_sum);              \
-        if (p->smoothing > 0) {                                                          \
-            double smooth = 0;                                                           \
-            for (int64_t c = 0; c < C; c++)                                              \
-                smooth += class_weight(p, c) * ((st.max - x[c * s]) + log_sum);          \
-            loss = (1 - p->smoothing) * loss + p->smoothing / (double)C * smooth;        \
-        }                                                                                \
-        *(T *)out = (T)loss;                                                             \
-    }                                                                                    \
-    static void ce_grad_##sfx(const char *row, int64_t s, int64_t C, int64_t t,          \
-                              const ce_params *p, double scale, void *out) {             \
-        const T *x = (const T *)row;                                                     \
-        T *d = out;                                                                      \
-        tg_softmax_stats st = tg__softmax_stats_##sfx(x, s, C);                          \
-        double a = (1 - p->smoothing) * class_weight(p, t), b = p->smoothing / (double)C; \
-        for (int64_t c = 0; c < C; c++) {                                                \
-            double pc = exp(x[c * s] - st.max) / st.sum;                                 \
+#define CE_ROWS(sfx, T)                                                                        \
+    static void ce_loss_##sfx(const char *row, int64_t s, int64_t C, int64_t t,                \
+                              const ce_params *p, void *out) {                                 \
+        const T *x = (const T *)row;                                                           \
+        tg_softmax_stats st = tg__softmax_stats_##sfx(x, s, C);                                \
+        double log_sum = log(st.sum);                                                          \
+        double loss = class_weight(p, t) * ((st.max - x[t * s]) + log_sum);                    \
+        if (p->smoothing > 0) {                                                                \
+            double smooth = 0;                                                                 \
+            for (int64_t c = 0; c < C; c++)                                                    \
+                smooth += class_weight(p, c) * ((st.max - x[c * s]) + log_sum);                \
+            loss = (1 - p->smoothing) * loss + p->smoothing / (double)C * smooth;              \
+        }                                                                                      \
+        *(T *)out = (T)loss;                                                                   \
+    }                                                                                          \
+    static void ce_grad_##sfx(const char *row, int64_t s, int64_t C, int64_t t,                \
+                              const ce_params *p, double scale, void *out) {                   \
+        const T *x = (const T *)row;                                                           \
+        T *d = out;                                                                            \
+        tg_softmax_stats st = tg__softmax_stats_##sfx(x, s, C);                                \
+        double a = (1 - p->smoothing) * class_weight(p, t), b = p->smoothing / (double)C;      \
+        for (int64_t c = 0; c < C; c++) {                                                      \
+            double pc = exp(x[c * s] - st.max) / st.sum;                                       \
             d[c] = (T)((a * (pc - (c == t)) + b * (p->weight_sum * pc - class_weight(p, c))) * \
-                       scale);                                                           \
-        }                                                                                \
+                       scale);                                                                 \
+        }                                                                                      \
     }
 CE_ROWS(f32, float)
 CE_ROWS(f64, double)
@@ -80,11 +80,9 @@ static ce_params ce_params_of(const tg_tensor *weight, int64_t classes, double s
     return p;
 }
 
-static int cross_entropy_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
-                                  const bool *needs) {
-    static void (*const grad_rows[2])(const char *, int64_t, int64_t, int64_t,
-                                      const ce_params *, double, void *) = {ce_grad_f32,
-                                                                            ce_grad_f64};
+static int cross_entropy_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    static void (*const grad_rows[2])(const char *, int64_t, int64_t, int64_t, const ce_params *,
+                                      double, void *) = {ce_grad_f32, ce_grad_f64};
     (void)needs;
     const ce_state *st = TG__NODE_STATE(node, ce_state);
     tg_tensor *x = node->saved[CE_SAVED_LOGITS], *target = node->saved[CE_SAVED_TARGET];
@@ -107,7 +105,7 @@ static int cross_entropy_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
 /* Two names for one backward: traces show the plain formula unless class
  * weights or label smoothing change it (N counts the samples not ignored). */
 static const tg_op_def cross_entropy_def = {"CrossEntropyBackward0", cross_entropy_backward,
-                                             "d loss/d logits = (softmax - onehot) / N"};
+                                            "d loss/d logits = (softmax - onehot) / N"};
 static const tg_op_def weighted_cross_entropy_def = {
     "CrossEntropyBackward0", cross_entropy_backward,
     "d loss/d logits = (1 - e) w[y] (softmax - onehot) + (e/C) (W softmax - w), / sum of w[y] "
@@ -141,8 +139,8 @@ static bool check_classes(const char *op, const tg_tensor *logits, const int64_t
                           int64_t ignore_index) {
     for (int64_t i = 0; i < logits->shape[0]; i++)
         if (target[i] != ignore_index && (target[i] < 0 || target[i] >= logits->shape[1])) {
-            tg__error(TG_ERR_VALUE, "%s: target[%lld] = %lld is out of range for %lld classes",
-                      op, (long long)i, (long long)target[i], (long long)logits->shape[1]);
+            tg__error(TG_ERR_VALUE, "%s: target[%lld] = %lld is out of range for %lld classes", op,
+                      (long long)i, (long long)target[i], (long long)logits->shape[1]);
             return false;
         }
     return true;
@@ -231,32 +229,32 @@ static tg_tensor *cross_entropy_rows(tg_tensor *logits, const int64_t *target,
  *   gradient in x:   (softmax(x) sum_c w[c] t'[c] - w t') * scale, into dx
  *   gradient in t:   -(1 - e) w (x - lse) * scale, into dt
  * (dx, dt contiguous rows, or NULL when not wanted). */
-#define CE_PROB_ROWS(sfx, T)                                                             \
-    static void ce_prob_loss_##sfx(const char *xr, int64_t xs, const char *tr, int64_t ts, \
-                                   int64_t C, const ce_params *p, void *out) {           \
-        const T *x = (const T *)xr, *t = (const T *)tr;                                  \
-        tg_softmax_stats st = tg__softmax_stats_##sfx(x, xs, C);                         \
-        double log_sum = log(st.sum), loss = 0;                                          \
-        for (int64_t c = 0; c < C; c++) {                                                \
-            double tc = (1 - p->smoothing) * t[c * ts] + p->smoothing / (double)C;       \
-            loss -= class_weight(p, c) * tc * ((x[c * xs] - st.max) - log_sum);          \
-        }                                                                                \
-        *(T *)out = (T)loss;                                                             \
-    }                                                                                    \
-    static void ce_prob_grad_##sfx(const char *xr, int64_t xs, const char *tr, int64_t ts, \
-                                   int64_t C, const ce_params *p, double scale, void *dx, \
-                                   void *dt) {                                           \
-        const T *x = (const T *)xr, *t = (const T *)tr;                                  \
-        tg_softmax_stats st = tg__softmax_stats_##sfx(x, xs, C);                         \
-        double log_sum = log(st.sum), weighted = 0, e = p->smoothing;                    \
-        for (int64_t c = 0; c < C; c++)                                                  \
-            weighted += class_weight(p, c) * ((1 - e) * t[c * ts] + e / (double)C);      \
-        for (int64_t c = 0; c < C; c++) {                                                \
-            double w = class_weight(p, c), tc = (1 - e) * t[c * ts] + e / (double)C;     \
-            double pc = exp(x[c * xs] - st.max) / st.sum;                                \
-            if (dx) ((T *)dx)[c] = (T)((pc * weighted - w * tc) * scale);                \
+#define CE_PROB_ROWS(sfx, T)                                                                     \
+    static void ce_prob_loss_##sfx(const char *xr, int64_t xs, const char *tr, int64_t ts,       \
+                                   int64_t C, const ce_params *p, void *out) {                   \
+        const T *x = (const T *)xr, *t = (const T *)tr;                                          \
+        tg_softmax_stats st = tg__softmax_stats_##sfx(x, xs, C);                                 \
+        double log_sum = log(st.sum), loss = 0;                                                  \
+        for (int64_t c = 0; c < C; c++) {                                                        \
+            double tc = (1 - p->smoothing) * t[c * ts] + p->smoothing / (double)C;               \
+            loss -= class_weight(p, c) * tc * ((x[c * xs] - st.max) - log_sum);                  \
+        }                                                                                        \
+        *(T *)out = (T)loss;                                                                     \
+    }                                                                                            \
+    static void ce_prob_grad_##sfx(const char *xr, int64_t xs, const char *tr, int64_t ts,       \
+                                   int64_t C, const ce_params *p, double scale, void *dx,        \
+                                   void *dt) {                                                   \
+        const T *x = (const T *)xr, *t = (const T *)tr;                                          \
+        tg_softmax_stats st = tg__softmax_stats_##sfx(x, xs, C);                                 \
+        double log_sum = log(st.sum), weighted = 0, e = p->smoothing;                            \
+        for (int64_t c = 0; c < C; c++)                                                          \
+            weighted += class_weight(p, c) * ((1 - e) * t[c * ts] + e / (double)C);              \
+        for (int64_t c = 0; c < C; c++) {                                                        \
+            double w = class_weight(p, c), tc = (1 - e) * t[c * ts] + e / (double)C;             \
+            double pc = exp(x[c * xs] - st.max) / st.sum;                                        \
+            if (dx) ((T *)dx)[c] = (T)((pc * weighted - w * tc) * scale);                        \
             if (dt) ((T *)dt)[c] = (T)(-(1 - e) * w * ((x[c * xs] - st.max) - log_sum) * scale); \
-        }                                                                                \
+        }                                                                                        \
     }
 CE_PROB_ROWS(f32, float)
 CE_PROB_ROWS(f64, double)
@@ -264,8 +262,8 @@ CE_PROB_ROWS(f64, double)
 static int cross_entropy_probs_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
                                         const bool *needs) {
     static void (*const grad_rows[2])(const char *, int64_t, const char *, int64_t, int64_t,
-                                      const ce_params *, double, void *, void *) = {
-        ce_prob_grad_f32, ce_prob_grad_f64};
+                                      const ce_params *, double, void *,
+                                      void *) = {ce_prob_grad_f32, ce_prob_grad_f64};
     const ce_state *st = TG__NODE_STATE(node, ce_state);
     tg_tensor *x = node->saved[CE_SAVED_LOGITS], *t = node->saved[CE_SAVED_TARGET];
     for (int k = 0; k < 2; k++)
@@ -273,8 +271,8 @@ static int cross_entropy_probs_backward(tg_node *node, tg_tensor *g, tg_tensor *
     ce_params p = ce_params_of(node->saved[CE_SAVED_WEIGHTS], x->shape[1], st->smoothing);
     for (int64_t i = 0; i < x->shape[0]; i++) {
         double scale = tg_get(g, &i) / st->divisor; /* g is 0-dim, or (N,) for NONE */
-        grad_rows[x->dtype](row_of(x, i), x->strides[1], row_of(t, i), t->strides[1],
-                            x->shape[1], &p, scale, needs[0] ? row_of(gi[0], i) : NULL,
+        grad_rows[x->dtype](row_of(x, i), x->strides[1], row_of(t, i), t->strides[1], x->shape[1],
+                            &p, scale, needs[0] ? row_of(gi[0], i) : NULL,
                             needs[1] ? row_of(gi[1], i) : NULL);
     }
     return 0;
@@ -288,16 +286,18 @@ static const tg_op_def cross_entropy_probs_def = {
 static tg_tensor *cross_entropy_probs_rows(tg_tensor *logits, tg_tensor *target,
                                            const tg_cross_entropy_options *o) {
     static void (*const loss_rows[2])(const char *, int64_t, const char *, int64_t, int64_t,
-                                      const ce_params *, void *) = {ce_prob_loss_f32,
-                                                                    ce_prob_loss_f64};
+                                      const ce_params *,
+                                      void *) = {ce_prob_loss_f32, ce_prob_loss_f64};
     const char *op = "cross_entropy";
     tg_tensor *in[2] = {logits, target};
     if (!tg__check_args(op, 2, in) || !check_options(op, logits, o) ||
         !check_target_shape(op, logits, target))
         return NULL;
     if (o->ignore_index >= 0) { /* as torch: only class indices can be ignored */
-        tg__error(TG_ERR_VALUE, "%s: ignore_index %lld with probabilities as the target (use a "
-                  "negative one)", op, (long long)o->ignore_index);
+        tg__error(TG_ERR_VALUE,
+                  "%s: ignore_index %lld with probabilities as the target (use a "
+                  "negative one)",
+                  op, (long long)o->ignore_index);
         return NULL;
     }
     int64_t n = logits->shape[0], classes = logits->shape[1];

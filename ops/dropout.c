@@ -7,7 +7,7 @@
 /* out = v * mask * scale (p[0]), left to right in T, as torch's
  * native_dropout computes it (x.mul(mask).mul_(scale)), so a dropped
  * negative element is -0 there and here, and the values agree bit for bit. */
-TG_ROWS2(masked_scale, TG_OWN, v, m, v * m * p[0])
+TG_ROWS2(masked_scale, TG_OWN, v, m, v *m *p[0])
 
 /* mask = 1 where a float64 uniform draw u < keep (raw[0] = 1 - p), else 0:
  * torch's bernoulli_(1 - p) on CPU, which draws doubles for either dtype. */
@@ -30,12 +30,11 @@ typedef struct dropout_state {
 static int dropout_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
     const dropout_state *st = TG__NODE_STATE(node, dropout_state);
-    gi[0] = tg__autorelease(
-        masked(node->def->name, g, node->saved[DROPOUT_SAVED_MASK], st->scale));
+    gi[0] = tg__autorelease(masked(node->def->name, g, node->saved[DROPOUT_SAVED_MASK], st->scale));
     return gi[0] ? 0 : -1;
 }
 static const tg_op_def dropout_def = {"NativeDropoutBackward0", dropout_backward,
-                                       "mask / (1 - p): the kept elements, scaled"};
+                                      "mask / (1 - p): the kept elements, scaled"};
 
 tg_tensor *tg_dropout(tg_tensor *x, double p, tg_mode training, tg_generator *gen) {
     const char *op = "dropout";

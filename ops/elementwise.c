@@ -15,7 +15,7 @@
 TG_ROWS2(add_rows, TG_OWN, a, b, a + b)
 TG_ROWS2(axpy_rows, TG_OWN, a, b, fma(p[0], b, a))
 TG_ROWS2(sub_rows, TG_OWN, a, b, a - b)
-TG_ROWS2(mul_rows, TG_OWN, a, b, a * b)
+TG_ROWS2(mul_rows, TG_OWN, a, b, a *b)
 TG_ROWS2(div_rows, TG_OWN, a, b, a / b)
 TG_ROWS1(neg_rows, TG_OWN, a, -a)
 /* maximum and minimum: a NaN wins, as in PyTorch; of +0 and -0, maximum is
@@ -44,7 +44,10 @@ static int add_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool 
 }
 static const tg__pointwise add_op = {
     {"AddBackward0", add_backward, "d(a+b)/da = 1, d(a+b)/db = 1 (summed over broadcast dims)"},
-    "add", add_rows, NULL, TG__SAVES_NOTHING};
+    "add",
+    add_rows,
+    NULL,
+    TG__SAVES_NOTHING};
 
 tg_tensor *tg_add(tg_tensor *a, tg_tensor *b) { return binary(&add_op, a, b); }
 
@@ -58,7 +61,10 @@ static int sub_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool 
 }
 static const tg__pointwise sub_op = {
     {"SubBackward0", sub_backward, "d(a-b)/da = 1, d(a-b)/db = -1 (summed over broadcast dims)"},
-    "sub", sub_rows, NULL, TG__SAVES_NOTHING};
+    "sub",
+    sub_rows,
+    NULL,
+    TG__SAVES_NOTHING};
 
 tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b) { return binary(&sub_op, a, b); }
 
@@ -69,14 +75,16 @@ static int mul_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool 
     for (int i = 0; i < 2; i++) {
         if (!needs[i]) continue;
         tg_tensor *other = node->saved[i == 0 ? SAVED_B : SAVED_A];
-        if (!(gi[i] = tg__sum_to(tg_mul(g, other), node->in_ndim[i], node->in_shape[i])))
-            return -1;
+        if (!(gi[i] = tg__sum_to(tg_mul(g, other), node->in_ndim[i], node->in_shape[i]))) return -1;
     }
     return 0;
 }
 static const tg__pointwise mul_op = {
     {"MulBackward0", mul_backward, "d(a*b)/da = b, d(a*b)/db = a (summed over broadcast dims)"},
-    "mul", mul_rows, NULL, TG__SAVES_OTHER};
+    "mul",
+    mul_rows,
+    NULL,
+    TG__SAVES_OTHER};
 
 tg_tensor *tg_mul(tg_tensor *a, tg_tensor *b) { return binary(&mul_op, a, b); }
 
@@ -97,7 +105,10 @@ static int div_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool 
 static const tg__pointwise div_op = {
     {"DivBackward0", div_backward,
      "d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 (summed over broadcast dims)"},
-    "div", div_rows, NULL, TG__SAVES_INPUTS};
+    "div",
+    div_rows,
+    NULL,
+    TG__SAVES_INPUTS};
 
 tg_tensor *tg_div(tg_tensor *a, tg_tensor *b) { return binary(&div_op, a, b); }
 
@@ -108,8 +119,8 @@ static int neg_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool 
     gi[0] = tg_neg(g);
     return gi[0] ? 0 : -1;
 }
-static const tg__pointwise neg_op = {{"NegBackward0", neg_backward, "d(-a)/da = -1"},
-                                     "neg", neg_rows, NULL, TG__SAVES_NOTHING};
+static const tg__pointwise neg_op = {
+    {"NegBackward0", neg_backward, "d(-a)/da = -1"}, "neg", neg_rows, NULL, TG__SAVES_NOTHING};
 
 tg_tensor *tg_neg(tg_tensor *a) { return tg__pointwise_unary(&neg_op, a, 0, 0); }
 
@@ -118,8 +129,8 @@ tg_tensor *tg_neg(tg_tensor *a) { return tg__pointwise_unary(&neg_op, a, 0, 0); 
 /* g times a's share of the gradient where a wins (1), ties (1/2) or loses
  * (0); the second input of the kernel is a, the third b. Where either is
  * NaN (no order), both get all of it, as in PyTorch. */
-TG_ROWS3(max_share, TG_OWN, g, a, b, g * ((b > a) ? 0 : a == b ? 0.5f : 1))
-TG_ROWS3(min_share, TG_OWN, g, a, b, g * ((b < a) ? 0 : a == b ? 0.5f : 1))
+TG_ROWS3(max_share, TG_OWN, g, a, b, g *((b > a) ? 0 : a == b ? 0.5f : 1))
+TG_ROWS3(min_share, TG_OWN, g, a, b, g *((b < a) ? 0 : a == b ? 0.5f : 1))
 
 static int extremum_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     const tg__pointwise *op = TG__OP_OF(node, tg__pointwise);
@@ -136,10 +147,16 @@ static int extremum_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const 
 }
 static const tg__pointwise maximum_op = {
     {"MaximumBackward0", extremum_backward, "1 to the larger input, 1/2 to each on a tie"},
-    "maximum", max_rows, max_share, TG__SAVES_INPUTS};
+    "maximum",
+    max_rows,
+    max_share,
+    TG__SAVES_INPUTS};
 static const tg__pointwise minimum_op = {
     {"MinimumBackward0", extremum_backward, "1 to the smaller input, 1/2 to each on a tie"},
-    "minimum", min_rows, min_share, TG__SAVES_INPUTS};
+    "minimum",
+    min_rows,
+    min_share,
+    TG__SAVES_INPUTS};
 
 tg_tensor *tg_maximum(tg_tensor *a, tg_tensor *b) { return binary(&maximum_op, a, b); }
 tg_tensor *tg_minimum(tg_tensor *a, tg_tensor *b) { return binary(&minimum_op, a, b); }
@@ -153,17 +170,20 @@ enum { WHERE_SAVED_COND };
 /* The gradient goes to a where cond holds and to b elsewhere. */
 static int where_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     tg_tensor *cond = node->saved[WHERE_SAVED_COND], *zero = tg_scalar(0, g->dtype);
-    if (needs[1] && !(gi[1] = tg__sum_to(tg_where(cond, g, zero), node->in_ndim[1],
-                                         node->in_shape[1])))
+    if (needs[1] &&
+        !(gi[1] = tg__sum_to(tg_where(cond, g, zero), node->in_ndim[1], node->in_shape[1])))
         return -1;
-    if (needs[2] && !(gi[2] = tg__sum_to(tg_where(cond, zero, g), node->in_ndim[2],
-                                         node->in_shape[2])))
+    if (needs[2] &&
+        !(gi[2] = tg__sum_to(tg_where(cond, zero, g), node->in_ndim[2], node->in_shape[2])))
         return -1;
     return 0;
 }
 static const tg__pointwise where_op = {
     {"WhereBackward0", where_backward, "1 to a where cond holds, 1 to b elsewhere"},
-    "where", where_rows, NULL, TG__SAVES_FIRST};
+    "where",
+    where_rows,
+    NULL,
+    TG__SAVES_FIRST};
 
 tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b) {
     tg_tensor *in[3] = {cond, a, b};
@@ -175,8 +195,8 @@ tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b) {
  * As in PyTorch, the number is wrapped in a 0-dim tensor and the tensor op
  * runs (so x + 2 is AddBackward0); the wrapped number needs no gradient. */
 
-static tg_tensor *with_scalar(tg_tensor *(*op)(tg_tensor *, tg_tensor *), tg_tensor *a,
-                              double s, bool scalar_first) {
+static tg_tensor *with_scalar(tg_tensor *(*op)(tg_tensor *, tg_tensor *), tg_tensor *a, double s,
+                              bool scalar_first) {
     if (!a) {
         tg__null_arg("scalar op");
         return NULL;
@@ -208,8 +228,7 @@ static tg_tensor *prepare_inplace(const char *op, tg_tensor *self, tg_tensor *ot
     if (same_dtype && !tg__check_args(op, 2, (tg_tensor *[]){self, other})) return NULL;
     int ndim;
     int64_t shape[TG_MAX_DIMS];
-    if (!tg__broadcast_shapes(op, self->ndim, self->shape, other->ndim, other->shape, &ndim,
-                              shape))
+    if (!tg__broadcast_shapes(op, self->ndim, self->shape, other->ndim, other->shape, &ndim, shape))
         return NULL;
     if (ndim != self->ndim || memcmp(shape, self->shape, (size_t)ndim * sizeof *shape) != 0) {
         char bufa[TG_SHAPE_STR_MAX], bufb[TG_SHAPE_STR_MAX];

@@ -52,8 +52,8 @@ typedef struct kernel {
  * in registers (MR x NV of them: 16 of AVX-512's 32, 12 of AVX2's 16). A
  * full tile with unit column stride is written straight from registers;
  * an edge tile goes through a buffer. */
-#define MICRO_KERNEL(name, T, V, LANES, MR, NV, TARGET, loadu, storeu, add, fmadd, set1, zero) \
-    __attribute__((target(TARGET))) static void name(                                          \
+#define MICRO_KERNEL(name, T, V, LANES, MR, NV, TARGET, loadu, storeu, add, fmadd, set1, zero)  \
+    __attribute__((target(TARGET))) static void name(                                           \
         int64_t kc, const void *ap_, int64_t a_step, const void *bp_, int64_t b_step, void *c_, \
         int64_t crs, int64_t ccs, int mr, int nr, bool add_c) {                                 \
         const T *ap = ap_, *bp = bp_;                                                           \
@@ -65,8 +65,8 @@ typedef struct kernel {
             _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) b[v] = loadu(bp + v * LANES);  \
             _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {                             \
                 V a = set1(ap[i]);                                                              \
-                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) acc[i][v] =                \
-                    fmadd(a, b[v], acc[i][v]);                                                  \
+                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                            \
+                    acc[i][v] = fmadd(a, b[v], acc[i][v]);                                      \
             }                                                                                   \
         }                                                                                       \
         T *c = c_;                                                                              \
@@ -107,18 +107,18 @@ static inline __attribute__((always_inline, target("avx2"))) __m256d d4_set1(dou
 #define AVX2_F64 double, __m256d, 4, 6
 /* The target and the intrinsics of each instruction set and type: load,
  * store, add, fused multiply-add, broadcast, zero. */
-#define AVX512_PS                                                                     \
-    "avx512f", _mm512_loadu_ps, _mm512_storeu_ps, _mm512_add_ps, _mm512_fmadd_ps,     \
-        s16_set1, _mm512_setzero_ps
-#define AVX512_PD                                                                     \
-    "avx512f", _mm512_loadu_pd, _mm512_storeu_pd, _mm512_add_pd, _mm512_fmadd_pd,     \
-        d8_set1, _mm512_setzero_pd
-#define AVX2_PS                                                                       \
-    "avx2,fma", _mm256_loadu_ps, _mm256_storeu_ps, _mm256_add_ps, _mm256_fmadd_ps,    \
-        s8_set1, _mm256_setzero_ps
-#define AVX2_PD                                                                       \
-    "avx2,fma", _mm256_loadu_pd, _mm256_storeu_pd, _mm256_add_pd, _mm256_fmadd_pd,    \
-        d4_set1, _mm256_setzero_pd
+#define AVX512_PS                                                                           \
+    "avx512f", _mm512_loadu_ps, _mm512_storeu_ps, _mm512_add_ps, _mm512_fmadd_ps, s16_set1, \
+        _mm512_setzero_ps
+#define AVX512_PD                                                                          \
+    "avx512f", _mm512_loadu_pd, _mm512_storeu_pd, _mm512_add_pd, _mm512_fmadd_pd, d8_set1, \
+        _mm512_setzero_pd
+#define AVX2_PS                                                                             \
+    "avx2,fma", _mm256_loadu_ps, _mm256_storeu_ps, _mm256_add_ps, _mm256_fmadd_ps, s8_set1, \
+        _mm256_setzero_ps
+#define AVX2_PD                                                                             \
+    "avx2,fma", _mm256_loadu_pd, _mm256_storeu_pd, _mm256_add_pd, _mm256_fmadd_pd, d4_set1, \
+        _mm256_setzero_pd
 #define EXPAND(m, ...) m(__VA_ARGS__)
 EXPAND(MICRO_KERNEL, ukr_f32_avx512_1, AVX512_F32, 1, AVX512_PS)
 EXPAND(MICRO_KERNEL, ukr_f32_avx512_2, AVX512_F32, 2, AVX512_PS)
@@ -161,28 +161,28 @@ bool tg__gemm_supported(void) { return kernel_for(TG_F32) != NULL; }
  * matrix at src, into dst column by column, `panel` values per column, the
  * rows past `rows` zero. B is packed as B^T, so its panels are of columns.
  * The loop runs along whichever direction the source is contiguous in. */
-#define PACK(T, name)                                                                      \
-    static void name(T *restrict dst, const T *restrict src, int64_t rs, int64_t cs,        \
-                     int64_t rows, int64_t cols, int panel) {                               \
-        if (rs == 1) {                                                                      \
-            for (int64_t c = 0; c < cols; c++) {                                            \
-                const T *s = src + c * cs;                                                  \
-                T *d = dst + c * panel;                                                     \
-                TG_SIMD for (int64_t i = 0; i < rows; i++) d[i] = s[i];                     \
-                for (int64_t i = rows; i < panel; i++) d[i] = 0;                            \
-            }                                                                               \
-            return;                                                                         \
-        }                                                                                   \
-        for (int64_t i = 0; i < rows; i++) {                                                \
-            const T *s = src + i * rs;                                                      \
-            T *d = dst + i;                                                                 \
-            if (cs == 1)                                                                    \
-                for (int64_t c = 0; c < cols; c++) d[c * panel] = s[c];                     \
-            else                                                                            \
-                for (int64_t c = 0; c < cols; c++) d[c * panel] = s[c * cs];                \
-        }                                                                                   \
-        for (int64_t c = 0; c < cols && rows < panel; c++)                                  \
-            for (int64_t i = rows; i < panel; i++) dst[c * panel + i] = 0;                  \
+#define PACK(T, name)                                                                              \
+    static void name(T *restrict dst, const T *restrict src, int64_t rs, int64_t cs, int64_t rows, \
+                     int64_t cols, int panel) {                                                    \
+        if (rs == 1) {                                                                             \
+            for (int64_t c = 0; c < cols; c++) {                                                   \
+                const T *s = src + c * cs;                                                         \
+                T *d = dst + c * panel;                                                            \
+                TG_SIMD for (int64_t i = 0; i < rows; i++) d[i] = s[i];                            \
+                for (int64_t i = rows; i < panel; i++) d[i] = 0;                                   \
+            }                                                                                      \
+            return;                                                                                \
+        }                                                                                          \
+        for (int64_t i = 0; i < rows; i++) {                                                       \
+            const T *s = src + i * rs;                                                             \
+            T *d = dst + i;                                                                        \
+            if (cs == 1)                                                                           \
+                for (int64_t c = 0; c < cols; c++) d[c * panel] = s[c];                            \
+            else                                                                                   \
+                for (int64_t c = 0; c < cols; c++) d[c * panel] = s[c * cs];                       \
+        }                                                                                          \
+        for (int64_t c = 0; c < cols && rows < panel; c++)                                         \
+            for (int64_t i = rows; i < panel; i++) dst[c * panel + i] = 0;                         \
     }
 PACK(float, pack_f32)
 PACK(double, pack_f64)
@@ -204,7 +204,7 @@ typedef struct problem {
     bool add;
     int64_t b_block, a_block; /* elements in B's packed block and in each of A's */
     bool direct_a, direct_b;  /* A's columns, B's rows contiguous (and small) */
-    bool share_rows; /* fewer row blocks than threads: they share each, by column panels */
+    bool share_rows;          /* fewer row blocks than threads: they share each, by column panels */
 } problem;
 
 static void pack(const problem *pb, char *dst, const char *src, int64_t rs, int64_t cs,
@@ -236,8 +236,8 @@ static const char *b_panel(const problem *pb, const char *bp, int64_t jc, int64_
     return bp + j * kc * pb->es;
 }
 
-static void pack_b_panel(const problem *pb, char *bp, int64_t jc, int64_t j, int64_t pc,
-                         int64_t kc, int64_t w) {
+static void pack_b_panel(const problem *pb, char *bp, int64_t jc, int64_t j, int64_t pc, int64_t kc,
+                         int64_t w) {
     if (b_direct(pb, w)) return;
     pack(pb, bp + j * kc * pb->es, pb->b + (pc * pb->brs + (jc + j) * pb->bcs) * pb->es, pb->bcs,
          pb->brs, w, kc, b_width(pb, w));
@@ -355,9 +355,24 @@ bool tg__gemm(tg_dtype dtype, int64_t m, int64_t n, int64_t k, const void *a, in
     int64_t kc = min64(k, KC), nc = min64(round_up(n, 2 * kn->lanes), kn->nc);
     int64_t mc = min64(round_up(m, kn->mr), kn->mc);
     bool share_rows = (m + kn->mc - 1) / kn->mc < threads;
-    problem pb = {.k = kn, .dtype = dtype, .es = es, .a = a, .b = b, .c = c, .m = m, .n = n,
-                  .kk = k, .ars = ars, .acs = acs, .brs = brs, .bcs = bcs, .crs = crs,
-                  .ccs = ccs, .add = add, .b_block = kc * nc, .a_block = kc * mc,
+    problem pb = {.k = kn,
+                  .dtype = dtype,
+                  .es = es,
+                  .a = a,
+                  .b = b,
+                  .c = c,
+                  .m = m,
+                  .n = n,
+                  .kk = k,
+                  .ars = ars,
+                  .acs = acs,
+                  .brs = brs,
+                  .bcs = bcs,
+                  .crs = crs,
+                  .ccs = ccs,
+                  .add = add,
+                  .b_block = kc * nc,
+                  .a_block = kc * mc,
                   .direct_a = ars == 1 && m * k * es <= DIRECT_MAX_BYTES,
                   .direct_b = bcs == 1 && k * n * es <= DIRECT_MAX_BYTES,
                   .share_rows = share_rows};

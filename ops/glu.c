@@ -17,8 +17,8 @@ static TG_ALWAYS_INLINE tg__pair gated_grads(double g, double up, tg__pair act) 
     return TG_PAIR(g * up * act.second, g * act.first);
 }
 
-#define GATED_KERNELS(name, ACT, ACT_D)                                                  \
-    TG_ROWS2(name##_forward, TG_DOUBLE, gate, up, ACT(gate) * up)                        \
+#define GATED_KERNELS(name, ACT, ACT_D)                           \
+    TG_ROWS2(name##_forward, TG_DOUBLE, gate, up, ACT(gate) * up) \
     TG_ROWS_PAIR(name##_backward, TG_DOUBLE, g, gate, up, gated_grads(g, up, ACT_D(gate)))
 
 /* ---- The gated forms: gate and up are two tensors of one shape ----------------------- */
@@ -36,10 +36,12 @@ static tg_tensor *gated(const tg__pointwise *op, tg_tensor *gate, tg_tensor *up)
     return tg__pointwise_forward(op, 2, in, NULL);
 }
 
-#define GATED_OP(var, node_name, op_name, kernels)                                       \
-    static const tg__pointwise var = {{node_name, tg__pointwise_pair_backward,           \
+#define GATED_OP(var, node_name, op_name, kernels)                                             \
+    static const tg__pointwise var = {{node_name, tg__pointwise_pair_backward,                 \
                                        "d(act(g) u)/dg = act'(g) u, d(act(g) u)/du = act(g)"}, \
-                                      op_name, kernels##_forward, kernels##_backward,    \
+                                      op_name,                                                 \
+                                      kernels##_forward,                                       \
+                                      kernels##_backward,                                      \
                                       TG__SAVES_INPUTS};
 
 /* swiglu: act = silu */
@@ -112,7 +114,7 @@ static int glu_split_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const
     return ok ? 0 : -1;
 }
 static const tg_op_def glu_def = {"GluBackward0", glu_split_backward,
-                                   "d(a s(b))/da = s(b), d(a s(b))/db = a s(b) (1 - s(b))"};
+                                  "d(a s(b))/da = s(b), d(a s(b))/db = a s(b) (1 - s(b))"};
 
 tg_tensor *tg_glu(tg_tensor *x, int dim) {
     if (!x) {
@@ -129,8 +131,7 @@ tg_tensor *tg_glu(tg_tensor *x, int dim) {
         tg__error(TG_ERR_SHAPE,
                   "glu: dim %d of input of shape %s has odd size %lld; it must split into "
                   "two equal halves",
-                  dim, tg__shape_str(buf, sizeof buf, x->ndim, x->shape),
-                  (long long)x->shape[dim]);
+                  dim, tg__shape_str(buf, sizeof buf, x->ndim, x->shape), (long long)x->shape[dim]);
         return NULL;
     }
     tg_tensor *up, *gate;

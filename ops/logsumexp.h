@@ -14,13 +14,13 @@ typedef struct tg_softmax_stats {
     double max, sum;
 } tg_softmax_stats;
 
-#define TG_SOFTMAX_STATS(name, T)                                                  \
-    static inline tg_softmax_stats name(const T *x, int64_t stride, int64_t n) {   \
-        tg_softmax_stats st = {-INFINITY, 0};                                      \
-        for (int64_t i = 0; i < n; i++)                                            \
-            if (x[i * stride] > st.max) st.max = x[i * stride];                    \
+#define TG_SOFTMAX_STATS(name, T)                                                      \
+    static inline tg_softmax_stats name(const T *x, int64_t stride, int64_t n) {       \
+        tg_softmax_stats st = {-INFINITY, 0};                                          \
+        for (int64_t i = 0; i < n; i++)                                                \
+            if (x[i * stride] > st.max) st.max = x[i * stride];                        \
         for (int64_t i = 0; i < n; i++) st.sum += exp((double)x[i * stride] - st.max); \
-        return st;                                                                 \
+        return st;                                                                     \
     }
 TG_SOFTMAX_STATS(tg__softmax_stats_f32, float)
 TG_SOFTMAX_STATS(tg__softmax_stats_f64, double)

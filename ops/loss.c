@@ -14,9 +14,9 @@
  * times its partial derivatives in x and t, divided by the reduction's
  * divisor raw[0] (unrounded: a count). g is 0-dim, broadcast, for a
  * reduced loss, the usual case (TG_ROWS3 has a copy for it). */
-#define LOSS_KERNELS(op, F, DX, DT)                                                      \
-    TG_ROWS2(op##_rows, TG_DOUBLE, x, t, F)                                              \
-    TG_ROWS3(op##_dx, TG_DOUBLE, x, t, g, (DX) * g / raw[0])                             \
+#define LOSS_KERNELS(op, F, DX, DT)                        \
+    TG_ROWS2(op##_rows, TG_DOUBLE, x, t, F)                \
+    TG_ROWS3(op##_dx, TG_DOUBLE, x, t, g, (DX)*g / raw[0]) \
     TG_ROWS3(op##_dt, TG_DOUBLE, x, t, g, ((void)t, (DT)) * g / raw[0])
 
 LOSS_KERNELS(mse, (x - t) * (x - t), 2 * (x - t), 2 * (t - x))
@@ -47,10 +47,9 @@ typedef struct loss_op {
 static int elementwise_loss_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
                                      const bool *needs);
 
-#define LOSS_OP(op, node_name, local)                                                    \
-    static const loss_op op##_op = {{node_name, elementwise_loss_backward, local},       \
-                                    #op,                                                 \
-                                    op##_rows, {op##_dx, op##_dt}}
+#define LOSS_OP(op, node_name, local) \
+    static const loss_op op##_op = {  \
+        {node_name, elementwise_loss_backward, local}, #op, op##_rows, {op##_dx, op##_dt}}
 LOSS_OP(mse, "MseLossBackward0", "d (x - t)^2/dx = 2 (x - t), / n for the mean");
 LOSS_OP(bce, "BinaryCrossEntropyWithLogitsBackward0",
         "d loss/dx = sigmoid(x) - t, / n for the mean");
@@ -69,8 +68,8 @@ static int elementwise_loss_backward(tg_node *node, tg_tensor *g, tg_tensor **gi
     return 0;
 }
 
-static tg_tensor *elementwise_loss(const loss_op *op, const char *name, tg_tensor *x,
-                                   tg_tensor *t, tg_reduction r) {
+static tg_tensor *elementwise_loss(const loss_op *op, const char *name, tg_tensor *x, tg_tensor *t,
+                                   tg_reduction r) {
     tg_tensor *in[2] = {x, t};
     if (!tg__check_args(name, 2, in) || !check_reduction(name, r) ||
         !check_target_shape(name, x, t))

@@ -99,11 +99,11 @@ static void gemm(tg_dtype dtype, mat c, mat a, trans_t ta, mat b, trans_t tb, do
     bli_rntm_set_num_threads(1, &one_thread);
     rntm_t *rntm = threads == 1 ? &one_thread : NULL; /* NULL: BLIS's count */
     a = unit_strides_fixed(a), b = unit_strides_fixed(b), c = unit_strides_fixed(c);
-#define GEMM(type, fn)                                                                   \
-    do {                                                                                 \
-        type one = 1, beta_ = (type)beta; /* alpha and beta */                           \
+#define GEMM(type, fn)                                                                      \
+    do {                                                                                    \
+        type one = 1, beta_ = (type)beta; /* alpha and beta */                              \
         fn(ta, tb, m, n, k, &one, (type *)a.p, a.rs, a.cs, (type *)b.p, b.rs, b.cs, &beta_, \
-           (type *)c.p, c.rs, c.cs, NULL, rntm);                                         \
+           (type *)c.p, c.rs, c.cs, NULL, rntm);                                            \
     } while (0)
     if (dtype == TG_F32)
         GEMM(float, bli_sgemm_ex);
@@ -247,8 +247,7 @@ static void batched_gemm(tg_dtype dtype, batch bt, stack c, stack a, trans_t ta,
 /* x itself (a new reference) when BLIS can read its matrices in place,
  * otherwise a contiguous copy; NULL when out of memory. */
 static tg_tensor *readable(operand x) {
-    return blis_can_read(matrix_of(x)) ? tg_retain(x.t)
-                                       : tg__contiguous_copy_owned("matmul", x.t);
+    return blis_can_read(matrix_of(x)) ? tg_retain(x.t) : tg__contiguous_copy_owned("matmul", x.t);
 }
 
 /* c = op(x) op(y) + beta c over the batch (beta 0 or 1). c is contiguous
@@ -312,11 +311,9 @@ static int matmul_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bo
              node->in_shape[1], &bt);
     operand dC = as_result(g, node->in_ndim[0], node->in_ndim[1]);
     /* dA = dC B^T */
-    if (needs[0] && !grad_input(node, 0, &bt, dC, NO_TRANS, as_right(b), TRANS, &gi[0]))
-        return -1;
+    if (needs[0] && !grad_input(node, 0, &bt, dC, NO_TRANS, as_right(b), TRANS, &gi[0])) return -1;
     /* dB = A^T dC */
-    if (needs[1] && !grad_input(node, 1, &bt, as_left(a), TRANS, dC, NO_TRANS, &gi[1]))
-        return -1;
+    if (needs[1] && !grad_input(node, 1, &bt, as_left(a), TRANS, dC, NO_TRANS, &gi[1])) return -1;
     return 0;
 }
 
@@ -325,7 +322,8 @@ static int matmul_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bo
 #define MATMUL_LOCAL "d(AB)/dA = dC B^T, d(AB)/dB = A^T dC"
 static const tg_op_def dot_def = {"DotBackward0", matmul_backward, MATMUL_LOCAL};
 static const tg_op_def mv_def = {"MvBackward0", matmul_backward, MATMUL_LOCAL};
-static const tg_op_def vm_def = {"SqueezeBackward3", matmul_backward, MATMUL_LOCAL}; /* mm, then squeeze */
+static const tg_op_def vm_def = {"SqueezeBackward3", matmul_backward,
+                                 MATMUL_LOCAL}; /* mm, then squeeze */
 static const tg_op_def mm_def = {"MmBackward0", matmul_backward, MATMUL_LOCAL};
 static const tg_op_def batched_def = {"UnsafeViewBackward0", matmul_backward, MATMUL_LOCAL};
 static const tg_op_def folded_t_def = {"CloneBackward0", matmul_backward, MATMUL_LOCAL};
@@ -397,8 +395,7 @@ static int linear_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bo
     if (needs[0] && !grad_input(node, 0, &bt, dY, NO_TRANS, as_right(w), NO_TRANS, &gi[0]))
         return -1;
     /* dW = dY^T X */
-    if (needs[1] && !grad_input(node, 1, &bt, dY, TRANS, as_left(x), NO_TRANS, &gi[1]))
-        return -1;
+    if (needs[1] && !grad_input(node, 1, &bt, dY, TRANS, as_left(x), NO_TRANS, &gi[1])) return -1;
     /* dbias = dY summed down to (out_features,) */
     if (node->n_inputs == 3 && needs[2] &&
         !(gi[2] = tg__sum_to(g, node->in_ndim[2], node->in_shape[2])))
@@ -419,9 +416,9 @@ static const tg_op_def linear_batched_def = {"UnsafeViewBackward0", linear_backw
  * matmul(x, W^T), plus the bias when there is one. */
 static const tg_op_def *linear_def(const tg_tensor *x, const tg_tensor *bias) {
     if (bias)
-        return x->ndim == 2                           ? &addmm_def
+        return x->ndim == 2                          ? &addmm_def
                : x->ndim == 3 && tg_is_contiguous(x) ? &addmm_view_def
-                                                      : &add_def;
+                                                     : &add_def;
     return x->ndim == 1 ? &linear_vm_def : x->ndim == 2 ? &linear_mm_def : &linear_batched_def;
 }
 
@@ -443,10 +440,9 @@ static bool linear_check(tg_tensor *x, tg_tensor *w, tg_tensor *bias) {
         tg__error(TG_ERR_SHAPE, "linear: input of shape %s does not fit weight of shape %s", sx,
                   sw);
     else
-        tg__error(TG_ERR_SHAPE,
-                  "linear: bias of shape %s does not fit weight of shape %s (want (%lld,))",
-                  tg__shape_str(bufb, sizeof bufb, bias->ndim, bias->shape), sw,
-                  (long long)w->shape[0]);
+        tg__error(
+            TG_ERR_SHAPE, "linear: bias of shape %s does not fit weight of shape %s (want (%lld,))",
+            tg__shape_str(bufb, sizeof bufb, bias->ndim, bias->shape), sw, (long long)w->shape[0]);
     return false;
 }
 

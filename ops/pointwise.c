@@ -13,8 +13,7 @@ tg_tensor *tg__pointwise_forward(const tg__pointwise *op, int n_in, tg_tensor *c
     for (int i = 1; i < n_in; i++) {
         int64_t so_far[TG_MAX_DIMS];
         memcpy(so_far, shape, sizeof so_far);
-        if (!tg__broadcast_shapes(op->name, ndim, so_far, in[i]->ndim, in[i]->shape, &ndim,
-                                  shape))
+        if (!tg__broadcast_shapes(op->name, ndim, so_far, in[i]->ndim, in[i]->shape, &ndim, shape))
             return NULL;
     }
     tg_tensor *out = tg__new_owned(op->name, ndim, shape, in[0]->dtype);
@@ -31,9 +30,9 @@ tg_tensor *tg__pointwise_forward(const tg__pointwise *op, int n_in, tg_tensor *c
     case TG__SAVES_OUTPUT: saves.n_tensors = 1, saves.tensors = &out; break;
     case TG__SAVES_OTHER: {
         tg_tensor *a = in[0], *b = n_in == 2 ? in[1] : NULL;
-        return tg__finish(out, &op->def, n_in, in,
-                          TG__SAVE_STATE(&st, tg__needs_grad(b) ? a : NULL,
-                                         tg__needs_grad(a) ? b : NULL));
+        return tg__finish(
+            out, &op->def, n_in, in,
+            TG__SAVE_STATE(&st, tg__needs_grad(b) ? a : NULL, tg__needs_grad(a) ? b : NULL));
     }
     }
     return tg__finish(out, &op->def, n_in, in, saves);
@@ -47,8 +46,7 @@ tg_tensor *tg__pointwise_unary(const tg__pointwise *op, tg_tensor *x, double p0,
     return tg__pointwise_forward(op, 1, &x, (const double[4]){p0, p1});
 }
 
-int tg__pointwise_unary_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
-                                 const bool *needs) {
+int tg__pointwise_unary_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
     const tg__pointwise *op = TG__OP_OF(node, tg__pointwise);
     const tg__pointwise_state *st = TG__NODE_STATE(node, tg__pointwise_state);
@@ -69,8 +67,8 @@ int tg__pointwise_pair_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, con
     return 0;
 }
 
-bool tg__new_pair(const char *op, int ndim, const int64_t *shape, tg_dtype dtype,
-                  tg_tensor **first, tg_tensor **second) {
+bool tg__new_pair(const char *op, int ndim, const int64_t *shape, tg_dtype dtype, tg_tensor **first,
+                  tg_tensor **second) {
     int64_t numel = 1, strides[TG_MAX_DIMS];
     for (int d = 0; d < ndim; d++) numel *= shape[d];
     tg__contiguous_strides(ndim, shape, strides);
@@ -81,9 +79,8 @@ bool tg__new_pair(const char *op, int ndim, const int64_t *shape, tg_dtype dtype
     return *first && *second;
 }
 
-void tg__run_pair(const tg_row_fn *kernel, tg_tensor *first, tg_tensor *second,
-                  const tg_tensor *a, const tg_tensor *b, const tg_tensor *c,
-                  const double *params) {
+void tg__run_pair(const tg_row_fn *kernel, tg_tensor *first, tg_tensor *second, const tg_tensor *a,
+                  const tg_tensor *b, const tg_tensor *c, const double *params) {
     tg__row_ctx ctx = {.second = second->offset - first->offset};
     if (params) memcpy(ctx.p, params, sizeof ctx.p);
     tg__map(first, 3, (const tg_tensor *[]){a, b, c}, kernel[first->dtype], &ctx);

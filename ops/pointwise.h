@@ -32,9 +32,11 @@ typedef struct tg__pointwise {
 } tg__pointwise;
 
 /* A one-input op whose backward is one kernel (tg__pointwise_unary_backward). */
-#define TG__UNARY_OP(node_name, local, op_name, forward, backward, saves)                 \
-    {{(node_name), tg__pointwise_unary_backward, (local)}, (op_name), (forward), (backward), \
-     (saves)}
+#define TG__UNARY_OP(node_name, local, op_name, forward, backward, saves)                       \
+    {                                                                                           \
+        {(node_name), tg__pointwise_unary_backward, (local)}, (op_name), (forward), (backward), \
+            (saves)                                                                             \
+    }
 
 /* The state of a pointwise node: the parameters of its forward, which the
  * backward kernels read as p[] (slope, alpha, exponent, bounds...). */
@@ -51,8 +53,7 @@ tg_tensor *tg__pointwise_forward(const tg__pointwise *op, int n_in, tg_tensor *c
 tg_tensor *tg__pointwise_unary(const tg__pointwise *op, tg_tensor *x, double p0, double p1);
 
 /* Backward of a one-input op: dx = backward(g, v), v the saved x or y. */
-int tg__pointwise_unary_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
-                                 const bool *needs);
+int tg__pointwise_unary_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs);
 /* Backward of a two-input op whose inputs have one shape (the gated
  * activations): one TG_ROWS_PAIR kernel over (g, a, b) writes both
  * gradients. */
@@ -60,13 +61,12 @@ int tg__pointwise_pair_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, con
 
 /* Two new pooled tensors of one shape, the second right after the first in
  * one buffer, for a TG_ROWS_PAIR kernel; false when out of memory. */
-bool tg__new_pair(const char *op, int ndim, const int64_t *shape, tg_dtype dtype,
-                  tg_tensor **first, tg_tensor **second);
+bool tg__new_pair(const char *op, int ndim, const int64_t *shape, tg_dtype dtype, tg_tensor **first,
+                  tg_tensor **second);
 /* Runs a TG_ROWS_PAIR kernel over first's shape, inputs a, b, c broadcast
  * to it: first and second (from tg__new_pair) get its two outputs. */
-void tg__run_pair(const tg_row_fn *kernel, tg_tensor *first, tg_tensor *second,
-                  const tg_tensor *a, const tg_tensor *b, const tg_tensor *c,
-                  const double *params);
+void tg__run_pair(const tg_row_fn *kernel, tg_tensor *first, tg_tensor *second, const tg_tensor *a,
+                  const tg_tensor *b, const tg_tensor *c, const double *params);
 
 /* g times a pair of partial derivatives, for TG_ROWS_PAIR backward formulas. */
 static TG_ALWAYS_INLINE tg__pair tg__pair_times(double g, tg__pair d) {

@@ -68,8 +68,7 @@ static bool dims_mask(const char *op, int ndim, int n_dims, const int *dims, uns
         int d = dims[i];
         if (!tg__wrap_dim(op, &d, ndim)) return false;
         if (*mask >> d & 1) {
-            tg__error(TG_ERR_VALUE, "%s: dim %d appears more than once in the list of dims", op,
-                      d);
+            tg__error(TG_ERR_VALUE, "%s: dim %d appears more than once in the list of dims", op, d);
             return false;
         }
         *mask |= 1u << d;
@@ -114,8 +113,8 @@ static tg_tensor *expand_reduced(const tg_node *node, tg_tensor *g) {
     const reduce_dims_state *st = TG__NODE_STATE(node, reduce_dims_state);
     int64_t strides[TG_MAX_DIMS];
     strides_in_input(g, node->in_ndim[0], st->mask, st->keepdim, strides);
-    return tg__autorelease(tg__view_owned(node->def->name, g, node->in_ndim[0],
-                                          node->in_shape[0], strides, g->offset));
+    return tg__autorelease(tg__view_owned(node->def->name, g, node->in_ndim[0], node->in_shape[0],
+                                          strides, g->offset));
 }
 
 static int sum_dims_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
@@ -234,27 +233,27 @@ typedef struct dim_state {
 
 /* p[0] = x, p[1] = its maximum, p[2] = the maximum's position. A NaN wins
  * and ends the scan, as torch.max propagates it; ties keep the first. */
-#define MAX_LANES(sfx, T)                                                                \
-    static void max_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {            \
-        (void)ctx;                                                                       \
-        const T *x = (const T *)p[0];                                                    \
-        T best = x[0];                                                                   \
-        int64_t at = 0;                                                                  \
-        for (int64_t i = 1; i < n && !isnan(best); i++) {                                \
-            T v = x[i * s[0]];                                                           \
-            if (v > best || isnan(v)) {                                                  \
-                best = v;                                                                \
-                at = i;                                                                  \
-            }                                                                            \
-        }                                                                                \
-        *(T *)p[1] = best;                                                               \
-        *(double *)p[2] = (double)at;                                                    \
-    }                                                                                    \
-    /* p[0] = the input's gradient (zeros), p[1] = the result's, p[2] = position. */     \
-    static void max_backward_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {   \
-        (void)n, (void)ctx;                                                              \
-        int64_t at = (int64_t)*(const double *)p[2];                                     \
-        ((T *)p[0])[at * s[0]] = *(const T *)p[1];                                       \
+#define MAX_LANES(sfx, T)                                                              \
+    static void max_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {          \
+        (void)ctx;                                                                     \
+        const T *x = (const T *)p[0];                                                  \
+        T best = x[0];                                                                 \
+        int64_t at = 0;                                                                \
+        for (int64_t i = 1; i < n && !isnan(best); i++) {                              \
+            T v = x[i * s[0]];                                                         \
+            if (v > best || isnan(v)) {                                                \
+                best = v;                                                              \
+                at = i;                                                                \
+            }                                                                          \
+        }                                                                              \
+        *(T *)p[1] = best;                                                             \
+        *(double *)p[2] = (double)at;                                                  \
+    }                                                                                  \
+    /* p[0] = the input's gradient (zeros), p[1] = the result's, p[2] = position. */   \
+    static void max_backward_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) { \
+        (void)n, (void)ctx;                                                            \
+        int64_t at = (int64_t) * (const double *)p[2];                                 \
+        ((T *)p[0])[at * s[0]] = *(const T *)p[1];                                     \
     }
 MAX_LANES(f32, float)
 MAX_LANES(f64, double)
@@ -270,7 +269,7 @@ static int max_dim_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const b
     return 0;
 }
 static const tg_op_def max_dim_def = {"MaxBackward0", max_dim_backward,
-                                       "1 at the position of the maximum, 0 elsewhere"};
+                                      "1 at the position of the maximum, 0 elsewhere"};
 
 tg_tensor *tg_max_dim(tg_tensor *t, int dim, tg_keepdim keepdim, int64_t *indices) {
     static const tg_row_fn lanes[2] = {max_f32, max_f64};
@@ -310,43 +309,43 @@ tg_tensor *tg_max_dim(tg_tensor *t, int dim, tg_keepdim keepdim, int64_t *indice
  *   log_softmax:  dx = g - exp(y) sum(g)                                      */
 
 /* p[0] = x, p[1] = y = F, F in terms of d = x - max and st.sum = sum(exp(d)). */
-#define SOFTMAX_LANE(name, T, STATS, F)                                                  \
-    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {                 \
-        (void)ctx;                                                                       \
-        const T *x = (const T *)p[0];                                                    \
-        T *y = (T *)p[1];                                                                \
-        tg_softmax_stats st = STATS(x, s[0], n);                                         \
-        for (int64_t i = 0; i < n; i++) {                                                \
-            double d = (double)x[i * s[0]] - st.max;                                     \
-            y[i * s[1]] = (T)(F);                                                        \
-        }                                                                                \
+#define SOFTMAX_LANE(name, T, STATS, F)                                  \
+    static void name(char **p, const int64_t *s, int64_t n, void *ctx) { \
+        (void)ctx;                                                       \
+        const T *x = (const T *)p[0];                                    \
+        T *y = (T *)p[1];                                                \
+        tg_softmax_stats st = STATS(x, s[0], n);                         \
+        for (int64_t i = 0; i < n; i++) {                                \
+            double d = (double)x[i * s[0]] - st.max;                     \
+            y[i * s[1]] = (T)(F);                                        \
+        }                                                                \
     }
 
 /* p[0] = dx = G, p[1] = g, p[2] = y; G in terms of g, y and r = sum(R). */
-#define SOFTMAX_BACKWARD_LANE(name, T, R, G)                                             \
-    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {                 \
-        (void)ctx;                                                                       \
-        T *dx = (T *)p[0];                                                               \
-        const T *gs = (const T *)p[1], *ys = (const T *)p[2];                            \
-        double r = 0;                                                                    \
-        for (int64_t i = 0; i < n; i++) {                                                \
-            double g = gs[i * s[1]], y = ys[i * s[2]];                                   \
-            (void)y;                                                                     \
-            r += (R);                                                                    \
-        }                                                                                \
-        for (int64_t i = 0; i < n; i++) {                                                \
-            double g = gs[i * s[1]], y = ys[i * s[2]];                                   \
-            dx[i * s[0]] = (T)(G);                                                       \
-        }                                                                                \
+#define SOFTMAX_BACKWARD_LANE(name, T, R, G)                             \
+    static void name(char **p, const int64_t *s, int64_t n, void *ctx) { \
+        (void)ctx;                                                       \
+        T *dx = (T *)p[0];                                               \
+        const T *gs = (const T *)p[1], *ys = (const T *)p[2];            \
+        double r = 0;                                                    \
+        for (int64_t i = 0; i < n; i++) {                                \
+            double g = gs[i * s[1]], y = ys[i * s[2]];                   \
+            (void)y;                                                     \
+            r += (R);                                                    \
+        }                                                                \
+        for (int64_t i = 0; i < n; i++) {                                \
+            double g = gs[i * s[1]], y = ys[i * s[2]];                   \
+            dx[i * s[0]] = (T)(G);                                       \
+        }                                                                \
     }
 
-#define SOFTMAX_LANES(op, F, R, G)                                                       \
-    SOFTMAX_LANE(op##_f32, float, tg__softmax_stats_f32, F)                              \
-    SOFTMAX_LANE(op##_f64, double, tg__softmax_stats_f64, F)                             \
-    SOFTMAX_BACKWARD_LANE(op##_backward_f32, float, R, G)                                \
+#define SOFTMAX_LANES(op, F, R, G)                           \
+    SOFTMAX_LANE(op##_f32, float, tg__softmax_stats_f32, F)  \
+    SOFTMAX_LANE(op##_f64, double, tg__softmax_stats_f64, F) \
+    SOFTMAX_BACKWARD_LANE(op##_backward_f32, float, R, G)    \
     SOFTMAX_BACKWARD_LANE(op##_backward_f64, double, R, G)
 
-SOFTMAX_LANES(softmax, exp(d) / st.sum, g * y, y * (g - r))
+SOFTMAX_LANES(softmax, exp(d) / st.sum, g *y, y *(g - r))
 SOFTMAX_LANES(log_softmax, d - log(st.sum), g, g - exp(y) * r)
 
 typedef struct softmax_kind {
@@ -358,16 +357,16 @@ enum { SOFTMAX_SAVED_Y };
 
 static int softmax_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs);
 
-static const softmax_kind softmax_op = {{"SoftmaxBackward0", softmax_backward,
-                                          "dy_i/dx_j = y_i ([i = j] - y_j)"},
-                                         "softmax",
-                                         {softmax_f32, softmax_f64},
-                                         {softmax_backward_f32, softmax_backward_f64}};
-static const softmax_kind log_softmax_op = {{"LogSoftmaxBackward0", softmax_backward,
-                                             "dy_i/dx_j = [i = j] - softmax(x)_j"},
-                                            "log_softmax",
-                                            {log_softmax_f32, log_softmax_f64},
-                                            {log_softmax_backward_f32, log_softmax_backward_f64}};
+static const softmax_kind softmax_op = {
+    {"SoftmaxBackward0", softmax_backward, "dy_i/dx_j = y_i ([i = j] - y_j)"},
+    "softmax",
+    {softmax_f32, softmax_f64},
+    {softmax_backward_f32, softmax_backward_f64}};
+static const softmax_kind log_softmax_op = {
+    {"LogSoftmaxBackward0", softmax_backward, "dy_i/dx_j = [i = j] - softmax(x)_j"},
+    "log_softmax",
+    {log_softmax_f32, log_softmax_f64},
+    {log_softmax_backward_f32, log_softmax_backward_f64}};
 
 static int softmax_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;

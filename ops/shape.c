@@ -35,16 +35,16 @@ static void narrow(geometry *g, int dim, int64_t start, int64_t len, int64_t ste
 
 /* A view of t with geometry g, recorded as made by def; its node keeps
  * `state`, what its backward needs. */
-static tg_tensor *make_view(const char *op, const tg_op_def *def, tg_tensor *t,
-                            const geometry *g, tg__saves state) {
+static tg_tensor *make_view(const char *op, const tg_op_def *def, tg_tensor *t, const geometry *g,
+                            tg__saves state) {
     tg_tensor *out = tg__view_owned(op, t, g->ndim, g->shape, g->strides, g->offset);
     return out ? tg__finish(out, def, TG__TENSORS(t), state) : NULL;
 }
 
 /* dst narrowed along dim (from start, every step-th) <- src, whose shape is
  * that of the narrowed part. False when out of memory. */
-static bool copy_into_narrowed(const char *op, tg_tensor *dst, int dim, int64_t start,
-                               int64_t step, const tg_tensor *src) {
+static bool copy_into_narrowed(const char *op, tg_tensor *dst, int dim, int64_t start, int64_t step,
+                               const tg_tensor *src) {
     geometry g = geometry_of(dst);
     narrow(&g, dim, start, src->shape[dim], step);
     tg_tensor *part = tg__view_owned(op, dst, g.ndim, g.shape, g.strides, g.offset);
@@ -114,8 +114,7 @@ static int narrow_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bo
                               node->in_dtype[0]);
     if (!full) return -1;
     tg__fill(full, 0.0);
-    if (!copy_into_narrowed(node->def->name, full, st->dim, st->start, st->step, g))
-        return -1;
+    if (!copy_into_narrowed(node->def->name, full, st->dim, st->start, st->step, g)) return -1;
     gi[0] = full;
     return 0;
 }
@@ -123,8 +122,9 @@ static const tg_op_def slice_def = {"SliceBackward0", narrow_backward,
                                     "the gradient into the sliced positions, 0 elsewhere"};
 static const tg_op_def split_def = {"SplitBackward0", narrow_backward,
                                     "the gradient into the piece's positions, 0 elsewhere"};
-static const tg_op_def split_with_sizes_def = {"SplitWithSizesBackward0", narrow_backward,
-                                               "the gradient into the piece's positions, 0 elsewhere"};
+static const tg_op_def split_with_sizes_def = {
+    "SplitWithSizesBackward0", narrow_backward,
+    "the gradient into the piece's positions, 0 elsewhere"};
 
 static tg_tensor *narrow_view(const char *op, const tg_op_def *def, tg_tensor *t, int dim,
                               int64_t start, int64_t len, int64_t step) {
@@ -178,8 +178,8 @@ static int split_pieces(const char *op, const tg_op_def *def, tg_tensor *t, int 
                         int max_out) {
     int room = out ? max_out : INT_MAX;
     if (count > room) {
-        tg__error(TG_ERR_VALUE, "%s: %lld pieces do not fit in max_out = %d", op,
-                  (long long)count, room);
+        tg__error(TG_ERR_VALUE, "%s: %lld pieces do not fit in max_out = %d", op, (long long)count,
+                  room);
         return -1;
     }
     if (!out) return (int)count;
@@ -223,8 +223,7 @@ int tg_split_with_sizes(tg_tensor *t, int n, const int64_t *sizes, int dim, tg_t
     int64_t total = 0;
     for (int i = 0; i < n; i++) {
         if (sizes[i] < 0) {
-            tg__error(TG_ERR_VALUE, "%s: sizes[%d] = %lld is negative", op, i,
-                      (long long)sizes[i]);
+            tg__error(TG_ERR_VALUE, "%s: sizes[%d] = %lld is negative", op, i, (long long)sizes[i]);
             return -1;
         }
         /* capped, so that the sum cannot overflow; a cap still misses the size */
@@ -246,8 +245,7 @@ int tg_chunk(tg_tensor *t, int chunks, int dim, tg_tensor **out, int max_out) {
     }
     int64_t extent = t->shape[dim];
     if (extent == 0) /* PyTorch's chunk turns to split_with_sizes here */
-        return split_pieces("chunk", &split_with_sizes_def, t, dim, NULL, 0, chunks, out,
-                            max_out);
+        return split_pieces("chunk", &split_with_sizes_def, t, dim, NULL, 0, chunks, out, max_out);
     int64_t size = (extent - 1) / chunks + 1;
     return split_pieces("chunk", &split_def, t, dim, NULL, size, (extent - 1) / size + 1, out,
                         max_out);
@@ -360,8 +358,8 @@ static tg_tensor *concatenate(int n, tg_tensor *const *ts, int dim) {
         for (int i = ref; i < n; i++)
             if (!skipped_by_cat(ts[i]->ndim, ts[i]->shape) &&
                 __builtin_add_overflow(shape[dim], ts[i]->shape[dim], &shape[dim])) {
-                tg__error(TG_ERR_NOMEM, "cat: the sizes along dim %d add up to more than %lld",
-                          dim, (long long)INT64_MAX);
+                tg__error(TG_ERR_NOMEM, "cat: the sizes along dim %d add up to more than %lld", dim,
+                          (long long)INT64_MAX);
                 return NULL;
             }
     }
@@ -460,8 +458,7 @@ static const tg_op_def squeeze_def = {"SqueezeBackward0", squeeze_backward,
 static const tg_op_def squeeze_dim_def = {"SqueezeBackward1", squeeze_backward,
                                           "unsqueeze the gradient back"};
 
-static tg_tensor *squeeze_mask(const char *op, const tg_op_def *def, tg_tensor *t,
-                               int64_t mask) {
+static tg_tensor *squeeze_mask(const char *op, const tg_op_def *def, tg_tensor *t, int64_t mask) {
     geometry g = geometry_of(t);
     remove_dims(&g, mask);
     squeeze_state st = {mask};
@@ -527,8 +524,8 @@ static bool expand_dim(const tg_tensor *t, int ndim, const int64_t *shape, int i
                   "expand: shape %s cannot be expanded to %s: size %lld must match the existing "
                   "size %lld at dim %d",
                   tg__shape_str(bufa, sizeof bufa, t->ndim, t->shape),
-                  tg__shape_str(bufb, sizeof bufb, ndim, shape), (long long)want,
-                  (long long)size, i);
+                  tg__shape_str(bufb, sizeof bufb, ndim, shape), (long long)want, (long long)size,
+                  i);
         return false;
     }
     g->shape[i] = want;

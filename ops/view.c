@@ -80,8 +80,8 @@ static bool infer_shape(const char *op, const tg_tensor *t, int ndim, const int6
     }
     if (numel != t->numel || (infer >= 0 && known == 0)) {
         char bufa[TG_SHAPE_STR_MAX], bufb[TG_SHAPE_STR_MAX];
-        tg__error(TG_ERR_SHAPE, "%s: shape %s is invalid for input of shape %s (%lld elements)",
-                  op, tg__shape_str(bufa, sizeof bufa, ndim, shape),
+        tg__error(TG_ERR_SHAPE, "%s: shape %s is invalid for input of shape %s (%lld elements)", op,
+                  tg__shape_str(bufa, sizeof bufa, ndim, shape),
                   tg__shape_str(bufb, sizeof bufb, t->ndim, t->shape), (long long)t->numel);
         return false;
     }
@@ -101,8 +101,8 @@ static bool view_strides(const tg_tensor *t, int ndim, const int64_t *shape, int
     int64_t chunk_base = t->strides[t->ndim - 1], tensor_numel = 1, view_numel = 1;
     for (int d = t->ndim - 1; d >= 0; d--) {
         tensor_numel *= t->shape[d];
-        bool chunk_ends = d == 0 || (t->shape[d - 1] != 1 &&
-                                     t->strides[d - 1] != tensor_numel * chunk_base);
+        bool chunk_ends = d == 0 ||
+                          (t->shape[d - 1] != 1 && t->strides[d - 1] != tensor_numel * chunk_base);
         if (!chunk_ends) continue;
         while (view_d >= 0 && (view_numel < tensor_numel || shape[view_d] == 1)) {
             strides[view_d] = view_numel * chunk_base;

@@ -17,7 +17,8 @@ static void adagrad_update(const tg__optim_group *group, tg__optim_param *p) {
     static const tg__optim_row_fn kernels[2] = {adagrad_f32, adagrad_f64};
     const tg_adagrad_options *o = &group->hp.adagrad;
     adagrad_coeffs c = {.neg_clr = -(group->lr / (1 + (double)(p->step - 1) * o->lr_decay)),
-                        .weight_decay = o->weight_decay, .eps = o->eps,
+                        .weight_decay = o->weight_decay,
+                        .eps = o->eps,
                         .maximize = o->maximize};
     tg__optim_apply(p, kernels, &c);
 }

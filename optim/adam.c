@@ -24,10 +24,14 @@ static void update(const tg__optim_group *group, tg__optim_param *p, bool decoup
     double t = (double)p->step;
     adam_coeffs c = {.neg_step_size = -(group->lr / (1 - pow(o->beta1, t))),
                      .bias_correction2_sqrt = sqrt(1 - pow(o->beta2, t)),
-                     .beta1 = o->beta1, .beta2 = o->beta2, .eps = o->eps,
+                     .beta1 = o->beta1,
+                     .beta2 = o->beta2,
+                     .eps = o->eps,
                      .l2 = decoupled ? 0 : o->weight_decay,
                      .decay = 1 - group->lr * o->weight_decay,
-                     .decoupled = decoupled, .amsgrad = o->amsgrad, .maximize = o->maximize};
+                     .decoupled = decoupled,
+                     .amsgrad = o->amsgrad,
+                     .maximize = o->maximize};
     tg__optim_apply(p, kernels, &c);
 }
 
@@ -97,6 +101,5 @@ tg_optimizer *tg_adamw_new(tg_tensor *const *params, int n, const tg_adam_option
 int tg_adam_add_group(tg_optimizer *opt, tg_tensor *const *params, int n,
                       const tg_adam_options *opts) {
     return tg__optim_add_group(opt, adam_kind.options_type, params, n,
-                               opts ? &(tg__optim_hp){.adam = *opts} : NULL,
-                               opts ? opts->lr : 0);
+                               opts ? &(tg__optim_hp){.adam = *opts} : NULL, opts ? opts->lr : 0);
 }

@@ -24,18 +24,18 @@ static bool check(const char *name, tg_tensor *const *params, int n) {
     return true;
 }
 
-#define SUM_SQUARES_ROW(name, T)                                                       \
-    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {               \
-        const T *g = (const T *)p[0];                                                  \
-        double acc = 0;                                                                \
+#define SUM_SQUARES_ROW(name, T)                                                          \
+    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {                  \
+        const T *g = (const T *)p[0];                                                     \
+        double acc = 0;                                                                   \
         for (int64_t i = 0; i < n; i++) acc += (double)g[i * s[0]] * (double)g[i * s[0]]; \
-        *(double *)ctx += acc;                                                         \
+        *(double *)ctx += acc;                                                            \
     }
 SUM_SQUARES_ROW(sum_squares_f32, float)
 SUM_SQUARES_ROW(sum_squares_f64, double)
 
 /* g times the coefficient p[0], in g's type, as PyTorch's mul_. */
-TG_ROWS1(scale_rows, TG_OWN, g, g * p[0])
+TG_ROWS1(scale_rows, TG_OWN, g, g *p[0])
 /* g clamped to [-v, v], v = p[0]; NaN stays NaN. */
 TG_ROWS1(clamp_rows, TG_OWN, g, g > p[0] ? p[0] : g < -p[0] ? -p[0] : g)
 

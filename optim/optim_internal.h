@@ -79,8 +79,8 @@ bool tg__optim_check_unit(const char *name, const char *what, double value);
  * "<owner>.<kind>" holding the count of what the state is for (`counted`,
  * as "parameters"); sets the error naming op and returns false if the file
  * has none, another kind's, or another count. */
-bool tg__check_state_marker(const char *op, const char *path, const char *owner,
-                            const char *kind, int count, const char *counted);
+bool tg__check_state_marker(const char *op, const char *path, const char *owner, const char *kind,
+                            int count, const char *counted);
 /* Whether a value loaded from a state file is a count (a step, an epoch):
  * an integer from 0 to 2^53, the largest a float64 holds exactly. */
 static inline bool tg__optim_is_count(double v) {

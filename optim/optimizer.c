@@ -259,8 +259,11 @@ typedef struct apply_ctx {
 
 static void apply_row(char **ptrs, const int64_t *strides, int64_t n, void *ctx_) {
     const apply_ctx *ctx = ctx_;
-    tg__optim_row row = {.param = ptrs[0], .param_stride = strides[0], .grad = ptrs[1],
-                         .grad_stride = strides[1], .n = n};
+    tg__optim_row row = {.param = ptrs[0],
+                         .param_stride = strides[0],
+                         .grad = ptrs[1],
+                         .grad_stride = strides[1],
+                         .n = n};
     if (ctx->ref)
         for (int s = 0; s < TG__OPTIM_MAX_STATE; s++)
             row.state[s] = ctx->state[s] ? ctx->state[s] + (ptrs[2] - ctx->ref) : NULL;

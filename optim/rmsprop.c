@@ -16,9 +16,12 @@ typedef struct rmsprop_coeffs {
 static void rmsprop_update(const tg__optim_group *group, tg__optim_param *p) {
     static const tg__optim_row_fn kernels[2] = {rmsprop_f32, rmsprop_f64};
     const tg_rmsprop_options *o = &group->hp.rmsprop;
-    rmsprop_coeffs c = {.neg_lr = -group->lr, .alpha = o->alpha,
-                        .weight_decay = o->weight_decay, .eps = o->eps,
-                        .momentum = o->momentum, .centered = o->centered,
+    rmsprop_coeffs c = {.neg_lr = -group->lr,
+                        .alpha = o->alpha,
+                        .weight_decay = o->weight_decay,
+                        .eps = o->eps,
+                        .momentum = o->momentum,
+                        .centered = o->centered,
                         .maximize = o->maximize};
     tg__optim_apply(p, kernels, &c);
 }

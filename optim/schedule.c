@@ -17,12 +17,12 @@ struct tg_lr_scheduler {
     tg_optimizer *opt; /* borrowed */
     schedule kind;
     const char *name;
-    int64_t epoch;      /* PyTorch's last_epoch */
-    int64_t period;     /* step_size, T_max, or total steps */
-    int64_t warmup;     /* warmup steps */
-    double value;       /* gamma, eta_min, or the final lr ratio */
+    int64_t epoch;  /* PyTorch's last_epoch */
+    int64_t period; /* step_size, T_max, or total steps */
+    int64_t warmup; /* warmup steps */
+    double value;   /* gamma, eta_min, or the final lr ratio */
     int n_groups;
-    double base_lrs[];  /* each group's lr when the scheduler was made */
+    double base_lrs[]; /* each group's lr when the scheduler was made */
 };
 
 /* The lr of one group at s->epoch, from its lr at the previous epoch. StepLR
@@ -31,15 +31,14 @@ struct tg_lr_scheduler {
 static double next_lr(const tg_lr_scheduler *s, double lr, double base) {
     int64_t t = s->epoch, n = s->period;
     switch (s->kind) {
-    case STEP_LR:
-        return t == 0 || t % n != 0 ? lr : lr * s->value;
+    case STEP_LR: return t == 0 || t % n != 0 ? lr : lr * s->value;
     case COSINE_ANNEALING: {
         double eta_min = s->value;
         if (t == 0) return lr;
         if ((t - 1 - n) % (2 * n) == 0) /* the bottom of a cycle: restart upward */
             return lr + (base - eta_min) * (1 - cos(PI / (double)n)) / 2;
-        return (1 + cos(PI * (double)t / (double)n)) /
-                   (1 + cos(PI * (double)(t - 1) / (double)n)) * (lr - eta_min) +
+        return (1 + cos(PI * (double)t / (double)n)) / (1 + cos(PI * (double)(t - 1) / (double)n)) *
+                   (lr - eta_min) +
                eta_min;
     }
     case WARMUP_COSINE: {
@@ -69,8 +68,8 @@ static int apply(tg_lr_scheduler *s) {
 
 /* PyTorch's constructor: base_lrs from the groups, then a first step to
  * epoch 0. */
-static tg_lr_scheduler *create(const char *name, tg_optimizer *opt, schedule kind,
-                               int64_t period, int64_t warmup, double value) {
+static tg_lr_scheduler *create(const char *name, tg_optimizer *opt, schedule kind, int64_t period,
+                               int64_t warmup, double value) {
     if (!opt) {
         tg__null_arg(name);
         return NULL;
@@ -78,8 +77,13 @@ static tg_lr_scheduler *create(const char *name, tg_optimizer *opt, schedule kin
     int n = tg_optim_n_groups(opt);
     tg_lr_scheduler *s = tg__alloc(sizeof *s + sizeof(double) * (size_t)n, name);
     if (!s) return NULL;
-    *s = (tg_lr_scheduler){.opt = opt, .kind = kind, .name = name, .period = period,
-                           .warmup = warmup, .value = value, .n_groups = n};
+    *s = (tg_lr_scheduler){.opt = opt,
+                           .kind = kind,
+                           .name = name,
+                           .period = period,
+                           .warmup = warmup,
+                           .value = value,
+                           .n_groups = n};
     for (int g = 0; g < n; g++) s->base_lrs[g] = tg_optim_lr(opt, g);
     if (apply(s) != 0) {
         tg__free(s);
@@ -181,8 +185,10 @@ static bool check_values(const tg_lr_scheduler *s, const char *path, const tg_na
     const double *base = tg__ptr(items[2].tensor);
     for (int g = 0; g < s->n_groups; g++)
         if (!(base[g] >= 0 && isfinite(base[g]))) {
-            tg__error(TG_ERR_VALUE, "lr_scheduler_load: %s: base_lrs[%d] is %g, not a learning "
-                      "rate", path, g, base[g]);
+            tg__error(TG_ERR_VALUE,
+                      "lr_scheduler_load: %s: base_lrs[%d] is %g, not a learning "
+                      "rate",
+                      path, g, base[g]);
             return false;
         }
     return true;
@@ -197,8 +203,8 @@ int tg_lr_scheduler_load(tg_lr_scheduler *s, const char *path) {
     char marker[64];
     tg_named_tensor items[3];
     bool ok = pool &&
-              tg__check_state_marker("lr_scheduler_load", path, "scheduler", s->name,
-                                     s->n_groups, "parameter groups") &&
+              tg__check_state_marker("lr_scheduler_load", path, "scheduler", s->name, s->n_groups,
+                                     "parameter groups") &&
               named(s, true, marker, sizeof marker, items) &&
               tg_load_safetensors(path, 3, items) == 0 && check_values(s, path, items);
     if (ok) {

@@ -16,9 +16,13 @@ typedef struct sgd_coeffs {
 static void sgd_update(const tg__optim_group *group, tg__optim_param *p) {
     static const tg__optim_row_fn kernels[2] = {sgd_f32, sgd_f64};
     const tg_sgd_options *o = &group->hp.sgd;
-    sgd_coeffs c = {.neg_lr = -group->lr, .weight_decay = o->weight_decay,
-                    .momentum = o->momentum, .one_minus_dampening = 1 - o->dampening,
-                    .nesterov = o->nesterov, .maximize = o->maximize, .first = p->step == 1};
+    sgd_coeffs c = {.neg_lr = -group->lr,
+                    .weight_decay = o->weight_decay,
+                    .momentum = o->momentum,
+                    .one_minus_dampening = 1 - o->dampening,
+                    .nesterov = o->nesterov,
+                    .maximize = o->maximize,
+                    .first = p->step == 1};
     tg__optim_apply(p, kernels, &c);
 }
 

@@ -9,9 +9,8 @@
  *   p = p - lr * d
  * Every line rounds to the parameter's dtype, as each of PyTorch's tensor
  * ops does, and its add_(x, alpha) lines are fused multiply-adds. */
-static TG_ALWAYS_INLINE void SFX(sgd_loop)(const tg__optim_row *r, const sgd_coeffs *c,
-                                           int64_t ps, int64_t gs, bool momentum, bool first,
-                                           bool nesterov) {
+static TG_ALWAYS_INLINE void SFX(sgd_loop)(const tg__optim_row *r, const sgd_coeffs *c, int64_t ps,
+                                           int64_t gs, bool momentum, bool first, bool nesterov) {
     const T neg_lr = (T)c->neg_lr, wd = (T)c->weight_decay, mu = (T)c->momentum,
             damp = (T)c->one_minus_dampening;
     const bool maximize = c->maximize;

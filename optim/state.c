@@ -51,8 +51,7 @@ static tg_tensor *group_members(const tg_optimizer *opt, int g) {
  * same shapes and dtypes for tg_load_safetensors to fill, so that nothing
  * of opt is written until the whole file has been checked. */
 static bool layout_build(layout *l, const tg_optimizer *opt, bool staged, const char *op) {
-    size_t most = 1 + 2 * (size_t)opt->n_groups +
-                  (1 + TG__OPTIM_MAX_STATE) * (size_t)opt->n_params;
+    size_t most = 1 + 2 * (size_t)opt->n_groups + (1 + TG__OPTIM_MAX_STATE) * (size_t)opt->n_params;
     l->items = tg__alloc(most * sizeof *l->items, op);
     l->names = l->items ? tg__alloc(most * sizeof *l->names, op) : NULL;
     if (!l->names) return false;
@@ -101,8 +100,8 @@ int tg_optim_save(const tg_optimizer *opt, const char *path) {
  * mistakes (another optimizer's or scheduler's file, a model's, another
  * model's state) are named as such rather than by the first tensor name
  * that does not match. */
-bool tg__check_state_marker(const char *op, const char *path, const char *owner,
-                            const char *kind, int count, const char *counted) {
+bool tg__check_state_marker(const char *op, const char *path, const char *owner, const char *kind,
+                            int count, const char *counted) {
     tg_safetensors *f = tg_safetensors_open(path);
     if (!f) return false;
     size_t len = strlen(owner);
@@ -114,8 +113,8 @@ bool tg__check_state_marker(const char *op, const char *path, const char *owner,
     bool ok = false;
     tg_tensor *held = NULL;
     if (!marker)
-        tg__error(TG_ERR_VALUE, "%s: %s holds no %s state (no '%s.<name>' tensor)", op, path,
-                  owner, owner);
+        tg__error(TG_ERR_VALUE, "%s: %s holds no %s state (no '%s.<name>' tensor)", op, path, owner,
+                  owner);
     else if (strcmp(marker + len + 1, kind) != 0)
         tg__error(TG_ERR_VALUE, "%s: %s holds %s state, not %s", op, path, marker + len + 1, kind);
     else if ((held = tg_safetensors_get(f, marker)) != NULL) {
@@ -151,8 +150,10 @@ static bool restore_groups(tg_optimizer *opt, const char *path, const tg_named_t
         const tg_named_tensor *lr = &(*it)[0], *members = &(*it)[1];
         if (!(tg_item(lr->tensor) >= 0)) return bad_value(path, lr, "a learning rate >= 0");
         if (!same_members(opt, g, members->tensor)) {
-            tg__error(TG_ERR_VALUE, "optim_load: %s: '%s' lists other parameters than group %d "
-                      "has", path, members->name, g);
+            tg__error(TG_ERR_VALUE,
+                      "optim_load: %s: '%s' lists other parameters than group %d "
+                      "has",
+                      path, members->name, g);
             return false;
         }
         if (write) opt->groups[g].lr = tg_item(lr->tensor);
@@ -165,8 +166,7 @@ static bool restore_params(tg_optimizer *opt, const char *path, const tg_named_t
     for (int i = 0; i < opt->n_params; i++) {
         tg__optim_param *p = &opt->params[i];
         double step = tg_item((*it)->tensor);
-        if (!tg__optim_is_count(step))
-            return bad_value(path, *it, "a step count");
+        if (!tg__optim_is_count(step)) return bad_value(path, *it, "a step count");
         ++*it;
         if (write) p->step = (int64_t)step;
         for (int s = 0; s < TG__OPTIM_MAX_STATE; s++) {

@@ -4,6 +4,7 @@
 # tests/golden/ has its own .clang-format that leaves the generated tables
 # alone. Fix a file with `clang-format -i FILE`.
 # Usage: tests/check_format.sh [SOURCE_ROOT]   (clang-format from $CLANG_FORMAT)
+# Runs as the meson test "format" (suite scripts), so CI checks it.
 set -euo pipefail
 cd "${1:-$(dirname "$0")/..}"
 clang_format=${CLANG_FORMAT:-clang-format}

@@ -107,16 +107,16 @@ static double element_at(const tg_tensor *t, int64_t i) {
 }
 
 #define CHECK_GOLDEN(t, want, rtol, atol, dev)                                           \
-    do {                                                                               \
-        CHECK((t) != NULL);                                                            \
-        int64_t bad_ = compare((t), (want), (rtol), (atol), (dev));                    \
-        if (bad_ >= 0) {                                                               \
-            char m_[160];                                                              \
-            snprintf(m_, sizeof m_, "%s[%lld] = %.17g, want %.17g", #t,                \
-                     (long long)bad_, element_at((t), bad_), (want)[bad_]);          \
-            tg_test_fail(__FILE__, __LINE__, m_);                                      \
-            return;                                                                    \
-        }                                                                              \
+    do {                                                                                 \
+        CHECK((t) != NULL);                                                              \
+        int64_t bad_ = compare((t), (want), (rtol), (atol), (dev));                      \
+        if (bad_ >= 0) {                                                                 \
+            char m_[160];                                                                \
+            snprintf(m_, sizeof m_, "%s[%lld] = %.17g, want %.17g", #t, (long long)bad_, \
+                     element_at((t), bad_), (want)[bad_]);                               \
+            tg_test_fail(__FILE__, __LINE__, m_);                                        \
+            return;                                                                      \
+        }                                                                                \
     } while (0)
 
 /* A leaf of dtype from golden data; *view is what the op gets: the leaf,
@@ -303,12 +303,12 @@ static void rrelu_training_draws_slopes_in_bounds(void) {
 /* ---- Stability: no NaN or Inf at large |x| ------------------------------------------- */
 
 static const act_spec all_ops[] = {
-    {"relu", {0}, 0},          {"leaky_relu", {0.01}, 0}, {"rrelu_eval", {0.125, 0.3}, 0},
-    {"elu", {1}, 0},           {"sigmoid", {0}, 0},       {"tanh", {0}, 0},
-    {"gelu", {0}, 0},          {"gelu", {1}, 0},          {"silu", {0}, 0},
-    {"softplus", {1, 20}, 0},  {"softplus", {1, 200}, 0}, {"prelu", {0}, 0},
-    {"swish", {0}, 0},         {"glu", {0}, 0},           {"swiglu", {0}, 0},
-    {"geglu", {0}, 0},         {"geglu", {1}, 0},         {"reglu", {0}, 0},
+    {"relu", {0}, 0},         {"leaky_relu", {0.01}, 0}, {"rrelu_eval", {0.125, 0.3}, 0},
+    {"elu", {1}, 0},          {"sigmoid", {0}, 0},       {"tanh", {0}, 0},
+    {"gelu", {0}, 0},         {"gelu", {1}, 0},          {"silu", {0}, 0},
+    {"softplus", {1, 20}, 0}, {"softplus", {1, 200}, 0}, {"prelu", {0}, 0},
+    {"swish", {0}, 0},        {"glu", {0}, 0},           {"swiglu", {0}, 0},
+    {"geglu", {0}, 0},        {"geglu", {1}, 0},         {"reglu", {0}, 0},
 };
 
 static bool all_finite(const tg_tensor *t) {
@@ -694,7 +694,8 @@ static void formulas_agree_with_libm(void) {
     }
     static double x[N + SPECIAL];
     for (int i = 0; i < N; i++) x[i] = -40 + 80.0 * i / (N - 1);
-    const double special[SPECIAL] = {0.0, -0.0, INFINITY, -INFINITY, NAN, 1e-300, -1e-300, 5e-324, 700};
+    const double special[SPECIAL] = {0.0,    -0.0,    INFINITY, -INFINITY, NAN,
+                                     1e-300, -1e-300, 5e-324,   700};
     for (int i = 0; i < SPECIAL; i++) x[N + i] = special[i];
     tg_tensor *in = tg_requires_grad_(tg_from_data(x, TG_SHAPE(N + SPECIAL), TG_F64), true);
     struct {

@@ -198,16 +198,38 @@ typedef struct op_case {
     tg_tensor *(*fn)(tg_tensor *const *in, void *ctx);
 } op_case;
 
-static tg_tensor *f_add(tg_tensor *const *in, void *c) { (void)c; return tg_add(in[0], in[1]); }
-static tg_tensor *f_sub(tg_tensor *const *in, void *c) { (void)c; return tg_sub(in[0], in[1]); }
-static tg_tensor *f_mul(tg_tensor *const *in, void *c) { (void)c; return tg_mul(in[0], in[1]); }
-static tg_tensor *f_div(tg_tensor *const *in, void *c) { (void)c; return tg_div(in[0], in[1]); }
-static tg_tensor *f_neg(tg_tensor *const *in, void *c) { (void)c; return tg_neg(in[0]); }
-static tg_tensor *f_sum(tg_tensor *const *in, void *c) { (void)c; return tg_sum(in[0]); }
-static tg_tensor *f_mean(tg_tensor *const *in, void *c) { (void)c; return tg_mean(in[0]); }
+static tg_tensor *f_add(tg_tensor *const *in, void *c) {
+    (void)c;
+    return tg_add(in[0], in[1]);
+}
+static tg_tensor *f_sub(tg_tensor *const *in, void *c) {
+    (void)c;
+    return tg_sub(in[0], in[1]);
+}
+static tg_tensor *f_mul(tg_tensor *const *in, void *c) {
+    (void)c;
+    return tg_mul(in[0], in[1]);
+}
+static tg_tensor *f_div(tg_tensor *const *in, void *c) {
+    (void)c;
+    return tg_div(in[0], in[1]);
+}
+static tg_tensor *f_neg(tg_tensor *const *in, void *c) {
+    (void)c;
+    return tg_neg(in[0]);
+}
+static tg_tensor *f_sum(tg_tensor *const *in, void *c) {
+    (void)c;
+    return tg_sum(in[0]);
+}
+static tg_tensor *f_mean(tg_tensor *const *in, void *c) {
+    (void)c;
+    return tg_mean(in[0]);
+}
 static tg_tensor *f_scalars(tg_tensor *const *in, void *c) {
     (void)c;
-    return tg_rsub_scalar(tg_div_scalar(tg_mul_scalar(tg_sub_scalar(tg_add_scalar(in[0], 1), 2), 3), 4), 5);
+    return tg_rsub_scalar(
+        tg_div_scalar(tg_mul_scalar(tg_sub_scalar(tg_add_scalar(in[0], 1), 2), 3), 4), 5);
 }
 static tg_tensor *f_views(tg_tensor *const *in, void *c) {
     (void)c;
@@ -277,7 +299,7 @@ TG_TEST_MAIN(TG_CASE(leaves_and_named_nodes), TG_CASE(records_only_when_needed),
              TG_CASE(requires_grad_only_changes_leaves),
              TG_CASE(inplace_change_of_a_saved_tensor_is_detected),
              TG_CASE(inplace_on_graph_tensors_needs_no_grad),
-             TG_CASE(a_tensor_used_twice_sums_its_gradients),
-             TG_CASE(gradients_flow_through_views), TG_CASE(a_long_chain_frees_without_recursion),
-             TG_CASE(gradcheck_core_ops), TG_CASE(gradcheck_catches_a_wrong_gradient),
+             TG_CASE(a_tensor_used_twice_sums_its_gradients), TG_CASE(gradients_flow_through_views),
+             TG_CASE(a_long_chain_frees_without_recursion), TG_CASE(gradcheck_core_ops),
+             TG_CASE(gradcheck_catches_a_wrong_gradient),
              TG_CASE(gradcheck_jacobian_size_never_overflows))

@@ -53,46 +53,45 @@ static void note(const char *call, bool failed, tg_status status, const char *te
                  int line) {
     rows_tried++;
     long now = printed();
-    const char *why = !failed                        ? "did not fail"
-                      : tg_last_status() != status   ? "wrong status"
+    const char *why = !failed                          ? "did not fail"
+                      : tg_last_status() != status     ? "wrong status"
                       : !strstr(tg_last_error(), text) ? "wrong message"
-                      : now != before                ? "printed something"
-                                                     : NULL;
+                      : now != before                  ? "printed something"
+                                                       : NULL;
     if (!why) {
         rows_clean++;
     } else if (report_len < sizeof report - 512) {
         report_len += (size_t)snprintf(report + report_len, sizeof report - report_len,
                                        "  line %d: %s: %s\n    got %d \"%s\", want %d "
-                                       "containing \"%s\"\n", line, call, why,
-                                       (int)tg_last_status(), tg_last_error(), (int)status, text);
+                                       "containing \"%s\"\n",
+                                       line, call, why, (int)tg_last_status(), tg_last_error(),
+                                       (int)status, text);
     }
     tg_clear_error();
 }
 
 /* One row: fails is an expression that is true when the call reported a
  * failure, e.g. tg_add(NULL, a) == NULL. */
-#define ROW(fails, status, text)                                                       \
-    do {                                                                               \
-        long before_ = printed();                                                      \
-        tg_clear_error();                                                              \
-        bool failed_ = (fails);                                                        \
-        note(#fails, failed_, (status), (text), before_, __LINE__);                    \
+#define ROW(fails, status, text)                                    \
+    do {                                                            \
+        long before_ = printed();                                   \
+        tg_clear_error();                                           \
+        bool failed_ = (fails);                                     \
+        note(#fails, failed_, (status), (text), before_, __LINE__); \
     } while (0)
 
 /* Runs a group of rows with the output captured; the case fails when a
  * row did, after its cleanup (tg_test_fail does not return). */
-#define TABLE(rows)                                                                    \
-    do {                                                                               \
-        int clean_before_ = rows_clean, tried_before_ = rows_tried;                    \
-        report_len = 0, report[0] = '\0';                                              \
-        capture_begin();                                                               \
-        rows                                                                           \
-        capture_end();                                                                 \
-        printf("  %d rows, %d clean\n", rows_tried - tried_before_,                    \
-               rows_clean - clean_before_);                                            \
-        fputs(report, stdout);                                                         \
-        if (rows_clean - clean_before_ != rows_tried - tried_before_)                  \
-            tg_test_fail(__FILE__, __LINE__, "a row failed");                          \
+#define TABLE(rows)                                                                              \
+    do {                                                                                         \
+        int clean_before_ = rows_clean, tried_before_ = rows_tried;                              \
+        report_len = 0, report[0] = '\0';                                                        \
+        capture_begin();                                                                         \
+        rows capture_end();                                                                      \
+        printf("  %d rows, %d clean\n", rows_tried - tried_before_, rows_clean - clean_before_); \
+        fputs(report, stdout);                                                                   \
+        if (rows_clean - clean_before_ != rows_tried - tried_before_)                            \
+            tg_test_fail(__FILE__, __LINE__, "a row failed");                                    \
     } while (0)
 
 /* ---- Fixtures ---------------------------------------------------------------------- */
@@ -131,7 +130,8 @@ static void tensor_h(void) {
         ROW(tg_empty(9, nine, TG_F32) == NULL, TG_ERR_SHAPE, "empty: 9 dimensions (at most 8)");
         ROW(tg_empty(2, NULL, TG_F32) == NULL, TG_ERR_NULL, "empty: shape is NULL");
         ROW(tg_empty(2, neg, TG_F32) == NULL, TG_ERR_SHAPE, "empty: negative dimension");
-        ROW(tg_empty(2, huge, TG_F32) == NULL, TG_ERR_NOMEM, "empty: shape (1099511627776, 1099511627776) is too large");
+        ROW(tg_empty(2, huge, TG_F32) == NULL, TG_ERR_NOMEM,
+            "empty: shape (1099511627776, 1099511627776) is too large");
         ROW(tg_empty(2, wrap, TG_F32) == NULL, TG_ERR_NOMEM, "too large");
         ROW(tg_empty(TG_SHAPE(2), BAD_DTYPE) == NULL, TG_ERR_VALUE, "empty: invalid dtype 7");
         ROW(tg_zeros(2, neg, TG_F32) == NULL, TG_ERR_SHAPE, "zeros: negative dimension");
@@ -141,14 +141,19 @@ static void tensor_h(void) {
         ROW(tg_full(2, NULL, 1.0, TG_F32) == NULL, TG_ERR_NULL, "full: shape is NULL");
         ROW(tg_full(TG_SHAPE(2), 1.0, BAD_DTYPE) == NULL, TG_ERR_VALUE, "full: invalid dtype 7");
         ROW(tg_scalar(1.0, BAD_DTYPE) == NULL, TG_ERR_VALUE, "invalid dtype 7");
-        ROW(tg_from_data(NULL, TG_SHAPE(2), TG_F32) == NULL, TG_ERR_NULL, "from_data: argument is NULL");
+        ROW(tg_from_data(NULL, TG_SHAPE(2), TG_F32) == NULL, TG_ERR_NULL,
+            "from_data: argument is NULL");
         ROW(tg_from_data(data, 2, neg, TG_F32) == NULL, TG_ERR_SHAPE, "negative dimension");
         ROW(tg_from_data(data, TG_SHAPE(2), BAD_DTYPE) == NULL, TG_ERR_VALUE, "invalid dtype 7");
-        ROW(tg_from_buffer(NULL, TG_SHAPE(2), TG_F32, NULL, NULL) == NULL, TG_ERR_NULL, "from_buffer: argument is NULL");
-        ROW(tg_from_buffer(data, 9, nine, TG_F32, NULL, NULL) == NULL, TG_ERR_SHAPE, "9 dimensions");
-        ROW(tg_from_buffer(data, TG_SHAPE(2), BAD_DTYPE, NULL, NULL) == NULL, TG_ERR_VALUE, "from_buffer: invalid dtype 7");
+        ROW(tg_from_buffer(NULL, TG_SHAPE(2), TG_F32, NULL, NULL) == NULL, TG_ERR_NULL,
+            "from_buffer: argument is NULL");
+        ROW(tg_from_buffer(data, 9, nine, TG_F32, NULL, NULL) == NULL, TG_ERR_SHAPE,
+            "9 dimensions");
+        ROW(tg_from_buffer(data, TG_SHAPE(2), BAD_DTYPE, NULL, NULL) == NULL, TG_ERR_VALUE,
+            "from_buffer: invalid dtype 7");
         ROW(tg_arange(0, 3, 1, BAD_DTYPE) == NULL, TG_ERR_VALUE, "invalid dtype 7");
-        ROW(tg_arange(0, 3, 0, TG_F32) == NULL, TG_ERR_VALUE, "arange: cannot go from 0 to 3 in steps of 0");
+        ROW(tg_arange(0, 3, 0, TG_F32) == NULL, TG_ERR_VALUE,
+            "arange: cannot go from 0 to 3 in steps of 0");
         ROW(tg_arange(0, 3, -1, TG_F32) == NULL, TG_ERR_VALUE, "arange: cannot go from 0 to 3");
         ROW(tg_arange(0, NAN, 1, TG_F32) == NULL, TG_ERR_VALUE, "arange: cannot go from 0 to nan");
         ROW(tg_arange(0, 1e300, 1e-300, TG_F32) == NULL, TG_ERR_VALUE, "are too many");
@@ -165,10 +170,13 @@ static void tensor_h(void) {
         ROW(tg_size(a, -3) == -1, TG_ERR_VALUE, "size: dim -3 out of range");
         ROW(isnan(tg_get(NULL, (int64_t[]){0, 0})), TG_ERR_NULL, "get: argument is NULL");
         ROW(isnan(tg_get(a, NULL)), TG_ERR_NULL, "get: argument is NULL");
-        ROW(isnan(tg_get(a, (int64_t[]){0, 3})), TG_ERR_VALUE, "get: index 3 out of range for dim 1");
-        ROW(isnan(tg_get(a, (int64_t[]){-1, 0})), TG_ERR_VALUE, "get: index -1 out of range for dim 0");
+        ROW(isnan(tg_get(a, (int64_t[]){0, 3})), TG_ERR_VALUE,
+            "get: index 3 out of range for dim 1");
+        ROW(isnan(tg_get(a, (int64_t[]){-1, 0})), TG_ERR_VALUE,
+            "get: index -1 out of range for dim 0");
         ROW(isnan(tg_item(NULL)), TG_ERR_NULL, "item: argument is NULL");
-        ROW(isnan(tg_item(a)), TG_ERR_SHAPE, "item: a tensor of shape (2, 3) has 6 elements, not one");
+        ROW(isnan(tg_item(a)), TG_ERR_SHAPE,
+            "item: a tensor of shape (2, 3) has 6 elements, not one");
         ROW(tg_to_doubles(NULL, out) == -1, TG_ERR_NULL, "to_doubles: argument is NULL");
         ROW(tg_to_doubles(a, NULL) == -1, TG_ERR_NULL, "to_doubles: argument is NULL");
         ROW(tg_clone(NULL) == NULL, TG_ERR_NULL, "clone: argument is NULL");
@@ -177,27 +185,33 @@ static void tensor_h(void) {
         ROW(tg_view(a, 2, NULL) == NULL, TG_ERR_NULL, "view: shape is NULL");
         ROW(tg_view(a, -1, NULL) == NULL, TG_ERR_SHAPE, "view: -1 dimensions");
         ROW(tg_view(a, 9, nine) == NULL, TG_ERR_SHAPE, "view: 9 dimensions");
-        ROW(tg_view(a, TG_SHAPE(4, 2)) == NULL, TG_ERR_SHAPE, "view: shape (4, 2) is invalid for input of shape (2, 3)");
+        ROW(tg_view(a, TG_SHAPE(4, 2)) == NULL, TG_ERR_SHAPE,
+            "view: shape (4, 2) is invalid for input of shape (2, 3)");
         ROW(tg_view(a, TG_SHAPE(-1, -1)) == NULL, TG_ERR_SHAPE, "view: invalid shape (-1, -1)");
         ROW(tg_view(a, TG_SHAPE(-2, 3)) == NULL, TG_ERR_SHAPE, "view: invalid shape (-2, 3)");
-        ROW(tg_view(a, 2, huge) == NULL, TG_ERR_SHAPE, "view: shape (1099511627776, 1099511627776) is invalid for input of shape (2, 3)");
-        ROW(tg_view(a, 2, wrap) == NULL, TG_ERR_SHAPE, "view: shape (9223372036854775807, 2) is invalid for input of shape (2, 3)");
+        ROW(tg_view(a, 2, huge) == NULL, TG_ERR_SHAPE,
+            "view: shape (1099511627776, 1099511627776) is invalid for input of shape (2, 3)");
+        ROW(tg_view(a, 2, wrap) == NULL, TG_ERR_SHAPE,
+            "view: shape (9223372036854775807, 2) is invalid for input of shape (2, 3)");
         ROW(tg_view(tg_transpose(a, 0, 1), TG_SHAPE(6)) == NULL, TG_ERR_SHAPE, "view:");
         ROW(tg_reshape(NULL, TG_SHAPE(6)) == NULL, TG_ERR_NULL, "reshape: argument is NULL");
         ROW(tg_reshape(a, 2, NULL) == NULL, TG_ERR_NULL, "reshape: shape is NULL");
-        ROW(tg_reshape(a, TG_SHAPE(-1, 4)) == NULL, TG_ERR_SHAPE, "reshape: shape (-1, 4) is invalid for input of shape (2, 3)");
-        ROW(tg_reshape(a, 2, huge) == NULL, TG_ERR_SHAPE, "reshape: shape (1099511627776, 1099511627776) is invalid for input of shape (2, 3)");
-        ROW(tg_reshape(a, 2, wrap) == NULL, TG_ERR_SHAPE, "reshape: shape (9223372036854775807, 2) is invalid for input of shape (2, 3)");
+        ROW(tg_reshape(a, TG_SHAPE(-1, 4)) == NULL, TG_ERR_SHAPE,
+            "reshape: shape (-1, 4) is invalid for input of shape (2, 3)");
+        ROW(tg_reshape(a, 2, huge) == NULL, TG_ERR_SHAPE,
+            "reshape: shape (1099511627776, 1099511627776) is invalid for input of shape (2, 3)");
+        ROW(tg_reshape(a, 2, wrap) == NULL, TG_ERR_SHAPE,
+            "reshape: shape (9223372036854775807, 2) is invalid for input of shape (2, 3)");
         ROW(tg_transpose(NULL, 0, 1) == NULL, TG_ERR_NULL, "transpose: argument is NULL");
-        ROW(tg_transpose(a, 0, 2) == NULL, TG_ERR_VALUE, "transpose: dim 2 out of range for a 2-dim tensor");
+        ROW(tg_transpose(a, 0, 2) == NULL, TG_ERR_VALUE,
+            "transpose: dim 2 out of range for a 2-dim tensor");
         ROW(tg_transpose(a, -3, 0) == NULL, TG_ERR_VALUE, "transpose: dim -3 out of range");
         ROW(tg_detach(NULL) == NULL, TG_ERR_NULL, "detach: argument is NULL");
         ROW(tg_to_dtype(NULL, TG_F64) == NULL, TG_ERR_NULL, "to_dtype: argument is NULL");
         ROW(tg_to_dtype(a, BAD_DTYPE) == NULL, TG_ERR_VALUE, "invalid dtype 7");
         ROW(tg_repr(NULL) == NULL, TG_ERR_NULL, "repr: argument is NULL");
         ROW(tg_print(NULL, stdout) == -1, TG_ERR_NULL, "print: argument is NULL");
-        ROW(tg_print(a, NULL) == -1, TG_ERR_NULL, "print: argument is NULL");
-    );
+        ROW(tg_print(a, NULL) == -1, TG_ERR_NULL, "print: argument is NULL"););
 }
 
 /* ---- core: autograd.h, graph.h, parallel.h -------------------------------------------- */
@@ -220,26 +234,39 @@ static void autograd_graph_parallel_h(void) {
         ROW(tg_backward(NULL, NULL) == -1, TG_ERR_NULL, "backward: argument is NULL");
         ROW(tg_backward(y, NULL) == -1, TG_ERR_SHAPE, "backward");
         ROW(tg_backward(plain, NULL) == -1, TG_ERR_GRAPH, "backward");
-        ROW(tg_backward(y, tg_ones(TG_SHAPE(3, 2), TG_F32)) == -1, TG_ERR_SHAPE, "backward: gradient of shape (3, 2) given for an output of shape (2, 3)");
-        ROW(tg_backward(y, tg_ones(TG_SHAPE(2, 3), TG_F64)) == -1, TG_ERR_DTYPE, "backward: gradient of dtype float64 given for an output of dtype float32");
-        ROW(tg_backward_ex(NULL, NULL, TG_RETAIN_GRAPH) == -1, TG_ERR_NULL, "backward: argument is NULL");
-        ROW(tg_backward_ex(s, tg_ones(TG_SHAPE(2), TG_F32), TG_RETAIN_GRAPH) == -1, TG_ERR_SHAPE, "backward: gradient of shape (2,) given for an output of shape ()");
-        ROW(tg_gradcheck(NULL, NULL, 1, &p64, NULL) == -1, TG_ERR_NULL, "gradcheck: argument is NULL");
-        ROW(tg_gradcheck(square_sum, NULL, 1, NULL, NULL) == -1, TG_ERR_NULL, "gradcheck: argument is NULL");
-        ROW(tg_gradcheck(square_sum, NULL, -1, &p64, NULL) == -1, TG_ERR_VALUE, "gradcheck: -1 inputs");
-        ROW(tg_gradcheck(square_sum, NULL, 0, &p64, NULL) == -1, TG_ERR_VALUE, "gradcheck: 0 inputs");
-        ROW(tg_gradcheck(square_sum, NULL, 1, (tg_tensor *[]){NULL}, NULL) == -1, TG_ERR_NULL, "gradcheck: argument is NULL");
-        ROW(tg_gradcheck(square_sum, NULL, 1, &p, NULL) == -1, TG_ERR_DTYPE, "gradcheck: input 0 must be float64 and require grad");
+        ROW(tg_backward(y, tg_ones(TG_SHAPE(3, 2), TG_F32)) == -1, TG_ERR_SHAPE,
+            "backward: gradient of shape (3, 2) given for an output of shape (2, 3)");
+        ROW(tg_backward(y, tg_ones(TG_SHAPE(2, 3), TG_F64)) == -1, TG_ERR_DTYPE,
+            "backward: gradient of dtype float64 given for an output of dtype float32");
+        ROW(tg_backward_ex(NULL, NULL, TG_RETAIN_GRAPH) == -1, TG_ERR_NULL,
+            "backward: argument is NULL");
+        ROW(tg_backward_ex(s, tg_ones(TG_SHAPE(2), TG_F32), TG_RETAIN_GRAPH) == -1, TG_ERR_SHAPE,
+            "backward: gradient of shape (2,) given for an output of shape ()");
+        ROW(tg_gradcheck(NULL, NULL, 1, &p64, NULL) == -1, TG_ERR_NULL,
+            "gradcheck: argument is NULL");
+        ROW(tg_gradcheck(square_sum, NULL, 1, NULL, NULL) == -1, TG_ERR_NULL,
+            "gradcheck: argument is NULL");
+        ROW(tg_gradcheck(square_sum, NULL, -1, &p64, NULL) == -1, TG_ERR_VALUE,
+            "gradcheck: -1 inputs");
+        ROW(tg_gradcheck(square_sum, NULL, 0, &p64, NULL) == -1, TG_ERR_VALUE,
+            "gradcheck: 0 inputs");
+        ROW(tg_gradcheck(square_sum, NULL, 1, (tg_tensor *[]){NULL}, NULL) == -1, TG_ERR_NULL,
+            "gradcheck: argument is NULL");
+        ROW(tg_gradcheck(square_sum, NULL, 1, &p, NULL) == -1, TG_ERR_DTYPE,
+            "gradcheck: input 0 must be float64 and require grad");
         ROW(tg_graph_dot(NULL, sink, NULL) == -1, TG_ERR_NULL, "graph_dot: argument is NULL");
         ROW(tg_graph_dot(s, NULL, NULL) == -1, TG_ERR_NULL, "graph_dot: argument is NULL");
-        ROW(tg_graph_dot_file(NULL, in_dir("g.dot"), NULL) == -1, TG_ERR_NULL, "graph_dot_file: argument is NULL");
-        ROW(tg_graph_dot_file(s, NULL, NULL) == -1, TG_ERR_NULL, "graph_dot_file: argument is NULL");
-        ROW(tg_graph_dot_file(s, "/nonexistent/g.dot", NULL) == -1, TG_ERR_IO, "graph_dot_file: cannot write /nonexistent/g.dot");
+        ROW(tg_graph_dot_file(NULL, in_dir("g.dot"), NULL) == -1, TG_ERR_NULL,
+            "graph_dot_file: argument is NULL");
+        ROW(tg_graph_dot_file(s, NULL, NULL) == -1, TG_ERR_NULL,
+            "graph_dot_file: argument is NULL");
+        ROW(tg_graph_dot_file(s, "/nonexistent/g.dot", NULL) == -1, TG_ERR_IO,
+            "graph_dot_file: cannot write /nonexistent/g.dot");
         ROW(tg_graph_dot_file(s, dir, NULL) == -1, TG_ERR_IO, "graph_dot_file: cannot write");
-        ROW(tg_set_num_threads(0) == -1, TG_ERR_VALUE, "set_num_threads: 0 threads (want 1 to 4096)");
+        ROW(tg_set_num_threads(0) == -1, TG_ERR_VALUE,
+            "set_num_threads: 0 threads (want 1 to 4096)");
         ROW(tg_set_num_threads(-1) == -1, TG_ERR_VALUE, "set_num_threads: -1 threads");
-        ROW(tg_set_num_threads(100000) == -1, TG_ERR_VALUE, "set_num_threads: 100000 threads");
-    );
+        ROW(tg_set_num_threads(100000) == -1, TG_ERR_VALUE, "set_num_threads: 100000 threads"););
     fclose(sink);
 }
 
@@ -249,7 +276,8 @@ static void autograd_graph_parallel_h(void) {
 static int count_files(const char *prefix) {
     DIR *d = opendir(dir);
     int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));) n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
     if (d) closedir(d);
     return n;
 }
@@ -264,37 +292,58 @@ static void safetensors_h(void) {
     CHECK(mkdir(in_dir("sub"), 0755) == 0);
     tg_tensor *ex = expanded(TG_F32);
     TABLE(
-        ROW(tg_save_safetensors(NULL, 1, one) == -1, TG_ERR_NULL, "save_safetensors: argument is NULL");
-        ROW(tg_save_safetensors(in_dir("x"), 1, NULL) == -1, TG_ERR_NULL, "save_safetensors: argument is NULL");
+        ROW(tg_save_safetensors(NULL, 1, one) == -1, TG_ERR_NULL,
+            "save_safetensors: argument is NULL");
+        ROW(tg_save_safetensors(in_dir("x"), 1, NULL) == -1, TG_ERR_NULL,
+            "save_safetensors: argument is NULL");
         ROW(tg_save_safetensors(in_dir("x"), -1, one) == -1, TG_ERR_VALUE, "save_safetensors");
-        ROW(tg_save_safetensors(in_dir("x"), 1, (tg_named_tensor[]){{NULL, a}}) == -1, TG_ERR_NULL, "save_safetensors: argument is NULL");
-        ROW(tg_save_safetensors(in_dir("x"), 1, (tg_named_tensor[]){{"a", NULL}}) == -1, TG_ERR_NULL, "save_safetensors: argument is NULL");
-        ROW(tg_save_safetensors(in_dir("x"), 2, (tg_named_tensor[]){{"a", a}, {"a", a}}) == -1, TG_ERR_VALUE, "save_safetensors: the name 'a' is given twice");
-        ROW(tg_save_safetensors(in_dir("x"), 1, (tg_named_tensor[]){{"__metadata__", a}}) == -1, TG_ERR_VALUE, "save_safetensors: '__metadata__' is reserved");
-        ROW(tg_save_safetensors(in_dir("x"), 1, (tg_named_tensor[]){{"bad\xff\xfe", a}}) == -1, TG_ERR_VALUE, "save_safetensors: the name of tensor 0 is not valid UTF-8");
-        ROW(tg_save_safetensors("/nonexistent/x.safetensors", 1, one) == -1, TG_ERR_IO, "save_safetensors: cannot write /nonexistent/x.safetensors");
-        ROW(tg_save_safetensors(in_dir("sub"), 1, one) == -1, TG_ERR_IO, "save_safetensors: cannot write");
+        ROW(tg_save_safetensors(in_dir("x"), 1, (tg_named_tensor[]){{NULL, a}}) == -1, TG_ERR_NULL,
+            "save_safetensors: argument is NULL");
+        ROW(tg_save_safetensors(in_dir("x"), 1, (tg_named_tensor[]){{"a", NULL}}) == -1,
+            TG_ERR_NULL, "save_safetensors: argument is NULL");
+        ROW(tg_save_safetensors(in_dir("x"), 2, (tg_named_tensor[]){{"a", a}, {"a", a}}) == -1,
+            TG_ERR_VALUE, "save_safetensors: the name 'a' is given twice");
+        ROW(tg_save_safetensors(in_dir("x"), 1, (tg_named_tensor[]){{"__metadata__", a}}) == -1,
+            TG_ERR_VALUE, "save_safetensors: '__metadata__' is reserved");
+        ROW(tg_save_safetensors(in_dir("x"), 1, (tg_named_tensor[]){{"bad\xff\xfe", a}}) == -1,
+            TG_ERR_VALUE, "save_safetensors: the name of tensor 0 is not valid UTF-8");
+        ROW(tg_save_safetensors("/nonexistent/x.safetensors", 1, one) == -1, TG_ERR_IO,
+            "save_safetensors: cannot write /nonexistent/x.safetensors");
+        ROW(tg_save_safetensors(in_dir("sub"), 1, one) == -1, TG_ERR_IO,
+            "save_safetensors: cannot write");
         ROW(tg_save_safetensors("", 1, one) == -1, TG_ERR_IO, "save_safetensors: cannot write");
         ROW(tg_load_safetensors(NULL, 1, one) == -1, TG_ERR_NULL, "argument is NULL");
-        ROW(tg_load_safetensors(good, 1, NULL) == -1, TG_ERR_NULL, "load_safetensors: argument is NULL");
+        ROW(tg_load_safetensors(good, 1, NULL) == -1, TG_ERR_NULL,
+            "load_safetensors: argument is NULL");
         ROW(tg_load_safetensors(good, -1, one) == -1, TG_ERR_VALUE, "load_safetensors");
-        ROW(tg_load_safetensors(good, 1, (tg_named_tensor[]){{NULL, a}}) == -1, TG_ERR_NULL, "load_safetensors: argument is NULL");
-        ROW(tg_load_safetensors(good, 1, (tg_named_tensor[]){{"a", NULL}}) == -1, TG_ERR_NULL, "load_safetensors: argument is NULL");
-        ROW(tg_load_safetensors(in_dir("missing"), 1, one) == -1, TG_ERR_IO, "safetensors: cannot open");
+        ROW(tg_load_safetensors(good, 1, (tg_named_tensor[]){{NULL, a}}) == -1, TG_ERR_NULL,
+            "load_safetensors: argument is NULL");
+        ROW(tg_load_safetensors(good, 1, (tg_named_tensor[]){{"a", NULL}}) == -1, TG_ERR_NULL,
+            "load_safetensors: argument is NULL");
+        ROW(tg_load_safetensors(in_dir("missing"), 1, one) == -1, TG_ERR_IO,
+            "safetensors: cannot open");
         ROW(tg_load_safetensors(in_dir("sub"), 1, one) == -1, TG_ERR_IO, "sub: not a regular file");
         ROW(tg_load_safetensors("", 1, one) == -1, TG_ERR_IO, "safetensors: cannot open");
-        ROW(tg_load_safetensors(good, 1, (tg_named_tensor[]){{"b", a}}) == -1, TG_ERR_VALUE, "has no tensor 'b'");
-        ROW(tg_load_safetensors(good, 0, NULL) == -1, TG_ERR_VALUE, "holds an unexpected tensor 'a'");
-        ROW(tg_load_safetensors(good, 1, (tg_named_tensor[]){{"a", tg_ones(TG_SHAPE(3, 2), TG_F32)}}) == -1, TG_ERR_SHAPE, "tensor 'a' is float32 (2, 3) in the file, float32 (3, 2) here");
-        ROW(tg_load_safetensors(good, 1, (tg_named_tensor[]){{"a", tg_ones(TG_SHAPE(2, 3), TG_F64)}}) == -1, TG_ERR_SHAPE, "float64 (2, 3) here");
-        ROW(tg_load_safetensors(good, 1, (tg_named_tensor[]){{"a", ex}}) == -1, TG_ERR_VALUE, "load_safetensors: unsupported operation: more than one element of the written-to tensor refers to a single memory location");
+        ROW(tg_load_safetensors(good, 1, (tg_named_tensor[]){{"b", a}}) == -1, TG_ERR_VALUE,
+            "has no tensor 'b'");
+        ROW(tg_load_safetensors(good, 0, NULL) == -1, TG_ERR_VALUE,
+            "holds an unexpected tensor 'a'");
+        ROW(tg_load_safetensors(good, 1,
+                                (tg_named_tensor[]){{"a", tg_ones(TG_SHAPE(3, 2), TG_F32)}}) == -1,
+            TG_ERR_SHAPE, "tensor 'a' is float32 (2, 3) in the file, float32 (3, 2) here");
+        ROW(tg_load_safetensors(good, 1,
+                                (tg_named_tensor[]){{"a", tg_ones(TG_SHAPE(2, 3), TG_F64)}}) == -1,
+            TG_ERR_SHAPE, "float64 (2, 3) here");
+        ROW(tg_load_safetensors(good, 1, (tg_named_tensor[]){{"a", ex}}) == -1, TG_ERR_VALUE,
+            "load_safetensors: unsupported operation: more than one element of the written-to "
+            "tensor refers to a single memory location");
         ROW(tg_safetensors_open(NULL) == NULL, TG_ERR_NULL, "safetensors_open: argument is NULL");
         ROW(tg_safetensors_open(in_dir("missing")) == NULL, TG_ERR_IO, "safetensors: cannot open");
         ROW(tg_safetensors_open(in_dir("sub")) == NULL, TG_ERR_IO, "sub: not a regular file");
-        ROW(tg_safetensors_get(NULL, "a") == NULL, TG_ERR_NULL, "safetensors_get: argument is NULL");
+        ROW(tg_safetensors_get(NULL, "a") == NULL, TG_ERR_NULL,
+            "safetensors_get: argument is NULL");
         ROW(tg_safetensors_get(f, NULL) == NULL, TG_ERR_NULL, "safetensors_get: argument is NULL");
-        ROW(tg_safetensors_get(f, "b") == NULL, TG_ERR_VALUE, "has no tensor 'b'");
-    );
+        ROW(tg_safetensors_get(f, "b") == NULL, TG_ERR_VALUE, "has no tensor 'b'"););
     tg_safetensors_close(f);
     /* The failed saves left no file and no temporary file behind. */
     CHECK(count_files("x") == 0 && count_files("sub.tmp") == 0);
@@ -311,14 +360,18 @@ typedef tg_tensor *(*scalar_fn)(tg_tensor *, double);
 static void ops_h(void) {
     tg_tensor *a = tg_ones(TG_SHAPE(2, 3), TG_F32), *b = tg_ones(TG_SHAPE(2, 3), TG_F64);
     tg_tensor *c = tg_ones(TG_SHAPE(4), TG_F32), *ex = expanded(TG_F32), *p = leaf();
-    struct { const char *name; binary_fn fn; } binary[] = {
-        {"add", tg_add}, {"sub", tg_sub}, {"mul", tg_mul}, {"div", tg_div},
-        {"maximum", tg_maximum}, {"minimum", tg_minimum}};
-    struct { const char *name; unary_fn fn; } unary[] = {
-        {"neg", tg_neg}, {"exp", tg_exp}, {"log", tg_log}, {"sqrt", tg_sqrt}, {"abs", tg_abs},
-        {"sum", tg_sum}, {"mean", tg_mean}};
-    scalar_fn scalar[] = {tg_add_scalar, tg_sub_scalar, tg_rsub_scalar, tg_mul_scalar,
-                          tg_div_scalar, tg_pow_scalar};
+    struct {
+        const char *name;
+        binary_fn fn;
+    } binary[] = {{"add", tg_add}, {"sub", tg_sub},         {"mul", tg_mul},
+                  {"div", tg_div}, {"maximum", tg_maximum}, {"minimum", tg_minimum}};
+    struct {
+        const char *name;
+        unary_fn fn;
+    } unary[] = {{"neg", tg_neg}, {"exp", tg_exp}, {"log", tg_log},  {"sqrt", tg_sqrt},
+                 {"abs", tg_abs}, {"sum", tg_sum}, {"mean", tg_mean}};
+    scalar_fn scalar[] = {tg_add_scalar, tg_sub_scalar, tg_rsub_scalar,
+                          tg_mul_scalar, tg_div_scalar, tg_pow_scalar};
     char want[128];
     TABLE(
         for (size_t i = 0; i < sizeof binary / sizeof *binary; i++) {
@@ -327,14 +380,13 @@ static void ops_h(void) {
             ROW(binary[i].fn(a, NULL) == NULL, TG_ERR_NULL, want);
             snprintf(want, sizeof want, "%s: dtypes float32 and float64 differ", binary[i].name);
             ROW(binary[i].fn(a, b) == NULL, TG_ERR_DTYPE, want);
-            snprintf(want, sizeof want, "%s: shapes (2, 3) and (4,) cannot be broadcast", binary[i].name);
+            snprintf(want, sizeof want, "%s: shapes (2, 3) and (4,) cannot be broadcast",
+                     binary[i].name);
             ROW(binary[i].fn(a, c) == NULL, TG_ERR_SHAPE, want);
-        }
-        for (size_t i = 0; i < sizeof unary / sizeof *unary; i++) {
+        } for (size_t i = 0; i < sizeof unary / sizeof *unary; i++) {
             snprintf(want, sizeof want, "%s: argument is NULL", unary[i].name);
             ROW(unary[i].fn(NULL) == NULL, TG_ERR_NULL, want);
-        }
-        for (size_t i = 0; i < sizeof scalar / sizeof *scalar; i++)
+        } for (size_t i = 0; i < sizeof scalar / sizeof *scalar; i++)
             ROW(scalar[i](NULL, 2) == NULL, TG_ERR_NULL, "argument is NULL");
         ROW(tg_clamp(NULL, 0, 1) == NULL, TG_ERR_NULL, "clamp: argument is NULL");
         ROW(tg_where(NULL, a, a) == NULL, TG_ERR_NULL, "where: argument is NULL");
@@ -343,29 +395,45 @@ static void ops_h(void) {
         ROW(tg_add_(NULL, a, 1) == -1, TG_ERR_NULL, "add_: argument is NULL");
         ROW(tg_add_(a, NULL, 1) == -1, TG_ERR_NULL, "add_: argument is NULL");
         ROW(tg_add_(a, b, 1) == -1, TG_ERR_DTYPE, "add_: dtypes float32 and float64 differ");
-        ROW(tg_add_(c, a, 1) == -1, TG_ERR_SHAPE, "add_: shapes (4,) and (2, 3) cannot be broadcast");
-        ROW(tg_add_(tg_ones(TG_SHAPE(3), TG_F32), a, 1) == -1, TG_ERR_SHAPE, "add_: shape (2, 3) cannot be broadcast to the output shape (3,)");
-        ROW(tg_add_(ex, a, 1) == -1, TG_ERR_VALUE, "add_: unsupported operation: more than one element of the written-to tensor refers to a single memory location");
-        ROW(tg_add_(p, a, 1) == -1, TG_ERR_GRAPH, "add_: a leaf tensor that requires grad cannot be changed in place");
+        ROW(tg_add_(c, a, 1) == -1, TG_ERR_SHAPE,
+            "add_: shapes (4,) and (2, 3) cannot be broadcast");
+        ROW(tg_add_(tg_ones(TG_SHAPE(3), TG_F32), a, 1) == -1, TG_ERR_SHAPE,
+            "add_: shape (2, 3) cannot be broadcast to the output shape (3,)");
+        ROW(tg_add_(ex, a, 1) == -1, TG_ERR_VALUE,
+            "add_: unsupported operation: more than one element of the written-to tensor refers to "
+            "a single memory location");
+        ROW(tg_add_(p, a, 1) == -1, TG_ERR_GRAPH,
+            "add_: a leaf tensor that requires grad cannot be changed in place");
         ROW(tg_mul_(NULL, a) == -1, TG_ERR_NULL, "mul_: argument is NULL");
         ROW(tg_mul_(a, b) == -1, TG_ERR_DTYPE, "mul_: dtypes float32 and float64 differ");
-        ROW(tg_mul_(ex, a) == -1, TG_ERR_VALUE, "mul_: unsupported operation: more than one element of the written-to tensor refers to a single memory location");
+        ROW(tg_mul_(ex, a) == -1, TG_ERR_VALUE,
+            "mul_: unsupported operation: more than one element of the written-to tensor refers to "
+            "a single memory location");
         ROW(tg_mul_(p, a) == -1, TG_ERR_GRAPH, "mul_: a leaf tensor that requires grad");
         ROW(tg_mul_scalar_(NULL, 2) == -1, TG_ERR_NULL, "mul_scalar_: argument is NULL");
-        ROW(tg_mul_scalar_(ex, 2) == -1, TG_ERR_VALUE, "mul_scalar_: unsupported operation: more than one element of the written-to tensor refers to a single memory location");
-        ROW(tg_mul_scalar_(p, 2) == -1, TG_ERR_GRAPH, "mul_scalar_: a leaf tensor that requires grad");
+        ROW(tg_mul_scalar_(ex, 2) == -1, TG_ERR_VALUE,
+            "mul_scalar_: unsupported operation: more than one element of the written-to tensor "
+            "refers to a single memory location");
+        ROW(tg_mul_scalar_(p, 2) == -1, TG_ERR_GRAPH,
+            "mul_scalar_: a leaf tensor that requires grad");
         ROW(tg_fill_(NULL, 1) == -1, TG_ERR_NULL, "fill_: argument is NULL");
-        ROW(tg_fill_(ex, 1) == -1, TG_ERR_VALUE, "fill_: unsupported operation: more than one element of the written-to tensor refers to a single memory location");
+        ROW(tg_fill_(ex, 1) == -1, TG_ERR_VALUE,
+            "fill_: unsupported operation: more than one element of the written-to tensor refers "
+            "to a single memory location");
         ROW(tg_fill_(p, 1) == -1, TG_ERR_GRAPH, "fill_: a leaf tensor that requires grad");
         ROW(tg_zero_(NULL) == -1, TG_ERR_NULL, "zero_: argument is NULL");
-        ROW(tg_zero_(ex) == -1, TG_ERR_VALUE, "zero_: unsupported operation: more than one element of the written-to tensor refers to a single memory location");
+        ROW(tg_zero_(ex) == -1, TG_ERR_VALUE,
+            "zero_: unsupported operation: more than one element of the written-to tensor refers "
+            "to a single memory location");
         ROW(tg_zero_(p) == -1, TG_ERR_GRAPH, "zero_: a leaf tensor that requires grad");
         ROW(tg_copy_(NULL, a) == -1, TG_ERR_NULL, "copy_: argument is NULL");
         ROW(tg_copy_(a, NULL) == -1, TG_ERR_NULL, "copy_: argument is NULL");
-        ROW(tg_copy_(a, c) == -1, TG_ERR_SHAPE, "copy_: shapes (2, 3) and (4,) cannot be broadcast");
-        ROW(tg_copy_(ex, a) == -1, TG_ERR_VALUE, "copy_: unsupported operation: more than one element of the written-to tensor refers to a single memory location");
-        ROW(tg_copy_(p, a) == -1, TG_ERR_GRAPH, "copy_: a leaf tensor that requires grad");
-    );
+        ROW(tg_copy_(a, c) == -1, TG_ERR_SHAPE,
+            "copy_: shapes (2, 3) and (4,) cannot be broadcast");
+        ROW(tg_copy_(ex, a) == -1, TG_ERR_VALUE,
+            "copy_: unsupported operation: more than one element of the written-to tensor refers "
+            "to a single memory location");
+        ROW(tg_copy_(p, a) == -1, TG_ERR_GRAPH, "copy_: a leaf tensor that requires grad"););
 }
 
 /* ---- ops: activation.h, dropout.h, linalg.h ------------------------------------------------ */
@@ -375,55 +443,75 @@ static void activation_dropout_linalg_h(void) {
     tg_tensor *odd = tg_ones(TG_SHAPE(2, 3), TG_F32), *c = tg_ones(TG_SHAPE(4), TG_F32);
     tg_tensor *zero_dim = tg_scalar(1, TG_F32);
     unary_fn unary[] = {tg_relu, tg_sigmoid, tg_tanh, tg_silu};
-    TABLE(
-        for (size_t i = 0; i < sizeof unary / sizeof *unary; i++)
-            ROW(unary[i](NULL) == NULL, TG_ERR_NULL, "argument is NULL");
-        ROW(tg_leaky_relu(NULL, 0.01) == NULL, TG_ERR_NULL, "leaky_relu: argument is NULL");
-        ROW(tg_elu(NULL, 1) == NULL, TG_ERR_NULL, "elu: argument is NULL");
-        ROW(tg_softplus(NULL, 1, 20) == NULL, TG_ERR_NULL, "softplus: argument is NULL");
-        ROW(tg_prelu(NULL, tg_ones(TG_SHAPE(1), TG_F32)) == NULL, TG_ERR_NULL, "prelu: argument is NULL");
-        ROW(tg_prelu(a, NULL) == NULL, TG_ERR_NULL, "prelu: argument is NULL");
-        ROW(tg_prelu(a, tg_ones(TG_SHAPE(1), TG_F64)) == NULL, TG_ERR_DTYPE, "prelu: dtypes float32 and float64 differ");
-        ROW(tg_prelu(a, tg_ones(TG_SHAPE(2), TG_F32)) == NULL, TG_ERR_SHAPE, "prelu");
-        ROW(tg_prelu(a, tg_ones(TG_SHAPE(1, 1), TG_F32)) == NULL, TG_ERR_SHAPE, "prelu: weight must be one value or 1-D, got shape (1, 1)");
-        ROW(tg_rrelu(NULL, 0.1, 0.3, TG_TRAIN, NULL) == NULL, TG_ERR_NULL, "rrelu: argument is NULL");
-        ROW(tg_rrelu(a, 0.5, 0.1, TG_TRAIN, NULL) == NULL, TG_ERR_VALUE, "rrelu: lower bound 0.5 is greater than upper bound 0.1");
-        ROW(tg_rrelu(a, NAN, 0.1, TG_TRAIN, NULL) == NULL, TG_ERR_VALUE, "rrelu");
-        ROW(tg_gelu(NULL, TG_GELU_NONE) == NULL, TG_ERR_NULL, "gelu: argument is NULL");
-        ROW(tg_gelu(a, (tg_gelu_approx)7) == NULL, TG_ERR_VALUE, "gelu");
-        ROW(tg_gelu(a, (tg_gelu_approx)-1) == NULL, TG_ERR_VALUE, "gelu");
-        ROW(tg_swish(NULL, tg_ones(TG_SHAPE(1), TG_F32)) == NULL, TG_ERR_NULL, "swish: argument is NULL");
-        ROW(tg_swish(a, NULL) == NULL, TG_ERR_NULL, "swish: argument is NULL");
-        ROW(tg_swish(a, tg_ones(TG_SHAPE(2), TG_F32)) == NULL, TG_ERR_SHAPE, "swish: beta must have one element, got shape (2,)");
-        ROW(tg_swish(a, tg_ones(TG_SHAPE(1), TG_F64)) == NULL, TG_ERR_DTYPE, "swish: dtypes float32 and float64 differ");
-        ROW(tg_glu(NULL, -1) == NULL, TG_ERR_NULL, "glu: argument is NULL");
-        ROW(tg_glu(odd, -1) == NULL, TG_ERR_SHAPE, "glu");
-        ROW(tg_glu(a, 2) == NULL, TG_ERR_VALUE, "glu: dim 2 out of range for a 2-dim tensor");
-        ROW(tg_glu(zero_dim, 0) == NULL, TG_ERR_SHAPE, "glu: a 0-dim tensor cannot be split into halves");
-        ROW(tg_swiglu(NULL, a) == NULL, TG_ERR_NULL, "argument is NULL");
-        ROW(tg_swiglu(a, b) == NULL, TG_ERR_DTYPE, "dtypes float32 and float64 differ");
-        ROW(tg_swiglu(a, c) == NULL, TG_ERR_SHAPE, "gate of shape (2, 3) and up of shape (4,) must have one shape");
-        ROW(tg_reglu(a, NULL) == NULL, TG_ERR_NULL, "argument is NULL");
-        ROW(tg_reglu(a, c) == NULL, TG_ERR_SHAPE, "must have one shape");
-        ROW(tg_geglu(a, c, TG_GELU_NONE) == NULL, TG_ERR_SHAPE, "must have one shape");
-        ROW(tg_geglu(a, a, (tg_gelu_approx)7) == NULL, TG_ERR_VALUE, "geglu");
-        ROW(tg_dropout(NULL, 0.5, TG_TRAIN, NULL) == NULL, TG_ERR_NULL, "dropout: argument is NULL");
-        ROW(tg_dropout(a, 1.5, TG_TRAIN, NULL) == NULL, TG_ERR_VALUE, "dropout: probability p must be in [0, 1], got 1.5");
-        ROW(tg_dropout(a, -0.1, TG_TRAIN, NULL) == NULL, TG_ERR_VALUE, "dropout: probability p must be in [0, 1], got -0.1");
-        ROW(tg_dropout(a, NAN, TG_EVAL, NULL) == NULL, TG_ERR_VALUE, "dropout: probability p must be in [0, 1], got nan");
-        ROW(tg_matmul(NULL, a) == NULL, TG_ERR_NULL, "matmul: argument is NULL");
-        ROW(tg_matmul(a, NULL) == NULL, TG_ERR_NULL, "matmul: argument is NULL");
-        ROW(tg_matmul(a, a) == NULL, TG_ERR_SHAPE, "matmul: shapes (2, 3) and (2, 3) cannot be multiplied");
-        ROW(tg_matmul(a, tg_ones(TG_SHAPE(3, 2), TG_F64)) == NULL, TG_ERR_DTYPE, "matmul: dtypes float32 and float64 differ");
-        ROW(tg_matmul(zero_dim, a) == NULL, TG_ERR_SHAPE, "matmul");
-        ROW(tg_matmul(tg_ones(TG_SHAPE(2, 2, 3), TG_F32), tg_ones(TG_SHAPE(3, 3, 2), TG_F32)) == NULL, TG_ERR_SHAPE, "matmul");
-        ROW(tg_linear(NULL, a, NULL) == NULL, TG_ERR_NULL, "linear: argument is NULL");
-        ROW(tg_linear(a, NULL, NULL) == NULL, TG_ERR_NULL, "linear: argument is NULL");
-        ROW(tg_linear(a, tg_ones(TG_SHAPE(4, 2), TG_F32), NULL) == NULL, TG_ERR_SHAPE, "linear: input of shape (2, 3) does not fit weight of shape (4, 2)");
-        ROW(tg_linear(a, tg_ones(TG_SHAPE(4, 3), TG_F32), tg_ones(TG_SHAPE(3), TG_F32)) == NULL, TG_ERR_SHAPE, "linear");
-        ROW(tg_linear(a, tg_ones(TG_SHAPE(4, 3), TG_F64), NULL) == NULL, TG_ERR_DTYPE, "linear: dtypes float32 and float64 differ");
-        ROW(tg_linear(a, tg_ones(TG_SHAPE(4, 3), TG_F32), tg_ones(TG_SHAPE(4), TG_F64)) == NULL, TG_ERR_DTYPE, "linear: dtypes");
-    );
+    TABLE(for (size_t i = 0; i < sizeof unary / sizeof *unary; i++)
+              ROW(unary[i](NULL) == NULL, TG_ERR_NULL, "argument is NULL");
+          ROW(tg_leaky_relu(NULL, 0.01) == NULL, TG_ERR_NULL, "leaky_relu: argument is NULL");
+          ROW(tg_elu(NULL, 1) == NULL, TG_ERR_NULL, "elu: argument is NULL");
+          ROW(tg_softplus(NULL, 1, 20) == NULL, TG_ERR_NULL, "softplus: argument is NULL");
+          ROW(tg_prelu(NULL, tg_ones(TG_SHAPE(1), TG_F32)) == NULL, TG_ERR_NULL,
+              "prelu: argument is NULL");
+          ROW(tg_prelu(a, NULL) == NULL, TG_ERR_NULL, "prelu: argument is NULL");
+          ROW(tg_prelu(a, tg_ones(TG_SHAPE(1), TG_F64)) == NULL, TG_ERR_DTYPE,
+              "prelu: dtypes float32 and float64 differ");
+          ROW(tg_prelu(a, tg_ones(TG_SHAPE(2), TG_F32)) == NULL, TG_ERR_SHAPE, "prelu");
+          ROW(tg_prelu(a, tg_ones(TG_SHAPE(1, 1), TG_F32)) == NULL, TG_ERR_SHAPE,
+              "prelu: weight must be one value or 1-D, got shape (1, 1)");
+          ROW(tg_rrelu(NULL, 0.1, 0.3, TG_TRAIN, NULL) == NULL, TG_ERR_NULL,
+              "rrelu: argument is NULL");
+          ROW(tg_rrelu(a, 0.5, 0.1, TG_TRAIN, NULL) == NULL, TG_ERR_VALUE,
+              "rrelu: lower bound 0.5 is greater than upper bound 0.1");
+          ROW(tg_rrelu(a, NAN, 0.1, TG_TRAIN, NULL) == NULL, TG_ERR_VALUE, "rrelu");
+          ROW(tg_gelu(NULL, TG_GELU_NONE) == NULL, TG_ERR_NULL, "gelu: argument is NULL");
+          ROW(tg_gelu(a, (tg_gelu_approx)7) == NULL, TG_ERR_VALUE, "gelu");
+          ROW(tg_gelu(a, (tg_gelu_approx)-1) == NULL, TG_ERR_VALUE, "gelu");
+          ROW(tg_swish(NULL, tg_ones(TG_SHAPE(1), TG_F32)) == NULL, TG_ERR_NULL,
+              "swish: argument is NULL");
+          ROW(tg_swish(a, NULL) == NULL, TG_ERR_NULL, "swish: argument is NULL");
+          ROW(tg_swish(a, tg_ones(TG_SHAPE(2), TG_F32)) == NULL, TG_ERR_SHAPE,
+              "swish: beta must have one element, got shape (2,)");
+          ROW(tg_swish(a, tg_ones(TG_SHAPE(1), TG_F64)) == NULL, TG_ERR_DTYPE,
+              "swish: dtypes float32 and float64 differ");
+          ROW(tg_glu(NULL, -1) == NULL, TG_ERR_NULL, "glu: argument is NULL");
+          ROW(tg_glu(odd, -1) == NULL, TG_ERR_SHAPE, "glu");
+          ROW(tg_glu(a, 2) == NULL, TG_ERR_VALUE, "glu: dim 2 out of range for a 2-dim tensor");
+          ROW(tg_glu(zero_dim, 0) == NULL, TG_ERR_SHAPE,
+              "glu: a 0-dim tensor cannot be split into halves");
+          ROW(tg_swiglu(NULL, a) == NULL, TG_ERR_NULL, "argument is NULL");
+          ROW(tg_swiglu(a, b) == NULL, TG_ERR_DTYPE, "dtypes float32 and float64 differ");
+          ROW(tg_swiglu(a, c) == NULL, TG_ERR_SHAPE,
+              "gate of shape (2, 3) and up of shape (4,) must have one shape");
+          ROW(tg_reglu(a, NULL) == NULL, TG_ERR_NULL, "argument is NULL");
+          ROW(tg_reglu(a, c) == NULL, TG_ERR_SHAPE, "must have one shape");
+          ROW(tg_geglu(a, c, TG_GELU_NONE) == NULL, TG_ERR_SHAPE, "must have one shape");
+          ROW(tg_geglu(a, a, (tg_gelu_approx)7) == NULL, TG_ERR_VALUE, "geglu");
+          ROW(tg_dropout(NULL, 0.5, TG_TRAIN, NULL) == NULL, TG_ERR_NULL,
+              "dropout: argument is NULL");
+          ROW(tg_dropout(a, 1.5, TG_TRAIN, NULL) == NULL, TG_ERR_VALUE,
+              "dropout: probability p must be in [0, 1], got 1.5");
+          ROW(tg_dropout(a, -0.1, TG_TRAIN, NULL) == NULL, TG_ERR_VALUE,
+              "dropout: probability p must be in [0, 1], got -0.1");
+          ROW(tg_dropout(a, NAN, TG_EVAL, NULL) == NULL, TG_ERR_VALUE,
+              "dropout: probability p must be in [0, 1], got nan");
+          ROW(tg_matmul(NULL, a) == NULL, TG_ERR_NULL, "matmul: argument is NULL");
+          ROW(tg_matmul(a, NULL) == NULL, TG_ERR_NULL, "matmul: argument is NULL");
+          ROW(tg_matmul(a, a) == NULL, TG_ERR_SHAPE,
+              "matmul: shapes (2, 3) and (2, 3) cannot be multiplied");
+          ROW(tg_matmul(a, tg_ones(TG_SHAPE(3, 2), TG_F64)) == NULL, TG_ERR_DTYPE,
+              "matmul: dtypes float32 and float64 differ");
+          ROW(tg_matmul(zero_dim, a) == NULL, TG_ERR_SHAPE, "matmul");
+          ROW(tg_matmul(tg_ones(TG_SHAPE(2, 2, 3), TG_F32), tg_ones(TG_SHAPE(3, 3, 2), TG_F32)) ==
+                  NULL,
+              TG_ERR_SHAPE, "matmul");
+          ROW(tg_linear(NULL, a, NULL) == NULL, TG_ERR_NULL, "linear: argument is NULL");
+          ROW(tg_linear(a, NULL, NULL) == NULL, TG_ERR_NULL, "linear: argument is NULL");
+          ROW(tg_linear(a, tg_ones(TG_SHAPE(4, 2), TG_F32), NULL) == NULL, TG_ERR_SHAPE,
+              "linear: input of shape (2, 3) does not fit weight of shape (4, 2)");
+          ROW(tg_linear(a, tg_ones(TG_SHAPE(4, 3), TG_F32), tg_ones(TG_SHAPE(3), TG_F32)) == NULL,
+              TG_ERR_SHAPE, "linear");
+          ROW(tg_linear(a, tg_ones(TG_SHAPE(4, 3), TG_F64), NULL) == NULL, TG_ERR_DTYPE,
+              "linear: dtypes float32 and float64 differ");
+          ROW(tg_linear(a, tg_ones(TG_SHAPE(4, 3), TG_F32), tg_ones(TG_SHAPE(4), TG_F64)) == NULL,
+              TG_ERR_DTYPE, "linear: dtypes"););
 }
 
 /* ---- ops: loss.h, reduce.h ---------------------------------------------------------------- */
@@ -440,47 +528,74 @@ static void loss_reduce_h(void) {
     weight_dtype.weight = tg_ones(TG_SHAPE(3), TG_F64);
     ignore.ignore_index = 0;
     red.reduction = (tg_reduction)7;
-    TABLE(
-        ROW(tg_mse_loss(NULL, a, TG_REDUCTION_MEAN) == NULL, TG_ERR_NULL, "mse_loss: argument is NULL");
-        ROW(tg_mse_loss(a, b, TG_REDUCTION_MEAN) == NULL, TG_ERR_DTYPE, "mse_loss: dtypes float32 and float64 differ");
-        ROW(tg_mse_loss(a, c, TG_REDUCTION_MEAN) == NULL, TG_ERR_SHAPE, "mse_loss: target shape (3,) does not match input shape (2, 3)");
-        ROW(tg_mse_loss(a, a, (tg_reduction)7) == NULL, TG_ERR_VALUE, "mse_loss");
-        ROW(tg_cross_entropy(NULL, target, TG_REDUCTION_MEAN) == NULL, TG_ERR_NULL, "cross_entropy: argument is NULL");
-        ROW(tg_cross_entropy(a, NULL, TG_REDUCTION_MEAN) == NULL, TG_ERR_NULL, "cross_entropy: argument is NULL");
-        ROW(tg_cross_entropy(a, far, TG_REDUCTION_MEAN) == NULL, TG_ERR_VALUE, "cross_entropy: target[1] = 3 is out of range for 3 classes");
-        ROW(tg_cross_entropy(a, negative, TG_REDUCTION_MEAN) == NULL, TG_ERR_VALUE, "cross_entropy: target[0] = -5 is out of range");
-        ROW(tg_cross_entropy(a, target, (tg_reduction)7) == NULL, TG_ERR_VALUE, "cross_entropy");
-        ROW(tg_cross_entropy(tg_scalar(1, TG_F32), target, TG_REDUCTION_MEAN) == NULL, TG_ERR_SHAPE, "cross_entropy: logits must have a class dim, got a 0-dim tensor");
-        ROW(tg_cross_entropy_ex(a, target, &smooth) == NULL, TG_ERR_VALUE, "label_smoothing 1.5 is not in [0, 1]");
-        ROW(tg_cross_entropy_ex(a, target, &weight_shape) == NULL, TG_ERR_SHAPE, "weight of shape (2,) for 3 classes (want (3,))");
-        ROW(tg_cross_entropy_ex(a, target, &weight_dtype) == NULL, TG_ERR_DTYPE, "weight dtype float64 differs from the logits' float32");
-        ROW(tg_cross_entropy_ex(a, target, &red) == NULL, TG_ERR_VALUE, "reduction");
-        ROW(tg_cross_entropy_probs(NULL, a, &o) == NULL, TG_ERR_NULL, "argument is NULL");
-        ROW(tg_cross_entropy_probs(a, NULL, &o) == NULL, TG_ERR_NULL, "argument is NULL");
-        ROW(tg_cross_entropy_probs(a, c, &o) == NULL, TG_ERR_SHAPE, "target shape (3,) does not match input shape (2, 3)");
-        ROW(tg_cross_entropy_probs(a, b, &o) == NULL, TG_ERR_DTYPE, "dtypes float32 and float64 differ");
-        ROW(tg_cross_entropy_probs(a, a, &ignore) == NULL, TG_ERR_VALUE, "ignore_index 0 with probabilities as the target");
-        ROW(tg_binary_cross_entropy_with_logits(NULL, a, TG_REDUCTION_SUM) == NULL, TG_ERR_NULL, "argument is NULL");
-        ROW(tg_binary_cross_entropy_with_logits(a, c, TG_REDUCTION_SUM) == NULL, TG_ERR_SHAPE, "target shape (3,) does not match input shape (2, 3)");
-        ROW(tg_binary_cross_entropy_with_logits(a, b, TG_REDUCTION_SUM) == NULL, TG_ERR_DTYPE, "dtypes float32 and float64 differ");
-        ROW(tg_binary_cross_entropy_with_logits(a, a, (tg_reduction)-1) == NULL, TG_ERR_VALUE, "reduction");
-        ROW(tg_sum_dims(NULL, 1, (int[]){0}, TG_DROP_DIMS) == NULL, TG_ERR_NULL, "sum_dims: argument is NULL");
-        ROW(tg_sum_dims(a, 1, NULL, TG_DROP_DIMS) == NULL, TG_ERR_NULL, "sum_dims: argument is NULL");
-        ROW(tg_sum_dims(a, -1, (int[]){0}, TG_DROP_DIMS) == NULL, TG_ERR_VALUE, "sum_dims: n_dims is -1, must not be negative");
-        ROW(tg_sum_dims(a, 1, (int[]){2}, TG_DROP_DIMS) == NULL, TG_ERR_VALUE, "sum_dims: dim 2 out of range for a 2-dim tensor");
-        ROW(tg_sum_dims(a, 2, (int[]){1, -1}, TG_DROP_DIMS) == NULL, TG_ERR_VALUE, "sum_dims: dim 1 appears more than once");
-        ROW(tg_sum_dims(a, 9, (int[]){0, 1, 0, 1, 0, 1, 0, 1, 0}, TG_DROP_DIMS) == NULL, TG_ERR_VALUE, "sum_dims");
-        ROW(tg_mean_dims(NULL, 1, (int[]){0}, TG_KEEP_DIMS) == NULL, TG_ERR_NULL, "mean_dims: argument is NULL");
-        ROW(tg_mean_dims(a, 1, (int[]){-3}, TG_KEEP_DIMS) == NULL, TG_ERR_VALUE, "mean_dims: dim -3 out of range");
-        ROW(tg_mean_dims(a, -2, (int[]){0}, TG_KEEP_DIMS) == NULL, TG_ERR_VALUE, "mean_dims: n_dims is -2");
-        ROW(tg_max_dim(NULL, 0, TG_DROP_DIMS, idx) == NULL, TG_ERR_NULL, "argument is NULL");
-        ROW(tg_max_dim(a, 2, TG_DROP_DIMS, idx) == NULL, TG_ERR_VALUE, "dim 2 out of range for a 2-dim tensor");
-        ROW(tg_max_dim(empty, 1, TG_DROP_DIMS, idx) == NULL, TG_ERR_SHAPE, "dim 1 of shape (2, 0) has size 0, it has no maximum");
-        ROW(tg_softmax(NULL, 0) == NULL, TG_ERR_NULL, "softmax: argument is NULL");
-        ROW(tg_softmax(a, 2) == NULL, TG_ERR_VALUE, "softmax: dim 2 out of range");
-        ROW(tg_log_softmax(NULL, 0) == NULL, TG_ERR_NULL, "log_softmax: argument is NULL");
-        ROW(tg_log_softmax(a, -3) == NULL, TG_ERR_VALUE, "log_softmax: dim -3 out of range");
-    );
+    TABLE(ROW(tg_mse_loss(NULL, a, TG_REDUCTION_MEAN) == NULL, TG_ERR_NULL,
+              "mse_loss: argument is NULL");
+          ROW(tg_mse_loss(a, b, TG_REDUCTION_MEAN) == NULL, TG_ERR_DTYPE,
+              "mse_loss: dtypes float32 and float64 differ");
+          ROW(tg_mse_loss(a, c, TG_REDUCTION_MEAN) == NULL, TG_ERR_SHAPE,
+              "mse_loss: target shape (3,) does not match input shape (2, 3)");
+          ROW(tg_mse_loss(a, a, (tg_reduction)7) == NULL, TG_ERR_VALUE, "mse_loss");
+          ROW(tg_cross_entropy(NULL, target, TG_REDUCTION_MEAN) == NULL, TG_ERR_NULL,
+              "cross_entropy: argument is NULL");
+          ROW(tg_cross_entropy(a, NULL, TG_REDUCTION_MEAN) == NULL, TG_ERR_NULL,
+              "cross_entropy: argument is NULL");
+          ROW(tg_cross_entropy(a, far, TG_REDUCTION_MEAN) == NULL, TG_ERR_VALUE,
+              "cross_entropy: target[1] = 3 is out of range for 3 classes");
+          ROW(tg_cross_entropy(a, negative, TG_REDUCTION_MEAN) == NULL, TG_ERR_VALUE,
+              "cross_entropy: target[0] = -5 is out of range");
+          ROW(tg_cross_entropy(a, target, (tg_reduction)7) == NULL, TG_ERR_VALUE, "cross_entropy");
+          ROW(tg_cross_entropy(tg_scalar(1, TG_F32), target, TG_REDUCTION_MEAN) == NULL,
+              TG_ERR_SHAPE, "cross_entropy: logits must have a class dim, got a 0-dim tensor");
+          ROW(tg_cross_entropy_ex(a, target, &smooth) == NULL, TG_ERR_VALUE,
+              "label_smoothing 1.5 is not in [0, 1]");
+          ROW(tg_cross_entropy_ex(a, target, &weight_shape) == NULL, TG_ERR_SHAPE,
+              "weight of shape (2,) for 3 classes (want (3,))");
+          ROW(tg_cross_entropy_ex(a, target, &weight_dtype) == NULL, TG_ERR_DTYPE,
+              "weight dtype float64 differs from the logits' float32");
+          ROW(tg_cross_entropy_ex(a, target, &red) == NULL, TG_ERR_VALUE, "reduction");
+          ROW(tg_cross_entropy_probs(NULL, a, &o) == NULL, TG_ERR_NULL, "argument is NULL");
+          ROW(tg_cross_entropy_probs(a, NULL, &o) == NULL, TG_ERR_NULL, "argument is NULL");
+          ROW(tg_cross_entropy_probs(a, c, &o) == NULL, TG_ERR_SHAPE,
+              "target shape (3,) does not match input shape (2, 3)");
+          ROW(tg_cross_entropy_probs(a, b, &o) == NULL, TG_ERR_DTYPE,
+              "dtypes float32 and float64 differ");
+          ROW(tg_cross_entropy_probs(a, a, &ignore) == NULL, TG_ERR_VALUE,
+              "ignore_index 0 with probabilities as the target");
+          ROW(tg_binary_cross_entropy_with_logits(NULL, a, TG_REDUCTION_SUM) == NULL, TG_ERR_NULL,
+              "argument is NULL");
+          ROW(tg_binary_cross_entropy_with_logits(a, c, TG_REDUCTION_SUM) == NULL, TG_ERR_SHAPE,
+              "target shape (3,) does not match input shape (2, 3)");
+          ROW(tg_binary_cross_entropy_with_logits(a, b, TG_REDUCTION_SUM) == NULL, TG_ERR_DTYPE,
+              "dtypes float32 and float64 differ");
+          ROW(tg_binary_cross_entropy_with_logits(a, a, (tg_reduction)-1) == NULL, TG_ERR_VALUE,
+              "reduction");
+          ROW(tg_sum_dims(NULL, 1, (int[]){0}, TG_DROP_DIMS) == NULL, TG_ERR_NULL,
+              "sum_dims: argument is NULL");
+          ROW(tg_sum_dims(a, 1, NULL, TG_DROP_DIMS) == NULL, TG_ERR_NULL,
+              "sum_dims: argument is NULL");
+          ROW(tg_sum_dims(a, -1, (int[]){0}, TG_DROP_DIMS) == NULL, TG_ERR_VALUE,
+              "sum_dims: n_dims is -1, must not be negative");
+          ROW(tg_sum_dims(a, 1, (int[]){2}, TG_DROP_DIMS) == NULL, TG_ERR_VALUE,
+              "sum_dims: dim 2 out of range for a 2-dim tensor");
+          ROW(tg_sum_dims(a, 2, (int[]){1, -1}, TG_DROP_DIMS) == NULL, TG_ERR_VALUE,
+              "sum_dims: dim 1 appears more than once");
+          ROW(tg_sum_dims(a, 9, (int[]){0, 1, 0, 1, 0, 1, 0, 1, 0}, TG_DROP_DIMS) == NULL,
+              TG_ERR_VALUE, "sum_dims");
+          ROW(tg_mean_dims(NULL, 1, (int[]){0}, TG_KEEP_DIMS) == NULL, TG_ERR_NULL,
+              "mean_dims: argument is NULL");
+          ROW(tg_mean_dims(a, 1, (int[]){-3}, TG_KEEP_DIMS) == NULL, TG_ERR_VALUE,
+              "mean_dims: dim -3 out of range");
+          ROW(tg_mean_dims(a, -2, (int[]){0}, TG_KEEP_DIMS) == NULL, TG_ERR_VALUE,
+              "mean_dims: n_dims is -2");
+          ROW(tg_max_dim(NULL, 0, TG_DROP_DIMS, idx) == NULL, TG_ERR_NULL, "argument is NULL");
+          ROW(tg_max_dim(a, 2, TG_DROP_DIMS, idx) == NULL, TG_ERR_VALUE,
+              "dim 2 out of range for a 2-dim tensor");
+          ROW(tg_max_dim(empty, 1, TG_DROP_DIMS, idx) == NULL, TG_ERR_SHAPE,
+              "dim 1 of shape (2, 0) has size 0, it has no maximum");
+          ROW(tg_softmax(NULL, 0) == NULL, TG_ERR_NULL, "softmax: argument is NULL");
+          ROW(tg_softmax(a, 2) == NULL, TG_ERR_VALUE, "softmax: dim 2 out of range");
+          ROW(tg_log_softmax(NULL, 0) == NULL, TG_ERR_NULL, "log_softmax: argument is NULL");
+          ROW(tg_log_softmax(a, -3) == NULL, TG_ERR_VALUE, "log_softmax: dim -3 out of range"););
 }
 
 /* ---- ops: shape.h ------------------------------------------------------------------------ */
@@ -492,56 +607,81 @@ static void shape_h(void) {
     TABLE(
         ROW(tg_permute(NULL, 2, (int[]){1, 0}) == NULL, TG_ERR_NULL, "permute: argument is NULL");
         ROW(tg_permute(a, 2, NULL) == NULL, TG_ERR_NULL, "permute: argument is NULL");
-        ROW(tg_permute(a, 3, (int[]){0, 1, 2}) == NULL, TG_ERR_VALUE, "permute: 3 dims given for a 2-dim tensor");
-        ROW(tg_permute(a, -1, (int[]){0}) == NULL, TG_ERR_VALUE, "permute: -1 dims given for a 2-dim tensor");
-        ROW(tg_permute(a, 2, (int[]){0, 0}) == NULL, TG_ERR_VALUE, "permute: dim 0 appears twice in the permutation");
+        ROW(tg_permute(a, 3, (int[]){0, 1, 2}) == NULL, TG_ERR_VALUE,
+            "permute: 3 dims given for a 2-dim tensor");
+        ROW(tg_permute(a, -1, (int[]){0}) == NULL, TG_ERR_VALUE,
+            "permute: -1 dims given for a 2-dim tensor");
+        ROW(tg_permute(a, 2, (int[]){0, 0}) == NULL, TG_ERR_VALUE,
+            "permute: dim 0 appears twice in the permutation");
         ROW(tg_permute(a, 2, (int[]){0, 2}) == NULL, TG_ERR_VALUE, "permute: dim 2 out of range");
         ROW(tg_slice(NULL, 0, 0, 1, 1) == NULL, TG_ERR_NULL, "slice: argument is NULL");
         ROW(tg_slice(a, 0, 0, 1, 0) == NULL, TG_ERR_VALUE, "slice: step must be positive, got 0");
         ROW(tg_slice(a, 0, 0, 1, -1) == NULL, TG_ERR_VALUE, "slice: step must be positive, got -1");
         ROW(tg_slice(a, 2, 0, 1, 1) == NULL, TG_ERR_VALUE, "slice: dim 2 out of range");
-        ROW(tg_slice(zero_dim, 0, 0, 1, 1) == NULL, TG_ERR_SHAPE, "slice: a 0-dim tensor has no dim to cut along");
+        ROW(tg_slice(zero_dim, 0, 0, 1, 1) == NULL, TG_ERR_SHAPE,
+            "slice: a 0-dim tensor has no dim to cut along");
         ROW(tg_split(NULL, 1, 0, out, 4) == -1, TG_ERR_NULL, "split: argument is NULL");
-        ROW(tg_split(a, 0, 0, out, 4) == -1, TG_ERR_VALUE, "split: split_size must be positive, got 0");
-        ROW(tg_split(a, 1, 1, out, 2) == -1, TG_ERR_VALUE, "split: 3 pieces do not fit in max_out = 2");
-        ROW(tg_split(a, 1, 1, out, -1) == -1, TG_ERR_VALUE, "split: 3 pieces do not fit in max_out = -1");
+        ROW(tg_split(a, 0, 0, out, 4) == -1, TG_ERR_VALUE,
+            "split: split_size must be positive, got 0");
+        ROW(tg_split(a, 1, 1, out, 2) == -1, TG_ERR_VALUE,
+            "split: 3 pieces do not fit in max_out = 2");
+        ROW(tg_split(a, 1, 1, out, -1) == -1, TG_ERR_VALUE,
+            "split: 3 pieces do not fit in max_out = -1");
         ROW(tg_split(a, 1, 5, out, 4) == -1, TG_ERR_VALUE, "split: dim 5 out of range");
         ROW(tg_chunk(NULL, 2, 0, out, 4) == -1, TG_ERR_NULL, "chunk: argument is NULL");
         ROW(tg_chunk(a, 0, 0, out, 4) == -1, TG_ERR_VALUE, "chunk: chunks must be positive, got 0");
-        ROW(tg_chunk(a, -2, 0, out, 4) == -1, TG_ERR_VALUE, "chunk: chunks must be positive, got -2");
-        ROW(tg_chunk(a, 3, 1, out, 1) == -1, TG_ERR_VALUE, "chunk: 3 pieces do not fit in max_out = 1");
-        ROW(tg_split_with_sizes(NULL, 2, (int64_t[]){1, 1}, 0, out, 4) == -1, TG_ERR_NULL, "split_with_sizes: argument is NULL");
+        ROW(tg_chunk(a, -2, 0, out, 4) == -1, TG_ERR_VALUE,
+            "chunk: chunks must be positive, got -2");
+        ROW(tg_chunk(a, 3, 1, out, 1) == -1, TG_ERR_VALUE,
+            "chunk: 3 pieces do not fit in max_out = 1");
+        ROW(tg_split_with_sizes(NULL, 2, (int64_t[]){1, 1}, 0, out, 4) == -1, TG_ERR_NULL,
+            "split_with_sizes: argument is NULL");
         ROW(tg_split_with_sizes(a, 2, NULL, 0, out, 4) == -1, TG_ERR_NULL, "split_with_sizes");
-        ROW(tg_split_with_sizes(a, -1, (int64_t[]){2}, 0, out, 4) == -1, TG_ERR_VALUE, "split_with_sizes");
-        ROW(tg_split_with_sizes(a, 0, (int64_t[]){2}, 0, out, 4) == -1, TG_ERR_VALUE, "split_with_sizes");
-        ROW(tg_split_with_sizes(a, 2, (int64_t[]){3, -1}, 0, out, 4) == -1, TG_ERR_VALUE, "split_with_sizes: sizes[1] = -1 is negative");
-        ROW(tg_split_with_sizes(a, 2, (int64_t[]){1, 2}, 0, out, 4) == -1, TG_ERR_VALUE, "split_with_sizes: the sizes must add up to 2, the size of dim 0");
-        ROW(tg_split_with_sizes(a, 2, (int64_t[]){INT64_MAX, INT64_MAX}, 0, out, 4) == -1, TG_ERR_VALUE, "split_with_sizes: the sizes must add up to 2");
-        ROW(tg_split_with_sizes(a, 2, (int64_t[]){1, 1}, 0, out, 1) == -1, TG_ERR_VALUE, "split_with_sizes: 2 pieces do not fit in max_out = 1");
-        ROW(tg_cat(0, (tg_tensor *[]){a}, 0) == NULL, TG_ERR_VALUE, "cat: expected a non-empty list of tensors, got 0");
-        ROW(tg_cat(-1, (tg_tensor *[]){a}, 0) == NULL, TG_ERR_VALUE, "cat: expected a non-empty list of tensors, got -1");
+        ROW(tg_split_with_sizes(a, -1, (int64_t[]){2}, 0, out, 4) == -1, TG_ERR_VALUE,
+            "split_with_sizes");
+        ROW(tg_split_with_sizes(a, 0, (int64_t[]){2}, 0, out, 4) == -1, TG_ERR_VALUE,
+            "split_with_sizes");
+        ROW(tg_split_with_sizes(a, 2, (int64_t[]){3, -1}, 0, out, 4) == -1, TG_ERR_VALUE,
+            "split_with_sizes: sizes[1] = -1 is negative");
+        ROW(tg_split_with_sizes(a, 2, (int64_t[]){1, 2}, 0, out, 4) == -1, TG_ERR_VALUE,
+            "split_with_sizes: the sizes must add up to 2, the size of dim 0");
+        ROW(tg_split_with_sizes(a, 2, (int64_t[]){INT64_MAX, INT64_MAX}, 0, out, 4) == -1,
+            TG_ERR_VALUE, "split_with_sizes: the sizes must add up to 2");
+        ROW(tg_split_with_sizes(a, 2, (int64_t[]){1, 1}, 0, out, 1) == -1, TG_ERR_VALUE,
+            "split_with_sizes: 2 pieces do not fit in max_out = 1");
+        ROW(tg_cat(0, (tg_tensor *[]){a}, 0) == NULL, TG_ERR_VALUE,
+            "cat: expected a non-empty list of tensors, got 0");
+        ROW(tg_cat(-1, (tg_tensor *[]){a}, 0) == NULL, TG_ERR_VALUE,
+            "cat: expected a non-empty list of tensors, got -1");
         ROW(tg_cat(1, NULL, 0) == NULL, TG_ERR_NULL, "cat: argument is NULL");
         ROW(tg_cat(2, (tg_tensor *[]){a, NULL}, 0) == NULL, TG_ERR_NULL, "cat: argument is NULL");
-        ROW(tg_cat(2, (tg_tensor *[]){a, b}, 0) == NULL, TG_ERR_DTYPE, "cat: dtypes float32 and float64 differ");
-        ROW(tg_cat(2, (tg_tensor *[]){a, tg_ones(TG_SHAPE(2, 4), TG_F32)}, 0) == NULL, TG_ERR_SHAPE, "cat");
+        ROW(tg_cat(2, (tg_tensor *[]){a, b}, 0) == NULL, TG_ERR_DTYPE,
+            "cat: dtypes float32 and float64 differ");
+        ROW(tg_cat(2, (tg_tensor *[]){a, tg_ones(TG_SHAPE(2, 4), TG_F32)}, 0) == NULL, TG_ERR_SHAPE,
+            "cat");
         ROW(tg_cat(2, (tg_tensor *[]){a, a}, 2) == NULL, TG_ERR_VALUE, "cat: dim 2 out of range");
-        ROW(tg_cat(2, (tg_tensor *[]){zero_dim, zero_dim}, 0) == NULL, TG_ERR_SHAPE, "cat: a 0-dim tensor (tensor 0) cannot be concatenated");
+        ROW(tg_cat(2, (tg_tensor *[]){zero_dim, zero_dim}, 0) == NULL, TG_ERR_SHAPE,
+            "cat: a 0-dim tensor (tensor 0) cannot be concatenated");
         ROW(tg_unsqueeze(NULL, 0) == NULL, TG_ERR_NULL, "unsqueeze: argument is NULL");
-        ROW(tg_unsqueeze(a, 3) == NULL, TG_ERR_VALUE, "unsqueeze: dim 3 out of range for a 2-dim tensor (-3 to 2)");
+        ROW(tg_unsqueeze(a, 3) == NULL, TG_ERR_VALUE,
+            "unsqueeze: dim 3 out of range for a 2-dim tensor (-3 to 2)");
         ROW(tg_unsqueeze(a, -4) == NULL, TG_ERR_VALUE, "unsqueeze: dim -4 out of range");
-        ROW(tg_unsqueeze(tg_ones(8, nine, TG_F32), 0) == NULL, TG_ERR_SHAPE, "unsqueeze: a tensor of 8 dims cannot gain one (at most 8)");
+        ROW(tg_unsqueeze(tg_ones(8, nine, TG_F32), 0) == NULL, TG_ERR_SHAPE,
+            "unsqueeze: a tensor of 8 dims cannot gain one (at most 8)");
         ROW(tg_squeeze(NULL) == NULL, TG_ERR_NULL, "squeeze: argument is NULL");
         ROW(tg_squeeze_dim(NULL, 0) == NULL, TG_ERR_NULL, "squeeze_dim: argument is NULL");
         ROW(tg_squeeze_dim(a, 2) == NULL, TG_ERR_VALUE, "squeeze_dim: dim 2 out of range");
         ROW(tg_expand(NULL, TG_SHAPE(2, 3)) == NULL, TG_ERR_NULL, "expand: argument is NULL");
         ROW(tg_expand(a, 2, NULL) == NULL, TG_ERR_NULL, "expand");
-        ROW(tg_expand(a, TG_SHAPE(3)) == NULL, TG_ERR_SHAPE, "expand: 1 sizes given for a 2-dim tensor");
+        ROW(tg_expand(a, TG_SHAPE(3)) == NULL, TG_ERR_SHAPE,
+            "expand: 1 sizes given for a 2-dim tensor");
         ROW(tg_expand(a, -1, NULL) == NULL, TG_ERR_SHAPE, "expand: -1 sizes given");
-        ROW(tg_expand(a, 9, nine) == NULL, TG_ERR_SHAPE, "expand: 9 sizes given for a 2-dim tensor");
-        ROW(tg_expand(a, TG_SHAPE(4, 3)) == NULL, TG_ERR_SHAPE, "expand: shape (2, 3) cannot be expanded to (4, 3)");
+        ROW(tg_expand(a, 9, nine) == NULL, TG_ERR_SHAPE,
+            "expand: 9 sizes given for a 2-dim tensor");
+        ROW(tg_expand(a, TG_SHAPE(4, 3)) == NULL, TG_ERR_SHAPE,
+            "expand: shape (2, 3) cannot be expanded to (4, 3)");
         ROW(tg_expand(a, TG_SHAPE(-1, 2, 3)) == NULL, TG_ERR_SHAPE, "expand");
-        ROW(tg_expand(a, TG_SHAPE(-2, 2, 3)) == NULL, TG_ERR_SHAPE, "expand");
-    );
+        ROW(tg_expand(a, TG_SHAPE(-2, 2, 3)) == NULL, TG_ERR_SHAPE, "expand"););
 }
 
 /* ---- nn.h ------------------------------------------------------------------------------ */
@@ -567,61 +707,95 @@ static void nn_h(void) {
     TABLE(
         ROW(tg_module_forward(NULL, a) == NULL, TG_ERR_NULL, "argument is NULL");
         ROW(tg_module_forward(lin, NULL) == NULL, TG_ERR_NULL, "argument is NULL");
-        ROW(tg_module_forward(lin, tg_ones(TG_SHAPE(2, 4), TG_F32)) == NULL, TG_ERR_SHAPE, "linear: input of shape (2, 4) does not fit weight of shape (2, 3)");
-        ROW(tg_module_forward(lin, tg_ones(TG_SHAPE(2, 3), TG_F64)) == NULL, TG_ERR_DTYPE, "dtypes");
+        ROW(tg_module_forward(lin, tg_ones(TG_SHAPE(2, 4), TG_F32)) == NULL, TG_ERR_SHAPE,
+            "linear: input of shape (2, 4) does not fit weight of shape (2, 3)");
+        ROW(tg_module_forward(lin, tg_ones(TG_SHAPE(2, 3), TG_F64)) == NULL, TG_ERR_DTYPE,
+            "dtypes");
         ROW(tg_module_parameter(NULL, "weight") == NULL, TG_ERR_NULL, "argument is NULL");
         ROW(tg_module_parameter(lin, NULL) == NULL, TG_ERR_NULL, "argument is NULL");
         ROW(tg_module_parameter(lin, "wieght") == NULL, TG_ERR_VALUE, "wieght");
         ROW(tg_module_save(NULL, saved) == -1, TG_ERR_NULL, "module_save: argument is NULL");
         ROW(tg_module_save(lin, NULL) == -1, TG_ERR_NULL, "module_save: argument is NULL");
-        ROW(tg_module_save(lin, "/nonexistent/m.safetensors") == -1, TG_ERR_IO, "save_safetensors: cannot write /nonexistent/m.safetensors");
+        ROW(tg_module_save(lin, "/nonexistent/m.safetensors") == -1, TG_ERR_IO,
+            "save_safetensors: cannot write /nonexistent/m.safetensors");
         ROW(tg_module_load(NULL, saved) == -1, TG_ERR_NULL, "module_load: argument is NULL");
         ROW(tg_module_load(lin, NULL) == -1, TG_ERR_NULL, "module_load: argument is NULL");
         ROW(tg_module_load(lin, in_dir("missing")) == -1, TG_ERR_IO, "safetensors: cannot open");
         ROW(tg_module_load(lin, other) == -1, TG_ERR_VALUE, "has no tensor 'weight'");
         ROW(tg_init_uniform_(NULL, 0, 1, NULL) == -1, TG_ERR_NULL, "argument is NULL");
-        ROW(tg_init_uniform_(a, 1, 0, NULL) == -1, TG_ERR_VALUE, "init_uniform_: low 1 is greater than high 0");
-        ROW(tg_init_uniform_(ex, 0, 1, NULL) == -1, TG_ERR_VALUE, "init_uniform_: unsupported operation: more than one element of the written-to tensor refers to a single memory location");
+        ROW(tg_init_uniform_(a, 1, 0, NULL) == -1, TG_ERR_VALUE,
+            "init_uniform_: low 1 is greater than high 0");
+        ROW(tg_init_uniform_(ex, 0, 1, NULL) == -1, TG_ERR_VALUE,
+            "init_uniform_: unsupported operation: more than one element of the written-to tensor "
+            "refers to a single memory location");
         ROW(tg_init_normal_(NULL, 0, 1, NULL) == -1, TG_ERR_NULL, "argument is NULL");
-        ROW(tg_init_normal_(a, 0, -1, NULL) == -1, TG_ERR_VALUE, "init_normal_: std -1 is negative");
-        ROW(tg_init_normal_(ex, 0, 1, NULL) == -1, TG_ERR_VALUE, "init_normal_: unsupported operation: more than one element of the written-to tensor refers to a single memory location");
+        ROW(tg_init_normal_(a, 0, -1, NULL) == -1, TG_ERR_VALUE,
+            "init_normal_: std -1 is negative");
+        ROW(tg_init_normal_(ex, 0, 1, NULL) == -1, TG_ERR_VALUE,
+            "init_normal_: unsupported operation: more than one element of the written-to tensor "
+            "refers to a single memory location");
         ROW(tg_init_constant_(NULL, 1) == -1, TG_ERR_NULL, "argument is NULL");
-        ROW(tg_init_constant_(ex, 1) == -1, TG_ERR_VALUE, "init_constant_: unsupported operation: more than one element of the written-to tensor refers to a single memory location");
+        ROW(tg_init_constant_(ex, 1) == -1, TG_ERR_VALUE,
+            "init_constant_: unsupported operation: more than one element of the written-to tensor "
+            "refers to a single memory location");
         ROW(tg_init_zeros_(NULL) == -1, TG_ERR_NULL, "argument is NULL");
-        ROW(tg_init_zeros_(ex) == -1, TG_ERR_VALUE, "unsupported operation: more than one element of the written-to tensor refers to a single memory location");
+        ROW(tg_init_zeros_(ex) == -1, TG_ERR_VALUE,
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location");
         ROW(tg_init_xavier_uniform_(NULL, 1, NULL) == -1, TG_ERR_NULL, "argument is NULL");
-        ROW(tg_init_xavier_uniform_(vec, 1, NULL) == -1, TG_ERR_SHAPE, "fan in and fan out need at least 2 dims, not 1");
-        ROW(tg_init_xavier_uniform_(ex, 1, NULL) == -1, TG_ERR_VALUE, "init_xavier_uniform_: unsupported operation: more than one element of the written-to tensor refers to a single memory location");
+        ROW(tg_init_xavier_uniform_(vec, 1, NULL) == -1, TG_ERR_SHAPE,
+            "fan in and fan out need at least 2 dims, not 1");
+        ROW(tg_init_xavier_uniform_(ex, 1, NULL) == -1, TG_ERR_VALUE,
+            "init_xavier_uniform_: unsupported operation: more than one element of the written-to "
+            "tensor refers to a single memory location");
         ROW(tg_init_kaiming_uniform_(NULL, 0, NULL) == -1, TG_ERR_NULL, "argument is NULL");
-        ROW(tg_init_kaiming_uniform_(vec, 0, NULL) == -1, TG_ERR_SHAPE, "fan in and fan out need at least 2 dims, not 1");
-        ROW(tg_init_kaiming_uniform_(ex, 0, NULL) == -1, TG_ERR_VALUE, "init_kaiming_uniform_: unsupported operation: more than one element of the written-to tensor refers to a single memory location");
-        ROW(tg_linear_new(0, 2, TG_BIAS, TG_F32, NULL) == NULL, TG_ERR_VALUE, "Linear: in_features 0 and out_features 2 must be positive");
-        ROW(tg_linear_new(3, -1, TG_BIAS, TG_F32, NULL) == NULL, TG_ERR_VALUE, "Linear: in_features 3 and out_features -1 must be positive");
-        ROW(tg_linear_new(INT64_MAX, INT64_MAX, TG_BIAS, TG_F32, NULL) == NULL, TG_ERR_NOMEM, "too large");
+        ROW(tg_init_kaiming_uniform_(vec, 0, NULL) == -1, TG_ERR_SHAPE,
+            "fan in and fan out need at least 2 dims, not 1");
+        ROW(tg_init_kaiming_uniform_(ex, 0, NULL) == -1, TG_ERR_VALUE,
+            "init_kaiming_uniform_: unsupported operation: more than one element of the written-to "
+            "tensor refers to a single memory location");
+        ROW(tg_linear_new(0, 2, TG_BIAS, TG_F32, NULL) == NULL, TG_ERR_VALUE,
+            "Linear: in_features 0 and out_features 2 must be positive");
+        ROW(tg_linear_new(3, -1, TG_BIAS, TG_F32, NULL) == NULL, TG_ERR_VALUE,
+            "Linear: in_features 3 and out_features -1 must be positive");
+        ROW(tg_linear_new(INT64_MAX, INT64_MAX, TG_BIAS, TG_F32, NULL) == NULL, TG_ERR_NOMEM,
+            "too large");
         ROW(tg_linear_new(3, 2, TG_BIAS, BAD_DTYPE, NULL) == NULL, TG_ERR_VALUE, "invalid dtype 7");
-        ROW(tg_dropout_new(1.5, NULL) == NULL, TG_ERR_VALUE, "Dropout: p must lie in [0, 1], not 1.5");
-        ROW(tg_dropout_new(NAN, NULL) == NULL, TG_ERR_VALUE, "Dropout: p must lie in [0, 1], not nan");
-        ROW(tg_activation_new((tg_activation_kind)99) == NULL, TG_ERR_VALUE, "activation_new: unknown activation 99");
-        ROW(tg_prelu_new(0, 0.25, TG_F32) == NULL, TG_ERR_VALUE, "PReLU: num_parameters must be positive, not 0");
+        ROW(tg_dropout_new(1.5, NULL) == NULL, TG_ERR_VALUE,
+            "Dropout: p must lie in [0, 1], not 1.5");
+        ROW(tg_dropout_new(NAN, NULL) == NULL, TG_ERR_VALUE,
+            "Dropout: p must lie in [0, 1], not nan");
+        ROW(tg_activation_new((tg_activation_kind)99) == NULL, TG_ERR_VALUE,
+            "activation_new: unknown activation 99");
+        ROW(tg_prelu_new(0, 0.25, TG_F32) == NULL, TG_ERR_VALUE,
+            "PReLU: num_parameters must be positive, not 0");
         ROW(tg_prelu_new(INT64_MAX, 0.25, TG_F32) == NULL, TG_ERR_NOMEM, "too large");
         ROW(tg_prelu_new(1, 0.25, BAD_DTYPE) == NULL, TG_ERR_VALUE, "invalid dtype 7");
         ROW(tg_swish_new(1, BAD_DTYPE) == NULL, TG_ERR_VALUE, "invalid dtype 7");
         ROW(tg_ffn_hidden_dim(-1, 8) == -1, TG_ERR_VALUE, "ffn_hidden_dim");
         ROW(tg_ffn_hidden_dim(256, 0) == -1, TG_ERR_VALUE, "ffn_hidden_dim");
-        ROW(tg_ffn_hidden_dim(INT64_MAX, INT64_C(5000000000000000000)) == -1, TG_ERR_VALUE, "ffn_hidden_dim: 2/3 of hidden_dim 9223372036854775807 rounded up to a multiple of 5000000000000000000 is more than 9223372036854775807");
+        ROW(tg_ffn_hidden_dim(INT64_MAX, INT64_C(5000000000000000000)) == -1, TG_ERR_VALUE,
+            "ffn_hidden_dim: 2/3 of hidden_dim 9223372036854775807 rounded up to a multiple of "
+            "5000000000000000000 is more than 9223372036854775807");
         ROW(tg_feedforward_new(NULL, NULL) == NULL, TG_ERR_NULL, "argument is NULL");
-        ROW(tg_feedforward_new(&bad_kind, NULL) == NULL, TG_ERR_VALUE, "FeedForward: unknown kind 99");
-        ROW(tg_feedforward_new(&bad_dim, NULL) == NULL, TG_ERR_VALUE, "FeedForward: dim 0 must be positive");
-        ROW(tg_feedforward_new(&bad_hidden, NULL) == NULL, TG_ERR_VALUE, "FeedForward: dim 4 must be positive and hidden_dim -8 not");
-        ROW(tg_feedforward_new(&bad_multiple, NULL) == NULL, TG_ERR_VALUE, "FeedForward: multiple_of must be positive, not 0");
-        ROW(tg_feedforward_new(&bad_dropout, NULL) == NULL, TG_ERR_VALUE, "FeedForward: dropout p must lie in [0, 1), not 1");
+        ROW(tg_feedforward_new(&bad_kind, NULL) == NULL, TG_ERR_VALUE,
+            "FeedForward: unknown kind 99");
+        ROW(tg_feedforward_new(&bad_dim, NULL) == NULL, TG_ERR_VALUE,
+            "FeedForward: dim 0 must be positive");
+        ROW(tg_feedforward_new(&bad_hidden, NULL) == NULL, TG_ERR_VALUE,
+            "FeedForward: dim 4 must be positive and hidden_dim -8 not");
+        ROW(tg_feedforward_new(&bad_multiple, NULL) == NULL, TG_ERR_VALUE,
+            "FeedForward: multiple_of must be positive, not 0");
+        ROW(tg_feedforward_new(&bad_dropout, NULL) == NULL, TG_ERR_VALUE,
+            "FeedForward: dropout p must lie in [0, 1), not 1");
         ROW(tg_feedforward_new(&bad_dtype, NULL) == NULL, TG_ERR_VALUE, "invalid dtype 7");
-        ROW(tg_feedforward_new(&huge_hidden, NULL) == NULL, TG_ERR_NOMEM, "Linear: shape (6148914691236517204, 4) is too large");
+        ROW(tg_feedforward_new(&huge_hidden, NULL) == NULL, TG_ERR_NOMEM,
+            "Linear: shape (6148914691236517204, 4) is too large");
         ROW(tg_sequential_new(2, NULL) == NULL, TG_ERR_NULL, "Sequential");
         ROW(tg_sequential_new(-1, NULL) == NULL, TG_ERR_VALUE, "Sequential: -1 modules");
-        ROW(tg_sequential_new(2, (tg_module *[]){tg_activation_new(TG_ACT_RELU), NULL}) == NULL, TG_ERR_NULL, "Sequential: argument is NULL");
-        ROW(tg_residual_new(NULL) == NULL, TG_ERR_NULL, "argument is NULL");
-    );
+        ROW(tg_sequential_new(2, (tg_module *[]){tg_activation_new(TG_ACT_RELU), NULL}) == NULL,
+            TG_ERR_NULL, "Sequential: argument is NULL");
+        ROW(tg_residual_new(NULL) == NULL, TG_ERR_NULL, "argument is NULL"););
     tg_module_free(lin);
     unlink(saved);
     unlink(other);
@@ -664,84 +838,132 @@ static void optim_h(void) {
         ROW(tg_sgd_new(params, -1, &sgd) == NULL, TG_ERR_VALUE, "SGD");
         ROW(tg_sgd_new(params, 1, NULL) == NULL, TG_ERR_NULL, "SGD: options are NULL");
         ROW(tg_sgd_new(with_null, 2, &sgd) == NULL, TG_ERR_NULL, "SGD: parameter 1 is NULL");
-        ROW(tg_sgd_new(dup, 2, &sgd) == NULL, TG_ERR_VALUE, "appears twice in the parameter groups");
-        ROW(tg_sgd_new(&frozen, 1, &sgd) == NULL, TG_ERR_VALUE, "SGD: parameter 0 (2,) does not require grad");
-        ROW(tg_sgd_new(&nonleaf, 1, &sgd) == NULL, TG_ERR_VALUE, "SGD: parameter 0 (2, 3) is not a leaf (made by MulBackward0)");
-        ROW(tg_sgd_new(&ex, 1, &sgd) == NULL, TG_ERR_VALUE, "SGD: parameter 0 (2, 3): unsupported operation: more than one element of the written-to tensor refers to a single memory location");
-        ROW(tg_sgd_new(params, 1, &sgd_lr) == NULL, TG_ERR_VALUE, "SGD: invalid lr -1 (must be >= 0)");
+        ROW(tg_sgd_new(dup, 2, &sgd) == NULL, TG_ERR_VALUE,
+            "appears twice in the parameter groups");
+        ROW(tg_sgd_new(&frozen, 1, &sgd) == NULL, TG_ERR_VALUE,
+            "SGD: parameter 0 (2,) does not require grad");
+        ROW(tg_sgd_new(&nonleaf, 1, &sgd) == NULL, TG_ERR_VALUE,
+            "SGD: parameter 0 (2, 3) is not a leaf (made by MulBackward0)");
+        ROW(tg_sgd_new(&ex, 1, &sgd) == NULL, TG_ERR_VALUE,
+            "SGD: parameter 0 (2, 3): unsupported operation: more than one element of the "
+            "written-to tensor refers to a single memory location");
+        ROW(tg_sgd_new(params, 1, &sgd_lr) == NULL, TG_ERR_VALUE,
+            "SGD: invalid lr -1 (must be >= 0)");
         ROW(tg_sgd_new(params, 1, &sgd_mom) == NULL, TG_ERR_VALUE, "SGD: invalid momentum -0.5");
-        ROW(tg_sgd_new(params, 1, &sgd_nest) == NULL, TG_ERR_VALUE, "SGD: nesterov requires momentum > 0 and dampening 0 (momentum 0, dampening 0)");
-        ROW(tg_sgd_new(params, 1, &sgd_damp) == NULL, TG_ERR_VALUE, "SGD: nesterov requires momentum > 0 and dampening 0 (momentum 0.9, dampening 0.5)");
+        ROW(tg_sgd_new(params, 1, &sgd_nest) == NULL, TG_ERR_VALUE,
+            "SGD: nesterov requires momentum > 0 and dampening 0 (momentum 0, dampening 0)");
+        ROW(tg_sgd_new(params, 1, &sgd_damp) == NULL, TG_ERR_VALUE,
+            "SGD: nesterov requires momentum > 0 and dampening 0 (momentum 0.9, dampening 0.5)");
         ROW(tg_adagrad_new(NULL, 1, NULL) == NULL, TG_ERR_NULL, "Adagrad");
-        ROW(tg_adagrad_new(params, 1, &ada_eps) == NULL, TG_ERR_VALUE, "Adagrad: invalid eps -1 (must be >= 0)");
-        ROW(tg_adagrad_new(params, 1, &ada_acc) == NULL, TG_ERR_VALUE, "Adagrad: invalid initial_accumulator_value -1 (must be >= 0)");
-        ROW(tg_adagrad_new(&ex, 1, NULL) == NULL, TG_ERR_VALUE, "Adagrad: parameter 0 (2, 3): unsupported operation: more than one element of the written-to tensor refers to a single memory location");
+        ROW(tg_adagrad_new(params, 1, &ada_eps) == NULL, TG_ERR_VALUE,
+            "Adagrad: invalid eps -1 (must be >= 0)");
+        ROW(tg_adagrad_new(params, 1, &ada_acc) == NULL, TG_ERR_VALUE,
+            "Adagrad: invalid initial_accumulator_value -1 (must be >= 0)");
+        ROW(tg_adagrad_new(&ex, 1, NULL) == NULL, TG_ERR_VALUE,
+            "Adagrad: parameter 0 (2, 3): unsupported operation: more than one element of the "
+            "written-to tensor refers to a single memory location");
         ROW(tg_rmsprop_new(params, -3, NULL) == NULL, TG_ERR_VALUE, "RMSprop");
-        ROW(tg_rmsprop_new(params, 1, &rms_alpha) == NULL, TG_ERR_VALUE, "RMSprop: invalid alpha -0.5 (must be >= 0)");
-        ROW(tg_rmsprop_new(&ex, 1, NULL) == NULL, TG_ERR_VALUE, "RMSprop: parameter 0 (2, 3): unsupported operation: more than one element of the written-to tensor refers to a single memory location");
-        ROW(tg_adam_new(params, 1, &adam_b1) == NULL, TG_ERR_VALUE, "Adam: invalid beta1 1 (must be in [0, 1))");
-        ROW(tg_adam_new(params, 1, &adam_b2) == NULL, TG_ERR_VALUE, "Adam: invalid beta2 -0.1 (must be in [0, 1))");
-        ROW(tg_adam_new(params, 1, &adam_wd) == NULL, TG_ERR_VALUE, "Adam: invalid weight_decay nan (must be >= 0)");
-        ROW(tg_adam_new(&ex, 1, NULL) == NULL, TG_ERR_VALUE, "Adam: parameter 0 (2, 3): unsupported operation: more than one element of the written-to tensor refers to a single memory location");
+        ROW(tg_rmsprop_new(params, 1, &rms_alpha) == NULL, TG_ERR_VALUE,
+            "RMSprop: invalid alpha -0.5 (must be >= 0)");
+        ROW(tg_rmsprop_new(&ex, 1, NULL) == NULL, TG_ERR_VALUE,
+            "RMSprop: parameter 0 (2, 3): unsupported operation: more than one element of the "
+            "written-to tensor refers to a single memory location");
+        ROW(tg_adam_new(params, 1, &adam_b1) == NULL, TG_ERR_VALUE,
+            "Adam: invalid beta1 1 (must be in [0, 1))");
+        ROW(tg_adam_new(params, 1, &adam_b2) == NULL, TG_ERR_VALUE,
+            "Adam: invalid beta2 -0.1 (must be in [0, 1))");
+        ROW(tg_adam_new(params, 1, &adam_wd) == NULL, TG_ERR_VALUE,
+            "Adam: invalid weight_decay nan (must be >= 0)");
+        ROW(tg_adam_new(&ex, 1, NULL) == NULL, TG_ERR_VALUE,
+            "Adam: parameter 0 (2, 3): unsupported operation: more than one element of the "
+            "written-to tensor refers to a single memory location");
         ROW(tg_adamw_new(params, 0, NULL) == NULL, TG_ERR_VALUE, "AdamW: empty parameter list");
-        ROW(tg_adamw_new(&ex, 1, NULL) == NULL, TG_ERR_VALUE, "AdamW: parameter 0 (2, 3): unsupported operation: more than one element of the written-to tensor refers to a single memory location");
-        ROW(tg_sgd_add_group(NULL, params, 1, &sgd) == -1, TG_ERR_NULL, "add_group: argument is NULL");
-        ROW(tg_sgd_add_group(opt, params, 1, &sgd) == -1, TG_ERR_VALUE, "appears twice in the parameter groups");
+        ROW(tg_adamw_new(&ex, 1, NULL) == NULL, TG_ERR_VALUE,
+            "AdamW: parameter 0 (2, 3): unsupported operation: more than one element of the "
+            "written-to tensor refers to a single memory location");
+        ROW(tg_sgd_add_group(NULL, params, 1, &sgd) == -1, TG_ERR_NULL,
+            "add_group: argument is NULL");
+        ROW(tg_sgd_add_group(opt, params, 1, &sgd) == -1, TG_ERR_VALUE,
+            "appears twice in the parameter groups");
         ROW(tg_sgd_add_group(opt, (tg_tensor *[]){q}, -1, &sgd) == -1, TG_ERR_VALUE, "SGD");
-        ROW(tg_sgd_add_group(opt, (tg_tensor *[]){q}, 1, NULL) == -1, TG_ERR_NULL, "SGD: options are NULL");
-        ROW(tg_sgd_add_group(aopt, (tg_tensor *[]){p}, 1, &sgd) == -1, TG_ERR_VALUE, "Adam: add_group was given tg_sgd_options, not tg_adam_options");
-        ROW(tg_adagrad_add_group(opt, (tg_tensor *[]){q}, 1, &ada) == -1, TG_ERR_VALUE, "SGD: add_group was given tg_adagrad_options, not tg_sgd_options");
-        ROW(tg_rmsprop_add_group(opt, (tg_tensor *[]){q}, 1, &rms) == -1, TG_ERR_VALUE, "SGD: add_group was given tg_rmsprop_options, not tg_sgd_options");
-        ROW(tg_adam_add_group(opt, (tg_tensor *[]){q}, 1, &adam) == -1, TG_ERR_VALUE, "SGD: add_group was given tg_adam_options, not tg_sgd_options");
+        ROW(tg_sgd_add_group(opt, (tg_tensor *[]){q}, 1, NULL) == -1, TG_ERR_NULL,
+            "SGD: options are NULL");
+        ROW(tg_sgd_add_group(aopt, (tg_tensor *[]){p}, 1, &sgd) == -1, TG_ERR_VALUE,
+            "Adam: add_group was given tg_sgd_options, not tg_adam_options");
+        ROW(tg_adagrad_add_group(opt, (tg_tensor *[]){q}, 1, &ada) == -1, TG_ERR_VALUE,
+            "SGD: add_group was given tg_adagrad_options, not tg_sgd_options");
+        ROW(tg_rmsprop_add_group(opt, (tg_tensor *[]){q}, 1, &rms) == -1, TG_ERR_VALUE,
+            "SGD: add_group was given tg_rmsprop_options, not tg_sgd_options");
+        ROW(tg_adam_add_group(opt, (tg_tensor *[]){q}, 1, &adam) == -1, TG_ERR_VALUE,
+            "SGD: add_group was given tg_adam_options, not tg_sgd_options");
         ROW(tg_optim_step(NULL) == -1, TG_ERR_NULL, "optim_step: argument is NULL");
         ROW(isnan(tg_optim_lr(NULL, 0)), TG_ERR_NULL, "optim_lr: argument is NULL");
         ROW(isnan(tg_optim_lr(opt, 1)), TG_ERR_VALUE, "SGD: no parameter group 1 (it has 1)");
         ROW(isnan(tg_optim_lr(opt, -1)), TG_ERR_VALUE, "SGD: no parameter group -1");
         ROW(tg_optim_set_lr(NULL, 0, 0.1) == -1, TG_ERR_NULL, "argument is NULL");
-        ROW(tg_optim_set_lr(opt, 0, -0.1) == -1, TG_ERR_VALUE, "SGD: invalid lr -0.1 (must be >= 0)");
+        ROW(tg_optim_set_lr(opt, 0, -0.1) == -1, TG_ERR_VALUE,
+            "SGD: invalid lr -0.1 (must be >= 0)");
         ROW(tg_optim_set_lr(opt, 0, NAN) == -1, TG_ERR_VALUE, "SGD: invalid lr nan (must be >= 0)");
         ROW(tg_optim_set_lr(opt, 3, 0.1) == -1, TG_ERR_VALUE, "SGD: no parameter group 3");
-        ROW(tg_optim_state(NULL, p, "momentum_buffer") == NULL, TG_ERR_NULL, "optim_state: argument is NULL");
-        ROW(tg_optim_state(opt, NULL, "momentum_buffer") == NULL, TG_ERR_NULL, "optim_state: argument is NULL");
+        ROW(tg_optim_state(NULL, p, "momentum_buffer") == NULL, TG_ERR_NULL,
+            "optim_state: argument is NULL");
+        ROW(tg_optim_state(opt, NULL, "momentum_buffer") == NULL, TG_ERR_NULL,
+            "optim_state: argument is NULL");
         ROW(tg_optim_state(opt, p, NULL) == NULL, TG_ERR_NULL, "optim_state: argument is NULL");
-        ROW(tg_optim_state(opt, q, "momentum_buffer") == NULL, TG_ERR_VALUE, "SGD: the tensor is not one of its parameters");
+        ROW(tg_optim_state(opt, q, "momentum_buffer") == NULL, TG_ERR_VALUE,
+            "SGD: the tensor is not one of its parameters");
         ROW(tg_optim_step_count(NULL, p) == -1, TG_ERR_NULL, "argument is NULL");
-        ROW(tg_optim_step_count(opt, q) == -1, TG_ERR_VALUE, "SGD: the tensor is not one of its parameters");
+        ROW(tg_optim_step_count(opt, q) == -1, TG_ERR_VALUE,
+            "SGD: the tensor is not one of its parameters");
         ROW(tg_optim_save(NULL, saved) == -1, TG_ERR_NULL, "optim_save: argument is NULL");
         ROW(tg_optim_save(opt, NULL) == -1, TG_ERR_NULL, "optim_save: argument is NULL");
-        ROW(tg_optim_save(opt, "/nonexistent/o.safetensors") == -1, TG_ERR_IO, "save_safetensors: cannot write /nonexistent/o.safetensors");
+        ROW(tg_optim_save(opt, "/nonexistent/o.safetensors") == -1, TG_ERR_IO,
+            "save_safetensors: cannot write /nonexistent/o.safetensors");
         ROW(tg_optim_load(NULL, saved) == -1, TG_ERR_NULL, "optim_load: argument is NULL");
         ROW(tg_optim_load(opt, NULL) == -1, TG_ERR_NULL, "optim_load: argument is NULL");
         ROW(tg_optim_load(opt, in_dir("missing")) == -1, TG_ERR_IO, "safetensors: cannot open");
         ROW(tg_optim_load(opt, asaved) == -1, TG_ERR_VALUE, "holds Adam state, not SGD");
         ROW(tg_optim_load(opt, ssaved) == -1, TG_ERR_VALUE, "holds no optimizer state");
         ROW(tg_step_lr(NULL, 2, 0.5) == NULL, TG_ERR_NULL, "argument is NULL");
-        ROW(tg_step_lr(opt, 0, 0.5) == NULL, TG_ERR_VALUE, "StepLR: invalid step_size 0 (must be > 0)");
+        ROW(tg_step_lr(opt, 0, 0.5) == NULL, TG_ERR_VALUE,
+            "StepLR: invalid step_size 0 (must be > 0)");
         ROW(tg_step_lr(opt, -3, 0.5) == NULL, TG_ERR_VALUE, "StepLR: invalid step_size -3");
         ROW(tg_step_lr(opt, 2, -0.5) == NULL, TG_ERR_VALUE, "StepLR");
         ROW(tg_cosine_annealing_lr(NULL, 10, 0) == NULL, TG_ERR_NULL, "argument is NULL");
-        ROW(tg_cosine_annealing_lr(opt, 0, 0) == NULL, TG_ERR_VALUE, "CosineAnnealingLR: invalid T_max 0 (must be > 0)");
+        ROW(tg_cosine_annealing_lr(opt, 0, 0) == NULL, TG_ERR_VALUE,
+            "CosineAnnealingLR: invalid T_max 0 (must be > 0)");
         ROW(tg_cosine_annealing_lr(opt, 10, -1) == NULL, TG_ERR_VALUE, "CosineAnnealingLR");
         ROW(tg_warmup_cosine_lr(NULL, 1, 10, 0.1) == NULL, TG_ERR_NULL, "argument is NULL");
         ROW(tg_warmup_cosine_lr(opt, -1, 10, 0.1) == NULL, TG_ERR_VALUE, "WarmupCosine");
         ROW(tg_warmup_cosine_lr(opt, 10, 5, 0.1) == NULL, TG_ERR_VALUE, "WarmupCosine");
-        ROW(tg_warmup_cosine_lr(opt, 1, 10, 1.5) == NULL, TG_ERR_VALUE, "WarmupCosine: invalid final_ratio 1.5 (must be in [0, 1])");
+        ROW(tg_warmup_cosine_lr(opt, 1, 10, 1.5) == NULL, TG_ERR_VALUE,
+            "WarmupCosine: invalid final_ratio 1.5 (must be in [0, 1])");
         ROW(tg_lr_scheduler_step(NULL) == -1, TG_ERR_NULL, "lr_scheduler_step: argument is NULL");
-        ROW(tg_lr_scheduler_save(NULL, ssaved) == -1, TG_ERR_NULL, "lr_scheduler_save: argument is NULL");
-        ROW(tg_lr_scheduler_save(sched, NULL) == -1, TG_ERR_NULL, "lr_scheduler_save: argument is NULL");
-        ROW(tg_lr_scheduler_save(sched, "/nonexistent/s") == -1, TG_ERR_IO, "save_safetensors: cannot write /nonexistent/s");
-        ROW(tg_lr_scheduler_load(NULL, ssaved) == -1, TG_ERR_NULL, "lr_scheduler_load: argument is NULL");
-        ROW(tg_lr_scheduler_load(sched, NULL) == -1, TG_ERR_NULL, "lr_scheduler_load: argument is NULL");
-        ROW(tg_lr_scheduler_load(sched, in_dir("missing")) == -1, TG_ERR_IO, "safetensors: cannot open");
+        ROW(tg_lr_scheduler_save(NULL, ssaved) == -1, TG_ERR_NULL,
+            "lr_scheduler_save: argument is NULL");
+        ROW(tg_lr_scheduler_save(sched, NULL) == -1, TG_ERR_NULL,
+            "lr_scheduler_save: argument is NULL");
+        ROW(tg_lr_scheduler_save(sched, "/nonexistent/s") == -1, TG_ERR_IO,
+            "save_safetensors: cannot write /nonexistent/s");
+        ROW(tg_lr_scheduler_load(NULL, ssaved) == -1, TG_ERR_NULL,
+            "lr_scheduler_load: argument is NULL");
+        ROW(tg_lr_scheduler_load(sched, NULL) == -1, TG_ERR_NULL,
+            "lr_scheduler_load: argument is NULL");
+        ROW(tg_lr_scheduler_load(sched, in_dir("missing")) == -1, TG_ERR_IO,
+            "safetensors: cannot open");
         ROW(tg_lr_scheduler_load(sched, saved) == -1, TG_ERR_VALUE, "holds no scheduler state");
-        ROW(tg_clip_grad_norm_(NULL, 1, 1.0) == -1, TG_ERR_NULL, "clip_grad_norm_: no parameter list");
-        ROW(tg_clip_grad_norm_(params, -1, 1.0) == -1, TG_ERR_VALUE, "clip_grad_norm_: -1 parameters");
-        ROW(tg_clip_grad_norm_(with_null, 2, 1.0) == -1, TG_ERR_NULL, "clip_grad_norm_: parameter 1 is NULL");
+        ROW(tg_clip_grad_norm_(NULL, 1, 1.0) == -1, TG_ERR_NULL,
+            "clip_grad_norm_: no parameter list");
+        ROW(tg_clip_grad_norm_(params, -1, 1.0) == -1, TG_ERR_VALUE,
+            "clip_grad_norm_: -1 parameters");
+        ROW(tg_clip_grad_norm_(with_null, 2, 1.0) == -1, TG_ERR_NULL,
+            "clip_grad_norm_: parameter 1 is NULL");
         ROW(tg_clip_grad_norm_(params, 1, -1.0) == -1, TG_ERR_VALUE, "clip_grad_norm");
-        ROW(tg_clip_grad_value_(NULL, 1, 1.0) == -1, TG_ERR_NULL, "clip_grad_value_: no parameter list");
-        ROW(tg_clip_grad_value_(params, -1, 1.0) == -1, TG_ERR_VALUE, "clip_grad_value_: -1 parameters");
-        ROW(tg_clip_grad_value_(params, 1, -1.0) == -1, TG_ERR_VALUE, "clip_grad_value");
-    );
+        ROW(tg_clip_grad_value_(NULL, 1, 1.0) == -1, TG_ERR_NULL,
+            "clip_grad_value_: no parameter list");
+        ROW(tg_clip_grad_value_(params, -1, 1.0) == -1, TG_ERR_VALUE,
+            "clip_grad_value_: -1 parameters");
+        ROW(tg_clip_grad_value_(params, 1, -1.0) == -1, TG_ERR_VALUE, "clip_grad_value"););
     tg_lr_scheduler_free(sched);
     tg_optim_free(opt);
     tg_optim_free(aopt);
@@ -756,10 +978,16 @@ static void totals(void) {
 int main(int argc, char **argv) {
     memcpy(dir, "/tmp/tg-bad-input-XXXXXX", sizeof "/tmp/tg-bad-input-XXXXXX");
     if (!mkdtemp(dir)) return 1;
-    static const tg_test_case cases[] = {
-        TG_CASE(tensor_h), TG_CASE(autograd_graph_parallel_h), TG_CASE(safetensors_h),
-        TG_CASE(ops_h), TG_CASE(activation_dropout_linalg_h), TG_CASE(loss_reduce_h),
-        TG_CASE(shape_h), TG_CASE(nn_h), TG_CASE(optim_h), TG_CASE(totals)};
+    static const tg_test_case cases[] = {TG_CASE(tensor_h),
+                                         TG_CASE(autograd_graph_parallel_h),
+                                         TG_CASE(safetensors_h),
+                                         TG_CASE(ops_h),
+                                         TG_CASE(activation_dropout_linalg_h),
+                                         TG_CASE(loss_reduce_h),
+                                         TG_CASE(shape_h),
+                                         TG_CASE(nn_h),
+                                         TG_CASE(optim_h),
+                                         TG_CASE(totals)};
     int rc = tg_test_run(cases, (int)(sizeof cases / sizeof cases[0]), argc, argv);
     rmdir(dir);
     return rc;

@@ -114,9 +114,10 @@ static void selection_ops_match_pytorch(void) {
         tg_dtype dt = g->f64 ? TG_F64 : TG_F32;
         tg_tensor *ta = tg_requires_grad_(tg_test_tensor(a, TG_SHAPE(2, 3), dt), true);
         tg_tensor *tb = tg_requires_grad_(tg_test_tensor(b, TG_SHAPE(3), dt), true);
-        tg_tensor *out = strcmp(g->op, "maximum") == 0   ? tg_maximum(ta, tb)
-                         : strcmp(g->op, "minimum") == 0 ? tg_minimum(ta, tb)
-                                                         : tg_where(tg_test_tensor(c, TG_SHAPE(2, 1), dt), ta, tb);
+        tg_tensor *out = strcmp(g->op, "maximum") == 0 ? tg_maximum(ta, tb)
+                         : strcmp(g->op, "minimum") == 0
+                             ? tg_minimum(ta, tb)
+                             : tg_where(tg_test_tensor(c, TG_SHAPE(2, 1), dt), ta, tb);
         CHECK_VALUES(out, g->out, 6, 0, 0);
         CHECK(tg_backward(tg_sum(tg_mul(out, tg_test_tensor(w, TG_SHAPE(2, 3), dt))), NULL) == 0);
         CHECK_VALUES(tg_grad(ta), g->ga, 6, 1e-7, 0);
@@ -126,7 +127,8 @@ static void selection_ops_match_pytorch(void) {
 
 static void nan_propagates_like_pytorch(void) {
     double v[] = {NAN, 1}, u[] = {0, NAN};
-    tg_tensor *a = tg_test_tensor(v, TG_SHAPE(2), TG_F32), *b = tg_test_tensor(u, TG_SHAPE(2), TG_F32);
+    tg_tensor *a = tg_test_tensor(v, TG_SHAPE(2), TG_F32),
+              *b = tg_test_tensor(u, TG_SHAPE(2), TG_F32);
     double want[] = {NAN, NAN};
     CHECK_VALUES(tg_maximum(a, b), want, 2, 0, 0);
     CHECK_VALUES(tg_minimum(a, b), want, 2, 0, 0);
@@ -143,17 +145,21 @@ static tg_tensor *f_math(tg_tensor *const *in, void *c) {
 }
 static tg_tensor *f_select(tg_tensor *const *in, void *c) {
     (void)c;
-    return tg_add(tg_maximum(in[0], in[1]),
-                  tg_add(tg_minimum(in[0], in[1]), tg_where(in[0], tg_clamp(in[1], -0.5, 0.5), in[0])));
+    return tg_add(
+        tg_maximum(in[0], in[1]),
+        tg_add(tg_minimum(in[0], in[1]), tg_where(in[0], tg_clamp(in[1], -0.5, 0.5), in[0])));
 }
 
 static void gradcheck_math_and_selection(void) {
-    tg_tensor *x = tg_requires_grad_(tg_add_scalar(tg_rand(TG_SHAPE(2, 3), TG_F64, NULL), 0.5), true);
+    tg_tensor *x = tg_requires_grad_(tg_add_scalar(tg_rand(TG_SHAPE(2, 3), TG_F64, NULL), 0.5),
+                                     true);
     tg_tensor *y = tg_requires_grad_(tg_sub_scalar(tg_rand(TG_SHAPE(3), TG_F64, NULL), 0.5), true);
     tg_tensor *in[2] = {x, y};
-    CHECK(tg_gradcheck(f_math, NULL, 2, in, &(tg_gradcheck_options){.kinks = (double[]){0}, .n_kinks = 1}) == 0);
+    CHECK(tg_gradcheck(f_math, NULL, 2, in,
+                       &(tg_gradcheck_options){.kinks = (double[]){0}, .n_kinks = 1}) == 0);
     /* y lies in [-0.5, 0.5) and x in [0.5, 1.5): no ties, clamp kinks skipped. */
-    CHECK(tg_gradcheck(f_select, NULL, 2, in, &(tg_gradcheck_options){.kinks = (double[]){-0.5, 0.5}, .n_kinks = 2}) == 0);
+    CHECK(tg_gradcheck(f_select, NULL, 2, in,
+                       &(tg_gradcheck_options){.kinks = (double[]){-0.5, 0.5}, .n_kinks = 2}) == 0);
 }
 
 TG_TEST_MAIN(TG_CASE(binary_ops_match_pytorch), TG_CASE(binary_ops_on_strided_inputs),

@@ -11,11 +11,13 @@ static void shape_mismatch_names_op_and_shapes(void) {
     CHECK(tg_add(a, tg_ones(TG_SHAPE(3, 3), TG_F32)) == NULL);
     CHECK_ERROR(TG_ERR_SHAPE, "add: shapes (2, 3) and (3, 3) cannot be broadcast");
     CHECK(tg_view(a, TG_SHAPE(4, 2)) == NULL);
-    CHECK_ERROR(TG_ERR_SHAPE, "view: shape (4, 2) is invalid for input of shape (2, 3) (6 elements)");
+    CHECK_ERROR(TG_ERR_SHAPE,
+                "view: shape (4, 2) is invalid for input of shape (2, 3) (6 elements)");
     CHECK(tg_reshape(a, TG_SHAPE(-1, 4)) == NULL);
     CHECK_ERROR(TG_ERR_SHAPE, "reshape: shape (-1, 4) is invalid for input of shape (2, 3)");
     CHECK(tg_add_(a, tg_ones(TG_SHAPE(3, 2, 3), TG_F32), 1) == -1);
-    CHECK_ERROR(TG_ERR_SHAPE, "add_: shape (3, 2, 3) cannot be broadcast to the output shape (2, 3)");
+    CHECK_ERROR(TG_ERR_SHAPE,
+                "add_: shape (3, 2, 3) cannot be broadcast to the output shape (2, 3)");
 }
 
 static void dtype_mismatch(void) {
@@ -37,8 +39,8 @@ static void invalid_dtype_is_refused_everywhere(void) {
     CHECK(tg_dtype_size(bad) == 0);
     CHECK_EQ_STR(tg_dtype_name(TG_F64), "float64");
     float data[2] = {1, 2};
-#define REFUSED(op, call)                                                      \
-    CHECK((call) == NULL);                                                     \
+#define REFUSED(op, call)  \
+    CHECK((call) == NULL); \
     CHECK_ERROR(TG_ERR_VALUE, op ": invalid dtype -3 (TG_F32 or TG_F64)")
     REFUSED("empty", tg_empty(TG_SHAPE(2), bad));
     REFUSED("ones", tg_ones(TG_SHAPE(2), bad));
@@ -135,9 +137,11 @@ static int says_out_of_memory(void *ctx) {
 
 static void out_of_memory_at_every_allocation(void) {
     tg_pool_pop(tg_test_pool); /* allocations of the harness's pool would count too */
-    tg_test_sweep r = tg_test_fail_each_allocation(worked_example_scenario, NULL, says_out_of_memory);
+    tg_test_sweep r = tg_test_fail_each_allocation(worked_example_scenario, NULL,
+                                                   says_out_of_memory);
     printf("  %ld allocations in the worked example; failing each in turn made %d calls fail, "
-           "%d of them wrongly\n", r.allocations, r.failures, r.wrong);
+           "%d of them wrongly\n",
+           r.allocations, r.failures, r.wrong);
     CHECK(r.allocations > 10);
     CHECK(r.failures > 10); /* most allocations are on the path */
     CHECK(r.wrong == 0);
@@ -146,7 +150,6 @@ static void out_of_memory_at_every_allocation(void) {
 
 TG_TEST_MAIN(TG_CASE(shape_mismatch_names_op_and_shapes), TG_CASE(dtype_mismatch),
              TG_CASE(invalid_dtype_is_refused_everywhere),
-             TG_CASE(null_input_returns_null_and_keeps_first_message),
-             TG_CASE(bad_shapes_and_dims),
+             TG_CASE(null_input_returns_null_and_keeps_first_message), TG_CASE(bad_shapes_and_dims),
              TG_CASE(inplace_from_an_overlapping_view_reads_old_values),
              TG_CASE(out_of_memory_at_every_allocation))

@@ -31,8 +31,12 @@ static void hidden_dim_rounding_never_overflows(void) {
 
 /* The worked case: dim 128, hidden 256, multiple_of 16. */
 static void worked_swiglu_shapes(void) {
-    tg_ffn_options o = {.kind = TG_FFN_SWIGLU, .dim = 128, .hidden_dim = 256, .multiple_of = 16,
-                        .dropout = 0.1, .dtype = TG_F32};
+    tg_ffn_options o = {.kind = TG_FFN_SWIGLU,
+                        .dim = 128,
+                        .hidden_dim = 256,
+                        .multiple_of = 16,
+                        .dropout = 0.1,
+                        .dtype = TG_F32};
     tg_module *ffn = tg_feedforward_new(&o, NULL);
     CHECK(ffn != NULL);
     const int64_t *w1 = tg_shape(tg_module_parameter(ffn, "w1.weight"));
@@ -50,11 +54,12 @@ static void worked_swiglu_shapes(void) {
 
 /* ERRATA 1: w2(silu(w1 x)) * w3 x multiplies (4, 128) by (4, 176), which cannot work. */
 static void misplaced_parenthesis_is_a_shape_error(void) {
-    tg_ffn_options o = {.kind = TG_FFN_SWIGLU, .dim = 128, .hidden_dim = 256, .multiple_of = 16,
-                        .dtype = TG_F32};
+    tg_ffn_options o = {
+        .kind = TG_FFN_SWIGLU, .dim = 128, .hidden_dim = 256, .multiple_of = 16, .dtype = TG_F32};
     tg_module *ffn = tg_feedforward_new(&o, NULL);
     tg_tensor *x = tg_randn(TG_SHAPE(4, 128), TG_F32, NULL);
-    tg_tensor *w1 = tg_module_parameter(ffn, "w1.weight"), *w2 = tg_module_parameter(ffn, "w2.weight");
+    tg_tensor *w1 = tg_module_parameter(ffn, "w1.weight"),
+              *w2 = tg_module_parameter(ffn, "w2.weight");
     tg_tensor *w3 = tg_module_parameter(ffn, "w3.weight");
     tg_tensor *literal = tg_mul(tg_linear(tg_silu(tg_linear(x, w1, NULL)), w2, NULL),
                                 tg_linear(x, w3, NULL));
@@ -69,7 +74,8 @@ static void misplaced_parenthesis_is_a_shape_error(void) {
     tg_module_free(ffn);
 }
 
-static void file_path(char *buf, size_t n, const char *kind, const char *dtype, const char *suffix) {
+static void file_path(char *buf, size_t n, const char *kind, const char *dtype,
+                      const char *suffix) {
     const char *dir = getenv("TG_GOLDEN_DIR");
     snprintf(buf, n, "%s/ffn/%s_%s%s.safetensors", dir ? dir : "tests/golden", kind, dtype, suffix);
 }
@@ -83,8 +89,11 @@ static void matches_pytorch_modules(void) {
             tg_test_context = context;
             file_path(weights, sizeof weights, kinds[k], tag, "");
             file_path(io_path, sizeof io_path, kinds[k], tag, "_io");
-            tg_ffn_options o = {.kind = (tg_ffn_kind)k, .dim = 16, .hidden_dim = 64,
-                                .multiple_of = 8, .dtype = f64 ? TG_F64 : TG_F32};
+            tg_ffn_options o = {.kind = (tg_ffn_kind)k,
+                                .dim = 16,
+                                .hidden_dim = 64,
+                                .multiple_of = 8,
+                                .dtype = f64 ? TG_F64 : TG_F32};
             tg_module *ffn = tg_feedforward_new(&o, NULL);
             CHECK(ffn != NULL);
             CHECK(tg_module_load(ffn, weights) == 0); /* strict: names and shapes agree */
@@ -192,7 +201,6 @@ static void activation_modules(void) {
 }
 
 TG_TEST_MAIN(TG_CASE(hidden_dim_rounding), TG_CASE(hidden_dim_rounding_never_overflows),
-             TG_CASE(worked_swiglu_shapes),
-             TG_CASE(misplaced_parenthesis_is_a_shape_error), TG_CASE(matches_pytorch_modules),
-             TG_CASE(dropout_only_in_training), TG_CASE(bad_options_and_inputs),
-             TG_CASE(activation_modules))
+             TG_CASE(worked_swiglu_shapes), TG_CASE(misplaced_parenthesis_is_a_shape_error),
+             TG_CASE(matches_pytorch_modules), TG_CASE(dropout_only_in_training),
+             TG_CASE(bad_options_and_inputs), TG_CASE(activation_modules))

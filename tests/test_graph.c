@@ -45,7 +45,9 @@ static void dot_of_the_worked_example(void) {
     CHECK(count(dot, "label=\"MeanBackward0\"") == 1);
     CHECK(count(dot, "label=\"MulBackward0\"") == 2);
     CHECK(count(dot, "label=\"AddBackward0\"") == 1);
-    CHECK(strstr(dot, "label=\"x\\n(2, 2) float32\\ndata [1, 1, 1, 1]\\ngrad [4.5, 4.5, 4.5, 4.5]\"") != NULL);
+    CHECK(strstr(dot,
+                 "label=\"x\\n(2, 2) float32\\ndata [1, 1, 1, 1]\\ngrad [4.5, 4.5, 4.5, 4.5]\"") !=
+          NULL);
     CHECK(strstr(dot, "label=\"out\\n() float32\\ndata [27]\"") != NULL);
     CHECK(count(dot, " -> ") == 4 + 5); /* op -> output, and input -> op (y twice) */
     free(dot);
@@ -66,7 +68,8 @@ static void dot_of_a_leaf_and_of_a_freed_graph(void) {
     f = tmpfile();
     CHECK(tg_graph_dot(out, f, NULL) == 0);
     dot = slurp(f);
-    CHECK(count(dot, "(saved tensors freed)") == 2); /* the two products; add and mean save nothing */
+    CHECK(count(dot, "(saved tensors freed)") ==
+          2); /* the two products; add and mean save nothing */
     free(dot);
 }
 

@@ -66,9 +66,9 @@ static const char *path_in(const char *dir, const char *name, int version) {
     static char buf[2][256];
     static int which;
     which ^= 1;
-    int len = version < 0 ? snprintf(buf[which], sizeof buf[which], "%s/%s", dir, name)
-                          : snprintf(buf[which], sizeof buf[which], "%s/ref-%s-%d", dir, name,
-                                     version);
+    int len = version < 0
+                  ? snprintf(buf[which], sizeof buf[which], "%s/%s", dir, name)
+                  : snprintf(buf[which], sizeof buf[which], "%s/ref-%s-%d", dir, name, version);
     return len < (int)sizeof buf[which] ? buf[which] : ""; /* too long: fails to open */
 }
 
@@ -125,7 +125,8 @@ static bytes read_all(const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) return b;
     if (fseek(f, 0, SEEK_END) == 0 && (b.size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (b.data = malloc((size_t)b.size + 1)) && fread(b.data, 1, (size_t)b.size, f) != (size_t)b.size) {
+        (b.data = malloc((size_t)b.size + 1)) &&
+        fread(b.data, 1, (size_t)b.size, f) != (size_t)b.size) {
         free(b.data);
         b.data = NULL;
     }
@@ -149,13 +150,13 @@ static void remove_all(const char *dir) {
  * neither (-1), also when it does not load into a fresh run. */
 static int which_version(const char *path, bytes *refs, int reported, bool optim) {
     bytes got = read_all(path);
-    int which = same_bytes(got, refs[reported])                                   ? 0
-                : reported < VERSIONS && same_bytes(got, refs[reported + 1])      ? 1
-                                                                                  : -1;
+    int which = same_bytes(got, refs[reported])                              ? 0
+                : reported < VERSIONS && same_bytes(got, refs[reported + 1]) ? 1
+                                                                             : -1;
     free(got.data);
     run fresh;
-    bool loads = make(&fresh) && (optim ? tg_optim_load(fresh.opt, path)
-                                        : tg_module_load(fresh.model, path)) == 0;
+    bool loads = make(&fresh) &&
+                 (optim ? tg_optim_load(fresh.opt, path) : tg_module_load(fresh.model, path)) == 0;
     unmake(&fresh);
     return loads ? which : -1;
 }
@@ -192,12 +193,13 @@ static void killed_saves_leave_the_old_or_the_new_file(void) {
         if (reported < 0) break;
         versions_saved += reported;
         for (int f = 0; f < 2; f++)
-            counts[f][1 + which_version(path_in(dir, f ? "optim" : "model", -1), refs[f],
-                                        reported, f == 1)]++;
+            counts[f][1 + which_version(path_in(dir, f ? "optim" : "model", -1), refs[f], reported,
+                                        f == 1)]++;
     }
     printf("  %d kills (seed %u), %d versions saved in all; model file: %d old, %d new, %d "
-           "torn; optimizer file: %d old, %d new, %d torn\n", trials, seed, versions_saved,
-           counts[0][1], counts[0][2], counts[0][0], counts[1][1], counts[1][2], counts[1][0]);
+           "torn; optimizer file: %d old, %d new, %d torn\n",
+           trials, seed, versions_saved, counts[0][1], counts[0][2], counts[0][0], counts[1][1],
+           counts[1][2], counts[1][0]);
     for (int v = 0; v <= VERSIONS; v++) free(refs[0][v].data), free(refs[1][v].data);
     remove_all(dir);
     CHECK(trials == TRIALS);

@@ -324,7 +324,8 @@ static double *random_values(int64_t rows, int64_t cols, tg_dtype dtype) {
  * (layout 0), column-major (1: the transpose of a row-major copy), or as
  * every other column of a wider matrix (2), whose columns between hold NaN
  * so that a product reading them would show it. */
-static tg_tensor *laid_out(const double *v, int64_t rows, int64_t cols, int layout, tg_dtype dtype) {
+static tg_tensor *laid_out(const double *v, int64_t rows, int64_t cols, int layout,
+                           tg_dtype dtype) {
     if (layout == 0) return tg_test_tensor(v, TG_SHAPE(rows, cols), dtype);
     int64_t width = layout == 1 ? rows : 2 * cols;
     double *w = malloc((size_t)(layout == 1 ? rows * cols : rows * width) * sizeof *w);
@@ -371,9 +372,9 @@ static int64_t wrong_elements(tg_tensor *out, const long double *sum, const long
 
 static void products_of_every_shape_are_right_to_rounding(void) {
     static const int64_t sizes[][3] = {
-        {1, 1, 1},     {1, 7, 3},     {5, 1, 9},      {6, 8, 1},      {7, 15, 2},   {8, 16, 16},
-        {9, 17, 5},    {12, 31, 40},  {13, 32, 7},    {16, 33, 64},   {32, 48, 16}, {48, 16, 32},
-        {25, 65, 3},   {64, 176, 128}, {129, 40, 257}, {3, 1030, 20}, {130, 1030, 260},
+        {1, 1, 1},   {1, 7, 3},      {5, 1, 9},      {6, 8, 1},     {7, 15, 2},       {8, 16, 16},
+        {9, 17, 5},  {12, 31, 40},   {13, 32, 7},    {16, 33, 64},  {32, 48, 16},     {48, 16, 32},
+        {25, 65, 3}, {64, 176, 128}, {129, 40, 257}, {3, 1030, 20}, {130, 1030, 260},
     };
     tg_manual_seed(7);
     for (int dt = 0; dt < 2; dt++)
@@ -390,7 +391,8 @@ static void products_of_every_shape_are_right_to_rounding(void) {
                 for (int lb = 0; lb < 3; lb++) {
                     if (big && la != lb) continue;
                     tg_pool *pool = tg_pool_push();
-                    tg_tensor *ta = laid_out(a, m, k, la, dtype), *tb = laid_out(b, k, n, lb, dtype);
+                    tg_tensor *ta = laid_out(a, m, k, la, dtype),
+                              *tb = laid_out(b, k, n, lb, dtype);
                     for (int threads = 1; threads <= 2; threads++) {
                         CHECK(tg_set_num_threads(threads) == 0);
                         int64_t bad = wrong_elements(tg_matmul(ta, tb), sum, mag, k);
@@ -469,7 +471,8 @@ static void the_backend_asked_for_runs(void) {
 #else
     bool can_own = false; /* ops/gemm.c has micro-kernels for x86-64 only */
 #endif
-    CHECK_EQ_STR(tg_matmul_backend(), strcmp(asked, "tapegrad") == 0 && can_own ? "tapegrad" : "blis");
+    CHECK_EQ_STR(tg_matmul_backend(),
+                 strcmp(asked, "tapegrad") == 0 && can_own ? "tapegrad" : "blis");
 }
 
 TG_TEST_MAIN(TG_CASE(values_gradients_and_names_match_pytorch),

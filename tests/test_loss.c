@@ -25,7 +25,8 @@ static tg_tensor *run_loss(const golden_loss *c, tg_tensor *x, tg_tensor *t) {
         int64_t classes = tg_size(x, tg_ndim(x) == 1 ? 0 : 1);
         if (c->class_weight)
             o.weight = tg_test_tensor(c->class_weight, TG_SHAPE(classes), tg_dtype_of(x));
-        return c->classes ? tg_cross_entropy_ex(x, c->classes, &o) : tg_cross_entropy_probs(x, t, &o);
+        return c->classes ? tg_cross_entropy_ex(x, c->classes, &o)
+                          : tg_cross_entropy_probs(x, t, &o);
     }
     return tg_binary_cross_entropy_with_logits(x, t, r);
 }
@@ -75,8 +76,8 @@ static void cross_entropy_is_finite_at_huge_logits(void) {
     for (int dt = 0; dt < 2; dt++) {
         double big = dt ? 1e300 : 1e38;
         double v[] = {big, -big, 0, -big, big, big};
-        tg_tensor *x = tg_requires_grad_(
-            tg_test_tensor(v, TG_SHAPE(2, 3), dt ? TG_F64 : TG_F32), true);
+        tg_tensor *x = tg_requires_grad_(tg_test_tensor(v, TG_SHAPE(2, 3), dt ? TG_F64 : TG_F32),
+                                         true);
         tg_tensor *loss = tg_cross_entropy(x, (int64_t[]){0, 1}, TG_REDUCTION_NONE);
         double got[6];
         CHECK(loss && tg_to_doubles(loss, got) == 0);
@@ -92,7 +93,13 @@ static void cross_entropy_is_finite_at_huge_logits(void) {
 
 /* The cross entropies with options use class weights and smoothing 0.1,
  * the index form also ignores class 3. */
-typedef enum loss_kind { MSE, BCE, CROSS_ENTROPY, CROSS_ENTROPY_OPTIONS, CROSS_ENTROPY_PROBS } loss_kind;
+typedef enum loss_kind {
+    MSE,
+    BCE,
+    CROSS_ENTROPY,
+    CROSS_ENTROPY_OPTIONS,
+    CROSS_ENTROPY_PROBS
+} loss_kind;
 
 typedef struct loss_call {
     const char *name;
@@ -170,12 +177,14 @@ static void bad_loss_input_is_refused(void) {
     o = tg_cross_entropy_defaults();
     o.weight = tg_ones(TG_SHAPE(3), TG_F64);
     CHECK(tg_cross_entropy_ex(x, (int64_t[]){0, 0}, &o) == NULL);
-    CHECK_ERROR(TG_ERR_DTYPE, "cross_entropy: weight dtype float64 differs from the logits' float32");
+    CHECK_ERROR(TG_ERR_DTYPE,
+                "cross_entropy: weight dtype float64 differs from the logits' float32");
     o.weight = tg_ones(TG_SHAPE(4), TG_F32);
     CHECK(tg_cross_entropy_ex(x, (int64_t[]){0, 0}, &o) == NULL);
     CHECK_ERROR(TG_ERR_SHAPE, "cross_entropy: weight of shape (4,) for 3 classes (want (3,))");
     CHECK(tg_cross_entropy_probs(x, tg_ones(TG_SHAPE(3, 2), TG_F32), NULL) == NULL);
-    CHECK_ERROR(TG_ERR_SHAPE, "cross_entropy: target shape (3, 2) does not match input shape (2, 3)");
+    CHECK_ERROR(TG_ERR_SHAPE,
+                "cross_entropy: target shape (3, 2) does not match input shape (2, 3)");
     CHECK(tg_cross_entropy_probs(x, tg_ones(TG_SHAPE(2, 3), TG_F64), NULL) == NULL);
     CHECK_ERROR(TG_ERR_DTYPE, "cross_entropy: dtypes float32 and float64 differ");
     o = tg_cross_entropy_defaults();

@@ -57,8 +57,8 @@ static void ten_thousand_steps_keep_memory_flat(void) {
     CHECK_CLOSE(w_final, 3, 1e-4, 0);
     CHECK_CLOSE(b_final, -1, 1e-4, 0);
     CHECK(live_late == live_early);
-    printf("  resident after step 1000: %ld KiB, after step 10000: %ld KiB\n",
-           rss_early / 1024, rss_late / 1024);
+    printf("  resident after step 1000: %ld KiB, after step 10000: %ld KiB\n", rss_early / 1024,
+           rss_late / 1024);
 #ifndef __SANITIZE_ADDRESS__ /* ASan holds freed blocks in quarantine; LSan checks leaks */
     /* malloc settles its free lists over the first steps (a few KiB); a
      * leak of even one small tensor a step would add over 2 MiB here. */

@@ -73,17 +73,20 @@ static void save_and_load_round_trip(void) {
     int fd = mkstemp(path);
     CHECK(fd >= 0);
     close(fd);
-    tg_module *a = tg_sequential_new(2, (tg_module *[]){tg_linear_new(3, 4, TG_BIAS, TG_F32, NULL),
-                                                        tg_linear_new(4, 1, TG_BIAS, TG_F32, NULL)});
-    tg_module *b = tg_sequential_new(2, (tg_module *[]){tg_linear_new(3, 4, TG_BIAS, TG_F32, NULL),
-                                                        tg_linear_new(4, 1, TG_BIAS, TG_F32, NULL)});
+    tg_module *a = tg_sequential_new(2,
+                                     (tg_module *[]){tg_linear_new(3, 4, TG_BIAS, TG_F32, NULL),
+                                                     tg_linear_new(4, 1, TG_BIAS, TG_F32, NULL)});
+    tg_module *b = tg_sequential_new(2,
+                                     (tg_module *[]){tg_linear_new(3, 4, TG_BIAS, TG_F32, NULL),
+                                                     tg_linear_new(4, 1, TG_BIAS, TG_F32, NULL)});
     CHECK(tg_module_save(a, path) == 0);
     CHECK(tg_module_load(b, path) == 0);
     tg_tensor *x = tg_rand(TG_SHAPE(2, 3), TG_F32, NULL);
     double ya[2];
     tg_to_doubles(tg_module_forward(a, x), ya);
     CHECK_VALUES(tg_module_forward(b, x), ya, 2, 0, 0);
-    tg_module *c = tg_sequential_new(1, (tg_module *[]){tg_linear_new(3, 4, TG_BIAS, TG_F32, NULL)});
+    tg_module *c = tg_sequential_new(1,
+                                     (tg_module *[]){tg_linear_new(3, 4, TG_BIAS, TG_F32, NULL)});
     CHECK(tg_module_load(c, path) == -1);
     CHECK_ERROR(TG_ERR_VALUE, "holds an unexpected tensor '1.weight'");
     unlink(path);
@@ -116,7 +119,8 @@ static void init_functions(void) {
 static void bad_module_arguments(void) {
     CHECK(tg_linear_new(0, 3, TG_BIAS, TG_F32, NULL) == NULL);
     CHECK_ERROR(TG_ERR_VALUE, "Linear: in_features 0 and out_features 3 must be positive");
-    CHECK(tg_sequential_new(2, (tg_module *[]){tg_linear_new(2, 2, TG_BIAS, TG_F32, NULL), NULL}) == NULL);
+    CHECK(tg_sequential_new(2, (tg_module *[]){tg_linear_new(2, 2, TG_BIAS, TG_F32, NULL), NULL}) ==
+          NULL);
     CHECK_ERROR(TG_ERR_NULL, "Sequential: argument is NULL");
     CHECK(tg_sequential_new(2, NULL) == NULL);
     CHECK_ERROR(TG_ERR_NULL, "Sequential: argument is NULL");

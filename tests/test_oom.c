@@ -20,10 +20,10 @@ typedef struct op_case {
 
 static const int64_t targets[4] = {0, 5, 2, 3};
 
-#define OP(name, expr)                                                                 \
-    static tg_tensor *op_##name(tg_tensor *a, tg_tensor *b, tg_tensor *w) {            \
-        (void)a, (void)b, (void)w;                                                     \
-        return (expr);                                                                 \
+#define OP(name, expr)                                                      \
+    static tg_tensor *op_##name(tg_tensor *a, tg_tensor *b, tg_tensor *w) { \
+        (void)a, (void)b, (void)w;                                          \
+        return (expr);                                                      \
     }
 OP(add, tg_add(a, b))
 OP(sub, tg_sub(a, b))
@@ -85,19 +85,69 @@ OP(contiguous, tg_contiguous(tg_transpose(a, 0, 1)))
 OP(clone, tg_clone(a))
 OP(to_dtype, tg_to_dtype(a, TG_F32))
 
-#define CASE(name) {#name, op_##name, false}
-#define COMPOSED(name) {#name, op_##name, true}
+#define CASE(name) \
+    { #name, op_##name, false }
+#define COMPOSED(name) \
+    { #name, op_##name, true }
 static const op_case op_cases[] = {
-    CASE(add), CASE(sub), CASE(mul), CASE(div), CASE(neg), CASE(add_scalar), CASE(rsub_scalar),
-    CASE(mul_scalar), CASE(div_scalar), CASE(pow_scalar), CASE(exp), CASE(log), CASE(sqrt),
-    CASE(abs), CASE(clamp), CASE(maximum), CASE(minimum), CASE(relu), CASE(leaky_relu),
-    CASE(rrelu), CASE(elu), CASE(sigmoid), CASE(tanh), CASE(gelu), CASE(gelu_tanh), CASE(silu),
-    CASE(softplus), COMPOSED(prelu), CASE(glu), CASE(swiglu), CASE(geglu), CASE(reglu),
-    CASE(dropout), CASE(sum), CASE(mean), CASE(sum_dims), CASE(mean_dims), CASE(max_dim),
-    CASE(softmax), CASE(log_softmax), CASE(matmul), COMPOSED(linear), CASE(mse_loss),
-    CASE(bce_with_logits), CASE(cross_entropy), CASE(cross_entropy_probs), CASE(view),
-    COMPOSED(reshape), CASE(transpose), CASE(permute), CASE(slice), CASE(cat), CASE(cat_many),
-    CASE(unsqueeze), COMPOSED(squeeze), COMPOSED(expand), COMPOSED(contiguous), CASE(clone),
+    CASE(add),
+    CASE(sub),
+    CASE(mul),
+    CASE(div),
+    CASE(neg),
+    CASE(add_scalar),
+    CASE(rsub_scalar),
+    CASE(mul_scalar),
+    CASE(div_scalar),
+    CASE(pow_scalar),
+    CASE(exp),
+    CASE(log),
+    CASE(sqrt),
+    CASE(abs),
+    CASE(clamp),
+    CASE(maximum),
+    CASE(minimum),
+    CASE(relu),
+    CASE(leaky_relu),
+    CASE(rrelu),
+    CASE(elu),
+    CASE(sigmoid),
+    CASE(tanh),
+    CASE(gelu),
+    CASE(gelu_tanh),
+    CASE(silu),
+    CASE(softplus),
+    COMPOSED(prelu),
+    CASE(glu),
+    CASE(swiglu),
+    CASE(geglu),
+    CASE(reglu),
+    CASE(dropout),
+    CASE(sum),
+    CASE(mean),
+    CASE(sum_dims),
+    CASE(mean_dims),
+    CASE(max_dim),
+    CASE(softmax),
+    CASE(log_softmax),
+    CASE(matmul),
+    COMPOSED(linear),
+    CASE(mse_loss),
+    CASE(bce_with_logits),
+    CASE(cross_entropy),
+    CASE(cross_entropy_probs),
+    CASE(view),
+    COMPOSED(reshape),
+    CASE(transpose),
+    CASE(permute),
+    CASE(slice),
+    CASE(cat),
+    CASE(cat_many),
+    CASE(unsqueeze),
+    COMPOSED(squeeze),
+    COMPOSED(expand),
+    COMPOSED(contiguous),
+    CASE(clone),
     CASE(to_dtype),
 };
 
@@ -216,8 +266,12 @@ static tg_module *make_sequential(tg_generator *gen) {
                                                 tg_linear_new(8, 4, TG_NO_BIAS, TG_F64, gen)});
 }
 static tg_module *make_residual_ffn(tg_generator *gen) {
-    tg_ffn_options o = {.kind = TG_FFN_SWIGLU, .dim = 6, .hidden_dim = 16, .multiple_of = 4,
-                        .dropout = 0.1, .dtype = TG_F64};
+    tg_ffn_options o = {.kind = TG_FFN_SWIGLU,
+                        .dim = 6,
+                        .hidden_dim = 16,
+                        .multiple_of = 4,
+                        .dropout = 0.1,
+                        .dtype = TG_F64};
     return tg_residual_new(tg_feedforward_new(&o, gen));
 }
 static tg_module *make_classic_ffn(tg_generator *gen) {
@@ -226,8 +280,7 @@ static tg_module *make_classic_ffn(tg_generator *gen) {
 }
 static tg_module *make_activations(tg_generator *gen) {
     return tg_sequential_new(4, (tg_module *[]){tg_prelu_new(1, 0.25, TG_F64),
-                                                tg_swish_new(1.5, TG_F64),
-                                                tg_dropout_new(0.5, gen),
+                                                tg_swish_new(1.5, TG_F64), tg_dropout_new(0.5, gen),
                                                 tg_activation_new(TG_ACT_TANH)});
 }
 

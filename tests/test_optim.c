@@ -69,14 +69,14 @@ static tg_optimizer *golden_optimizer(const golden_optim_case *c, tg_tensor **pa
     tg_optimizer *opt = NULL;
     int group = 0;
     if (strcmp(c->optimizer, "SGD") == 0) {
-        tg_sgd_options o = {c->lr, c->momentum, c->dampening, c->weight_decay, c->nesterov,
-                            c->maximize};
+        tg_sgd_options o = {c->lr,           c->momentum, c->dampening,
+                            c->weight_decay, c->nesterov, c->maximize};
         opt = tg_sgd_new(first, n, &o);
         o.lr = c->bias_lr, o.weight_decay = 0;
         if (opt && split) group = tg_sgd_add_group(opt, biases, 2, &o);
     } else if (strcmp(c->optimizer, "Adagrad") == 0) {
-        tg_adagrad_options o = {c->lr, c->lr_decay, c->weight_decay,
-                                c->initial_accumulator_value, c->eps, c->maximize};
+        tg_adagrad_options o = {c->lr,  c->lr_decay, c->weight_decay, c->initial_accumulator_value,
+                                c->eps, c->maximize};
         opt = tg_adagrad_new(first, n, &o);
         o.lr = c->bias_lr, o.weight_decay = 0;
         if (opt && split) group = tg_adagrad_add_group(opt, biases, 2, &o);
@@ -87,7 +87,7 @@ static tg_optimizer *golden_optimizer(const golden_optim_case *c, tg_tensor **pa
         o.lr = c->bias_lr, o.weight_decay = 0;
         if (opt && split) group = tg_rmsprop_add_group(opt, biases, 2, &o);
     } else {
-        tg_adam_options o = {c->lr,      c->beta1,   c->beta2,   c->eps,
+        tg_adam_options o = {c->lr,           c->beta1,   c->beta2,   c->eps,
                              c->weight_decay, c->amsgrad, c->maximize};
         bool adamw = strcmp(c->optimizer, "AdamW") == 0;
         opt = adamw ? tg_adamw_new(first, n, &o) : tg_adam_new(first, n, &o);
@@ -419,8 +419,8 @@ static void defaults_are_pytorchs(void) {
     tg_adagrad_options ada = tg_adagrad_defaults();
     CHECK(ada.lr == d[1].lr && ada.lr_decay == d[1].lr_decay &&
           ada.weight_decay == d[1].weight_decay &&
-          ada.initial_accumulator_value == d[1].initial_accumulator_value &&
-          ada.eps == d[1].eps && ada.maximize == d[1].maximize);
+          ada.initial_accumulator_value == d[1].initial_accumulator_value && ada.eps == d[1].eps &&
+          ada.maximize == d[1].maximize);
     tg_rmsprop_options rms = tg_rmsprop_defaults();
     CHECK(rms.lr == d[2].lr && rms.alpha == d[2].alpha && rms.eps == d[2].eps &&
           rms.weight_decay == d[2].weight_decay && rms.momentum == d[2].momentum &&
@@ -633,12 +633,13 @@ static void bad_parameters_are_refused(void) {
     CHECK(tg_adam_new(pair, 2, NULL) == NULL);
     CHECK_ERROR(TG_ERR_VALUE, "Adam: parameter 1 (2,) appears twice");
     /* An update of an expanded parameter would land on one element. */
-    tg_tensor *row = tg_requires_grad_(tg_detach(tg_expand(tg_ones(TG_SHAPE(1, 2), TG_F32),
-                                                           TG_SHAPE(3, 2))), true);
+    tg_tensor *row = tg_requires_grad_(
+        tg_detach(tg_expand(tg_ones(TG_SHAPE(1, 2), TG_F32), TG_SHAPE(3, 2))), true);
     pair[1] = row;
     CHECK(tg_sgd_new(pair, 2, &(tg_sgd_options){.lr = 0.1}) == NULL);
-    CHECK_ERROR(TG_ERR_VALUE, "SGD: parameter 1 (3, 2): unsupported operation: more than one "
-                              "element of the written-to tensor refers to a single memory location");
+    CHECK_ERROR(TG_ERR_VALUE,
+                "SGD: parameter 1 (3, 2): unsupported operation: more than one "
+                "element of the written-to tensor refers to a single memory location");
     CHECK(tg_adam_new(NULL, 1, NULL) == NULL);
     CHECK_ERROR(TG_ERR_NULL, "Adam: empty parameter list");
     CHECK(tg_adam_new(&x, 0, NULL) == NULL);
@@ -815,8 +816,8 @@ static bool same_bytes(tg_tensor *a, tg_tensor *b) {
            memcmp(tg_data(a), tg_data(b), (size_t)tg_numel(a) * tg_dtype_size(tg_dtype_of(a))) == 0;
 }
 
-static const char *const state_keys[] = {"momentum_buffer", "sum",        "square_avg",
-                                         "grad_avg",        "exp_avg",    "exp_avg_sq",
+static const char *const state_keys[] = {"momentum_buffer", "sum",     "square_avg",
+                                         "grad_avg",        "exp_avg", "exp_avg_sq",
                                          "max_exp_avg_sq"}; /* every optimizer's */
 #define N_STATE_KEYS (int)(sizeof state_keys / sizeof state_keys[0])
 
@@ -919,7 +920,8 @@ static void resume_schedule(int kind, const scratch *sc) {
     problem_params(TG_F32, first);
     tg_optimizer *a = adamw_plain(straight), *b = adamw_plain(first);
     tg_lr_scheduler *sa = make_schedule(kind, a), *sb = make_schedule(kind, b);
-    CHECK(sa && sb && train_scheduled(a, sa, straight, 0, 20) && train_scheduled(b, sb, first, 0, 10));
+    CHECK(sa && sb && train_scheduled(a, sa, straight, 0, 20) &&
+          train_scheduled(b, sb, first, 0, 10));
     CHECK(save_params(sc->params, first) == 0 && tg_optim_save(b, sc->state) == 0 &&
           tg_lr_scheduler_save(sb, sc->other) == 0);
 
@@ -927,7 +929,8 @@ static void resume_schedule(int kind, const scratch *sc) {
     problem_params(TG_F32, unloaded);
     tg_optimizer *r = adamw_plain(resumed), *u = adamw_plain(unloaded);
     tg_lr_scheduler *sr = make_schedule(kind, r), *su = make_schedule(kind, u);
-    CHECK(sr && su && load_params(sc->params, resumed) == 0 && load_params(sc->params, unloaded) == 0);
+    CHECK(sr && su && load_params(sc->params, resumed) == 0 &&
+          load_params(sc->params, unloaded) == 0);
     CHECK(tg_optim_load(r, sc->state) == 0 && tg_lr_scheduler_load(sr, sc->other) == 0);
     CHECK(tg_optim_load(u, sc->state) == 0);
     CHECK(tg_lr_scheduler_epoch(sr) == 10 && tg_lr_scheduler_epoch(su) == 0);
@@ -985,10 +988,9 @@ static void schedule_load_refuses_other_files(void) {
                {3, {-1, 0.1}, "base_lrs[0] is -1, not a learning rate"},
                {3, {0.1, INFINITY}, "base_lrs[1] is inf, not a learning rate"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        tg_named_tensor items[3] = {
-            {"scheduler.StepLR", tg_scalar(2, TG_F64)},
-            {"last_epoch", tg_scalar(bad[i].epoch, TG_F64)},
-            {"base_lrs", tg_from_data(bad[i].base, TG_SHAPE(2), TG_F64)}};
+        tg_named_tensor items[3] = {{"scheduler.StepLR", tg_scalar(2, TG_F64)},
+                                    {"last_epoch", tg_scalar(bad[i].epoch, TG_F64)},
+                                    {"base_lrs", tg_from_data(bad[i].base, TG_SHAPE(2), TG_F64)}};
         CHECK(tg_save_safetensors(sc.other, 3, items) == 0);
         CHECK(tg_lr_scheduler_load(step, sc.other) == -1);
         CHECK_ERROR(TG_ERR_VALUE, bad[i].error);
@@ -1011,10 +1013,11 @@ static void check_file_names(const scratch *s) {
     tg_safetensors *f = tg_safetensors_open(s->state);
     CHECK(f != NULL);
     static const char *const names[] = {
-        "optimizer.Adam",
-        "param_groups.0.lr", "param_groups.0.params", "param_groups.1.lr", "param_groups.1.params",
-        "state.0.step", "state.0.exp_avg", "state.0.exp_avg_sq", "state.0.max_exp_avg_sq",
-        "state.1.step", "state.1.exp_avg", "state.1.exp_avg_sq", "state.1.max_exp_avg_sq"};
+        "optimizer.Adam",        "param_groups.0.lr",     "param_groups.0.params",
+        "param_groups.1.lr",     "param_groups.1.params", "state.0.step",
+        "state.0.exp_avg",       "state.0.exp_avg_sq",    "state.0.max_exp_avg_sq",
+        "state.1.step",          "state.1.exp_avg",       "state.1.exp_avg_sq",
+        "state.1.max_exp_avg_sq"};
     int n = (int)(sizeof names / sizeof names[0]);
     CHECK(tg_safetensors_count(f) == n);
     for (int i = 0; i < n; i++) CHECK(tg_safetensors_get(f, names[i]) != NULL);
@@ -1081,12 +1084,12 @@ static int rewrite(const char *from, const char *to, const char *name, tg_tensor
 }
 
 /* The load into target fails with this error and changes nothing. */
-#define CHECK_LOAD_FAILS(path, status, text)                                           \
-    do {                                                                               \
-        CHECK(tg_optim_load(target, (path)) == -1);                                    \
-        CHECK_ERROR((status), (text));                                                 \
-        CHECK(fingerprint(target, p, after) == n &&                                    \
-              memcmp(before, after, sizeof(double) * (size_t)n) == 0);                 \
+#define CHECK_LOAD_FAILS(path, status, text)                           \
+    do {                                                               \
+        CHECK(tg_optim_load(target, (path)) == -1);                    \
+        CHECK_ERROR((status), (text));                                 \
+        CHECK(fingerprint(target, p, after) == n &&                    \
+              memcmp(before, after, sizeof(double) * (size_t)n) == 0); \
     } while (0)
 
 static void check_bad_files(const scratch *s) {
@@ -1136,8 +1139,7 @@ static void check_bad_files(const scratch *s) {
              s->other);
     CHECK_LOAD_FAILS(s->other, TG_ERR_VALUE, text);
     CHECK(rewrite(s->state, s->other, "param_groups.0.lr", tg_scalar(-1, TG_F64)) == 0);
-    CHECK_LOAD_FAILS(s->other, TG_ERR_VALUE,
-                     "'param_groups.0.lr' is -1, not a learning rate >= 0");
+    CHECK_LOAD_FAILS(s->other, TG_ERR_VALUE, "'param_groups.0.lr' is -1, not a learning rate >= 0");
     tg_tensor *wrong_members = tg_zeros(TG_SHAPE(1), TG_F64);
     CHECK(rewrite(s->state, s->other, "param_groups.1.params", wrong_members) == 0);
     CHECK_LOAD_FAILS(s->other, TG_ERR_VALUE,
@@ -1229,16 +1231,15 @@ static void state_load_out_of_memory_changes_nothing(void) {
 }
 
 TG_TEST_MAIN(TG_CASE(document_sgd_step_gives_0_55), TG_CASE(document_momentum_table),
-             TG_CASE(matches_pytorch_trajectories),
-             TG_CASE(groups_have_their_own_hyper_parameters),
+             TG_CASE(matches_pytorch_trajectories), TG_CASE(groups_have_their_own_hyper_parameters),
              TG_CASE(parameter_without_grad_is_skipped), TG_CASE(step_bumps_the_version_counter),
              TG_CASE(strided_parameter_matches_contiguous), TG_CASE(optimizer_keeps_its_parameters),
              TG_CASE(state_lookup), TG_CASE(defaults_are_pytorchs),
              TG_CASE(bad_hyper_parameters_are_refused), TG_CASE(bad_parameters_are_refused),
              TG_CASE(out_of_memory_at_every_allocation), TG_CASE(schedules_match_pytorch),
-             TG_CASE(schedule_errors), TG_CASE(clipping_matches_pytorch),
-             TG_CASE(clipping_errors), TG_CASE(state_save_and_load_resume_bit_for_bit),
+             TG_CASE(schedule_errors), TG_CASE(clipping_matches_pytorch), TG_CASE(clipping_errors),
+             TG_CASE(state_save_and_load_resume_bit_for_bit),
              TG_CASE(schedules_save_and_load_resume_bit_for_bit),
-             TG_CASE(schedule_load_refuses_other_files),
-             TG_CASE(state_file_holds_pytorchs_names), TG_CASE(state_load_refuses_bad_files),
+             TG_CASE(schedule_load_refuses_other_files), TG_CASE(state_file_holds_pytorchs_names),
+             TG_CASE(state_load_refuses_bad_files),
              TG_CASE(state_load_out_of_memory_changes_nothing))

@@ -106,13 +106,15 @@ static void bad_files_are_rejected(void) {
         {"{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8, TG_ERR_VALUE,
          "spans 8 bytes, its shape and dtype need 12"},
         {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\","
-         "\"shape\":[2],\"data_offsets\":[4,12]}}", 12, TG_ERR_VALUE, "data overlaps or has a hole"},
+         "\"shape\":[2],\"data_offsets\":[4,12]}}",
+         12, TG_ERR_VALUE, "data overlaps or has a hole"},
         {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8, TG_ERR_VALUE,
          "data overlaps or has a hole"},
         {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 8, TG_ERR_VALUE,
          "the tensors cover 4 of 8 data bytes"},
         {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"a\":{\"dtype\":\"F32\","
-         "\"shape\":[1],\"data_offsets\":[0,4]}}", 4, TG_ERR_VALUE, "duplicate object key"},
+         "\"shape\":[1],\"data_offsets\":[0,4]}}",
+         4, TG_ERR_VALUE, "duplicate object key"},
         {"{\"a\":[1]}", 0, TG_ERR_VALUE, "entry 'a' is not an object"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -183,7 +185,8 @@ static void load_checks_names_shapes_and_dtypes(void) {
     CHECK_ERROR(TG_ERR_VALUE, "holds an unexpected tensor 'w'");
     tg_tensor *extra = tg_zeros(TG_SHAPE(1), TG_F32);
     tg_tensor *w3 = tg_zeros(TG_SHAPE(2, 3), TG_F32);
-    CHECK(tg_load_safetensors(path, 3, (tg_named_tensor[]){{"w", w3}, {"b", b2}, {"c", extra}}) == -1);
+    CHECK(tg_load_safetensors(path, 3, (tg_named_tensor[]){{"w", w3}, {"b", b2}, {"c", extra}}) ==
+          -1);
     CHECK_ERROR(TG_ERR_VALUE, "has no tensor 'c'");
     /* An expanded target would keep only the file's last value: refused,
      * and nothing is written. */
@@ -198,20 +201,25 @@ static void load_checks_names_shapes_and_dtypes(void) {
 
 static void bad_save_arguments(void) {
     tg_tensor *t = tg_ones(TG_SHAPE(2), TG_F32);
-    CHECK(tg_save_safetensors(path_of("x.safetensors"), 2, (tg_named_tensor[]){{"t", t}, {"t", t}}) == -1);
+    CHECK(tg_save_safetensors(path_of("x.safetensors"), 2,
+                              (tg_named_tensor[]){{"t", t}, {"t", t}}) == -1);
     CHECK_ERROR(TG_ERR_VALUE, "the name 't' is given twice");
-    CHECK(tg_save_safetensors(path_of("x.safetensors"), 1, (tg_named_tensor[]){{"__metadata__", t}}) == -1);
+    CHECK(tg_save_safetensors(path_of("x.safetensors"), 1,
+                              (tg_named_tensor[]){{"__metadata__", t}}) == -1);
     CHECK_ERROR(TG_ERR_VALUE, "'__metadata__' is reserved");
     /* JSON keys are UTF-8: a name that is not is refused as such */
-    const char *bad_names[] = {"w\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "ab\xe2\x82"};
+    const char *bad_names[] = {"w\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                               "ab\xe2\x82"};
     for (int i = 0; i < 5; i++) {
-        CHECK(tg_save_safetensors(path_of("x.safetensors"), 2,
-                                  (tg_named_tensor[]){{"ok \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", t},
-                                                      {bad_names[i], t}}) == -1);
+        CHECK(
+            tg_save_safetensors(path_of("x.safetensors"), 2,
+                                (tg_named_tensor[]){{"ok \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", t},
+                                                    {bad_names[i], t}}) == -1);
         CHECK_ERROR(TG_ERR_VALUE, "save_safetensors: the name of tensor 1 is not valid UTF-8");
     }
     CHECK(tg_save_safetensors(path_of("x.safetensors"), 1,
-                              (tg_named_tensor[]){{"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", t}}) == 0);
+                              (tg_named_tensor[]){{"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", t}}) ==
+          0);
     unlink(path_of("x.safetensors"));
     CHECK(tg_save_safetensors(path_of("x.safetensors"), 1, (tg_named_tensor[]){{"t", NULL}}) == -1);
     CHECK_ERROR(TG_ERR_NULL, "argument is NULL");
@@ -221,7 +229,8 @@ static void bad_save_arguments(void) {
     CHECK(access(path_of("neg.safetensors"), F_OK) != 0);
     CHECK(tg_load_safetensors(path_of("neg.safetensors"), -1, (tg_named_tensor[]){{"t", t}}) == -1);
     CHECK_ERROR(TG_ERR_VALUE, "load_safetensors: -1 tensors");
-    CHECK(tg_save_safetensors("/nonexistent-dir/x.safetensors", 1, (tg_named_tensor[]){{"t", t}}) == -1);
+    CHECK(tg_save_safetensors("/nonexistent-dir/x.safetensors", 1, (tg_named_tensor[]){{"t", t}}) ==
+          -1);
     CHECK_ERROR(TG_ERR_IO, "cannot write /nonexistent-dir/x.safetensors");
 }
 
@@ -264,7 +273,8 @@ static double value_in(const char *path) {
 }
 
 static int save_value(const char *path, double v) {
-    return tg_save_safetensors(path, 1, (tg_named_tensor[]){{"t", tg_full(TG_SHAPE(1), v, TG_F64)}});
+    return tg_save_safetensors(path, 1,
+                               (tg_named_tensor[]){{"t", tg_full(TG_SHAPE(1), v, TG_F64)}});
 }
 
 /* An existing file keeps its mode; a new one gets 0666 less the umask. */
@@ -349,12 +359,17 @@ static void setup_dir(void) {
     if (!mkdtemp(dir)) exit(1);
 }
 
-static const tg_test_case cases[] = {
-    TG_CASE(round_trip), TG_CASE(reads_a_file_written_elsewhere), TG_CASE(bad_files_are_rejected),
-    TG_CASE(corrupted_bytes_never_crash), TG_CASE(load_checks_names_shapes_and_dtypes),
-    TG_CASE(bad_save_arguments), TG_CASE(failed_save_keeps_the_previous_file),
-    TG_CASE(save_keeps_the_mode_or_follows_the_umask), TG_CASE(save_writes_through_symbolic_links),
-    TG_CASE(save_removes_what_killed_saves_left), TG_CASE(save_takes_the_longest_names)};
+static const tg_test_case cases[] = {TG_CASE(round_trip),
+                                     TG_CASE(reads_a_file_written_elsewhere),
+                                     TG_CASE(bad_files_are_rejected),
+                                     TG_CASE(corrupted_bytes_never_crash),
+                                     TG_CASE(load_checks_names_shapes_and_dtypes),
+                                     TG_CASE(bad_save_arguments),
+                                     TG_CASE(failed_save_keeps_the_previous_file),
+                                     TG_CASE(save_keeps_the_mode_or_follows_the_umask),
+                                     TG_CASE(save_writes_through_symbolic_links),
+                                     TG_CASE(save_removes_what_killed_saves_left),
+                                     TG_CASE(save_takes_the_longest_names)};
 
 int main(int argc, char **argv) {
     setup_dir();

@@ -232,8 +232,9 @@ static void cat_skips_one_dim_empty_tensors(void) {
                               "(0, 2) outside dim 1");
 }
 
-#define OVERLAP "unsupported operation: more than one element of the written-to tensor " \
-                "refers to a single memory location"
+#define OVERLAP                                                              \
+    "unsupported operation: more than one element of the written-to tensor " \
+    "refers to a single memory location"
 
 /* Every write into elements that share memory is refused, as PyTorch
  * refuses it, and leaves the tensor as it was. */
@@ -340,12 +341,12 @@ static void gradcheck_every_op(void) {
         void *ctx;
         int n;
     } cases[] = {
-        {"permute", f_permute, NULL, 1},     {"slice", f_slice, NULL, 1},
+        {"permute", f_permute, NULL, 1},       {"slice", f_slice, NULL, 1},
         {"slice_step", f_slice_step, NULL, 1}, {"split 0", f_split, &first, 1},
-        {"split 1", f_split, &second, 1},    {"chunk 0", f_chunk, &first, 1},
-        {"chunk 1", f_chunk, &second, 1},    {"cat", f_cat, NULL, 2},
-        {"cat_many", f_cat_many, NULL, 2},   {"unsqueeze", f_unsqueeze, NULL, 1},
-        {"squeeze", f_squeeze, NULL, 1},     {"squeeze_dim", f_squeeze_dim, NULL, 1},
+        {"split 1", f_split, &second, 1},      {"chunk 0", f_chunk, &first, 1},
+        {"chunk 1", f_chunk, &second, 1},      {"cat", f_cat, NULL, 2},
+        {"cat_many", f_cat_many, NULL, 2},     {"unsqueeze", f_unsqueeze, NULL, 1},
+        {"squeeze", f_squeeze, NULL, 1},       {"squeeze_dim", f_squeeze_dim, NULL, 1},
         {"expand", f_expand, NULL, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -541,10 +542,10 @@ static void out_of_memory_at_every_allocation(void) {
     }
 }
 
-TG_TEST_MAIN(TG_CASE(shape_ops_match_pytorch), TG_CASE(huge_sizes_never_overflow), TG_CASE(views_show_writes_to_their_base),
+TG_TEST_MAIN(TG_CASE(shape_ops_match_pytorch), TG_CASE(huge_sizes_never_overflow),
+             TG_CASE(views_show_writes_to_their_base),
              TG_CASE(slice_bounds_are_clamped_like_python),
-             TG_CASE(split_and_chunk_count_like_pytorch),
-             TG_CASE(split_with_sizes_like_pytorch),
+             TG_CASE(split_and_chunk_count_like_pytorch), TG_CASE(split_with_sizes_like_pytorch),
              TG_CASE(split_pieces_belong_to_the_caller_without_a_pool),
              TG_CASE(an_unused_piece_gets_no_gradient),
              TG_CASE(cat_of_more_inputs_than_a_node_holds),

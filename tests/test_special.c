@@ -37,30 +37,70 @@ static tg_tensor *rows(tg_tensor *a, tg_tensor *b) {
 }
 static const int dim1[] = {1};
 
-static tg_tensor *neg(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, (void)p, tg_neg(a); }
-static tg_tensor *exp_(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, (void)p, tg_exp(a); }
-static tg_tensor *log_(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, (void)p, tg_log(a); }
-static tg_tensor *sqrt_(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, (void)p, tg_sqrt(a); }
-static tg_tensor *abs_(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, (void)p, tg_abs(a); }
-static tg_tensor *pow_scalar(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, tg_pow_scalar(a, p[0]); }
-static tg_tensor *clamp(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, tg_clamp(a, p[0], p[1]); }
-static tg_tensor *relu(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, (void)p, tg_relu(a); }
-static tg_tensor *leaky_relu(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, tg_leaky_relu(a, p[0]); }
-static tg_tensor *rrelu_eval(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, tg_rrelu(a, p[0], p[1], TG_EVAL, NULL); }
-static tg_tensor *elu(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, tg_elu(a, p[0]); }
-static tg_tensor *sigmoid(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, (void)p, tg_sigmoid(a); }
-static tg_tensor *tanh_(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, (void)p, tg_tanh(a); }
-static tg_tensor *gelu(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, tg_gelu(a, p[0] != 0 ? TG_GELU_TANH : TG_GELU_NONE); }
-static tg_tensor *silu(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, (void)p, tg_silu(a); }
-static tg_tensor *softplus(tg_tensor *a, tg_tensor *b, const double *p) { return (void)b, tg_softplus(a, p[0], p[1]); }
+static tg_tensor *neg(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)b, (void)p, tg_neg(a);
+}
+static tg_tensor *exp_(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)b, (void)p, tg_exp(a);
+}
+static tg_tensor *log_(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)b, (void)p, tg_log(a);
+}
+static tg_tensor *sqrt_(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)b, (void)p, tg_sqrt(a);
+}
+static tg_tensor *abs_(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)b, (void)p, tg_abs(a);
+}
+static tg_tensor *pow_scalar(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)b, tg_pow_scalar(a, p[0]);
+}
+static tg_tensor *clamp(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)b, tg_clamp(a, p[0], p[1]);
+}
+static tg_tensor *relu(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)b, (void)p, tg_relu(a);
+}
+static tg_tensor *leaky_relu(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)b, tg_leaky_relu(a, p[0]);
+}
+static tg_tensor *rrelu_eval(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)b, tg_rrelu(a, p[0], p[1], TG_EVAL, NULL);
+}
+static tg_tensor *elu(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)b, tg_elu(a, p[0]);
+}
+static tg_tensor *sigmoid(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)b, (void)p, tg_sigmoid(a);
+}
+static tg_tensor *tanh_(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)b, (void)p, tg_tanh(a);
+}
+static tg_tensor *gelu(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)b, tg_gelu(a, p[0] != 0 ? TG_GELU_TANH : TG_GELU_NONE);
+}
+static tg_tensor *silu(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)b, (void)p, tg_silu(a);
+}
+static tg_tensor *softplus(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)b, tg_softplus(a, p[0], p[1]);
+}
 static tg_tensor *add(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_add(a, b); }
 static tg_tensor *sub(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_sub(a, b); }
 static tg_tensor *mul(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_mul(a, b); }
-static tg_tensor *div_(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_div(a, b); }
-static tg_tensor *maximum(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_maximum(a, b); }
-static tg_tensor *minimum(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_minimum(a, b); }
+static tg_tensor *div_(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)p, tg_div(a, b);
+}
+static tg_tensor *maximum(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)p, tg_maximum(a, b);
+}
+static tg_tensor *minimum(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)p, tg_minimum(a, b);
+}
 /* a is also the condition: nonzero (NaN included) picks a. */
-static tg_tensor *where(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_where(a, a, b); }
+static tg_tensor *where(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)p, tg_where(a, a, b);
+}
 /* x of shape (1, n), one weight per channel: each case its own weight. */
 static tg_tensor *prelu(tg_tensor *a, tg_tensor *b, const double *p) {
     (void)p;
@@ -78,17 +118,37 @@ static tg_tensor *swish(tg_tensor *a, tg_tensor *b, const double *p) {
     free(each);
     return out;
 }
-static tg_tensor *swiglu(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_swiglu(a, b); }
-static tg_tensor *geglu(tg_tensor *a, tg_tensor *b, const double *p) { return tg_geglu(a, b, p[0] != 0 ? TG_GELU_TANH : TG_GELU_NONE); }
-static tg_tensor *reglu(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_reglu(a, b); }
+static tg_tensor *swiglu(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)p, tg_swiglu(a, b);
+}
+static tg_tensor *geglu(tg_tensor *a, tg_tensor *b, const double *p) {
+    return tg_geglu(a, b, p[0] != 0 ? TG_GELU_TANH : TG_GELU_NONE);
+}
+static tg_tensor *reglu(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)p, tg_reglu(a, b);
+}
 /* glu(cat(a, b)): up a, gate b. */
-static tg_tensor *glu(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_glu(tg_cat(2, (tg_tensor *[]){a, b}, 0), 0); }
-static tg_tensor *mse_loss(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_mse_loss(a, b, TG_REDUCTION_NONE); }
-static tg_tensor *bce_with_logits(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_binary_cross_entropy_with_logits(a, b, TG_REDUCTION_NONE); }
-static tg_tensor *sum_rows(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_sum_dims(rows(a, b), 1, dim1, TG_DROP_DIMS); }
-static tg_tensor *mean_rows(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_mean_dims(rows(a, b), 1, dim1, TG_DROP_DIMS); }
-static tg_tensor *softmax_rows(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_softmax(rows(a, b), 1); }
-static tg_tensor *log_softmax_rows(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_log_softmax(rows(a, b), 1); }
+static tg_tensor *glu(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)p, tg_glu(tg_cat(2, (tg_tensor *[]){a, b}, 0), 0);
+}
+static tg_tensor *mse_loss(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)p, tg_mse_loss(a, b, TG_REDUCTION_NONE);
+}
+static tg_tensor *bce_with_logits(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)p, tg_binary_cross_entropy_with_logits(a, b, TG_REDUCTION_NONE);
+}
+static tg_tensor *sum_rows(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)p, tg_sum_dims(rows(a, b), 1, dim1, TG_DROP_DIMS);
+}
+static tg_tensor *mean_rows(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)p, tg_mean_dims(rows(a, b), 1, dim1, TG_DROP_DIMS);
+}
+static tg_tensor *softmax_rows(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)p, tg_softmax(rows(a, b), 1);
+}
+static tg_tensor *log_softmax_rows(tg_tensor *a, tg_tensor *b, const double *p) {
+    return (void)p, tg_log_softmax(rows(a, b), 1);
+}
 
 typedef struct special_op {
     const char *name; /* as golden_special.op */
@@ -197,8 +257,8 @@ static bool same_value(double got, double want, int ulps, double scale, bool f64
 static double worst_ulps[N_OPS][2], *worst_now;
 
 /* Where the first element of got[0..n) that is not want[0..n) is, or -1. */
-static int64_t first_wrong(const double *got, const double *want, int64_t n, int ulps,
-                           double scale, bool f64) {
+static int64_t first_wrong(const double *got, const double *want, int64_t n, int ulps, double scale,
+                           bool f64) {
     for (int64_t i = 0; i < n; i++) {
         if (!same_value(got[i], want[i], ulps, scale, f64)) return i;
         if (isfinite(want[i])) {
@@ -244,8 +304,8 @@ static tg_tensor *upstream(const tg_tensor *out, int k, int nout) {
 static char where_msg[256];
 
 /* got (every element, or with STRIDED every other) against want. */
-static bool check_values(const tg_tensor *t, const double *want, int64_t n, layout how,
-                         int ulps, double scale, bool f64, const char *what, int64_t first) {
+static bool check_values(const tg_tensor *t, const double *want, int64_t n, layout how, int ulps,
+                         double scale, bool f64, const char *what, int64_t first) {
     int64_t m = tg_numel(t);
     double *got = malloc(sizeof *got * (size_t)(m + 1));
     if (!got || tg_to_doubles(t, got) != 0) {
@@ -278,8 +338,8 @@ static bool run_cases(const golden_special *g, const special_op *op, int64_t fir
         bool ok = out != NULL && tg_numel(out) == n * g->nout;
         if (!ok) snprintf(where_msg, sizeof where_msg, "no output: %s", tg_last_error());
         if (ok && k == 0)
-            ok = check_values(out, g->out + first * g->nout, n * g->nout, TOGETHER, ulps, 0,
-                              g->f64, "out", first * g->nout);
+            ok = check_values(out, g->out + first * g->nout, n * g->nout, TOGETHER, ulps, 0, g->f64,
+                              "out", first * g->nout);
         if (ok && tg_backward(out, upstream(out, k, g->nout)) != 0) {
             snprintf(where_msg, sizeof where_msg, "backward: %s", tg_last_error());
             ok = false;
@@ -287,11 +347,11 @@ static bool run_cases(const golden_special *g, const special_op *op, int64_t fir
         const char *ga_name[2] = {"grad a (upstream 1)", "grad a (upstream 0.5)"};
         const char *gb_name[2] = {"grad b (upstream 1)", "grad b (upstream 0.5)"};
         if (ok)
-            ok = check_values(tg_grad(la), g->ga[k] + first, n, how, ulps, op->grad_scale,
-                              g->f64, ga_name[k], first);
+            ok = check_values(tg_grad(la), g->ga[k] + first, n, how, ulps, op->grad_scale, g->f64,
+                              ga_name[k], first);
         if (ok && lb)
-            ok = check_values(tg_grad(lb), g->gb[k] + first, n, how, ulps, op->grad_scale,
-                              g->f64, gb_name[k], first);
+            ok = check_values(tg_grad(lb), g->gb[k] + first, n, how, ulps, op->grad_scale, g->f64,
+                              gb_name[k], first);
         tg_pool_pop(pool);
         if (!ok) return false;
     }
@@ -386,7 +446,8 @@ static void choices_differ_from_pytorch(void) {
         kinds += kind(c->chosen) != kind(c->vectorised) || kind(c->chosen) != kind(c->alone);
     }
     printf("  %d values not PyTorch's: %d where its two paths disagree in kind, %d of "
-           "another kind than PyTorch's\n", n, paths, kinds);
+           "another kind than PyTorch's\n",
+           n, paths, kinds);
 }
 
 TG_TEST_MAIN(TG_CASE(every_op_has_golden_rows), TG_CASE(every_op_matches_pytorch_on_special_values),

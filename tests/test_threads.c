@@ -59,11 +59,15 @@ static void keep_params(job *j, tg_module *net) {
 static void *train(void *arg) {
     job *j = arg;
     tg_generator *gen = tg_generator_new(j->seed);
-    tg_ffn_options ffn = {.kind = j->kind, .dim = DIM, .hidden_dim = HIDDEN,
-                          .multiple_of = 16, .dropout = 0.1, .dtype = j->dtype};
-    tg_module *net = tg_sequential_new(2, (tg_module *[]){
-        tg_linear_new(DIM, DIM, TG_BIAS, j->dtype, gen),
-        tg_residual_new(tg_feedforward_new(&ffn, gen))});
+    tg_ffn_options ffn = {.kind = j->kind,
+                          .dim = DIM,
+                          .hidden_dim = HIDDEN,
+                          .multiple_of = 16,
+                          .dropout = 0.1,
+                          .dtype = j->dtype};
+    tg_module *net = tg_sequential_new(
+        2, (tg_module *[]){tg_linear_new(DIM, DIM, TG_BIAS, j->dtype, gen),
+                           tg_residual_new(tg_feedforward_new(&ffn, gen))});
     int n = 0;
     tg_tensor *const *params = net ? tg_module_parameter_tensors(net, &n) : NULL;
     tg_optimizer *opt = params ? tg_adamw_new(params, n, NULL) : NULL;

@@ -31,12 +31,12 @@ static void tg_test_fail(const char *file, int line, const char *what) {
     tg_test_failed_now = 1;
 }
 
-#define CHECK(cond)                                                                    \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            tg_test_fail(__FILE__, __LINE__, "CHECK(" #cond ")");                      \
-            return;                                                                    \
-        }                                                                              \
+#define CHECK(cond)                                               \
+    do {                                                          \
+        if (!(cond)) {                                            \
+            tg_test_fail(__FILE__, __LINE__, "CHECK(" #cond ")"); \
+            return;                                               \
+        }                                                         \
     } while (0)
 
 /* The largest deviations seen by the value checks, per tolerance class:
@@ -62,59 +62,59 @@ static inline int tg_test_close(double got, double want, double rtol, double ato
     return err <= atol + rtol * fabs(want);
 }
 
-#define CHECK_CLOSE(got, want, rtol, atol)                                             \
-    do {                                                                               \
-        double g_ = (got), w_ = (want);                                                \
-        if (!tg_test_close(g_, w_, (rtol), (atol))) {                                  \
-            char m_[256];                                                              \
-            snprintf(m_, sizeof m_, "%s = %.17g, want %.17g", #got, g_, w_);           \
-            tg_test_fail(__FILE__, __LINE__, m_);                                      \
-            return;                                                                    \
-        }                                                                              \
+#define CHECK_CLOSE(got, want, rtol, atol)                                   \
+    do {                                                                     \
+        double g_ = (got), w_ = (want);                                      \
+        if (!tg_test_close(g_, w_, (rtol), (atol))) {                        \
+            char m_[256];                                                    \
+            snprintf(m_, sizeof m_, "%s = %.17g, want %.17g", #got, g_, w_); \
+            tg_test_fail(__FILE__, __LINE__, m_);                            \
+            return;                                                          \
+        }                                                                    \
     } while (0)
 
-#define CHECK_EQ_STR(got, want)                                                        \
-    do {                                                                               \
-        const char *g_ = (got), *w_ = (want);                                          \
-        if (!g_ || strcmp(g_, w_) != 0) {                                              \
-            printf("  got:\n%s\n  want:\n%s\n", g_ ? g_ : "(null)", w_);               \
-            tg_test_fail(__FILE__, __LINE__, "CHECK_EQ_STR(" #got ", " #want ")");     \
-            return;                                                                    \
-        }                                                                              \
+#define CHECK_EQ_STR(got, want)                                                    \
+    do {                                                                           \
+        const char *g_ = (got), *w_ = (want);                                      \
+        if (!g_ || strcmp(g_, w_) != 0) {                                          \
+            printf("  got:\n%s\n  want:\n%s\n", g_ ? g_ : "(null)", w_);           \
+            tg_test_fail(__FILE__, __LINE__, "CHECK_EQ_STR(" #got ", " #want ")"); \
+            return;                                                                \
+        }                                                                          \
     } while (0)
 
 /* The last call failed with this status and a message containing text. */
-#define CHECK_ERROR(status, text)                                                      \
-    do {                                                                               \
-        if (tg_last_status() != (status) || !strstr(tg_last_error(), (text))) {        \
-            char m_[768];                                                              \
-            snprintf(m_, sizeof m_, "error was %d \"%s\", want %d containing \"%s\"",  \
-                     (int)tg_last_status(), tg_last_error(), (int)(status), (text));   \
-            tg_test_fail(__FILE__, __LINE__, m_);                                      \
-            return;                                                                    \
-        }                                                                              \
-        tg_clear_error();                                                              \
+#define CHECK_ERROR(status, text)                                                     \
+    do {                                                                              \
+        if (tg_last_status() != (status) || !strstr(tg_last_error(), (text))) {       \
+            char m_[768];                                                             \
+            snprintf(m_, sizeof m_, "error was %d \"%s\", want %d containing \"%s\"", \
+                     (int)tg_last_status(), tg_last_error(), (int)(status), (text));  \
+            tg_test_fail(__FILE__, __LINE__, m_);                                     \
+            return;                                                                   \
+        }                                                                             \
+        tg_clear_error();                                                             \
     } while (0)
 
 /* Every element of t equals want[i] (row-major) within the tolerances. */
-#define CHECK_VALUES(t, want, n, rtol, atol)                                           \
-    do {                                                                               \
-        const tg_tensor *t_ = (t);                                                     \
-        CHECK(t_ != NULL);                                                             \
-        CHECK(tg_numel(t_) == (int64_t)(n));                                           \
-        double *v_ = malloc(sizeof(double) * ((size_t)(n) + 1));                       \
-        CHECK(v_ != NULL);                                                             \
-        tg_to_doubles(t_, v_);                                                         \
-        for (int64_t i_ = 0; i_ < (int64_t)(n); i_++)                                  \
-            if (!tg_test_close(v_[i_], (want)[i_], (rtol), (atol))) {                  \
-                char m_[256];                                                          \
-                snprintf(m_, sizeof m_, "%s[%lld] = %.17g, want %.17g", #t,            \
-                         (long long)i_, v_[i_], (double)(want)[i_]);                   \
-                free(v_);                                                              \
-                tg_test_fail(__FILE__, __LINE__, m_);                                  \
-                return;                                                                \
-            }                                                                          \
-        free(v_);                                                                      \
+#define CHECK_VALUES(t, want, n, rtol, atol)                                                       \
+    do {                                                                                           \
+        const tg_tensor *t_ = (t);                                                                 \
+        CHECK(t_ != NULL);                                                                         \
+        CHECK(tg_numel(t_) == (int64_t)(n));                                                       \
+        double *v_ = malloc(sizeof(double) * ((size_t)(n) + 1));                                   \
+        CHECK(v_ != NULL);                                                                         \
+        tg_to_doubles(t_, v_);                                                                     \
+        for (int64_t i_ = 0; i_ < (int64_t)(n); i_++)                                              \
+            if (!tg_test_close(v_[i_], (want)[i_], (rtol), (atol))) {                              \
+                char m_[256];                                                                      \
+                snprintf(m_, sizeof m_, "%s[%lld] = %.17g, want %.17g", #t, (long long)i_, v_[i_], \
+                         (double)(want)[i_]);                                                      \
+                free(v_);                                                                          \
+                tg_test_fail(__FILE__, __LINE__, m_);                                              \
+                return;                                                                            \
+            }                                                                                      \
+        free(v_);                                                                                  \
     } while (0)
 
 /* An allocator that fails on purpose: with countdown k >= 0 the k-th
@@ -158,7 +158,7 @@ typedef struct tg_test_sweep {
  * finds wrong. Allocations of a pool the caller keeps would count too: pop
  * it first. Restores the default allocator and clears the error. */
 static inline tg_test_sweep tg_test_fail_each_allocation(int (*scenario)(void *), void *ctx,
-                                                        int (*check)(void *)) {
+                                                         int (*check)(void *)) {
     tg_test_failing f = {.countdown = -1};
     tg_test_use_failing(&f);
     tg_test_sweep r = {.allocations = scenario(ctx) == 0 ? f.made : -1};
@@ -216,11 +216,12 @@ static int tg_test_run(const tg_test_case *cases, int n, int argc, char **argv) 
     return failed ? 1 : 0;
 }
 
-#define TG_CASE(fn) {#fn, fn}
-#define TG_TEST_MAIN(...)                                                              \
-    int main(int argc, char **argv) {                                                  \
-        static const tg_test_case cases[] = {__VA_ARGS__};                             \
-        return tg_test_run(cases, (int)(sizeof cases / sizeof cases[0]), argc, argv);  \
+#define TG_CASE(fn) \
+    { #fn, fn }
+#define TG_TEST_MAIN(...)                                                             \
+    int main(int argc, char **argv) {                                                 \
+        static const tg_test_case cases[] = {__VA_ARGS__};                            \
+        return tg_test_run(cases, (int)(sizeof cases / sizeof cases[0]), argc, argv); \
     }
 
 #endif

@@ -22,10 +22,8 @@ void tg__iter_init(tg_iter *it, int ndim, const int64_t *shape, int n_operands,
  * base and elem_size give each operand's first element and element size.
  * For kernels that need the order: they draw random numbers, or sum into
  * ctx, or several elements write one output (a reduction). */
-typedef void (*tg_row_fn)(char **ptrs, const int64_t *inner_strides, int64_t n,
-                          void *ctx);
-void tg__iter_run(const tg_iter *it, char **base, const size_t *elem_size,
-                  tg_row_fn fn, void *ctx);
+typedef void (*tg_row_fn)(char **ptrs, const int64_t *inner_strides, int64_t n, void *ctx);
+void tg__iter_run(const tg_iter *it, char **base, const size_t *elem_size, tg_row_fn fn, void *ctx);
 /* The same for a kernel whose elements are independent (each output element
  * is a function of the inputs at its place; ctx is only read): a loop of
  * more than TG_PARALLEL_MIN elements is split among the threads of
@@ -35,15 +33,14 @@ void tg__iter_run(const tg_iter *it, char **base, const size_t *elem_size,
  * and joining them costs (measured: 2048 to 8192 alike, 32768 slower on
  * the small benchmark workload). */
 #define TG_PARALLEL_MIN 8192
-void tg__iter_run_parallel(const tg_iter *it, char **base, const size_t *elem_size,
-                           tg_row_fn fn, void *ctx);
+void tg__iter_run_parallel(const tg_iter *it, char **base, const size_t *elem_size, tg_row_fn fn,
+                           void *ctx);
 /* The usual way to run a row kernel: out (written) and n_in inputs of
  * out's dtype, each broadcast to out's shape (n_in <= 3), elements
  * independent (tg__iter_run_parallel). tg__map_ordered runs them in order
  * on this thread (tg__iter_run). */
 void tg__map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg_row_fn fn, void *ctx);
-void tg__map_ordered(tg_tensor *out, int n_in, const tg_tensor *const *in, tg_row_fn fn,
-                     void *ctx);
+void tg__map_ordered(tg_tensor *out, int n_in, const tg_tensor *const *in, tg_row_fn fn, void *ctx);
 /* dst[i] += src[i] over equal shapes (dst may be strided). */
 void tg__accumulate(tg_tensor *dst, const tg_tensor *src);
 /* dst <- src elementwise, converting dtype; src broadcast to dst's shape. */
@@ -99,22 +96,22 @@ static inline bool tg__strides_are(const int64_t *s, const int64_t *want, int n_
     return true;
 }
 static const int64_t tg__unit_strides[TG_ITER_MAX_OPERANDS] = {1, 1, 1, 1};
-#define TG_ROW_KERNEL(name, body, n_operands)                                          \
-    TG_HOT static void name(char **p, const int64_t *s, int64_t n, void *ctx) {        \
-        if (tg__strides_are(s, tg__unit_strides, (n_operands)))                        \
-            body(p, tg__unit_strides, n, ctx);                                         \
-        else                                                                           \
-            body(p, s, n, ctx);                                                        \
+#define TG_ROW_KERNEL(name, body, n_operands)                                   \
+    TG_HOT static void name(char **p, const int64_t *s, int64_t n, void *ctx) { \
+        if (tg__strides_are(s, tg__unit_strides, (n_operands)))                 \
+            body(p, tg__unit_strides, n, ctx);                                  \
+        else                                                                    \
+            body(p, s, n, ctx);                                                 \
     }
-#define TG_ROW_KERNEL_LIKE(name, body, n_operands, ...)                                \
-    TG_HOT static void name(char **p, const int64_t *s, int64_t n, void *ctx) {        \
-        static const int64_t usual[TG_ITER_MAX_OPERANDS] = {__VA_ARGS__};              \
-        if (tg__strides_are(s, tg__unit_strides, (n_operands)))                        \
-            body(p, tg__unit_strides, n, ctx);                                         \
-        else if (tg__strides_are(s, usual, (n_operands)))                              \
-            body(p, usual, n, ctx);                                                    \
-        else                                                                           \
-            body(p, s, n, ctx);                                                        \
+#define TG_ROW_KERNEL_LIKE(name, body, n_operands, ...)                         \
+    TG_HOT static void name(char **p, const int64_t *s, int64_t n, void *ctx) { \
+        static const int64_t usual[TG_ITER_MAX_OPERANDS] = {__VA_ARGS__};       \
+        if (tg__strides_are(s, tg__unit_strides, (n_operands)))                 \
+            body(p, tg__unit_strides, n, ctx);                                  \
+        else if (tg__strides_are(s, usual, (n_operands)))                       \
+            body(p, usual, n, ctx);                                             \
+        else                                                                    \
+            body(p, s, n, ctx);                                                 \
     }
 
 /* ---- Row kernels from formulas ----------------------------------------------------
@@ -171,88 +168,87 @@ typedef struct tg__pair {
 #define TG__IN(T, C, k) ((C)((const T *)ptr_[k])[i_ * s_[k]])
 #define TG__OUT(T, k) ((T *)ptr_[k])[i_ * s_[k]]
 
-#define TG__ROW_PROLOGUE(T, C)                                                          \
-    const tg__row_ctx *row_ctx_ = ctx;                                                  \
-    static const tg__row_ctx zero_ctx_;                                                 \
-    if (!row_ctx_) row_ctx_ = &zero_ctx_;                                               \
-    const double *raw = row_ctx_->p;                                                    \
-    tg_generator *gen = row_ctx_->gen;                                                  \
-    C p[4];                                                                             \
-    for (int k_ = 0; k_ < 4; k_++) p[k_] = (C)(T)raw[k_];                               \
+#define TG__ROW_PROLOGUE(T, C)                            \
+    const tg__row_ctx *row_ctx_ = ctx;                    \
+    static const tg__row_ctx zero_ctx_;                   \
+    if (!row_ctx_) row_ctx_ = &zero_ctx_;                 \
+    const double *raw = row_ctx_->p;                      \
+    tg_generator *gen = row_ctx_->gen;                    \
+    C p[4];                                               \
+    for (int k_ = 0; k_ < 4; k_++) p[k_] = (C)(T)raw[k_]; \
     (void)p, (void)raw, (void)gen;
 
 /* name_body runs `...` (statements) for each element of a row, as one
  * TG_SIMD loop. */
-#define TG__ROW_BODY(name, T, C, ...)                                                   \
-    static TG_ALWAYS_INLINE void name##_body(char **ptr_, const int64_t *s_, int64_t n_,  \
-                                             void *ctx) {                               \
-        TG__ROW_PROLOGUE(T, C)                                                          \
-        TG_SIMD                                                                         \
-        for (int64_t i_ = 0; i_ < n_; i_++) {                                           \
-            __VA_ARGS__                                                                 \
-        }                                                                               \
+#define TG__ROW_BODY(name, T, C, ...)                                                    \
+    static TG_ALWAYS_INLINE void name##_body(char **ptr_, const int64_t *s_, int64_t n_, \
+                                             void *ctx) {                                \
+        TG__ROW_PROLOGUE(T, C)                                                           \
+        TG_SIMD                                                                          \
+        for (int64_t i_ = 0; i_ < n_; i_++) {                                            \
+            __VA_ARGS__                                                                  \
+        }                                                                                \
     }
 
-#define TG__ROW0(name, T, C, ...)                                                       \
-    TG__ROW_BODY(name, T, C, TG__OUT(T, 0) = (T)(__VA_ARGS__);)                         \
+#define TG__ROW0(name, T, C, ...)                               \
+    TG__ROW_BODY(name, T, C, TG__OUT(T, 0) = (T)(__VA_ARGS__);) \
     TG_ROW_KERNEL(name, name##_body, 1)
-#define TG__ROW1(name, T, C, x, ...)                                                    \
-    TG__ROW_BODY(name, T, C, C x = TG__IN(T, C, 1); TG__OUT(T, 0) = (T)(__VA_ARGS__);)  \
+#define TG__ROW1(name, T, C, x, ...)                                                   \
+    TG__ROW_BODY(name, T, C, C x = TG__IN(T, C, 1); TG__OUT(T, 0) = (T)(__VA_ARGS__);) \
     TG_ROW_KERNEL(name, name##_body, 2)
-#define TG__ROW2(name, T, C, a, b, ...)                                                 \
-    TG__ROW_BODY(name, T, C, C a = TG__IN(T, C, 1); C b = TG__IN(T, C, 2);              \
-                 TG__OUT(T, 0) = (T)(__VA_ARGS__);)                                     \
+#define TG__ROW2(name, T, C, a, b, ...)                                    \
+    TG__ROW_BODY(name, T, C, C a = TG__IN(T, C, 1); C b = TG__IN(T, C, 2); \
+                 TG__OUT(T, 0) = (T)(__VA_ARGS__);)                        \
     TG_ROW_KERNEL_LIKE(name, name##_body, 3, 1, 1, 0)
-#define TG__ROW3(name, T, C, a, b, c, ...)                                              \
-    TG__ROW_BODY(name, T, C, C a = TG__IN(T, C, 1); C b = TG__IN(T, C, 2);              \
-                 C c = TG__IN(T, C, 3); TG__OUT(T, 0) = (T)(__VA_ARGS__);)              \
+#define TG__ROW3(name, T, C, a, b, c, ...)                                                        \
+    TG__ROW_BODY(name, T, C, C a = TG__IN(T, C, 1); C b = TG__IN(T, C, 2); C c = TG__IN(T, C, 3); \
+                 TG__OUT(T, 0) = (T)(__VA_ARGS__);)                                               \
     TG_ROW_KERNEL_LIKE(name, name##_body, 4, 1, 1, 1, 0)
-#define TG__ROW_PAIR(name, T, C, a, b, c, ...)                                          \
-    TG__ROW_BODY(name, T, C, C a = TG__IN(T, C, 1); C b = TG__IN(T, C, 2);              \
-                 C c = TG__IN(T, C, 3); tg__pair pair_ = (__VA_ARGS__);                 \
-                 TG__OUT(T, 0) = (T)pair_.first;                                        \
-                 ((T *)ptr_[0] + row_ctx_->second)[i_ * s_[0]] = (T)pair_.second;)      \
+#define TG__ROW_PAIR(name, T, C, a, b, c, ...)                                                    \
+    TG__ROW_BODY(name, T, C, C a = TG__IN(T, C, 1); C b = TG__IN(T, C, 2); C c = TG__IN(T, C, 3); \
+                 tg__pair pair_ = (__VA_ARGS__); TG__OUT(T, 0) = (T)pair_.first;                  \
+                 ((T *)ptr_[0] + row_ctx_->second)[i_ * s_[0]] = (T)pair_.second;)                \
     TG_ROW_KERNEL_LIKE(name, name##_body, 4, 1, 1, 1, 0)
-#define TG__ROW_ORDERED(name, T, C, ...)                                                \
-    static void name(char **ptr_, const int64_t *s_, int64_t n_, void *ctx) {           \
-        TG__ROW_PROLOGUE(T, C)                                                          \
-        for (int64_t i_ = 0; i_ < n_; i_++) {                                           \
-            __VA_ARGS__                                                                 \
-        }                                                                               \
+#define TG__ROW_ORDERED(name, T, C, ...)                                      \
+    static void name(char **ptr_, const int64_t *s_, int64_t n_, void *ctx) { \
+        TG__ROW_PROLOGUE(T, C)                                                \
+        for (int64_t i_ = 0; i_ < n_; i_++) {                                 \
+            __VA_ARGS__                                                       \
+        }                                                                     \
     }
-#define TG__ROW_ORDERED0(name, T, C, ...)                                               \
+#define TG__ROW_ORDERED0(name, T, C, ...) \
     TG__ROW_ORDERED(name, T, C, TG__OUT(T, 0) = (T)(__VA_ARGS__);)
-#define TG__ROW_ORDERED1(name, T, C, x, ...)                                            \
+#define TG__ROW_ORDERED1(name, T, C, x, ...) \
     TG__ROW_ORDERED(name, T, C, C x = TG__IN(T, C, 1); TG__OUT(T, 0) = (T)(__VA_ARGS__);)
 
 #define TG__ROWS_TABLE(name) static const tg_row_fn name[2] = {name##_f32, name##_f64};
-#define TG_ROWS0(name, COMPUTE, ...)                                                    \
-    TG__ROW0(name##_f32, float, COMPUTE(float), __VA_ARGS__)                            \
-    TG__ROW0(name##_f64, double, COMPUTE(double), __VA_ARGS__)                          \
+#define TG_ROWS0(name, COMPUTE, ...)                           \
+    TG__ROW0(name##_f32, float, COMPUTE(float), __VA_ARGS__)   \
+    TG__ROW0(name##_f64, double, COMPUTE(double), __VA_ARGS__) \
     TG__ROWS_TABLE(name)
-#define TG_ROWS1(name, COMPUTE, x, ...)                                                 \
-    TG__ROW1(name##_f32, float, COMPUTE(float), x, __VA_ARGS__)                         \
-    TG__ROW1(name##_f64, double, COMPUTE(double), x, __VA_ARGS__)                       \
+#define TG_ROWS1(name, COMPUTE, x, ...)                           \
+    TG__ROW1(name##_f32, float, COMPUTE(float), x, __VA_ARGS__)   \
+    TG__ROW1(name##_f64, double, COMPUTE(double), x, __VA_ARGS__) \
     TG__ROWS_TABLE(name)
-#define TG_ROWS2(name, COMPUTE, a, b, ...)                                              \
-    TG__ROW2(name##_f32, float, COMPUTE(float), a, b, __VA_ARGS__)                      \
-    TG__ROW2(name##_f64, double, COMPUTE(double), a, b, __VA_ARGS__)                    \
+#define TG_ROWS2(name, COMPUTE, a, b, ...)                           \
+    TG__ROW2(name##_f32, float, COMPUTE(float), a, b, __VA_ARGS__)   \
+    TG__ROW2(name##_f64, double, COMPUTE(double), a, b, __VA_ARGS__) \
     TG__ROWS_TABLE(name)
-#define TG_ROWS3(name, COMPUTE, a, b, c, ...)                                           \
-    TG__ROW3(name##_f32, float, COMPUTE(float), a, b, c, __VA_ARGS__)                   \
-    TG__ROW3(name##_f64, double, COMPUTE(double), a, b, c, __VA_ARGS__)                 \
+#define TG_ROWS3(name, COMPUTE, a, b, c, ...)                           \
+    TG__ROW3(name##_f32, float, COMPUTE(float), a, b, c, __VA_ARGS__)   \
+    TG__ROW3(name##_f64, double, COMPUTE(double), a, b, c, __VA_ARGS__) \
     TG__ROWS_TABLE(name)
-#define TG_ROWS_PAIR(name, COMPUTE, a, b, c, ...)                                       \
-    TG__ROW_PAIR(name##_f32, float, COMPUTE(float), a, b, c, __VA_ARGS__)               \
-    TG__ROW_PAIR(name##_f64, double, COMPUTE(double), a, b, c, __VA_ARGS__)             \
+#define TG_ROWS_PAIR(name, COMPUTE, a, b, c, ...)                           \
+    TG__ROW_PAIR(name##_f32, float, COMPUTE(float), a, b, c, __VA_ARGS__)   \
+    TG__ROW_PAIR(name##_f64, double, COMPUTE(double), a, b, c, __VA_ARGS__) \
     TG__ROWS_TABLE(name)
-#define TG_ROWS_ORDERED0(name, COMPUTE, ...)                                            \
-    TG__ROW_ORDERED0(name##_f32, float, COMPUTE(float), __VA_ARGS__)                    \
-    TG__ROW_ORDERED0(name##_f64, double, COMPUTE(double), __VA_ARGS__)                  \
+#define TG_ROWS_ORDERED0(name, COMPUTE, ...)                           \
+    TG__ROW_ORDERED0(name##_f32, float, COMPUTE(float), __VA_ARGS__)   \
+    TG__ROW_ORDERED0(name##_f64, double, COMPUTE(double), __VA_ARGS__) \
     TG__ROWS_TABLE(name)
-#define TG_ROWS_ORDERED1(name, COMPUTE, x, ...)                                         \
-    TG__ROW_ORDERED1(name##_f32, float, COMPUTE(float), x, __VA_ARGS__)                 \
-    TG__ROW_ORDERED1(name##_f64, double, COMPUTE(double), x, __VA_ARGS__)               \
+#define TG_ROWS_ORDERED1(name, COMPUTE, x, ...)                           \
+    TG__ROW_ORDERED1(name##_f32, float, COMPUTE(float), x, __VA_ARGS__)   \
+    TG__ROW_ORDERED1(name##_f64, double, COMPUTE(double), x, __VA_ARGS__) \
     TG__ROWS_TABLE(name)
 
 /* ---- Threads (core/parallel.c) ------------------------------------------------ */

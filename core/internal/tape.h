@@ -18,8 +18,8 @@
  * retains what it keeps) or leaves it NULL for a zero gradient, or for one
  * it added into node->grad_into[i] itself. Returns 0, or -1 with an error
  * recorded. */
-typedef int (*tg_backward_fn)(tg_node *node, tg_tensor *grad_out,
-                              tg_tensor **grad_inputs, const bool *needs);
+typedef int (*tg_backward_fn)(tg_node *node, tg_tensor *grad_out, tg_tensor **grad_inputs,
+                              const bool *needs);
 
 typedef struct tg_op_def {
     const char *name; /* as PyTorch names the node: "MulBackward0" */
@@ -89,9 +89,10 @@ typedef struct tg__saves {
     const void *state;
     size_t state_size;
 } tg__saves;
-#define TG__TENSORS(...)                                                                \
-    (int)(sizeof((tg_tensor *[]){__VA_ARGS__}) / sizeof(tg_tensor *)),                  \
-        (tg_tensor *[]){__VA_ARGS__}
+#define TG__TENSORS(...)                                                                 \
+    (int)(sizeof((tg_tensor *[]){__VA_ARGS__}) / sizeof(tg_tensor *)), (tg_tensor *[]) { \
+        __VA_ARGS__                                                                      \
+    }
 #define TG__NOTHING ((tg__saves){0, NULL, NULL, 0})
 #define TG__SAVE(...) ((tg__saves){TG__TENSORS(__VA_ARGS__), NULL, 0})
 #define TG__STATE(st) ((tg__saves){0, NULL, (st), sizeof *(st)})
@@ -102,12 +103,12 @@ typedef struct tg__saves {
  * as made by def from inputs and keeps `saves` in its node; then hands out
  * to the pool. Returns out, or NULL (out released, nothing leaked) when out
  * of memory. */
-tg_tensor *tg__finish(tg_tensor *out, const tg_op_def *def, int n_inputs,
-                      tg_tensor *const *inputs, tg__saves saves);
+tg_tensor *tg__finish(tg_tensor *out, const tg_op_def *def, int n_inputs, tg_tensor *const *inputs,
+                      tg__saves saves);
 /* The state an op kept, as its own struct type (no larger than the node's
  * room for it, checked when compiled). */
-#define TG__NODE_STATE(node, type)                                                      \
-    ((const type *)(const void *)((node)->state +                                      \
+#define TG__NODE_STATE(node, type)                \
+    ((const type *)(const void *)((node)->state + \
                                   0 * sizeof(char[sizeof(type) <= TG_NODE_STATE_MAX ? 1 : -1])))
 /* The op a node was made by, for ops whose definition struct starts with
  * their tg_op_def (the op's kernels and names follow it). */
@@ -122,7 +123,9 @@ void tg__tape_free(tg_node **tape, size_t n);
 bool tg__should_record(int n, tg_tensor *const *inputs);
 /* True when a gradient would flow to t (grad mode on, t requires grad): an
  * op saves what that gradient needs only then. */
-static inline bool tg__needs_grad(const tg_tensor *t) { return tg__should_record(1, (tg_tensor *const *)&t); }
+static inline bool tg__needs_grad(const tg_tensor *t) {
+    return tg__should_record(1, (tg_tensor *const *)&t);
+}
 /* In-place ops call this before writing into self. */
 bool tg__check_inplace(const char *op, tg_tensor *self, tg_tensor *other);
 

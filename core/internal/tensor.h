@@ -41,17 +41,14 @@ struct tg_tensor {
 tg_tensor *tg__new(const char *op, int ndim, const int64_t *shape, tg_dtype dtype);
 /* Same, but the caller always owns the reference (never pooled): for tensors
  * that live in long-lived structures such as .grad or saved state. */
-tg_tensor *tg__new_owned(const char *op, int ndim, const int64_t *shape,
-                         tg_dtype dtype);
+tg_tensor *tg__new_owned(const char *op, int ndim, const int64_t *shape, tg_dtype dtype);
 /* A tensor header over t's storage with the given geometry (a view), owned
  * by the caller; no autograd, no pool. */
-tg_tensor *tg__view_owned(const char *op, tg_tensor *t, int ndim,
-                          const int64_t *shape, const int64_t *strides,
-                          int64_t offset);
+tg_tensor *tg__view_owned(const char *op, tg_tensor *t, int ndim, const int64_t *shape,
+                          const int64_t *strides, int64_t offset);
 /* Hand a fresh reference to the innermost pool, if any. Returns t. */
 tg_tensor *tg__autorelease(tg_tensor *t);
-bool tg__valid_shape(const char *op, int ndim, const int64_t *shape,
-                     int64_t *numel);
+bool tg__valid_shape(const char *op, int ndim, const int64_t *shape, int64_t *numel);
 void tg__contiguous_strides(int ndim, const int64_t *shape, int64_t *strides);
 static inline void *tg__ptr(const tg_tensor *t) {
     return (char *)t->storage->data + (size_t)t->offset * tg_dtype_size(t->dtype);
@@ -76,12 +73,11 @@ bool tg__check_args(const char *op, int n, tg_tensor *const *ts);
 
 /* ---- Shapes and broadcasting (core/shape.c) -------------------------------- */
 /* NumPy broadcast of two shapes into out (TG_MAX_DIMS entries). */
-bool tg__broadcast_shapes(const char *op, int na, const int64_t *sa, int nb,
-                          const int64_t *sb, int *nout, int64_t *out);
+bool tg__broadcast_shapes(const char *op, int na, const int64_t *sa, int nb, const int64_t *sb,
+                          int *nout, int64_t *out);
 /* Strides that read t as if it had the broadcast shape (0 on stretched
  * dims). t's shape must broadcast to (ndim, shape). */
-void tg__broadcast_strides(const tg_tensor *t, int ndim, const int64_t *shape,
-                           int64_t *strides);
+void tg__broadcast_strides(const tg_tensor *t, int ndim, const int64_t *shape, int64_t *strides);
 /* Normalises a possibly negative dim; false (with an error) when out of range. */
 bool tg__wrap_dim(const char *op, int *dim, int ndim);
 

@@ -28,13 +28,13 @@ extern "C" {
 
 typedef enum tg_status {
     TG_OK = 0,
-    TG_ERR_NULL,     /* a required argument was NULL */
-    TG_ERR_SHAPE,    /* shapes that do not fit together */
-    TG_ERR_DTYPE,    /* dtypes that differ, or a dtype the call does not take */
-    TG_ERR_VALUE,    /* an argument out of its range (dim, p, lr, ...) */
-    TG_ERR_NOMEM,    /* an allocation failed */
-    TG_ERR_GRAPH,    /* autograd misuse: no grad_fn, freed graph, in-place */
-    TG_ERR_IO,       /* a file could not be read or written */
+    TG_ERR_NULL,  /* a required argument was NULL */
+    TG_ERR_SHAPE, /* shapes that do not fit together */
+    TG_ERR_DTYPE, /* dtypes that differ, or a dtype the call does not take */
+    TG_ERR_VALUE, /* an argument out of its range (dim, p, lr, ...) */
+    TG_ERR_NOMEM, /* an allocation failed */
+    TG_ERR_GRAPH, /* autograd misuse: no grad_fn, freed graph, in-place */
+    TG_ERR_IO,    /* a file could not be read or written */
 } tg_status;
 
 /* The message of the pending failure on this thread, or "" when none. */

@@ -47,8 +47,8 @@ typedef struct tg_pool tg_pool;
 
 /* Spell a shape inline: tg_zeros(TG_SHAPE(2, 3), TG_F32). Expands to the two
  * arguments (ndim, const int64_t *shape). A 0-dim shape is (0, NULL). */
-#define TG_SHAPE(...)                                                          \
-    (int)(sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t)),           \
+#define TG_SHAPE(...)                                                \
+    (int)(sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), \
         ((const int64_t[]){__VA_ARGS__})
 
 /* ---- Pools -------------------------------------------------------------- */
@@ -82,25 +82,20 @@ TG_API void tg_release(tg_tensor *t);
 TG_API tg_tensor *tg_empty(int ndim, const int64_t *shape, tg_dtype dtype);
 TG_API tg_tensor *tg_zeros(int ndim, const int64_t *shape, tg_dtype dtype);
 TG_API tg_tensor *tg_ones(int ndim, const int64_t *shape, tg_dtype dtype);
-TG_API tg_tensor *tg_full(int ndim, const int64_t *shape, double value,
-                          tg_dtype dtype);
+TG_API tg_tensor *tg_full(int ndim, const int64_t *shape, double value, tg_dtype dtype);
 /* A 0-dim tensor holding value. */
 TG_API tg_tensor *tg_scalar(double value, tg_dtype dtype);
 /* Copies numel(shape) elements of dtype from data (like torch.tensor). */
-TG_API tg_tensor *tg_from_data(const void *data, int ndim, const int64_t *shape,
-                               tg_dtype dtype);
+TG_API tg_tensor *tg_from_data(const void *data, int ndim, const int64_t *shape, tg_dtype dtype);
 /* Wraps the caller's contiguous buffer without copying (like
  * torch.from_numpy): writes through either side are seen by the other. The
  * buffer must outlive the tensor and its views; when the last of them is
  * freed, deleter(data, ctx) is called if deleter is not NULL. On failure
  * (NULL returned) the buffer stays the caller's and deleter is not called. */
-TG_API tg_tensor *tg_from_buffer(void *data, int ndim, const int64_t *shape,
-                                 tg_dtype dtype,
-                                 void (*deleter)(void *data, void *ctx),
-                                 void *ctx);
+TG_API tg_tensor *tg_from_buffer(void *data, int ndim, const int64_t *shape, tg_dtype dtype,
+                                 void (*deleter)(void *data, void *ctx), void *ctx);
 /* 1-D tensor start, start+step, ... < end (like torch.arange). */
-TG_API tg_tensor *tg_arange(double start, double end, double step,
-                            tg_dtype dtype);
+TG_API tg_tensor *tg_arange(double start, double end, double step, tg_dtype dtype);
 
 /* ---- Random numbers ------------------------------------------------------ */
 /* A generator is a Mersenne Twister (mt19937) stream. NULL everywhere means
@@ -111,10 +106,8 @@ TG_API void tg_generator_free(tg_generator *gen);
 TG_API void tg_generator_seed(tg_generator *gen, uint64_t seed);
 TG_API void tg_manual_seed(uint64_t seed);
 /* Uniform in [0, 1) and standard normal samples. */
-TG_API tg_tensor *tg_rand(int ndim, const int64_t *shape, tg_dtype dtype,
-                          tg_generator *gen);
-TG_API tg_tensor *tg_randn(int ndim, const int64_t *shape, tg_dtype dtype,
-                           tg_generator *gen);
+TG_API tg_tensor *tg_rand(int ndim, const int64_t *shape, tg_dtype dtype, tg_generator *gen);
+TG_API tg_tensor *tg_randn(int ndim, const int64_t *shape, tg_dtype dtype, tg_generator *gen);
 
 /* ---- Names ---------------------------------------------------------------
  * An optional label, shown by graph pictures and backward traces. The name

@@ -109,7 +109,7 @@ TG_API tg_tensor *tg_glu(tg_tensor *x, int dim); /* GluBackward0 */
  * GeGLU gates with GELU (not tanh); approximate chooses its form. */
 TG_API tg_tensor *tg_swiglu(tg_tensor *gate, tg_tensor *up); /* SwiGLUBackward0 */
 TG_API tg_tensor *tg_geglu(tg_tensor *gate, tg_tensor *up,
-                           tg_gelu_approx approximate); /* GeGLUBackward0 */
+                           tg_gelu_approx approximate);     /* GeGLUBackward0 */
 TG_API tg_tensor *tg_reglu(tg_tensor *gate, tg_tensor *up); /* ReGLUBackward0 */
 
 #ifdef __cplusplus

@@ -29,11 +29,11 @@ TG_API tg_tensor *tg_div(tg_tensor *a, tg_tensor *b); /* DivBackward0 */
 TG_API tg_tensor *tg_neg(tg_tensor *a);               /* NegBackward0 */
 
 /* ---- Elementwise, tensor with scalar -------------------------------------- */
-TG_API tg_tensor *tg_add_scalar(tg_tensor *a, double s); /* a + s */
-TG_API tg_tensor *tg_sub_scalar(tg_tensor *a, double s); /* a - s */
+TG_API tg_tensor *tg_add_scalar(tg_tensor *a, double s);  /* a + s */
+TG_API tg_tensor *tg_sub_scalar(tg_tensor *a, double s);  /* a - s */
 TG_API tg_tensor *tg_rsub_scalar(tg_tensor *a, double s); /* s - a */
-TG_API tg_tensor *tg_mul_scalar(tg_tensor *a, double s); /* a * s */
-TG_API tg_tensor *tg_div_scalar(tg_tensor *a, double s); /* a / s */
+TG_API tg_tensor *tg_mul_scalar(tg_tensor *a, double s);  /* a * s */
+TG_API tg_tensor *tg_div_scalar(tg_tensor *a, double s);  /* a / s */
 
 /* ---- Elementwise math (ops/unary.c) --------------------------------------- */
 TG_API tg_tensor *tg_pow_scalar(tg_tensor *x, double exponent); /* x ** exponent */

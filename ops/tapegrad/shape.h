@@ -42,8 +42,7 @@ TG_API tg_tensor *tg_permute(tg_tensor *t, int ndim, const int *dims);
 /* t[start:end:step] along dim, as Python slices: a negative start or end
  * counts from the end, both are then clamped to [0, size] (pass INT64_MAX
  * for "to the end"), and step must be positive.      SliceBackward0 */
-TG_API tg_tensor *tg_slice(tg_tensor *t, int dim, int64_t start, int64_t end,
-                           int64_t step);
+TG_API tg_tensor *tg_slice(tg_tensor *t, int dim, int64_t start, int64_t end, int64_t step);
 
 /* ---- Split and chunk: several results ----------------------------------------
  * Both write their pieces, views of t along dim in order, into out[0..n-1]
@@ -59,8 +58,7 @@ TG_API tg_tensor *tg_slice(tg_tensor *t, int dim, int64_t start, int64_t end,
 /* Pieces of split_size (> 0) elements, the last one smaller when split_size
  * does not divide the size, as torch.split(t, split_size, dim). An empty dim
  * gives one empty piece. */
-TG_API int tg_split(tg_tensor *t, int64_t split_size, int dim, tg_tensor **out,
-                    int max_out);
+TG_API int tg_split(tg_tensor *t, int64_t split_size, int dim, tg_tensor **out, int max_out);
 /* As torch.chunk: pieces of ceil(size / chunks) elements, so possibly fewer
  * than chunks of them (a size of 6 in 4 chunks gives 3 pieces of 2). An
  * empty dim gives chunks empty pieces (SplitWithSizesBackward0, as PyTorch). */
@@ -68,8 +66,8 @@ TG_API int tg_chunk(tg_tensor *t, int chunks, int dim, tg_tensor **out, int max_
 /* As torch.split(t, sizes, dim) with a list: n pieces of sizes[0..n-1]
  * elements (each >= 0, adding up to the size of dim).
  *                                                SplitWithSizesBackward0 */
-TG_API int tg_split_with_sizes(tg_tensor *t, int n, const int64_t *sizes, int dim,
-                               tg_tensor **out, int max_out);
+TG_API int tg_split_with_sizes(tg_tensor *t, int n, const int64_t *sizes, int dim, tg_tensor **out,
+                               int max_out);
 
 /* Concatenates n tensors along dim into a new tensor (a copy). They share
  * one dtype and one shape except along dim. As in PyTorch, 1-D empty

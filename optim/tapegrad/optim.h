@@ -125,8 +125,7 @@ TG_API const char *tg_optim_name(const tg_optimizer *opt);
  * borrowed; NULL when the optimizer keeps no such state for it. States
  * exist from creation and hold their initial value (0, or Adagrad's
  * initial_accumulator_value) until the parameter's first step. */
-TG_API tg_tensor *tg_optim_state(const tg_optimizer *opt, const tg_tensor *param,
-                                 const char *name);
+TG_API tg_tensor *tg_optim_state(const tg_optimizer *opt, const tg_tensor *param, const char *name);
 /* How many updates a parameter has had (state["step"]), or -1 with an error
  * when it is not one of the optimizer's parameters. */
 TG_API int64_t tg_optim_step_count(const tg_optimizer *opt, const tg_tensor *param);
@@ -178,8 +177,8 @@ TG_API tg_lr_scheduler *tg_cosine_annealing_lr(tg_optimizer *opt, int t_max, dou
  * t / warmup for t < warmup, then base * (r + (1 - r) (1 + cos(pi p)) / 2)
  * with p = (t - warmup) / (total - warmup) up to 1 and r = final_ratio, so
  * it stays at base * r from the total step on. */
-TG_API tg_lr_scheduler *tg_warmup_cosine_lr(tg_optimizer *opt, int warmup_steps,
-                                            int total_steps, double final_ratio);
+TG_API tg_lr_scheduler *tg_warmup_cosine_lr(tg_optimizer *opt, int warmup_steps, int total_steps,
+                                            double final_ratio);
 /* Advances one epoch and sets the groups' lrs. Returns 0, or -1 (when the
  * optimizer gained groups since, say). */
 TG_API int tg_lr_scheduler_step(tg_lr_scheduler *s);

@@ -31,8 +31,8 @@ static tg_tensor *gelu_tanh(tg_tensor *x) { return tg_gelu(x, TG_GELU_TANH); }
 static tg_tensor *geglu(tg_tensor *gate, tg_tensor *up) { return tg_geglu(gate, up, TG_GELU_NONE); }
 
 static const act acts[] = {
-    {"relu", tg_relu, NULL},       {"leaky_relu", leaky_relu, NULL}, {"elu", elu, NULL},
-    {"sigmoid", tg_sigmoid, NULL}, {"tanh", tg_tanh, NULL},          {"gelu", gelu, NULL},
+    {"relu", tg_relu, NULL},        {"leaky_relu", leaky_relu, NULL}, {"elu", elu, NULL},
+    {"sigmoid", tg_sigmoid, NULL},  {"tanh", tg_tanh, NULL},          {"gelu", gelu, NULL},
     {"gelu-tanh", gelu_tanh, NULL}, {"silu", tg_silu, NULL},          {"swiglu", NULL, tg_swiglu},
     {"geglu", NULL, geglu},
 };
@@ -68,8 +68,7 @@ int main(int argc, char **argv) {
         int known = common_option(argc, argv, &i, &budget_s, &n);
         if (known < 0) return 2;
         if (!known) {
-            fprintf(stderr, "usage: %s [--threads N] [--budget SECONDS] [--n ELEMENTS]\n",
-                    argv[0]);
+            fprintf(stderr, "usage: %s [--threads N] [--budget SECONDS] [--n ELEMENTS]\n", argv[0]);
             return 2;
         }
     }
@@ -84,8 +83,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_act: %s\n", tg_last_error());
         return 1;
     }
-    printf("float32, %lld elements, %d thread(s); Melem/s = elements / median time\n",
-           (long long)n, tg_get_num_threads());
+    printf("float32, %lld elements, %d thread(s); Melem/s = elements / median time\n", (long long)n,
+           tg_get_num_threads());
     printf("%-11s %12s %12s %16s %16s\n", "activation", "forward ms", "fwd+bwd ms",
            "forward Melem/s", "fwd+bwd Melem/s");
     int failed = 0;

@@ -99,7 +99,8 @@ static int train_step(void *ctx) {
     tg_pool *pool = tg_pool_push();
     tg_tensor *loss = tg_mse_loss(tg_module_forward(m->ffn, m->x), m->target, TG_REDUCTION_MEAN);
     int rc = loss && tg_backward(loss, NULL) == 0 && tg_optim_step(m->opt) == 0 ? 0 : -1;
-    tg_optim_zero_grad(m->opt, TG_GRAD_TO_ZERO); /* PyTorch 1.13's default: zero, keep the tensors */
+    tg_optim_zero_grad(m->opt,
+                       TG_GRAD_TO_ZERO); /* PyTorch 1.13's default: zero, keep the tensors */
     tg_pool_pop(pool);
     if (rc) fprintf(stderr, "bench_ffn: step failed: %s\n", tg_last_error());
     return rc;
@@ -107,8 +108,11 @@ static int train_step(void *ctx) {
 
 static bool model_init(model *m, const workload *w, int64_t *hidden) {
     tg_generator *gen = tg_generator_new(1);
-    tg_ffn_options o = {.kind = TG_FFN_SWIGLU, .dim = w->dim, .hidden_dim = w->hidden,
-                        .multiple_of = w->multiple_of, .dtype = TG_F32};
+    tg_ffn_options o = {.kind = TG_FFN_SWIGLU,
+                        .dim = w->dim,
+                        .hidden_dim = w->hidden,
+                        .multiple_of = w->multiple_of,
+                        .dtype = TG_F32};
     m->ffn = tg_feedforward_new(&o, gen);
     m->x = tg_requires_grad_(tg_randn(TG_SHAPE(w->batch, w->dim), TG_F32, gen), true);
     m->target = tg_randn(TG_SHAPE(w->batch, w->dim), TG_F32, gen);
@@ -146,8 +150,8 @@ static matrix matrix_new(dim_t rows, dim_t cols) {
 static void sgemm(trans_t ta, matrix a, trans_t tb, matrix b, float beta, matrix c) {
     float one = 1;
     dim_t k = ta == BLIS_NO_TRANSPOSE ? a.cols : a.rows;
-    bli_sgemm(ta, tb, c.rows, c.cols, k, &one, a.p, a.cols, 1, b.p, b.cols, 1, &beta, c.p,
-              c.cols, 1);
+    bli_sgemm(ta, tb, c.rows, c.cols, k, &one, a.p, a.cols, 1, b.p, b.cols, 1, &beta, c.p, c.cols,
+              1);
 }
 
 /* Forward and backward of y = w2(silu(w1 x) * w3 x) as matrix products:
@@ -174,8 +178,10 @@ static timing time_products(dim_t B, dim_t D, dim_t H) {
     matrix m[N_MATRICES];
     bool ok = true;
     for (int i = 0; i < N_MATRICES; i++) {
-        m[i] = i < W1 ? matrix_new(B, D) : i < W2 ? matrix_new(H, D)
-             : i < H1 ? matrix_new(D, H) : matrix_new(B, H);
+        m[i] = i < W1   ? matrix_new(B, D)
+               : i < W2 ? matrix_new(H, D)
+               : i < H1 ? matrix_new(D, H)
+                        : matrix_new(B, H);
         ok = ok && m[i].p;
     }
     timing t = ok ? time_runs(run_products, m, budget_s, fixed_runs) : (timing){0};
@@ -255,9 +261,8 @@ static void print_row(bool csv, const workload *w, const result *r) {
               "%6.2f\n";
     printf(fmt, w->name, r->threads, (long long)w->batch, (long long)w->dim, (long long)r->hidden,
            r->steps, 1e3 * r->median_s, 1e3 * r->min_s, flops / r->median_s * 1e-9,
-           1e3 * r->blis_median_s, flops / r->blis_median_s * 1e-9,
-           r->blis_median_s / r->median_s, r->peak_bytes / mib, r->min_bytes / mib,
-           r->peak_bytes / r->min_bytes);
+           1e3 * r->blis_median_s, flops / r->blis_median_s * 1e-9, r->blis_median_s / r->median_s,
+           r->peak_bytes / mib, r->min_bytes / mib, r->peak_bytes / r->min_bytes);
 }
 
 static int usage(const char *argv0) {

@@ -53,8 +53,9 @@ static tg_optimizer *adamw(tg_tensor **p) {
 
 /* The names and options torch_optim.py uses too. */
 static const rule rules[] = {
-    {"sgd", 0, sgd},         {"sgd-momentum", 1, sgd_momentum}, {"adagrad", 1, adagrad},
-    {"rmsprop-momentum", 2, rmsprop_momentum}, {"adam", 2, adam}, {"adamw", 2, adamw},
+    {"sgd", 0, sgd},         {"sgd-momentum", 1, sgd_momentum},
+    {"adagrad", 1, adagrad}, {"rmsprop-momentum", 2, rmsprop_momentum},
+    {"adam", 2, adam},       {"adamw", 2, adamw},
 };
 enum { N_RULES = sizeof rules / sizeof rules[0] };
 
@@ -99,8 +100,8 @@ int main(int argc, char **argv) {
         double ms = 1e3 * t.median_s, ns = 1e9 * t.median_s / (double)n;
         double gb_s = bytes / t.median_s * 1e-9;
         if (csv)
-            printf("%s,%d,%lld,%.4f,%.4f,%.2f\n", rules[k].name, tg_get_num_threads(),
-                   (long long)n, ms, ns, gb_s);
+            printf("%s,%d,%lld,%.4f,%.4f,%.2f\n", rules[k].name, tg_get_num_threads(), (long long)n,
+                   ms, ns, gb_s);
         else
             printf("%-17s %10.3f %12.3f %8.1f\n", rules[k].name, ms, ns, gb_s);
     }

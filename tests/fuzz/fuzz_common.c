@@ -97,9 +97,8 @@ int fuzz_same_file(const char *a, const char *b) {
         const char *name = tg_safetensors_name(fa, i);
         tg_tensor *ta = tg_safetensors_get(fa, name), *tb = tg_safetensors_get(fb, name);
         same = fuzz_same_tensor(ta, tb) ||
-               (ta && tb && tg_ndim(ta) == 0 && tg_ndim(tb) == 0 &&
-                tg_dtype_of(ta) == TG_F64 && tg_dtype_of(tb) == TG_F64 &&
-                tg_item(ta) == tg_item(tb));
+               (ta && tb && tg_ndim(ta) == 0 && tg_ndim(tb) == 0 && tg_dtype_of(ta) == TG_F64 &&
+                tg_dtype_of(tb) == TG_F64 && tg_item(ta) == tg_item(tb));
     }
     tg_pool_pop(pool);
     tg_safetensors_close(fa);
@@ -111,9 +110,9 @@ int fuzz_same_file(const char *a, const char *b) {
 
 tg_module *fuzz_model(void) {
     tg_generator *gen = tg_generator_new(7);
-    tg_module *m = tg_sequential_new(3, (tg_module *[]){
-        tg_linear_new(3, 4, TG_BIAS, TG_F32, gen), tg_swish_new(1.5, TG_F32),
-        tg_linear_new(4, 2, TG_NO_BIAS, TG_F64, gen)});
+    tg_module *m = tg_sequential_new(
+        3, (tg_module *[]){tg_linear_new(3, 4, TG_BIAS, TG_F32, gen), tg_swish_new(1.5, TG_F32),
+                           tg_linear_new(4, 2, TG_NO_BIAS, TG_F64, gen)});
     tg_generator_free(gen);
     FUZZ_CHECK(m != NULL);
     return m;
@@ -176,7 +175,7 @@ tg_optimizer *fuzz_optimizer(tg_module *m, int kind) {
 }
 
 tg_lr_scheduler *fuzz_scheduler(tg_optimizer *opt, int kind) {
-    tg_lr_scheduler *s = kind == FUZZ_STEP_LR ? tg_step_lr(opt, 2, 0.5)
+    tg_lr_scheduler *s = kind == FUZZ_STEP_LR  ? tg_step_lr(opt, 2, 0.5)
                          : kind == FUZZ_COSINE ? tg_cosine_annealing_lr(opt, 10, 1e-3)
                                                : tg_warmup_cosine_lr(opt, 3, 10, 0.1);
     FUZZ_CHECK(s != NULL);
@@ -194,8 +193,8 @@ static const char *in_dir(const char *dir, const char *name) {
 }
 
 int fuzz_write_seeds(const char *dir) {
-    static const char *optim_names[] = {"optim-sgd", "optim-adagrad", "optim-rmsprop",
-                                        "optim-adam", "optim-adamw"};
+    static const char *optim_names[] = {"optim-sgd", "optim-adagrad", "optim-rmsprop", "optim-adam",
+                                        "optim-adamw"};
     static const char *sched_names[] = {"sched-step", "sched-cosine", "sched-warmup"};
     int written = 0, failed = 0;
     tg_module *m = fuzz_model();

@@ -6,8 +6,8 @@
 
 #include "fuzz_common.h"
 
-static const char *const state_keys[] = {"momentum_buffer", "sum", "square_avg", "grad_avg",
-                                         "exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+static const char *const state_keys[] = {
+    "momentum_buffer", "sum", "square_avg", "grad_avg", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
 enum { N_KEYS = sizeof state_keys / sizeof state_keys[0], MAX_PARAMS = 8 };
 
 /* What tg_optim_load may change, as the optimizer was made. */

@@ -30,8 +30,8 @@ static json_t *parse_header(const uint8_t *data, size_t size) {
 static void check_reads(tg_safetensors *f, const uint8_t *data, size_t size, tg_tensor **got) {
     json_t *header = parse_header(data, size);
     int n = tg_safetensors_count(f);
-    FUZZ_CHECK(n == (int)json_object_size(header) -
-                        (json_object_get(header, "__metadata__") != NULL));
+    FUZZ_CHECK(n ==
+               (int)json_object_size(header) - (json_object_get(header, "__metadata__") != NULL));
     for (int i = 0; i < n; i++) {
         const char *name = tg_safetensors_name(f, i);
         FUZZ_CHECK(name != NULL);
@@ -57,8 +57,8 @@ static void check_load(const char *path, int n, tg_safetensors *f, tg_tensor **g
     for (int i = 0; i < n; i++) {
         into[i].name = tg_safetensors_name(f, i);
         /* Parameters are leaves that require grad; loading must still work. */
-        into[i].tensor = tg_requires_grad_(tg_full(tg_ndim(got[i]), tg_shape(got[i]), 0.25,
-                                                   tg_dtype_of(got[i])), true);
+        into[i].tensor = tg_requires_grad_(
+            tg_full(tg_ndim(got[i]), tg_shape(got[i]), 0.25, tg_dtype_of(got[i])), true);
         before[i] = tg_clone(into[i].tensor);
     }
     if (n > 0) {

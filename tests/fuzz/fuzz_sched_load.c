@@ -37,7 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         int rc = tg_lr_scheduler_load(scheds[k], path);
         FUZZ_CHECK(rc == 0 || fuzz_failed_with_message());
         FUZZ_CHECK(tg_lr_scheduler_save(scheds[k], fuzz_path("saved")) == 0);
-        FUZZ_CHECK(fuzz_same_file(fuzz_path("saved"), rc == 0 ? path : fuzz_path(saved_as_made[k])));
+        FUZZ_CHECK(
+            fuzz_same_file(fuzz_path("saved"), rc == 0 ? path : fuzz_path(saved_as_made[k])));
         if (rc == 0) FUZZ_CHECK(tg_lr_scheduler_load(scheds[k], fuzz_path(saved_as_made[k])) == 0);
     }
     FUZZ_CHECK(tg_optim_save(opt, fuzz_path("saved")) == 0);
