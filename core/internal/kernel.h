@@ -221,35 +221,18 @@ typedef struct tg__pair {
 #define TG__ROW_ORDERED1(name, T, C, x, ...) \
     TG__ROW_ORDERED(name, T, C, C x = TG__IN(T, C, 1); TG__OUT(T, 0) = (T)(__VA_ARGS__);)
 
-#define TG__ROWS_TABLE(name) static const tg_row_fn name[2] = {name##_f32, name##_f64};
-#define TG_ROWS0(name, COMPUTE, ...)                           \
-    TG__ROW0(name##_f32, float, COMPUTE(float), __VA_ARGS__)   \
-    TG__ROW0(name##_f64, double, COMPUTE(double), __VA_ARGS__) \
-    TG__ROWS_TABLE(name)
-#define TG_ROWS1(name, COMPUTE, x, ...)                           \
-    TG__ROW1(name##_f32, float, COMPUTE(float), x, __VA_ARGS__)   \
-    TG__ROW1(name##_f64, double, COMPUTE(double), x, __VA_ARGS__) \
-    TG__ROWS_TABLE(name)
-#define TG_ROWS2(name, COMPUTE, a, b, ...)                           \
-    TG__ROW2(name##_f32, float, COMPUTE(float), a, b, __VA_ARGS__)   \
-    TG__ROW2(name##_f64, double, COMPUTE(double), a, b, __VA_ARGS__) \
-    TG__ROWS_TABLE(name)
-#define TG_ROWS3(name, COMPUTE, a, b, c, ...)                           \
-    TG__ROW3(name##_f32, float, COMPUTE(float), a, b, c, __VA_ARGS__)   \
-    TG__ROW3(name##_f64, double, COMPUTE(double), a, b, c, __VA_ARGS__) \
-    TG__ROWS_TABLE(name)
-#define TG_ROWS_PAIR(name, COMPUTE, a, b, c, ...)                           \
-    TG__ROW_PAIR(name##_f32, float, COMPUTE(float), a, b, c, __VA_ARGS__)   \
-    TG__ROW_PAIR(name##_f64, double, COMPUTE(double), a, b, c, __VA_ARGS__) \
-    TG__ROWS_TABLE(name)
-#define TG_ROWS_ORDERED0(name, COMPUTE, ...)                           \
-    TG__ROW_ORDERED0(name##_f32, float, COMPUTE(float), __VA_ARGS__)   \
-    TG__ROW_ORDERED0(name##_f64, double, COMPUTE(double), __VA_ARGS__) \
-    TG__ROWS_TABLE(name)
-#define TG_ROWS_ORDERED1(name, COMPUTE, x, ...)                           \
-    TG__ROW_ORDERED1(name##_f32, float, COMPUTE(float), x, __VA_ARGS__)   \
-    TG__ROW_ORDERED1(name##_f64, double, COMPUTE(double), x, __VA_ARGS__) \
-    TG__ROWS_TABLE(name)
+/* The float32 and float64 kernels of one kind, and their table by dtype. */
+#define TG__ROWS(KIND, name, COMPUTE, ...)                        \
+    TG__ROW##KIND(name##_f32, float, COMPUTE(float), __VA_ARGS__) \
+        TG__ROW##KIND(name##_f64, double, COMPUTE(double),        \
+                      __VA_ARGS__) static const tg_row_fn name[2] = {name##_f32, name##_f64};
+#define TG_ROWS0(name, COMPUTE, ...) TG__ROWS(0, name, COMPUTE, __VA_ARGS__)
+#define TG_ROWS1(name, COMPUTE, ...) TG__ROWS(1, name, COMPUTE, __VA_ARGS__)
+#define TG_ROWS2(name, COMPUTE, ...) TG__ROWS(2, name, COMPUTE, __VA_ARGS__)
+#define TG_ROWS3(name, COMPUTE, ...) TG__ROWS(3, name, COMPUTE, __VA_ARGS__)
+#define TG_ROWS_PAIR(name, COMPUTE, ...) TG__ROWS(_PAIR, name, COMPUTE, __VA_ARGS__)
+#define TG_ROWS_ORDERED0(name, COMPUTE, ...) TG__ROWS(_ORDERED0, name, COMPUTE, __VA_ARGS__)
+#define TG_ROWS_ORDERED1(name, COMPUTE, ...) TG__ROWS(_ORDERED1, name, COMPUTE, __VA_ARGS__)
 
 /* ---- Threads (core/parallel.c) ------------------------------------------------ */
 /* The thread count of tapegrad/parallel.h. The first call reads
