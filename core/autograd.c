@@ -72,9 +72,9 @@ bool tg__should_record(int n, tg_tensor *const *inputs) {
 }
 
 /* A new node for out, made by def from inputs; NULL when out of memory. */
-static tg_node *record(tg_tensor *out, const tg_op_def *def, int n_inputs,
-                       tg_tensor *const *inputs) {
-    tg_node *node = tg__alloc_cached(TG_CACHE_NODE, sizeof *node, def->name);
+static tg__node *record(tg_tensor *out, const tg__op_def *def, int n_inputs,
+                        tg_tensor *const *inputs) {
+    tg__node *node = tg__alloc_cached(TG_CACHE_NODE, sizeof *node, def->name);
     if (!node) return NULL;
     memset(node, 0, sizeof *node);
     node->refcount = 1;
@@ -106,7 +106,7 @@ static tg_node *record(tg_tensor *out, const tg_op_def *def, int n_inputs,
 
 /* Keeps t (or NULL) in the node's next slot, retained; an alias when t is
  * the node's own output, so that no reference cycle forms. */
-static bool save(tg_node *node, tg_tensor *t) {
+static bool save(tg__node *node, tg_tensor *t) {
     tg_tensor *kept = NULL;
     if (t && t->grad_fn == node)
         kept = tg__view_owned(node->def->name, t, t->ndim, t->shape, t->strides, t->offset);
@@ -119,10 +119,10 @@ static bool save(tg_node *node, tg_tensor *t) {
     return true;
 }
 
-tg_tensor *tg__finish(tg_tensor *out, const tg_op_def *def, int n_inputs, tg_tensor *const *inputs,
+tg_tensor *tg__finish(tg_tensor *out, const tg__op_def *def, int n_inputs, tg_tensor *const *inputs,
                       tg__saves saves) {
     if (tg__should_record(n_inputs, inputs)) {
-        tg_node *node = record(out, def, n_inputs, inputs);
+        tg__node *node = record(out, def, n_inputs, inputs);
         bool ok = node != NULL;
         for (int i = 0; ok && i < saves.n_tensors; i++) ok = save(node, saves.tensors[i]);
         if (!ok) {
@@ -136,10 +136,10 @@ tg_tensor *tg__finish(tg_tensor *out, const tg_op_def *def, int n_inputs, tg_ten
 
 /* Freeing a long chain of nodes recursively could exhaust the stack, so
  * nodes whose count drops to zero are queued and freed in a loop. */
-static _Thread_local tg_node *free_queue;
+static _Thread_local tg__node *free_queue;
 static _Thread_local bool freeing;
 
-static void node_free(tg_node *node) {
+static void node_free(tg__node *node) {
     for (int i = 0; i < node->n_inputs; i++) {
         tg__node_release(node->next[i].node);
         tg_release(node->next[i].leaf);
@@ -149,7 +149,7 @@ static void node_free(tg_node *node) {
     tg__free_cached(TG_CACHE_NODE, node);
 }
 
-void tg__node_release(tg_node *node) {
+void tg__node_release(tg__node *node) {
     if (!node || --node->refcount > 0) return;
     /* A dead node's grad_acc slot is free: it links the queue. */
     node->grad_acc = (tg_tensor *)free_queue;
@@ -157,8 +157,8 @@ void tg__node_release(tg_node *node) {
     if (freeing) return;
     freeing = true;
     while (free_queue) {
-        tg_node *n = free_queue;
-        free_queue = (tg_node *)n->grad_acc;
+        tg__node *n = free_queue;
+        free_queue = (tg__node *)n->grad_acc;
         n->grad_acc = NULL;
         node_free(n);
     }
@@ -190,18 +190,18 @@ bool tg__check_inplace(const char *op, tg_tensor *self, tg_tensor *other) {
  * cache (tg__alloc_data): one backward a step then allocates nothing once
  * the first has run. */
 typedef struct node_list {
-    tg_node **items;
+    tg__node **items;
     size_t n, cap;
 } node_list;
 
 #define LIST_MIN_CAP 64
 
-static size_t list_bytes(size_t cap) { return cap * sizeof(tg_node *); }
+static size_t list_bytes(size_t cap) { return cap * sizeof(tg__node *); }
 
-static bool list_push(node_list *l, tg_node *node) {
+static bool list_push(node_list *l, tg__node *node) {
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : LIST_MIN_CAP;
-        tg_node **grown = tg__alloc_data(list_bytes(cap), "backward");
+        tg__node **grown = tg__alloc_data(list_bytes(cap), "backward");
         if (!grown) return false;
         if (l->n) memcpy(grown, l->items, list_bytes(l->n));
         tg__free_data(l->items, list_bytes(l->cap));
@@ -215,17 +215,17 @@ static bool list_push(node_list *l, tg_node *node) {
 static void list_free(node_list *l) { tg__free_data(l->items, list_bytes(l->cap)); }
 
 /* Every node reachable from root, each once, in any order. */
-static bool collect(tg_node *root, node_list *out) {
+static bool collect(tg__node *root, node_list *out) {
     if (!root) return true;
     uint64_t mark = atomic_fetch_add(&next_visit_mark, 1);
     node_list stack = {0};
     bool ok = list_push(&stack, root);
     root->visit_mark = mark;
     while (ok && stack.n) {
-        tg_node *node = stack.items[--stack.n];
+        tg__node *node = stack.items[--stack.n];
         ok = list_push(out, node);
         for (int i = 0; ok && i < node->n_inputs; i++) {
-            tg_node *next = node->next[i].node;
+            tg__node *next = node->next[i].node;
             if (next && next->visit_mark != mark) {
                 next->visit_mark = mark;
                 ok = list_push(&stack, next);
@@ -237,11 +237,11 @@ static bool collect(tg_node *root, node_list *out) {
 }
 
 static int by_seq_descending(const void *a, const void *b) {
-    uint64_t sa = (*(tg_node *const *)a)->seq, sb = (*(tg_node *const *)b)->seq;
+    uint64_t sa = (*(tg__node *const *)a)->seq, sb = (*(tg__node *const *)b)->seq;
     return sa < sb ? 1 : sa > sb ? -1 : 0;
 }
 
-tg_node **tg__tape_from(tg_node *root, size_t *n) {
+tg__node **tg__tape_from(tg__node *root, size_t *n) {
     node_list nodes = {0};
     if (!collect(root, &nodes)) {
         list_free(&nodes);
@@ -254,7 +254,7 @@ tg_node **tg__tape_from(tg_node *root, size_t *n) {
     return nodes.items;
 }
 
-void tg__tape_free(tg_node **tape, size_t n) {
+void tg__tape_free(tg__node **tape, size_t n) {
     size_t cap = LIST_MIN_CAP; /* what list_push grew to for n nodes */
     while (cap < n) cap *= 2;
     tg__free_data(tape, list_bytes(cap));
@@ -264,7 +264,7 @@ void tg__tape_free(tg_node **tape, size_t n) {
  * freed or changed in place since they were saved. */
 static bool check_graph(const node_list *nodes) {
     for (size_t k = 0; k < nodes->n; k++) {
-        tg_node *node = nodes->items[k];
+        tg__node *node = nodes->items[k];
         if (node->saved_freed) {
             tg__error(TG_ERR_GRAPH,
                       "backward: trying to go through the graph a second time, but the saved "
@@ -296,7 +296,7 @@ static bool check_graph(const node_list *nodes) {
  * reach the sum so far (a backward's new result, once its run pool is
  * gone), otherwise into a copy (a backward may hand one tensor, or views of
  * it, to several inputs). Never writes into g. */
-static bool gather(tg_node *node, tg_tensor *g) {
+static bool gather(tg__node *node, tg_tensor *g) {
     tg_tensor *acc = node->grad_acc;
     if (!acc) {
         node->grad_acc = tg_retain(g);
@@ -322,7 +322,7 @@ static bool accumulate_leaf(tg_tensor *leaf, tg_tensor *g) {
     return true;
 }
 
-static bool check_grad_shape(const tg_node *node, int i, const tg_tensor *g) {
+static bool check_grad_shape(const tg__node *node, int i, const tg_tensor *g) {
     bool same = g->ndim == node->in_ndim[i] && g->dtype == node->in_dtype[i];
     for (int d = 0; same && d < g->ndim; d++) same = g->shape[d] == node->in_shape[i][d];
     if (!same) {
@@ -335,9 +335,9 @@ static bool check_grad_shape(const tg_node *node, int i, const tg_tensor *g) {
 }
 
 /* The .grad that input i's gradient may be added into in place (see
- * tg_node.grad_into), or NULL. Never while tracing, whose lines show each
+ * tg__node.grad_into), or NULL. Never while tracing, whose lines show each
  * gradient handed on. */
-static tg_tensor *grad_into(const tg_node *node, int i, FILE *trace) {
+static tg_tensor *grad_into(const tg__node *node, int i, FILE *trace) {
     tg_tensor *leaf = node->next[i].leaf, *g = leaf ? leaf->grad : NULL;
     if (!g || trace || !tg_is_contiguous(g) || g->storage == node->grad_acc->storage) return NULL;
     for (int k = 0; k < node->n_saved; k++)
@@ -346,7 +346,7 @@ static tg_tensor *grad_into(const tg_node *node, int i, FILE *trace) {
 }
 
 /* Runs one node: its backward, then hands each input gradient on. */
-static bool run_node(tg_node *node, bool retain_graph, FILE *trace, size_t step) {
+static bool run_node(tg__node *node, bool retain_graph, FILE *trace, size_t step) {
     tg_tensor *grads[TG_NODE_MAX_INPUTS] = {0};
     bool needs[TG_NODE_MAX_INPUTS];
     for (int i = 0; i < node->n_inputs; i++) {

@@ -60,11 +60,11 @@ int tg_graph_dot(const tg_tensor *root, FILE *out, const tg_graph_options *optio
         return ferror(out) ? (tg__error(TG_ERR_IO, "graph_dot: write failed"), -1) : 0;
     }
     size_t n_nodes;
-    tg_node **tape = tg__tape_from(root->grad_fn, &n_nodes);
+    tg__node **tape = tg__tape_from(root->grad_fn, &n_nodes);
     if (!tape) return -1;
     /* Ids are addresses: a node's output box is "t<node>", a leaf's "l<leaf>". */
     for (size_t k = 0; k < n_nodes; k++) {
-        const tg_node *n = tape[k];
+        const tg__node *n = tape[k];
         char op_id[32], out_id[32];
         snprintf(op_id, sizeof op_id, "op%p", (const void *)n);
         snprintf(out_id, sizeof out_id, "t%p", (const void *)n);

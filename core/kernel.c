@@ -8,7 +8,7 @@
 
 #include "internal/kernel.h"
 
-void tg__iter_init(tg_iter *it, int ndim, const int64_t *shape, int n_operands,
+void tg__iter_init(tg__iter *it, int ndim, const int64_t *shape, int n_operands,
                    const int64_t *const *strides) {
     it->n_operands = n_operands;
     it->ndim = 0;
@@ -38,7 +38,7 @@ void tg__iter_init(tg_iter *it, int ndim, const int64_t *shape, int n_operands,
 
 /* Runs fn over elements [begin, end) of the loop, in row-major order: the
  * rows they span, the first and the last possibly in part. */
-static void run_range(const tg_iter *it, char **base, const size_t *elem_size, tg_row_fn fn,
+static void run_range(const tg__iter *it, char **base, const size_t *elem_size, tg__row_fn fn,
                       void *ctx, int64_t begin, int64_t end) {
     if (begin >= end) return; /* also an empty loop, whose rows may have length 0 */
     int nd = it->ndim, no = it->n_operands;
@@ -64,18 +64,18 @@ static void run_range(const tg_iter *it, char **base, const size_t *elem_size, t
     }
 }
 
-static int64_t iter_numel(const tg_iter *it) {
+static int64_t iter_numel(const tg__iter *it) {
     int64_t n = 1;
     for (int d = 0; d < it->ndim; d++) n *= it->shape[d];
     return n;
 }
 
-void tg__iter_run(const tg_iter *it, char **base, const size_t *elem_size, tg_row_fn fn,
+void tg__iter_run(const tg__iter *it, char **base, const size_t *elem_size, tg__row_fn fn,
                   void *ctx) {
     run_range(it, base, elem_size, fn, ctx, 0, iter_numel(it));
 }
 
-void tg__iter_run_parallel(const tg_iter *it, char **base, const size_t *elem_size, tg_row_fn fn,
+void tg__iter_run_parallel(const tg__iter *it, char **base, const size_t *elem_size, tg__row_fn fn,
                            void *ctx) {
     int64_t total = iter_numel(it);
 #ifdef _OPENMP
@@ -99,7 +99,7 @@ void tg__iter_run_parallel(const tg_iter *it, char **base, const size_t *elem_si
 
 /* out, then each input broadcast to out's shape, through one row loop:
  * split among threads, or in order for kernels that need it. */
-static void map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg_row_fn fn, void *ctx,
+static void map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg__row_fn fn, void *ctx,
                 bool parallel) {
     int64_t in_strides[TG_ITER_MAX_OPERANDS - 1][TG_MAX_DIMS];
     const int64_t *strides[TG_ITER_MAX_OPERANDS] = {out->strides};
@@ -111,7 +111,7 @@ static void map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg_row_fn 
         base[i + 1] = tg__ptr(in[i]);
         sizes[i + 1] = sizes[0];
     }
-    tg_iter it;
+    tg__iter it;
     tg__iter_init(&it, out->ndim, out->shape, n_in + 1, strides);
     if (parallel)
         tg__iter_run_parallel(&it, base, sizes, fn, ctx);
@@ -119,11 +119,11 @@ static void map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg_row_fn 
         tg__iter_run(&it, base, sizes, fn, ctx);
 }
 
-void tg__map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg_row_fn fn, void *ctx) {
+void tg__map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg__row_fn fn, void *ctx) {
     map(out, n_in, in, fn, ctx, true);
 }
 
-void tg__map_ordered(tg_tensor *out, int n_in, const tg_tensor *const *in, tg_row_fn fn,
+void tg__map_ordered(tg_tensor *out, int n_in, const tg_tensor *const *in, tg__row_fn fn,
                      void *ctx) {
     map(out, n_in, in, fn, ctx, false);
 }
@@ -149,12 +149,12 @@ COPY_ROW(copy_f64_f32, double, float)
 COPY_ROW(copy_f64_f64, double, double)
 
 void tg__copy_into(tg_tensor *dst, const tg_tensor *src) {
-    static const tg_row_fn table[2][2] = {{copy_f32_f32, copy_f32_f64},
-                                          {copy_f64_f32, copy_f64_f64}};
+    static const tg__row_fn table[2][2] = {{copy_f32_f32, copy_f32_f64},
+                                           {copy_f64_f32, copy_f64_f64}};
     int64_t src_strides[TG_MAX_DIMS];
     tg__broadcast_strides(src, dst->ndim, dst->shape, src_strides);
     const int64_t *strides[2] = {dst->strides, src_strides};
-    tg_iter it;
+    tg__iter it;
     tg__iter_init(&it, dst->ndim, dst->shape, 2, strides);
     char *base[2] = {tg__ptr(dst), tg__ptr((tg_tensor *)src)};
     size_t sizes[2] = {tg_dtype_size(dst->dtype), tg_dtype_size(src->dtype)};
@@ -192,7 +192,7 @@ static void acc_row_f64(char **p, const int64_t *s, int64_t n, void *ctx) {
 
 void tg__accumulate_f64(tg_tensor *acc, const int64_t *acc_strides, const tg_tensor *t) {
     const int64_t *strides[2] = {acc_strides, t->strides};
-    tg_iter it;
+    tg__iter it;
     tg__iter_init(&it, t->ndim, t->shape, 2, strides);
     char *base[2] = {tg__ptr(acc), tg__ptr((tg_tensor *)t)};
     size_t sizes[2] = {8, tg_dtype_size(t->dtype)};
@@ -241,7 +241,7 @@ static void sum_row_f64(char **p, const int64_t *s, int64_t n, void *ctx) {
 double tg__sum_all(const tg_tensor *t) {
     double acc = 0;
     const int64_t *strides[1] = {t->strides};
-    tg_iter it;
+    tg__iter it;
     tg__iter_init(&it, t->ndim, t->shape, 1, strides);
     char *base[1] = {tg__ptr((tg_tensor *)t)};
     size_t sizes[1] = {tg_dtype_size(t->dtype)};

@@ -25,10 +25,10 @@ bool tg__check_dtype(const char *op, tg_dtype dtype) {
  * tapegrad's own tests. The slack keeps such a load inside the block. */
 #define TG_STORAGE_SLACK 64
 
-static tg_storage *storage_new(const char *op, size_t nbytes) {
-    tg_storage *s = tg__alloc_cached(TG_CACHE_STORAGE, sizeof *s, op);
+static tg__storage *storage_new(const char *op, size_t nbytes) {
+    tg__storage *s = tg__alloc_cached(TG_CACHE_STORAGE, sizeof *s, op);
     if (!s) return NULL;
-    *s = (tg_storage){.refcount = 1, .nbytes = nbytes, .owns_data = true};
+    *s = (tg__storage){.refcount = 1, .nbytes = nbytes, .owns_data = true};
     s->data = nbytes <= SIZE_MAX - TG_STORAGE_SLACK ? tg__alloc_data(nbytes + TG_STORAGE_SLACK, op)
                                                     : NULL;
     if (!s->data) {
@@ -39,7 +39,7 @@ static tg_storage *storage_new(const char *op, size_t nbytes) {
     return s;
 }
 
-static void storage_release(tg_storage *s) {
+static void storage_release(tg__storage *s) {
     if (!s || --s->refcount > 0) return;
     if (s->owns_data)
         tg__free_data(s->data, s->nbytes + TG_STORAGE_SLACK);
@@ -258,16 +258,16 @@ tg_tensor *tg_from_buffer(void *data, int ndim, const int64_t *shape, tg_dtype d
         !tg__valid_shape("from_buffer", ndim, shape, &numel))
         return NULL;
     tg_tensor *t = header_new("from_buffer", ndim, shape, dtype, numel);
-    tg_storage *s = t ? tg__alloc_cached(TG_CACHE_STORAGE, sizeof *s, "from_buffer") : NULL;
+    tg__storage *s = t ? tg__alloc_cached(TG_CACHE_STORAGE, sizeof *s, "from_buffer") : NULL;
     if (!s) {
         tg_release(t);
         return NULL;
     }
-    *s = (tg_storage){.refcount = 1,
-                      .data = data,
-                      .nbytes = (size_t)numel * tg_dtype_size(dtype),
-                      .deleter = deleter,
-                      .deleter_ctx = ctx};
+    *s = (tg__storage){.refcount = 1,
+                       .data = data,
+                       .nbytes = (size_t)numel * tg_dtype_size(dtype),
+                       .deleter = deleter,
+                       .deleter_ctx = ctx};
     t->storage = s;
     tg__contiguous_strides(ndim, shape, t->strides);
     return tg__autorelease(t);

@@ -35,9 +35,9 @@ static void write_tensor(FILE *out, const tg_tensor *t) {
 }
 
 /* What input i of a node is called: its name, or the op that made it. */
-static void write_input_label(FILE *out, const tg_node *n, int i) {
+static void write_input_label(FILE *out, const tg__node *n, int i) {
     const tg_tensor *leaf = n->next[i].leaf;
-    const tg_node *from = n->next[i].node;
+    const tg__node *from = n->next[i].node;
     const tg_tensor *t = leaf ? leaf : from ? from->output : NULL;
     if (t && t->name)
         fprintf(out, "%s", t->name);
@@ -47,7 +47,7 @@ static void write_input_label(FILE *out, const tg_node *n, int i) {
         fprintf(out, "output of %s", from->def->name);
 }
 
-void tg__trace_node(FILE *out, size_t step, const tg_node *n, const tg_tensor *grad_out,
+void tg__trace_node(FILE *out, size_t step, const tg__node *n, const tg_tensor *grad_out,
                     tg_tensor *const *grads) {
     const char *name = n->output && n->output->name ? n->output->name : NULL;
     fprintf(out, "[%zu] %s%s%s%s\n", step, n->def->name, name ? " (makes " : "", name ? name : "",

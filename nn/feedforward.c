@@ -70,7 +70,7 @@ static tg_tensor *ffn_forward(tg_module *m, tg_tensor *x) {
     return tg_module_forward(f->dropout, tg_module_forward(f->w2, h));
 }
 
-static const tg_module_class ffn_class = {"FeedForward", ffn_forward};
+static const tg__module_class ffn_class = {"FeedForward", ffn_forward};
 
 static bool check_options(const tg_ffn_options *o) {
     if (!o) {

@@ -15,7 +15,7 @@ static tg_tensor *dropout_forward(tg_module *m, tg_tensor *x) {
     return tg_dropout(x, d->p, m->training ? TG_TRAIN : TG_EVAL, d->gen);
 }
 
-static const tg_module_class dropout_class = {"Dropout", dropout_forward};
+static const tg__module_class dropout_class = {"Dropout", dropout_forward};
 
 tg_module *tg_dropout_new(double p, tg_generator *gen) {
     if (!(p >= 0 && p <= 1)) {
@@ -42,7 +42,7 @@ static tg_tensor *activation_forward(tg_module *m, tg_tensor *x) {
     return NULL;
 }
 
-static const tg_module_class activation_classes[] = {
+static const tg__module_class activation_classes[] = {
     [TG_ACT_RELU] = {"ReLU", activation_forward},
     [TG_ACT_GELU] = {"GELU", activation_forward},
     [TG_ACT_GELU_TANH] = {"GELU", activation_forward},
@@ -68,10 +68,10 @@ static tg_tensor *prelu_forward(tg_module *m, tg_tensor *x) {
     return tg_prelu(x, m->own[0].tensor);
 }
 
-static const tg_module_class prelu_class = {"PReLU", prelu_forward};
+static const tg__module_class prelu_class = {"PReLU", prelu_forward};
 
 /* A module whose one parameter `name` of n elements starts at value. */
-static tg_module *with_parameter(const tg_module_class *cls, const char *name, int64_t n,
+static tg_module *with_parameter(const tg__module_class *cls, const char *name, int64_t n,
                                  double value, tg_dtype dtype) {
     tg_module *m = tg__module_new(cls, 0);
     tg_tensor *p = m ? tg__module_param(m, name, TG_SHAPE(n), dtype) : NULL;
@@ -96,7 +96,7 @@ static tg_tensor *swish_forward(tg_module *m, tg_tensor *x) {
     return tg_swish(x, m->own[0].tensor);
 }
 
-static const tg_module_class swish_class = {"Swish", swish_forward};
+static const tg__module_class swish_class = {"Swish", swish_forward};
 
 tg_module *tg_swish_new(double beta_init, tg_dtype dtype) {
     return with_parameter(&swish_class, "beta", 1, beta_init, dtype);

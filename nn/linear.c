@@ -8,7 +8,7 @@ static tg_tensor *linear_forward(tg_module *m, tg_tensor *x) {
     return tg_linear(x, m->own[0].tensor, m->n_own > 1 ? m->own[1].tensor : NULL);
 }
 
-static const tg_module_class linear_class = {"Linear", linear_forward};
+static const tg__module_class linear_class = {"Linear", linear_forward};
 
 tg_module *tg_linear_new(int64_t in, int64_t out, tg_bias bias, tg_dtype dtype, tg_generator *gen) {
     if (in <= 0 || out <= 0) {

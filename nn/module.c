@@ -12,7 +12,7 @@ static char *copy_string(const char *s) {
     return c;
 }
 
-tg_module *tg__module_new(const tg_module_class *cls, size_t impl_size) {
+tg_module *tg__module_new(const tg__module_class *cls, size_t impl_size) {
     tg_module *m = tg__calloc(sizeof *m, cls->name);
     if (!m) return NULL;
     m->cls = cls;
@@ -56,7 +56,7 @@ tg_module *tg__module_child(tg_module *m, const char *name, tg_module *child) {
         tg_module_free(child);
         return NULL;
     }
-    m->children[m->n_children++] = (tg_child){n, child};
+    m->children[m->n_children++] = (tg__child){n, child};
     return child;
 }
 

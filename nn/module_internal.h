@@ -6,22 +6,22 @@
 #include "internal/kernel.h"
 #include "tapegrad/nn.h"
 
-typedef struct tg_module_class {
+typedef struct tg__module_class {
     const char *name;
     tg_tensor *(*forward)(tg_module *m, tg_tensor *x);
-} tg_module_class;
+} tg__module_class;
 
-typedef struct tg_child {
+typedef struct tg__child {
     char *name;
     tg_module *module;
-} tg_child;
+} tg__child;
 
 struct tg_module {
-    const tg_module_class *cls;
+    const tg__module_class *cls;
     bool training;
     int n_own, n_children;
     tg_named_tensor *own; /* names and references owned */
-    tg_child *children;
+    tg__child *children;
     /* Every parameter of the tree with its full name, built by finish. */
     int n_all;
     tg_named_tensor *all;
@@ -31,7 +31,7 @@ struct tg_module {
 };
 
 /* A module of cls with an impl block of impl_size zeroed bytes, or NULL. */
-tg_module *tg__module_new(const tg_module_class *cls, size_t impl_size);
+tg_module *tg__module_new(const tg__module_class *cls, size_t impl_size);
 /* A new parameter: a leaf of shape that requires grad, outside any pool,
  * registered under name. Returns it (borrowed) or NULL. */
 tg_tensor *tg__module_param(tg_module *m, const char *name, int ndim, const int64_t *shape,

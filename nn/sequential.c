@@ -10,7 +10,7 @@ static tg_tensor *sequential_forward(tg_module *m, tg_tensor *x) {
     return x;
 }
 
-static const tg_module_class sequential_class = {"Sequential", sequential_forward};
+static const tg__module_class sequential_class = {"Sequential", sequential_forward};
 
 tg_module *tg_sequential_new(int n, tg_module *const *modules) {
     tg_module *m = n >= 0 && (modules || n == 0) ? tg__module_new(&sequential_class, 0) : NULL;
@@ -43,7 +43,7 @@ static tg_tensor *residual_forward(tg_module *m, tg_tensor *x) {
     return tg_add(x, tg_module_forward(m->children[0].module, x));
 }
 
-static const tg_module_class residual_class = {"Residual", residual_forward};
+static const tg__module_class residual_class = {"Residual", residual_forward};
 
 tg_module *tg_residual_new(tg_module *inner) {
     if (!inner) {

@@ -60,15 +60,15 @@ TG_ROWS2(product, TG_DOUBLE, a, b, a *b)
 
 enum { RRELU_SAVED_NOISE };
 
-static int rrelu_train_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int rrelu_train_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
     tg_tensor *noise = node->saved[RRELU_SAVED_NOISE];
     if (!(gi[0] = tg__new("rrelu", noise->ndim, noise->shape, noise->dtype))) return -1;
     tg__map(gi[0], 2, (const tg_tensor *[]){g, noise}, product[noise->dtype], NULL);
     return 0;
 }
-static const tg_op_def rrelu_train_def = {"RreluWithNoiseBackward0", rrelu_train_backward,
-                                          "dy/dx = r (the drawn slope) for x <= 0, else 1"};
+static const tg__op_def rrelu_train_def = {"RreluWithNoiseBackward0", rrelu_train_backward,
+                                           "dy/dx = r (the drawn slope) for x <= 0, else 1"};
 
 tg_tensor *tg_rrelu(tg_tensor *x, double lower, double upper, tg_mode training, tg_generator *gen) {
     if (!x) {
@@ -194,7 +194,7 @@ static tg_tensor *param_view(const char *op, const tg_tensor *x, tg_tensor *w) {
 
 enum { PARAM_SAVED_X, PARAM_SAVED_W };
 
-static int param_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int param_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     const tg__pointwise *op = TG__OP_OF(node, tg__pointwise);
     tg_tensor *x = node->saved[PARAM_SAVED_X], *w = node->saved[PARAM_SAVED_W], *gx, *contrib;
     tg_tensor *wv = tg__autorelease(param_view(op->name, x, w));

@@ -42,7 +42,7 @@ static double class_weight(const ce_params *p, int64_t c) { return p->weight ? p
     static void ce_loss_##sfx(const char *row, int64_t s, int64_t C, int64_t t,                \
                               const ce_params *p, void *out) {                                 \
         const T *x = (const T *)row;                                                           \
-        tg_softmax_stats st = tg__softmax_stats_##sfx(x, s, C);                                \
+        tg__softmax_stats st = tg__softmax_stats_##sfx(x, s, C);                               \
         double log_sum = log(st.sum);                                                          \
         double loss = class_weight(p, t) * ((st.max - x[t * s]) + log_sum);                    \
         if (p->smoothing > 0) {                                                                \
@@ -57,7 +57,7 @@ static double class_weight(const ce_params *p, int64_t c) { return p->weight ? p
                               const ce_params *p, double scale, void *out) {                   \
         const T *x = (const T *)row;                                                           \
         T *d = out;                                                                            \
-        tg_softmax_stats st = tg__softmax_stats_##sfx(x, s, C);                                \
+        tg__softmax_stats st = tg__softmax_stats_##sfx(x, s, C);                               \
         double a = (1 - p->smoothing) * class_weight(p, t), b = p->smoothing / (double)C;      \
         for (int64_t c = 0; c < C; c++) {                                                      \
             double pc = exp(x[c * s] - st.max) / st.sum;                                       \
@@ -80,7 +80,7 @@ static ce_params ce_params_of(const tg_tensor *weight, int64_t classes, double s
     return p;
 }
 
-static int cross_entropy_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int cross_entropy_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     static void (*const grad_rows[2])(const char *, int64_t, int64_t, int64_t, const ce_params *,
                                       double, void *) = {ce_grad_f32, ce_grad_f64};
     (void)needs;
@@ -104,9 +104,9 @@ static int cross_entropy_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, c
 }
 /* Two names for one backward: traces show the plain formula unless class
  * weights or label smoothing change it (N counts the samples not ignored). */
-static const tg_op_def cross_entropy_def = {"CrossEntropyBackward0", cross_entropy_backward,
-                                            "d loss/d logits = (softmax - onehot) / N"};
-static const tg_op_def weighted_cross_entropy_def = {
+static const tg__op_def cross_entropy_def = {"CrossEntropyBackward0", cross_entropy_backward,
+                                             "d loss/d logits = (softmax - onehot) / N"};
+static const tg__op_def weighted_cross_entropy_def = {
     "CrossEntropyBackward0", cross_entropy_backward,
     "d loss/d logits = (1 - e) w[y] (softmax - onehot) + (e/C) (W softmax - w), / sum of w[y] "
     "for the mean"};
@@ -162,7 +162,7 @@ static tg_tensor *weights_f64(const char *op, const tg_tensor *weight, bool *fai
  * reduced over d; the node recorded from the inputs, keeping a ce_state and
  * the logits, `second` (the targets) and the class weights when there are
  * any (released here). Returns the loss, or NULL. */
-static tg_tensor *finish(const tg_op_def *def, int n_inputs, tg_tensor *const *inputs,
+static tg_tensor *finish(const tg__op_def *def, int n_inputs, tg_tensor *const *inputs,
                          tg_tensor *losses, tg_tensor *second, tg_tensor *weights,
                          const tg_cross_entropy_options *o, double d) {
     tg_tensor *out = reduce_losses("cross_entropy", losses, o->reduction, d);
@@ -214,8 +214,8 @@ static tg_tensor *cross_entropy_rows(tg_tensor *logits, const int64_t *target,
         loss_rows[logits->dtype](row_of(logits, i), logits->strides[1], classes, target[i], &p,
                                  row_of(losses, i));
     }
-    const tg_op_def *def = weights || o->label_smoothing > 0 ? &weighted_cross_entropy_def
-                                                             : &cross_entropy_def;
+    const tg__op_def *def = weights || o->label_smoothing > 0 ? &weighted_cross_entropy_def
+                                                              : &cross_entropy_def;
     tg_tensor *out = finish(def, 1, &logits, losses, targets, weights, o,
                             divisor(o->reduction, counted));
     tg_release(targets);
@@ -233,7 +233,7 @@ static tg_tensor *cross_entropy_rows(tg_tensor *logits, const int64_t *target,
     static void ce_prob_loss_##sfx(const char *xr, int64_t xs, const char *tr, int64_t ts,       \
                                    int64_t C, const ce_params *p, void *out) {                   \
         const T *x = (const T *)xr, *t = (const T *)tr;                                          \
-        tg_softmax_stats st = tg__softmax_stats_##sfx(x, xs, C);                                 \
+        tg__softmax_stats st = tg__softmax_stats_##sfx(x, xs, C);                                \
         double log_sum = log(st.sum), loss = 0;                                                  \
         for (int64_t c = 0; c < C; c++) {                                                        \
             double tc = (1 - p->smoothing) * t[c * ts] + p->smoothing / (double)C;               \
@@ -245,7 +245,7 @@ static tg_tensor *cross_entropy_rows(tg_tensor *logits, const int64_t *target,
                                    int64_t C, const ce_params *p, double scale, void *dx,        \
                                    void *dt) {                                                   \
         const T *x = (const T *)xr, *t = (const T *)tr;                                          \
-        tg_softmax_stats st = tg__softmax_stats_##sfx(x, xs, C);                                 \
+        tg__softmax_stats st = tg__softmax_stats_##sfx(x, xs, C);                                \
         double log_sum = log(st.sum), weighted = 0, e = p->smoothing;                            \
         for (int64_t c = 0; c < C; c++)                                                          \
             weighted += class_weight(p, c) * ((1 - e) * t[c * ts] + e / (double)C);              \
@@ -259,7 +259,7 @@ static tg_tensor *cross_entropy_rows(tg_tensor *logits, const int64_t *target,
 CE_PROB_ROWS(f32, float)
 CE_PROB_ROWS(f64, double)
 
-static int cross_entropy_probs_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
+static int cross_entropy_probs_backward(tg__node *node, tg_tensor *g, tg_tensor **gi,
                                         const bool *needs) {
     static void (*const grad_rows[2])(const char *, int64_t, const char *, int64_t, int64_t,
                                       const ce_params *, double, void *,
@@ -277,7 +277,7 @@ static int cross_entropy_probs_backward(tg_node *node, tg_tensor *g, tg_tensor *
     }
     return 0;
 }
-static const tg_op_def cross_entropy_probs_def = {
+static const tg__op_def cross_entropy_probs_def = {
     "CrossEntropyBackward0", cross_entropy_probs_backward,
     "d loss/d logits = softmax sum_c w[c] t'[c] - w t', d loss/d target = -(1 - e) w "
     "log_softmax, t' = (1 - e) t + e/C; / N for the mean"};

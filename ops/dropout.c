@@ -27,14 +27,14 @@ typedef struct dropout_state {
     double scale;
 } dropout_state;
 
-static int dropout_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int dropout_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
     const dropout_state *st = TG__NODE_STATE(node, dropout_state);
     gi[0] = tg__autorelease(masked(node->def->name, g, node->saved[DROPOUT_SAVED_MASK], st->scale));
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def dropout_def = {"NativeDropoutBackward0", dropout_backward,
-                                      "mask / (1 - p): the kept elements, scaled"};
+static const tg__op_def dropout_def = {"NativeDropoutBackward0", dropout_backward,
+                                       "mask / (1 - p): the kept elements, scaled"};
 
 tg_tensor *tg_dropout(tg_tensor *x, double p, tg_mode training, tg_generator *gen) {
     const char *op = "dropout";

@@ -37,7 +37,7 @@ static tg_tensor *binary(const tg__pointwise *op, tg_tensor *a, tg_tensor *b) {
 
 /* ---- add ---------------------------------------------------------------------- */
 
-static int add_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int add_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     for (int i = 0; i < 2; i++)
         if (needs[i] && !(gi[i] = tg__sum_to(g, node->in_ndim[i], node->in_shape[i]))) return -1;
     return 0;
@@ -53,7 +53,7 @@ tg_tensor *tg_add(tg_tensor *a, tg_tensor *b) { return binary(&add_op, a, b); }
 
 /* ---- sub ---------------------------------------------------------------------- */
 
-static int sub_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int sub_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     if (needs[0] && !(gi[0] = tg__sum_to(g, node->in_ndim[0], node->in_shape[0]))) return -1;
     if (needs[1] && !(gi[1] = tg__sum_to(tg_neg(g), node->in_ndim[1], node->in_shape[1])))
         return -1;
@@ -70,7 +70,7 @@ tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b) { return binary(&sub_op, a, b); }
 
 /* ---- mul: saves each input only when the other's gradient needs it -------------------- */
 
-static int mul_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int mul_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     /* d(ab)/da = b, d(ab)/db = a */
     for (int i = 0; i < 2; i++) {
         if (!needs[i]) continue;
@@ -90,7 +90,7 @@ tg_tensor *tg_mul(tg_tensor *a, tg_tensor *b) { return binary(&mul_op, a, b); }
 
 /* ---- div: d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 ----------------------------------------- */
 
-static int div_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int div_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     tg_tensor *a = node->saved[SAVED_A], *b = node->saved[SAVED_B];
     if (needs[0] && !(gi[0] = tg__sum_to(tg_div(g, b), node->in_ndim[0], node->in_shape[0])))
         return -1;
@@ -114,7 +114,7 @@ tg_tensor *tg_div(tg_tensor *a, tg_tensor *b) { return binary(&div_op, a, b); }
 
 /* ---- neg ---------------------------------------------------------------------- */
 
-static int neg_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int neg_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)node, (void)needs;
     gi[0] = tg_neg(g);
     return gi[0] ? 0 : -1;
@@ -132,7 +132,7 @@ tg_tensor *tg_neg(tg_tensor *a) { return tg__pointwise_unary(&neg_op, a, 0, 0); 
 TG_ROWS3(max_share, TG_OWN, g, a, b, g *((b > a) ? 0 : a == b ? 0.5f : 1))
 TG_ROWS3(min_share, TG_OWN, g, a, b, g *((b < a) ? 0 : a == b ? 0.5f : 1))
 
-static int extremum_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int extremum_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     const tg__pointwise *op = TG__OP_OF(node, tg__pointwise);
     tg_tensor *a = node->saved[SAVED_A], *b = node->saved[SAVED_B];
     for (int i = 0; i < 2; i++) {
@@ -168,7 +168,7 @@ TG_ROWS3(where_rows, TG_OWN, c, a, b, c != 0 ? a : b)
 enum { WHERE_SAVED_COND };
 
 /* The gradient goes to a where cond holds and to b elsewhere. */
-static int where_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int where_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     tg_tensor *cond = node->saved[WHERE_SAVED_COND], *zero = tg_scalar(0, g->dtype);
     if (needs[1] &&
         !(gi[1] = tg__sum_to(tg_where(cond, g, zero), node->in_ndim[1], node->in_shape[1])))
@@ -248,7 +248,7 @@ static tg_tensor *prepare_inplace(const char *op, tg_tensor *self, tg_tensor *ot
 
 /* Runs and cleans up: prepare_inplace may have pooled a copy when no pool
  * was pushed, so a private pool scopes it. */
-static int inplace_binary(const char *name, const tg_row_fn *rows, tg_tensor *self,
+static int inplace_binary(const char *name, const tg__row_fn *rows, tg_tensor *self,
                           tg_tensor *other, double alpha) {
     tg_pool *pool = tg_pool_push();
     if (!pool) return -1;

@@ -96,7 +96,7 @@ static bool halves(tg_tensor *t, int dim, tg_tensor **first, tg_tensor **second)
 
 enum { GLU_SAVED_X };
 
-static int glu_split_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int glu_split_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
     tg_tensor *x = node->saved[GLU_SAVED_X], *up, *gate, *dup, *dgate;
     tg_tensor *dx = tg__new("glu", x->ndim, x->shape, x->dtype);
@@ -113,8 +113,8 @@ static int glu_split_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const
     gi[0] = dx;
     return ok ? 0 : -1;
 }
-static const tg_op_def glu_def = {"GluBackward0", glu_split_backward,
-                                  "d(a s(b))/da = s(b), d(a s(b))/db = a s(b) (1 - s(b))"};
+static const tg__op_def glu_def = {"GluBackward0", glu_split_backward,
+                                   "d(a s(b))/da = s(b), d(a s(b))/db = a s(b) (1 - s(b))"};
 
 tg_tensor *tg_glu(tg_tensor *x, int dim) {
     if (!x) {

@@ -10,13 +10,13 @@
 /* log(sum(exp(x))) = max + log(sum). The largest element is subtracted
  * before exp so that nothing overflows (each term is at most 1) and the sum
  * is at least 1; it accumulates in double. */
-typedef struct tg_softmax_stats {
+typedef struct tg__softmax_stats {
     double max, sum;
-} tg_softmax_stats;
+} tg__softmax_stats;
 
 #define TG_SOFTMAX_STATS(name, T)                                                      \
-    static inline tg_softmax_stats name(const T *x, int64_t stride, int64_t n) {       \
-        tg_softmax_stats st = {-INFINITY, 0};                                          \
+    static inline tg__softmax_stats name(const T *x, int64_t stride, int64_t n) {      \
+        tg__softmax_stats st = {-INFINITY, 0};                                         \
         for (int64_t i = 0; i < n; i++)                                                \
             if (x[i * stride] > st.max) st.max = x[i * stride];                        \
         for (int64_t i = 0; i < n; i++) st.sum += exp((double)x[i * stride] - st.max); \

@@ -38,13 +38,13 @@ typedef struct loss_state {
 } loss_state;
 
 typedef struct loss_op {
-    tg_op_def node; /* first: the node's def leads back to the op */
+    tg__op_def node; /* first: the node's def leads back to the op */
     const char *name;
-    const tg_row_fn *forward;
-    const tg_row_fn *backward[2]; /* by input: x, t */
+    const tg__row_fn *forward;
+    const tg__row_fn *backward[2]; /* by input: x, t */
 } loss_op;
 
-static int elementwise_loss_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
+static int elementwise_loss_backward(tg__node *node, tg_tensor *g, tg_tensor **gi,
                                      const bool *needs);
 
 #define LOSS_OP(op, node_name, local) \
@@ -54,7 +54,7 @@ LOSS_OP(mse, "MseLossBackward0", "d (x - t)^2/dx = 2 (x - t), / n for the mean")
 LOSS_OP(bce, "BinaryCrossEntropyWithLogitsBackward0",
         "d loss/dx = sigmoid(x) - t, / n for the mean");
 
-static int elementwise_loss_backward(tg_node *node, tg_tensor *g, tg_tensor **gi,
+static int elementwise_loss_backward(tg__node *node, tg_tensor *g, tg_tensor **gi,
                                      const bool *needs) {
     const loss_op *op = TG__OP_OF(node, loss_op);
     const loss_state *st = TG__NODE_STATE(node, loss_state);

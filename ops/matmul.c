@@ -289,7 +289,7 @@ enum { SAVED_A, SAVED_B };
  * the batch dims where input i was broadcast its stride is 0, so the
  * products there sum up, which is the gradient of a broadcast. False when
  * out of memory. */
-static bool grad_input(tg_node *node, int i, const batch *bt, operand x, trans_t tx, operand y,
+static bool grad_input(tg__node *node, int i, const batch *bt, operand x, trans_t tx, operand y,
                        trans_t ty, tg_tensor **out) {
     tg_tensor *into = node->grad_into[i];
     tg_tensor *g = into ? into
@@ -304,7 +304,7 @@ static bool grad_input(tg_node *node, int i, const batch *bt, operand x, trans_t
 /* ---- matmul --------------------------------------------------------------------------- */
 
 /* C = A B, so dA = dC B^T and dB = A^T dC. */
-static int matmul_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int matmul_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     tg_tensor *a = node->saved[SAVED_A], *b = node->saved[SAVED_B];
     batch bt;
     batch_of(node->def->name, node->in_ndim[0], node->in_shape[0], node->in_ndim[1],
@@ -320,14 +320,14 @@ static int matmul_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bo
 /* One node does every case; its name is the one PyTorch 1.13 gives the
  * result, which depends on the path torch.matmul takes. */
 #define MATMUL_LOCAL "d(AB)/dA = dC B^T, d(AB)/dB = A^T dC"
-static const tg_op_def dot_def = {"DotBackward0", matmul_backward, MATMUL_LOCAL};
-static const tg_op_def mv_def = {"MvBackward0", matmul_backward, MATMUL_LOCAL};
-static const tg_op_def vm_def = {"SqueezeBackward3", matmul_backward,
-                                 MATMUL_LOCAL}; /* mm, then squeeze */
-static const tg_op_def mm_def = {"MmBackward0", matmul_backward, MATMUL_LOCAL};
-static const tg_op_def batched_def = {"UnsafeViewBackward0", matmul_backward, MATMUL_LOCAL};
-static const tg_op_def folded_t_def = {"CloneBackward0", matmul_backward, MATMUL_LOCAL};
-static const tg_op_def folded_t_view_def = {"TransposeBackward0", matmul_backward, MATMUL_LOCAL};
+static const tg__op_def dot_def = {"DotBackward0", matmul_backward, MATMUL_LOCAL};
+static const tg__op_def mv_def = {"MvBackward0", matmul_backward, MATMUL_LOCAL};
+static const tg__op_def vm_def = {"SqueezeBackward3", matmul_backward,
+                                  MATMUL_LOCAL}; /* mm, then squeeze */
+static const tg__op_def mm_def = {"MmBackward0", matmul_backward, MATMUL_LOCAL};
+static const tg__op_def batched_def = {"UnsafeViewBackward0", matmul_backward, MATMUL_LOCAL};
+static const tg__op_def folded_t_def = {"CloneBackward0", matmul_backward, MATMUL_LOCAL};
+static const tg__op_def folded_t_view_def = {"TransposeBackward0", matmul_backward, MATMUL_LOCAL};
 
 /* With batch dims, torch 1.13 folds the batch of the larger operand into
  * one mm (or mv) when the other one is 1-D or 2-D, unless the larger one is
@@ -335,8 +335,8 @@ static const tg_op_def folded_t_view_def = {"TransposeBackward0", matmul_backwar
  * views the result into shape (_unsafe_view). For a 2-D a and a folded b it
  * computes (b^T a^T)^T instead and makes that contiguous (a clone, unless it
  * already is: a result with one row or column, or none). */
-static const tg_op_def *matmul_def(const tg_tensor *a, const tg_tensor *b, const tg_tensor *out) {
-    static const tg_op_def *const small[2][2] = {{&dot_def, &vm_def}, {&mv_def, &mm_def}};
+static const tg__op_def *matmul_def(const tg_tensor *a, const tg_tensor *b, const tg_tensor *out) {
+    static const tg__op_def *const small[2][2] = {{&dot_def, &vm_def}, {&mv_def, &mm_def}};
     if (a->ndim <= 2 && b->ndim <= 2) return small[a->ndim - 1][b->ndim - 1];
     bool b_transposed_3d = b->ndim == 3 && b->strides[2] != 1 &&
                            b->strides[0] == b->shape[1] * b->shape[2];
@@ -386,7 +386,7 @@ tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b) {
 /* Y = X W^T + bias, so dX = dY W, dW = dY^T X (its inner dim runs over all
  * the rows of X, batch included: that sums over them), and dbias = dY
  * summed over every dim but the last. */
-static int linear_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int linear_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     tg_tensor *x = node->saved[SAVED_A], *w = node->saved[SAVED_B];
     batch bt;
     batch_of(node->def->name, node->in_ndim[0], node->in_shape[0], 2, node->in_shape[1], &bt);
@@ -404,17 +404,17 @@ static int linear_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bo
 }
 
 #define LINEAR_LOCAL "d/dx = dy W, d/dW = dy^T x, d/db = dy summed over the batch"
-static const tg_op_def addmm_def = {"AddmmBackward0", linear_backward, LINEAR_LOCAL};
-static const tg_op_def addmm_view_def = {"ViewBackward0", linear_backward, LINEAR_LOCAL};
-static const tg_op_def add_def = {"AddBackward0", linear_backward, LINEAR_LOCAL};
-static const tg_op_def linear_vm_def = {"SqueezeBackward3", linear_backward, LINEAR_LOCAL};
-static const tg_op_def linear_mm_def = {"MmBackward0", linear_backward, LINEAR_LOCAL};
-static const tg_op_def linear_batched_def = {"UnsafeViewBackward0", linear_backward, LINEAR_LOCAL};
+static const tg__op_def addmm_def = {"AddmmBackward0", linear_backward, LINEAR_LOCAL};
+static const tg__op_def addmm_view_def = {"ViewBackward0", linear_backward, LINEAR_LOCAL};
+static const tg__op_def add_def = {"AddBackward0", linear_backward, LINEAR_LOCAL};
+static const tg__op_def linear_vm_def = {"SqueezeBackward3", linear_backward, LINEAR_LOCAL};
+static const tg__op_def linear_mm_def = {"MmBackward0", linear_backward, LINEAR_LOCAL};
+static const tg__op_def linear_batched_def = {"UnsafeViewBackward0", linear_backward, LINEAR_LOCAL};
 
 /* torch 1.13's F.linear: addmm for a 2-D x with a bias, and for a
  * contiguous 3-D one viewed as 2-D (then viewed back); otherwise
  * matmul(x, W^T), plus the bias when there is one. */
-static const tg_op_def *linear_def(const tg_tensor *x, const tg_tensor *bias) {
+static const tg__op_def *linear_def(const tg_tensor *x, const tg_tensor *bias) {
     if (bias)
         return x->ndim == 2                          ? &addmm_def
                : x->ndim == 3 && tg_is_contiguous(x) ? &addmm_view_def

@@ -46,7 +46,7 @@ tg_tensor *tg__pointwise_unary(const tg__pointwise *op, tg_tensor *x, double p0,
     return tg__pointwise_forward(op, 1, &x, (const double[4]){p0, p1});
 }
 
-int tg__pointwise_unary_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+int tg__pointwise_unary_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
     const tg__pointwise *op = TG__OP_OF(node, tg__pointwise);
     const tg__pointwise_state *st = TG__NODE_STATE(node, tg__pointwise_state);
@@ -57,7 +57,7 @@ int tg__pointwise_unary_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, co
     return 0;
 }
 
-int tg__pointwise_pair_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+int tg__pointwise_pair_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     const tg__pointwise *op = TG__OP_OF(node, tg__pointwise);
     tg_tensor *a = node->saved[0], *b = node->saved[1], *da, *db;
     if (!tg__new_pair(op->name, a->ndim, a->shape, a->dtype, &da, &db)) return -1;
@@ -79,7 +79,7 @@ bool tg__new_pair(const char *op, int ndim, const int64_t *shape, tg_dtype dtype
     return *first && *second;
 }
 
-void tg__run_pair(const tg_row_fn *kernel, tg_tensor *first, tg_tensor *second, const tg_tensor *a,
+void tg__run_pair(const tg__row_fn *kernel, tg_tensor *first, tg_tensor *second, const tg_tensor *a,
                   const tg_tensor *b, const tg_tensor *c, const double *params) {
     tg__row_ctx ctx = {.second = second->offset - first->offset};
     if (params) memcpy(ctx.p, params, sizeof ctx.p);

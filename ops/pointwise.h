@@ -24,10 +24,10 @@ typedef enum tg__pointwise_saves {
 } tg__pointwise_saves;
 
 typedef struct tg__pointwise {
-    tg_op_def def;             /* first: a node's def leads back to its op (TG__OP_OF) */
-    const char *name;          /* in messages: "silu" */
-    const tg_row_fn *forward;  /* by dtype */
-    const tg_row_fn *backward; /* by dtype, for the backwards below; NULL otherwise */
+    tg__op_def def;             /* first: a node's def leads back to its op (TG__OP_OF) */
+    const char *name;           /* in messages: "silu" */
+    const tg__row_fn *forward;  /* by dtype */
+    const tg__row_fn *backward; /* by dtype, for the backwards below; NULL otherwise */
     tg__pointwise_saves saves;
 } tg__pointwise;
 
@@ -53,11 +53,11 @@ tg_tensor *tg__pointwise_forward(const tg__pointwise *op, int n_in, tg_tensor *c
 tg_tensor *tg__pointwise_unary(const tg__pointwise *op, tg_tensor *x, double p0, double p1);
 
 /* Backward of a one-input op: dx = backward(g, v), v the saved x or y. */
-int tg__pointwise_unary_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs);
+int tg__pointwise_unary_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs);
 /* Backward of a two-input op whose inputs have one shape (the gated
  * activations): one TG_ROWS_PAIR kernel over (g, a, b) writes both
  * gradients. */
-int tg__pointwise_pair_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs);
+int tg__pointwise_pair_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs);
 
 /* Two new pooled tensors of one shape, the second right after the first in
  * one buffer, for a TG_ROWS_PAIR kernel; false when out of memory. */
@@ -65,7 +65,7 @@ bool tg__new_pair(const char *op, int ndim, const int64_t *shape, tg_dtype dtype
                   tg_tensor **second);
 /* Runs a TG_ROWS_PAIR kernel over first's shape, inputs a, b, c broadcast
  * to it: first and second (from tg__new_pair) get its two outputs. */
-void tg__run_pair(const tg_row_fn *kernel, tg_tensor *first, tg_tensor *second, const tg_tensor *a,
+void tg__run_pair(const tg__row_fn *kernel, tg_tensor *first, tg_tensor *second, const tg_tensor *a,
                   const tg_tensor *b, const tg_tensor *c, const double *params);
 
 /* g times a pair of partial derivatives, for TG_ROWS_PAIR backward formulas. */

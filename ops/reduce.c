@@ -19,14 +19,14 @@ tg_tensor *tg__expand_view(tg_tensor *t, int ndim, const int64_t *shape) {
 
 /* ---- sum and mean over all elements ----------------------------------------------- */
 
-static int sum_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int sum_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
     gi[0] = tg__expand_view(g, node->in_ndim[0], node->in_shape[0]);
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def sum_def = {"SumBackward0", sum_backward, "d sum(x)/dx_i = 1"};
+static const tg__op_def sum_def = {"SumBackward0", sum_backward, "d sum(x)/dx_i = 1"};
 
-static int mean_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int mean_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
     int64_t numel = 1;
     for (int d = 0; d < node->in_ndim[0]; d++) numel *= node->in_shape[0][d];
@@ -34,9 +34,9 @@ static int mean_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool
     gi[0] = scaled ? tg__expand_view(scaled, node->in_ndim[0], node->in_shape[0]) : NULL;
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def mean_def = {"MeanBackward0", mean_backward, "d mean(x)/dx_i = 1/n"};
+static const tg__op_def mean_def = {"MeanBackward0", mean_backward, "d mean(x)/dx_i = 1/n"};
 
-static tg_tensor *reduce_all(const char *op, const tg_op_def *def, tg_tensor *a, bool mean) {
+static tg_tensor *reduce_all(const char *op, const tg__op_def *def, tg_tensor *a, bool mean) {
     if (!a) {
         tg__null_arg(op);
         return NULL;
@@ -109,7 +109,7 @@ typedef struct reduce_dims_state {
 } reduce_dims_state;
 
 /* g, the gradient of the result, spread back over the input's shape (a view). */
-static tg_tensor *expand_reduced(const tg_node *node, tg_tensor *g) {
+static tg_tensor *expand_reduced(const tg__node *node, tg_tensor *g) {
     const reduce_dims_state *st = TG__NODE_STATE(node, reduce_dims_state);
     int64_t strides[TG_MAX_DIMS];
     strides_in_input(g, node->in_ndim[0], st->mask, st->keepdim, strides);
@@ -117,24 +117,24 @@ static tg_tensor *expand_reduced(const tg_node *node, tg_tensor *g) {
                                           strides, g->offset));
 }
 
-static int sum_dims_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int sum_dims_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
     gi[0] = expand_reduced(node, g);
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def sum_dims_def = {"SumBackward1", sum_dims_backward,
-                                       "d sum(x)/dx_i = 1 along the summed dims"};
+static const tg__op_def sum_dims_def = {"SumBackward1", sum_dims_backward,
+                                        "d sum(x)/dx_i = 1 along the summed dims"};
 
-static int mean_dims_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int mean_dims_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
     tg_tensor *scaled = tg_div_scalar(g, TG__NODE_STATE(node, reduce_dims_state)->count);
     gi[0] = scaled ? expand_reduced(node, scaled) : NULL;
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def mean_dims_def = {"MeanBackward1", mean_dims_backward,
-                                        "d mean(x)/dx_i = 1/n along the averaged dims"};
+static const tg__op_def mean_dims_def = {"MeanBackward1", mean_dims_backward,
+                                         "d mean(x)/dx_i = 1/n along the averaged dims"};
 
-static tg_tensor *reduce_dims(const char *op, const tg_op_def *def, tg_tensor *t, int n_dims,
+static tg_tensor *reduce_dims(const char *op, const tg__op_def *def, tg_tensor *t, int n_dims,
                               const int *dims, bool keepdim, bool mean) {
     if (!t) {
         tg__null_arg(op);
@@ -178,7 +178,7 @@ tg_tensor *tg_mean_dims(tg_tensor *t, int n_dims, const int *dims, tg_keepdim ke
  * the dim, length of the dim, ctx), called once per lane. */
 
 typedef struct lane_run {
-    tg_row_fn fn;
+    tg__row_fn fn;
     void *ctx;
     int n;
     size_t size[3];
@@ -199,7 +199,7 @@ static void lane_row(char **p, const int64_t *s, int64_t n, void *ctx) {
 /* Runs fn once per lane along dim of ts[0]. The other operands (n <= 3 in
  * all) have ts[0]'s shape, or that shape reduced over dim, with or without
  * keepdim: a lane kernel reads or writes those once per lane. */
-static void for_each_lane(int n, tg_tensor *const *ts, int dim, tg_row_fn fn, void *ctx) {
+static void for_each_lane(int n, tg_tensor *const *ts, int dim, tg__row_fn fn, void *ctx) {
     const tg_tensor *x = ts[0];
     lane_run l = {fn, ctx, n, {0}, {0}, x->ndim ? x->shape[dim] : 1};
     int64_t shape[TG_MAX_DIMS], st[3][TG_MAX_DIMS];
@@ -218,7 +218,7 @@ static void for_each_lane(int n, tg_tensor *const *ts, int dim, tg_row_fn fn, vo
         l.stride[o] = x->ndim ? st[o][dim] : 0;
     }
     if (l.len == 0) return;
-    tg_iter it;
+    tg__iter it;
     tg__iter_init(&it, x->ndim, shape, n, strides);
     tg__iter_run(&it, base, l.size, lane_row, &l);
 }
@@ -258,8 +258,8 @@ typedef struct dim_state {
 MAX_LANES(f32, float)
 MAX_LANES(f64, double)
 
-static int max_dim_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
-    static const tg_row_fn lanes[2] = {max_backward_f32, max_backward_f64};
+static int max_dim_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    static const tg__row_fn lanes[2] = {max_backward_f32, max_backward_f64};
     (void)needs;
     tg_tensor *grad = tg_zeros(node->in_ndim[0], node->in_shape[0], g->dtype);
     if (!grad) return -1;
@@ -268,11 +268,11 @@ static int max_dim_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const b
     gi[0] = grad;
     return 0;
 }
-static const tg_op_def max_dim_def = {"MaxBackward0", max_dim_backward,
-                                      "1 at the position of the maximum, 0 elsewhere"};
+static const tg__op_def max_dim_def = {"MaxBackward0", max_dim_backward,
+                                       "1 at the position of the maximum, 0 elsewhere"};
 
 tg_tensor *tg_max_dim(tg_tensor *t, int dim, tg_keepdim keepdim, int64_t *indices) {
-    static const tg_row_fn lanes[2] = {max_f32, max_f64};
+    static const tg__row_fn lanes[2] = {max_f32, max_f64};
     const char *op = "max_dim";
     if (!t) {
         tg__null_arg(op);
@@ -314,7 +314,7 @@ tg_tensor *tg_max_dim(tg_tensor *t, int dim, tg_keepdim keepdim, int64_t *indice
         (void)ctx;                                                       \
         const T *x = (const T *)p[0];                                    \
         T *y = (T *)p[1];                                                \
-        tg_softmax_stats st = STATS(x, s[0], n);                         \
+        tg__softmax_stats st = STATS(x, s[0], n);                        \
         for (int64_t i = 0; i < n; i++) {                                \
             double d = (double)x[i * s[0]] - st.max;                     \
             y[i * s[1]] = (T)(F);                                        \
@@ -349,13 +349,13 @@ SOFTMAX_LANES(softmax, exp(d) / st.sum, g *y, y *(g - r))
 SOFTMAX_LANES(log_softmax, d - log(st.sum), g, g - exp(y) * r)
 
 typedef struct softmax_kind {
-    tg_op_def node; /* first: the node's def leads back to the op */
+    tg__op_def node; /* first: the node's def leads back to the op */
     const char *name;
-    tg_row_fn forward[2], backward[2];
+    tg__row_fn forward[2], backward[2];
 } softmax_kind;
 enum { SOFTMAX_SAVED_Y };
 
-static int softmax_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs);
+static int softmax_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs);
 
 static const softmax_kind softmax_op = {
     {"SoftmaxBackward0", softmax_backward, "dy_i/dx_j = y_i ([i = j] - y_j)"},
@@ -368,7 +368,7 @@ static const softmax_kind log_softmax_op = {
     {log_softmax_f32, log_softmax_f64},
     {log_softmax_backward_f32, log_softmax_backward_f64}};
 
-static int softmax_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int softmax_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
     const softmax_kind *op = TG__OP_OF(node, softmax_kind);
     tg_tensor *dx = tg__new(op->name, node->in_ndim[0], node->in_shape[0], g->dtype);

@@ -35,7 +35,7 @@ static void narrow(geometry *g, int dim, int64_t start, int64_t len, int64_t ste
 
 /* A view of t with geometry g, recorded as made by def; its node keeps
  * `state`, what its backward needs. */
-static tg_tensor *make_view(const char *op, const tg_op_def *def, tg_tensor *t, const geometry *g,
+static tg_tensor *make_view(const char *op, const tg__op_def *def, tg_tensor *t, const geometry *g,
                             tg__saves state) {
     tg_tensor *out = tg__view_owned(op, t, g->ndim, g->shape, g->strides, g->offset);
     return out ? tg__finish(out, def, TG__TENSORS(t), state) : NULL;
@@ -60,7 +60,7 @@ typedef struct permute_state {
     int dims[TG_MAX_DIMS]; /* result dim i is input dim dims[i] */
 } permute_state;
 
-static int permute_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int permute_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
     const permute_state *st = TG__NODE_STATE(node, permute_state);
     int inverse[TG_MAX_DIMS];
@@ -68,8 +68,8 @@ static int permute_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const b
     gi[0] = tg_permute(g, node->out_ndim, inverse);
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def permute_def = {"PermuteBackward0", permute_backward,
-                                      "permute the gradient back"};
+static const tg__op_def permute_def = {"PermuteBackward0", permute_backward,
+                                       "permute the gradient back"};
 
 tg_tensor *tg_permute(tg_tensor *t, int ndim, const int *dims) {
     if (!t || (ndim > 0 && !dims)) {
@@ -107,7 +107,7 @@ typedef struct narrow_state {
 } narrow_state;
 
 /* Scatters g into zeros of the input's shape, at the elements the forward kept. */
-static int narrow_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int narrow_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
     const narrow_state *st = TG__NODE_STATE(node, narrow_state);
     tg_tensor *full = tg__new(node->def->name, node->in_ndim[0], node->in_shape[0],
@@ -118,15 +118,15 @@ static int narrow_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bo
     gi[0] = full;
     return 0;
 }
-static const tg_op_def slice_def = {"SliceBackward0", narrow_backward,
-                                    "the gradient into the sliced positions, 0 elsewhere"};
-static const tg_op_def split_def = {"SplitBackward0", narrow_backward,
-                                    "the gradient into the piece's positions, 0 elsewhere"};
-static const tg_op_def split_with_sizes_def = {
+static const tg__op_def slice_def = {"SliceBackward0", narrow_backward,
+                                     "the gradient into the sliced positions, 0 elsewhere"};
+static const tg__op_def split_def = {"SplitBackward0", narrow_backward,
+                                     "the gradient into the piece's positions, 0 elsewhere"};
+static const tg__op_def split_with_sizes_def = {
     "SplitWithSizesBackward0", narrow_backward,
     "the gradient into the piece's positions, 0 elsewhere"};
 
-static tg_tensor *narrow_view(const char *op, const tg_op_def *def, tg_tensor *t, int dim,
+static tg_tensor *narrow_view(const char *op, const tg__op_def *def, tg_tensor *t, int dim,
                               int64_t start, int64_t len, int64_t step) {
     geometry g = geometry_of(t);
     narrow(&g, dim, start, len, step);
@@ -173,7 +173,7 @@ tg_tensor *tg_slice(tg_tensor *t, int dim, int64_t start, int64_t end, int64_t s
 /* Writes count pieces of t along dim into out, one after the other: of
  * sizes[i] elements, or, with sizes NULL, each of size elements but the
  * last, which keeps what remains. */
-static int split_pieces(const char *op, const tg_op_def *def, tg_tensor *t, int dim,
+static int split_pieces(const char *op, const tg__op_def *def, tg_tensor *t, int dim,
                         const int64_t *sizes, int64_t size, int64_t count, tg_tensor **out,
                         int max_out) {
     int room = out ? max_out : INT_MAX;
@@ -264,7 +264,7 @@ typedef struct dim_state {
 } dim_state;
 
 /* Each input's gradient is its slice of g; a skipped input gets none. */
-static int cat_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int cat_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     int dim = TG__NODE_STATE(node, dim_state)->dim;
     int64_t start = 0;
     for (int i = 0; i < node->n_inputs; i++) {
@@ -275,8 +275,8 @@ static int cat_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool 
     }
     return 0;
 }
-static const tg_op_def cat_def = {"CatBackward0", cat_backward,
-                                  "each input gets its slice of the gradient"};
+static const tg__op_def cat_def = {"CatBackward0", cat_backward,
+                                   "each input gets its slice of the gradient"};
 
 /* The index of the first input cat does not skip, n when it skips all. */
 static int first_kept(int n, tg_tensor *const *ts) {
@@ -408,13 +408,13 @@ static void remove_dims(geometry *g, int64_t mask) {
     g->ndim = kept;
 }
 
-static int unsqueeze_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int unsqueeze_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
     gi[0] = tg_squeeze_dim(g, TG__NODE_STATE(node, dim_state)->dim);
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def unsqueeze_def = {"UnsqueezeBackward0", unsqueeze_backward,
-                                        "squeeze the gradient back"};
+static const tg__op_def unsqueeze_def = {"UnsqueezeBackward0", unsqueeze_backward,
+                                         "squeeze the gradient back"};
 
 tg_tensor *tg_unsqueeze(tg_tensor *t, int dim) {
     if (!t) {
@@ -445,7 +445,7 @@ typedef struct squeeze_state {
 } squeeze_state;
 
 /* Puts back the size-1 dims the forward removed. */
-static int squeeze_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int squeeze_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
     int64_t mask = TG__NODE_STATE(node, squeeze_state)->mask;
     for (int d = 0; g && d < node->in_ndim[0]; d++)
@@ -453,12 +453,12 @@ static int squeeze_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const b
     gi[0] = g;
     return g ? 0 : -1;
 }
-static const tg_op_def squeeze_def = {"SqueezeBackward0", squeeze_backward,
-                                      "unsqueeze the gradient back"};
-static const tg_op_def squeeze_dim_def = {"SqueezeBackward1", squeeze_backward,
-                                          "unsqueeze the gradient back"};
+static const tg__op_def squeeze_def = {"SqueezeBackward0", squeeze_backward,
+                                       "unsqueeze the gradient back"};
+static const tg__op_def squeeze_dim_def = {"SqueezeBackward1", squeeze_backward,
+                                           "unsqueeze the gradient back"};
 
-static tg_tensor *squeeze_mask(const char *op, const tg_op_def *def, tg_tensor *t, int64_t mask) {
+static tg_tensor *squeeze_mask(const char *op, const tg__op_def *def, tg_tensor *t, int64_t mask) {
     geometry g = geometry_of(t);
     remove_dims(&g, mask);
     squeeze_state st = {mask};
@@ -489,13 +489,13 @@ tg_tensor *tg_squeeze_dim(tg_tensor *t, int dim) {
 
 /* ---- expand ---------------------------------------------------------------------- */
 
-static int expand_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int expand_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
     gi[0] = tg__sum_to(g, node->in_ndim[0], node->in_shape[0]);
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def expand_def = {"ExpandBackward0", expand_backward,
-                                     "sum the gradient over the expanded dims"};
+static const tg__op_def expand_def = {"ExpandBackward0", expand_backward,
+                                      "sum the gradient over the expanded dims"};
 
 /* Fills in dim i of the expanded geometry g, from the right, as PyTorch's
  * inferExpandGeometry: a new leading dim starts as size 1 with the stride

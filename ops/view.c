@@ -7,12 +7,12 @@
 
 /* ---- clone: a contiguous copy ------------------------------------------------------ */
 
-static int pass_through_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int pass_through_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)node, (void)needs;
     gi[0] = g;
     return 0;
 }
-static const tg_op_def clone_def = {"CloneBackward0", pass_through_backward, "d copy(x)/dx = 1"};
+static const tg__op_def clone_def = {"CloneBackward0", pass_through_backward, "d copy(x)/dx = 1"};
 
 tg_tensor *tg_clone(tg_tensor *t) {
     if (!t) {
@@ -34,16 +34,16 @@ tg_tensor *tg_contiguous(tg_tensor *t) {
 
 /* ---- view and reshape ------------------------------------------------------------ */
 
-static int view_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int view_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
     gi[0] = tg_reshape(g, node->in_ndim[0], node->in_shape[0]);
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def view_def = {"ViewBackward0", view_backward, "reshape the gradient back"};
-static const tg_op_def reshape_alias_def = {"ReshapeAliasBackward0", view_backward,
-                                            "reshape the gradient back"};
-static const tg_op_def unsafe_view_def = {"UnsafeViewBackward0", view_backward,
-                                          "reshape the gradient back"};
+static const tg__op_def view_def = {"ViewBackward0", view_backward, "reshape the gradient back"};
+static const tg__op_def reshape_alias_def = {"ReshapeAliasBackward0", view_backward,
+                                             "reshape the gradient back"};
+static const tg__op_def unsafe_view_def = {"UnsafeViewBackward0", view_backward,
+                                           "reshape the gradient back"};
 
 /* Fills in a -1 entry and checks that the element count is kept. */
 static bool infer_shape(const char *op, const tg_tensor *t, int ndim, const int64_t *shape,
@@ -118,7 +118,7 @@ static bool view_strides(const tg_tensor *t, int ndim, const int64_t *shape, int
     return view_d == -1;
 }
 
-static tg_tensor *make_view(const char *op, const tg_op_def *def, tg_tensor *t, int ndim,
+static tg_tensor *make_view(const char *op, const tg__op_def *def, tg_tensor *t, int ndim,
                             const int64_t *shape, const int64_t *strides) {
     tg_tensor *out = tg__view_owned(op, t, ndim, shape, strides, t->offset);
     return out ? tg__finish(out, def, TG__TENSORS(t), TG__NOTHING) : NULL;
@@ -166,14 +166,14 @@ typedef struct transpose_state {
     int dim0, dim1;
 } transpose_state;
 
-static int transpose_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int transpose_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
     const transpose_state *st = TG__NODE_STATE(node, transpose_state);
     gi[0] = tg_transpose(g, st->dim0, st->dim1);
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def transpose_def = {"TransposeBackward0", transpose_backward,
-                                        "transpose the gradient back"};
+static const tg__op_def transpose_def = {"TransposeBackward0", transpose_backward,
+                                         "transpose the gradient back"};
 
 tg_tensor *tg_transpose(tg_tensor *t, int dim0, int dim1) {
     if (!t) {
@@ -204,13 +204,13 @@ tg_tensor *tg_detach(tg_tensor *t) {
     return tg__autorelease(tg__view_owned("detach", t, t->ndim, t->shape, t->strides, t->offset));
 }
 
-static int to_copy_backward(tg_node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+static int to_copy_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     (void)needs;
     gi[0] = tg_to_dtype(g, node->in_dtype[0]);
     return gi[0] ? 0 : -1;
 }
-static const tg_op_def to_copy_def = {"ToCopyBackward0", to_copy_backward,
-                                      "convert the gradient back to the input dtype"};
+static const tg__op_def to_copy_def = {"ToCopyBackward0", to_copy_backward,
+                                       "convert the gradient back to the input dtype"};
 
 tg_tensor *tg_to_dtype(tg_tensor *t, tg_dtype dtype) {
     if (!t) {

@@ -40,7 +40,7 @@ TG_ROWS1(scale_rows, TG_OWN, g, g *p[0])
 TG_ROWS1(clamp_rows, TG_OWN, g, g > p[0] ? p[0] : g < -p[0] ? -p[0] : g)
 
 /* Runs a row kernel over every grad, in place, and bumps its version. */
-static void each_grad(tg_tensor *const *params, int n, const tg_row_fn *rows, double arg) {
+static void each_grad(tg_tensor *const *params, int n, const tg__row_fn *rows, double arg) {
     for (int i = 0; i < n; i++) {
         tg_tensor *g = params[i]->grad;
         if (!g) continue;

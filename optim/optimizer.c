@@ -286,7 +286,7 @@ void tg__optim_apply(tg__optim_param *p, const tg__optim_row_fn kernels[2], cons
             n_operands = 3;
         }
     }
-    tg_iter it;
+    tg__iter it;
     tg__iter_init(&it, t->ndim, t->shape, n_operands, strides);
     tg__iter_run_parallel(&it, base, sizes, apply_row, &ctx);
     t->storage->version++;

@@ -10,20 +10,21 @@
  * strides (0 for broadcast dims) and base pointer, coalescing contiguous
  * dims so that the inner loop is long. */
 #define TG_ITER_MAX_OPERANDS 4
-typedef struct tg_iter {
+typedef struct tg__iter {
     int ndim;
     int64_t shape[TG_MAX_DIMS];
     int64_t strides[TG_ITER_MAX_OPERANDS][TG_MAX_DIMS]; /* in elements */
     int n_operands;
-} tg_iter;
-void tg__iter_init(tg_iter *it, int ndim, const int64_t *shape, int n_operands,
+} tg__iter;
+void tg__iter_init(tg__iter *it, int ndim, const int64_t *shape, int n_operands,
                    const int64_t *const *strides);
 /* Calls fn(ptrs, inner strides, n, ctx) once per innermost row, in order;
  * base and elem_size give each operand's first element and element size.
  * For kernels that need the order: they draw random numbers, or sum into
  * ctx, or several elements write one output (a reduction). */
-typedef void (*tg_row_fn)(char **ptrs, const int64_t *inner_strides, int64_t n, void *ctx);
-void tg__iter_run(const tg_iter *it, char **base, const size_t *elem_size, tg_row_fn fn, void *ctx);
+typedef void (*tg__row_fn)(char **ptrs, const int64_t *inner_strides, int64_t n, void *ctx);
+void tg__iter_run(const tg__iter *it, char **base, const size_t *elem_size, tg__row_fn fn,
+                  void *ctx);
 /* The same for a kernel whose elements are independent (each output element
  * is a function of the inputs at its place; ctx is only read): a loop of
  * more than TG_PARALLEL_MIN elements is split among the threads of
@@ -33,14 +34,15 @@ void tg__iter_run(const tg_iter *it, char **base, const size_t *elem_size, tg_ro
  * and joining them costs (measured: 2048 to 8192 alike, 32768 slower on
  * the small benchmark workload). */
 #define TG_PARALLEL_MIN 8192
-void tg__iter_run_parallel(const tg_iter *it, char **base, const size_t *elem_size, tg_row_fn fn,
+void tg__iter_run_parallel(const tg__iter *it, char **base, const size_t *elem_size, tg__row_fn fn,
                            void *ctx);
 /* The usual way to run a row kernel: out (written) and n_in inputs of
  * out's dtype, each broadcast to out's shape (n_in <= 3), elements
  * independent (tg__iter_run_parallel). tg__map_ordered runs them in order
  * on this thread (tg__iter_run). */
-void tg__map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg_row_fn fn, void *ctx);
-void tg__map_ordered(tg_tensor *out, int n_in, const tg_tensor *const *in, tg_row_fn fn, void *ctx);
+void tg__map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg__row_fn fn, void *ctx);
+void tg__map_ordered(tg_tensor *out, int n_in, const tg_tensor *const *in, tg__row_fn fn,
+                     void *ctx);
 /* dst[i] += src[i] over equal shapes (dst may be strided). */
 void tg__accumulate(tg_tensor *dst, const tg_tensor *src);
 /* dst <- src elementwise, converting dtype; src broadcast to dst's shape. */
@@ -82,7 +84,7 @@ tg_tensor *tg__contiguous_copy_owned(const char *op, const tg_tensor *t);
 #define TG_SIMD _Pragma("omp simd")
 #define TG_ALWAYS_INLINE inline __attribute__((always_inline))
 
-/* TG_ROW_KERNEL(name, body, n_operands) defines name, a tg_row_fn (see
+/* TG_ROW_KERNEL(name, body, n_operands) defines name, a tg__row_fn (see
  * above) over n_operands operands, around body, an always-inline function
  * of the same signature whose loop is marked TG_SIMD: name calls body with
  * constant unit strides when every operand has them, so that this copy of
@@ -126,7 +128,7 @@ static const int64_t tg__unit_strides[TG_ITER_MAX_OPERANDS] = {1, 1, 1, 1};
  *   TG_ROWS_ORDERED0(name, COMPUTE, formula)         TG_ROWS0, elements in order
  *   TG_ROWS_ORDERED1(name, COMPUTE, x, formula)      TG_ROWS1, elements in order
  *
- * each of which defines name_f32 and name_f64 (tg_row_fn) and name, the
+ * each of which defines name_f32 and name_f64 (tg__row_fn) and name, the
  * table of both indexed by dtype. Operand 0 of a row is the output; the
  * named inputs are operands 1, 2, 3, read as COMPUTE:
  *   TG_OWN     the tensor's own type: float formulas in float, as PyTorch
@@ -225,7 +227,7 @@ typedef struct tg__pair {
 #define TG__ROWS(KIND, name, COMPUTE, ...)                        \
     TG__ROW##KIND(name##_f32, float, COMPUTE(float), __VA_ARGS__) \
         TG__ROW##KIND(name##_f64, double, COMPUTE(double),        \
-                      __VA_ARGS__) static const tg_row_fn name[2] = {name##_f32, name##_f64};
+                      __VA_ARGS__) static const tg__row_fn name[2] = {name##_f32, name##_f64};
 #define TG_ROWS0(name, COMPUTE, ...) TG__ROWS(0, name, COMPUTE, __VA_ARGS__)
 #define TG_ROWS1(name, COMPUTE, ...) TG__ROWS(1, name, COMPUTE, __VA_ARGS__)
 #define TG_ROWS2(name, COMPUTE, ...) TG__ROWS(2, name, COMPUTE, __VA_ARGS__)

@@ -18,30 +18,30 @@
  * retains what it keeps) or leaves it NULL for a zero gradient, or for one
  * it added into node->grad_into[i] itself. Returns 0, or -1 with an error
  * recorded. */
-typedef int (*tg_backward_fn)(tg_node *node, tg_tensor *grad_out, tg_tensor **grad_inputs,
-                              const bool *needs);
+typedef int (*tg__backward_fn)(tg__node *node, tg_tensor *grad_out, tg_tensor **grad_inputs,
+                               const bool *needs);
 
-typedef struct tg_op_def {
+typedef struct tg__op_def {
     const char *name; /* as PyTorch names the node: "MulBackward0" */
-    tg_backward_fn backward;
+    tg__backward_fn backward;
     /* The local derivative in the chain rule, in words, for backward
      * traces: "d(a*b)/da = b, d(a*b)/db = a". */
     const char *local;
-} tg_op_def;
+} tg__op_def;
 
 /* Where the gradient of one input goes: to the node that made it, or into
  * the .grad of a leaf that requires grad, or nowhere. */
-typedef struct tg_edge {
-    tg_node *node;
+typedef struct tg__edge {
+    tg__node *node;
     tg_tensor *leaf;
-} tg_edge;
+} tg__edge;
 
-struct tg_node {
+struct tg__node {
     int refcount;
-    const tg_op_def *def;
+    const tg__op_def *def;
     uint64_t seq; /* place on the tape: a node is always after its inputs */
     int n_inputs;
-    tg_edge next[TG_NODE_MAX_INPUTS];
+    tg__edge next[TG_NODE_MAX_INPUTS];
     /* Inputs' geometry, for gradients of their shape. */
     tg_dtype in_dtype[TG_NODE_MAX_INPUTS];
     int in_ndim[TG_NODE_MAX_INPUTS];
@@ -103,7 +103,7 @@ typedef struct tg__saves {
  * as made by def from inputs and keeps `saves` in its node; then hands out
  * to the pool. Returns out, or NULL (out released, nothing leaked) when out
  * of memory. */
-tg_tensor *tg__finish(tg_tensor *out, const tg_op_def *def, int n_inputs, tg_tensor *const *inputs,
+tg_tensor *tg__finish(tg_tensor *out, const tg__op_def *def, int n_inputs, tg_tensor *const *inputs,
                       tg__saves saves);
 /* The state an op kept, as its own struct type (no larger than the node's
  * room for it, checked when compiled). */
@@ -111,14 +111,14 @@ tg_tensor *tg__finish(tg_tensor *out, const tg_op_def *def, int n_inputs, tg_ten
     ((const type *)(const void *)((node)->state + \
                                   0 * sizeof(char[sizeof(type) <= TG_NODE_STATE_MAX ? 1 : -1])))
 /* The op a node was made by, for ops whose definition struct starts with
- * their tg_op_def (the op's kernels and names follow it). */
+ * their tg__op_def (the op's kernels and names follow it). */
 #define TG__OP_OF(node, type) ((const type *)(const void *)(node)->def)
-void tg__node_release(tg_node *node);
+void tg__node_release(tg__node *node);
 /* The nodes reachable from root (which may be NULL), in the order backward
  * runs them: decreasing sequence numbers. An array of *n nodes (borrowed)
  * to free with tg__tape_free, or NULL when out of memory. */
-tg_node **tg__tape_from(tg_node *root, size_t *n);
-void tg__tape_free(tg_node **tape, size_t n);
+tg__node **tg__tape_from(tg__node *root, size_t *n);
+void tg__tape_free(tg__node **tape, size_t n);
 /* True when recording would happen for these inputs. */
 bool tg__should_record(int n, tg_tensor *const *inputs);
 /* True when a gradient would flow to t (grad mode on, t requires grad): an
@@ -139,7 +139,7 @@ void tg__write_values(FILE *out, const tg_tensor *t, int digits);
 FILE *tg__trace_stream(void);
 /* One node's lines: the op, the gradient in, its local derivative, and the
  * gradients it hands to its inputs. */
-void tg__trace_node(FILE *out, size_t step, const tg_node *n, const tg_tensor *grad_out,
+void tg__trace_node(FILE *out, size_t step, const tg__node *n, const tg_tensor *grad_out,
                     tg_tensor *const *grads);
 
 #endif

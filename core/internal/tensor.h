@@ -7,7 +7,7 @@
 #include "internal/base.h"
 
 /* ---- Storage and tensors (core/tensor.c) ----------------------------------- */
-typedef struct tg_storage {
+typedef struct tg__storage {
     int refcount;
     void *data;
     size_t nbytes;
@@ -17,9 +17,9 @@ typedef struct tg_storage {
     void (*deleter)(void *data, void *ctx); /* for wrapped buffers */
     void *deleter_ctx;
     bool owns_data;
-} tg_storage;
+} tg__storage;
 
-typedef struct tg_node tg_node;
+typedef struct tg__node tg__node;
 
 struct tg_tensor {
     int refcount;
@@ -29,11 +29,11 @@ struct tg_tensor {
     int64_t strides[TG_MAX_DIMS]; /* in elements */
     int64_t offset;               /* in elements */
     int64_t numel;
-    tg_storage *storage;
+    tg__storage *storage;
     bool requires_grad;
-    tg_tensor *grad;  /* owned, NULL until a backward reaches this leaf */
-    tg_node *grad_fn; /* owned reference, NULL for leaves */
-    char *name;       /* owned, NULL unless set with tg_set_name */
+    tg_tensor *grad;   /* owned, NULL until a backward reaches this leaf */
+    tg__node *grad_fn; /* owned reference, NULL for leaves */
+    char *name;        /* owned, NULL unless set with tg_set_name */
 };
 
 /* A new contiguous tensor, uninitialised, with one reference that goes to
