@@ -45,6 +45,13 @@ tg_tensor *tg_requires_grad_(tg_tensor *t, bool requires_grad) {
                   t->grad_fn->def->name);
         return NULL;
     }
+    if (requires_grad && !tg_dtype_is_float(t->dtype)) {
+        tg__error(TG_ERR_DTYPE,
+                  "requires_grad_: only tensors of floating point dtype can require gradients "
+                  "(this one is %s)",
+                  tg_dtype_name(t->dtype));
+        return NULL;
+    }
     t->requires_grad = requires_grad;
     return t;
 }
@@ -121,7 +128,8 @@ static bool save(tg__node *node, tg_tensor *t) {
 
 tg_tensor *tg__finish(tg_tensor *out, const tg__op_def *def, int n_inputs, tg_tensor *const *inputs,
                       tg__saves saves) {
-    if (tg__should_record(n_inputs, inputs)) {
+    /* An integer or bool result (argmax, a comparison) has no gradient. */
+    if (tg_dtype_is_float(out->dtype) && tg__should_record(n_inputs, inputs)) {
         tg__node *node = record(out, def, n_inputs, inputs);
         bool ok = node != NULL;
         for (int i = 0; ok && i < saves.n_tensors; i++) ok = save(node, saves.tensors[i]);

@@ -109,7 +109,7 @@ static void map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg__row_fn
         tg__broadcast_strides(in[i], out->ndim, out->shape, in_strides[i]);
         strides[i + 1] = in_strides[i];
         base[i + 1] = tg__ptr(in[i]);
-        sizes[i + 1] = sizes[0];
+        sizes[i + 1] = tg_dtype_size(in[i]->dtype);
     }
     tg__iter it;
     tg__iter_init(&it, out->ndim, out->shape, n_in + 1, strides);
@@ -132,25 +132,54 @@ void tg__map_ordered(tg_tensor *out, int n_in, const tg_tensor *const *in, tg__r
 
 TG_ROWS0(fill_rows, TG_OWN, p[0])
 
+/* Integer and bool tensors are filled with one element converted once
+ * (tg__store_elem), which ctx points to. */
+#define FILL_ELEM_ROW(name, T)                                           \
+    static void name(char **p, const int64_t *s, int64_t n, void *ctx) { \
+        T v = *(const T *)ctx;                                           \
+        for (int64_t i = 0; i < n; i++) ((T *)p[0])[i * s[0]] = v;       \
+    }
+FILL_ELEM_ROW(fill_i64, int64_t)
+FILL_ELEM_ROW(fill_bool, uint8_t)
+
 void tg__fill(tg_tensor *dst, double value) {
-    tg__map(dst, 0, NULL, fill_rows[dst->dtype], &(tg__row_ctx){.p = {value}});
+    if (tg_dtype_is_float(dst->dtype)) {
+        tg__map(dst, 0, NULL, fill_rows[dst->dtype], &(tg__row_ctx){.p = {value}});
+        return;
+    }
+    int64_t elem;
+    tg__store_elem(dst->dtype, &elem, value);
+    tg__map(dst, 0, NULL, dst->dtype == TG_I64 ? fill_i64 : fill_bool, &elem);
 }
 
 /* ---- copy with conversion ---------------------------------------------------------- */
 
 /* The one kernel with two element types: the row family's body, reading
- * operand 1 as TS and writing operand 0 as TD. */
-#define COPY_ROW(name, TD, TS)                                          \
-    TG__ROW_BODY(name, TD, TD, TG__OUT(TD, 0) = (TD)TG__IN(TS, TS, 1);) \
+ * operand 1 as TS and converting it with TO_TD (tg_to_dtype's rules). */
+#define TO_float(x) ((float)(x))
+#define TO_double(x) ((double)(x))
+#define TO_int64_t(x) \
+    _Generic((x), float : tg__to_i64(x), double : tg__to_i64(x), default : (int64_t)(x))
+#define TO_uint8_t(x) ((uint8_t)((x) != 0))
+#define COPY_ROW(name, TD, TS)                                               \
+    TG__ROW_BODY(name, TD, TD, TG__OUT(TD, 0) = TO_##TD(TG__IN(TS, TS, 1));) \
     TG_ROW_KERNEL(name, name##_body, 2)
-COPY_ROW(copy_f32_f32, float, float)
-COPY_ROW(copy_f32_f64, float, double)
-COPY_ROW(copy_f64_f32, double, float)
-COPY_ROW(copy_f64_f64, double, double)
+/* The four copies into TD, from each dtype in tg_dtype's order. */
+#define COPY_ROWS_INTO(TD)                     \
+    COPY_ROW(copy_##TD##_float, TD, float)     \
+    COPY_ROW(copy_##TD##_double, TD, double)   \
+    COPY_ROW(copy_##TD##_int64_t, TD, int64_t) \
+    COPY_ROW(copy_##TD##_uint8_t, TD, uint8_t)
+#define COPY_TABLE_ROW(TD) \
+    { copy_##TD##_float, copy_##TD##_double, copy_##TD##_int64_t, copy_##TD##_uint8_t }
+COPY_ROWS_INTO(float)
+COPY_ROWS_INTO(double)
+COPY_ROWS_INTO(int64_t)
+COPY_ROWS_INTO(uint8_t)
 
 void tg__copy_into(tg_tensor *dst, const tg_tensor *src) {
-    static const tg__row_fn table[2][2] = {{copy_f32_f32, copy_f32_f64},
-                                           {copy_f64_f32, copy_f64_f64}};
+    static const tg__row_fn table[4][4] = {COPY_TABLE_ROW(float), COPY_TABLE_ROW(double),
+                                           COPY_TABLE_ROW(int64_t), COPY_TABLE_ROW(uint8_t)};
     int64_t src_strides[TG_MAX_DIMS];
     tg__broadcast_strides(src, dst->ndim, dst->shape, src_strides);
     const int64_t *strides[2] = {dst->strides, src_strides};
@@ -177,26 +206,27 @@ void tg__accumulate(tg_tensor *dst, const tg_tensor *src) {
 
 /* ---- sums in double: over broadcast dims, and of all elements ---------------------- */
 
-static void acc_row_f32(char **p, const int64_t *s, int64_t n, void *ctx) {
-    (void)ctx;
-    double *acc = (double *)p[0];
-    const float *x = (const float *)p[1];
-    for (int64_t i = 0; i < n; i++) acc[i * s[0]] += (double)x[i * s[1]];
-}
-static void acc_row_f64(char **p, const int64_t *s, int64_t n, void *ctx) {
-    (void)ctx;
-    double *acc = (double *)p[0];
-    const double *x = (const double *)p[1];
-    for (int64_t i = 0; i < n; i++) acc[i * s[0]] += x[i * s[1]];
-}
+/* acc (double or int64) += x (float, double, int64 or bool) element by element. */
+#define ACC_ROW(name, TA, TX)                                             \
+    static void name(char **p, const int64_t *s, int64_t n, void *ctx) {  \
+        (void)ctx;                                                        \
+        TA *acc = (TA *)p[0];                                             \
+        const TX *x = (const TX *)p[1];                                   \
+        for (int64_t i = 0; i < n; i++) acc[i * s[0]] += (TA)x[i * s[1]]; \
+    }
+ACC_ROW(acc_row_f32, double, float)
+ACC_ROW(acc_row_f64, double, double)
+ACC_ROW(acc_row_i64, int64_t, int64_t)
+ACC_ROW(acc_row_bool, int64_t, uint8_t)
 
-void tg__accumulate_f64(tg_tensor *acc, const int64_t *acc_strides, const tg_tensor *t) {
+void tg__accumulate_sum(tg_tensor *acc, const int64_t *acc_strides, const tg_tensor *t) {
+    static const tg__row_fn rows[] = {acc_row_f32, acc_row_f64, acc_row_i64, acc_row_bool};
     const int64_t *strides[2] = {acc_strides, t->strides};
     tg__iter it;
     tg__iter_init(&it, t->ndim, t->shape, 2, strides);
     char *base[2] = {tg__ptr(acc), tg__ptr((tg_tensor *)t)};
     size_t sizes[2] = {8, tg_dtype_size(t->dtype)};
-    tg__iter_run(&it, base, sizes, t->dtype == TG_F32 ? acc_row_f32 : acc_row_f64, NULL);
+    tg__iter_run(&it, base, sizes, rows[t->dtype], NULL);
 }
 
 tg_tensor *tg__sum_to(tg_tensor *g, int ndim, const int64_t *shape) {
@@ -207,7 +237,7 @@ tg_tensor *tg__sum_to(tg_tensor *g, int ndim, const int64_t *shape) {
     tg__fill(acc, 0.0);
     int64_t acc_strides[TG_MAX_DIMS];
     tg__broadcast_strides(acc, g->ndim, g->shape, acc_strides);
-    tg__accumulate_f64(acc, acc_strides, g);
+    tg__accumulate_sum(acc, acc_strides, g);
     if (g->dtype == TG_F64) return acc;
     tg_tensor *out = tg__new("sum_to", ndim, shape, g->dtype);
     if (out) tg__copy_into(out, acc);

@@ -59,19 +59,38 @@ static void sb_repeat(strbuf *b, char c, int count) {
 /* ---- The formatter: one width and style for every element -------------------- */
 
 typedef struct formatter {
+    tg_dtype dtype;
     bool int_mode, sci_mode;
     int max_width;
 } formatter;
 
+/* An int64 element travels through the double array of values as its bit
+ * pattern (see read_values), so that values beyond 2^53 print exactly. */
+static int64_t int_bits(double v) {
+    int64_t i;
+    memcpy(&i, &v, sizeof i);
+    return i;
+}
+
 static int format_plain(char *buf, size_t n, const formatter *f, double v) {
+    if (f->dtype == TG_BOOL) return snprintf(buf, n, "%s", v != 0 ? "True" : "False");
+    if (f->dtype == TG_I64) return snprintf(buf, n, "%lld", (long long)int_bits(v));
     if (isnan(v)) return snprintf(buf, n, "nan"); /* never "-nan" */
     if (f->sci_mode) return snprintf(buf, n, "%.*e", PRECISION, v);
     if (f->int_mode) return snprintf(buf, n, isfinite(v) ? "%.0f." : "%.0f", v);
     return snprintf(buf, n, "%.*f", PRECISION, v);
 }
 
-static void formatter_init(formatter *f, const double *vals, int64_t n) {
-    *f = (formatter){.int_mode = true, .max_width = 1};
+static void formatter_init(formatter *f, tg_dtype dtype, const double *vals, int64_t n) {
+    *f = (formatter){.dtype = dtype, .int_mode = true, .max_width = 1};
+    char buf[64];
+    if (!tg_dtype_is_float(dtype)) { /* as str() of each value, right-aligned */
+        for (int64_t i = 0; i < n; i++) {
+            int w = format_plain(buf, sizeof buf, f, vals[i]);
+            if (w > f->max_width) f->max_width = w;
+        }
+        return;
+    }
     double lo = INFINITY, hi = 0;
     int64_t count = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -84,7 +103,6 @@ static void formatter_init(formatter *f, const double *vals, int64_t n) {
     }
     if (count == 0) return;
     f->sci_mode = hi / lo > 1000.0 || hi > 1.0e8 || (!f->int_mode && lo < 1.0e-4);
-    char buf[64];
     for (int64_t i = 0; i < n; i++) {
         double v = vals[i];
         if (!isfinite(v) || v == 0) continue;
@@ -190,6 +208,22 @@ static void add_suffix(strbuf *b, int *last_line_len, int indent, const char *su
     }
 }
 
+/* The elements in row-major order: converted to double, or for int64 their
+ * bit patterns (int_bits). */
+static void read_values(const tg_tensor *t, double *vals) {
+    if (t->dtype != TG_I64) {
+        tg_to_doubles(t, vals);
+        return;
+    }
+    int64_t index[TG_MAX_DIMS] = {0};
+    for (int64_t n = 0; n < t->numel; n++) {
+        int64_t off = t->offset;
+        for (int i = 0; i < t->ndim; i++) off += index[i] * t->strides[i];
+        memcpy(&vals[n], (const int64_t *)t->storage->data + off, sizeof vals[n]);
+        for (int i = t->ndim - 1; i >= 0 && ++index[i] == t->shape[i]; i--) index[i] = 0;
+    }
+}
+
 char *tg_repr(const tg_tensor *t) {
     if (!t) {
         tg__null_arg("repr");
@@ -205,7 +239,7 @@ char *tg_repr(const tg_tensor *t) {
         tg__error(TG_ERR_NOMEM, "repr: out of memory");
         return NULL;
     }
-    tg_to_doubles(t, vals);
+    read_values(t, vals);
     sb_append(&b, "tensor(");
     char suffixes[3][96];
     int n_suffixes = 0;
@@ -222,13 +256,16 @@ char *tg_repr(const tg_tensor *t) {
         int64_t n = 0;
         gather_summary(&v, 0, 0, summarize, summary, &n);
         formatter f;
-        formatter_init(&f, summary, n);
+        formatter_init(&f, t->dtype, summary, n);
         if (t->ndim == 0)
             format_value(&b, &f, vals[0]);
         else
             write_tensor(&b, &v, 0, 0, indent, summarize, &f);
     }
-    if (t->dtype != TG_F32)
+    /* PyTorch names every dtype but the default float32, and int64 and bool,
+     * whose values show their type; an empty tensor has no values to show
+     * it, so there only float32 goes unnamed. */
+    if (t->dtype == TG_F64 || (t->numel == 0 && t->dtype != TG_F32))
         snprintf(suffixes[n_suffixes++], sizeof suffixes[0], "dtype=torch.%s",
                  tg_dtype_name(t->dtype));
     if (t->grad_fn)

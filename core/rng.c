@@ -84,8 +84,18 @@ static void store(tg_tensor *t, int64_t i, double v) {
         ((double *)tg__ptr(t))[i] = v;
 }
 
+/* rand and randn draw floating-point numbers only, as PyTorch's. */
+static tg_tensor *new_random(const char *op, int ndim, const int64_t *shape, tg_dtype dtype) {
+    if (tg__check_dtype(op, dtype) && !tg_dtype_is_float(dtype)) {
+        tg__error(TG_ERR_DTYPE, "%s: draws floating-point numbers, not %s", op,
+                  tg_dtype_name(dtype));
+        return NULL;
+    }
+    return tg__new(op, ndim, shape, dtype);
+}
+
 tg_tensor *tg_rand(int ndim, const int64_t *shape, tg_dtype dtype, tg_generator *gen) {
-    tg_tensor *t = tg__new("rand", ndim, shape, dtype);
+    tg_tensor *t = new_random("rand", ndim, shape, dtype);
     if (!t) return NULL;
     tg_generator *g = tg__generator(gen);
     for (int64_t i = 0; i < t->numel; i++) store(t, i, tg__uniform(g, dtype));
@@ -120,7 +130,7 @@ static double normal_one(tg_generator *g) {
 }
 
 tg_tensor *tg_randn(int ndim, const int64_t *shape, tg_dtype dtype, tg_generator *gen) {
-    tg_tensor *t = tg__new("randn", ndim, shape, dtype);
+    tg_tensor *t = new_random("randn", ndim, shape, dtype);
     if (!t) return NULL;
     tg_generator *g = tg__generator(gen);
     int64_t n = t->numel;

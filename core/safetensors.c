@@ -80,20 +80,22 @@ static bool read_file(const char *path, unsigned char **bytes, size_t *len) {
     return true;
 }
 
+/* The format's names of tapegrad's dtypes, indexed by tg_dtype. */
+static const char *const file_dtypes[] = {
+    [TG_F32] = "F32", [TG_F64] = "F64", [TG_I64] = "I64", [TG_BOOL] = "BOOL"};
+
 static bool parse_dtype(const char *path, const char *name, json_t *v, tg_dtype *dtype) {
     const char *s = json_string_value(v);
-    if (s && strcmp(s, "F32") == 0)
-        *dtype = TG_F32;
-    else if (s && strcmp(s, "F64") == 0)
-        *dtype = TG_F64;
-    else {
-        tg__error(TG_ERR_DTYPE,
-                  "safetensors: %s: tensor '%s' has dtype %s; only F32 and F64 are "
-                  "supported",
-                  path, name, s ? s : "(not a string)");
-        return false;
-    }
-    return true;
+    for (int d = 0; s && d < (int)(sizeof file_dtypes / sizeof file_dtypes[0]); d++)
+        if (strcmp(s, file_dtypes[d]) == 0) {
+            *dtype = (tg_dtype)d;
+            return true;
+        }
+    tg__error(TG_ERR_DTYPE,
+              "safetensors: %s: tensor '%s' has dtype %s; only F32, F64, I64 and BOOL are "
+              "supported",
+              path, name, s ? s : "(not a string)");
+    return false;
 }
 
 static bool parse_shape(const char *path, const char *name, json_t *v, entry *e) {
@@ -268,7 +270,11 @@ static const entry *find(const tg_safetensors *f, const char *name) {
  * has no alignment promise: copy, don't wrap. */
 static tg_tensor *read_owned(const tg_safetensors *f, const entry *e) {
     tg_tensor *t = tg__new_owned("safetensors", e->ndim, e->shape, e->dtype);
-    if (t) memcpy(tg__ptr(t), f->data + e->begin, (size_t)(e->end - e->begin));
+    if (!t) return NULL;
+    memcpy(tg__ptr(t), f->data + e->begin, (size_t)(e->end - e->begin));
+    if (t->dtype == TG_BOOL) /* a byte other than 0 and 1 reads as true */
+        for (int64_t i = 0; i < t->numel; i++)
+            ((uint8_t *)tg__ptr(t))[i] = ((uint8_t *)tg__ptr(t))[i] != 0;
     return t;
 }
 
@@ -378,9 +384,9 @@ static char *build_header(int n, const tg_named_tensor *ts, size_t *len) {
         for (int d = 0; shape && d < t->ndim; d++)
             json_array_append_new(shape, json_integer(t->shape[d]));
         uint64_t bytes = (uint64_t)t->numel * tg_dtype_size(t->dtype);
-        json_t *entry_obj = json_pack("{s:s, s:o, s:[I, I]}", "dtype",
-                                      t->dtype == TG_F32 ? "F32" : "F64", "shape", shape,
-                                      "data_offsets", (json_int_t)at, (json_int_t)(at + bytes));
+        json_t *entry_obj = json_pack("{s:s, s:o, s:[I, I]}", "dtype", file_dtypes[t->dtype],
+                                      "shape", shape, "data_offsets", (json_int_t)at,
+                                      (json_int_t)(at + bytes));
         if (!entry_obj || json_object_set_new(root, ts[i].name, entry_obj) != 0) {
             json_decref(root);
             root = NULL;

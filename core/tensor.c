@@ -6,14 +6,37 @@
 #include "internal/kernel.h"
 #include "internal/tape.h"
 
-size_t tg_dtype_size(tg_dtype dtype) { return dtype == TG_F32 ? 4 : dtype == TG_F64 ? 8 : 0; }
+static const struct {
+    size_t size;
+    const char *name;
+} dtypes[] = {[TG_F32] = {4, "float32"},
+              [TG_F64] = {8, "float64"},
+              [TG_I64] = {8, "int64"},
+              [TG_BOOL] = {1, "bool"}};
+
+static bool is_dtype(tg_dtype dtype) { return (unsigned)dtype < sizeof dtypes / sizeof dtypes[0]; }
+size_t tg_dtype_size(tg_dtype dtype) { return is_dtype(dtype) ? dtypes[dtype].size : 0; }
 const char *tg_dtype_name(tg_dtype dtype) {
-    return dtype == TG_F32 ? "float32" : dtype == TG_F64 ? "float64" : "invalid";
+    return is_dtype(dtype) ? dtypes[dtype].name : "invalid";
 }
+bool tg_dtype_is_float(tg_dtype dtype) { return dtype == TG_F32 || dtype == TG_F64; }
 
 bool tg__check_dtype(const char *op, tg_dtype dtype) {
-    if (dtype == TG_F32 || dtype == TG_F64) return true;
-    tg__error(TG_ERR_VALUE, "%s: invalid dtype %d (TG_F32 or TG_F64)", op, (int)dtype);
+    if (is_dtype(dtype)) return true;
+    tg__error(TG_ERR_VALUE, "%s: invalid dtype %d (TG_F32, TG_F64, TG_I64 or TG_BOOL)", op,
+              (int)dtype);
+    return false;
+}
+
+bool tg__check_float(const char *op, const tg_tensor *t) {
+    if (!t) {
+        tg__null_arg(op);
+        return false;
+    }
+    if (tg_dtype_is_float(t->dtype)) return true;
+    tg__error(TG_ERR_DTYPE,
+              "%s: expected a floating-point tensor, got %s (convert with tg_to_dtype)", op,
+              tg_dtype_name(t->dtype));
     return false;
 }
 
@@ -194,6 +217,11 @@ bool tg__check_writable(const char *op, const tg_tensor *t) {
 }
 
 bool tg__check_args(const char *op, int n, tg_tensor *const *ts) {
+    if (!tg__check_same_dtype(op, n, ts)) return false;
+    return n == 0 || tg__check_float(op, ts[0]);
+}
+
+bool tg__check_same_dtype(const char *op, int n, tg_tensor *const *ts) {
     for (int i = 0; i < n; i++)
         if (!ts[i]) {
             tg__null_arg(op);
@@ -243,7 +271,11 @@ tg_tensor *tg_from_data(const void *data, int ndim, const int64_t *shape, tg_dty
         return NULL;
     }
     tg_tensor *t = tg__new("from_data", ndim, shape, dtype);
-    if (t) memcpy(tg__ptr(t), data, (size_t)t->numel * tg_dtype_size(dtype));
+    if (!t) return NULL;
+    memcpy(tg__ptr(t), data, (size_t)t->numel * tg_dtype_size(dtype));
+    if (dtype == TG_BOOL) /* any nonzero byte is true; stored as 1 */
+        for (int64_t i = 0; i < t->numel; i++)
+            ((uint8_t *)tg__ptr(t))[i] = ((uint8_t *)tg__ptr(t))[i] != 0;
     return t;
 }
 
@@ -274,6 +306,13 @@ tg_tensor *tg_from_buffer(void *data, int ndim, const int64_t *shape, tg_dtype d
 }
 
 tg_tensor *tg_arange(double start, double end, double step, tg_dtype dtype) {
+    if (dtype == TG_BOOL) {
+        tg__error(TG_ERR_DTYPE, "arange: not implemented for bool (as in PyTorch)");
+        return NULL;
+    }
+    if (dtype == TG_I64) { /* PyTorch converts the three to int64 first */
+        start = trunc(start), end = trunc(end), step = trunc(step);
+    }
     if (step == 0 || !isfinite(start) || !isfinite(end) || !isfinite(step) ||
         (end - start) / step < 0) {
         tg__error(TG_ERR_VALUE, "arange: cannot go from %g to %g in steps of %g", start, end, step);
@@ -287,13 +326,9 @@ tg_tensor *tg_arange(double start, double end, double step, tg_dtype dtype) {
     int64_t n = (int64_t)count;
     tg_tensor *t = tg__new("arange", 1, &n, dtype);
     if (!t) return NULL;
-    for (int64_t i = 0; i < n; i++) {
-        double v = start + (double)i * step;
-        if (dtype == TG_F32)
-            ((float *)tg__ptr(t))[i] = (float)v;
-        else
-            ((double *)tg__ptr(t))[i] = v;
-    }
+    size_t size = tg_dtype_size(dtype);
+    for (int64_t i = 0; i < n; i++)
+        tg__store_elem(dtype, (char *)tg__ptr(t) + (size_t)i * size, start + (double)i * step);
     return t;
 }
 
@@ -351,9 +386,8 @@ bool tg_is_contiguous(const tg_tensor *t) {
 }
 
 static double load(const tg_tensor *t, int64_t elem_offset) {
-    const char *p = (const char *)t->storage->data;
-    return t->dtype == TG_F32 ? (double)((const float *)p)[elem_offset]
-                              : ((const double *)p)[elem_offset];
+    return tg__load_elem(t->dtype, (const char *)t->storage->data +
+                                       (size_t)elem_offset * tg_dtype_size(t->dtype));
 }
 
 double tg_get(const tg_tensor *t, const int64_t *index) {

@@ -12,10 +12,7 @@ typedef bool (*fill_fn)(tg_tensor *dst, void *ctx);
 /* Runs fill on t, through a contiguous buffer when t is strided, and bumps
  * the version counter, as any in-place write does. */
 static int fill_in_place(const char *op, tg_tensor *t, fill_fn fill, void *ctx) {
-    if (!t) {
-        tg__null_arg(op);
-        return -1;
-    }
+    if (!tg__check_float(op, t)) return -1; /* initialisers are for parameters */
     if (!tg__check_writable(op, t)) return -1;
     bool ok;
     if (tg_is_contiguous(t)) {

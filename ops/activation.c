@@ -71,10 +71,7 @@ static const tg__op_def rrelu_train_def = {"RreluWithNoiseBackward0", rrelu_trai
                                            "dy/dx = r (the drawn slope) for x <= 0, else 1"};
 
 tg_tensor *tg_rrelu(tg_tensor *x, double lower, double upper, tg_mode training, tg_generator *gen) {
-    if (!x) {
-        tg__null_arg("rrelu");
-        return NULL;
-    }
+    if (!tg__check_float("rrelu", x)) return NULL;
     if (!(lower <= upper)) {
         tg__error(TG_ERR_VALUE, "rrelu: lower bound %g is greater than upper bound %g", lower,
                   upper);

@@ -38,10 +38,7 @@ static const tg__op_def dropout_def = {"NativeDropoutBackward0", dropout_backwar
 
 tg_tensor *tg_dropout(tg_tensor *x, double p, tg_mode training, tg_generator *gen) {
     const char *op = "dropout";
-    if (!x) {
-        tg__null_arg(op);
-        return NULL;
-    }
+    if (!tg__check_float(op, x)) return NULL;
     if (!(p >= 0 && p <= 1)) { /* also refuses NaN */
         tg__error(TG_ERR_VALUE, "%s: probability p must be in [0, 1], got %g", op, p);
         return NULL;

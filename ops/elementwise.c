@@ -163,18 +163,30 @@ tg_tensor *tg_minimum(tg_tensor *a, tg_tensor *b) { return binary(&minimum_op, a
 
 /* ---- where: cond ? a : b ------------------------------------------------------------- */
 
-TG_ROWS3(where_rows, TG_OWN, c, a, b, c != 0 ? a : b)
+/* The inputs run as (a, b, cond): the output takes a's dtype, and the
+ * bool condition, read as bytes, comes last, as does its saved copy. Any
+ * dtype of a and b, as in PyTorch. */
+#define WHERE_ROW(name, T)                                                                  \
+    TG__ROW_BODY(name, T, T,                                                                \
+                 TG__OUT(T, 0) = ((const uint8_t *)ptr_[3])[i_ * s_[3]] ? TG__IN(T, T, 1)   \
+                                                                        : TG__IN(T, T, 2);) \
+    TG_ROW_KERNEL_LIKE(name, name##_body, 4, 1, 1, 1, 0)
+WHERE_ROW(where_f32, float)
+WHERE_ROW(where_f64, double)
+WHERE_ROW(where_i64, int64_t)
+WHERE_ROW(where_bool, uint8_t)
+static const tg__row_fn where_rows[] = {where_f32, where_f64, where_i64, where_bool};
 
 enum { WHERE_SAVED_COND };
 
 /* The gradient goes to a where cond holds and to b elsewhere. */
 static int where_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     tg_tensor *cond = node->saved[WHERE_SAVED_COND], *zero = tg_scalar(0, g->dtype);
-    if (needs[1] &&
-        !(gi[1] = tg__sum_to(tg_where(cond, g, zero), node->in_ndim[1], node->in_shape[1])))
+    if (needs[0] &&
+        !(gi[0] = tg__sum_to(tg_where(cond, g, zero), node->in_ndim[0], node->in_shape[0])))
         return -1;
-    if (needs[2] &&
-        !(gi[2] = tg__sum_to(tg_where(cond, zero, g), node->in_ndim[2], node->in_shape[2])))
+    if (needs[1] &&
+        !(gi[1] = tg__sum_to(tg_where(cond, zero, g), node->in_ndim[1], node->in_shape[1])))
         return -1;
     return 0;
 }
@@ -183,11 +195,22 @@ static const tg__pointwise where_op = {
     "where",
     where_rows,
     NULL,
-    TG__SAVES_FIRST};
+    TG__SAVES_LAST};
 
 tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b) {
-    tg_tensor *in[3] = {cond, a, b};
-    if (!tg__check_args("where", 3, in)) return NULL;
+    tg_tensor *in[3] = {a, b, cond};
+    if (!tg__check_same_dtype("where", 2, in)) return NULL;
+    if (!cond) {
+        tg__null_arg("where");
+        return NULL;
+    }
+    if (cond->dtype != TG_BOOL) {
+        tg__error(TG_ERR_DTYPE,
+                  "where: expected the condition to be a bool tensor, got %s (compare with tg_ne "
+                  "or convert with tg_to_dtype)",
+                  tg_dtype_name(cond->dtype));
+        return NULL;
+    }
     return tg__pointwise_forward(&where_op, 3, in, NULL);
 }
 

@@ -117,10 +117,7 @@ static const tg__op_def glu_def = {"GluBackward0", glu_split_backward,
                                    "d(a s(b))/da = s(b), d(a s(b))/db = a s(b) (1 - s(b))"};
 
 tg_tensor *tg_glu(tg_tensor *x, int dim) {
-    if (!x) {
-        tg__null_arg("glu");
-        return NULL;
-    }
+    if (!tg__check_float("glu", x)) return NULL;
     char buf[TG_SHAPE_STR_MAX];
     if (x->ndim == 0) {
         tg__error(TG_ERR_SHAPE, "glu: a 0-dim tensor cannot be split into halves");

@@ -16,7 +16,7 @@ tg_tensor *tg__pointwise_forward(const tg__pointwise *op, int n_in, tg_tensor *c
         if (!tg__broadcast_shapes(op->name, ndim, so_far, in[i]->ndim, in[i]->shape, &ndim, shape))
             return NULL;
     }
-    tg_tensor *out = tg__new_owned(op->name, ndim, shape, in[0]->dtype);
+    tg_tensor *out = tg__new_owned(op->name, ndim, shape, in[0]->dtype); /* the first's */
     if (!out) return NULL;
     tg__pointwise_state st = {{0}};
     if (params) memcpy(st.p, params, sizeof st.p);
@@ -26,7 +26,7 @@ tg_tensor *tg__pointwise_forward(const tg__pointwise *op, int n_in, tg_tensor *c
     switch (op->saves) {
     case TG__SAVES_NOTHING: break;
     case TG__SAVES_INPUTS: saves.n_tensors = n_in, saves.tensors = in; break;
-    case TG__SAVES_FIRST: saves.n_tensors = 1, saves.tensors = in; break;
+    case TG__SAVES_LAST: saves.n_tensors = 1, saves.tensors = in + n_in - 1; break;
     case TG__SAVES_OUTPUT: saves.n_tensors = 1, saves.tensors = &out; break;
     case TG__SAVES_OTHER: {
         tg_tensor *a = in[0], *b = n_in == 2 ? in[1] : NULL;
@@ -39,10 +39,7 @@ tg_tensor *tg__pointwise_forward(const tg__pointwise *op, int n_in, tg_tensor *c
 }
 
 tg_tensor *tg__pointwise_unary(const tg__pointwise *op, tg_tensor *x, double p0, double p1) {
-    if (!x) {
-        tg__null_arg(op->name);
-        return NULL;
-    }
+    if (!tg__check_float(op->name, x)) return NULL;
     return tg__pointwise_forward(op, 1, &x, (const double[4]){p0, p1});
 }
 

@@ -17,7 +17,7 @@
 typedef enum tg__pointwise_saves {
     TG__SAVES_NOTHING, /* add, sub, neg: the gradient alone */
     TG__SAVES_INPUTS,  /* every input, in order */
-    TG__SAVES_FIRST,   /* the first input only (where: its condition) */
+    TG__SAVES_LAST,    /* the last input only (where: its condition) */
     TG__SAVES_OUTPUT,  /* y, where the derivative reads more simply from it */
     TG__SAVES_OTHER,   /* of two inputs, each one only when the other's
                           gradient is wanted (mul: d(ab)/da = b) */

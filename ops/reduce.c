@@ -36,11 +36,29 @@ static int mean_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const boo
 }
 static const tg__op_def mean_def = {"MeanBackward0", mean_backward, "d mean(x)/dx_i = 1/n"};
 
-static tg_tensor *reduce_all(const char *op, const tg__op_def *def, tg_tensor *a, bool mean) {
-    if (!a) {
+static tg_tensor *reduce_dims(const char *op, const tg__op_def *def, tg_tensor *t, int n_dims,
+                              const int *dims, bool keepdim, bool mean);
+
+/* Integer and bool tensors sum exactly, to int64; PyTorch refuses their mean. */
+static bool check_reduce(const char *op, const tg_tensor *t, bool mean) {
+    if (!t) {
         tg__null_arg(op);
-        return NULL;
+        return false;
     }
+    if (mean && !tg_dtype_is_float(t->dtype)) {
+        tg__error(TG_ERR_DTYPE,
+                  "%s: could not infer output dtype; the input must be floating-point, not %s "
+                  "(convert with tg_to_dtype)",
+                  op, tg_dtype_name(t->dtype));
+        return false;
+    }
+    return true;
+}
+
+static tg_tensor *reduce_all(const char *op, const tg__op_def *def, tg_tensor *a, bool mean) {
+    if (!check_reduce(op, a, mean)) return NULL;
+    if (!tg_dtype_is_float(a->dtype)) /* over every dim, in int64 */
+        return reduce_dims(op, def, a, 0, NULL, TG_DROP_DIMS, false);
     tg_tensor *out = tg__new_owned(op, 0, NULL, a->dtype);
     if (!out) return NULL;
     double total = tg__sum_all(a);
@@ -136,18 +154,16 @@ static const tg__op_def mean_dims_def = {"MeanBackward1", mean_dims_backward,
 
 static tg_tensor *reduce_dims(const char *op, const tg__op_def *def, tg_tensor *t, int n_dims,
                               const int *dims, bool keepdim, bool mean) {
-    if (!t) {
-        tg__null_arg(op);
-        return NULL;
-    }
+    if (!check_reduce(op, t, mean)) return NULL;
     unsigned mask;
     if (!dims_mask(op, t->ndim, n_dims, dims, &mask)) return NULL;
     int64_t shape[TG_MAX_DIMS], count = 1;
     int ndim = reduced_shape(t, mask, keepdim, shape);
     for (int d = 0; d < t->ndim; d++)
         if (mask >> d & 1) count *= t->shape[d];
-    tg_tensor *acc = tg__new_owned(op, ndim, shape, TG_F64);
-    tg_tensor *out = acc ? tg__new_owned(op, ndim, shape, t->dtype) : NULL;
+    bool is_float = tg_dtype_is_float(t->dtype);
+    tg_tensor *acc = tg__new_owned(op, ndim, shape, is_float ? TG_F64 : TG_I64);
+    tg_tensor *out = acc ? tg__new_owned(op, ndim, shape, is_float ? t->dtype : TG_I64) : NULL;
     if (!out) {
         tg_release(acc);
         return NULL;
@@ -155,7 +171,7 @@ static tg_tensor *reduce_dims(const char *op, const tg__op_def *def, tg_tensor *
     int64_t acc_strides[TG_MAX_DIMS];
     strides_in_input(acc, t->ndim, mask, keepdim, acc_strides);
     tg__fill(acc, 0.0);
-    tg__accumulate_f64(acc, acc_strides, t);
+    tg__accumulate_sum(acc, acc_strides, t);
     if (mean) { /* 0 / 0 gives NaN over an empty slice, as in torch */
         double *a = tg__ptr(acc);
         for (int64_t i = 0; i < acc->numel; i++) a[i] /= (double)count;
@@ -223,83 +239,129 @@ static void for_each_lane(int n, tg_tensor *const *ts, int dim, tg__row_fn fn, v
     tg__iter_run(&it, base, l.size, lane_row, &l);
 }
 
-/* ---- max along a dim ----------------------------------------------------------------------
- * The positions are kept in a float64 tensor (exact below 2^53) since
- * tensors hold floats only; the node saves it and keeps the dim. */
-enum { MAX_SAVED_POSITIONS };
+/* ---- max and min along a dim, argmax and argmin -----------------------------------------
+ * One scan finds each lane's extreme and its position (int64); the node of
+ * max and min saves the positions and keeps the dim. */
+enum { EXTREME_SAVED_POSITIONS };
 typedef struct dim_state {
     int dim;
 } dim_state;
 
-/* p[0] = x, p[1] = its maximum, p[2] = the maximum's position. A NaN wins
- * and ends the scan, as torch.max propagates it; ties keep the first. */
-#define MAX_LANES(sfx, T)                                                              \
-    static void max_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {          \
-        (void)ctx;                                                                     \
-        const T *x = (const T *)p[0];                                                  \
-        T best = x[0];                                                                 \
-        int64_t at = 0;                                                                \
-        for (int64_t i = 1; i < n && !isnan(best); i++) {                              \
-            T v = x[i * s[0]];                                                         \
-            if (v > best || isnan(v)) {                                                \
-                best = v;                                                              \
-                at = i;                                                                \
-            }                                                                          \
-        }                                                                              \
-        *(T *)p[1] = best;                                                             \
-        *(double *)p[2] = (double)at;                                                  \
-    }                                                                                  \
-    /* p[0] = the input's gradient (zeros), p[1] = the result's, p[2] = position. */   \
-    static void max_backward_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) { \
-        (void)n, (void)ctx;                                                            \
-        int64_t at = (int64_t) * (const double *)p[2];                                 \
-        ((T *)p[0])[at * s[0]] = *(const T *)p[1];                                     \
+#define GREATER(a, b) ((a) > (b))
+#define LESS(a, b) ((a) < (b))
+/* p[0] = x, p[1] = its extreme, p[2] = the extreme's position. A NaN (v !=
+ * v, never true of an integer) wins and ends the scan, as torch propagates
+ * it; ties keep the first position. */
+#define EXTREME_LANE(name, T, BETTER)                                    \
+    static void name(char **p, const int64_t *s, int64_t n, void *ctx) { \
+        (void)ctx;                                                       \
+        const T *x = (const T *)p[0];                                    \
+        T best = x[0];                                                   \
+        int64_t at = 0;                                                  \
+        for (int64_t i = 1; i < n && best == best; i++) {                \
+            T v = x[i * s[0]];                                           \
+            if (BETTER(v, best) || v != v) {                             \
+                best = v;                                                \
+                at = i;                                                  \
+            }                                                            \
+        }                                                                \
+        *(T *)p[1] = best;                                               \
+        *(int64_t *)p[2] = at;                                           \
     }
-MAX_LANES(f32, float)
-MAX_LANES(f64, double)
+EXTREME_LANE(max_f32, float, GREATER)
+EXTREME_LANE(max_f64, double, GREATER)
+EXTREME_LANE(max_i64, int64_t, GREATER)
+EXTREME_LANE(min_f32, float, LESS)
+EXTREME_LANE(min_f64, double, LESS)
+EXTREME_LANE(min_i64, int64_t, LESS)
+EXTREME_LANE(max_bool, uint8_t, GREATER)
+EXTREME_LANE(min_bool, uint8_t, LESS)
+static const tg__row_fn max_lanes[] = {max_f32, max_f64, max_i64, max_bool};
+static const tg__row_fn min_lanes[] = {min_f32, min_f64, min_i64, min_bool};
 
-static int max_dim_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
-    static const tg__row_fn lanes[2] = {max_backward_f32, max_backward_f64};
+/* p[0] = the input's gradient (zeros), p[1] = the result's, p[2] = position. */
+#define SCATTER_LANE(name, T)                                            \
+    static void name(char **p, const int64_t *s, int64_t n, void *ctx) { \
+        (void)n, (void)ctx;                                              \
+        ((T *)p[0])[*(const int64_t *)p[2] * s[0]] = *(const T *)p[1];   \
+    }
+SCATTER_LANE(scatter_f32, float)
+SCATTER_LANE(scatter_f64, double)
+
+static int extreme_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    static const tg__row_fn lanes[2] = {scatter_f32, scatter_f64};
     (void)needs;
     tg_tensor *grad = tg_zeros(node->in_ndim[0], node->in_shape[0], g->dtype);
     if (!grad) return -1;
-    for_each_lane(3, (tg_tensor *[]){grad, g, node->saved[MAX_SAVED_POSITIONS]},
+    for_each_lane(3, (tg_tensor *[]){grad, g, node->saved[EXTREME_SAVED_POSITIONS]},
                   TG__NODE_STATE(node, dim_state)->dim, lanes[g->dtype], NULL);
     gi[0] = grad;
     return 0;
 }
-static const tg__op_def max_dim_def = {"MaxBackward0", max_dim_backward,
+static const tg__op_def max_dim_def = {"MaxBackward0", extreme_backward,
                                        "1 at the position of the maximum, 0 elsewhere"};
+static const tg__op_def min_dim_def = {"MinBackward0", extreme_backward,
+                                       "1 at the position of the minimum, 0 elsewhere"};
 
-tg_tensor *tg_max_dim(tg_tensor *t, int dim, tg_keepdim keepdim, int64_t *indices) {
-    static const tg__row_fn lanes[2] = {max_f32, max_f64};
-    const char *op = "max_dim";
+/* The extremes of t along dim and their positions, both owned by the
+ * caller; false (nothing made) on a bad argument or out of memory. */
+static bool extremes(const char *op, const tg__row_fn *lanes, tg_tensor *t, int *dim,
+                     tg_keepdim keepdim, tg_tensor **values, tg_tensor **positions) {
     if (!t) {
         tg__null_arg(op);
-        return NULL;
+        return false;
     }
-    if (!tg__wrap_dim(op, &dim, t->ndim)) return NULL;
-    if (t->ndim && t->shape[dim] == 0) {
+    if (!tg__wrap_dim(op, dim, t->ndim)) return false;
+    if (t->ndim && t->shape[*dim] == 0) {
         char buf[TG_SHAPE_STR_MAX];
-        tg__error(TG_ERR_SHAPE, "%s: dim %d of shape %s has size 0, it has no maximum", op, dim,
-                  tg__shape_str(buf, sizeof buf, t->ndim, t->shape));
-        return NULL;
+        tg__error(TG_ERR_SHAPE, "%s: expected reduction dim %d to have non-zero size (shape %s)",
+                  op, *dim, tg__shape_str(buf, sizeof buf, t->ndim, t->shape));
+        return false;
     }
     int64_t shape[TG_MAX_DIMS];
-    int ndim = reduced_shape(t, 1u << dim, keepdim, shape);
-    tg_tensor *out = tg__new_owned(op, ndim, shape, t->dtype);
-    tg_tensor *at = out ? tg__new_owned(op, ndim, shape, TG_F64) : NULL;
-    if (!at) {
-        tg_release(out);
-        return NULL;
+    int ndim = reduced_shape(t, 1u << *dim, keepdim, shape);
+    *values = tg__new_owned(op, ndim, shape, t->dtype);
+    *positions = *values ? tg__new_owned(op, ndim, shape, TG_I64) : NULL;
+    if (!*positions) {
+        tg_release(*values);
+        return false;
     }
-    for_each_lane(3, (tg_tensor *[]){t, out, at}, dim, lanes[t->dtype], NULL);
-    const double *positions = tg__ptr(at);
-    for (int64_t i = 0; indices && i < at->numel; i++) indices[i] = (int64_t)positions[i];
+    for_each_lane(3, (tg_tensor *[]){t, *values, *positions}, *dim, lanes[t->dtype], NULL);
+    return true;
+}
+
+static tg_tensor *extreme_dim(const char *op, const tg__op_def *def, const tg__row_fn *lanes,
+                              tg_tensor *t, int dim, tg_keepdim keepdim, tg_tensor **indices) {
+    tg_tensor *out, *at;
+    if (indices) *indices = NULL;
+    if (!extremes(op, lanes, t, &dim, keepdim, &out, &at)) return NULL;
     dim_state st = {dim};
-    out = tg__finish(out, &max_dim_def, TG__TENSORS(t), TG__SAVE_STATE(&st, at));
+    out = tg__finish(out, def, TG__TENSORS(t), TG__SAVE_STATE(&st, at));
+    if (out && indices) *indices = tg__autorelease(tg_retain(at));
     tg_release(at);
     return out;
+}
+
+tg_tensor *tg_max_dim(tg_tensor *t, int dim, tg_keepdim keepdim, tg_tensor **indices) {
+    return extreme_dim("max_dim", &max_dim_def, max_lanes, t, dim, keepdim, indices);
+}
+tg_tensor *tg_min_dim(tg_tensor *t, int dim, tg_keepdim keepdim, tg_tensor **indices) {
+    return extreme_dim("min_dim", &min_dim_def, min_lanes, t, dim, keepdim, indices);
+}
+
+static tg_tensor *arg_extreme(const char *op, const tg__row_fn *lanes, tg_tensor *t, int dim,
+                              tg_keepdim keepdim) {
+    tg_tensor *values, *at;
+    if (!extremes(op, lanes, t, &dim, keepdim, &values, &at)) return NULL;
+    tg_release(values);
+    return tg__autorelease(at);
+}
+
+tg_tensor *tg_argmax(tg_tensor *t, int dim, tg_keepdim keepdim) {
+    return arg_extreme("argmax", max_lanes, t, dim, keepdim);
+}
+tg_tensor *tg_argmin(tg_tensor *t, int dim, tg_keepdim keepdim) {
+    return arg_extreme("argmin", min_lanes, t, dim, keepdim);
 }
 
 /* ---- softmax and log_softmax ----------------------------------------------------------------
@@ -380,10 +442,7 @@ static int softmax_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const 
 }
 
 static tg_tensor *run_softmax(const softmax_kind *op, tg_tensor *x, int dim) {
-    if (!x) {
-        tg__null_arg(op->name);
-        return NULL;
-    }
+    if (!tg__check_float(op->name, x)) return NULL;
     if (!tg__wrap_dim(op->name, &dim, x->ndim)) return NULL;
     tg_tensor *out = tg__new_owned(op->name, x->ndim, x->shape, x->dtype);
     if (!out) return NULL;

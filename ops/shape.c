@@ -302,7 +302,7 @@ static bool check_cat(int n, tg_tensor *const *ts, int *dim) {
         tg__error(TG_ERR_VALUE, "cat: expected a non-empty list of tensors, got %d", n);
         return false;
     }
-    if (!tg__check_args("cat", n, ts)) return false;
+    if (!tg__check_same_dtype("cat", n, ts)) return false;
     int ref = first_kept(n, ts);
     if (ref == n) return true; /* all skipped: dim is never used */
     if (ts[ref]->ndim == 0) {

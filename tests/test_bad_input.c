@@ -390,8 +390,15 @@ static void ops_h(void) {
             ROW(scalar[i](NULL, 2) == NULL, TG_ERR_NULL, "argument is NULL");
         ROW(tg_clamp(NULL, 0, 1) == NULL, TG_ERR_NULL, "clamp: argument is NULL");
         ROW(tg_where(NULL, a, a) == NULL, TG_ERR_NULL, "where: argument is NULL");
-        ROW(tg_where(a, a, b) == NULL, TG_ERR_DTYPE, "where: dtypes float32 and float64 differ");
-        ROW(tg_where(c, a, a) == NULL, TG_ERR_SHAPE, "where: shapes");
+        ROW(tg_where(tg_ne(a, a), a, b) == NULL, TG_ERR_DTYPE,
+            "where: dtypes float32 and float64 differ");
+        ROW(tg_where(tg_ne(c, c), a, a) == NULL, TG_ERR_SHAPE, "where: shapes");
+        ROW(tg_where(a, a, a) == NULL, TG_ERR_DTYPE,
+            "where: expected the condition to be a bool tensor, got float32");
+        ROW(tg_eq(NULL, a) == NULL, TG_ERR_NULL, "eq: argument is NULL");
+        ROW(tg_lt(a, b) == NULL, TG_ERR_DTYPE, "lt: dtypes float32 and float64 differ");
+        ROW(tg_ge(a, c) == NULL, TG_ERR_SHAPE, "ge: shapes (2, 3) and (4,) cannot be broadcast");
+        ROW(tg_ne_scalar(NULL, 0) == NULL, TG_ERR_NULL, "ne: argument is NULL");
         ROW(tg_add_(NULL, a, 1) == -1, TG_ERR_NULL, "add_: argument is NULL");
         ROW(tg_add_(a, NULL, 1) == -1, TG_ERR_NULL, "add_: argument is NULL");
         ROW(tg_add_(a, b, 1) == -1, TG_ERR_DTYPE, "add_: dtypes float32 and float64 differ");
@@ -520,7 +527,7 @@ static void loss_reduce_h(void) {
     tg_tensor *a = tg_ones(TG_SHAPE(2, 3), TG_F32), *b = tg_ones(TG_SHAPE(2, 3), TG_F64);
     tg_tensor *c = tg_ones(TG_SHAPE(3), TG_F32), *empty = tg_ones(TG_SHAPE(2, 0), TG_F32);
     int64_t target[] = {0, 2}, far[] = {0, 3}, negative[] = {-5, 0};
-    int64_t idx[8];
+    tg_tensor *idx;
     tg_cross_entropy_options o = tg_cross_entropy_defaults();
     tg_cross_entropy_options smooth = o, weight_shape = o, weight_dtype = o, ignore = o, red = o;
     smooth.label_smoothing = 1.5;
@@ -587,11 +594,11 @@ static void loss_reduce_h(void) {
               "mean_dims: dim -3 out of range");
           ROW(tg_mean_dims(a, -2, (int[]){0}, TG_KEEP_DIMS) == NULL, TG_ERR_VALUE,
               "mean_dims: n_dims is -2");
-          ROW(tg_max_dim(NULL, 0, TG_DROP_DIMS, idx) == NULL, TG_ERR_NULL, "argument is NULL");
-          ROW(tg_max_dim(a, 2, TG_DROP_DIMS, idx) == NULL, TG_ERR_VALUE,
+          ROW(tg_max_dim(NULL, 0, TG_DROP_DIMS, &idx) == NULL, TG_ERR_NULL, "argument is NULL");
+          ROW(tg_max_dim(a, 2, TG_DROP_DIMS, &idx) == NULL, TG_ERR_VALUE,
               "dim 2 out of range for a 2-dim tensor");
-          ROW(tg_max_dim(empty, 1, TG_DROP_DIMS, idx) == NULL, TG_ERR_SHAPE,
-              "dim 1 of shape (2, 0) has size 0, it has no maximum");
+          ROW(tg_max_dim(empty, 1, TG_DROP_DIMS, &idx) == NULL, TG_ERR_SHAPE,
+              "expected reduction dim 1 to have non-zero size (shape (2, 0))");
           ROW(tg_softmax(NULL, 0) == NULL, TG_ERR_NULL, "softmax: argument is NULL");
           ROW(tg_softmax(a, 2) == NULL, TG_ERR_VALUE, "softmax: dim 2 out of range");
           ROW(tg_log_softmax(NULL, 0) == NULL, TG_ERR_NULL, "log_softmax: argument is NULL");

@@ -117,7 +117,8 @@ static void selection_ops_match_pytorch(void) {
         tg_tensor *out = strcmp(g->op, "maximum") == 0 ? tg_maximum(ta, tb)
                          : strcmp(g->op, "minimum") == 0
                              ? tg_minimum(ta, tb)
-                             : tg_where(tg_test_tensor(c, TG_SHAPE(2, 1), dt), ta, tb);
+                             : tg_where(tg_ne_scalar(tg_test_tensor(c, TG_SHAPE(2, 1), dt), 0), ta,
+                                        tb);
         CHECK_VALUES(out, g->out, 6, 0, 0);
         CHECK(tg_backward(tg_sum(tg_mul(out, tg_test_tensor(w, TG_SHAPE(2, 3), dt))), NULL) == 0);
         CHECK_VALUES(tg_grad(ta), g->ga, 6, 1e-7, 0);
@@ -145,9 +146,9 @@ static tg_tensor *f_math(tg_tensor *const *in, void *c) {
 }
 static tg_tensor *f_select(tg_tensor *const *in, void *c) {
     (void)c;
-    return tg_add(
-        tg_maximum(in[0], in[1]),
-        tg_add(tg_minimum(in[0], in[1]), tg_where(in[0], tg_clamp(in[1], -0.5, 0.5), in[0])));
+    return tg_add(tg_maximum(in[0], in[1]),
+                  tg_add(tg_minimum(in[0], in[1]),
+                         tg_where(tg_ne_scalar(in[0], 0), tg_clamp(in[1], -0.5, 0.5), in[0])));
 }
 
 static void gradcheck_math_and_selection(void) {

@@ -28,7 +28,7 @@ static void dtype_mismatch(void) {
     CHECK_ERROR(TG_ERR_DTYPE, "mul_: dtypes float32 and float64 differ");
     CHECK(tg_copy_(a, b) == 0); /* copy_ converts, as PyTorch's does */
     CHECK(tg_zeros(TG_SHAPE(2), (tg_dtype)7) == NULL);
-    CHECK_ERROR(TG_ERR_VALUE, "zeros: invalid dtype 7 (TG_F32 or TG_F64)");
+    CHECK_ERROR(TG_ERR_VALUE, "zeros: invalid dtype 7 (TG_F32, TG_F64, TG_I64 or TG_BOOL)");
 }
 
 /* A value that is no tg_dtype is named as such, and every function taking
@@ -41,7 +41,7 @@ static void invalid_dtype_is_refused_everywhere(void) {
     float data[2] = {1, 2};
 #define REFUSED(op, call)  \
     CHECK((call) == NULL); \
-    CHECK_ERROR(TG_ERR_VALUE, op ": invalid dtype -3 (TG_F32 or TG_F64)")
+    CHECK_ERROR(TG_ERR_VALUE, op ": invalid dtype -3 (TG_F32, TG_F64, TG_I64 or TG_BOOL)")
     REFUSED("empty", tg_empty(TG_SHAPE(2), bad));
     REFUSED("ones", tg_ones(TG_SHAPE(2), bad));
     REFUSED("full", tg_full(TG_SHAPE(2), 1, bad));

@@ -98,7 +98,7 @@ static void bad_files_are_rejected(void) {
          "bad JSON header"},
         {"[1, 2]", 0, TG_ERR_VALUE, "the header is not a JSON object"},
         {"{\"w\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4, TG_ERR_DTYPE,
-         "tensor 'w' has dtype BF16; only F32 and F64"},
+         "tensor 'w' has dtype BF16; only F32, F64, I64 and BOOL are supported"},
         {"{\"w\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8, TG_ERR_SHAPE,
          "tensor 'w' has an invalid shape"},
         {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,16]}}", 8, TG_ERR_VALUE,

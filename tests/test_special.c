@@ -99,7 +99,7 @@ static tg_tensor *minimum(tg_tensor *a, tg_tensor *b, const double *p) {
 }
 /* a is also the condition: nonzero (NaN included) picks a. */
 static tg_tensor *where(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)p, tg_where(a, a, b);
+    return (void)p, tg_where(tg_ne_scalar(a, 0), a, b);
 }
 /* x of shape (1, n), one weight per channel: each case its own weight. */
 static tg_tensor *prelu(tg_tensor *a, tg_tensor *b, const double *p) {

@@ -36,8 +36,8 @@ void tg__iter_run(const tg__iter *it, char **base, const size_t *elem_size, tg__
 #define TG_PARALLEL_MIN 8192
 void tg__iter_run_parallel(const tg__iter *it, char **base, const size_t *elem_size, tg__row_fn fn,
                            void *ctx);
-/* The usual way to run a row kernel: out (written) and n_in inputs of
- * out's dtype, each broadcast to out's shape (n_in <= 3), elements
+/* The usual way to run a row kernel: out (written) and n_in inputs (most
+ * often of out's dtype: where's condition is bool), each broadcast to out's shape (n_in <= 3), elements
  * independent (tg__iter_run_parallel). tg__map_ordered runs them in order
  * on this thread (tg__iter_run). */
 void tg__map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg__row_fn fn, void *ctx);
@@ -49,9 +49,11 @@ void tg__accumulate(tg_tensor *dst, const tg_tensor *src);
 void tg__copy_into(tg_tensor *dst, const tg_tensor *src);
 /* Fills dst with value. */
 void tg__fill(tg_tensor *dst, double value);
-/* acc (float64) += t, where acc_strides read acc in t's dims: 0 along the
- * dims that are summed away, so each element of t lands on its slot. */
-void tg__accumulate_f64(tg_tensor *acc, const int64_t *acc_strides, const tg_tensor *t);
+/* acc += t, where acc_strides read acc in t's dims: 0 along the dims that
+ * are summed away, so each element of t lands on its slot. acc is float64
+ * for a floating-point t, int64 for an int64 or bool one (the dtype
+ * PyTorch sums those in, exactly). */
+void tg__accumulate_sum(tg_tensor *acc, const int64_t *acc_strides, const tg_tensor *t);
 /* Sums g over the dimensions that broadcasting stretched, giving a tensor
  * of (ndim, shape) (pooled, in double and then rounded to g's dtype once);
  * g itself when the shapes already match. The backward of every

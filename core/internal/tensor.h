@@ -59,17 +59,49 @@ static inline bool tg__same_shape(const tg_tensor *a, const tg_tensor *b) {
         if (a->shape[i] != b->shape[i]) return false;
     return true;
 }
+/* One element at p, of dtype, read as a double; and written from one,
+ * converted as tg_to_dtype converts (see to_i64). */
+static inline int64_t tg__to_i64(double v);
+static inline double tg__load_elem(tg_dtype dtype, const void *p) {
+    switch (dtype) {
+    case TG_F32: return *(const float *)p;
+    case TG_F64: return *(const double *)p;
+    case TG_I64: return (double)*(const int64_t *)p;
+    default: return *(const uint8_t *)p;
+    }
+}
+static inline void tg__store_elem(tg_dtype dtype, void *p, double v) {
+    switch (dtype) {
+    case TG_F32: *(float *)p = (float)v; break;
+    case TG_F64: *(double *)p = v; break;
+    case TG_I64: *(int64_t *)p = tg__to_i64(v); break;
+    default: *(uint8_t *)p = v != 0; break; /* NaN is true, as in PyTorch */
+    }
+}
+/* A float to int64 as x86-64's conversion instruction, and so PyTorch on
+ * it, gives it: toward zero, and INT64_MIN for NaN and for values out of
+ * range, which C leaves undefined. */
+static inline int64_t tg__to_i64(double v) {
+    return v >= -0x1p63 && v < 0x1p63 ? (int64_t)v : INT64_MIN;
+}
 /* Every write into a tensor's elements (in-place ops, fills, inits, loads,
  * optimizer updates) calls this first. False, with "<op>: unsupported
  * operation: more than one element of the written-to tensor refers to a
  * single memory location" recorded (PyTorch's words), when two indices of t
  * reach one element, as in an expanded tensor. */
 bool tg__check_writable(const char *op, const tg_tensor *t);
-/* False, with "<op>: invalid dtype 7 (TG_F32 or TG_F64)" recorded
- * (TG_ERR_VALUE), unless dtype is one of tg_dtype's values. */
+/* False, with "<op>: invalid dtype 7 (TG_F32, TG_F64, TG_I64 or TG_BOOL)"
+ * recorded (TG_ERR_VALUE), unless dtype is one of tg_dtype's values. */
 bool tg__check_dtype(const char *op, tg_dtype dtype);
-/* Checks that every one of n tensors is non-NULL and of one dtype. */
+/* Checks that t is non-NULL and floating-point: the ops of arithmetic and
+ * calculus say "<op>: expected a floating-point tensor, got int64 (convert
+ * with tg_to_dtype)" (TG_ERR_DTYPE) for the others. */
+bool tg__check_float(const char *op, const tg_tensor *t);
+/* Checks that every one of n tensors is non-NULL, floating-point and of
+ * one dtype: the usual check of an arithmetic op's inputs. */
 bool tg__check_args(const char *op, int n, tg_tensor *const *ts);
+/* The same without the floating-point rule, for ops that take any dtype. */
+bool tg__check_same_dtype(const char *op, int n, tg_tensor *const *ts);
 
 /* ---- Shapes and broadcasting (core/shape.c) -------------------------------- */
 /* NumPy broadcast of two shapes into out (TG_MAX_DIMS entries). */

@@ -2,7 +2,8 @@
  * format (https://github.com/huggingface/safetensors), the format PyTorch
  * models are shared in: an 8-byte little-endian header length, a JSON header
  * naming each tensor's dtype, shape and byte range, then the raw data.
- * float32 ("F32") and float64 ("F64") tensors are supported.
+ * float32 ("F32"), float64 ("F64"), int64 ("I64") and bool ("BOOL") tensors
+ * are supported.
  *
  * Reading validates everything before trusting it (header length against the
  * file size, JSON syntax, dtypes, shapes, byte ranges in bounds, neither

@@ -40,7 +40,14 @@ extern "C" {
 /* The most dimensions a tensor may have. */
 #define TG_MAX_DIMS 8
 
-typedef enum tg_dtype { TG_F32 = 0, TG_F64 = 1 } tg_dtype;
+/* Element types, as PyTorch's: float32 and float64 (the floating-point types:
+ * only they carry gradients), int64 (torch.int64, the type of labels and
+ * indices) and bool (one byte holding 0 or 1: comparisons give it, where
+ * takes it). Ops of arithmetic and calculus take floating-point tensors;
+ * given an int64 or bool one they fail with a message naming the dtype
+ * (convert with tg_to_dtype). Views, copies, printing, saving, indexing,
+ * comparisons and sums take every dtype. */
+typedef enum tg_dtype { TG_F32 = 0, TG_F64 = 1, TG_I64 = 2, TG_BOOL = 3 } tg_dtype;
 
 typedef struct tg_tensor tg_tensor;
 typedef struct tg_pool tg_pool;
@@ -117,11 +124,13 @@ TG_API const char *tg_name(const tg_tensor *t); /* borrowed, or NULL */
 
 /* ---- Inspection (borrowed results, NULL-safe) ----------------------------- */
 TG_API tg_dtype tg_dtype_of(const tg_tensor *t);
-/* 4 and 8, "float32" and "float64"; 0 and "invalid" for a value that is
- * not a tg_dtype. Every function that takes a dtype refuses such a value
- * (TG_ERR_VALUE, naming the op and the value). */
+/* 4, 8, 8 and 1; "float32", "float64", "int64" and "bool"; 0 and "invalid"
+ * for a value that is not a tg_dtype. Every function that takes a dtype
+ * refuses such a value (TG_ERR_VALUE, naming the op and the value). */
 TG_API size_t tg_dtype_size(tg_dtype dtype);
 TG_API const char *tg_dtype_name(tg_dtype dtype);
+/* True for TG_F32 and TG_F64 (torch.is_floating_point). */
+TG_API bool tg_dtype_is_float(tg_dtype dtype);
 TG_API int tg_ndim(const tg_tensor *t);
 TG_API const int64_t *tg_shape(const tg_tensor *t);   /* ndim entries */
 TG_API const int64_t *tg_strides(const tg_tensor *t); /* in elements */

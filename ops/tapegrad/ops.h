@@ -50,10 +50,29 @@ TG_API tg_tensor *tg_clamp(tg_tensor *x, double min, double max);
  * as PyTorch does. */
 TG_API tg_tensor *tg_maximum(tg_tensor *a, tg_tensor *b);
 TG_API tg_tensor *tg_minimum(tg_tensor *a, tg_tensor *b);
-/* cond ? a : b elementwise, where cond is a tensor of the same dtype whose
- * nonzero elements mean true (tapegrad has no bool dtype). No gradient
- * flows to cond. */
+/* cond ? a : b elementwise, broadcasting the three; cond is a bool tensor
+ * (a comparison gives one), a and b of one dtype, any. No gradient flows to
+ * cond. WhereBackward0. */
 TG_API tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b);
+
+/* ---- Comparisons (ops/compare.c) -------------------------------------------
+ * a == b, a != b, a < b, a <= b, a > b, a >= b elementwise, broadcasting,
+ * as torch.eq ... torch.ge: a bool tensor, no gradient. Both tensors of one
+ * dtype, any; the _scalar forms compare with a number (an int64 tensor
+ * with a fractional number compares in float64, as PyTorch promotes). NaN
+ * is unequal to everything. */
+TG_API tg_tensor *tg_eq(tg_tensor *a, tg_tensor *b);
+TG_API tg_tensor *tg_ne(tg_tensor *a, tg_tensor *b);
+TG_API tg_tensor *tg_lt(tg_tensor *a, tg_tensor *b);
+TG_API tg_tensor *tg_le(tg_tensor *a, tg_tensor *b);
+TG_API tg_tensor *tg_gt(tg_tensor *a, tg_tensor *b);
+TG_API tg_tensor *tg_ge(tg_tensor *a, tg_tensor *b);
+TG_API tg_tensor *tg_eq_scalar(tg_tensor *a, double s);
+TG_API tg_tensor *tg_ne_scalar(tg_tensor *a, double s);
+TG_API tg_tensor *tg_lt_scalar(tg_tensor *a, double s);
+TG_API tg_tensor *tg_le_scalar(tg_tensor *a, double s);
+TG_API tg_tensor *tg_gt_scalar(tg_tensor *a, double s);
+TG_API tg_tensor *tg_ge_scalar(tg_tensor *a, double s);
 
 /* ---- Reductions over all elements (0-dim results) ------------------------- */
 TG_API tg_tensor *tg_sum(tg_tensor *a);  /* SumBackward0 */

@@ -33,12 +33,19 @@ TG_API tg_tensor *tg_mean_dims(tg_tensor *t, int n_dims, const int *dims, tg_kee
 
 /* torch.max(t, dim, keepdim): the largest value along dim, NaN if the slice
  * holds one, the first position on ties. Returns the values; when indices
- * is not NULL, it receives the position along dim of each value, row-major
- * in the result's shape: the caller provides the buffer (it stays the
- * caller's), one entry per result element, tg_numel(t) / tg_size(t, dim)
- * of them (1 for a 0-dim t). A dim of size 0 is an error. The gradient
- * goes to the position of each maximum only. Node MaxBackward0. */
-TG_API tg_tensor *tg_max_dim(tg_tensor *t, int dim, tg_keepdim keepdim, int64_t *indices);
+ * is not NULL it receives a new int64 tensor of the positions along dim,
+ * shaped as the values (ownership rule of tapegrad/tensor.h; NULL on
+ * failure). A dim of size 0 is an error. Any dtype. The gradient goes to the position of each
+ * maximum only. Node MaxBackward0. */
+TG_API tg_tensor *tg_max_dim(tg_tensor *t, int dim, tg_keepdim keepdim, tg_tensor **indices);
+/* torch.min(t, dim, keepdim), the same with the smallest. MinBackward0. */
+TG_API tg_tensor *tg_min_dim(tg_tensor *t, int dim, tg_keepdim keepdim, tg_tensor **indices);
+/* torch.argmax / torch.argmin(t, dim, keepdim): the positions alone, as a
+ * new int64 tensor (no gradient). Accuracy over a batch is then
+ *   tg_mean(tg_to_dtype(tg_eq(tg_argmax(logits, 1, TG_DROP_DIMS), labels), TG_F32))
+ * as PyTorch's (logits.argmax(1) == labels).float().mean(). */
+TG_API tg_tensor *tg_argmax(tg_tensor *t, int dim, tg_keepdim keepdim);
+TG_API tg_tensor *tg_argmin(tg_tensor *t, int dim, tg_keepdim keepdim);
 
 /* exp(x) / sum(exp(x)) along dim (torch.softmax), SoftmaxBackward0. */
 TG_API tg_tensor *tg_softmax(tg_tensor *t, int dim);
