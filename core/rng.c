@@ -153,3 +153,26 @@ tg_tensor *tg_randn(int ndim, const int64_t *shape, tg_dtype dtype, tg_generator
     }
     return t;
 }
+
+/* As at::native's randperm_cpu: 0 .. n-1, then for each i a swap with the
+ * element i + (one 32-bit draw mod (n - i)), a Fisher-Yates shuffle, so
+ * the same seed gives torch.randperm's permutation. (The modulo is biased
+ * for huge n, by at most (n - i) / 2^32, as PyTorch's is.) */
+tg_tensor *tg_randperm(int64_t n, tg_generator *gen) {
+    if (n < 0) {
+        tg__error(TG_ERR_VALUE, "randperm: n must be non-negative, got %lld", (long long)n);
+        return NULL;
+    }
+    tg_tensor *t = tg__new("randperm", 1, &n, TG_I64);
+    if (!t) return NULL;
+    int64_t *r = tg__ptr(t);
+    for (int64_t i = 0; i < n; i++) r[i] = i;
+    tg_generator *g = tg__generator(gen);
+    for (int64_t i = 0; i + 1 < n; i++) {
+        int64_t z = (int64_t)(mt_next(g) % (uint64_t)(n - i));
+        int64_t kept = r[i];
+        r[i] = r[z + i];
+        r[z + i] = kept;
+    }
+    return t;
+}

@@ -115,6 +115,9 @@ TG_API void tg_manual_seed(uint64_t seed);
 /* Uniform in [0, 1) and standard normal samples. */
 TG_API tg_tensor *tg_rand(int ndim, const int64_t *shape, tg_dtype dtype, tg_generator *gen);
 TG_API tg_tensor *tg_randn(int ndim, const int64_t *shape, tg_dtype dtype, tg_generator *gen);
+/* A random permutation of 0 .. n-1 (int64), torch.randperm's for the same
+ * generator state. */
+TG_API tg_tensor *tg_randperm(int64_t n, tg_generator *gen);
 
 /* ---- Names ---------------------------------------------------------------
  * An optional label, shown by graph pictures and backward traces. The name

@@ -74,6 +74,14 @@ TG_API tg_tensor *tg_le_scalar(tg_tensor *a, double s);
 TG_API tg_tensor *tg_gt_scalar(tg_tensor *a, double s);
 TG_API tg_tensor *tg_ge_scalar(tg_tensor *a, double s);
 
+/* ---- Indexing (ops/index.c) -------------------------------------------------
+ * index is a contiguous int64 tensor of 0 or 1 dims whose entries are in
+ * range (0 <= i < size of the dim; an error names the first that is not). */
+/* torch.index_select(t, dim, index): the slices of t along dim at the given
+ * positions, in order (repeats allowed); any dtype. IndexSelectBackward0:
+ * each slice's gradient adds into the slice it was taken from. */
+TG_API tg_tensor *tg_index_select(tg_tensor *t, int dim, tg_tensor *index);
+
 /* ---- Reductions over all elements (0-dim results) ------------------------- */
 TG_API tg_tensor *tg_sum(tg_tensor *a);  /* SumBackward0 */
 TG_API tg_tensor *tg_mean(tg_tensor *a); /* MeanBackward0 */
