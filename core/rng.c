@@ -70,11 +70,19 @@ void tg_manual_seed(uint64_t seed) {
     default_seeded = true;
 }
 
+void tg__skip_draws(tg_generator *g, uint64_t n) {
+    for (uint64_t i = 0; i < n; i++) (void)mt_next(g);
+}
+
+uint64_t tg__random64(tg_generator *g) {
+    uint64_t hi = mt_next(g), lo = mt_next(g);
+    return hi << 32 | lo;
+}
+
 /* Uniform in [0, 1): 24 random bits for float32, 53 for float64. */
 double tg__uniform(tg_generator *g, tg_dtype dtype) {
     if (dtype == TG_F32) return (double)(mt_next(g) & ((1u << 24) - 1)) * 0x1p-24;
-    uint64_t hi = mt_next(g), lo = mt_next(g);
-    return (double)(((hi << 32) | lo) & ((1ULL << 53) - 1)) * 0x1p-53;
+    return (double)(tg__random64(g) & ((1ULL << 53) - 1)) * 0x1p-53;
 }
 
 static void store(tg_tensor *t, int64_t i, double v) {

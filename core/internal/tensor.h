@@ -119,6 +119,11 @@ bool tg__pool_add(tg_tensor *t);
 /* ---- Random numbers (core/rng.c) ------------------------------------------------ */
 /* gen, or the thread's default generator when gen is NULL. */
 tg_generator *tg__generator(tg_generator *gen);
+/* Two 32-bit draws as one 64-bit number, as at::CPUGeneratorImpl's
+ * random64 (torch's int64 random_ takes one). */
+uint64_t tg__random64(tg_generator *gen);
+/* Takes n 32-bit draws and drops them. */
+void tg__skip_draws(tg_generator *gen, uint64_t n);
 /* One uniform draw in [0, 1) as torch draws it for dtype (24 or 53 bits). */
 double tg__uniform(tg_generator *gen, tg_dtype dtype);
 

@@ -1,0 +1,64 @@
+/* tapegrad/loader.h - batches from a data set held in tensors, as PyTorch's
+ * DataLoader over a TensorDataset gives them.
+ *
+ * A data set is n tensors whose first dimension indexes samples (images
+ * and their labels, say), all with the same number of samples. A loader
+ * walks it in batches: in order, or in a new random order each epoch; the
+ * last batch is partial unless drop_last drops it.
+ *
+ * ORDER. Each epoch first takes one 64-bit draw from the generator (as
+ * DataLoader's iterator does, for its workers' seeds, shuffling or not),
+ * then with TG_SHUFFLE torch.randperm(n) from it, as DataLoader(shuffle=True,
+ * generator=g) with no workers does: for the same seed the batches hold the
+ * same samples in the same order as PyTorch's, and the generator is left in
+ * the same state (PyTorch's sampler also draws, and drops, one more
+ * permutation as it reaches the end of each epoch; so does the loader).
+ *
+ * OWNERSHIP. The loader keeps a reference to each tensor it is given (the
+ * caller keeps theirs) and to its generator pointer (which must outlive
+ * it; NULL means the thread's default generator). Each batch tensor is
+ * new, contiguous, and goes to the innermost pool (tapegrad/tensor.h): pop
+ * a pool each step and batches never pile up. Batches never require grad. */
+#ifndef TAPEGRAD_LOADER_H
+#define TAPEGRAD_LOADER_H
+
+#include "tapegrad/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Keep the last batch short (TG_KEEP_LAST) or drop it (drop_last=True). */
+typedef enum tg_last_batch { TG_KEEP_LAST = 0, TG_DROP_LAST = 1 } tg_last_batch;
+/* The order of samples within an epoch: as stored, or shuffled. */
+typedef enum tg_order { TG_IN_ORDER = 0, TG_SHUFFLE = 1 } tg_order;
+
+typedef struct tg_loader tg_loader;
+
+/* A loader over n tensors (1 <= n <= TG_LOADER_MAX_TENSORS) of one sample
+ * count, any dtypes, in batches of batch_size (>= 1). NULL, with a message
+ * naming the problem, on bad arguments or out of memory. */
+#define TG_LOADER_MAX_TENSORS 8
+TG_API tg_loader *tg_loader_new(int n, tg_tensor *const *tensors, int64_t batch_size,
+                                tg_order order, tg_last_batch last, tg_generator *gen);
+TG_API void tg_loader_free(tg_loader *loader);
+
+/* The next batch of the epoch: batch[i] receives the batch of tensors[i].
+ * Returns 1 with a batch, 0 when the epoch is over (batch untouched), -1 on
+ * error. The call after an epoch's 0 starts the next epoch (and, with
+ * TG_SHUFFLE, draws its order), so
+ *
+ *     for (int epoch = 0; epoch < epochs; epoch++)
+ *         while (tg_loader_next(loader, batch) == 1) { ... }
+ */
+TG_API int tg_loader_next(tg_loader *loader, tg_tensor **batch);
+
+/* Batches per epoch (len(DataLoader)), and samples. */
+TG_API int64_t tg_loader_batches(const tg_loader *loader);
+TG_API int64_t tg_loader_samples(const tg_loader *loader);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,47 @@
+"""Writes golden_loader.h: the order in which torch.utils.data.DataLoader
+over a TensorDataset hands out samples, for several batch sizes, shuffle
+and drop_last settings, over three epochs from one seeded generator, and
+the next torch.rand draw after them (so the C loader must take exactly as
+many draws from the generator as PyTorch's)."""
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from golden_common import write_header
+
+EPOCHS = 3
+CASES = [  # samples, batch size, shuffle, drop_last, seed
+    (10, 3, True, False, 1234),
+    (10, 3, True, True, 1234),
+    (10, 4, False, False, 0),
+    (7, 7, True, False, 5),
+    (100, 16, True, True, 42),
+    (1, 2, True, False, 9),
+]
+
+lines = ["typedef struct golden_loader {",
+         "    int64_t samples, batch_size;",
+         "    int shuffle, drop_last;",
+         "    uint64_t seed;",
+         "    int64_t n_batches;         /* per epoch */",
+         "    const int64_t *order;      /* sample indices, epoch after epoch */",
+         "    int64_t n_order;",
+         "    double next_rand;          /* torch.rand(1, generator=g) after the epochs */",
+         "} golden_loader;",
+         f"enum {{ GOLDEN_LOADER_EPOCHS = {EPOCHS} }};"]
+rows = []
+for i, (n, bs, shuffle, drop_last, seed) in enumerate(CASES):
+    g = torch.Generator()
+    g.manual_seed(seed)
+    ds = TensorDataset(torch.arange(n))
+    loader = DataLoader(ds, batch_size=bs, shuffle=shuffle, drop_last=drop_last, generator=g)
+    order = []
+    for _ in range(EPOCHS):
+        for (batch,) in loader:
+            order += batch.tolist()
+    nxt = torch.rand(1, dtype=torch.float64, generator=g).item()
+    lines.append(f"static const int64_t golden_loader_order_{i}[] = "
+                 "{" + ", ".join(str(v) for v in order or [0]) + "};")
+    rows.append(f"    {{{n}, {bs}, {int(shuffle)}, {int(drop_last)}, {seed}, {len(loader)}, "
+                f"golden_loader_order_{i}, {len(order)}, {nxt!r}}},")
+lines += ["static const golden_loader golden_loaders[] = {"] + rows + ["};"]
+write_header("golden_loader.h", "make_golden_loader.py", ["stdint.h"], lines)

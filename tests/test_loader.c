@@ -1,0 +1,109 @@
+/* tests/test_loader.c - the data loader: sample order, batch sizes and
+ * generator use against PyTorch's DataLoader (golden_loader.h), batch
+ * contents of every dtype, and bad arguments. */
+#include "golden/golden_loader.h"
+#include "tg_test.h"
+
+static void order_matches_pytorch_dataloader(void) {
+    char context[64];
+    for (size_t c = 0; c < sizeof golden_loaders / sizeof golden_loaders[0]; c++) {
+        const golden_loader *g = &golden_loaders[c];
+        snprintf(context, sizeof context, "case %zu", c);
+        tg_test_context = context;
+        tg_generator *gen = tg_generator_new(g->seed);
+        tg_tensor *ids = tg_arange(0, (double)g->samples, 1, TG_I64);
+        tg_loader *l = tg_loader_new(1, &ids, g->batch_size, g->shuffle ? TG_SHUFFLE : TG_IN_ORDER,
+                                     g->drop_last ? TG_DROP_LAST : TG_KEEP_LAST, gen);
+        CHECK(l && tg_loader_batches(l) == g->n_batches && tg_loader_samples(l) == g->samples);
+        int64_t seen = 0;
+        for (int epoch = 0; epoch < GOLDEN_LOADER_EPOCHS; epoch++) {
+            tg_tensor *batch;
+            int64_t batches = 0;
+            while (tg_loader_next(l, &batch) == 1) {
+                CHECK(tg_dtype_of(batch) == TG_I64 && tg_ndim(batch) == 1);
+                const int64_t *v = tg_data(batch);
+                for (int64_t i = 0; i < tg_numel(batch); i++) {
+                    CHECK(seen < g->n_order);
+                    CHECK(v[i] == g->order[seen]);
+                    seen++;
+                }
+                batches++;
+            }
+            CHECK(batches == g->n_batches);
+        }
+        CHECK(seen == g->n_order);
+        double next;
+        CHECK(tg_to_doubles(tg_rand(TG_SHAPE(1), TG_F64, gen), &next) == 0);
+        CHECK(next == g->next_rand); /* the same draws were taken */
+        tg_loader_free(l);
+        tg_generator_free(gen);
+    }
+}
+
+static void batches_hold_the_rows_of_every_tensor(void) {
+    tg_tensor *x = tg_reshape(tg_arange(0, 20, 1, TG_F32), TG_SHAPE(5, 2, 2));
+    tg_tensor *y = tg_arange(0, 5, 1, TG_I64);
+    tg_tensor *m = tg_ne_scalar(tg_arange(0, 5, 1, TG_F64), 2);
+    tg_tensor *xt = tg_transpose(x, 1, 2); /* strided samples are gathered too */
+    tg_tensor *ts[] = {x, y, m, xt};
+    tg_generator *gen = tg_generator_new(3);
+    tg_loader *l = tg_loader_new(4, ts, 2, TG_SHUFFLE, TG_KEEP_LAST, gen);
+    CHECK(l != NULL);
+    tg_tensor *b[4];
+    int64_t total = 0;
+    while (tg_loader_next(l, b) == 1) {
+        CHECK(tg_dtype_of(b[0]) == TG_F32 && tg_dtype_of(b[1]) == TG_I64 &&
+              tg_dtype_of(b[2]) == TG_BOOL);
+        for (int64_t i = 0; i < tg_numel(b[1]); i++) {
+            int64_t s = ((const int64_t *)tg_data(b[1]))[i];
+            for (int k = 0; k < 4; k++) {
+                CHECK(tg_get(b[0], (int64_t[]){i, k / 2, k % 2}) == (double)(4 * s + k));
+                CHECK(tg_get(b[3], (int64_t[]){i, k % 2, k / 2}) == (double)(4 * s + k));
+            }
+            CHECK(tg_get(b[2], (int64_t[]){i}) == (s != 2));
+            CHECK(tg_is_contiguous(b[3]) && !tg_requires_grad(b[0]));
+        }
+        total += tg_numel(b[1]);
+    }
+    CHECK(total == 5);
+    tg_loader_free(l);
+    tg_generator_free(gen);
+}
+
+static void batches_never_require_grad(void) {
+    tg_tensor *x = tg_requires_grad_(tg_ones(TG_SHAPE(3, 2), TG_F64), true);
+    tg_loader *l = tg_loader_new(1, &x, 2, TG_IN_ORDER, TG_KEEP_LAST, NULL);
+    tg_tensor *b;
+    CHECK(l && tg_loader_next(l, &b) == 1 && !tg_requires_grad(b) && tg_grad_fn_name(b) == NULL);
+    tg_loader_free(l);
+}
+
+static void bad_arguments_are_refused(void) {
+    tg_tensor *a = tg_zeros(TG_SHAPE(4, 2), TG_F32), *b = tg_zeros(TG_SHAPE(3), TG_I64);
+    tg_tensor *s = tg_scalar(1, TG_F32);
+    CHECK(tg_loader_new(2, (tg_tensor *[]){a, b}, 2, TG_SHUFFLE, TG_KEEP_LAST, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "loader_new: tensor 1 has 3 samples, tensor 0 has 4");
+    CHECK(tg_loader_new(1, &a, 0, TG_SHUFFLE, TG_KEEP_LAST, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "loader_new: batch_size should be a positive integer, got 0");
+    CHECK(tg_loader_new(0, &a, 2, TG_SHUFFLE, TG_KEEP_LAST, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "loader_new: 0 tensors (1 to 8)");
+    CHECK(tg_loader_new(1, &s, 2, TG_SHUFFLE, TG_KEEP_LAST, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "loader_new: tensor 0 is 0-dim");
+    CHECK(tg_loader_new(1, (tg_tensor *[]){NULL}, 2, TG_SHUFFLE, TG_KEEP_LAST, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_NULL, "loader_new: argument is NULL");
+    CHECK(tg_loader_new(1, &a, 2, (tg_order)7, TG_KEEP_LAST, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "loader_new: invalid order 7");
+    CHECK(tg_loader_next(NULL, NULL) == -1);
+    CHECK_ERROR(TG_ERR_NULL, "loader_next: argument is NULL");
+    CHECK(tg_loader_batches(NULL) == 0);
+    tg_loader_free(NULL);
+    /* An empty data set has no batches, and every epoch ends at once. */
+    tg_tensor *e = tg_zeros(TG_SHAPE(0, 3), TG_F32), *batch = NULL;
+    tg_loader *l = tg_loader_new(1, &e, 4, TG_SHUFFLE, TG_KEEP_LAST, NULL);
+    CHECK(l && tg_loader_batches(l) == 0 && tg_loader_next(l, &batch) == 0 && batch == NULL);
+    tg_loader_free(l);
+}
+
+TG_TEST_MAIN(TG_CASE(order_matches_pytorch_dataloader),
+             TG_CASE(batches_hold_the_rows_of_every_tensor), TG_CASE(batches_never_require_grad),
+             TG_CASE(bad_arguments_are_refused))
