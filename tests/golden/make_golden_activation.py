@@ -11,7 +11,7 @@ and the gradients of sum(out * w) with respect to each input, in float32
 and float64. A "transposed" case feeds the op x = base.t() for a contiguous
 2-D base (so the C side sees a strided tensor); its input and gradient are
 stored in base's layout. The ops, their references and the parameters of
-their cases (act) are the rows of ops_table.py's ACTIVATIONS; the inputs
+their cases (values) are the rows of ops_table.py's ACTIVATIONS; the inputs
 each kind of op gets are made below.
 """
 import torch
@@ -93,11 +93,11 @@ def of_kind(*kinds):
     return [op for op in ACTIVATIONS if op.inputs in kinds]
 
 
-# ---- One input: each parameter set of act, on every input ---------------------------------------
+# ---- One input: each parameter set of values, on every input ------------------------------------
 gen = torch.Generator().manual_seed(0)
 inputs = x_inputs(gen)
 for op in of_kind(X):
-    for params in op.act:
+    for params in op.values:
         for dtype in DTYPES:
             for kind, base, transposed in inputs:
                 add_case(op, dtype, params, transposed, base, None)
@@ -121,35 +121,35 @@ def more_parameters(kind, gen):
 for dtype in DTYPES:
     for kind, base, transposed in inputs:
         for op in of_kind(WEIGHT, BETA):
-            for params in op.act:
+            for params in op.values:
                 shared = torch.tensor([SHARED[op.inputs]], dtype=torch.float64)
                 add_case(op, dtype, params, transposed, base, shared)
     for op in of_kind(WEIGHT, BETA):
-        for params in op.act:
+        for params in op.values:
             for i, second in more_parameters(op.inputs, gen):
                 kind, base, transposed = inputs[i]
                 add_case(op, dtype, params, transposed, base, second)
 
 
 # ---- Halves: glu, over even-sized inputs --------------------------------------------------------
-def distinct_dims(act, ndim):
-    """The parameter sets of act whose dims p[0] are distinct dims of an
+def distinct_dims(values, ndim):
+    """The parameter sets of values whose dims p[0] are distinct dims of an
     ndim input (the last of those naming one: dims -1 and 0 of a 1-D input
     are one case, dim 0)."""
-    return [p for i, p in enumerate(act)
-            if all(int(q[0]) % ndim != int(p[0]) % ndim for q in act[i + 1:])]
+    return [p for i, p in enumerate(values)
+            if all(int(q[0]) % ndim != int(p[0]) % ndim for q in values[i + 1:])]
 
 
 glu_inputs = x_inputs(gen, even_last=True)
 for op in of_kind(HALVES):
     for dtype in DTYPES:
         for kind, base, transposed in glu_inputs:
-            for params in distinct_dims(op.act, base.dim()):
+            for params in distinct_dims(op.values, base.dim()):
                 add_case(op, dtype, params, transposed, base, None)
 
 # ---- Gated forms: act(gate) * up ------------------------------------------------------------------
 for op in of_kind(PAIR):
-    for params in op.act:
+    for params in op.values:
         for dtype in DTYPES:
             for kind, base, transposed in inputs:
                 up = uniform(gen, base.shape, -2, 2)
