@@ -298,7 +298,7 @@ static void choices_differ_from_pytorch(void) {
 /* ---- Every (op, parameters) on ordinary inputs ------------------------------------------- */
 
 /* Whether golden row r is the first with its op and parameters (the sweep
- * has one a dtype). */
+ * has a row per dtype). */
 static bool first_with_its_parameters(int r) {
     const golden_special *g = &golden_specials[r];
     for (int q = 0; q < r; q++)
