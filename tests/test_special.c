@@ -1,7 +1,10 @@
-/* tests/test_special.c - every pointwise op on IEEE special values (NaN,
- * +-inf, +-0, denormals, the largest values), forward and backward, float32
- * and float64, against PyTorch 1.13 (golden/golden_special.h, from
- * golden/make_golden_special.py).
+/* tests/test_special.c - every pointwise op of tests/op_table.c on IEEE
+ * special values (NaN, +-inf, +-0, denormals, the largest values), forward
+ * and backward, float32 and float64, against PyTorch 1.13
+ * (golden/golden_special.h, from golden/make_golden_special.py); and, once
+ * for each (op, parameters) of that data, the checks that every op passes
+ * on ordinary inputs: gradcheck, its node, gradients arriving strided, no
+ * leak without a pool, and finite activations at large |x|.
  *
  * Each golden row is one op in one dtype over n cases (each special value,
  * or each pair of them). The op runs three ways: on all n cases in one
@@ -12,8 +15,8 @@
  * op's second output), must be PyTorch's:
  *   - a NaN as a NaN (any payload or sign), an infinity or a zero with its
  *     sign, exactly;
- *   - a finite nonzero value bit for bit, but for the ops marked with an ulp
- *     tolerance below: the activations evaluate their formulas in double and
+ *   - a finite nonzero value bit for bit, but for the ops whose row has an
+ *     ulp tolerance: the activations evaluate their formulas in double and
  *     round once (so float32 results are closer to the exact value than
  *     PyTorch's float arithmetic), and exp, log and pow call libm, not
  *     PyTorch's vectorised approximations.
@@ -23,210 +26,37 @@
  * one, and golden_special_choices lists each such case with both of
  * PyTorch's values and the reason. */
 #include "golden/golden_special.h"
+#include "op_table.h"
 #include "tg_test.h"
 
-/* ---- The ops: one row each ----------------------------------------------------------- */
-
-/* The op on a and b (b NULL for a one-input op), with the golden row's
- * parameters p. */
-typedef tg_tensor *(*special_fn)(tg_tensor *a, tg_tensor *b, const double *p);
-
-/* [a, b] as the rows of an (n, 2) tensor, for the row ops. */
-static tg_tensor *rows(tg_tensor *a, tg_tensor *b) {
-    return tg_cat(2, (tg_tensor *[]){tg_unsqueeze(a, 1), tg_unsqueeze(b, 1)}, 1);
-}
-static const int dim1[] = {1};
-
-static tg_tensor *neg(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)b, (void)p, tg_neg(a);
-}
-static tg_tensor *exp_(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)b, (void)p, tg_exp(a);
-}
-static tg_tensor *log_(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)b, (void)p, tg_log(a);
-}
-static tg_tensor *sqrt_(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)b, (void)p, tg_sqrt(a);
-}
-static tg_tensor *abs_(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)b, (void)p, tg_abs(a);
-}
-static tg_tensor *pow_scalar(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)b, tg_pow_scalar(a, p[0]);
-}
-static tg_tensor *clamp(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)b, tg_clamp(a, p[0], p[1]);
-}
-static tg_tensor *relu(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)b, (void)p, tg_relu(a);
-}
-static tg_tensor *leaky_relu(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)b, tg_leaky_relu(a, p[0]);
-}
-static tg_tensor *rrelu_eval(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)b, tg_rrelu(a, p[0], p[1], TG_EVAL, NULL);
-}
-static tg_tensor *elu(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)b, tg_elu(a, p[0]);
-}
-static tg_tensor *sigmoid(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)b, (void)p, tg_sigmoid(a);
-}
-static tg_tensor *tanh_(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)b, (void)p, tg_tanh(a);
-}
-static tg_tensor *gelu(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)b, tg_gelu(a, p[0] != 0 ? TG_GELU_TANH : TG_GELU_NONE);
-}
-static tg_tensor *silu(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)b, (void)p, tg_silu(a);
-}
-static tg_tensor *softplus(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)b, tg_softplus(a, p[0], p[1]);
-}
-static tg_tensor *add(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_add(a, b); }
-static tg_tensor *sub(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_sub(a, b); }
-static tg_tensor *mul(tg_tensor *a, tg_tensor *b, const double *p) { return (void)p, tg_mul(a, b); }
-static tg_tensor *div_(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)p, tg_div(a, b);
-}
-static tg_tensor *maximum(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)p, tg_maximum(a, b);
-}
-static tg_tensor *minimum(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)p, tg_minimum(a, b);
-}
-/* a is also the condition: nonzero (NaN included) picks a. */
-static tg_tensor *where(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)p, tg_where(tg_ne_scalar(a, 0), a, b);
-}
-/* x of shape (1, n), one weight per channel: each case its own weight. */
-static tg_tensor *prelu(tg_tensor *a, tg_tensor *b, const double *p) {
-    (void)p;
-    return tg_prelu(tg_reshape(a, 2, (int64_t[]){1, tg_numel(a)}), b);
-}
-/* tg_swish takes one beta: each case is a call of its own. */
-static tg_tensor *swish(tg_tensor *a, tg_tensor *b, const double *p) {
-    (void)p;
-    int64_t n = tg_numel(a);
-    tg_tensor **each = malloc(sizeof *each * (size_t)n);
-    if (!each) return NULL;
-    for (int64_t i = 0; i < n; i++)
-        each[i] = tg_swish(tg_slice(a, 0, i, i + 1, 1), tg_slice(b, 0, i, i + 1, 1));
-    tg_tensor *out = tg_cat((int)n, each, 0);
-    free(each);
-    return out;
-}
-static tg_tensor *swiglu(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)p, tg_swiglu(a, b);
-}
-static tg_tensor *geglu(tg_tensor *a, tg_tensor *b, const double *p) {
-    return tg_geglu(a, b, p[0] != 0 ? TG_GELU_TANH : TG_GELU_NONE);
-}
-static tg_tensor *reglu(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)p, tg_reglu(a, b);
-}
-/* glu(cat(a, b)): up a, gate b. */
-static tg_tensor *glu(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)p, tg_glu(tg_cat(2, (tg_tensor *[]){a, b}, 0), 0);
-}
-static tg_tensor *mse_loss(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)p, tg_mse_loss(a, b, TG_REDUCTION_NONE);
-}
-static tg_tensor *bce_with_logits(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)p, tg_binary_cross_entropy_with_logits(a, b, TG_REDUCTION_NONE);
-}
-static tg_tensor *sum_rows(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)p, tg_sum_dims(rows(a, b), 1, dim1, TG_DROP_DIMS);
-}
-static tg_tensor *mean_rows(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)p, tg_mean_dims(rows(a, b), 1, dim1, TG_DROP_DIMS);
-}
-static tg_tensor *softmax_rows(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)p, tg_softmax(rows(a, b), 1);
-}
-static tg_tensor *log_softmax_rows(tg_tensor *a, tg_tensor *b, const double *p) {
-    return (void)p, tg_log_softmax(rows(a, b), 1);
-}
-
-typedef struct special_op {
-    const char *name; /* as golden_special.op */
-    special_fn fn;
-    /* Finite values may be this many units in the last place from the
-     * golden ones (0: bit for bit), in float32 and in float64; with a
-     * tolerance, a zero is a value whose ulp is the smallest denormal, so a
-     * denormal rounded the other way passes, but the sign of a zero or of a
-     * value must still be the golden one. NaN and the infinities are exact. */
-    int ulps[2];
-    /* Gradients are within ulps of max(|value|, grad_scale): 1 where both
-     * evaluations subtract terms of the upstream gradient's size (tanh's
-     * 1 - y^2, swish's s + x ds beta, softmax's g - sum(g y)), whose
-     * rounding is relative to that size, not to their difference. */
-    double grad_scale;
-} special_op;
-
-/* The activations and the losses: their formulas run in double and round
- * once, where PyTorch's float32 kernels round at each step (its float32
- * values more than an ulp off are replaced by golden/make_golden_special.py)
- * and its float64 ones use other approximations of exp, tanh and erf, and
- * order the products differently. */
-#define ACT_ULPS {1, 4}, 0
-#define ACT_ULPS_DIFF {1, 4}, 1 /* and gradients formed as differences */
-/* gelu's tanh form takes sigma(2u) of 2u = sqrt(8 / pi) (x + 0.044715 x^3),
- * whose rounding shows |2u| times larger in the result (25 ulp, in its tail). */
-#define GELU_ULPS {1, 32}, 0
-/* PyTorch's glu gradient (1 - s) s cancels where s = sigma(b) nears 1 (12
- * ulp at b = 2.5); tapegrad's is e^-|b| / (1 + e^-|b|)^2. */
-#define GLU_ULPS {1, 16}, 1
-/* libm's exp, log and pow against PyTorch's vectorised ones. */
-#define LIBM_ULPS {1, 1}, 0
-#define BITWISE {0, 0}, 0
-
-static const special_op special_ops[] = {
-    {"neg", neg, BITWISE},
-    {"exp", exp_, LIBM_ULPS},
-    {"log", log_, LIBM_ULPS},
-    {"sqrt", sqrt_, BITWISE},
-    {"abs", abs_, BITWISE},
-    {"pow_scalar", pow_scalar, LIBM_ULPS},
-    {"clamp", clamp, BITWISE},
-    {"relu", relu, BITWISE},
-    {"leaky_relu", leaky_relu, BITWISE},
-    {"rrelu_eval", rrelu_eval, BITWISE},
-    {"elu", elu, ACT_ULPS},
-    {"sigmoid", sigmoid, ACT_ULPS_DIFF},
-    {"tanh", tanh_, ACT_ULPS_DIFF},
-    {"gelu", gelu, GELU_ULPS},
-    {"silu", silu, ACT_ULPS},
-    {"softplus", softplus, ACT_ULPS},
-    {"add", add, BITWISE},
-    {"sub", sub, BITWISE},
-    {"mul", mul, BITWISE},
-    {"div", div_, BITWISE},
-    {"maximum", maximum, BITWISE},
-    {"minimum", minimum, BITWISE},
-    {"where", where, BITWISE},
-    {"prelu", prelu, BITWISE},
-    {"swish", swish, ACT_ULPS_DIFF},
-    {"swiglu", swiglu, ACT_ULPS},
-    {"geglu", geglu, GELU_ULPS},
-    {"reglu", reglu, BITWISE},
-    {"glu", glu, GLU_ULPS},
-    {"mse_loss", mse_loss, BITWISE},
-    {"bce_with_logits", bce_with_logits, ACT_ULPS},
-    {"sum_rows", sum_rows, BITWISE},
-    {"mean_rows", mean_rows, BITWISE},
-    {"softmax_rows", softmax_rows, ACT_ULPS_DIFF},
-    {"log_softmax_rows", log_softmax_rows, ACT_ULPS_DIFF},
-};
-enum { N_OPS = sizeof special_ops / sizeof special_ops[0] };
 enum { N_ROWS = sizeof golden_specials / sizeof golden_specials[0] };
 
-static const special_op *op_named(const char *name) {
-    for (int i = 0; i < N_OPS; i++)
-        if (!strcmp(special_ops[i].name, name)) return &special_ops[i];
-    return NULL;
+/* ---- The op on a case's inputs ------------------------------------------------------------- */
+
+/* The op on the cases a and b (NULL for one input), made into its inputs as
+ * its kind says: glu halves cat(a, b); the row ops take [a, b] as the rows of
+ * an (n, 2) tensor; prelu's x is one row (1, n), a weight per case; swish
+ * takes one beta, so each case is a call of its own. */
+static tg_tensor *call_on_cases(const op_row *op, tg_tensor *a, tg_tensor *b, const double *p) {
+    int64_t n = tg_numel(a);
+    switch (op->inputs) {
+    case OP_HALVES: return op->call(tg_cat(2, (tg_tensor *[]){a, b}, 0), NULL, p);
+    case OP_ROWS: {
+        tg_tensor *rows = tg_cat(2, (tg_tensor *[]){tg_unsqueeze(a, 1), tg_unsqueeze(b, 1)}, 1);
+        return op->call(rows, NULL, p);
+    }
+    case OP_WEIGHT: return op->call(tg_reshape(a, 2, (int64_t[]){1, n}), b, p);
+    case OP_BETA: {
+        tg_tensor **each = malloc(sizeof *each * (size_t)n);
+        if (!each) return NULL;
+        for (int64_t i = 0; i < n; i++)
+            each[i] = op->call(tg_slice(a, 0, i, i + 1, 1), tg_slice(b, 0, i, i + 1, 1), p);
+        tg_tensor *out = tg_cat((int)n, each, 0);
+        free(each);
+        return out;
+    }
+    default: return op->call(a, b, p);
+    }
 }
 
 /* ---- Comparing ------------------------------------------------------------------------- */
@@ -252,9 +82,23 @@ static bool same_value(double got, double want, int ulps, double scale, bool f64
     return fabs(got - want) <= tol;
 }
 
-/* The largest deviation seen, in ulps, per op and dtype; worst_now is the
- * running op's. */
-static double worst_ulps[N_OPS][2], *worst_now;
+/* The largest deviation seen, in ulps, per op and dtype (in the order the
+ * ops come); worst_now is the running op's. */
+static struct {
+    const op_row *op;
+    double ulps[2];
+} worst[64];
+static int n_worst;
+static double *worst_now;
+
+static double *worst_of(const op_row *op) {
+    static double unreported[2]; /* the ops past room for 64 */
+    int i = 0;
+    while (i < n_worst && worst[i].op != op) i++;
+    if (i == (int)(sizeof worst / sizeof worst[0])) return unreported;
+    if (i == n_worst) worst[n_worst++].op = op;
+    return worst[i].ulps;
+}
 
 /* Where the first element of got[0..n) that is not want[0..n) is, or -1. */
 static int64_t first_wrong(const double *got, const double *want, int64_t n, int ulps, double scale,
@@ -325,7 +169,7 @@ static bool check_values(const tg_tensor *t, const double *want, int64_t n, layo
 
 /* Runs row g's cases [first, first + n) laid out as how; false, with
  * where_msg set, at the first value that is not the golden one. */
-static bool run_cases(const golden_special *g, const special_op *op, int64_t first, int64_t n,
+static bool run_cases(const golden_special *g, const op_row *op, int64_t first, int64_t n,
                       layout how) {
     tg_dtype dt = g->f64 ? TG_F64 : TG_F32;
     int ulps = op->ulps[g->f64];
@@ -334,7 +178,7 @@ static bool run_cases(const golden_special *g, const special_op *op, int64_t fir
         tg_tensor *a, *b = NULL, *lb = NULL;
         tg_tensor *la = leaf_of(g->a, first, n, dt, how, &a);
         if (g->arity == 2) lb = leaf_of(g->b, first, n, dt, how, &b);
-        tg_tensor *out = op->fn(a, b, g->p);
+        tg_tensor *out = call_on_cases(op, a, b, g->p);
         bool ok = out != NULL && tg_numel(out) == n * g->nout;
         if (!ok) snprintf(where_msg, sizeof where_msg, "no output: %s", tg_last_error());
         if (ok && k == 0)
@@ -370,7 +214,7 @@ static const char *b_text(const golden_special *g, int64_t i) {
 
 /* Prints what differs in row g, at most `shown` lines (the cases alone,
  * then the other layouts); returns whether anything did. */
-static bool row_differs(const golden_special *g, const special_op *op, const char *context) {
+static bool row_differs(const golden_special *g, const op_row *op, const char *context) {
     static const char *layouts[] = {"together", "strided"};
     int shown = 0;
     for (int64_t i = 0; i < g->n; i++)
@@ -387,12 +231,12 @@ static void every_op_matches_pytorch_on_special_values(void) {
     int rows_wrong = 0;
     for (int r = 0; r < N_ROWS; r++) {
         const golden_special *g = &golden_specials[r];
-        const special_op *op = op_named(g->op);
+        const op_row *op = op_named(g->op);
         snprintf(context, sizeof context, "%s(%g, %g) %s", g->op, g->p[0], g->p[1],
                  g->f64 ? "float64" : "float32");
         tg_test_context = context;
-        CHECK(op != NULL); /* every golden op has a row in special_ops */
-        worst_now = worst_ulps[op - special_ops];
+        CHECK(op != NULL); /* every golden op has a row in tests/op_table.c */
+        worst_now = worst_of(op);
         rows_wrong += row_differs(g, op, context);
         n_checked += g->n;
     }
@@ -400,24 +244,25 @@ static void every_op_matches_pytorch_on_special_values(void) {
     printf("  %ld (op, value, dtype) cases, each alone, together and strided: forward and "
            "four gradients\n  largest deviations in ulps (float32, float64):",
            n_checked);
-    for (int i = 0; i < N_OPS; i++)
-        if (worst_ulps[i][0] > 0 || worst_ulps[i][1] > 0)
-            printf(" %s %.2g, %.2g;", special_ops[i].name, worst_ulps[i][0], worst_ulps[i][1]);
+    for (int i = 0; i < n_worst; i++)
+        if (worst[i].ulps[0] > 0 || worst[i].ulps[1] > 0)
+            printf(" %s %.2g, %.2g;", worst[i].op->name, worst[i].ulps[0], worst[i].ulps[1]);
     printf("\n");
     CHECK(rows_wrong == 0);
 }
 
-/* Every op of the table has golden rows in both dtypes: a row added to
- * special_ops without data in golden_special.h would test nothing. */
+/* Every op of tests/op_table.c has golden rows in both dtypes: a row
+ * without data in golden_special.h would test nothing. */
 static void every_op_has_golden_rows(void) {
-    for (int i = 0; i < N_OPS; i++) {
-        tg_test_context = special_ops[i].name;
-        int dtypes = 0;
-        for (int r = 0; r < N_ROWS; r++)
-            if (!strcmp(golden_specials[r].op, special_ops[i].name))
-                dtypes |= 1 << golden_specials[r].f64;
-        CHECK(dtypes == 3);
-    }
+    for (int t = 0; t < OP_N_TABLES; t++)
+        for (int i = 0; i < op_tables[t]->n; i++) {
+            const char *name = op_tables[t]->rows[i].name;
+            tg_test_context = name;
+            int dtypes = 0;
+            for (int r = 0; r < N_ROWS; r++)
+                if (!strcmp(golden_specials[r].op, name)) dtypes |= 1 << golden_specials[r].f64;
+            CHECK(dtypes == 3);
+        }
 }
 
 /* A value's kind: NaN, +-inf, +-0, or finite nonzero of a sign. */
@@ -450,5 +295,224 @@ static void choices_differ_from_pytorch(void) {
            n, paths, kinds);
 }
 
+/* ---- Every (op, parameters) on ordinary inputs ------------------------------------------- */
+
+/* Whether golden row r is the first with its op and parameters (the sweep
+ * has a row per dtype). */
+static bool first_with_its_parameters(int r) {
+    const golden_special *g = &golden_specials[r];
+    for (int q = 0; q < r; q++)
+        if (!strcmp(golden_specials[q].op, g->op) &&
+            !memcmp(golden_specials[q].p, g->p, sizeof g->p))
+            return false;
+    return true;
+}
+
+/* Runs check once for each (op, parameters) of the sweep. */
+static void for_each_op_and_parameters(void (*check)(const op_row *op, const double *p)) {
+    static char context[96];
+    for (int r = 0; r < N_ROWS; r++) {
+        const golden_special *g = &golden_specials[r];
+        const op_row *op = op_named(g->op); /* NULL fails every_op_matches_pytorch_... */
+        if (!op || !first_with_its_parameters(r)) continue;
+        snprintf(context, sizeof context, "%s(%g, %g)", g->op, g->p[0], g->p[1]);
+        tg_test_context = context;
+        check(op, g->p);
+    }
+    tg_test_context = NULL;
+}
+
+/* How an op's inputs are laid out: x of shape sx, and y of shape sy (ny -1:
+ * none), contiguous or (strided) transposed views of dims 1 and 2 made leaves. */
+typedef struct input_layout {
+    const char *what;
+    bool strided;
+    int nx;
+    int64_t sx[3];
+    int ny;
+    int64_t sy[3];
+} input_layout;
+
+static const input_layout x_alone[] = {
+    {"contiguous", false, 3, {2, 3, 4}, -1, {0}},
+    {"strided", true, 3, {2, 3, 4}, -1, {0}},
+};
+static const input_layout x_and_weight[] = {
+    {"a weight per channel", false, 3, {2, 3, 4}, 1, {3}},
+    {"strided, a weight per channel", true, 3, {2, 3, 4}, 1, {3}},
+    {"one weight for all", false, 3, {2, 3, 4}, 1, {1}},
+    {"a 0-dim weight", false, 3, {2, 3, 4}, 0, {0}},
+};
+static const input_layout x_and_beta[] = {
+    {"0-dim beta", false, 3, {2, 3, 4}, 0, {0}},
+    {"strided, 0-dim beta", true, 3, {2, 3, 4}, 0, {0}},
+    {"beta of shape (1,)", false, 3, {2, 3, 4}, 1, {1}},
+};
+static const input_layout one_shape[] = {
+    {"contiguous", false, 3, {2, 3, 4}, 3, {2, 3, 4}},
+    {"strided", true, 3, {2, 3, 4}, 3, {2, 3, 4}},
+};
+static const input_layout broadcasting[] = {
+    {"contiguous", false, 3, {2, 3, 4}, 3, {2, 3, 4}},
+    {"strided", true, 3, {2, 3, 4}, 3, {2, 3, 4}},
+    {"y broadcast", false, 3, {2, 3, 4}, 1, {4}},
+    {"x broadcast", false, 2, {3, 1}, 3, {2, 3, 4}},
+};
+
+/* The layouts of each kind of input; the first is the plain one. */
+#define LAYOUTS(a) \
+    { a, (int)(sizeof a / sizeof a[0]) }
+static const struct {
+    const input_layout *of;
+    int n;
+} layouts[] = {
+    [OP_X] = LAYOUTS(x_alone),
+    [OP_HALVES] = LAYOUTS(x_alone),
+    [OP_ROWS] = LAYOUTS(x_alone),
+    [OP_WEIGHT] = LAYOUTS(x_and_weight),
+    [OP_BETA] = LAYOUTS(x_and_beta),
+    [OP_PAIR] = LAYOUTS(one_shape),
+    [OP_BROADCAST] = LAYOUTS(broadcasting),
+};
+
+/* A float64 leaf requiring grad, uniform in the op's [lo, hi). */
+static tg_tensor *input_leaf(const op_row *op, int ndim, const int64_t *shape, bool strided) {
+    int64_t s[3] = {0};
+    memcpy(s, shape, sizeof(int64_t) * (size_t)ndim);
+    strided = strided && ndim == 3;
+    if (strided) s[1] = shape[2], s[2] = shape[1];
+    tg_tensor *t = tg_rand(ndim, s, TG_F64, NULL);
+    t = tg_add_scalar(tg_mul_scalar(t, op->hi - op->lo), op->lo);
+    return tg_requires_grad_(strided ? tg_detach(tg_transpose(t, 1, 2)) : t, true);
+}
+
+/* op's inputs laid out as l, in in[0] and in[1] (NULL for one input);
+ * returns how many. */
+static int make_inputs(const op_row *op, const input_layout *l, tg_tensor **in) {
+    in[0] = input_leaf(op, l->nx, l->sx, l->strided);
+    in[1] = l->ny < 0 ? NULL : input_leaf(op, l->ny, l->sy, l->strided);
+    return l->ny < 0 ? 1 : 2;
+}
+
+typedef struct op_call {
+    const op_row *op;
+    const double *p;
+    int n_inputs;
+} op_call;
+
+static tg_tensor *call_op(tg_tensor *const *in, void *ctx) {
+    const op_call *c = ctx;
+    return c->op->call(in[0], c->n_inputs > 1 ? in[1] : NULL, c->p);
+}
+
+/* In each layout of its inputs. 0 is the kink of the rectifiers, abs and
+ * clamp(-0, 0); 2.5 where softplus(2, 5) switches to x. */
+static void passes_gradcheck(const op_row *op, const double *p) {
+    static const double kinks[] = {0, 2.5};
+    tg_gradcheck_options opts = {.kinks = kinks, .n_kinks = 2};
+    for (int i = 0; i < layouts[op->inputs].n; i++) {
+        const input_layout *l = &layouts[op->inputs].of[i];
+        tg_tensor *in[2];
+        int n = make_inputs(op, l, in);
+        int rc = tg_gradcheck(call_op, &(op_call){op, p, n}, n, in, &opts);
+        if (rc != 0) printf("  %s, %s: %s\n", tg_test_context, l->what, tg_last_error());
+        CHECK(rc == 0);
+    }
+}
+
+/* The op records its node when both inputs, or the second alone, require
+ * grad; none when neither does, or with grad mode off. */
+static void records_its_node(const op_row *op, const double *p) {
+    tg_tensor *in[2];
+    int n = make_inputs(op, &layouts[op->inputs].of[0], in);
+    tg_tensor *x = in[0], *y = in[1], *plain_y = n > 1 ? tg_detach(y) : NULL;
+    CHECK_EQ_STR(tg_grad_fn_name(op->call(x, y, p)), op->node);
+    if (n > 1) CHECK_EQ_STR(tg_grad_fn_name(op->call(tg_detach(x), y, p)), op->node);
+    tg_tensor *none = op->call(tg_detach(x), plain_y, p);
+    CHECK(none && tg_grad_fn_name(none) == NULL && !tg_requires_grad(none));
+    bool prev = tg_set_grad_enabled(false);
+    tg_tensor *off = op->call(x, y, p);
+    tg_set_grad_enabled(prev);
+    CHECK(off && tg_grad_fn_name(off) == NULL);
+}
+
+/* sum's backward hands on an expanded view (stride 0): the gradients are the
+ * same as with an explicit contiguous seed of ones. */
+static void reads_strided_gradients(const op_row *op, const double *p) {
+    tg_tensor *in[2];
+    int n = make_inputs(op, &layouts[op->inputs].of[0], in);
+    double via_sum[2][24] = {{0}}, via_ones[2][24] = {{0}};
+    tg_tensor *out = op->call(in[0], in[1], p);
+    CHECK(out && tg_backward(tg_sum(out), NULL) == 0);
+    for (int k = 0; k < n; k++) {
+        tg_to_doubles(tg_grad(in[k]), via_sum[k]);
+        tg_clear_grad(in[k]);
+    }
+    out = op->call(in[0], in[1], p);
+    CHECK(out && tg_backward(out, tg_ones(tg_ndim(out), tg_shape(out), TG_F64)) == 0);
+    for (int k = 0; k < n; k++) tg_to_doubles(tg_grad(in[k]), via_ones[k]);
+    CHECK(memcmp(via_sum, via_ones, sizeof via_sum) == 0);
+}
+
+/* Without a pool the caller owns the result: released, with the inputs,
+ * nothing is left. */
+static void leaks_nothing_without_a_pool(const op_row *op, const double *p) {
+    tg_pool *pool = tg_pool_push();
+    tg_tensor *in[2];
+    int n = make_inputs(op, &layouts[op->inputs].of[0], in);
+    for (int k = 0; k < n; k++) tg_retain(in[k]);
+    tg_pool_pop(pool);
+    tg_tensor *out = op->call(in[0], in[1], p);
+    tg_tensor *seed = out ? tg_ones(tg_ndim(out), tg_shape(out), TG_F64) : NULL;
+    int rc = seed ? tg_backward(out, seed) : -1;
+    tg_release(seed);
+    tg_release(out);
+    for (int k = 0; k < n; k++) tg_release(in[k]);
+    CHECK(rc == 0);
+}
+
+static bool all_finite(const tg_tensor *t) {
+    double v[8];
+    if (!t || tg_numel(t) > 8 || tg_to_doubles(t, v) != 0) return false;
+    for (int64_t i = 0; i < tg_numel(t); i++)
+        if (!isfinite(v[i])) return false;
+    return true;
+}
+
+/* The activations: no NaN or inf at x = +-100 and +-1000, in the value or
+ * the gradients (beta or weight 0.25, up = x for the gated forms). */
+static void activation_finite_at_large_x(const op_row *op, const double *p) {
+    if (op < op_activations.rows || op >= op_activations.rows + op_activations.n) return;
+    const double values[] = {-1000, -100, 100, 1000, -100, 100, -1000, 1000};
+    bool param = op->inputs == OP_WEIGHT || op->inputs == OP_BETA;
+    for (int f64 = 0; f64 < 2; f64++) {
+        tg_dtype dt = f64 ? TG_F64 : TG_F32;
+        tg_tensor *x = tg_requires_grad_(tg_test_tensor(values, TG_SHAPE(8), dt), true);
+        tg_tensor *y = param ? tg_requires_grad_(tg_full(TG_SHAPE(1), 0.25, dt), true) : x;
+        tg_tensor *out = op->call(x, y, p);
+        CHECK(all_finite(out));
+        CHECK(tg_backward(tg_sum(out), NULL) == 0);
+        CHECK(all_finite(tg_grad(x)));
+        if (param) CHECK(all_finite(tg_grad(y)));
+    }
+}
+
+static void every_op_passes_gradcheck(void) { for_each_op_and_parameters(passes_gradcheck); }
+static void every_op_records_its_node(void) { for_each_op_and_parameters(records_its_node); }
+static void every_op_reads_strided_gradients(void) {
+    for_each_op_and_parameters(reads_strided_gradients);
+}
+static void ops_without_a_pool_leak_nothing(void) {
+    tg_pool_pop(tg_test_pool); /* own everything explicitly here */
+    int64_t before = tg_live_tensors();
+    for_each_op_and_parameters(leaks_nothing_without_a_pool);
+    CHECK(tg_live_tensors() == before);
+}
+static void activations_are_finite_at_large_x(void) {
+    for_each_op_and_parameters(activation_finite_at_large_x);
+}
+
 TG_TEST_MAIN(TG_CASE(every_op_has_golden_rows), TG_CASE(every_op_matches_pytorch_on_special_values),
-             TG_CASE(choices_differ_from_pytorch))
+             TG_CASE(choices_differ_from_pytorch), TG_CASE(every_op_passes_gradcheck),
+             TG_CASE(every_op_records_its_node), TG_CASE(every_op_reads_strided_gradients),
+             TG_CASE(ops_without_a_pool_leak_nothing), TG_CASE(activations_are_finite_at_large_x))

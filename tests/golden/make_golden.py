@@ -5,13 +5,15 @@ Run with Debian's python3 and its python3-torch (apt-get install
 python3-torch):  /usr/bin/python3 tests/golden/make_golden.py
 The output, tests/golden/golden_core.h, is committed: the tests never run
 Python. Every case is built from explicit data, so the C side can build the
-same tensors.
+same tensors. The pointwise ops, their references and the parameters of their
+cases (values) are the rows of ops_table.py.
 """
 import math
 
 import torch
 
 from golden_common import c_double, c_str, dims, doubles, flat, write_header
+from ops_table import BINARY, BY_NAME, UNARY
 
 out = []
 
@@ -79,6 +81,7 @@ for name, seed, kind, shape, dtype in rand_cases:
 out.append("};")
 
 # ---- binary ops with broadcasting: out = op(a, b), loss = sum(out * w) ------------
+# (the ops of BINARY with values)
 binary_shapes = [
     ((2, 3), (2, 3)),
     ((2, 3), (3,)),
@@ -91,17 +94,17 @@ out.append("typedef struct golden_binary { const char *op; int f64; int na; int6
            " int64_t sout[3]; } golden_binary;")
 entries = []
 k = 0
-for op in ["add", "sub", "mul", "div"]:
+for op in [op for op in BINARY if op.values]:
     for dtype in [torch.float32, torch.float64]:
         for sa, sb in binary_shapes:
             g = torch.Generator().manual_seed(100 + k)
             a = (torch.rand(sa, generator=g, dtype=torch.float64) * 4 - 2).to(dtype)
             b = (torch.rand(sb, generator=g, dtype=torch.float64) * 4 - 2).to(dtype)
-            if op == "div":  # keep the divisor away from zero
+            if op.name == "div":  # keep the divisor away from zero
                 b = b.sign() * (b.abs() + 0.5)
             a.requires_grad_()
             b.requires_grad_()
-            res = getattr(torch, op)(a, b)
+            res = op.reference(a, b, [])
             w = (torch.rand(res.shape, generator=g, dtype=torch.float64) * 2 - 1).to(dtype)
             (res * w).sum().backward()
             p = f"bin{k}"
@@ -109,7 +112,7 @@ for op in ["add", "sub", "mul", "div"]:
                            ("gb", b.grad)]:
                 out.append(f"static const double {p}_{tag}[] = {doubles(flat(t))};")
             entries.append(
-                f"    {{{c_str(op)}, {int(dtype == torch.float64)}, {dims(sa, 3)}, {dims(sb, 3)}, "
+                f"    {{{c_str(op.name)}, {int(dtype == torch.float64)}, {dims(sa, 3)}, {dims(sb, 3)}, "
                 f"{p}_a, {p}_b, {p}_w, {p}_out, {p}_ga, {p}_gb, {dims(res.shape, 3)}}},"
             )
             k += 1
@@ -118,37 +121,29 @@ out.extend(entries)
 out.append("};")
 
 # ---- unary math and selection: out = f(x), loss = sum(out * w) ---------------------
-unary_cases = [
-    ("pow", 2.0, 0, False), ("pow", 3.0, 0, False), ("pow", 0.5, 0, True),
-    ("pow", -1.5, 0, True), ("pow", 0.0, 0, False), ("exp", 0, 0, False),
-    ("log", 0, 0, True), ("sqrt", 0, 0, True), ("abs", 0, 0, False),
-    ("clamp", -0.5, 0.7, False), ("clamp", float("nan"), 0.25, False),
-]
+# The ops of UNARY, each parameter set of values (p0, p1; 0 when unused).
 out.append("typedef struct golden_unary { const char *op; double p0, p1; int f64; int strided;"
            " const double *x, *w, *out, *gx; } golden_unary;")
 entries = []
-for op, p0, p1, positive in unary_cases:
+for op, params in [(op, p) for op in UNARY for p in op.values]:
+    p0, p1 = (params + [0, 0])[:2]
     for dtype in [torch.float32, torch.float64]:
         for strided in [0, 1]:
             g = torch.Generator().manual_seed(500 + k)
             base = torch.rand(3, 2, generator=g, dtype=torch.float64) * 4 - 2
-            if positive:
+            # x > 0 where the op is not defined on all of it (log, sqrt, x^0.5)
+            if op.reference(base, None, params).isnan().any():
                 base = base.abs() + 0.1
             base = base.to(dtype)
             x = (base.t() if strided else base.reshape(2, 3)).detach().requires_grad_()
-            if op == "pow":
-                res = x ** p0
-            elif op == "clamp":
-                res = x.clamp(None if math.isnan(p0) else p0, p1)
-            else:
-                res = getattr(torch, op)(x)
+            res = op.reference(x, None, params)
             w = (torch.rand(res.shape, generator=g, dtype=torch.float64) * 2 - 1).to(dtype)
             (res * w).sum().backward()
             p = f"un{k}"
             # x is stored as the (3, 2) base: the C test transposes it when strided
             for tag, t in [("x", base), ("w", w), ("out", res), ("gx", x.grad)]:
                 out.append(f"static const double {p}_{tag}[] = {doubles(flat(t))};")
-            entries.append(f"    {{{c_str(op)}, {c_double(p0)}, {c_double(p1)},"
+            entries.append(f"    {{{c_str(op.name)}, {c_double(p0)}, {c_double(p1)},"
                            f" {int(dtype == torch.float64)}, {strided}, {p}_x, {p}_w, {p}_out,"
                            f" {p}_gx}},")
             k += 1
@@ -163,7 +158,9 @@ for dtype in [torch.float32, torch.float64]:
     b = torch.tensor([0.5, -2.0, 4.0], dtype=dtype, requires_grad=True)
     c = torch.tensor([[1.0], [0.0]], dtype=dtype)
     w = torch.tensor([[0.3, -0.7, 1.1], [2.0, -0.4, 0.9]], dtype=dtype)
-    for name, fn in [("maximum", lambda: torch.maximum(a, b)), ("minimum", lambda: torch.minimum(a, b)),
+    # where with a condition of its own (ops_table.py's where is x's own)
+    for name, fn in [("maximum", lambda: BY_NAME["maximum"].reference(a, b, [])),
+                     ("minimum", lambda: BY_NAME["minimum"].reference(a, b, [])),
                      ("where", lambda: torch.where(c != 0, a, b))]:
         a.grad = None
         b.grad = None

@@ -10,13 +10,15 @@ Every case stores its inputs, a weight w of the output's shape, the output,
 and the gradients of sum(out * w) with respect to each input, in float32
 and float64. A "transposed" case feeds the op x = base.t() for a contiguous
 2-D base (so the C side sees a strided tensor); its input and gradient are
-stored in base's layout. The gated forms (SwiGLU, GeGLU, ReGLU) have no
-torch op: their reference is the composition F.silu(gate) * up etc.
+stored in base's layout. The ops, their references and the parameters of
+their cases (values) are the rows of ops_table.py's ACTIVATIONS; the inputs
+each kind of op gets are made below.
 """
 import torch
 import torch.nn.functional as F
 
 from golden_common import c_str, dims, doubles, flat, write_header
+from ops_table import ACTIVATIONS, BETA, HALVES, PAIR, WEIGHT, X
 
 DTYPES = [torch.float32, torch.float64]
 
@@ -58,8 +60,9 @@ def x_inputs(gen, even_last=False):
 entries = []
 
 
-def add_case(op, dtype, params, dim, transposed, x_base, b_base, fn):
-    """fn(x, b) -> out; b may be None. Records values and gradients."""
+def add_case(op, dtype, params, transposed, x_base, b_base):
+    """op (an Op of ops_table.py) on x and b (None for one input): records
+    the values and gradients."""
     g = torch.Generator().manual_seed(1000 + W.k)
     x_leaf = x_base.to(dtype).clone().requires_grad_()
     x = x_leaf.t() if transposed else x_leaf
@@ -67,7 +70,7 @@ def add_case(op, dtype, params, dim, transposed, x_base, b_base, fn):
     if b_base is not None:
         b_leaf = b_base.to(dtype).clone().requires_grad_()
         b = b_leaf.t() if transposed and b_leaf.dim() == 2 else b_leaf
-    out = fn(x, b)
+    out = op.reference(x, b, params)
     w = uniform(g, out.shape, -1, 1).to(dtype)
     (out * w).sum().backward()
     ax, agx = W.array("x", x_leaf), W.array("gx", x_leaf.grad)
@@ -80,86 +83,82 @@ def add_case(op, dtype, params, dim, transposed, x_base, b_base, fn):
     aw, aout = W.array("w", w), W.array("out", out)
     p = doubles(list(params) + [0.0] * (3 - len(params)))
     entries.append(
-        f"    {{{c_str(op)}, {int(dtype == torch.float64)}, {p}, "
-        f"{dim}, {int(transposed)}, {dims(x_leaf.shape, 3)}, {ax}, {agx}, {bdims}, {ab}, {agb}, "
+        f"    {{{c_str(op.name)}, {int(dtype == torch.float64)}, {p}, {int(transposed)}, "
+        f"{dims(x_leaf.shape, 3)}, {ax}, {agx}, {bdims}, {ab}, {agb}, "
         f"{dims(out.shape, 3)}, {aw}, {aout}}},")
     W.k += 1
 
 
-# ---- One-input activations: (op, params, fn) -------------------------------------------
-unary_ops = [
-    ("relu", [], lambda x, p: F.relu(x)),
-    ("leaky_relu", [0.01], lambda x, p: F.leaky_relu(x, p[0])),
-    ("leaky_relu", [0.2], lambda x, p: F.leaky_relu(x, p[0])),
-    ("rrelu_eval", [1 / 8, 1 / 3], lambda x, p: F.rrelu(x, p[0], p[1], training=False)),
-    ("rrelu_eval", [0.1, 0.3], lambda x, p: F.rrelu(x, p[0], p[1], training=False)),
-    ("elu", [1.0], lambda x, p: F.elu(x, p[0])),
-    ("elu", [0.5], lambda x, p: F.elu(x, p[0])),
-    ("sigmoid", [], lambda x, p: torch.sigmoid(x)),
-    ("tanh", [], lambda x, p: torch.tanh(x)),
-    ("gelu", [0], lambda x, p: F.gelu(x)),
-    ("gelu", [1], lambda x, p: F.gelu(x, approximate="tanh")),
-    ("silu", [], lambda x, p: F.silu(x)),
-    ("softplus", [1.0, 20.0], lambda x, p: F.softplus(x, p[0], p[1])),
-    ("softplus", [2.0, 5.0], lambda x, p: F.softplus(x, p[0], p[1])),
-    ("softplus", [0.5, 20.0], lambda x, p: F.softplus(x, p[0], p[1])),
-]
+def of_kind(*kinds):
+    return [op for op in ACTIVATIONS if op.inputs in kinds]
+
+
+# ---- One input: each parameter set of values, on every input ------------------------------------
 gen = torch.Generator().manual_seed(0)
 inputs = x_inputs(gen)
-for op, params, fn in unary_ops:
-    for dtype in DTYPES:
-        for kind, base, transposed in inputs:
-            add_case(op, dtype, params, 0, transposed, base, None,
-                     lambda x, b, fn=fn, params=params: fn(x, params))
+for op in of_kind(X):
+    for params in op.values:
+        for dtype in DTYPES:
+            for kind, base, transposed in inputs:
+                add_case(op, dtype, params, transposed, base, None)
 
-# ---- Learnable parameter: prelu weight, swish beta ------------------------------------------
-def swish(x, beta):
-    # tg_swish's result has x's shape: a one-element beta does not broadcast it.
-    return (x * torch.sigmoid(beta * x)).reshape(x.shape)
+
+# ---- A learnable second input: prelu's weight, swish's beta -------------------------------------
+# One value, of shape (1,), with every input; then more on the 3-D block
+# (index 1 of inputs) or the transposed one (index 2): one weight per
+# channel and a 0-dim weight, or 0-dim betas.
+SHARED = {WEIGHT: 0.25, BETA: 1.5}
+
+
+def more_parameters(kind, gen):
+    """(index in inputs, the second input) of the cases beyond the shared value."""
+    if kind == WEIGHT:
+        return [(1, uniform(gen, (3,), -0.5, 0.5)), (2, uniform(gen, (5,), -0.5, 0.5)),
+                (1, torch.tensor(-0.3, dtype=torch.float64))]
+    return [(1, torch.tensor(beta, dtype=torch.float64)) for beta in [1.0, 0.0, -0.7]]
 
 
 for dtype in DTYPES:
     for kind, base, transposed in inputs:
-        add_case("prelu", dtype, [], 0, transposed, base,
-                 torch.tensor([0.25], dtype=torch.float64), F.prelu)
-        add_case("swish", dtype, [], 0, transposed, base,
-                 torch.tensor([1.5], dtype=torch.float64), swish)
-    block = inputs[1][1]
-    add_case("prelu", dtype, [], 0, False, block, uniform(gen, (3,), -0.5, 0.5), F.prelu)
-    add_case("prelu", dtype, [], 0, True, inputs[2][1], uniform(gen, (5,), -0.5, 0.5),
-             F.prelu)
-    add_case("prelu", dtype, [], 0, False, block, torch.tensor(-0.3, dtype=torch.float64),
-             F.prelu)
-    for beta in [1.0, 0.0, -0.7]:
-        add_case("swish", dtype, [], 0, False, block, torch.tensor(beta, dtype=torch.float64),
-                 swish)
+        for op in of_kind(WEIGHT, BETA):
+            for params in op.values:
+                shared = torch.tensor([SHARED[op.inputs]], dtype=torch.float64)
+                add_case(op, dtype, params, transposed, base, shared)
+    for op in of_kind(WEIGHT, BETA):
+        for params in op.values:
+            for i, second in more_parameters(op.inputs, gen):
+                kind, base, transposed = inputs[i]
+                add_case(op, dtype, params, transposed, base, second)
 
-# ---- glu: (dim) over even-sized inputs --------------------------------------------------------
+
+# ---- Halves: glu, over even-sized inputs --------------------------------------------------------
+def distinct_dims(values, ndim):
+    """The parameter sets of values whose dims p[0] are distinct dims of an
+    ndim input (the last of those naming one: dims -1 and 0 of a 1-D input
+    are one case, dim 0)."""
+    return [p for i, p in enumerate(values)
+            if all(int(q[0]) % ndim != int(p[0]) % ndim for q in values[i + 1:])]
+
+
 glu_inputs = x_inputs(gen, even_last=True)
-for dtype in DTYPES:
-    for kind, base, transposed in glu_inputs:
-        for dim in ([-1, 0] if base.dim() > 1 else [0]):
-            add_case("glu", dtype, [], dim, transposed, base, None,
-                     lambda x, b, dim=dim: F.glu(x, dim))
-
-# ---- Gated forms: act(gate) * up, from the torch composition ---------------------------------
-gated_ops = [
-    ("swiglu", [], lambda g, u: F.silu(g) * u),
-    ("geglu", [0], lambda g, u: F.gelu(g) * u),
-    ("geglu", [1], lambda g, u: F.gelu(g, approximate="tanh") * u),
-    ("reglu", [], lambda g, u: F.relu(g) * u),
-]
-for op, params, fn in gated_ops:
+for op in of_kind(HALVES):
     for dtype in DTYPES:
-        for kind, base, transposed in inputs:
-            up = uniform(gen, base.shape, -2, 2)
-            add_case(op, dtype, params, 0, transposed, base, up, fn)
+        for kind, base, transposed in glu_inputs:
+            for params in distinct_dims(op.values, base.dim()):
+                add_case(op, dtype, params, transposed, base, None)
+
+# ---- Gated forms: act(gate) * up ------------------------------------------------------------------
+for op in of_kind(PAIR):
+    for params in op.values:
+        for dtype in DTYPES:
+            for kind, base, transposed in inputs:
+                up = uniform(gen, base.shape, -2, 2)
+                add_case(op, dtype, params, transposed, base, up)
 
 GOLDEN_ACT = """typedef struct golden_act {
-    const char *op; /* tg_<op>; rrelu_eval is tg_rrelu in eval mode */
+    const char *op; /* the row of tests/op_table.c that calls it */
     int f64;
-    double p[3]; /* the op's parameters, in the order tg_<op> takes them */
-    int dim;     /* glu */
+    double p[3]; /* the op's parameters, as that row's call reads them */
     /* The op gets base.t() for x (and up) when transposed; x, gx (b, gb)
      * then hold base, of shape sx (sb). */
     int transposed;

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Writes tests/golden/golden_special.h: PyTorch's values and gradients of
-every pointwise op on IEEE special values, read by tests/test_special.c.
+every pointwise op of ops_table.py on IEEE special values, read by
+tests/test_special.c.
 
 Run with Debian's python3 and its python3-torch:
     /usr/bin/python3 tests/golden/make_golden_special.py [--report]
@@ -30,7 +31,7 @@ golden_special_choices with both of PyTorch's values and the reason:
     picks the mathematically right value;
   - GELU and ELU, whose formulas cancel and round values to zero (EXACT):
     the exact value (mpmath), rounded once;
-  - in float32, the ops that tapegrad evaluates in double (IN_DOUBLE), where
+  - in float32, the ops that tapegrad evaluates in double (in_double), where
     PyTorch's float32 arithmetic is more than an ulp off or off in kind:
     PyTorch's float64 value, rounded once to float32.
 """
@@ -38,9 +39,9 @@ import math
 import sys
 
 import torch
-import torch.nn.functional as F
 
 from golden_common import c_double, c_str, write_header
+from ops_table import HALVES, OPS, ROWS, WEIGHT, X
 
 DTYPES = [torch.float32, torch.float64]
 COPIES = 64
@@ -61,72 +62,21 @@ def values(dtype, binary):
     return torch.tensor(v, dtype=dtype).tolist()
 
 
-def opt(p):
-    """A NaN bound of tg_clamp means none."""
-    return None if math.isnan(p) else p
+def arity_of(op):
+    """How many inputs a case of op has: one value a, or a pair (a, b)."""
+    return 1 if op.inputs == X else 2
 
 
-def rows(a, b):
-    """The row ops see each case as the row [a, b] of an (n, 2) tensor."""
-    return torch.stack([a, b], 1)
-
-
-# (name, params, arity, outputs per case, fn(a, b, p)). params are what
-# the C side passes to tg_<name> (see tests/test_special.c).
-OPS = [
-    ("neg", [], 1, 1, lambda a, b, p: torch.neg(a)),
-    ("exp", [], 1, 1, lambda a, b, p: torch.exp(a)),
-    ("log", [], 1, 1, lambda a, b, p: torch.log(a)),
-    ("sqrt", [], 1, 1, lambda a, b, p: torch.sqrt(a)),
-    ("abs", [], 1, 1, lambda a, b, p: torch.abs(a)),
-] + [
-    ("pow_scalar", [e], 1, 1, lambda a, b, p: torch.pow(a, p[0]))
-    for e in [0.0, 0.5, 1.0, 2.0, 3.0, -1.0, -0.5, 2.5, -2.0]
-] + [
-    ("clamp", [lo, hi], 1, 1, lambda a, b, p: torch.clamp(a, opt(p[0]), opt(p[1])))
-    for lo, hi in [(-1.0, 2.0), (0.0, 1.0), (-0.0, 0.0), (NAN, 1.0), (-1.0, NAN), (2.0, -1.0),
-                   (-INF, INF)]
-] + [
-    ("relu", [], 1, 1, lambda a, b, p: F.relu(a)),
-    ("leaky_relu", [0.01], 1, 1, lambda a, b, p: F.leaky_relu(a, p[0])),
-    ("leaky_relu", [-0.5], 1, 1, lambda a, b, p: F.leaky_relu(a, p[0])),
-    ("rrelu_eval", [1 / 8, 1 / 3], 1, 1,
-     lambda a, b, p: F.rrelu(a, p[0], p[1], training=False)),
-    ("elu", [1.0], 1, 1, lambda a, b, p: F.elu(a, p[0])),
-    ("elu", [0.5], 1, 1, lambda a, b, p: F.elu(a, p[0])),
-    ("sigmoid", [], 1, 1, lambda a, b, p: torch.sigmoid(a)),
-    ("tanh", [], 1, 1, lambda a, b, p: torch.tanh(a)),
-    ("gelu", [0], 1, 1, lambda a, b, p: F.gelu(a)),
-    ("gelu", [1], 1, 1, lambda a, b, p: F.gelu(a, approximate="tanh")),
-    ("silu", [], 1, 1, lambda a, b, p: F.silu(a)),
-    ("softplus", [1.0, 20.0], 1, 1, lambda a, b, p: F.softplus(a, p[0], p[1])),
-    ("softplus", [2.0, 5.0], 1, 1, lambda a, b, p: F.softplus(a, p[0], p[1])),
-    ("add", [], 2, 1, lambda a, b, p: torch.add(a, b)),
-    ("sub", [], 2, 1, lambda a, b, p: torch.sub(a, b)),
-    ("mul", [], 2, 1, lambda a, b, p: torch.mul(a, b)),
-    ("div", [], 2, 1, lambda a, b, p: torch.div(a, b)),
-    ("maximum", [], 2, 1, lambda a, b, p: torch.maximum(a, b)),
-    ("minimum", [], 2, 1, lambda a, b, p: torch.minimum(a, b)),
-    # tg_where(a, a, b): a's value is also the condition (nonzero, NaN included).
-    ("where", [], 2, 1, lambda a, b, p: torch.where(a.detach() != 0, a, b)),
-    # x of shape (1, n) with one weight per channel: one weight per case.
-    ("prelu", [], 2, 1, lambda a, b, p: F.prelu(a.reshape(1, -1), b).reshape(-1)),
-    # x * sigmoid(beta x), one beta per case.
-    ("swish", [], 2, 1, lambda a, b, p: a * torch.sigmoid(b * a)),
-    ("swiglu", [], 2, 1, lambda a, b, p: F.silu(a) * b),
-    ("geglu", [0], 2, 1, lambda a, b, p: F.gelu(a) * b),
-    ("geglu", [1], 2, 1, lambda a, b, p: F.gelu(a, approximate="tanh") * b),
-    ("reglu", [], 2, 1, lambda a, b, p: F.relu(a) * b),
-    # glu(cat(a, b)): up a, gate b.
-    ("glu", [], 2, 1, lambda a, b, p: F.glu(torch.cat([a, b]), 0)),
-    ("mse_loss", [], 2, 1, lambda a, b, p: F.mse_loss(a, b, reduction="none")),
-    ("bce_with_logits", [], 2, 1,
-     lambda a, b, p: F.binary_cross_entropy_with_logits(a, b, reduction="none")),
-    ("sum_rows", [], 2, 1, lambda a, b, p: rows(a, b).sum(1)),
-    ("mean_rows", [], 2, 1, lambda a, b, p: rows(a, b).mean(1)),
-    ("softmax_rows", [], 2, 2, lambda a, b, p: torch.softmax(rows(a, b), 1)),
-    ("log_softmax_rows", [], 2, 2, lambda a, b, p: torch.log_softmax(rows(a, b), 1)),
-]
+def run(op, a, b, p):
+    """op on the cases a (and b), made into its inputs as its kind says
+    (ops_table.py)."""
+    if op.inputs == HALVES:
+        return op.reference(torch.cat([a, b]), None, p)
+    if op.inputs == ROWS:
+        return op.reference(torch.stack([a, b], 1), None, p)
+    if op.inputs == WEIGHT:
+        return op.reference(a.reshape(1, -1), b, p)
+    return op.reference(a, b, p)
 
 
 def cases(dtype, arity):
@@ -147,9 +97,10 @@ def upstream(out, k, nout):
     return u
 
 
-def evaluate(fn, p, nout, dtype, a, b, copies):
-    """fn on the cases, each repeated `copies` times in one tensor: the
-    output (n * nout values) and, per upstream, the gradients of a and b."""
+def evaluate(op, p, dtype, a, b, copies):
+    """op on the cases, each repeated `copies` times in one tensor: the
+    output (n * nout values, nout outputs per case) and, per upstream, the
+    gradients of a and b."""
     def leaf(v):
         return torch.tensor(v, dtype=dtype).repeat_interleave(copies).requires_grad_()
 
@@ -157,7 +108,8 @@ def evaluate(fn, p, nout, dtype, a, b, copies):
     for k in range(2):
         ta = leaf(a)
         tb = leaf(b) if b is not None else None
-        out = fn(ta, tb, p)
+        out = run(op, ta, tb, p)
+        nout = out.numel() // (len(a) * copies)
         out.backward(upstream(out, k, nout))
         pick = lambda t, w: t.detach().reshape(len(a), copies, w)[:, 0, :].reshape(-1).tolist()
         if k == 0:
@@ -210,12 +162,12 @@ RESOLVE = [
 ]
 
 
-def both_paths(fn, p, nout, dtype, a, b):
+def both_paths(op, p, dtype, a, b):
     """The op's results on the vectorised path and on the one-element one."""
-    vec = evaluate(fn, p, nout, dtype, a, b, COPIES)
+    vec = evaluate(op, p, dtype, a, b, COPIES)
     alone = {q: [] for q in vec}
     for i in range(len(a)):
-        r = evaluate(fn, p, nout, dtype, [a[i]], None if b is None else [b[i]], 1)
+        r = evaluate(op, p, dtype, [a[i]], None if b is None else [b[i]], 1)
         for q in r:
             alone[q] += r[q]
     return vec, alone
@@ -322,19 +274,16 @@ EXACT_WHY = {"gelu": "PyTorch's 1 + erf (1 + tanh) cancels: the exact value, rou
              "elu": "PyTorch's exp(x) - 1 cancels: the exact value, rounded once"}
 IN_DOUBLE_WHY = "PyTorch's float32 arithmetic loses it: its float64 value, rounded once"
 
-# The ops that tapegrad evaluates in double and rounds once (activations, the
-# GLU family, the losses, the reductions). In float32, PyTorch's arithmetic
-# can lose what double keeps: silu(dmin) comes out 0 (so silu(dmin) inf is
-# NaN, not inf), 2 (x - t) overflows before the upstream 0.5 halves it. For
-# these, the float32 golden value is PyTorch's float64 one rounded to float32
-# where the two differ by more than an ulp or in kind (NaN, inf, zero sign).
-# sigmoid's and tanh's backward read the saved float32 output, as PyTorch's
-# do: only their output is evaluated in double. prelu's weight gradient is
-# summed from float32 contributions.
-IN_DOUBLE = {"leaky_relu", "rrelu_eval", "elu", "gelu", "silu", "softplus", "swish", "swiglu",
-             "geglu", "reglu", "glu", "mse_loss", "bce_with_logits", "sum_rows", "mean_rows",
-             "softmax_rows", "log_softmax_rows"}
-OUT_IN_DOUBLE = {"sigmoid", "tanh"}
+# The ops that tapegrad evaluates in double and rounds once (in_double in
+# ops_table.py: the activations, the GLU family, the losses, the reductions).
+# In float32, PyTorch's arithmetic can lose what double keeps: silu(dmin)
+# comes out 0 (so silu(dmin) inf is NaN, not inf), 2 (x - t) overflows
+# before the upstream 0.5 halves it. For these, the float32 golden value is
+# PyTorch's float64 one rounded to float32 where the two differ by more than
+# an ulp or in kind (NaN, inf, zero sign). sigmoid's and tanh's backward read
+# the saved float32 output, as PyTorch's do: only their output is evaluated
+# in double ("out"). prelu's weight gradient is summed from float32
+# contributions.
 
 
 def ulps(x, y, dtype):
@@ -364,7 +313,7 @@ def main():
     report = "--report" in sys.argv
     lines = ["""/* One op, in one dtype, on every special value (or pair of them). */
 typedef struct golden_special {
-    const char *op; /* the row of tests/test_special.c's table that calls it */
+    const char *op; /* the row of tests/op_table.c that calls it */
     double p[2];    /* its parameters; a NAN bound of clamp means none */
     int f64, arity, nout, n; /* nout outputs per case, n cases */
     const double *a, *b;     /* each case's inputs; b is NULL for one input */
@@ -395,14 +344,16 @@ typedef struct golden_special_choice {
                 lines.append(
                     f"static const double {tag}_b[] = {{{', '.join(map(c_double, b))}}};")
     rows, choices, n_cases = [], [], 0
-    for k, (name, p, arity, nout, fn) in enumerate(OPS):
+    for k, (op, p) in enumerate((op, p) for op in OPS for p in op.params):
+        name = op.name
         for dtype in DTYPES:
             f64 = int(dtype == torch.float64)
-            a, b = cases(dtype, arity)
-            vec, alone = both_paths(fn, p, nout, dtype, a, b)
-            in_double = dtype == torch.float32 and name in IN_DOUBLE | OUT_IN_DOUBLE
+            a, b = cases(dtype, arity_of(op))
+            vec, alone = both_paths(op, p, dtype, a, b)
+            nout = len(vec["out"]) // len(a)
+            in_double = dtype == torch.float32 and op.in_double is not None
             if in_double:
-                vec64, alone64 = both_paths(fn, p, nout, torch.float64, a, b)
+                vec64, alone64 = both_paths(op, p, torch.float64, a, b)
             tag = f"sp{k}_{f64}"
             names = {}
             for q in vec:
@@ -417,7 +368,7 @@ typedef struct golden_special_choice {
                             why = EXACT_WHY[name]
                     else:
                         value, why = resolve(name, q, ca, cb, v, w)
-                        if in_double and (name in IN_DOUBLE or q == "out"):
+                        if in_double and (op.in_double == "all" or q == "out"):
                             v64, why64 = resolve(name, q, ca, cb, vec64[q][i], alone64[q][i])
                             v64 = torch.tensor(v64, dtype=torch.float32).item()
                             if differs(value, v64, dtype):
@@ -434,10 +385,10 @@ typedef struct golden_special_choice {
                 names[q] = f"{tag}_{q}"
                 lines.append(f"static const double {tag}_{q}[] = "
                              f"{{{', '.join(map(c_double, chosen))}}};")
-            ia, ib = inputs[(dtype, arity)]
+            ia, ib = inputs[(dtype, arity_of(op))]
             gb = [names.get("gb0", "NULL"), names.get("gb1", "NULL")]
             pp = ", ".join(c_double(x) for x in (list(p) + [0.0, 0.0])[:2])
-            rows.append(f"    {{{c_str(name)}, {{{pp}}}, {f64}, {arity}, {nout}, {len(a)}, "
+            rows.append(f"    {{{c_str(name)}, {{{pp}}}, {f64}, {arity_of(op)}, {nout}, {len(a)}, "
                         f"{ia}, {ib}, {names['out']}, {{{names['ga0']}, {names['ga1']}}}, "
                         f"{{{gb[0]}, {gb[1]}}}}},")
             n_cases += len(a)
