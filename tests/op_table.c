@@ -36,6 +36,18 @@
 #define POSITIVE 0.5, 4 /* log, sqrt, fractional powers, divisors */
 
 static tg_gelu_approx approx(double p) { return p != 0 ? TG_GELU_TANH : TG_GELU_NONE; }
+
+/* where(x != 0, x, y): x is also the condition (nonzero, NaN included, picks
+ * x). The condition is made in a pool of its own and released here, so the
+ * call leaves only its result, pooled or the caller's like any op's. */
+static tg_tensor *where_nonzero(tg_tensor *x, tg_tensor *y) {
+    tg_pool *pool = tg_pool_push();
+    tg_tensor *cond = tg_retain(tg_ne_scalar(x, 0));
+    tg_pool_pop(pool);
+    tg_tensor *out = tg_where(cond, x, y);
+    tg_release(cond);
+    return out;
+}
 static const int dim1[] = {1};
 
 /* ---- The activations and the GLU family (tests/test_activation.c) --------------------- */
@@ -77,8 +89,7 @@ static const int dim1[] = {1};
     OP(div, BROADCAST, tg_div(x, y), "DivBackward0", BITWISE, POSITIVE)                          \
     OP(maximum, BROADCAST, tg_maximum(x, y), "MaximumBackward0", BITWISE, REALS)                 \
     OP(minimum, BROADCAST, tg_minimum(x, y), "MinimumBackward0", BITWISE, REALS)                 \
-    /* x is also the condition: nonzero (NaN included) picks x */                                \
-    OP(where, BROADCAST, tg_where(tg_ne_scalar(x, 0), x, y), "WhereBackward0", BITWISE, REALS)   \
+    OP(where, BROADCAST, where_nonzero(x, y), "WhereBackward0", BITWISE, REALS)                  \
     OP(mse_loss, PAIR, tg_mse_loss(x, y, TG_REDUCTION_NONE), "MseLossBackward0", BITWISE, REALS) \
     OP(binary_cross_entropy_with_logits, PAIR,                                                   \
        tg_binary_cross_entropy_with_logits(x, y, TG_REDUCTION_NONE),                             \
