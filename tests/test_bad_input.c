@@ -133,6 +133,8 @@ static void tensor_h(void) {
         ROW(tg_empty(2, huge, TG_F32) == NULL, TG_ERR_NOMEM,
             "empty: shape (1099511627776, 1099511627776) is too large");
         ROW(tg_empty(2, wrap, TG_F32) == NULL, TG_ERR_NOMEM, "too large");
+        ROW(tg_zeros(TG_SHAPE(0, INT64_C(1) << 40, INT64_C(1) << 40), TG_F32) == NULL, TG_ERR_NOMEM,
+            "zeros: shape (0, 1099511627776, 1099511627776) is too large");
         ROW(tg_empty(TG_SHAPE(2), BAD_DTYPE) == NULL, TG_ERR_VALUE, "empty: invalid dtype 7");
         ROW(tg_zeros(2, neg, TG_F32) == NULL, TG_ERR_SHAPE, "zeros: negative dimension");
         ROW(tg_zeros(TG_SHAPE(2), (tg_dtype)-1) == NULL, TG_ERR_VALUE, "zeros: invalid dtype -1");
