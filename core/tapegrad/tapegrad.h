@@ -17,5 +17,6 @@
 #include "tapegrad/safetensors.h"
 #include "tapegrad/nn.h"
 #include "tapegrad/optim.h"
+#include "tapegrad/data.h"
 
 #endif
