@@ -1,7 +1,10 @@
 /* tests/test_data.c - IDX files: every element type read from bytes
  * written here and through tg_idx_save, plain and gzipped (with zlib, as
- * MNIST is shipped), and every kind of bad file refused with its message. */
-#define _GNU_SOURCE /* mkdtemp */
+ * MNIST is shipped), and every kind of bad file refused with its message;
+ * the progress line's text on a fake clock, as lines, redrawn, and on a
+ * real terminal (a pseudo-terminal). */
+#define _GNU_SOURCE /* mkdtemp, open_memstream, posix_openpt */
+#include <fcntl.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -405,6 +408,196 @@ static void load_fails_cleanly_out_of_memory(void) {
     unlink(path);
 }
 
+/* ---- Progress line ---------------------------------------------------------------------- */
+
+static double fake_now;
+static double fake_clock(void *ctx) {
+    (void)ctx;
+    return fake_now;
+}
+
+/* A memory stream and the text written to it, read at the end. */
+typedef struct capture {
+    FILE *f;
+    char *text;
+    size_t len;
+} capture;
+
+static FILE *capture_open(capture *c) {
+    *c = (capture){0};
+    return c->f = open_memstream(&c->text, &c->len);
+}
+
+static const char *capture_text(capture *c) {
+    fclose(c->f);
+    c->f = NULL;
+    return c->text;
+}
+
+static tg_progress_options fake_options(tg_progress_style style) {
+    tg_progress_options o = tg_progress_defaults();
+    o.style = style;
+    o.clock = fake_clock;
+    fake_now = 100;
+    return o;
+}
+
+/* A line when line_every_seconds passed since the last, and at the end. */
+static void progress_writes_lines_by_time(void) {
+    capture c;
+    tg_progress_options o = fake_options(TG_PROGRESS_LINES);
+    o.line_every_seconds = 1;
+    tg_progress *p = tg_progress_new(10, capture_open(&c), &o);
+    CHECK(p != NULL);
+    for (int step = 1; step <= 10; step++) {
+        fake_now += 0.25;
+        CHECK(tg_progress_update(p, step, step <= 5 ? 0 : 1, 1.0 / step) == 0);
+    }
+    tg_progress_finish(p);
+    tg_progress_free(p);
+    CHECK_EQ_STR(capture_text(&c),
+                 "step 1/10 (10%)  epoch 0  loss 1  4 steps/s  ETA 0:02\n"
+                 "step 5/10 (50%)  epoch 0  loss 0.2  4 steps/s  ETA 0:01\n"
+                 "step 9/10 (90%)  epoch 1  loss 0.1111  4 steps/s  ETA 0:00\n"
+                 "step 10/10 (100%)  epoch 1  loss 0.1  4 steps/s  done in 0:02\n");
+    free(c.text);
+}
+
+static void progress_writes_lines_by_steps(void) {
+    capture c;
+    tg_progress_options o = fake_options(TG_PROGRESS_LINES);
+    o.line_every_seconds = 0;
+    o.line_every_steps = 400;
+    tg_progress *p = tg_progress_new(1000, capture_open(&c), &o);
+    for (int step = 1; step <= 700; step++) {
+        fake_now += 1.0 / 32;
+        CHECK(tg_progress_update(p, step, -1, NAN) == 0);
+    }
+    tg_progress_finish(p); /* stopped early */
+    tg_progress_free(p);
+    CHECK_EQ_STR(capture_text(&c), "step 1/1000 (0%)  loss nan  32 steps/s  ETA 0:31\n"
+                                   "step 401/1000 (40%)  loss nan  32 steps/s  ETA 0:18\n"
+                                   "step 700/1000 (70%)  loss nan  32 steps/s  done in 0:21\n");
+    free(c.text);
+}
+
+/* Redrawn in place, at most every redraw_seconds, always at the last
+ * step; finishing ends the line. */
+static void progress_redraws_in_place(void) {
+    capture c;
+    tg_progress_options o = fake_options(TG_PROGRESS_REDRAW);
+    o.redraw_seconds = 1;
+    tg_progress *p = tg_progress_new(4, capture_open(&c), &o);
+    for (int step = 1; step <= 4; step++) {
+        fake_now += 0.75;
+        CHECK(tg_progress_update(p, step, 2, 0.5) == 0);
+    }
+    fake_now += 0.5;
+    tg_progress_finish(p);
+    tg_progress_free(p);
+    CHECK_EQ_STR(capture_text(&c),
+                 "\rstep 1/4 (25%)  epoch 2  loss 0.5  1.33 steps/s  ETA 0:02\033[K"
+                 "\rstep 3/4 (75%)  epoch 2  loss 0.5  1.33 steps/s  ETA 0:00\033[K"
+                 "\rstep 4/4 (100%)  epoch 2  loss 0.5  1.33 steps/s  ETA 0:00\033[K"
+                 "\rstep 4/4 (100%)  epoch 2  loss 0.5  1.14 steps/s  done in 0:03\033[K\n");
+    free(c.text);
+}
+
+/* Rates and times: unknown before any time passed, hours, fast loops. */
+static void progress_formats_rates_and_times(void) {
+    capture c;
+    tg_progress_options o = fake_options(TG_PROGRESS_LINES);
+    o.line_every_steps = 1;
+    tg_progress *p = tg_progress_new(100000, capture_open(&c), &o);
+    CHECK(tg_progress_update(p, 0, 0, 2.302585) == 0);
+    fake_now += 4;
+    CHECK(tg_progress_update(p, 1, 0, 2.25) == 0);
+    fake_now += 1;
+    CHECK(tg_progress_update(p, 12000, 0, 1e-7) == 0);
+    tg_progress_finish(p);
+    tg_progress_finish(p); /* does nothing */
+    tg_progress_free(p);
+    CHECK_EQ_STR(capture_text(&c),
+                 "step 0/100000 (0%)  epoch 0  loss 2.303  ? steps/s  ETA ?\n"
+                 "step 1/100000 (0%)  epoch 0  loss 2.25  0.25 steps/s  ETA 111:06:36\n"
+                 "step 12000/100000 (12%)  epoch 0  loss 1e-07  2400 steps/s  ETA 0:36\n"
+                 "step 12000/100000 (12%)  epoch 0  loss 1e-07  2400 steps/s  done in 0:05\n");
+    free(c.text);
+}
+
+/* Finishing with no update shows step 0 alone. */
+static void progress_finished_before_any_step(void) {
+    capture c;
+    tg_progress_options o = fake_options(TG_PROGRESS_LINES);
+    tg_progress *p = tg_progress_new(5, capture_open(&c), &o);
+    fake_now += 61;
+    tg_progress_finish(p);
+    CHECK(tg_progress_update(p, 1, 0, 0) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "progress_update: the progress line is finished");
+    tg_progress_free(p);
+    CHECK_EQ_STR(capture_text(&c), "step 0/5 (0%)  ? steps/s  done in 1:01\n");
+    free(c.text);
+}
+
+/* The default style picks lines for a stream that is not a terminal, and
+ * redrawing for one that is; the default clock is a real one. */
+static void progress_redraws_on_a_terminal_only(void) {
+    capture c;
+    tg_progress *p = tg_progress_new(3, capture_open(&c), NULL);
+    CHECK(tg_progress_update(p, 1, 1, 0.25) == 0);
+    tg_progress_finish(p);
+    tg_progress_free(p);
+    const char *text = capture_text(&c);
+    CHECK(strncmp(text, "step 1/3 (33%)  epoch 1  loss 0.25  ", 36) == 0);
+    CHECK(strstr(text, "\nstep 1/3 (33%)  epoch 1  loss 0.25  ") &&
+          strstr(text, "  done in 0:00\n"));
+    CHECK(!strchr(text, '\r') && !strchr(text, '\033'));
+    free(c.text);
+
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    CHECK(master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0);
+    int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+    FILE *term = slave >= 0 ? fdopen(slave, "w") : NULL;
+    CHECK(term != NULL);
+    p = tg_progress_new(3, term, NULL);
+    CHECK(tg_progress_update(p, 1, 1, 0.25) == 0);
+    tg_progress_finish(p);
+    tg_progress_free(p);
+    fclose(term);
+    char screen[512];
+    ssize_t n = read(master, screen, sizeof screen - 1);
+    close(master);
+    CHECK(n > 0);
+    screen[n] = '\0';
+    CHECK(strncmp(screen, "\rstep 1/3 (33%)  epoch 1  loss 0.25  ", 37) == 0);
+    CHECK(strstr(screen, "\033[K\rstep 1/3 (33%)") && strstr(screen, "done in 0:00\033[K\r\n"));
+}
+
+static void progress_refuses_bad_steps(void) {
+    capture c;
+    tg_progress_options o = fake_options(TG_PROGRESS_LINES);
+    tg_progress *p = tg_progress_new(5, capture_open(&c), &o);
+    CHECK(tg_progress_update(p, 6, 0, 0) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "progress_update: step 6 outside 0..5");
+    CHECK(tg_progress_update(p, -1, 0, 0) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "progress_update: step -1 outside 0..5");
+    tg_progress_free(p);
+    CHECK_EQ_STR(capture_text(&c), "");
+    free(c.text);
+}
+
+static int progress_scenario(void *out) {
+    tg_progress *p = tg_progress_new(5, out, NULL);
+    tg_progress_free(p);
+    return p ? 0 : -1;
+}
+
+static void progress_fails_cleanly_out_of_memory(void) {
+    tg_pool_pop(tg_test_pool);
+    tg_test_sweep r = tg_test_fail_each_allocation(progress_scenario, stdout, NULL);
+    CHECK(r.allocations == 1 && r.failures == 1 && r.wrong == 0);
+}
+
 static const tg_test_case cases[] = {TG_CASE(reads_bytes_written_by_hand),
                                      TG_CASE(every_type_round_trips_plain_and_gzipped),
                                      TG_CASE(shapes_round_trip),
@@ -415,7 +608,15 @@ static const tg_test_case cases[] = {TG_CASE(reads_bytes_written_by_hand),
                                      TG_CASE(corrupt_gzip_streams_are_refused),
                                      TG_CASE(paths_that_are_not_files),
                                      TG_CASE(save_refuses_values_the_type_does_not_hold),
-                                     TG_CASE(load_fails_cleanly_out_of_memory)};
+                                     TG_CASE(load_fails_cleanly_out_of_memory),
+                                     TG_CASE(progress_writes_lines_by_time),
+                                     TG_CASE(progress_writes_lines_by_steps),
+                                     TG_CASE(progress_redraws_in_place),
+                                     TG_CASE(progress_formats_rates_and_times),
+                                     TG_CASE(progress_finished_before_any_step),
+                                     TG_CASE(progress_redraws_on_a_terminal_only),
+                                     TG_CASE(progress_refuses_bad_steps),
+                                     TG_CASE(progress_fails_cleanly_out_of_memory)};
 
 int main(int argc, char **argv) {
     snprintf(dir, sizeof dir, "/tmp/tg-data-XXXXXX");

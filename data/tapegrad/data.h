@@ -1,10 +1,16 @@
-/* tapegrad/data.h - getting data into a training loop: IDX files (the
- * format of MNIST and Fashion-MNIST), plain or gzipped.
+/* tapegrad/data.h - getting data into a training loop and watching it run:
+ * IDX files (the format of MNIST and Fashion-MNIST), plain or gzipped, and
+ * a progress line for the loop.
  *
  * OWNERSHIP. tg_idx_load returns a new tensor under the usual rule of
- * tapegrad/tensor.h (the innermost pool's, or the caller's). */
+ * tapegrad/tensor.h (the innermost pool's, or the caller's). A progress
+ * line made by tg_progress_new is the caller's, freed by tg_progress_free;
+ * it borrows its output stream, which must stay open until then. */
 #ifndef TAPEGRAD_DATA_H
 #define TAPEGRAD_DATA_H
+
+#include <stdint.h>
+#include <stdio.h>
 
 #include "tapegrad/tensor.h"
 
@@ -51,6 +57,57 @@ TG_API tg_tensor *tg_idx_load(const char *path, tg_dtype dtype);
  * gives back the same values; the first that is not is named in the
  * error. Returns 0 or -1. */
 TG_API int tg_idx_save(const char *path, const tg_tensor *t, tg_idx_type type);
+
+/* ---- A progress line ------------------------------------------------------------
+ * One call per step of a training loop shows how far it is:
+ *
+ *     step 250/1000 (25%)  epoch 2  loss 0.6931  50 steps/s  ETA 0:15
+ *
+ * On a terminal (isatty) the line is redrawn in place (a carriage return,
+ * the line, then the escape that clears the rest of the screen line), at
+ * most every redraw_seconds; elsewhere (a log file, a pipe) full lines are
+ * written, one at the first update, then whenever line_every_steps steps
+ * or line_every_seconds seconds have passed since the last. tg_progress_finish
+ * writes the last state with "done in <time>" in place of the ETA, and
+ * ends the line. The rate is the steps done per second since
+ * tg_progress_new. Errors writing to the stream are ignored, as a display's
+ * are. A progress line belongs to one thread. */
+typedef struct tg_progress tg_progress;
+
+/* How the line is written; tg_progress_defaults() gives the defaults. */
+typedef enum tg_progress_style {
+    TG_PROGRESS_AUTO = 0, /* redraw on a terminal, lines elsewhere (default) */
+    TG_PROGRESS_LINES,
+    TG_PROGRESS_REDRAW,
+} tg_progress_style;
+
+typedef struct tg_progress_options {
+    tg_progress_style style;
+    double redraw_seconds;     /* redrawing: at least this long between draws (0.1) */
+    int64_t line_every_steps;  /* lines: one after this many steps (0: not by steps) */
+    double line_every_seconds; /* lines: one after this many seconds (10; 0: not by time) */
+    /* Seconds on a steady clock; NULL (the default) is CLOCK_MONOTONIC. A
+     * test gives its own to get the same text on every run. */
+    double (*clock)(void *ctx);
+    void *clock_ctx;
+} tg_progress_options;
+TG_API tg_progress_options tg_progress_defaults(void);
+
+/* A progress line for a loop of total_steps (at least 1) steps, written to
+ * out; options may be NULL for the defaults. Returns NULL on bad arguments
+ * or when out of memory. */
+TG_API tg_progress *tg_progress_new(int64_t total_steps, FILE *out,
+                                    const tg_progress_options *options);
+/* Step step (0 to total_steps: the steps done so far) is over, in epoch
+ * epoch (not shown when negative), with this loss (NaN shows as nan).
+ * Returns 0, or -1 for a step out of range or a finished line. */
+TG_API int tg_progress_update(tg_progress *p, int64_t step, int epoch, double loss);
+/* Writes the final state and ends the line; later updates fail. NULL-safe,
+ * and a second call does nothing. */
+TG_API void tg_progress_finish(tg_progress *p);
+/* Frees p without writing anything (call tg_progress_finish first to end
+ * the line). NULL-safe. */
+TG_API void tg_progress_free(tg_progress *p);
 
 #ifdef __cplusplus
 }
