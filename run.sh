@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 # Debian packages the build needs, installed only when missing (g++ for the
 # test that compiles the headers as C++); the demo also draws pictures with
 # Graphviz and gnuplot.
-PACKAGES=(gcc g++ libc6-dev meson ninja-build pkg-config libblis-dev libjansson-dev)
+PACKAGES=(gcc g++ libc6-dev meson ninja-build pkg-config libblis-dev libjansson-dev zlib1g-dev)
 DEMO_PACKAGES=(graphviz gnuplot-nox)
 
 install_missing() {

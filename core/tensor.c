@@ -117,7 +117,7 @@ bool tg__valid_shape(const char *op, int ndim, const int64_t *shape, int64_t *nu
         tg__error(TG_ERR_NULL, "%s: shape is NULL", op);
         return false;
     }
-    int64_t n = 1;
+    int64_t n = 1, reach = 1;
     for (int i = 0; i < ndim; i++) {
         if (shape[i] < 0) {
             char buf[TG_SHAPE_STR_MAX];
@@ -125,13 +125,19 @@ bool tg__valid_shape(const char *op, int ndim, const int64_t *shape, int64_t *nu
                       tg__shape_str(buf, sizeof buf, ndim, shape));
             return false;
         }
-        /* Keep the byte count of the largest dtype representable. */
-        if (shape[i] && n > (INT64_MAX / 8) / shape[i]) {
+        /* Keep the byte count of the largest dtype representable, and the
+         * contiguous strides too: an empty dim leaves no elements, but the
+         * strides are products of the other dims (tg__contiguous_strides),
+         * as PyTorch refuses them ("Stride calculation overflowed"). The
+         * element count is at most reach. */
+        int64_t step = shape[i] > 1 ? shape[i] : 1;
+        if (reach > (INT64_MAX / 8) / step) {
             char buf[TG_SHAPE_STR_MAX];
             tg__error(TG_ERR_NOMEM, "%s: shape %s is too large", op,
                       tg__shape_str(buf, sizeof buf, ndim, shape));
             return false;
         }
+        reach *= step;
         n *= shape[i];
     }
     *numel = n;

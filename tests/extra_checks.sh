@@ -52,7 +52,7 @@ build() { # dir, targets, -- meson options
 }
 
 fuzz() {
-    local dir=build-fuzz targets=(safetensors module_load optim_load sched_load)
+    local dir=build-fuzz targets=(safetensors module_load optim_load sched_load idx_load)
     local names="tests/fuzz/fuzz_seeds" t
     for t in "${targets[@]}"; do names+=" tests/fuzz/fuzz_$t"; done
     if ! build $dir "$names" -Db_sanitize=address,undefined -Db_lundef=false \

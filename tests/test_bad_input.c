@@ -5,7 +5,7 @@
  * and message match, and nothing was written to stdout or stderr. The
  * headers are gone through in order: core (tensor, autograd, graph,
  * parallel, safetensors), ops (ops, activation, dropout, linalg, loss,
- * reduce, shape), nn, optim. */
+ * reduce, shape), nn, optim, data. */
 #define _GNU_SOURCE /* mkdtemp, symlink */
 #include <dirent.h>
 #include <stdint.h>
@@ -133,6 +133,8 @@ static void tensor_h(void) {
         ROW(tg_empty(2, huge, TG_F32) == NULL, TG_ERR_NOMEM,
             "empty: shape (1099511627776, 1099511627776) is too large");
         ROW(tg_empty(2, wrap, TG_F32) == NULL, TG_ERR_NOMEM, "too large");
+        ROW(tg_zeros(TG_SHAPE(0, INT64_C(1) << 40, INT64_C(1) << 40), TG_F32) == NULL, TG_ERR_NOMEM,
+            "zeros: shape (0, 1099511627776, 1099511627776) is too large");
         ROW(tg_empty(TG_SHAPE(2), BAD_DTYPE) == NULL, TG_ERR_VALUE, "empty: invalid dtype 7");
         ROW(tg_zeros(2, neg, TG_F32) == NULL, TG_ERR_SHAPE, "zeros: negative dimension");
         ROW(tg_zeros(TG_SHAPE(2), (tg_dtype)-1) == NULL, TG_ERR_VALUE, "zeros: invalid dtype -1");
@@ -977,6 +979,70 @@ static void optim_h(void) {
     unlink(saved), unlink(asaved), unlink(ssaved);
 }
 
+/* ---- data: data.h -------------------------------------------------------------------------- */
+
+static void data_h(void) {
+    tg_tensor *a = tg_ones(TG_SHAPE(2, 3), TG_F32);
+    const char *good = in_dir("good.idx");
+    CHECK(tg_idx_save(good, a, TG_IDX_U8) == 0);
+    CHECK(mkdir(in_dir("sub"), 0755) == 0);
+    tg_progress_options bad_style = tg_progress_defaults(), negative = tg_progress_defaults();
+    bad_style.style = (tg_progress_style)7;
+    negative.line_every_steps = -1;
+    tg_progress_options nan_seconds = tg_progress_defaults();
+    nan_seconds.redraw_seconds = NAN;
+    /* For the update rows, which fail and write nothing. */
+    tg_progress_options quiet = tg_progress_defaults();
+    quiet.style = TG_PROGRESS_LINES;
+    FILE *sink = fopen("/dev/null", "w");
+    CHECK(sink != NULL);
+    tg_progress *p = tg_progress_new(5, sink, &quiet);
+    CHECK(p != NULL);
+    TABLE(
+        ROW(tg_idx_load(NULL, TG_F32) == NULL, TG_ERR_NULL, "idx_load: argument is NULL");
+        ROW(tg_idx_load(good, BAD_DTYPE) == NULL, TG_ERR_VALUE,
+            "idx_load: invalid dtype 7 (TG_F32, TG_F64, TG_I64 or TG_BOOL)");
+        ROW(tg_idx_load(in_dir("missing"), TG_F32) == NULL, TG_ERR_IO, "idx_load: cannot open");
+        ROW(tg_idx_load(in_dir("sub"), TG_F32) == NULL, TG_ERR_IO, "sub: not a regular file");
+        ROW(tg_idx_load("", TG_F32) == NULL, TG_ERR_IO, "idx_load: cannot open");
+        ROW(tg_idx_save(NULL, a, TG_IDX_U8) == -1, TG_ERR_NULL, "idx_save: argument is NULL");
+        ROW(tg_idx_save(in_dir("x"), NULL, TG_IDX_U8) == -1, TG_ERR_NULL,
+            "idx_save: argument is NULL");
+        ROW(tg_idx_save(in_dir("x"), a, (tg_idx_type)0) == -1, TG_ERR_VALUE,
+            "idx_save: unknown element type 0x00");
+        ROW(tg_idx_save(in_dir("x"), tg_scalar(1, TG_F32), TG_IDX_U8) == -1, TG_ERR_SHAPE,
+            "idx_save: a 0-dim tensor");
+        ROW(tg_idx_save(in_dir("x"), tg_full(TG_SHAPE(2), -1, TG_F32), TG_IDX_U8) == -1,
+            TG_ERR_VALUE, "idx_save: element 0 is -1, which u8 does not hold");
+        ROW(tg_idx_save("/nonexistent/x.idx", a, TG_IDX_U8) == -1, TG_ERR_IO,
+            "idx_save: cannot write /nonexistent/x.idx");
+        ROW(tg_idx_save(in_dir("sub"), a, TG_IDX_U8) == -1, TG_ERR_IO, "idx_save: cannot write");
+        ROW(tg_progress_new(5, NULL, NULL) == NULL, TG_ERR_NULL, "progress_new: argument is NULL");
+        ROW(tg_progress_new(0, sink, NULL) == NULL, TG_ERR_VALUE,
+            "progress_new: 0 total steps (at least 1)");
+        ROW(tg_progress_new(-3, sink, NULL) == NULL, TG_ERR_VALUE, "progress_new: -3 total steps");
+        ROW(tg_progress_new(5, sink, &bad_style) == NULL, TG_ERR_VALUE,
+            "progress_new: invalid style 7");
+        ROW(tg_progress_new(5, sink, &negative) == NULL, TG_ERR_VALUE,
+            "line_every_steps -1 and line_every_seconds 10 must not be negative");
+        ROW(tg_progress_new(5, sink, &nan_seconds) == NULL, TG_ERR_VALUE,
+            "progress_new: redraw_seconds nan");
+        ROW(tg_progress_update(NULL, 1, 0, 0) == -1, TG_ERR_NULL,
+            "progress_update: argument is NULL");
+        ROW(tg_progress_update(p, 6, 0, 0) == -1, TG_ERR_VALUE,
+            "progress_update: step 6 outside 0..5");
+        ROW(tg_progress_update(p, -1, 0, 0) == -1, TG_ERR_VALUE,
+            "progress_update: step -1 outside 0..5"););
+    tg_progress_finish(NULL);
+    tg_progress_free(NULL);
+    tg_progress_free(p);
+    fclose(sink);
+    /* The failed saves left no file and no temporary file behind. */
+    CHECK(count_files("x") == 0 && count_files("sub.tmp") == 0);
+    rmdir(in_dir("sub"));
+    unlink(good);
+}
+
 static void totals(void) {
     printf("  %d bad inputs tried, %d clean errors\n", rows_tried, rows_clean);
     CHECK(rows_tried > 300);
@@ -994,6 +1060,7 @@ int main(int argc, char **argv) {
                                          TG_CASE(shape_h),
                                          TG_CASE(nn_h),
                                          TG_CASE(optim_h),
+                                         TG_CASE(data_h),
                                          TG_CASE(totals)};
     int rc = tg_test_run(cases, (int)(sizeof cases / sizeof cases[0]), argc, argv);
     rmdir(dir);

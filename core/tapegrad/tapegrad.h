@@ -17,6 +17,7 @@
 #include "tapegrad/safetensors.h"
 #include "tapegrad/nn.h"
 #include "tapegrad/optim.h"
+#include "tapegrad/data.h"
 #include "tapegrad/loader.h"
 
 #endif

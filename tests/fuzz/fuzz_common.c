@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 void fuzz_check(int ok, const char *what, const char *file, int line) {
     if (ok) return;
@@ -192,6 +193,20 @@ static const char *in_dir(const char *dir, const char *name) {
     return seed_path;
 }
 
+/* t saved as dir/name in type, and gzipped as dir/name.gz: 0, or -1. */
+static int write_idx_seed(const char *dir, const char *name, tg_tensor *t, tg_idx_type type) {
+    char gz_path[4096];
+    snprintf(gz_path, sizeof gz_path, "%s/%s.gz", dir, name);
+    const char *path = in_dir(dir, name);
+    size_t size;
+    uint8_t *bytes = tg_idx_save(path, t, type) == 0 ? fuzz_read(path, &size) : NULL;
+    gzFile gz = bytes ? gzopen(gz_path, "wb") : NULL;
+    int ok = gz && gzwrite(gz, bytes, (unsigned)size) == (int)size;
+    ok &= gz && gzclose(gz) == Z_OK;
+    free(bytes);
+    return ok ? 0 : -1;
+}
+
 int fuzz_write_seeds(const char *dir) {
     static const char *optim_names[] = {"optim-sgd", "optim-adagrad", "optim-rmsprop", "optim-adam",
                                         "optim-adamw"};
@@ -220,6 +235,20 @@ int fuzz_write_seeds(const char *dir) {
                             {"d", tg_full(TG_SHAPE(2, 1, 2), 1e300, TG_F64)}};
     failed |= tg_save_safetensors(in_dir(dir, "tensors"), 4, ts), written++;
     failed |= tg_save_safetensors(in_dir(dir, "none"), 0, NULL), written++;
+    /* IDX: 0..5 in every element type, as (2, 3), and MNIST's shapes in small. */
+    static const tg_idx_type types[] = {TG_IDX_U8,  TG_IDX_I8,  TG_IDX_I16,
+                                        TG_IDX_I32, TG_IDX_F32, TG_IDX_F64};
+    static const char *type_names[] = {"u8", "i8", "i16", "i32", "f32", "f64"};
+    tg_tensor *small = tg_view(tg_arange(0, 6, 1, TG_F64), TG_SHAPE(2, 3));
+    char name[32];
+    for (int k = 0; k < 6; k++) {
+        snprintf(name, sizeof name, "idx-%s", type_names[k]);
+        failed |= write_idx_seed(dir, name, small, types[k]), written += 2;
+    }
+    tg_tensor *images = tg_mul_scalar(tg_arange(0, 2 * 4 * 4, 1, TG_F64), 8);
+    failed |= write_idx_seed(dir, "idx-images", tg_view(images, TG_SHAPE(2, 4, 4)), TG_IDX_U8);
+    failed |= write_idx_seed(dir, "idx-labels", tg_arange(0, 2, 1, TG_F64), TG_IDX_U8);
+    written += 4;
     tg_pool_pop(pool);
     return failed ? -1 : written;
 }

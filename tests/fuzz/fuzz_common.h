@@ -48,8 +48,9 @@ enum { FUZZ_STEP_LR, FUZZ_COSINE, FUZZ_WARMUP, FUZZ_N_SCHEDULES };
 tg_lr_scheduler *fuzz_scheduler(tg_optimizer *opt, int kind);
 
 /* Writes the seed corpus into dir: the files of fuzz_model, every
- * fuzz_optimizer and every fuzz_scheduler as the library saves them, and a
- * few other valid safetensors files. Returns the number written, or -1. */
+ * fuzz_optimizer and every fuzz_scheduler as the library saves them, a
+ * few other valid safetensors files, and IDX files of every element type,
+ * plain and gzipped. Returns the number written, or -1. */
 int fuzz_write_seeds(const char *dir);
 
 /* The entry point each fuzz target defines, libFuzzer's (and replay.c's). */
