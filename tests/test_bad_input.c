@@ -362,6 +362,7 @@ typedef tg_tensor *(*scalar_fn)(tg_tensor *, double);
 static void ops_h(void) {
     tg_tensor *a = tg_ones(TG_SHAPE(2, 3), TG_F32), *b = tg_ones(TG_SHAPE(2, 3), TG_F64);
     tg_tensor *c = tg_ones(TG_SHAPE(4), TG_F32), *ex = expanded(TG_F32), *p = leaf();
+    tg_tensor *idx = tg_zeros(TG_SHAPE(2), TG_I64), *idx2 = tg_zeros(TG_SHAPE(2, 2), TG_I64);
     struct {
         const char *name;
         binary_fn fn;
@@ -442,7 +443,41 @@ static void ops_h(void) {
         ROW(tg_copy_(ex, a) == -1, TG_ERR_VALUE,
             "copy_: unsupported operation: more than one element of the written-to tensor refers "
             "to a single memory location");
-        ROW(tg_copy_(p, a) == -1, TG_ERR_GRAPH, "copy_: a leaf tensor that requires grad"););
+        ROW(tg_copy_(p, a) == -1, TG_ERR_GRAPH, "copy_: a leaf tensor that requires grad");
+        ROW(tg_index_select(NULL, 0, idx) == NULL, TG_ERR_NULL, "index_select: argument is NULL");
+        ROW(tg_index_select(a, 0, NULL) == NULL, TG_ERR_NULL, "index_select: argument is NULL");
+        ROW(tg_index_select(a, 0, c) == NULL, TG_ERR_DTYPE,
+            "index_select: expected dtype int64 for index, got float32");
+        ROW(tg_gather(NULL, 0, idx2) == NULL, TG_ERR_NULL, "gather: argument is NULL");
+        ROW(tg_gather(a, 0, NULL) == NULL, TG_ERR_NULL, "gather: argument is NULL");
+        ROW(tg_gather(a, 1, a) == NULL, TG_ERR_DTYPE,
+            "gather: expected dtype int64 for index, got float32");
+        ROW(tg_gather(a, 1, tg_full(TG_SHAPE(1, 1), 3, TG_I64)) == NULL, TG_ERR_VALUE,
+            "gather: index 3 is out of bounds for dimension 1 with size 3");
+        ROW(tg_scatter_add(NULL, 0, idx2, a) == NULL, TG_ERR_NULL, "scatter_add: argument is NULL");
+        ROW(tg_scatter_add(a, 0, NULL, a) == NULL, TG_ERR_NULL, "scatter_add: argument is NULL");
+        ROW(tg_scatter_add(a, 0, idx2, NULL) == NULL, TG_ERR_NULL, "scatter_add: argument is NULL");
+        ROW(tg_scatter_add(a, 0, idx2, b) == NULL, TG_ERR_DTYPE,
+            "scatter_add: dtypes float32 and float64 differ");
+        ROW(tg_scatter_add_(NULL, 0, idx2, a) == -1, TG_ERR_NULL, "scatter_add_: argument is NULL");
+        ROW(tg_scatter_add_(a, 0, NULL, a) == -1, TG_ERR_NULL, "scatter_add_: argument is NULL");
+        ROW(tg_scatter_add_(a, 0, idx2, NULL) == -1, TG_ERR_NULL, "scatter_add_: argument is NULL");
+        ROW(tg_scatter_add_(ex, 0, idx2, a) == -1, TG_ERR_VALUE,
+            "scatter_add_: unsupported operation: more than one element of the written-to tensor "
+            "refers to a single memory location");
+        ROW(tg_scatter_add_(p, 0, idx2, a) == -1, TG_ERR_GRAPH,
+            "scatter_add_: a leaf tensor that requires grad");
+        ROW(tg_one_hot(NULL, -1) == NULL, TG_ERR_NULL, "one_hot: argument is NULL");
+        ROW(tg_one_hot(a, -1) == NULL, TG_ERR_DTYPE,
+            "one_hot: expected dtype int64 for labels, got float32");
+        ROW(tg_embedding(NULL, idx, TG_EMBEDDING_NO_PADDING) == NULL, TG_ERR_NULL,
+            "embedding: argument is NULL");
+        ROW(tg_embedding(a, NULL, TG_EMBEDDING_NO_PADDING) == NULL, TG_ERR_NULL,
+            "embedding: argument is NULL");
+        ROW(tg_embedding(a, a, TG_EMBEDDING_NO_PADDING) == NULL, TG_ERR_DTYPE,
+            "embedding: expected dtype int64 for indices, got float32");
+        ROW(tg_embedding(c, idx, TG_EMBEDDING_NO_PADDING) == NULL, TG_ERR_SHAPE,
+            "embedding: 'weight' must be 2-D, got shape (4,)"););
 }
 
 /* ---- ops: activation.h, dropout.h, linalg.h ------------------------------------------------ */
@@ -770,6 +805,14 @@ static void nn_h(void) {
         ROW(tg_linear_new(INT64_MAX, INT64_MAX, TG_BIAS, TG_F32, NULL) == NULL, TG_ERR_NOMEM,
             "too large");
         ROW(tg_linear_new(3, 2, TG_BIAS, BAD_DTYPE, NULL) == NULL, TG_ERR_VALUE, "invalid dtype 7");
+        ROW(tg_embedding_new(-1, 2, TG_EMBEDDING_NO_PADDING, TG_F32, NULL) == NULL, TG_ERR_VALUE,
+            "Embedding: num_embeddings -1 and embedding_dim 2 must not be negative");
+        ROW(tg_embedding_new(3, 2, 3, TG_F32, NULL) == NULL, TG_ERR_VALUE,
+            "Embedding: padding_idx 3 must be within num_embeddings 3");
+        ROW(tg_embedding_new(3, 2, TG_EMBEDDING_NO_PADDING, BAD_DTYPE, NULL) == NULL, TG_ERR_VALUE,
+            "invalid dtype 7");
+        ROW(tg_embedding_new(INT64_MAX, 2, TG_EMBEDDING_NO_PADDING, TG_F32, NULL) == NULL,
+            TG_ERR_NOMEM, "too large");
         ROW(tg_dropout_new(1.5, NULL) == NULL, TG_ERR_VALUE,
             "Dropout: p must lie in [0, 1], not 1.5");
         ROW(tg_dropout_new(NAN, NULL) == NULL, TG_ERR_VALUE,

@@ -19,6 +19,10 @@ typedef struct op_case {
 } op_case;
 
 static const int64_t targets[4] = {0, 5, 2, 3};
+/* int64 indices for the indexing ops, made with no pool before a sweep and
+ * released after it (make_indices, free_indices): pick (4,), entries
+ * below 4, and places (4, 6), entries below 6, both with repeats. */
+static tg_tensor *pick, *places;
 
 #define OP(name, expr)                                                      \
     static tg_tensor *op_##name(tg_tensor *a, tg_tensor *b, tg_tensor *w) { \
@@ -84,6 +88,11 @@ OP(expand, tg_expand(tg_unsqueeze(a, 0), TG_SHAPE(3, 4, 6)))
 OP(contiguous, tg_contiguous(tg_transpose(a, 0, 1)))
 OP(clone, tg_clone(a))
 OP(to_dtype, tg_to_dtype(a, TG_F32))
+OP(index_select, tg_index_select(a, 1, pick))
+OP(gather, tg_gather(a, 1, places))
+OP(scatter_add, tg_scatter_add(a, 1, places, b))
+OP(embedding, tg_embedding(a, pick, 2))
+OP(one_hot, tg_add(a, tg_to_dtype(tg_one_hot(pick, 6), TG_F64)))
 
 #define CASE(name) \
     { #name, op_##name, false }
@@ -149,7 +158,26 @@ static const op_case op_cases[] = {
     COMPOSED(contiguous),
     CASE(clone),
     CASE(to_dtype),
+    CASE(index_select),
+    CASE(gather),
+    CASE(scatter_add),
+    CASE(embedding),
+    COMPOSED(one_hot),
 };
+
+static bool make_indices(void) {
+    pick = tg_from_data((int64_t[]){3, 0, 3, 2}, TG_SHAPE(4), TG_I64);
+    places = tg_from_data(
+        (int64_t[]){0, 5, 5, 1, 2, 0, 3, 3, 3, 3, 4, 1, 5, 4, 3, 2, 1, 0, 2, 2, 0, 0, 1, 5},
+        TG_SHAPE(4, 6), TG_I64);
+    return pick && places;
+}
+
+static void free_indices(void) {
+    tg_release(pick);
+    tg_release(places);
+    pick = places = NULL;
+}
 
 /* A leaf of shape (rows, cols) that requires grad, owned by the caller. */
 static tg_tensor *leaf(int64_t rows, int64_t cols, tg_generator *gen) {
@@ -235,7 +263,8 @@ static void every_op_and_its_backward_fail_cleanly(void) {
     tg_pool_pop(tg_test_pool); /* no pool: each result is the caller's */
     long allocations = 0;
     int failures = 0;
-    int bad = sweep_ops(op_scenario, &allocations, &failures);
+    int bad = make_indices() ? sweep_ops(op_scenario, &allocations, &failures) : -1;
+    free_indices();
     printf("  %zu ops: %ld allocations failed in turn, %d calls failed, %d ops wrongly\n",
            sizeof op_cases / sizeof op_cases[0], allocations, failures, bad);
     CHECK(bad == 0);
@@ -247,7 +276,8 @@ static void ops_called_with_no_pool_fail_cleanly(void) {
     tg_pool_pop(tg_test_pool);
     long allocations = 0;
     int failures = 0;
-    int bad = sweep_ops(bare_op_scenario, &allocations, &failures);
+    int bad = make_indices() ? sweep_ops(bare_op_scenario, &allocations, &failures) : -1;
+    free_indices();
     printf("  %ld allocations failed in turn, %d calls failed, %d ops wrongly\n", allocations,
            failures, bad);
     CHECK(bad == 0);

@@ -1,5 +1,5 @@
-/* tapegrad/nn.h - modules: Linear, Dropout, Sequential, Residual and the
- * FeedForward blocks, with named parameters, train/eval mode and
+/* tapegrad/nn.h - modules: Linear, Embedding, Dropout, Sequential, Residual
+ * and the FeedForward blocks, with named parameters, train/eval mode and
  * initialisation as torch.nn has them.
  *
  * OWNERSHIP. A module owns its parameters and its children. tg_module_free
@@ -72,6 +72,22 @@ TG_API int tg_init_kaiming_uniform_(tg_tensor *t, double a, tg_generator *gen);
 typedef enum tg_bias { TG_NO_BIAS = 0, TG_BIAS = 1 } tg_bias;
 TG_API tg_module *tg_linear_new(int64_t in_features, int64_t out_features, tg_bias bias,
                                 tg_dtype dtype, tg_generator *gen);
+
+/* ---- Embedding: a lookup table ---------------------------------------------------
+ * weight (num_embeddings, embedding_dim) drawn N(0, 1) as torch.nn.Embedding
+ * draws it, from the same stream (tg_manual_seed(s) as torch.manual_seed(s)),
+ * then the row padding_idx zeroed: bit for bit in float64 and for float32
+ * tables of fewer than 16 elements; larger float32 ones differ in the last
+ * bits where PyTorch's vectorised log, sin and cos do (as tg_randn's).
+ * Forward takes int64 indices of any shape and gives (*indices,
+ * embedding_dim), as tg_embedding (tapegrad/ops.h); the padding row gets no
+ * gradient. padding_idx is a row, negative counting from the end, or
+ * TG_EMBEDDING_NO_PADDING (PyTorch's None). Parameter "weight". */
+#ifndef TG_EMBEDDING_NO_PADDING /* also in tapegrad/ops.h */
+#define TG_EMBEDDING_NO_PADDING INT64_MIN
+#endif
+TG_API tg_module *tg_embedding_new(int64_t num_embeddings, int64_t embedding_dim,
+                                   int64_t padding_idx, tg_dtype dtype, tg_generator *gen);
 
 /* ---- Dropout and activations as modules ---------------------------------------
  * Dropout(p) zeroes with probability p and scales by 1/(1-p) in training

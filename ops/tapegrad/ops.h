@@ -75,12 +75,48 @@ TG_API tg_tensor *tg_gt_scalar(tg_tensor *a, double s);
 TG_API tg_tensor *tg_ge_scalar(tg_tensor *a, double s);
 
 /* ---- Indexing (ops/index.c) -------------------------------------------------
- * index is a contiguous int64 tensor of 0 or 1 dims whose entries are in
- * range (0 <= i < size of the dim; an error names the first that is not). */
-/* torch.index_select(t, dim, index): the slices of t along dim at the given
- * positions, in order (repeats allowed); any dtype. IndexSelectBackward0:
- * each slice's gradient adds into the slice it was taken from. */
+ * Indices are int64 tensors, contiguous or not, whose entries are checked
+ * before anything is written: an error names the first out of range and
+ * the size it must be below ("gather: index 4 is out of bounds for
+ * dimension 1 with size 4"). Another dtype is an error naming it. */
+/* torch.index_select(t, dim, index): the slices of t along dim at the
+ * positions of index (0 or 1 dims), in order (repeats allowed); any dtype.
+ * IndexSelectBackward0: each slice's gradient adds into the slice it was
+ * taken from. */
 TG_API tg_tensor *tg_index_select(tg_tensor *t, int dim, tg_tensor *index);
+/* torch.gather(t, dim, index): out[i][j] = t[index[i][j]][j] for dim 0 (and
+ * so on for the others), of index's shape; index has t's number of dims and
+ * is no larger than t along the other dims (an empty index is not checked).
+ * Any dtype. GatherBackward0: the gradient adds into the places read
+ * (scatter_add into zeros), repeats summing. */
+TG_API tg_tensor *tg_gather(tg_tensor *t, int dim, tg_tensor *index);
+/* torch.scatter_add(t, dim, index, src): a copy of t with src[i][j] added
+ * at [index[i][j]][j] for dim 0, over index's positions; t, index and src
+ * have one number of dims, index no larger than src, nor than t outside
+ * dim. t and src of one dtype, any. ScatterAddBackward0: t's gradient is g,
+ * src's gather(g, dim, index), zero where src is larger than index (there
+ * PyTorch's backward fails). */
+TG_API tg_tensor *tg_scatter_add(tg_tensor *t, int dim, tg_tensor *index, tg_tensor *src);
+/* The same in place (Tensor.scatter_add_): src and index are read as they
+ * were before the write, even when they share self's memory. */
+TG_API int tg_scatter_add_(tg_tensor *self, int dim, tg_tensor *index, tg_tensor *src);
+/* F.one_hot(labels, num_classes): an int64 tensor of shape (*labels,
+ * num_classes), 1 at each label's class and 0 elsewhere; labels are int64,
+ * non-negative and below num_classes, which -1 (PyTorch's default) sets to
+ * the largest label + 1. No gradient. */
+#define TG_ONE_HOT_DEFAULT_NUM_CLASSES (-1)
+TG_API tg_tensor *tg_one_hot(tg_tensor *labels, int64_t num_classes);
+/* torch.embedding(weight, indices, padding_idx), as F.embedding(indices,
+ * weight, padding_idx): the rows of weight (num_embeddings, dim) at the
+ * int64 indices (any shape), of shape (*indices, dim). The row padding_idx
+ * (negative counts from the end, as in PyTorch) gets no gradient;
+ * TG_EMBEDDING_NO_PADDING, PyTorch's default (None), names no row.
+ * EmbeddingBackward0: each looked-up row's gradient adds into its row. */
+#ifndef TG_EMBEDDING_NO_PADDING /* also in tapegrad/nn.h */
+#define TG_EMBEDDING_NO_PADDING INT64_MIN
+#endif
+#define TG_EMBEDDING_DEFAULT_PADDING_IDX TG_EMBEDDING_NO_PADDING
+TG_API tg_tensor *tg_embedding(tg_tensor *weight, tg_tensor *indices, int64_t padding_idx);
 
 /* ---- Reductions over all elements (0-dim results) ------------------------- */
 TG_API tg_tensor *tg_sum(tg_tensor *a);  /* SumBackward0 */
