@@ -18,7 +18,9 @@ typedef struct op_case {
     bool composed; /* calls more than one op (its inputs are made by ops) */
 } op_case;
 
-static const int64_t targets[4] = {0, 5, 2, 3};
+/* Class indices for the (4, 6) input, and for it viewed as (2, 3, 2, 2);
+ * made before the sweeps. */
+static tg_tensor *targets, *targets_nd;
 
 #define OP(name, expr)                                                      \
     static tg_tensor *op_##name(tg_tensor *a, tg_tensor *b, tg_tensor *w) { \
@@ -70,7 +72,13 @@ OP(linear, tg_linear(a, w, tg_reshape(tg_slice(w, 0, 0, 1, 1), TG_SHAPE(6))))
 OP(mse_loss, tg_mse_loss(a, b, TG_REDUCTION_MEAN))
 OP(bce_with_logits, tg_binary_cross_entropy_with_logits(a, b, TG_REDUCTION_SUM))
 OP(cross_entropy, tg_cross_entropy(a, targets, TG_REDUCTION_MEAN))
-OP(cross_entropy_probs, tg_cross_entropy_probs(a, b, NULL))
+OP(cross_entropy_probs, tg_cross_entropy_ex(a, b, NULL))
+OP(cross_entropy_nd,
+   tg_cross_entropy_ex(tg_view(a, TG_SHAPE(2, 3, 2, 2)), targets_nd,
+                       &(tg_cross_entropy_options){TG_REDUCTION_NONE, NULL, 1, 0}))
+OP(nll_loss, tg_nll_loss(a, targets, NULL))
+OP(nll_loss_nd, tg_nll_loss(tg_view(a, TG_SHAPE(2, 3, 4)), tg_view(targets_nd, TG_SHAPE(2, 4)),
+                            &(tg_nll_loss_options){TG_REDUCTION_NONE, NULL, -100}))
 OP(view, tg_view(a, TG_SHAPE(6, 4)))
 OP(reshape, tg_reshape(tg_transpose(a, 0, 1), TG_SHAPE(24)))
 OP(transpose, tg_transpose(a, 0, 1))
@@ -136,6 +144,9 @@ static const op_case op_cases[] = {
     CASE(bce_with_logits),
     CASE(cross_entropy),
     CASE(cross_entropy_probs),
+    COMPOSED(cross_entropy_nd),
+    CASE(nll_loss),
+    COMPOSED(nll_loss_nd),
     CASE(view),
     COMPOSED(reshape),
     CASE(transpose),
@@ -216,6 +227,8 @@ static int says_out_of_memory(void *ctx) {
  * failure and prints them. */
 static int sweep_ops(int (*scenario)(void *), long *allocations, int *failures) {
     int bad = 0;
+    targets = tg_from_data((int64_t[]){0, 5, 2, 3}, TG_SHAPE(4), TG_I64);
+    targets_nd = tg_from_data((int64_t[]){0, 1, 2, 1, 0, 2, 1, 1}, TG_SHAPE(2, 2, 2), TG_I64);
     for (size_t i = 0; i < sizeof op_cases / sizeof op_cases[0]; i++) {
         tg_test_sweep r = tg_test_fail_each_allocation(scenario, (void *)&op_cases[i],
                                                        says_out_of_memory);
@@ -228,6 +241,8 @@ static int sweep_ops(int (*scenario)(void *), long *allocations, int *failures) 
             bad++;
         }
     }
+    tg_release(targets);
+    tg_release(targets_nd);
     return bad;
 }
 
