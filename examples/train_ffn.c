@@ -29,14 +29,14 @@ enum { POINTS = 256, DIM = 32, HIDDEN = 128, MULTIPLE_OF = 16 };
 static const double PI = 3.14159265358979323846;
 
 typedef struct dataset {
-    tg_tensor *x;    /* (2 * POINTS, 2) */
-    int64_t *labels; /* 0 or 1 for each point */
+    tg_tensor *x;      /* (2 * POINTS, 2) */
+    tg_tensor *labels; /* (2 * POINTS,) int64: 0 or 1 for each point */
 } dataset;
 
 /* Two spirals, r = t, angle t (+ pi for class 1), with Gaussian noise. */
 static dataset make_spirals(tg_generator *gen) {
     dataset d = {0};
-    d.labels = malloc(2 * POINTS * sizeof *d.labels);
+    int64_t labels[2 * POINTS];
     tg_pool *pool = tg_pool_push();
     double *xy = tg_data(tg_randn(TG_SHAPE(2 * POINTS, 2), TG_F64, gen)); /* the noise */
     for (int i = 0; i < 2 * POINTS; i++) {
@@ -45,9 +45,10 @@ static dataset make_spirals(tg_generator *gen) {
         double angle = 3.0 * t + label * PI;
         xy[2 * i] = t * cos(angle) / 4 + 0.05 * xy[2 * i];
         xy[2 * i + 1] = t * sin(angle) / 4 + 0.05 * xy[2 * i + 1];
-        d.labels[i] = label;
+        labels[i] = label;
     }
     d.x = tg_retain(tg_to_dtype(tg_from_data(xy, TG_SHAPE(2 * POINTS, 2), TG_F64), TG_F32));
+    d.labels = tg_retain(tg_from_data(labels, TG_SHAPE(2 * POINTS), TG_I64));
     tg_pool_pop(pool);
     return d;
 }
@@ -58,12 +59,10 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* The share of points whose larger logit is their label. */
-static double accuracy(tg_tensor *logits, const int64_t *labels) {
-    const float *l = tg_data(logits);
-    int correct = 0;
-    for (int i = 0; i < 2 * POINTS; i++) correct += (l[2 * i + 1] > l[2 * i]) == (labels[i] == 1);
-    return (double)correct / (2 * POINTS);
+/* The share of points whose larger logit is their label, as PyTorch's
+ * (logits.argmax(1) == labels).float().mean(). */
+static double accuracy(tg_tensor *logits, tg_tensor *labels) {
+    return tg_item(tg_mean(tg_to_dtype(tg_eq(tg_argmax(logits, 1, TG_DROP_DIMS), labels), TG_F32)));
 }
 
 typedef struct result {
@@ -205,7 +204,7 @@ int main(int argc, char **argv) {
     free(losses);
     tg_release(train_set.x);
     tg_release(test_set.x);
-    free(train_set.labels);
-    free(test_set.labels);
+    tg_release(train_set.labels);
+    tg_release(test_set.labels);
     return 0;
 }

@@ -563,7 +563,10 @@ static void activation_dropout_linalg_h(void) {
 static void loss_reduce_h(void) {
     tg_tensor *a = tg_ones(TG_SHAPE(2, 3), TG_F32), *b = tg_ones(TG_SHAPE(2, 3), TG_F64);
     tg_tensor *c = tg_ones(TG_SHAPE(3), TG_F32), *empty = tg_ones(TG_SHAPE(2, 0), TG_F32);
-    int64_t target[] = {0, 2}, far[] = {0, 3}, negative[] = {-5, 0};
+    tg_tensor *target = tg_from_data((int64_t[]){0, 2}, TG_SHAPE(2), TG_I64);
+    tg_tensor *far = tg_from_data((int64_t[]){0, 3}, TG_SHAPE(2), TG_I64);
+    tg_tensor *negative = tg_from_data((int64_t[]){-5, 0}, TG_SHAPE(2), TG_I64);
+    tg_tensor *float_target = tg_zeros(TG_SHAPE(2), TG_F32);
     tg_tensor *idx;
     tg_cross_entropy_options o = tg_cross_entropy_defaults();
     tg_cross_entropy_options smooth = o, weight_shape = o, weight_dtype = o, ignore = o, red = o;
@@ -572,6 +575,8 @@ static void loss_reduce_h(void) {
     weight_dtype.weight = tg_ones(TG_SHAPE(3), TG_F64);
     ignore.ignore_index = 0;
     red.reduction = (tg_reduction)7;
+    tg_nll_loss_options nll_weight = {TG_REDUCTION_MEAN, weight_shape.weight, -100};
+    tg_nll_loss_options nll_red = {(tg_reduction)7, NULL, -100};
     TABLE(ROW(tg_mse_loss(NULL, a, TG_REDUCTION_MEAN) == NULL, TG_ERR_NULL,
               "mse_loss: argument is NULL");
           ROW(tg_mse_loss(a, b, TG_REDUCTION_MEAN) == NULL, TG_ERR_DTYPE,
@@ -584,12 +589,16 @@ static void loss_reduce_h(void) {
           ROW(tg_cross_entropy(a, NULL, TG_REDUCTION_MEAN) == NULL, TG_ERR_NULL,
               "cross_entropy: argument is NULL");
           ROW(tg_cross_entropy(a, far, TG_REDUCTION_MEAN) == NULL, TG_ERR_VALUE,
-              "cross_entropy: target[1] = 3 is out of range for 3 classes");
+              "cross_entropy: Target 3 is out of bounds: target[1] is not in [0, 3)");
           ROW(tg_cross_entropy(a, negative, TG_REDUCTION_MEAN) == NULL, TG_ERR_VALUE,
-              "cross_entropy: target[0] = -5 is out of range");
+              "cross_entropy: Target -5 is out of bounds: target[0]");
+          ROW(tg_cross_entropy(a, float_target, TG_REDUCTION_MEAN) == NULL, TG_ERR_DTYPE,
+              "cross_entropy: expected scalar type Long but found Float");
+          ROW(tg_cross_entropy(a, c, TG_REDUCTION_MEAN) == NULL, TG_ERR_SHAPE,
+              "Expected input batch_size (2) to match target batch_size (3).");
           ROW(tg_cross_entropy(a, target, (tg_reduction)7) == NULL, TG_ERR_VALUE, "cross_entropy");
           ROW(tg_cross_entropy(tg_scalar(1, TG_F32), target, TG_REDUCTION_MEAN) == NULL,
-              TG_ERR_SHAPE, "cross_entropy: logits must have a class dim, got a 0-dim tensor");
+              TG_ERR_SHAPE, "cross_entropy: Expected 1 or more dimensions (got 0)");
           ROW(tg_cross_entropy_ex(a, target, &smooth) == NULL, TG_ERR_VALUE,
               "label_smoothing 1.5 is not in [0, 1]");
           ROW(tg_cross_entropy_ex(a, target, &weight_shape) == NULL, TG_ERR_SHAPE,
@@ -597,14 +606,23 @@ static void loss_reduce_h(void) {
           ROW(tg_cross_entropy_ex(a, target, &weight_dtype) == NULL, TG_ERR_DTYPE,
               "weight dtype float64 differs from the logits' float32");
           ROW(tg_cross_entropy_ex(a, target, &red) == NULL, TG_ERR_VALUE, "reduction");
-          ROW(tg_cross_entropy_probs(NULL, a, &o) == NULL, TG_ERR_NULL, "argument is NULL");
-          ROW(tg_cross_entropy_probs(a, NULL, &o) == NULL, TG_ERR_NULL, "argument is NULL");
-          ROW(tg_cross_entropy_probs(a, c, &o) == NULL, TG_ERR_SHAPE,
-              "target shape (3,) does not match input shape (2, 3)");
-          ROW(tg_cross_entropy_probs(a, b, &o) == NULL, TG_ERR_DTYPE,
+          ROW(tg_cross_entropy_ex(NULL, a, &o) == NULL, TG_ERR_NULL, "argument is NULL");
+          ROW(tg_cross_entropy_ex(a, NULL, &o) == NULL, TG_ERR_NULL, "argument is NULL");
+          ROW(tg_cross_entropy_ex(a, b, &o) == NULL, TG_ERR_DTYPE,
               "dtypes float32 and float64 differ");
-          ROW(tg_cross_entropy_probs(a, a, &ignore) == NULL, TG_ERR_VALUE,
-              "ignore_index 0 with probabilities as the target");
+          ROW(tg_cross_entropy_ex(a, a, &ignore) == NULL, TG_ERR_VALUE,
+              "ignore_index is not supported for floating point target");
+          ROW(tg_nll_loss(NULL, target, NULL) == NULL, TG_ERR_NULL, "nll_loss: argument is NULL");
+          ROW(tg_nll_loss(a, NULL, NULL) == NULL, TG_ERR_NULL, "nll_loss: argument is NULL");
+          ROW(tg_nll_loss(a, far, NULL) == NULL, TG_ERR_VALUE, "nll_loss: Target 3 is out");
+          ROW(tg_nll_loss(a, float_target, NULL) == NULL, TG_ERR_DTYPE,
+              "nll_loss: expected scalar type Long but found Float");
+          ROW(tg_nll_loss(a, a, NULL) == NULL, TG_ERR_SHAPE,
+              "nll_loss: 0D or 1D target tensor expected, multi-target not supported");
+          ROW(tg_nll_loss(b, target, &nll_weight) == NULL, TG_ERR_DTYPE,
+              "nll_loss: weight dtype float32 differs from the input's float64");
+          ROW(tg_nll_loss(a, target, &nll_red) == NULL, TG_ERR_VALUE,
+              "nll_loss: unknown reduction 7");
           ROW(tg_binary_cross_entropy_with_logits(NULL, a, TG_REDUCTION_SUM) == NULL, TG_ERR_NULL,
               "argument is NULL");
           ROW(tg_binary_cross_entropy_with_logits(a, c, TG_REDUCTION_SUM) == NULL, TG_ERR_SHAPE,

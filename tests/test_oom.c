@@ -18,11 +18,11 @@ typedef struct op_case {
     bool composed; /* calls more than one op (its inputs are made by ops) */
 } op_case;
 
-static const int64_t targets[4] = {0, 5, 2, 3};
-/* int64 indices for the indexing ops, made with no pool before a sweep and
- * released after it (make_indices, free_indices): pick (4,), entries
- * below 4, and places (4, 6), entries below 6, both with repeats. */
-static tg_tensor *pick, *places;
+/* int64 indices, made with no pool before a sweep and released after it
+ * (make_indices, free_indices): class indices for the (4, 6) input and for
+ * it viewed as (2, 3, 2, 2); for the indexing ops pick (4,), entries below
+ * 4, and places (4, 6), entries below 6, both with repeats. */
+static tg_tensor *targets, *targets_nd, *pick, *places;
 
 #define OP(name, expr)                                                      \
     static tg_tensor *op_##name(tg_tensor *a, tg_tensor *b, tg_tensor *w) { \
@@ -74,7 +74,13 @@ OP(linear, tg_linear(a, w, tg_reshape(tg_slice(w, 0, 0, 1, 1), TG_SHAPE(6))))
 OP(mse_loss, tg_mse_loss(a, b, TG_REDUCTION_MEAN))
 OP(bce_with_logits, tg_binary_cross_entropy_with_logits(a, b, TG_REDUCTION_SUM))
 OP(cross_entropy, tg_cross_entropy(a, targets, TG_REDUCTION_MEAN))
-OP(cross_entropy_probs, tg_cross_entropy_probs(a, b, NULL))
+OP(cross_entropy_probs, tg_cross_entropy_ex(a, b, NULL))
+OP(cross_entropy_nd,
+   tg_cross_entropy_ex(tg_view(a, TG_SHAPE(2, 3, 2, 2)), targets_nd,
+                       &(tg_cross_entropy_options){TG_REDUCTION_NONE, NULL, 1, 0}))
+OP(nll_loss, tg_nll_loss(a, targets, NULL))
+OP(nll_loss_nd, tg_nll_loss(tg_view(a, TG_SHAPE(2, 3, 4)), tg_view(targets_nd, TG_SHAPE(2, 4)),
+                            &(tg_nll_loss_options){TG_REDUCTION_NONE, NULL, -100}))
 OP(view, tg_view(a, TG_SHAPE(6, 4)))
 OP(reshape, tg_reshape(tg_transpose(a, 0, 1), TG_SHAPE(24)))
 OP(transpose, tg_transpose(a, 0, 1))
@@ -145,6 +151,9 @@ static const op_case op_cases[] = {
     CASE(bce_with_logits),
     CASE(cross_entropy),
     CASE(cross_entropy_probs),
+    COMPOSED(cross_entropy_nd),
+    CASE(nll_loss),
+    COMPOSED(nll_loss_nd),
     CASE(view),
     COMPOSED(reshape),
     CASE(transpose),
@@ -170,13 +179,17 @@ static bool make_indices(void) {
     places = tg_from_data(
         (int64_t[]){0, 5, 5, 1, 2, 0, 3, 3, 3, 3, 4, 1, 5, 4, 3, 2, 1, 0, 2, 2, 0, 0, 1, 5},
         TG_SHAPE(4, 6), TG_I64);
-    return pick && places;
+    targets = tg_from_data((int64_t[]){0, 5, 2, 3}, TG_SHAPE(4), TG_I64);
+    targets_nd = tg_from_data((int64_t[]){0, 1, 2, 1, 0, 2, 1, 1}, TG_SHAPE(2, 2, 2), TG_I64);
+    return pick && places && targets && targets_nd;
 }
 
 static void free_indices(void) {
     tg_release(pick);
     tg_release(places);
-    pick = places = NULL;
+    tg_release(targets);
+    tg_release(targets_nd);
+    pick = places = targets = targets_nd = NULL;
 }
 
 /* A leaf of shape (rows, cols) that requires grad, owned by the caller. */

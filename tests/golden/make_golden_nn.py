@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Writes the golden values of reductions over dims, max, softmax, dropout
-and the losses, from PyTorch, for tests/test_reduce.c and tests/test_loss.c.
+and the losses (with nll_loss, and each loss's node name), from PyTorch, for tests/test_reduce.c and tests/test_loss.c.
 
 Run with Debian's python3 and its python3-torch (apt-get install
 python3-torch):  /usr/bin/python3 tests/golden/make_golden_nn.py
@@ -121,21 +121,25 @@ out.append("};")
 
 # ---- losses -----------------------------------------------------------------------
 out.append("typedef struct golden_loss { const char *op; int f64; int reduction; int ndim;"
-           " int64_t shape[4]; int transposed; const double *x, *t; const int64_t *classes;"
-           " const double *w, *out, *gx, *gt; int out_ndim; int64_t out_shape[4];"
-           " const double *class_weight; int64_t ignore_index; double label_smoothing; }"
-           " golden_loss;")
+           " int64_t shape[5]; int transposed; const double *x, *t; const int64_t *classes;"
+           " const double *w, *out, *gx, *gt; int out_ndim; int64_t out_shape[5];"
+           " const double *class_weight; int64_t ignore_index; double label_smoothing;"
+           " const char *node; } golden_loss;")
 entries = []
 
 
 def loss_entry(op, dtype, reduction, x_values, shape, transposed, target, g, class_weight=None,
                ignore_index=-100, label_smoothing=0.0):
     base, x = leaf(x_values, dtype, transposed)
-    if op == "cross_entropy":
+    if op in ("cross_entropy", "nll_loss"):
         classes = array("int64", target.flatten().tolist())
         weight = class_weight.to(dtype) if class_weight is not None else None
-        res = F.cross_entropy(x, target, weight=weight, ignore_index=ignore_index,
-                              reduction=reduction, label_smoothing=label_smoothing)
+        if op == "nll_loss":
+            res = F.nll_loss(x, target, weight=weight, ignore_index=ignore_index,
+                             reduction=reduction)
+        else:
+            res = F.cross_entropy(x, target, weight=weight, ignore_index=ignore_index,
+                                  reduction=reduction, label_smoothing=label_smoothing)
         t = None
     elif op == "cross_entropy_probs":
         classes = "NULL"
@@ -155,9 +159,9 @@ def loss_entry(op, dtype, reduction, x_values, shape, transposed, target, g, cla
     names = [array("double", flat(v)) for v in (base, w, res, base.grad)]
     cw = array("double", flat(class_weight)) if class_weight is not None else "NULL"
     entries.append(f"    {{{c_str(op)}, {int(dtype == torch.float64)}, {REDUCTION[reduction]}, "
-                   f"{dims(shape, 4)}, {int(transposed)}, {names[0]}, {tn}, {classes}, "
-                   f"{names[1]}, {names[2]}, {names[3]}, {gt}, {dims(res.shape, 4)}, "
-                   f"{cw}, {ignore_index}, {label_smoothing!r}}},")
+                   f"{dims(shape, 5)}, {int(transposed)}, {names[0]}, {tn}, {classes}, "
+                   f"{names[1]}, {names[2]}, {names[3]}, {gt}, {dims(res.shape, 5)}, "
+                   f"{cw}, {ignore_index}, {label_smoothing!r}, {c_str(res.grad_fn.name())}}},")
 
 
 elementwise_shapes = [((3, 4), False), ((5,), False), ((1, 1), False), ((4, 3), True)]
@@ -213,7 +217,7 @@ for k, dtype in enumerate(DTYPES):
 for k, dtype in enumerate(DTYPES):
     g = torch.Generator().manual_seed(4000 + k)
     for reduction in REDUCTION:
-        for shape in ((5,), (2, 4, 3), (2, 3, 2, 2)):
+        for shape in ((5,), (2, 4, 3), (2, 3, 2, 2), (2, 3, 2, 1, 2)):
             c = shape[0] if len(shape) == 1 else shape[1]
             samples = () if len(shape) == 1 else (shape[0],) + shape[2:]
             target = torch.randint(0, c, samples, generator=g)
@@ -225,6 +229,34 @@ for k, dtype in enumerate(DTYPES):
             probs = torch.softmax(rand(shape, g, -2, 2), dim=0 if len(shape) == 1 else 1)
             loss_entry("cross_entropy_probs", dtype, reduction, rand(shape, g, -3, 3), shape,
                        False, probs, g, None, -100, 0.0)
+# nll_loss: log-probabilities (N, C), transposed, (C,) and (N, C, d1, ..., dk)
+# for k = 1, 2, 3 (torch's three paths), with class weights, ignored samples
+# (the default -100 and a class index), and a batch whose samples are all
+# ignored (the mean is 0 / 0: NaN, and a zero gradient)
+for k, dtype in enumerate(DTYPES):
+    g = torch.Generator().manual_seed(5000 + k)
+    for reduction in REDUCTION:
+        for weighted in (False, True):
+            for ignore_index in (-100, 2):
+                for shape, tr in (((6, 4), False), ((4, 5), True), ((5,), False),
+                                  ((2, 4, 3), False), ((2, 3, 2, 2), False),
+                                  ((2, 3, 2, 1, 2), False)):
+                    if tr:
+                        n, c, samples = shape[1], shape[0], (shape[1],)
+                    else:
+                        c = shape[0] if len(shape) == 1 else shape[1]
+                        samples = () if len(shape) == 1 else (shape[0],) + shape[2:]
+                    target = torch.randint(0, c, samples, generator=g)
+                    if len(samples) > 0:
+                        target.view(-1)[1] = ignore_index  # at least one sample ignored
+                    weight = rand((c,), g, 0.2, 2.0) if weighted else None
+                    log_probs = torch.log_softmax(rand(shape, g, -3, 3),
+                                                  dim=0 if len(shape) == 1 or tr else 1)
+                    loss_entry("nll_loss", dtype, reduction, log_probs, shape, tr, target, g,
+                               weight, ignore_index)
+        for shape, samples in (((2, 3), (2,)), ((2, 3, 2, 2), (2, 2, 2))):
+            loss_entry("nll_loss", dtype, reduction, rand(shape, g, -3, 0), shape, False,
+                       torch.full(samples, -100), g, rand((3,), g, 0.2, 2.0))
 out.append("static const golden_loss golden_losses[] = {")
 out.extend(entries)
 out.append("};")
