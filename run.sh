@@ -9,10 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the build needs, installed only when missing (g++ for the
-# test that compiles the headers as C++); the demo also draws pictures with
-# Graphviz and gnuplot.
+# test that compiles the headers as C++); the demo also trains on
+# Fashion-MNIST, which Debian packages (never downloaded from elsewhere), and
+# draws pictures with Graphviz and gnuplot.
 PACKAGES=(gcc g++ libc6-dev meson ninja-build pkg-config libblis-dev libjansson-dev zlib1g-dev)
-DEMO_PACKAGES=(graphviz gnuplot-nox)
+DEMO_PACKAGES=(dataset-fashion-mnist graphviz gnuplot-nox)
 
 install_missing() {
     local missing=()
@@ -55,7 +56,10 @@ demo)
     install_missing "${PACKAGES[@]}" "${DEMO_PACKAGES[@]}"
     build build
     mkdir -p out
-    echo "== The worked example of autograd (examples/worked_gradient.c)"
+    data=$(dpkg -L dataset-fashion-mnist | grep -m1 '/train-images-idx3-ubyte.gz$')
+    echo "== Training a classifier on Fashion-MNIST (examples/fashion_mnist.c)"
+    ./build/examples/fashion_mnist --data "$(dirname "$data")" --out out
+    echo; echo "== The worked example of autograd (examples/worked_gradient.c)"
     ./build/examples/worked_gradient out
     echo; echo "== Activations and their derivatives (examples/activations.c)"
     ./build/examples/activations out

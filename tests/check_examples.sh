@@ -35,6 +35,25 @@ check tg_trace_environment_variable trace_env
 unwritable() { "$examples/worked_gradient" /nonexistent-dir/out > /dev/null 2> "$out/err"; [ $? -eq 1 ] && grep -q "graph_dot_file: cannot write /nonexistent-dir/out/worked_gradient.dot" "$out/err"; }
 check unwritable_output_folder unwritable
 
+no_data() {
+    "$examples/fashion_mnist" --data /nonexistent --out "$out" > /dev/null 2> "$out/err"
+    [ $? -eq 1 ] && grep -q "idx_load: cannot open /nonexistent/train-images-idx3-ubyte.gz" "$out/err" &&
+        grep -q "apt-get install dataset-fashion-mnist" "$out/err"
+}
+check fashion_mnist_without_the_data no_data
+
+# With Debian's data package, one epoch reaches 80% test accuracy (the demo's
+# three reach 85%), and the model and curves are written.
+fashion=/usr/share/datasets/fashion-mnist
+if [ -r "$fashion/t10k-labels-idx1-ubyte.gz" ]; then
+    one_epoch() {
+        "$examples/fashion_mnist" --epochs 1 --data "$fashion" --out "$out" > "$out/log1" &&
+            awk '/^epoch 1\/1: test accuracy/ { ok = $5 + 0 >= 80 } END { exit !ok }' "$out/log1" &&
+            [ -s "$out/fashion_mnist.safetensors" ] && [ -s "$out/fashion_mnist.csv" ]
+    }
+    check fashion_mnist_one_epoch one_epoch
+fi
+
 if command -v dot > /dev/null && command -v gnuplot > /dev/null; then
     with_tools() {
         "$examples/worked_gradient" "$out/full" > /dev/null && [ -s "$out/full/worked_gradient.png" ] &&
