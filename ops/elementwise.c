@@ -25,13 +25,38 @@ TG_ROWS1(neg_rows, TG_OWN, a, -a)
 TG_ROWS2(max_rows, TG_OWN, a, b, (a != a || a > b) ? a : a == b && a == 0 ? a + b : b)
 TG_ROWS2(min_rows, TG_OWN, a, b, (a != a || a < b) ? a : a == b && a == 0 ? -(-a - b) : b)
 
+/* ---- Kernels of int64 and bool tensors, as PyTorch computes them ---------------------
+ * int64 arithmetic wraps around on overflow (done in uint64_t, where C
+ * defines it); on bool, + is or and * is and, and - is refused (PyTorch
+ * says to use xor or not instead). No gradients: these dtypes have none. */
+#define INT_ROW2(name, T, a, b, ...)                                       \
+    TG__ROW_BODY(name, T, T, T a = TG__IN(T, T, 1); T b = TG__IN(T, T, 2); \
+                 TG__OUT(T, 0) = (T)(__VA_ARGS__);)                        \
+    TG_ROW_KERNEL_LIKE(name, name##_body, 3, 1, 1, 0)
+#define WRAP(x) ((uint64_t)(x))
+INT_ROW2(add_i64, int64_t, a, b, WRAP(a) + WRAP(b))
+INT_ROW2(sub_i64, int64_t, a, b, WRAP(a) - WRAP(b))
+INT_ROW2(mul_i64, int64_t, a, b, WRAP(a) * WRAP(b))
+INT_ROW2(or_bool, uint8_t, a, b, a | b)
+INT_ROW2(and_bool, uint8_t, a, b, a &b)
+TG__ROW_BODY(neg_i64_row, int64_t, int64_t,
+             TG__OUT(int64_t, 0) = (int64_t)(0 - WRAP(TG__IN(int64_t, int64_t, 1)));)
+TG_ROW_KERNEL(neg_i64, neg_i64_row_body, 2)
+
+/* The kernels of the ops that take every dtype (PyTorch's arithmetic on
+ * integers), by dtype. */
+static const tg__row_fn add_any[] = {add_rows_f32, add_rows_f64, add_i64, or_bool};
+static const tg__row_fn sub_any[] = {sub_rows_f32, sub_rows_f64, sub_i64, NULL};
+static const tg__row_fn mul_any[] = {mul_rows_f32, mul_rows_f64, mul_i64, and_bool};
+static const tg__row_fn neg_any[] = {neg_rows_f32, neg_rows_f64, neg_i64, NULL};
+
 /* Saved inputs of the binary ops. */
 enum { SAVED_A, SAVED_B };
 
-/* a OP b, both checked here. */
+/* a OP b, both checked here (the op's table says which dtypes it takes). */
 static tg_tensor *binary(const tg__pointwise *op, tg_tensor *a, tg_tensor *b) {
     tg_tensor *in[2] = {a, b};
-    if (!tg__check_args(op->name, 2, in)) return NULL;
+    if (!tg__check_same_dtype(op->name, 2, in)) return NULL;
     return tg__pointwise_forward(op, 2, in, NULL);
 }
 
@@ -45,7 +70,7 @@ static int add_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool
 static const tg__pointwise add_op = {
     {"AddBackward0", add_backward, "d(a+b)/da = 1, d(a+b)/db = 1 (summed over broadcast dims)"},
     "add",
-    add_rows,
+    add_any,
     NULL,
     TG__SAVES_NOTHING};
 
@@ -62,7 +87,7 @@ static int sub_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool
 static const tg__pointwise sub_op = {
     {"SubBackward0", sub_backward, "d(a-b)/da = 1, d(a-b)/db = -1 (summed over broadcast dims)"},
     "sub",
-    sub_rows,
+    sub_any,
     NULL,
     TG__SAVES_NOTHING};
 
@@ -82,7 +107,7 @@ static int mul_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool
 static const tg__pointwise mul_op = {
     {"MulBackward0", mul_backward, "d(a*b)/da = b, d(a*b)/db = a (summed over broadcast dims)"},
     "mul",
-    mul_rows,
+    mul_any,
     NULL,
     TG__SAVES_OTHER};
 
@@ -110,7 +135,16 @@ static const tg__pointwise div_op = {
     NULL,
     TG__SAVES_INPUTS};
 
-tg_tensor *tg_div(tg_tensor *a, tg_tensor *b) { return binary(&div_op, a, b); }
+/* int64 and bool tensors divide as float32, as PyTorch's true division does. */
+tg_tensor *tg_div(tg_tensor *a, tg_tensor *b) {
+    if (!a || !b || tg_dtype_is_float(a->dtype) || a->dtype != b->dtype)
+        return binary(&div_op, a, b);
+    tg_pool *pool = tg_pool_push();
+    if (!pool) return NULL;
+    tg_tensor *out = tg_retain(binary(&div_op, tg_to_dtype(a, TG_F32), tg_to_dtype(b, TG_F32)));
+    tg_pool_pop(pool);
+    return tg__autorelease(out);
+}
 
 /* ---- neg ---------------------------------------------------------------------- */
 
@@ -120,7 +154,7 @@ static int neg_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool
     return gi[0] ? 0 : -1;
 }
 static const tg__pointwise neg_op = {
-    {"NegBackward0", neg_backward, "d(-a)/da = -1"}, "neg", neg_rows, NULL, TG__SAVES_NOTHING};
+    {"NegBackward0", neg_backward, "d(-a)/da = -1"}, "neg", neg_any, NULL, TG__SAVES_NOTHING};
 
 tg_tensor *tg_neg(tg_tensor *a) { return tg__pointwise_unary(&neg_op, a, 0, 0); }
 
@@ -218,25 +252,42 @@ tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b) {
  * As in PyTorch, the number is wrapped in a 0-dim tensor and the tensor op
  * runs (so x + 2 is AddBackward0); the wrapped number needs no gradient. */
 
+/* The dtype an op of a tensor of dtype with the number s computes in, as
+ * PyTorch promotes: integer tensors stay int64 (bool becoming int64) with
+ * an integral number, and become float32, its default float type, with
+ * any other. */
+static tg_dtype scalar_op_dtype(tg_dtype dtype, double s) {
+    if (tg_dtype_is_float(dtype)) return dtype;
+    return s == (double)tg__to_i64(s) ? TG_I64 : TG_F32;
+}
+
 static tg_tensor *with_scalar(tg_tensor *(*op)(tg_tensor *, tg_tensor *), tg_tensor *a, double s,
                               bool scalar_first) {
     if (!a) {
         tg__null_arg("scalar op");
         return NULL;
     }
-    tg_tensor *wrapped = tg_scalar(s, a->dtype);
-    if (!wrapped) return NULL;
-    bool pooled = tg__pool_active();
-    tg_tensor *out = scalar_first ? op(wrapped, a) : op(a, wrapped);
-    if (!pooled) tg_release(wrapped);
-    return out;
+    tg_pool *pool = tg_pool_push(); /* the wrapped number and any conversion */
+    if (!pool) return NULL;
+    tg_tensor *x = tg_to_dtype(a, scalar_op_dtype(a->dtype, s));
+    tg_tensor *wrapped = x ? tg_scalar(s, x->dtype) : NULL;
+    tg_tensor *out = wrapped ? tg_retain(scalar_first ? op(wrapped, x) : op(x, wrapped)) : NULL;
+    tg_pool_pop(pool);
+    return tg__autorelease(out);
 }
 
 tg_tensor *tg_add_scalar(tg_tensor *a, double s) { return with_scalar(tg_add, a, s, false); }
 tg_tensor *tg_sub_scalar(tg_tensor *a, double s) { return with_scalar(tg_sub, a, s, false); }
 tg_tensor *tg_rsub_scalar(tg_tensor *a, double s) { return with_scalar(tg_sub, a, s, true); }
 tg_tensor *tg_mul_scalar(tg_tensor *a, double s) { return with_scalar(tg_mul, a, s, false); }
-tg_tensor *tg_div_scalar(tg_tensor *a, double s) { return with_scalar(tg_div, a, s, false); }
+tg_tensor *tg_div_scalar(tg_tensor *a, double s) {
+    if (!a || tg_dtype_is_float(a->dtype)) return with_scalar(tg_div, a, s, false);
+    tg_pool *pool = tg_pool_push(); /* true division, in float32 */
+    if (!pool) return NULL;
+    tg_tensor *out = tg_retain(with_scalar(tg_div, tg_to_dtype(a, TG_F32), s, false));
+    tg_pool_pop(pool);
+    return tg__autorelease(out);
+}
 
 /* ---- In place -------------------------------------------------------------------- */
 

@@ -5,8 +5,19 @@
 
 #include "pointwise.h"
 
+/* Whether op takes x's dtype; false with a message when not. Ops of
+ * calculus take floats only and say so as every such op does. */
+static bool takes_dtype(const tg__pointwise *op, const tg_tensor *x) {
+    if (op->forward[x->dtype]) return true;
+    if (!op->forward[TG_I64] && !op->forward[TG_BOOL]) return tg__check_float(op->name, x);
+    tg__error(TG_ERR_DTYPE, "%s: not implemented for %s tensors (convert with tg_to_dtype)",
+              op->name, tg_dtype_name(x->dtype));
+    return false;
+}
+
 tg_tensor *tg__pointwise_forward(const tg__pointwise *op, int n_in, tg_tensor *const *in,
                                  const double *params) {
+    if (!takes_dtype(op, in[0])) return NULL;
     int ndim = in[0]->ndim;
     int64_t shape[TG_MAX_DIMS];
     memcpy(shape, in[0]->shape, sizeof shape);
@@ -39,7 +50,10 @@ tg_tensor *tg__pointwise_forward(const tg__pointwise *op, int n_in, tg_tensor *c
 }
 
 tg_tensor *tg__pointwise_unary(const tg__pointwise *op, tg_tensor *x, double p0, double p1) {
-    if (!tg__check_float(op->name, x)) return NULL;
+    if (!x) {
+        tg__null_arg(op->name);
+        return NULL;
+    }
     return tg__pointwise_forward(op, 1, &x, (const double[4]){p0, p1});
 }
 

@@ -26,7 +26,7 @@ typedef enum tg__pointwise_saves {
 typedef struct tg__pointwise {
     tg__op_def def;             /* first: a node's def leads back to its op (TG__OP_OF) */
     const char *name;           /* in messages: "silu" */
-    const tg__row_fn *forward;  /* by dtype */
+    const tg__row_fn *forward;  /* by dtype; NULL for a dtype the op refuses */
     const tg__row_fn *backward; /* by dtype, for the backwards below; NULL otherwise */
     tg__pointwise_saves saves;
 } tg__pointwise;
@@ -45,8 +45,9 @@ typedef struct tg__pointwise_state {
 } tg__pointwise_state;
 
 /* y = op(in[0], ..., in[n_in - 1]), the inputs broadcast together (at most
- * three, checked non-NULL and of one dtype by the caller; shapes are
- * checked here), params (or NULL) the forward's p[]. The result is pooled. */
+ * three, checked non-NULL and of one dtype by the caller; shapes, and that
+ * the op takes the dtype, are checked here), params (or NULL) the
+ * forward's p[]. The result, of in[0]'s dtype, is pooled. */
 tg_tensor *tg__pointwise_forward(const tg__pointwise *op, int n_in, tg_tensor *const *in,
                                  const double *params);
 /* The same for one input, checked here: unary ops and activations. */

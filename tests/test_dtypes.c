@@ -127,8 +127,10 @@ static void arithmetic_needs_floating_point(void) {
     CHECK(tg_exp(i) == NULL);
     CHECK_ERROR(TG_ERR_DTYPE,
                 "exp: expected a floating-point tensor, got int64 (convert with tg_to_dtype)");
-    CHECK(tg_add(i, i) == NULL);
-    CHECK_ERROR(TG_ERR_DTYPE, "add: expected a floating-point tensor, got int64");
+    CHECK(tg_sub(b, b) == NULL);
+    CHECK_ERROR(TG_ERR_DTYPE, "sub: not implemented for bool tensors (convert with tg_to_dtype)");
+    CHECK(tg_neg(b) == NULL);
+    CHECK_ERROR(TG_ERR_DTYPE, "neg: not implemented for bool tensors");
     CHECK(tg_matmul(b, b) == NULL);
     CHECK_ERROR(TG_ERR_DTYPE, "matmul: expected a floating-point tensor, got bool");
     CHECK(tg_softmax(i, 0) == NULL);
@@ -141,6 +143,42 @@ static void arithmetic_needs_floating_point(void) {
     CHECK_ERROR(TG_ERR_DTYPE, "glu: expected a floating-point tensor, got int64");
     CHECK(tg_add(i, tg_ones(TG_SHAPE(2), TG_F32)) == NULL);
     CHECK_ERROR(TG_ERR_DTYPE, "add: dtypes int64 and float32 differ (convert with tg_to_dtype)");
+}
+
+/* The strings are PyTorch 1.13's: int64 wraps around, bool + is or, a
+ * fractional number or true division gives float32. */
+static void integer_arithmetic_as_pytorch(void) {
+    tg_tensor *a = tg_from_data((int64_t[]){5, -7, INT64_C(1) << 62}, TG_SHAPE(3), TG_I64);
+    tg_tensor *b = tg_from_data((int64_t[]){2, 2, 4}, TG_SHAPE(3), TG_I64);
+    repr_as_pytorch(tg_add(a, b),
+                    "tensor([                  7,                  -5, 4611686018427387908])");
+    repr_as_pytorch(tg_sub(a, b),
+                    "tensor([                  3,                  -9, 4611686018427387900])");
+    repr_as_pytorch(tg_mul(a, b), "tensor([ 10, -14,   0])");
+    repr_as_pytorch(tg_neg(a),
+                    "tensor([                  -5,                    7, -4611686018427387904])");
+    repr_as_pytorch(tg_add_scalar(a, 2),
+                    "tensor([                  7,                  -5, 4611686018427387906])");
+    repr_as_pytorch(tg_mul_scalar(a, 3),
+                    "tensor([                  15,                  -21, -4611686018427387904])");
+    repr_as_pytorch(tg_rsub_scalar(a, 3),
+                    "tensor([                  -2,                   10, -4611686018427387901])");
+    repr_as_pytorch(tg_add_scalar(a, 2.5), "tensor([ 7.5000e+00, -4.5000e+00,  4.6117e+18])");
+    repr_as_pytorch(tg_mul_scalar(a, 0.5), "tensor([ 2.5000e+00, -3.5000e+00,  2.3058e+18])");
+    repr_as_pytorch(tg_div(a, b), "tensor([ 2.5000e+00, -3.5000e+00,  1.1529e+18])");
+    repr_as_pytorch(tg_div_scalar(a, 2), "tensor([ 2.5000e+00, -3.5000e+00,  2.3058e+18])");
+    repr_as_pytorch(tg_neg(tg_scalar(-0x1p63, TG_I64)), "tensor(-9223372036854775808)");
+    tg_tensor *t = tg_from_data((uint8_t[]){1, 0}, TG_SHAPE(2), TG_BOOL);
+    repr_as_pytorch(tg_add(t, t), "tensor([ True, False])");
+    repr_as_pytorch(tg_mul(t, t), "tensor([ True, False])");
+    repr_as_pytorch(tg_add_scalar(t, 2), "tensor([3, 2])");
+    repr_as_pytorch(tg_mul_scalar(t, 1.5), "tensor([1.5000, 0.0000])");
+    repr_as_pytorch(tg_div(t, t), "tensor([1., nan])");
+    /* broadcasting, and a strided operand */
+    tg_tensor *m = tg_from_data((int64_t[]){1, 2, 3, 4, 5, 6}, TG_SHAPE(2, 3), TG_I64);
+    repr_as_pytorch(
+        tg_add(tg_transpose(m, 0, 1), tg_from_data((int64_t[]){10, 20}, TG_SHAPE(2), TG_I64)),
+        "tensor([[11, 24],\n        [12, 25],\n        [13, 26]])");
 }
 
 static void safetensors_keep_int64_and_bool(void) {
@@ -164,4 +202,5 @@ static void safetensors_keep_int64_and_bool(void) {
 TG_TEST_MAIN(TG_CASE(int64_and_bool_print_as_pytorch), TG_CASE(conversions_as_pytorch_on_x86_64),
              TG_CASE(creation_as_pytorch), TG_CASE(views_and_copies_take_every_dtype),
              TG_CASE(sums_of_int64_and_bool_are_int64), TG_CASE(int64_and_bool_never_require_grad),
-             TG_CASE(arithmetic_needs_floating_point), TG_CASE(safetensors_keep_int64_and_bool))
+             TG_CASE(arithmetic_needs_floating_point), TG_CASE(safetensors_keep_int64_and_bool),
+             TG_CASE(integer_arithmetic_as_pytorch))

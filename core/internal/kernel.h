@@ -131,7 +131,9 @@ static const int64_t tg__unit_strides[TG_ITER_MAX_OPERANDS] = {1, 1, 1, 1};
  *   TG_ROWS_ORDERED1(name, COMPUTE, x, formula)      TG_ROWS1, elements in order
  *
  * each of which defines name_f32 and name_f64 (tg__row_fn) and name, the
- * table of both indexed by dtype. Operand 0 of a row is the output; the
+ * table of both indexed by dtype (NULL for int64 and bool: an op that takes
+ * those too makes a table of its own from the two kernels, leaving this
+ * one unused). Operand 0 of a row is the output; the
  * named inputs are operands 1, 2, 3, read as COMPUTE:
  *   TG_OWN     the tensor's own type: float formulas in float, as PyTorch
  *              computes arithmetic (with <tgmath.h>, exp(x) is expf there);
@@ -226,10 +228,11 @@ typedef struct tg__pair {
     TG__ROW_ORDERED(name, T, C, C x = TG__IN(T, C, 1); TG__OUT(T, 0) = (T)(__VA_ARGS__);)
 
 /* The float32 and float64 kernels of one kind, and their table by dtype. */
-#define TG__ROWS(KIND, name, COMPUTE, ...)                        \
-    TG__ROW##KIND(name##_f32, float, COMPUTE(float), __VA_ARGS__) \
-        TG__ROW##KIND(name##_f64, double, COMPUTE(double),        \
-                      __VA_ARGS__) static const tg__row_fn name[2] = {name##_f32, name##_f64};
+#define TG__ROWS(KIND, name, COMPUTE, ...)                                    \
+    TG__ROW##KIND(name##_f32, float, COMPUTE(float), __VA_ARGS__)             \
+        TG__ROW##KIND(name##_f64, double, COMPUTE(double),                    \
+                      __VA_ARGS__) static const tg__row_fn name[TG__N_DTYPES] \
+        __attribute__((unused)) = {name##_f32, name##_f64};
 #define TG_ROWS0(name, COMPUTE, ...) TG__ROWS(0, name, COMPUTE, __VA_ARGS__)
 #define TG_ROWS1(name, COMPUTE, ...) TG__ROWS(1, name, COMPUTE, __VA_ARGS__)
 #define TG_ROWS2(name, COMPUTE, ...) TG__ROWS(2, name, COMPUTE, __VA_ARGS__)

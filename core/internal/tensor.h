@@ -6,6 +6,9 @@
 
 #include "internal/base.h"
 
+/* The number of tg_dtype values: tables of kernels by dtype have this many. */
+enum { TG__N_DTYPES = 4 };
+
 /* ---- Storage and tensors (core/tensor.c) ----------------------------------- */
 typedef struct tg__storage {
     int refcount;
