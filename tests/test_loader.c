@@ -4,6 +4,21 @@
 #include "golden/golden_loader.h"
 #include "tg_test.h"
 
+static void randperm_matches_pytorch(void) {
+    tg_generator *gen = tg_generator_new(GOLDEN_RANDPERM_SEED);
+    const int64_t *want = golden_randperms;
+    for (size_t c = 0; c < sizeof golden_randperm_sizes / sizeof golden_randperm_sizes[0]; c++) {
+        int64_t n = golden_randperm_sizes[c];
+        tg_tensor *p = tg_randperm(n, gen); /* one after another: the draws line up too */
+        CHECK(p && tg_dtype_of(p) == TG_I64 && tg_ndim(p) == 1 && tg_numel(p) == n);
+        CHECK(n == 0 || memcmp(tg_data(p), want, (size_t)n * sizeof *want) == 0);
+        want += n;
+    }
+    tg_generator_free(gen);
+    CHECK(tg_randperm(-1, NULL) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "randperm: n must be non-negative, got -1");
+}
+
 static void order_matches_pytorch_dataloader(void) {
     char context[64];
     for (size_t c = 0; c < sizeof golden_loaders / sizeof golden_loaders[0]; c++) {
@@ -104,6 +119,35 @@ static void bad_arguments_are_refused(void) {
     tg_loader_free(l);
 }
 
-TG_TEST_MAIN(TG_CASE(order_matches_pytorch_dataloader),
+/* Two epochs of a shuffled loader, with no pool: each batch is the caller's. */
+static int loader_scenario(void *ctx) {
+    (void)ctx;
+    tg_tensor *x = tg_zeros(TG_SHAPE(5, 3), TG_F32), *y = x ? tg_randperm(5, NULL) : NULL;
+    tg_loader *l = y ? tg_loader_new(2, (tg_tensor *[]){x, y}, 2, TG_SHUFFLE, TG_KEEP_LAST, NULL)
+                     : NULL;
+    int rc = l ? 0 : -1;
+    for (int epoch = 0; rc == 0 && epoch < 2; epoch++) {
+        tg_tensor *b[2];
+        int got;
+        while ((got = tg_loader_next(l, b)) == 1) {
+            tg_release(b[0]);
+            tg_release(b[1]);
+        }
+        rc = got;
+    }
+    tg_loader_free(l);
+    tg_release(x);
+    tg_release(y);
+    return rc;
+}
+
+static void out_of_memory_at_every_allocation(void) {
+    tg_pool_pop(tg_test_pool);
+    tg_test_sweep r = tg_test_fail_each_allocation(loader_scenario, NULL, NULL);
+    printf("  %ld allocations, %d failures, %d wrong\n", r.allocations, r.failures, r.wrong);
+    CHECK(r.allocations > 10 && r.failures > 10 && r.wrong == 0);
+}
+
+TG_TEST_MAIN(TG_CASE(randperm_matches_pytorch), TG_CASE(order_matches_pytorch_dataloader),
              TG_CASE(batches_hold_the_rows_of_every_tensor), TG_CASE(batches_never_require_grad),
-             TG_CASE(bad_arguments_are_refused))
+             TG_CASE(bad_arguments_are_refused), TG_CASE(out_of_memory_at_every_allocation))

@@ -1,8 +1,9 @@
-"""Writes golden_loader.h: the order in which torch.utils.data.DataLoader
-over a TensorDataset hands out samples, for several batch sizes, shuffle
-and drop_last settings, over three epochs from one seeded generator, and
-the next torch.rand draw after them (so the C loader must take exactly as
-many draws from the generator as PyTorch's)."""
+"""Writes golden_loader.h: torch.randperm for several sizes, drawn one after
+another from one seeded generator; and the order in which
+torch.utils.data.DataLoader over a TensorDataset hands out samples, for
+several batch sizes, shuffle and drop_last settings, over three epochs from
+one seeded generator, and the next torch.rand draw after them (so the C
+loader must take exactly as many draws from the generator as PyTorch's)."""
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -44,4 +45,11 @@ for i, (n, bs, shuffle, drop_last, seed) in enumerate(CASES):
     rows.append(f"    {{{n}, {bs}, {int(shuffle)}, {int(drop_last)}, {seed}, {len(loader)}, "
                 f"golden_loader_order_{i}, {len(order)}, {nxt!r}}},")
 lines += ["static const golden_loader golden_loaders[] = {"] + rows + ["};"]
+PERM_SEED, PERM_SIZES = 77, [0, 1, 2, 5, 31, 1000]
+g = torch.Generator()
+g.manual_seed(PERM_SEED)
+perms = [torch.randperm(n, generator=g).tolist() for n in PERM_SIZES]
+lines += [f"enum {{ GOLDEN_RANDPERM_SEED = {PERM_SEED} }};",
+          "static const int64_t golden_randperm_sizes[] = {" + ", ".join(map(str, PERM_SIZES)) + "};",
+          "static const int64_t golden_randperms[] = {" + ", ".join(str(v) for p in perms for v in p) + "};"]
 write_header("golden_loader.h", "make_golden_loader.py", ["stdint.h"], lines)
