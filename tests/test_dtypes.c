@@ -161,7 +161,23 @@ static void safetensors_keep_int64_and_bool(void) {
     repr_as_pytorch(b2, "tensor([[ True],\n        [False]])");
 }
 
+/* PyTorch meets a Python float in its default dtype, float32: 16777217 and
+ * 16777216.5 are both 16777216 there (float64 would tell them apart);
+ * an integral number is a Python int, compared in int64. */
+static void numbers_meet_integers_as_in_pytorch(void) {
+    tg_tensor *i = tg_from_data((int64_t[]){16777217, 3, (INT64_C(1) << 53) + 1}, TG_SHAPE(3),
+                                TG_I64);
+    repr_as_pytorch(tg_eq_scalar(i, 16777216.5), "tensor([ True, False, False])");
+    repr_as_pytorch(tg_gt_scalar(i, 16777216.5), "tensor([False, False,  True])");
+    repr_as_pytorch(tg_lt_scalar(i, 3.5), "tensor([False,  True, False])");
+    repr_as_pytorch(tg_eq_scalar(i, 0x1p53), "tensor([False, False, False])"); /* as an int */
+    tg_tensor *b = tg_from_data((uint8_t[]){1, 0}, TG_SHAPE(2), TG_BOOL);
+    repr_as_pytorch(tg_eq_scalar(b, 1.00000001), "tensor([ True, False])"); /* 1 in float32 */
+    repr_as_pytorch(tg_eq_scalar(b, 2), "tensor([False, False])");
+}
+
 TG_TEST_MAIN(TG_CASE(int64_and_bool_print_as_pytorch), TG_CASE(conversions_as_pytorch_on_x86_64),
              TG_CASE(creation_as_pytorch), TG_CASE(views_and_copies_take_every_dtype),
              TG_CASE(sums_of_int64_and_bool_are_int64), TG_CASE(int64_and_bool_never_require_grad),
-             TG_CASE(arithmetic_needs_floating_point), TG_CASE(safetensors_keep_int64_and_bool))
+             TG_CASE(arithmetic_needs_floating_point), TG_CASE(safetensors_keep_int64_and_bool),
+             TG_CASE(numbers_meet_integers_as_in_pytorch))
