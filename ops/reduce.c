@@ -352,6 +352,10 @@ tg_tensor *tg_min_dim(tg_tensor *t, int dim, tg_keepdim keepdim, tg_tensor **ind
 static tg_tensor *arg_extreme(const char *op, const tg__row_fn *lanes, tg_tensor *t, int dim,
                               tg_keepdim keepdim) {
     tg_tensor *values, *at;
+    if (t && t->dtype == TG_BOOL) { /* PyTorch: "argmax_cpu" not implemented for 'Bool' */
+        tg__error(TG_ERR_DTYPE, "%s: not implemented for bool (as in PyTorch)", op);
+        return NULL;
+    }
     if (!extremes(op, lanes, t, &dim, keepdim, &values, &at)) return NULL;
     tg_release(values);
     return tg__autorelease(at);

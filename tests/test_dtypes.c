@@ -176,8 +176,20 @@ static void numbers_meet_integers_as_in_pytorch(void) {
     repr_as_pytorch(tg_eq_scalar(b, 2), "tensor([False, False])");
 }
 
+/* PyTorch: "argmax_cpu" not implemented for 'Bool'. */
+static void argmax_and_argmin_refuse_bool(void) {
+    tg_tensor *b = tg_from_data((uint8_t[]){0, 1, 1, 0}, TG_SHAPE(2, 2), TG_BOOL);
+    CHECK(tg_argmax(b, 1, TG_DROP_DIMS) == NULL);
+    CHECK_ERROR(TG_ERR_DTYPE, "argmax: not implemented for bool");
+    CHECK(tg_argmin(b, 0, TG_KEEP_DIMS) == NULL);
+    CHECK_ERROR(TG_ERR_DTYPE, "argmin: not implemented for bool");
+    tg_tensor *at;
+    repr_as_pytorch(tg_max_dim(b, 1, TG_DROP_DIMS, &at), "tensor([True, True])");
+    repr_as_pytorch(at, "tensor([1, 0])");
+}
+
 TG_TEST_MAIN(TG_CASE(int64_and_bool_print_as_pytorch), TG_CASE(conversions_as_pytorch_on_x86_64),
              TG_CASE(creation_as_pytorch), TG_CASE(views_and_copies_take_every_dtype),
              TG_CASE(sums_of_int64_and_bool_are_int64), TG_CASE(int64_and_bool_never_require_grad),
              TG_CASE(arithmetic_needs_floating_point), TG_CASE(safetensors_keep_int64_and_bool),
-             TG_CASE(numbers_meet_integers_as_in_pytorch))
+             TG_CASE(numbers_meet_integers_as_in_pytorch), TG_CASE(argmax_and_argmin_refuse_bool))

@@ -41,7 +41,8 @@ TG_API tg_tensor *tg_max_dim(tg_tensor *t, int dim, tg_keepdim keepdim, tg_tenso
 /* torch.min(t, dim, keepdim), the same with the smallest. MinBackward0. */
 TG_API tg_tensor *tg_min_dim(tg_tensor *t, int dim, tg_keepdim keepdim, tg_tensor **indices);
 /* torch.argmax / torch.argmin(t, dim, keepdim): the positions alone, as a
- * new int64 tensor (no gradient). Accuracy over a batch is then
+ * new int64 tensor (no gradient). Any dtype but bool, which PyTorch
+ * refuses too (max_dim and min_dim take it). Accuracy over a batch is then
  *   tg_mean(tg_to_dtype(tg_eq(tg_argmax(logits, 1, TG_DROP_DIMS), labels), TG_F32))
  * as PyTorch's (logits.argmax(1) == labels).float().mean(). */
 TG_API tg_tensor *tg_argmax(tg_tensor *t, int dim, tg_keepdim keepdim);
