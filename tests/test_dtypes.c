@@ -188,8 +188,18 @@ static void argmax_and_argmin_refuse_bool(void) {
     repr_as_pytorch(at, "tensor([1, 0])");
 }
 
+/* Past INT64_MAX an int64 sum wraps around, as PyTorch's does (and C's
+ * signed overflow, undefined, is not what computes it: UBSan would say). */
+static void int64_sums_wrap_as_in_pytorch(void) {
+    tg_tensor *i = tg_from_data((int64_t[]){INT64_MAX, 1, 2, 3}, TG_SHAPE(2, 2), TG_I64);
+    repr_as_pytorch(tg_sum(i), "tensor(-9223372036854775803)");
+    repr_as_pytorch(tg_sum_dims(i, 1, (int[]){0}, TG_DROP_DIMS),
+                    "tensor([-9223372036854775807,                    4])");
+}
+
 TG_TEST_MAIN(TG_CASE(int64_and_bool_print_as_pytorch), TG_CASE(conversions_as_pytorch_on_x86_64),
              TG_CASE(creation_as_pytorch), TG_CASE(views_and_copies_take_every_dtype),
              TG_CASE(sums_of_int64_and_bool_are_int64), TG_CASE(int64_and_bool_never_require_grad),
              TG_CASE(arithmetic_needs_floating_point), TG_CASE(safetensors_keep_int64_and_bool),
-             TG_CASE(numbers_meet_integers_as_in_pytorch), TG_CASE(argmax_and_argmin_refuse_bool))
+             TG_CASE(numbers_meet_integers_as_in_pytorch), TG_CASE(argmax_and_argmin_refuse_bool),
+             TG_CASE(int64_sums_wrap_as_in_pytorch))

@@ -25,7 +25,8 @@ extern "C" {
 /* torch.sum(t, dim=dims, keepdim=keepdim): sums over the n_dims dims listed
  * (n_dims == 0 sums over all of them, as torch's dim=[]). With keepdim the
  * summed dims stay as size 1, otherwise they are removed. A dim listed
- * twice is an error. Node SumBackward1. */
+ * twice is an error. int64 and bool tensors sum to int64, exactly
+ * (wrapping around past its ends, as PyTorch's). Node SumBackward1. */
 TG_API tg_tensor *tg_sum_dims(tg_tensor *t, int n_dims, const int *dims, tg_keepdim keepdim);
 /* torch.mean(t, dim=dims, keepdim=keepdim): the sum divided by the number
  * of elements summed (NaN over an empty slice, as torch). MeanBackward1. */
