@@ -1,10 +1,14 @@
 /* tests/test_dtypes.c - int64 and bool tensors: creation, printing (the
  * expected strings are PyTorch 1.13's repr), conversions as tensor.to(dtype)
  * gives them on x86-64, sums, files, and the errors of ops that take
- * floating-point tensors only. */
+ * floating-point tensors only; then against PyTorch's values
+ * (golden/golden_dtypes.h): comparisons, where, max/min along a dim and
+ * argmax/argmin, sums, conversions and printing, each on contiguous and
+ * strided inputs. */
 #include <stdint.h>
 #include <unistd.h>
 
+#include "golden/golden_dtypes.h"
 #include "tg_test.h"
 
 static void repr_as_pytorch(const tg_tensor *t, const char *want) {
@@ -197,9 +201,254 @@ static void int64_sums_wrap_as_in_pytorch(void) {
                     "tensor([-9223372036854775807,                    4])");
 }
 
+/* ---- Against PyTorch (golden/golden_dtypes.h) ------------------------------------------------- */
+
+/* The tensor a golden record describes, contiguous. */
+static tg_tensor *golden(const golden_tensor *g) {
+    int64_t n = 1;
+    for (int d = 0; d < g->ndim; d++) n *= g->shape[d];
+    if (g->f) return tg_test_tensor(g->f, g->ndim, g->shape, g->dtype);
+    if (g->dtype == TG_I64) return tg_from_data(g->i, g->ndim, g->shape, TG_I64);
+    uint8_t *bytes = malloc((size_t)n + 1);
+    for (int64_t k = 0; bytes && k < n; k++) bytes[k] = (uint8_t)g->i[k];
+    tg_tensor *t = bytes ? tg_from_data(bytes, g->ndim, g->shape, TG_BOOL) : NULL;
+    free(bytes);
+    return t;
+}
+
+/* A copy of t that is not contiguous: every other element of a buffer one
+ * dim larger. */
+static tg_tensor *strided(tg_tensor *t) {
+    int nd = tg_ndim(t);
+    int64_t shape[TG_MAX_DIMS];
+    memcpy(shape, tg_shape(t), sizeof(int64_t) * (size_t)nd);
+    shape[nd] = 2;
+    tg_tensor *buf = tg_zeros(nd + 1, shape, tg_dtype_of(t));
+    tg_tensor *view = tg_squeeze_dim(tg_slice(buf, nd, 0, 1, 1), nd);
+    if (!view || tg_copy_(view, t) != 0) return NULL;
+    return view;
+}
+
+/* got holds want's dtype, shape and values: equal bits for floats (NaN
+ * any NaN, zeros of their sign), equal integers. Says why not in why. */
+static bool matches(const tg_tensor *got, const golden_tensor *want, char *why, size_t n) {
+    if (!got) return snprintf(why, n, "NULL: %s", tg_last_error()), false;
+    if (tg_dtype_of(got) != want->dtype || tg_ndim(got) != want->ndim)
+        return snprintf(why, n, "%s with %d dims, want %s with %d", tg_dtype_name(tg_dtype_of(got)),
+                        tg_ndim(got), tg_dtype_name(want->dtype), want->ndim),
+               false;
+    for (int d = 0; d < want->ndim; d++)
+        if (tg_size(got, d) != want->shape[d])
+            return snprintf(why, n, "size %lld of dim %d, want %lld", (long long)tg_size(got, d), d,
+                            (long long)want->shape[d]),
+                   false;
+    tg_tensor *c = tg_contiguous((tg_tensor *)got);
+    for (int64_t k = 0; k < tg_numel(got); k++) {
+        if (want->f) {
+            double v = tg_dtype_of(c) == TG_F32 ? ((const float *)tg_data(c))[k]
+                                                : ((const double *)tg_data(c))[k];
+            double w = want->f[k];
+            if (isnan(w) ? !isnan(v) : (v != w || signbit(v) != signbit(w)))
+                return snprintf(why, n, "[%lld] = %.17g, want %.17g", (long long)k, v, w), false;
+        } else {
+            int64_t v = tg_dtype_of(c) == TG_I64 ? ((const int64_t *)tg_data(c))[k]
+                                                 : ((const uint8_t *)tg_data(c))[k];
+            if (v != want->i[k])
+                return snprintf(why, n, "[%lld] = %lld, want %lld", (long long)k, (long long)v,
+                                (long long)want->i[k]),
+                       false;
+        }
+    }
+    return true;
+}
+
+#define CHECK_MATCHES(got, want)                                                  \
+    do {                                                                          \
+        char why_[256];                                                           \
+        if (!matches((got), (want), why_, sizeof why_)) {                         \
+            char m_[512];                                                         \
+            snprintf(m_, sizeof m_, "%s does not match PyTorch: %s", #got, why_); \
+            tg_test_fail(__FILE__, __LINE__, m_);                                 \
+            return;                                                               \
+        }                                                                         \
+    } while (0)
+
+typedef tg_tensor *(*compare_fn)(tg_tensor *, tg_tensor *);
+typedef tg_tensor *(*compare_scalar_fn)(tg_tensor *, double);
+
+static void comparisons_match_pytorch(void) {
+    static const struct {
+        const char *name;
+        compare_fn tensor;
+        compare_scalar_fn scalar;
+    } ops[] = {{"eq", tg_eq, tg_eq_scalar}, {"ne", tg_ne, tg_ne_scalar},
+               {"lt", tg_lt, tg_lt_scalar}, {"le", tg_le, tg_le_scalar},
+               {"gt", tg_gt, tg_gt_scalar}, {"ge", tg_ge, tg_ge_scalar}};
+    char context[96];
+    for (size_t i = 0; i < sizeof golden_compares / sizeof golden_compares[0]; i++) {
+        const golden_compare *c = &golden_compares[i];
+        size_t k = 0;
+        while (strcmp(ops[k].name, c->op)) k++;
+        for (int layout = 0; layout < 2; layout++) { /* contiguous, then strided */
+            snprintf(context, sizeof context, "compare #%zu (%s, %s%s, %g)%s", i, c->op,
+                     tg_dtype_name(c->a.dtype), c->scalar ? " with a number" : "", c->s,
+                     layout ? ", strided" : "");
+            tg_test_context = context;
+            tg_tensor *a = golden(&c->a), *b = c->scalar ? NULL : golden(&c->b);
+            if (layout) a = strided(a), b = b ? strided(b) : NULL;
+            CHECK_MATCHES(c->scalar ? ops[k].scalar(a, c->s) : ops[k].tensor(a, b), &c->out);
+        }
+    }
+}
+
+static void where_matches_pytorch(void) {
+    char context[64];
+    for (size_t i = 0; i < sizeof golden_wheres / sizeof golden_wheres[0]; i++) {
+        const golden_where *c = &golden_wheres[i];
+        bool f64 = c->a.dtype == TG_F64;
+        for (int layout = 0; layout < 2; layout++) {
+            snprintf(context, sizeof context, "where #%zu (%s)%s", i, tg_dtype_name(c->a.dtype),
+                     layout ? ", strided" : "");
+            tg_test_context = context;
+            tg_tensor *cond = golden(&c->cond), *a = golden(&c->a), *b = golden(&c->b);
+            if (layout) cond = strided(cond), a = strided(a), b = strided(b);
+            if (c->w) tg_requires_grad_(a, true), tg_requires_grad_(b, true);
+            tg_tensor *out = tg_where(cond, a, b);
+            CHECK_MATCHES(out, &c->out);
+            if (!c->w) continue;
+            CHECK_EQ_STR(tg_grad_fn_name(out), "WhereBackward0");
+            tg_tensor *w = tg_test_tensor(c->w, tg_ndim(out), tg_shape(out), tg_dtype_of(out));
+            CHECK(tg_backward(tg_sum(tg_mul(out, w)), NULL) == 0);
+            CHECK_VALUES(tg_grad(a), c->ga, tg_numel(a), f64 ? 1e-12 : 1e-6, 0);
+            CHECK_VALUES(tg_grad(b), c->gb, tg_numel(b), f64 ? 1e-12 : 1e-6, 0);
+        }
+    }
+}
+
+static tg_tensor *f_where(tg_tensor *const *in, void *ctx) {
+    return tg_where((tg_tensor *)ctx, in[0], in[1]);
+}
+
+static void gradcheck_where(void) {
+    static const int64_t shapes[][3][4] = {/* ndim, then the shape: cond, a, b */
+                                           {{2, 3, 4}, {2, 3, 4}, {2, 3, 4}},
+                                           {{2, 3, 1}, {2, 1, 4}, {1, 4}},
+                                           {{3, 2, 1, 3}, {1, 3}, {0}}};
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        tg_test_context = k == 0 ? "same shapes" : k == 1 ? "broadcast" : "0-dim b";
+        const int64_t *cs = shapes[k][0], *as = shapes[k][1], *bs = shapes[k][2];
+        tg_tensor *cond = tg_gt_scalar(tg_randn((int)cs[0], cs + 1, TG_F64, NULL), 0);
+        tg_tensor *in[2] = {tg_requires_grad_(tg_randn((int)as[0], as + 1, TG_F64, NULL), true),
+                            tg_requires_grad_(tg_randn((int)bs[0], bs + 1, TG_F64, NULL), true)};
+        CHECK(tg_gradcheck(f_where, cond, 2, in, NULL) == 0);
+    }
+}
+
+static void extremes_match_pytorch(void) {
+    char context[96];
+    for (size_t i = 0; i < sizeof golden_extremes / sizeof golden_extremes[0]; i++) {
+        const golden_extreme *c = &golden_extremes[i];
+        bool by_dim = !strcmp(c->op, "max_dim") || !strcmp(c->op, "min_dim");
+        for (int layout = 0; layout < 2; layout++) {
+            snprintf(context, sizeof context, "%s #%zu (%s, dim %d%s)%s", c->op, i,
+                     tg_dtype_name(c->x.dtype), c->dim, c->keepdim ? ", keepdim" : "",
+                     layout ? ", strided" : "");
+            tg_test_context = context;
+            tg_tensor *x = layout ? strided(golden(&c->x)) : golden(&c->x);
+            if (c->w) tg_requires_grad_(x, true);
+            tg_keepdim keep = c->keepdim ? TG_KEEP_DIMS : TG_DROP_DIMS;
+            tg_tensor *values = NULL, *indices = NULL;
+            if (by_dim)
+                values = (c->op[1] == 'a' ? tg_max_dim : tg_min_dim)(x, c->dim, keep, &indices);
+            else
+                indices = (c->op[4] == 'a' ? tg_argmax : tg_argmin)(x, c->dim, keep);
+            if (c->error) { /* PyTorch refuses it: so does tapegrad */
+                CHECK(values == NULL && indices == NULL);
+                CHECK_ERROR(TG_ERR_DTYPE, "not implemented for bool");
+                continue;
+            }
+            if (by_dim) CHECK_MATCHES(values, &c->values);
+            CHECK_MATCHES(indices, &c->indices);
+            if (!c->w) continue;
+            tg_tensor *w = tg_test_tensor(c->w, tg_ndim(values), tg_shape(values), c->x.dtype);
+            CHECK(tg_backward(tg_sum(tg_mul(values, w)), NULL) == 0);
+            CHECK_VALUES(tg_grad(x), c->grad, tg_numel(x), 0, 0);
+        }
+    }
+}
+
+static tg_tensor *f_extreme(tg_tensor *const *in, void *ctx) {
+    int which = *(const int *)ctx; /* max or min, along dim 1 or -1 */
+    tg_tensor *x = which & 2 ? tg_transpose(in[0], 0, 2) : in[0];
+    return (which & 1 ? tg_min_dim : tg_max_dim)(x, which & 2 ? -1 : 1, TG_DROP_DIMS, NULL);
+}
+
+static void gradcheck_max_and_min_dim(void) {
+    tg_tensor *x = tg_requires_grad_(tg_randn(TG_SHAPE(3, 4, 5), TG_F64, NULL), true);
+    for (int which = 0; which < 4; which++) {
+        tg_test_context = which & 2 ? "transposed, dim -1" : "dim 1";
+        CHECK(tg_gradcheck(f_extreme, &which, 1, &x, NULL) == 0);
+    }
+}
+
+static void sums_match_pytorch(void) {
+    char context[64];
+    for (size_t i = 0; i < sizeof golden_sums / sizeof golden_sums[0]; i++) {
+        const golden_sum *c = &golden_sums[i];
+        for (int layout = 0; layout < 2; layout++) {
+            snprintf(context, sizeof context, "sum #%zu (%s)%s", i, tg_dtype_name(c->x.dtype),
+                     layout ? ", strided" : "");
+            tg_test_context = context;
+            tg_tensor *x = golden(&c->x);
+            if (layout) x = strided(x);
+            tg_keepdim keep = c->keepdim ? TG_KEEP_DIMS : TG_DROP_DIMS;
+            CHECK_MATCHES(c->all ? tg_sum(x) : tg_sum_dims(x, c->n_dims, c->dims, keep), &c->out);
+        }
+    }
+    /* PyTorch refuses their mean; so does tapegrad, in its words */
+    tg_test_context = NULL;
+    for (int k = 0; k < 4; k++) {
+        tg_tensor *x = tg_zeros(TG_SHAPE(2), k < 2 ? TG_I64 : TG_BOOL);
+        CHECK(strstr(golden_mean_errors[k], "could not infer output dtype"));
+        CHECK((k % 2 ? tg_mean_dims(x, 1, (int[]){0}, TG_DROP_DIMS) : tg_mean(x)) == NULL);
+        CHECK_ERROR(TG_ERR_DTYPE, "could not infer output dtype");
+    }
+}
+
+static void conversions_match_pytorch(void) {
+    char context[64];
+    for (size_t i = 0; i < sizeof golden_conversions / sizeof golden_conversions[0]; i++) {
+        const golden_conversion *c = &golden_conversions[i];
+        for (int layout = 0; layout < 2; layout++) {
+            snprintf(context, sizeof context, "%s to %s%s", tg_dtype_name(c->x.dtype),
+                     tg_dtype_name(c->out.dtype), layout ? ", strided" : "");
+            tg_test_context = context;
+            tg_tensor *x = golden(&c->x);
+            CHECK_MATCHES(tg_to_dtype(layout ? strided(x) : x, c->out.dtype), &c->out);
+        }
+    }
+}
+
+static void printing_matches_pytorch(void) {
+    char context[32];
+    for (size_t i = 0; i < sizeof golden_reprs / sizeof golden_reprs[0]; i++) {
+        const golden_repr *c = &golden_reprs[i];
+        snprintf(context, sizeof context, "repr #%zu", i);
+        tg_test_context = context;
+        tg_tensor *x = golden(&c->x);
+        repr_as_pytorch(c->transposed ? tg_transpose(x, 0, 1) : x, c->repr);
+        if (c->transposed) continue;
+        repr_as_pytorch(strided(x), c->repr);
+    }
+}
+
 TG_TEST_MAIN(TG_CASE(int64_and_bool_print_as_pytorch), TG_CASE(conversions_as_pytorch_on_x86_64),
              TG_CASE(creation_as_pytorch), TG_CASE(views_and_copies_take_every_dtype),
              TG_CASE(sums_of_int64_and_bool_are_int64), TG_CASE(int64_and_bool_never_require_grad),
              TG_CASE(arithmetic_needs_floating_point), TG_CASE(safetensors_keep_int64_and_bool),
              TG_CASE(numbers_meet_integers_as_in_pytorch), TG_CASE(argmax_and_argmin_refuse_bool),
-             TG_CASE(int64_sums_wrap_as_in_pytorch))
+             TG_CASE(int64_sums_wrap_as_in_pytorch), TG_CASE(comparisons_match_pytorch),
+             TG_CASE(where_matches_pytorch), TG_CASE(gradcheck_where),
+             TG_CASE(extremes_match_pytorch), TG_CASE(gradcheck_max_and_min_dim),
+             TG_CASE(sums_match_pytorch), TG_CASE(conversions_match_pytorch),
+             TG_CASE(printing_matches_pytorch))
