@@ -4,7 +4,7 @@
  * floating-point tensors only; then against PyTorch's values
  * (golden/golden_dtypes.h): comparisons, where, max/min along a dim and
  * argmax/argmin, sums, conversions and printing, each on contiguous and
- * strided inputs. */
+ * strided inputs; and every view op on int64 and bool tensors. */
 #include <stdint.h>
 #include <unistd.h>
 
@@ -147,19 +147,26 @@ static void arithmetic_needs_floating_point(void) {
     CHECK_ERROR(TG_ERR_DTYPE, "add: dtypes int64 and float32 differ (convert with tg_to_dtype)");
 }
 
-static void safetensors_keep_int64_and_bool(void) {
+/* Saves a and b to a safetensors file and reads them back into *a2, *b2
+ * (NULL on failure). */
+static void save_and_load(tg_tensor *a, tg_tensor *b, tg_tensor **a2, tg_tensor **b2) {
     char path[] = "/tmp/tg_dtypes_XXXXXX";
     int fd = mkstemp(path);
-    CHECK(fd >= 0);
+    *a2 = *b2 = NULL;
+    if (fd < 0) return;
     close(fd);
-    tg_tensor *i = tg_from_data((int64_t[]){INT64_MIN, 3, INT64_MAX}, TG_SHAPE(3), TG_I64);
-    tg_tensor *b = tg_from_data((uint8_t[]){1, 0}, TG_SHAPE(2, 1), TG_BOOL);
-    CHECK(tg_save_safetensors(path, 2, (tg_named_tensor[]){{"labels", i}, {"mask", b}}) == 0);
-    tg_safetensors *f = tg_safetensors_open(path);
-    CHECK(f != NULL);
-    tg_tensor *i2 = tg_safetensors_get(f, "labels"), *b2 = tg_safetensors_get(f, "mask");
+    tg_safetensors *f = tg_save_safetensors(path, 2, (tg_named_tensor[]){{"a", a}, {"b", b}}) == 0
+                            ? tg_safetensors_open(path)
+                            : NULL;
+    if (f) *a2 = tg_safetensors_get(f, "a"), *b2 = tg_safetensors_get(f, "b");
     tg_safetensors_close(f);
     remove(path);
+}
+
+static void safetensors_keep_int64_and_bool(void) {
+    tg_tensor *i = tg_from_data((int64_t[]){INT64_MIN, 3, INT64_MAX}, TG_SHAPE(3), TG_I64);
+    tg_tensor *b = tg_from_data((uint8_t[]){1, 0}, TG_SHAPE(2, 1), TG_BOOL), *i2, *b2;
+    save_and_load(i, b, &i2, &b2);
     CHECK(i2 && b2 && tg_dtype_of(i2) == TG_I64 && tg_dtype_of(b2) == TG_BOOL);
     CHECK(memcmp(tg_data(i2), tg_data(i), 3 * sizeof(int64_t)) == 0);
     repr_as_pytorch(b2, "tensor([[ True],\n        [False]])");
@@ -442,6 +449,118 @@ static void printing_matches_pytorch(void) {
     }
 }
 
+/* ---- Every view op and copy on int64 and bool tensors ---------------------------------------
+ * Each op runs on a float64 tensor of positions k and on an int64 tensor
+ * of 2^60 + k, then a bool one of k % 3 == 0: the int64 result must be
+ * 2^60 plus the float64 one exactly (a trip through a double would lose
+ * the low bits), the bool one its pattern, both of their own dtype. */
+
+static tg_tensor *piece(int n, tg_tensor **pieces, int k) { return n > k ? pieces[k] : NULL; }
+
+static tg_tensor *view_op(int op, tg_tensor *t) {
+    tg_tensor *pieces[8];
+    switch (op) {
+    case 0: return tg_transpose(t, 0, 2);
+    case 1: return tg_permute(t, 3, (int[]){2, 0, 1});
+    case 2: return tg_reshape(t, TG_SHAPE(4, -1));
+    case 3: return tg_view(tg_contiguous(t), TG_SHAPE(6, 4));
+    case 4: return tg_expand(tg_unsqueeze(t, 1), TG_SHAPE(-1, 3, -1, -1));
+    case 5: return tg_squeeze(tg_unsqueeze(tg_unsqueeze(t, 0), -1));
+    case 6: return tg_squeeze_dim(tg_slice(t, 1, 1, 2, 1), 1);
+    case 7: return tg_slice(t, 2, -3, INT64_MAX, 2);
+    case 8: return tg_cat(3, (tg_tensor *[]){t, tg_slice(t, 0, 1, 2, 1), t}, 0);
+    case 9: return tg_cat(2, (tg_tensor *[]){t, tg_transpose(tg_transpose(t, 1, 2), 1, 2)}, -1);
+    case 10: return tg_contiguous(tg_transpose(t, 1, 2));
+    case 11: return tg_clone(tg_transpose(t, 0, 1));
+    case 12: return tg_detach(t);
+    case 13: return piece(tg_split(t, 2, 1, pieces, 8), pieces, 1);
+    case 14: return piece(tg_chunk(t, 2, 2, pieces, 8), pieces, 1);
+    case 15: return piece(tg_split_with_sizes(t, 3, (int64_t[]){1, 0, 3}, 2, pieces, 8), pieces, 2);
+    case 16: return tg_index_select(t, 2, tg_from_data((int64_t[]){3, 0, 3}, TG_SHAPE(3), TG_I64));
+    case 17: return tg_to_dtype(t, tg_dtype_of(t));
+    case 18: return tg_reshape(tg_transpose(t, 0, 2), TG_SHAPE(24)); /* a copy */
+    case 19: return tg_contiguous(tg_expand(tg_slice(t, 0, 0, 1, 1), TG_SHAPE(3, -1, -1, -1)));
+    default: return NULL;
+    }
+}
+enum { VIEW_OPS = 20 };
+
+static void view_ops_keep_int64_and_bool(void) {
+    const int64_t big = INT64_C(1) << 60;
+    char context[48];
+    for (int strided_input = 0; strided_input < 2; strided_input++) {
+        /* (2, 3, 4) positions, contiguous or read through a permutation */
+        tg_tensor *pos = tg_reshape(tg_arange(0, 24, 1, TG_F64), TG_SHAPE(2, 3, 4));
+        if (strided_input)
+            pos = tg_permute(tg_reshape(tg_arange(0, 24, 1, TG_F64), TG_SHAPE(4, 2, 3)), 3,
+                             (int[]){1, 2, 0});
+        tg_tensor *big_t = tg_scalar((double)big, TG_I64); /* exact: 2^60 */
+        tg_tensor *pos_i = tg_to_dtype(pos, TG_I64), *ints = tg_zeros(TG_SHAPE(2, 3, 4), TG_I64);
+        CHECK(tg_copy_(ints, pos_i) == 0);
+        int64_t *iv = tg_data(ints);
+        for (int k = 0; k < 24; k++) iv[k] += ((int64_t *)tg_data(big_t))[0];
+        tg_tensor *bools = tg_eq_scalar(tg_to_dtype(pos, TG_F64), 0); /* then k % 3 == 0 */
+        uint8_t *bv = tg_data(bools);
+        for (int k = 0; k < 24; k++) bv[k] = (iv[k] - big) % 3 == 0;
+        if (strided_input) { /* the same values, through the same strides as pos */
+            ints = tg_permute(tg_contiguous(tg_permute(ints, 3, (int[]){2, 0, 1})), 3,
+                              (int[]){1, 2, 0});
+            bools = tg_permute(tg_contiguous(tg_permute(bools, 3, (int[]){2, 0, 1})), 3,
+                               (int[]){1, 2, 0});
+            CHECK(!tg_is_contiguous(ints) && !tg_is_contiguous(bools));
+        }
+        for (int op = 0; op < VIEW_OPS; op++) {
+            snprintf(context, sizeof context, "view op %d%s", op,
+                     strided_input ? ", strided input" : "");
+            tg_test_context = context;
+            tg_tensor *want = view_op(op, pos), *got_i = view_op(op, ints);
+            tg_tensor *got_b = view_op(op, bools);
+            CHECK(want && got_i && got_b);
+            CHECK(tg_dtype_of(got_i) == TG_I64 && tg_dtype_of(got_b) == TG_BOOL);
+            CHECK(tg_ndim(got_i) == tg_ndim(want) && tg_ndim(got_b) == tg_ndim(want));
+            for (int d = 0; d < tg_ndim(want); d++)
+                CHECK(tg_size(got_i, d) == tg_size(want, d) &&
+                      tg_size(got_b, d) == tg_size(want, d));
+            tg_tensor *w = tg_contiguous(want), *gi = tg_contiguous(got_i);
+            tg_tensor *gb = tg_contiguous(got_b);
+            for (int64_t k = 0; k < tg_numel(want); k++) {
+                int64_t at = (int64_t)((const double *)tg_data(w))[k];
+                CHECK(((const int64_t *)tg_data(gi))[k] == big + at);
+                CHECK(((const uint8_t *)tg_data(gb))[k] == (at % 3 == 0));
+            }
+            /* a view shares its input's storage whatever the dtype */
+            CHECK(tg_shares_storage(want, pos) == tg_shares_storage(got_i, ints));
+            CHECK(tg_shares_storage(want, pos) == tg_shares_storage(got_b, bools));
+        }
+    }
+}
+
+/* Writes through int64 and bool views (copy_ and fill_ reach the right
+ * elements, exactly), and files saved from them. */
+static void writes_through_int64_and_bool_views(void) {
+    tg_tensor *m = tg_zeros(TG_SHAPE(2, 3), TG_I64), *b = tg_zeros(TG_SHAPE(2, 3), TG_BOOL);
+    tg_tensor *src = tg_from_data((int64_t[]){INT64_MAX, INT64_MIN, (INT64_C(1) << 60) + 1},
+                                  TG_SHAPE(3, 1), TG_I64);
+    CHECK(tg_copy_(tg_transpose(m, 0, 1), src) == 0); /* broadcast along the new dim 1 */
+    repr_as_pytorch(m,
+                    "tensor([[ 9223372036854775807, -9223372036854775808,  1152921504606846977],\n"
+                    "        [ 9223372036854775807, -9223372036854775808,  1152921504606846977]])");
+    CHECK(tg_fill_(tg_slice(tg_transpose(b, 0, 1), 0, 1, 3, 1), 7) == 0);
+    repr_as_pytorch(b, "tensor([[False,  True,  True],\n        [False,  True,  True]])");
+    CHECK(tg_copy_(tg_slice(b, 1, 0, 1, 1),
+                   tg_from_data((int64_t[]){0, 5}, TG_SHAPE(2, 1), TG_I64)) == 0);
+    repr_as_pytorch(b, "tensor([[False,  True,  True],\n        [ True,  True,  True]])");
+    /* saved through their strides, read back contiguous */
+    tg_tensor *mt = tg_transpose(m, 0, 1), *bs = tg_slice(b, 1, 0, 3, 2), *m2, *b2;
+    save_and_load(mt, bs, &m2, &b2);
+    CHECK(m2 && b2);
+    char *want_m = tg_repr(mt), *want_b = tg_repr(bs);
+    repr_as_pytorch(m2, want_m);
+    repr_as_pytorch(b2, want_b);
+    free(want_m);
+    free(want_b);
+}
+
 TG_TEST_MAIN(TG_CASE(int64_and_bool_print_as_pytorch), TG_CASE(conversions_as_pytorch_on_x86_64),
              TG_CASE(creation_as_pytorch), TG_CASE(views_and_copies_take_every_dtype),
              TG_CASE(sums_of_int64_and_bool_are_int64), TG_CASE(int64_and_bool_never_require_grad),
@@ -451,4 +570,5 @@ TG_TEST_MAIN(TG_CASE(int64_and_bool_print_as_pytorch), TG_CASE(conversions_as_py
              TG_CASE(where_matches_pytorch), TG_CASE(gradcheck_where),
              TG_CASE(extremes_match_pytorch), TG_CASE(gradcheck_max_and_min_dim),
              TG_CASE(sums_match_pytorch), TG_CASE(conversions_match_pytorch),
-             TG_CASE(printing_matches_pytorch))
+             TG_CASE(printing_matches_pytorch), TG_CASE(view_ops_keep_int64_and_bool),
+             TG_CASE(writes_through_int64_and_bool_views))
