@@ -216,8 +216,16 @@ void tg__accumulate(tg_tensor *dst, const tg_tensor *src) {
     }
 ACC_ROW(acc_row_f32, double, float)
 ACC_ROW(acc_row_f64, double, double)
-ACC_ROW(acc_row_i64, int64_t, int64_t)
 ACC_ROW(acc_row_bool, int64_t, uint8_t)
+/* int64 sums wrap past the ends, as PyTorch's do (two's complement), where
+ * C leaves a signed overflow undefined: they add as uint64. */
+static void acc_row_i64(char **p, const int64_t *s, int64_t n, void *ctx) {
+    (void)ctx;
+    int64_t *acc = (int64_t *)p[0];
+    const int64_t *x = (const int64_t *)p[1];
+    for (int64_t i = 0; i < n; i++)
+        acc[i * s[0]] = (int64_t)((uint64_t)acc[i * s[0]] + (uint64_t)x[i * s[1]]);
+}
 
 void tg__accumulate_sum(tg_tensor *acc, const int64_t *acc_strides, const tg_tensor *t) {
     static const tg__row_fn rows[] = {acc_row_f32, acc_row_f64, acc_row_i64, acc_row_bool};

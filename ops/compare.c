@@ -33,9 +33,12 @@ static tg_tensor *compare(const char *op, const tg__row_fn *rows, tg_tensor *a, 
     return out;
 }
 
-/* The number as a 0-dim tensor of a's dtype; an integer tensor meets a
- * number with a fraction (or beyond int64) in float64, as PyTorch promotes
- * it, so that 2 < 2.5 holds. */
+/* The number meets the tensor as PyTorch meets a Python number: a
+ * floating-point tensor in its own dtype (the number rounded to it); an
+ * int64 or bool tensor meets an integral number within int64's range as
+ * an int, in int64, and any other as a float, in float32, PyTorch's
+ * default dtype: so 2 < 2.5 holds, and 16777217 == 16777216.5, both
+ * 16777216 in float32, as in PyTorch. */
 static tg_tensor *compare_scalar(const char *op, const tg__row_fn *rows, tg_tensor *a, double s) {
     if (!a) {
         tg__null_arg(op);
@@ -43,8 +46,10 @@ static tg_tensor *compare_scalar(const char *op, const tg__row_fn *rows, tg_tens
     }
     tg_pool *pool = tg_pool_push(); /* the wrapped number and any conversion */
     if (!pool) return NULL;
-    bool exact = tg_dtype_is_float(a->dtype) || (s == (double)tg__to_i64(s) && a->dtype == TG_I64);
-    tg_tensor *x = exact ? a : tg_to_dtype(a, TG_F64);
+    tg_dtype common = tg_dtype_is_float(a->dtype)  ? a->dtype
+                      : s == (double)tg__to_i64(s) ? TG_I64
+                                                   : TG_F32;
+    tg_tensor *x = a->dtype == common ? a : tg_to_dtype(a, common);
     tg_tensor *out = x ? compare(op, rows, x, tg_scalar(s, x->dtype)) : NULL;
     tg_retain(out);
     tg_pool_pop(pool);

@@ -39,7 +39,8 @@ static const tg__op_def mean_def = {"MeanBackward0", mean_backward, "d mean(x)/d
 static tg_tensor *reduce_dims(const char *op, const tg__op_def *def, tg_tensor *t, int n_dims,
                               const int *dims, bool keepdim, bool mean);
 
-/* Integer and bool tensors sum exactly, to int64; PyTorch refuses their mean. */
+/* Integer and bool tensors sum exactly, to int64 (wrapping around past its
+ * ends, as PyTorch's sums do); PyTorch refuses their mean. */
 static bool check_reduce(const char *op, const tg_tensor *t, bool mean) {
     if (!t) {
         tg__null_arg(op);
@@ -352,6 +353,10 @@ tg_tensor *tg_min_dim(tg_tensor *t, int dim, tg_keepdim keepdim, tg_tensor **ind
 static tg_tensor *arg_extreme(const char *op, const tg__row_fn *lanes, tg_tensor *t, int dim,
                               tg_keepdim keepdim) {
     tg_tensor *values, *at;
+    if (t && t->dtype == TG_BOOL) { /* PyTorch: "argmax_cpu" not implemented for 'Bool' */
+        tg__error(TG_ERR_DTYPE, "%s: not implemented for bool (as in PyTorch)", op);
+        return NULL;
+    }
     if (!extremes(op, lanes, t, &dim, keepdim, &values, &at)) return NULL;
     tg_release(values);
     return tg__autorelease(at);

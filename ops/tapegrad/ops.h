@@ -58,9 +58,11 @@ TG_API tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b);
 /* ---- Comparisons (ops/compare.c) -------------------------------------------
  * a == b, a != b, a < b, a <= b, a > b, a >= b elementwise, broadcasting,
  * as torch.eq ... torch.ge: a bool tensor, no gradient. Both tensors of one
- * dtype, any; the _scalar forms compare with a number (an int64 tensor
- * with a fractional number compares in float64, as PyTorch promotes). NaN
- * is unequal to everything. */
+ * dtype, any; the _scalar forms compare with a number as PyTorch with a
+ * Python number: in a floating-point tensor's dtype; for an int64 or bool
+ * tensor, in int64 when the number is integral (a Python int), otherwise
+ * in float32 (a Python float meets integers in PyTorch's default dtype:
+ * 16777217 == 16777216.5 holds there). NaN is unequal to everything. */
 TG_API tg_tensor *tg_eq(tg_tensor *a, tg_tensor *b);
 TG_API tg_tensor *tg_ne(tg_tensor *a, tg_tensor *b);
 TG_API tg_tensor *tg_lt(tg_tensor *a, tg_tensor *b);

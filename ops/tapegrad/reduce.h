@@ -25,7 +25,8 @@ extern "C" {
 /* torch.sum(t, dim=dims, keepdim=keepdim): sums over the n_dims dims listed
  * (n_dims == 0 sums over all of them, as torch's dim=[]). With keepdim the
  * summed dims stay as size 1, otherwise they are removed. A dim listed
- * twice is an error. Node SumBackward1. */
+ * twice is an error. int64 and bool tensors sum to int64, exactly
+ * (wrapping around past its ends, as PyTorch's). Node SumBackward1. */
 TG_API tg_tensor *tg_sum_dims(tg_tensor *t, int n_dims, const int *dims, tg_keepdim keepdim);
 /* torch.mean(t, dim=dims, keepdim=keepdim): the sum divided by the number
  * of elements summed (NaN over an empty slice, as torch). MeanBackward1. */
@@ -41,7 +42,8 @@ TG_API tg_tensor *tg_max_dim(tg_tensor *t, int dim, tg_keepdim keepdim, tg_tenso
 /* torch.min(t, dim, keepdim), the same with the smallest. MinBackward0. */
 TG_API tg_tensor *tg_min_dim(tg_tensor *t, int dim, tg_keepdim keepdim, tg_tensor **indices);
 /* torch.argmax / torch.argmin(t, dim, keepdim): the positions alone, as a
- * new int64 tensor (no gradient). Accuracy over a batch is then
+ * new int64 tensor (no gradient). Any dtype but bool, which PyTorch
+ * refuses too (max_dim and min_dim take it). Accuracy over a batch is then
  *   tg_mean(tg_to_dtype(tg_eq(tg_argmax(logits, 1, TG_DROP_DIMS), labels), TG_F32))
  * as PyTorch's (logits.argmax(1) == labels).float().mean(). */
 TG_API tg_tensor *tg_argmax(tg_tensor *t, int dim, tg_keepdim keepdim);

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Writes the golden values of reductions over dims, max, softmax, dropout
-and the losses (with nll_loss, and each loss's node name), from PyTorch, for tests/test_reduce.c and tests/test_loss.c.
+and the losses (with nll_loss, and each loss's node name), from PyTorch,
+for tests/test_reduce.c and tests/test_loss.c.
 
 Run with Debian's python3 and its python3-torch (apt-get install
 python3-torch):  /usr/bin/python3 tests/golden/make_golden_nn.py
