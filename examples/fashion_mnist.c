@@ -47,7 +47,8 @@ static void load_split(const char *dir, const char *split, tg_tensor **x, tg_ten
     snprintf(labels, sizeof labels, "%s/%s-labels-idx1-ubyte.gz", dir, split);
     tg_pool *pool = tg_pool_push();
     tg_tensor *pixels = tg_idx_load(images, TG_F32);
-    *x = tg_retain(tg_div_scalar(tg_reshape(pixels, TG_SHAPE(tg_size(pixels, 0), PIXELS)), 255));
+    if (pixels) tg_div_scalar_(pixels, 255); /* in place: one copy of the data set in memory */
+    *x = tg_retain(tg_reshape(pixels, TG_SHAPE(tg_size(pixels, 0), PIXELS)));
     *y = *x ? tg_retain(tg_idx_load(labels, TG_I64)) : NULL;
     if (!*y) {
         fprintf(stderr,

@@ -344,17 +344,29 @@ int tg_mul_(tg_tensor *self, tg_tensor *other) {
     return inplace_binary("mul_", mul_rows, self, other, 1.0);
 }
 
-int tg_mul_scalar_(tg_tensor *self, double s) {
+int tg_div_(tg_tensor *self, tg_tensor *other) {
+    return inplace_binary("div_", div_rows, self, other, 1.0);
+}
+
+/* self OP= s, the number wrapped in a 0-dim tensor of self's dtype. */
+static int inplace_scalar(const char *name, const tg__row_fn *rows, tg_tensor *self, double s) {
     if (!self) {
-        tg__null_arg("mul_scalar_");
+        tg__null_arg(name);
         return -1;
     }
     tg_pool *pool = tg_pool_push();
     if (!pool) return -1;
     tg_tensor *wrapped = tg_scalar(s, self->dtype);
-    int rc = wrapped ? inplace_binary("mul_scalar_", mul_rows, self, wrapped, 1.0) : -1;
+    int rc = wrapped ? inplace_binary(name, rows, self, wrapped, 1.0) : -1;
     tg_pool_pop(pool);
     return rc;
+}
+
+int tg_mul_scalar_(tg_tensor *self, double s) {
+    return inplace_scalar("mul_scalar_", mul_rows, self, s);
+}
+int tg_div_scalar_(tg_tensor *self, double s) {
+    return inplace_scalar("div_scalar_", div_rows, self, s);
 }
 
 int tg_copy_(tg_tensor *self, tg_tensor *src) {

@@ -426,6 +426,13 @@ static void ops_h(void) {
             "refers to a single memory location");
         ROW(tg_mul_scalar_(p, 2) == -1, TG_ERR_GRAPH,
             "mul_scalar_: a leaf tensor that requires grad");
+        ROW(tg_div_(NULL, a) == -1, TG_ERR_NULL, "div_: argument is NULL");
+        ROW(tg_div_(a, b) == -1, TG_ERR_DTYPE, "div_: dtypes float32 and float64 differ");
+        ROW(tg_div_(p, a) == -1, TG_ERR_GRAPH, "div_: a leaf tensor that requires grad");
+        ROW(tg_div_scalar_(NULL, 2) == -1, TG_ERR_NULL, "div_scalar_: argument is NULL");
+        ROW(tg_div_scalar_(ex, 2) == -1, TG_ERR_VALUE,
+            "div_scalar_: unsupported operation: more than one element of the written-to tensor "
+            "refers to a single memory location");
         ROW(tg_fill_(NULL, 1) == -1, TG_ERR_NULL, "fill_: argument is NULL");
         ROW(tg_fill_(ex, 1) == -1, TG_ERR_VALUE,
             "fill_: unsupported operation: more than one element of the written-to tensor refers "

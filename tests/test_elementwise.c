@@ -72,6 +72,23 @@ static void neg_and_scalar_forms(void) {
     CHECK(isnan(tg_item(tg_mean(tg_zeros(TG_SHAPE(0), TG_F32))))); /* like torch */
 }
 
+/* div_ and div_scalar_ give tg_div's numbers (x / 255 is not x * (1 / 255)),
+ * through strides and broadcasting, and bump the version. */
+static void division_in_place(void) {
+    tg_tensor *pixels = tg_arange(0, 256, 1, TG_F32), *want = tg_div_scalar(pixels, 255);
+    tg_tensor *x = tg_clone(pixels);
+    CHECK(tg_div_scalar_(x, 255) == 0);
+    CHECK(memcmp(tg_data(x), tg_data(want), 256 * sizeof(float)) == 0);
+    tg_tensor *m = tg_reshape(tg_arange(1, 7, 1, TG_F64), TG_SHAPE(2, 3));
+    tg_tensor *t = tg_transpose(m, 0, 1), *d = tg_from_data((double[]){2, 4}, TG_SHAPE(2), TG_F64);
+    tg_tensor *expect = tg_div(t, d);
+    CHECK(tg_div_(t, d) == 0);
+    double got[6], wanted[6];
+    tg_to_doubles(t, got);
+    tg_to_doubles(expect, wanted);
+    CHECK(memcmp(got, wanted, sizeof got) == 0);
+}
+
 static void unary_ops_match_pytorch(void) {
     int n = (int)(sizeof golden_unaries / sizeof golden_unaries[0]);
     char context[64];
@@ -160,4 +177,5 @@ static void gradcheck_math_and_selection(void) {
 TG_TEST_MAIN(TG_CASE(binary_ops_match_pytorch), TG_CASE(binary_ops_on_strided_inputs),
              TG_CASE(sgd_update_matches_pytorch_bit_for_bit), TG_CASE(neg_and_scalar_forms),
              TG_CASE(unary_ops_match_pytorch), TG_CASE(selection_ops_match_pytorch),
-             TG_CASE(nan_propagates_like_pytorch), TG_CASE(gradcheck_math_and_selection))
+             TG_CASE(nan_propagates_like_pytorch), TG_CASE(gradcheck_math_and_selection),
+             TG_CASE(division_in_place))

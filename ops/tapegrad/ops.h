@@ -130,6 +130,10 @@ TG_API tg_tensor *tg_mean(tg_tensor *a); /* MeanBackward0 */
 TG_API int tg_add_(tg_tensor *self, tg_tensor *other, double alpha);
 TG_API int tg_mul_(tg_tensor *self, tg_tensor *other);
 TG_API int tg_mul_scalar_(tg_tensor *self, double s);
+/* self /= other, self /= s (div_), rounded as tg_div: x / 255 in place is
+ * the same number as tg_div_scalar(x, 255). */
+TG_API int tg_div_(tg_tensor *self, tg_tensor *other);
+TG_API int tg_div_scalar_(tg_tensor *self, double s);
 TG_API int tg_fill_(tg_tensor *self, double value);
 TG_API int tg_zero_(tg_tensor *self);
 /* Copies src into self, broadcasting src and converting its dtype. */
