@@ -457,26 +457,32 @@ static const lists *lists_of(const tg_module *cm) {
     return l;
 }
 
+/* m's lists, or NULL with an error (m NULL, or out of memory). */
+static const lists *lists_or_error(const char *op, const tg_module *m) {
+    if (!m) tg__null_arg(op);
+    return m ? lists_of(m) : NULL;
+}
+
 const tg_named_tensor *tg_module_parameters(const tg_module *m, int *n) {
-    const lists *l = m ? lists_of(m) : NULL;
+    const lists *l = lists_or_error("module_parameters", m);
     if (n) *n = l ? l->n_params : 0;
     return l ? l->params : NULL;
 }
 
 tg_tensor *const *tg_module_parameter_tensors(const tg_module *m, int *n) {
-    const lists *l = m ? lists_of(m) : NULL;
+    const lists *l = lists_or_error("module_parameter_tensors", m);
     if (n) *n = l ? l->n_params : 0;
     return l ? l->param_tensors : NULL;
 }
 
 const tg_named_tensor *tg_module_buffers(const tg_module *m, int *n) {
-    const lists *l = m ? lists_of(m) : NULL;
+    const lists *l = lists_or_error("module_buffers", m);
     if (n) *n = l ? l->n_buffers : 0;
     return l ? l->buffers : NULL;
 }
 
 const tg_named_tensor *tg_module_state_dict(const tg_module *m, int *n) {
-    const lists *l = m ? lists_of(m) : NULL;
+    const lists *l = lists_or_error("module_state_dict", m);
     if (n) *n = l ? l->n_state : 0;
     return l ? l->state : NULL;
 }
@@ -672,12 +678,31 @@ int tg_module_print(const tg_module *m, FILE *out) {
     return rc;
 }
 
-/* One row of the summary: name, shape, elements. */
-static int summary_row(FILE *out, int width, const char *name, const tg_tensor *t) {
-    char shape[TG_SHAPE_STR_MAX];
-    tg__shape_str(shape, sizeof shape, t->ndim, t->shape);
-    return fprintf(out, "%-*s  %-20s %12lld\n", width, name, shape, (long long)t->numel);
+/* The summary's columns: name, shape, elements; widths fit the longest. */
+typedef struct columns {
+    int name, shape, count;
+} columns;
+
+static bool summary_row(FILE *out, const columns *w, const char *name, const char *shape,
+                        const char *count) {
+    return fprintf(out, "%-*s  %-*s  %*s\n", w->name, name, w->shape, shape, w->count, count) >= 0;
 }
+
+/* A title row, then a row for each of the n tensors of list. */
+static bool summary_rows(FILE *out, const columns *w, const char *title, int n,
+                         const tg_named_tensor *list) {
+    bool ok = summary_row(out, w, title, "shape", "elements");
+    for (int i = 0; ok && i < n; i++) {
+        char shape[TG_SHAPE_STR_MAX], count[24];
+        const tg_tensor *t = list[i].tensor;
+        tg__shape_str(shape, sizeof shape, t->ndim, t->shape);
+        snprintf(count, sizeof count, "%lld", (long long)t->numel);
+        ok = summary_row(out, w, list[i].name, shape, count);
+    }
+    return ok;
+}
+
+static const char *plural(int64_t n) { return n == 1 ? "" : "s"; }
 
 int tg_module_summary(const tg_module *m, FILE *out) {
     if (!m || !out) {
@@ -686,29 +711,31 @@ int tg_module_summary(const tg_module *m, FILE *out) {
     }
     const lists *l = lists_of(m);
     if (!l) return -1;
-    int width = (int)strlen("parameter");
-    for (int i = 0; i < l->n_state; i++)
-        if ((int)strlen(l->state[i].name) > width) width = (int)strlen(l->state[i].name);
+    columns w = {(int)strlen("parameter"), (int)strlen("shape"), (int)strlen("elements")};
     int64_t total = 0, trainable = 0, buffered = 0;
-    bool ok = fprintf(out, "%-*s  %-20s %12s\n", width, "parameter", "shape", "elements") >= 0;
-    for (int i = 0; ok && i < l->n_params; i++) {
-        const tg_tensor *p = l->params[i].tensor;
-        total += p->numel;
-        trainable += p->requires_grad ? p->numel : 0;
-        ok = summary_row(out, width, l->params[i].name, p) >= 0;
+    for (int i = 0; i < l->n_state; i++) {
+        const tg_tensor *t = l->state[i].tensor;
+        char shape[TG_SHAPE_STR_MAX], count[24];
+        int len = (int)strlen(l->state[i].name);
+        int shape_len = (int)strlen(tg__shape_str(shape, sizeof shape, t->ndim, t->shape));
+        int count_len = snprintf(count, sizeof count, "%lld", (long long)t->numel);
+        w.name = len > w.name ? len : w.name;
+        w.shape = shape_len > w.shape ? shape_len : w.shape;
+        w.count = count_len > w.count ? count_len : w.count;
     }
-    if (ok && l->n_buffers)
-        ok = fprintf(out, "%-*s  %-20s %12s\n", width, "buffer", "shape", "elements") >= 0;
-    for (int i = 0; ok && i < l->n_buffers; i++) {
-        buffered += l->buffers[i].tensor->numel;
-        ok = summary_row(out, width, l->buffers[i].name, l->buffers[i].tensor) >= 0;
+    for (int i = 0; i < l->n_params; i++) {
+        total += l->params[i].tensor->numel;
+        trainable += l->params[i].tensor->requires_grad ? l->params[i].tensor->numel : 0;
     }
+    for (int i = 0; i < l->n_buffers; i++) buffered += l->buffers[i].tensor->numel;
+    bool ok = summary_rows(out, &w, "parameter", l->n_params, l->params) &&
+              (!l->n_buffers || summary_rows(out, &w, "buffer", l->n_buffers, l->buffers));
     if (ok)
-        ok = fprintf(out, "%lld parameters in %d tensors, %lld trainable\n", (long long)total,
-                     l->n_params, (long long)trainable) >= 0;
+        ok = fprintf(out, "%lld parameter%s in %d tensor%s, %lld trainable\n", (long long)total,
+                     plural(total), l->n_params, plural(l->n_params), (long long)trainable) >= 0;
     if (ok && l->n_buffers)
-        ok = fprintf(out, "%lld buffer elements in %d tensors\n", (long long)buffered,
-                     l->n_buffers) >= 0;
+        ok = fprintf(out, "%lld buffer element%s in %d tensor%s\n", (long long)buffered,
+                     plural(buffered), l->n_buffers, plural(l->n_buffers)) >= 0;
     if (!ok) tg__error(TG_ERR_IO, "module_summary: write failed");
     return ok ? 0 : -1;
 }
