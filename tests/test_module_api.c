@@ -124,15 +124,24 @@ static void prints_and_names_as_pytorch(void) {
     }
 }
 
+/* What write (tg_module_print or tg_module_summary) writes about m, in
+ * text (size bytes, NUL-terminated); false when it fails. */
+static bool written(int (*write)(const tg_module *, FILE *), const tg_module *m, char *text,
+                    size_t size) {
+    FILE *f = tmpfile();
+    bool ok = f && write(m, f) == 0;
+    memset(text, 0, size);
+    if (f) rewind(f);
+    ok = ok && fread(text, 1, size - 1, f) > 0;
+    if (f) fclose(f);
+    return ok;
+}
+
 /* tg_module_print writes the repr and a newline. */
 static void print_writes_the_repr(void) {
     tg_module *m = tg_sequential_new(1, (tg_module *[]){tg_activation_new(TG_ACT_RELU)});
-    FILE *f = tmpfile();
-    CHECK(f && tg_module_print(m, f) == 0);
-    char text[64] = "";
-    rewind(f);
-    CHECK(fread(text, 1, sizeof text - 1, f) > 0);
-    fclose(f);
+    char text[64];
+    CHECK(written(tg_module_print, m, text, sizeof text));
     CHECK_EQ_STR(text, "Sequential(\n  (0): ReLU()\n)\n");
     tg_module_free(m);
 }
@@ -485,12 +494,8 @@ static void summary_lists_every_parameter(void) {
     tg_module *net = tg_sequential_new(
         2, (tg_module *[]){block_new(4, 1, NULL), tg_linear_new(4, 2, TG_BIAS, TG_F32, NULL)});
     tg_requires_grad_(tg_module_parameter(net, "1.bias"), false); /* frozen */
-    FILE *f = tmpfile();
-    CHECK(f && tg_module_summary(net, f) == 0);
-    char text[2048] = "";
-    rewind(f);
-    CHECK(fread(text, 1, sizeof text - 1, f) > 0);
-    fclose(f);
+    char text[2048];
+    CHECK(written(tg_module_summary, net, text, sizeof text));
     CHECK_EQ_STR(text, "parameter          shape   elements\n"
                        "0.scale            (4,)           4\n"
                        "0.layers.0.weight  (4, 4)        16\n"
