@@ -1,5 +1,6 @@
 /* core/error.c - the per-thread record of the last failure. */
 #include <stdio.h>
+#include <string.h>
 
 #include "internal/base.h"
 
@@ -32,4 +33,22 @@ const char *tg__shape_str(char *buf, size_t n, int ndim, const int64_t *shape) {
         used += (size_t)snprintf(buf + used, n - used, i ? ", %lld" : "%lld", (long long)shape[i]);
     if (used < n) snprintf(buf + used, n - used, ndim == 1 ? ",)" : ")");
     return buf;
+}
+
+/* Formatted apart first: the arguments may include tg_last_error() itself,
+ * to wrap a message ("MyBlock: %s"). */
+void tg_set_error(tg_status status, const char *fmt, ...) {
+    if (status == TG_OK) {
+        tg_clear_error();
+        return;
+    }
+    char message[sizeof last_message] = "";
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(message, sizeof message, fmt, ap);
+        va_end(ap);
+    }
+    memcpy(last_message, message, sizeof message);
+    last_status = status;
 }

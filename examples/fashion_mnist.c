@@ -125,6 +125,7 @@ int main(int argc, char **argv) {
                            tg_residual_new(tg_feedforward_new(&ffn, NULL)),
                            tg_linear_new(DIM, CLASSES, TG_BIAS, TG_F32, NULL)});
     if (!net) die("building the network");
+    tg_module_print(net, stdout); /* as print(model) in PyTorch */
     int n_params;
     tg_tensor *const *params = tg_module_parameter_tensors(net, &n_params);
     tg_adam_options adamw = tg_adamw_defaults(); /* lr 1e-3, weight decay 0.01 */

@@ -70,9 +70,9 @@ typedef struct result {
     double loss, accuracy, ms_per_step;
 } result;
 
-/* losses[step] receives the loss of each step. */
+/* losses[step] receives the loss of each step; show prints the network. */
 static result train(tg_ffn_kind kind, const dataset *train_set, const dataset *test_set, int steps,
-                    bool live, double *losses, const char *save_path) {
+                    bool live, bool show, double *losses, const char *save_path) {
     tg_generator *gen = tg_generator_new(42); /* same start for every kind */
     tg_ffn_options ffn = {
         .kind = kind, .dim = DIM, .hidden_dim = HIDDEN, .multiple_of = MULTIPLE_OF, .dtype = TG_F32};
@@ -84,6 +84,7 @@ static result train(tg_ffn_kind kind, const dataset *train_set, const dataset *t
         fprintf(stderr, "cannot build the network: %s\n", tg_last_error());
         exit(1);
     }
+    if (show) tg_module_print(net, stdout);
     int n_params;
     tg_tensor *const *params = tg_module_parameter_tensors(net, &n_params);
     tg_adam_options adamw = tg_adamw_defaults();
@@ -176,9 +177,8 @@ int main(int argc, char **argv) {
     dataset train_set = make_spirals(data_gen), test_set = make_spirals(data_gen);
     tg_generator_free(data_gen);
 
-    printf("Two spirals, %d training points: Linear(2, %d) -> Residual(FeedForward) -> "
-           "Linear(%d, 2), AdamW lr 0.01, %d steps\n",
-           2 * POINTS, DIM, DIM, steps);
+    printf("Two spirals, %d training points, AdamW lr 0.01, %d steps, the network:\n", 2 * POINTS,
+           steps);
     result results[TG_FFN_N_KINDS];
     tg_ffn_kind kinds[TG_FFN_N_KINDS] = {TG_FFN_SWIGLU};
     int n_kinds = 1;
@@ -187,7 +187,7 @@ int main(int argc, char **argv) {
             if (k != TG_FFN_SWIGLU) kinds[n_kinds++] = (tg_ffn_kind)k;
     double *losses = malloc(sizeof *losses * (size_t)(n_kinds * steps));
     for (int i = 0; i < n_kinds; i++)
-        results[i] = train(kinds[i], &train_set, &test_set, steps, live, losses + i * steps,
+        results[i] = train(kinds[i], &train_set, &test_set, steps, live, i == 0, losses + i * steps,
                            i == 0 ? save_path : NULL);
     printf("SwiGLU: final loss %.4f, test accuracy %.1f%%\n", results[0].loss,
            100 * results[0].accuracy);

@@ -1,16 +1,36 @@
-/* nn/embedding.c - torch.nn.Embedding. */
-#include "module_internal.h"
+/* nn/embedding.c - torch.nn.Embedding, a module of the public API
+ * (tapegrad/nn.h). */
+#include <stdio.h>
+
+#include "internal/kernel.h"
+#include "tapegrad/nn.h"
 #include "tapegrad/ops.h"
 
-typedef struct embedding_impl {
+typedef struct embedding_state {
+    int64_t num, dim;
     int64_t padding_idx; /* as given: tg_embedding wraps a negative one */
-} embedding_impl;
+    tg_tensor *weight;   /* the module's parameter (borrowed) */
+} embedding_state;
 
 static tg_tensor *embedding_forward(tg_module *m, tg_tensor *x) {
-    return tg_embedding(m->own[0].tensor, x, ((const embedding_impl *)m->impl)->padding_idx);
+    const embedding_state *s = tg_module_state(m);
+    return tg_embedding(s->weight, x, s->padding_idx);
 }
 
-static const tg__module_class embedding_class = {"Embedding", embedding_forward};
+/* "10, 3", and ", padding_idx=9" (counted from the start) when there is one. */
+static int embedding_extra_repr(const tg_module *m, char *buf, size_t size) {
+    const embedding_state *s = tg_module_state(m);
+    int64_t pad = s->padding_idx < 0 ? s->padding_idx + s->num : s->padding_idx;
+    if (s->padding_idx == TG_EMBEDDING_NO_PADDING)
+        return snprintf(buf, size, "%lld, %lld", (long long)s->num, (long long)s->dim);
+    return snprintf(buf, size, "%lld, %lld, padding_idx=%lld", (long long)s->num, (long long)s->dim,
+                    (long long)pad);
+}
+
+static const tg_module_class embedding_class = {.name = "Embedding",
+                                                .forward = embedding_forward,
+                                                .extra_repr = embedding_extra_repr,
+                                                .state_size = sizeof(embedding_state)};
 
 tg_module *tg_embedding_new(int64_t num_embeddings, int64_t embedding_dim, int64_t padding_idx,
                             tg_dtype dtype, tg_generator *gen) {
@@ -28,11 +48,12 @@ tg_module *tg_embedding_new(int64_t num_embeddings, int64_t embedding_dim, int64
                   (long long)padding_idx, (long long)num, (long long)-num, (long long)num - 1);
         return NULL;
     }
-    tg_module *m = tg__module_new(&embedding_class, sizeof(embedding_impl));
-    if (!m) return NULL;
-    ((embedding_impl *)m->impl)->padding_idx = padding_idx;
+    tg_module *m = tg_module_new(&embedding_class,
+                                 &(embedding_state){num, embedding_dim, padding_idx, NULL});
+    embedding_state *s = tg_module_state(m);
     /* PyTorch's reset_parameters: normal_(weight), then the padding row zeroed. */
-    tg_tensor *w = tg__module_param(m, "weight", TG_SHAPE(num, embedding_dim), dtype);
+    tg_tensor *w = s ? tg_module_new_parameter(m, "weight", TG_SHAPE(num, embedding_dim), dtype)
+                     : NULL;
     if (!w || tg_init_normal_(w, 0, 1, gen) != 0) {
         tg_module_free(m);
         return NULL;
@@ -46,5 +67,6 @@ tg_module *tg_embedding_new(int64_t num_embeddings, int64_t embedding_dim, int64
         row.numel = embedding_dim;
         tg__fill(&row, 0.0);
     }
-    return tg__module_finish(m);
+    s->weight = w;
+    return m;
 }

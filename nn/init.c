@@ -3,7 +3,8 @@
  * starts from PyTorch's weights. */
 #include <math.h>
 
-#include "module_internal.h"
+#include "internal/kernel.h"
+#include "tapegrad/nn.h"
 #include "tapegrad/shape.h"
 
 /* Fills a contiguous tensor in row-major order; false on failure. */

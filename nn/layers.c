@@ -1,37 +1,78 @@
-/* nn/layers.c - Dropout and the activations as modules. */
-#include "module_internal.h"
+/* nn/layers.c - Dropout and the activations as modules of the public API
+ * (tapegrad/nn.h). */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal/kernel.h"
 #include "tapegrad/activation.h"
 #include "tapegrad/dropout.h"
+#include "tapegrad/nn.h"
 
 /* ---- Dropout --------------------------------------------------------------------- */
 
-typedef struct dropout_impl {
+typedef struct dropout_state {
     double p;
-    tg_generator *gen;
-} dropout_impl;
+    tg_generator *gen; /* borrowed */
+} dropout_state;
 
 static tg_tensor *dropout_forward(tg_module *m, tg_tensor *x) {
-    dropout_impl *d = m->impl;
-    return tg_dropout(x, d->p, m->training ? TG_TRAIN : TG_EVAL, d->gen);
+    const dropout_state *d = tg_module_state(m);
+    return tg_dropout(x, d->p, tg_module_is_training(m) ? TG_TRAIN : TG_EVAL, d->gen);
 }
 
-static const tg__module_class dropout_class = {"Dropout", dropout_forward};
+/* v as Python's repr(float) writes it: the shortest digits that read back
+ * as v, positional from 1e-4 up to 1e16 and with ".0" when whole
+ * ("0.1", "1.0", "1e-05"). */
+static void python_float(char *buf, size_t size, double v) {
+    if (!isfinite(v)) {
+        snprintf(buf, size, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+        return;
+    }
+    char digits[40];
+    int precision = 1;
+    for (; precision < DBL_DECIMAL_DIG; precision++) {
+        snprintf(digits, sizeof digits, "%.*e", precision - 1, v);
+        if (strtod(digits, NULL) == v) break;
+    }
+    snprintf(digits, sizeof digits, "%.*e", precision - 1, v);
+    int exponent = atoi(strchr(digits, 'e') + 1);
+    if (exponent < -4 || exponent >= 16) {
+        /* mantissa as %g would: no trailing zeros; exponent of two digits or more */
+        char *e = strchr(digits, 'e');
+        *e = '\0';
+        snprintf(buf, size, "%se%c%02d", digits, exponent < 0 ? '-' : '+', abs(exponent));
+    } else {
+        int decimals = precision - 1 - exponent;
+        snprintf(buf, size, "%.*f%s", decimals > 0 ? decimals : 0, v, decimals > 0 ? "" : ".0");
+    }
+}
+
+static int dropout_extra_repr(const tg_module *m, char *buf, size_t size) {
+    char p[64];
+    python_float(p, sizeof p, ((const dropout_state *)tg_module_state(m))->p);
+    return snprintf(buf, size, "p=%s, inplace=False", p);
+}
+
+static const tg_module_class dropout_class = {.name = "Dropout",
+                                              .forward = dropout_forward,
+                                              .extra_repr = dropout_extra_repr,
+                                              .state_size = sizeof(dropout_state)};
 
 tg_module *tg_dropout_new(double p, tg_generator *gen) {
     if (!(p >= 0 && p <= 1)) {
         tg__error(TG_ERR_VALUE, "Dropout: p must lie in [0, 1], not %g", p);
         return NULL;
     }
-    tg_module *m = tg__module_new(&dropout_class, sizeof(dropout_impl));
-    if (!m) return NULL;
-    *(dropout_impl *)m->impl = (dropout_impl){p, gen};
-    return tg__module_finish(m);
+    return tg_module_new(&dropout_class, &(dropout_state){p, gen});
 }
 
 /* ---- Activations without parameters ---------------------------------------------- */
 
 static tg_tensor *activation_forward(tg_module *m, tg_tensor *x) {
-    switch (*(tg_activation_kind *)m->impl) {
+    switch (*(const tg_activation_kind *)tg_module_state(m)) {
     case TG_ACT_RELU: return tg_relu(x);
     case TG_ACT_GELU: return tg_gelu(x, TG_GELU_NONE);
     case TG_ACT_GELU_TANH: return tg_gelu(x, TG_GELU_TANH);
@@ -42,13 +83,24 @@ static tg_tensor *activation_forward(tg_module *m, tg_tensor *x) {
     return NULL;
 }
 
-static const tg__module_class activation_classes[] = {
-    [TG_ACT_RELU] = {"ReLU", activation_forward},
-    [TG_ACT_GELU] = {"GELU", activation_forward},
-    [TG_ACT_GELU_TANH] = {"GELU", activation_forward},
-    [TG_ACT_SILU] = {"SiLU", activation_forward},
-    [TG_ACT_SIGMOID] = {"Sigmoid", activation_forward},
-    [TG_ACT_TANH] = {"Tanh", activation_forward},
+/* GELU(approximate='none'): the other activations print no settings. */
+static int gelu_extra_repr(const tg_module *m, char *buf, size_t size) {
+    bool tanh = *(const tg_activation_kind *)tg_module_state(m) == TG_ACT_GELU_TANH;
+    return snprintf(buf, size, "approximate='%s'", tanh ? "tanh" : "none");
+}
+
+#define ACTIVATION(kind_name, extra)                                           \
+    {                                                                          \
+        .name = kind_name, .forward = activation_forward, .extra_repr = extra, \
+        .state_size = sizeof(tg_activation_kind)                               \
+    }
+static const tg_module_class activation_classes[] = {
+    [TG_ACT_RELU] = ACTIVATION("ReLU", NULL),
+    [TG_ACT_GELU] = ACTIVATION("GELU", gelu_extra_repr),
+    [TG_ACT_GELU_TANH] = ACTIVATION("GELU", gelu_extra_repr),
+    [TG_ACT_SILU] = ACTIVATION("SiLU", NULL),
+    [TG_ACT_SIGMOID] = ACTIVATION("Sigmoid", NULL),
+    [TG_ACT_TANH] = ACTIVATION("Tanh", NULL),
 };
 
 tg_module *tg_activation_new(tg_activation_kind kind) {
@@ -56,31 +108,40 @@ tg_module *tg_activation_new(tg_activation_kind kind) {
         tg__error(TG_ERR_VALUE, "activation_new: unknown activation %d", (int)kind);
         return NULL;
     }
-    tg_module *m = tg__module_new(&activation_classes[kind], sizeof kind);
-    if (!m) return NULL;
-    *(tg_activation_kind *)m->impl = kind;
-    return tg__module_finish(m);
+    return tg_module_new(&activation_classes[kind], &kind);
 }
 
 /* ---- PReLU and Swish: activations with a parameter -------------------------------- */
 
+typedef struct parameter_state {
+    tg_tensor *weight; /* the module's one parameter (borrowed) */
+} parameter_state;
+
 static tg_tensor *prelu_forward(tg_module *m, tg_tensor *x) {
-    return tg_prelu(x, m->own[0].tensor);
+    return tg_prelu(x, ((const parameter_state *)tg_module_state(m))->weight);
 }
 
-static const tg__module_class prelu_class = {"PReLU", prelu_forward};
+static int prelu_extra_repr(const tg_module *m, char *buf, size_t size) {
+    const parameter_state *s = tg_module_state(m);
+    return snprintf(buf, size, "num_parameters=%lld", (long long)tg_numel(s->weight));
+}
+
+static const tg_module_class prelu_class = {.name = "PReLU",
+                                            .forward = prelu_forward,
+                                            .extra_repr = prelu_extra_repr,
+                                            .state_size = sizeof(parameter_state)};
 
 /* A module whose one parameter `name` of n elements starts at value. */
-static tg_module *with_parameter(const tg__module_class *cls, const char *name, int64_t n,
+static tg_module *with_parameter(const tg_module_class *cls, const char *name, int64_t n,
                                  double value, tg_dtype dtype) {
-    tg_module *m = tg__module_new(cls, 0);
-    tg_tensor *p = m ? tg__module_param(m, name, TG_SHAPE(n), dtype) : NULL;
-    if (!p) {
+    tg_module *m = tg_module_new(cls, NULL);
+    parameter_state *s = tg_module_state(m);
+    if (!s || !(s->weight = tg_module_new_parameter(m, name, TG_SHAPE(n), dtype)) ||
+        tg_init_constant_(s->weight, value) != 0) {
         tg_module_free(m);
         return NULL;
     }
-    tg__fill(p, value);
-    return tg__module_finish(m);
+    return m;
 }
 
 tg_module *tg_prelu_new(int64_t num_parameters, double init, tg_dtype dtype) {
@@ -93,10 +154,11 @@ tg_module *tg_prelu_new(int64_t num_parameters, double init, tg_dtype dtype) {
 }
 
 static tg_tensor *swish_forward(tg_module *m, tg_tensor *x) {
-    return tg_swish(x, m->own[0].tensor);
+    return tg_swish(x, ((const parameter_state *)tg_module_state(m))->weight);
 }
 
-static const tg__module_class swish_class = {"Swish", swish_forward};
+static const tg_module_class swish_class = {
+    .name = "Swish", .forward = swish_forward, .state_size = sizeof(parameter_state)};
 
 tg_module *tg_swish_new(double beta_init, tg_dtype dtype) {
     return with_parameter(&swish_class, "beta", 1, beta_init, dtype);

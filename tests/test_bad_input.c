@@ -5,7 +5,8 @@
  * and message match, and nothing was written to stdout or stderr. The
  * headers are gone through in order: core (tensor, autograd, graph,
  * parallel, safetensors), ops (ops, activation, dropout, linalg, loss,
- * reduce, shape), nn, optim, data. */
+ * reduce, shape), nn (the modules, then the API that defines them),
+ * optim, data. */
 #define _GNU_SOURCE /* mkdtemp, symlink */
 #include <dirent.h>
 #include <stdint.h>
@@ -878,6 +879,147 @@ static void nn_h(void) {
     unlink(other);
 }
 
+/* The API that defines modules (nn.h, "Defining a module"), the lists
+ * over a tree, children and printing. Modules handed over in a failing
+ * row are freed by the call (ASan and valgrind tell otherwise). */
+static const tg_module_class nameless = {.name = ""};
+static const tg_module_class holder = {.name = "Holder", .state_size = 8};
+
+static void nn_h_modules(void) {
+    tg_module *m = tg_module_new(&holder, NULL);
+    tg_module *net = tg_sequential_new(1,
+                                       (tg_module *[]){tg_linear_new(3, 2, TG_BIAS, TG_F32, NULL)});
+    tg_module *list = tg_module_list_new();
+    CHECK(m && net && list && tg_module_new_parameter(m, "w", TG_SHAPE(2), TG_F32) &&
+          tg_module_add_child(m, "list", list));
+    tg_module *child = tg_module_child_at(net, 0, NULL);
+    tg_tensor *a = tg_ones(TG_SHAPE(2), TG_F32), *ints = tg_zeros(TG_SHAPE(2), TG_I64);
+    tg_tensor *made = tg_mul_scalar(leaf(), 2), *ex = expanded(TG_F32);
+    int n = 5, state = 1;
+    TABLE(
+        ROW(tg_module_new(NULL, NULL) == NULL, TG_ERR_NULL, "module_new: argument is NULL");
+        ROW(tg_module_new(&nameless, NULL) == NULL, TG_ERR_VALUE,
+            "module_new: the class has no name");
+        ROW(tg_module_new(&(tg_module_class){.name = "Plain"}, &state) == NULL, TG_ERR_VALUE,
+            "module_new: Plain: a state was given but state_size is 0");
+        ROW(tg_module_new_parameter(NULL, "p", TG_SHAPE(2), TG_F32) == NULL, TG_ERR_NULL,
+            "module_new_parameter: argument is NULL");
+        ROW(tg_module_new_parameter(m, NULL, TG_SHAPE(2), TG_F32) == NULL, TG_ERR_NULL,
+            "module_new_parameter: argument is NULL");
+        ROW(tg_module_new_parameter(m, "w", TG_SHAPE(2), TG_F32) == NULL, TG_ERR_VALUE,
+            "module_new_parameter: Holder already has a parameter named \"w\"");
+        ROW(tg_module_new_parameter(m, "list", TG_SHAPE(2), TG_F32) == NULL, TG_ERR_VALUE,
+            "module_new_parameter: Holder already has a child named \"list\"");
+        ROW(tg_module_new_parameter(m, "", TG_SHAPE(2), TG_F32) == NULL, TG_ERR_VALUE,
+            "module_new_parameter: parameter name can't be empty");
+        ROW(tg_module_new_parameter(m, "a.b", TG_SHAPE(2), TG_F32) == NULL, TG_ERR_VALUE,
+            "module_new_parameter: parameter name can't contain \".\", got \"a.b\"");
+        ROW(tg_module_new_parameter(m, "p", TG_SHAPE(2), BAD_DTYPE) == NULL, TG_ERR_VALUE,
+            "Holder: invalid dtype 7");
+        ROW(tg_module_new_parameter(m, "p", TG_SHAPE(2), TG_I64) == NULL, TG_ERR_DTYPE,
+            "Holder: parameter 'p' must be float32 or float64, not int64");
+        ROW(tg_module_new_parameter(m, "p", TG_SHAPE(-2), TG_F32) == NULL, TG_ERR_SHAPE, "Holder");
+        ROW(tg_module_new_parameter(m, "p", TG_SHAPE(INT64_MAX, 4), TG_F32) == NULL, TG_ERR_NOMEM,
+            "Holder: shape (9223372036854775807, 4) is too large");
+        ROW(tg_module_add_parameter(NULL, "p", a) == NULL, TG_ERR_NULL,
+            "module_add_parameter: argument is NULL");
+        ROW(tg_module_add_parameter(m, NULL, a) == NULL, TG_ERR_NULL,
+            "module_add_parameter: argument is NULL");
+        ROW(tg_module_add_parameter(m, "p", NULL) == NULL, TG_ERR_NULL,
+            "module_add_parameter: argument is NULL");
+        ROW(tg_module_add_parameter(m, "w", a) == NULL, TG_ERR_VALUE,
+            "module_add_parameter: Holder already has a parameter named \"w\"");
+        ROW(tg_module_add_parameter(m, "p", ints) == NULL, TG_ERR_DTYPE,
+            "module_add_parameter: expected a floating-point tensor, got int64");
+        ROW(tg_module_add_parameter(m, "p", made) == NULL, TG_ERR_GRAPH,
+            "module_add_parameter: a parameter is a leaf, and this tensor was made by "
+            "MulBackward0");
+        ROW(tg_module_add_parameter(m, "p", ex) == NULL, TG_ERR_VALUE,
+            "module_add_parameter: unsupported operation: more than one element");
+        ROW(tg_module_new_buffer(NULL, "b", TG_SHAPE(2), TG_F32) == NULL, TG_ERR_NULL,
+            "module_new_buffer: argument is NULL");
+        ROW(tg_module_new_buffer(m, "w", TG_SHAPE(2), TG_I64) == NULL, TG_ERR_VALUE,
+            "module_new_buffer: Holder already has a parameter named \"w\"");
+        ROW(tg_module_new_buffer(m, "b", TG_SHAPE(2), BAD_DTYPE) == NULL, TG_ERR_VALUE,
+            "Holder: invalid dtype 7");
+        ROW(tg_module_add_buffer(NULL, "b", a) == NULL, TG_ERR_NULL,
+            "module_add_buffer: argument is NULL");
+        ROW(tg_module_add_buffer(m, "b", NULL) == NULL, TG_ERR_NULL,
+            "module_add_buffer: argument is NULL");
+        ROW(tg_module_add_buffer(m, "", a) == NULL, TG_ERR_VALUE,
+            "module_add_buffer: buffer name can't be empty");
+        ROW(tg_module_add_child(NULL, "c", tg_activation_new(TG_ACT_RELU)) == NULL, TG_ERR_NULL,
+            "module_add_child: argument is NULL");
+        ROW(tg_module_add_child(m, NULL, tg_activation_new(TG_ACT_RELU)) == NULL, TG_ERR_NULL,
+            "module_add_child: argument is NULL");
+        ROW(tg_module_add_child(m, "c", NULL) == NULL, TG_ERR_NULL,
+            "module_add_child: argument is NULL");
+        ROW(tg_module_add_child(m, "w", tg_activation_new(TG_ACT_RELU)) == NULL, TG_ERR_VALUE,
+            "module_add_child: Holder already has a parameter named \"w\"");
+        ROW(tg_module_add_child(m, "x.y", tg_activation_new(TG_ACT_RELU)) == NULL, TG_ERR_VALUE,
+            "module_add_child: module name can't contain \".\", got \"x.y\"");
+        ROW(tg_module_add_child(m, "c", child) == NULL, TG_ERR_VALUE,
+            "module_add_child: this Linear is already a child of a Sequential");
+        ROW(tg_module_add_child(list, "c", m) == NULL, TG_ERR_VALUE,
+            "module_add_child: a Holder cannot be a child of itself or of its own child");
+        ROW(tg_module_append(NULL, tg_activation_new(TG_ACT_RELU)) == NULL, TG_ERR_NULL,
+            "module_append: argument is NULL");
+        ROW(tg_module_append(list, NULL) == NULL, TG_ERR_NULL, "module_append: argument is NULL");
+        ROW(tg_module_append(list, list) == NULL, TG_ERR_VALUE,
+            "module_append: this ModuleList is already a child of a Holder");
+        ROW((tg_module_free(child), true), TG_ERR_VALUE,
+            "module_free: this Linear is a child of a Sequential, and is freed with it");
+        ROW(tg_module_forward(list, a) == NULL, TG_ERR_VALUE,
+            "ModuleList: Module [ModuleList] is missing the required \"forward\" function");
+        ROW(tg_module_parameters(NULL, &n) == NULL && n == 0, TG_ERR_NULL,
+            "module_parameters: argument is NULL");
+        ROW(tg_module_parameter_tensors(NULL, &n) == NULL, TG_ERR_NULL,
+            "module_parameter_tensors: argument is NULL");
+        ROW(tg_module_buffers(NULL, &n) == NULL, TG_ERR_NULL, "module_buffers: argument is NULL");
+        ROW(tg_module_state_dict(NULL, &n) == NULL, TG_ERR_NULL,
+            "module_state_dict: argument is NULL");
+        ROW(tg_module_buffer(NULL, "b") == NULL, TG_ERR_NULL, "module_buffer: argument is NULL");
+        ROW(tg_module_buffer(m, NULL) == NULL, TG_ERR_NULL, "module_buffer: argument is NULL");
+        ROW(tg_module_buffer(m, "w") == NULL, TG_ERR_VALUE,
+            "module_buffer: Holder has no buffer 'w'");
+        ROW(tg_module_parameter(net, "0.weight.x") == NULL, TG_ERR_VALUE,
+            "module_parameter: Sequential has no parameter '0.weight.x'");
+        ROW(tg_module_child(NULL, "0") == NULL, TG_ERR_NULL, "module_child: argument is NULL");
+        ROW(tg_module_child(net, NULL) == NULL, TG_ERR_NULL, "module_child: argument is NULL");
+        ROW(tg_module_child(net, "1") == NULL, TG_ERR_VALUE,
+            "module_child: Sequential has no child \"1\"");
+        ROW(tg_module_child(net, "") == NULL, TG_ERR_VALUE,
+            "module_child: Sequential has no child \"\"");
+        ROW(tg_module_child_at(NULL, 0, NULL) == NULL, TG_ERR_NULL,
+            "module_child_at: argument is NULL");
+        ROW(tg_module_child_at(net, 1, NULL) == NULL, TG_ERR_VALUE,
+            "module_child_at: index 1 is out of range for a Sequential of 1 children");
+        ROW(tg_module_child_at(net, -1, NULL) == NULL, TG_ERR_VALUE,
+            "module_child_at: index -1 is out of range");
+        ROW(tg_module_repr(NULL) == NULL, TG_ERR_NULL, "module_repr: argument is NULL");
+        ROW(tg_module_print(NULL, stdout) == -1, TG_ERR_NULL, "module_print: argument is NULL");
+        ROW(tg_module_print(net, NULL) == -1, TG_ERR_NULL, "module_print: argument is NULL");
+        ROW(tg_module_summary(NULL, stdout) == -1, TG_ERR_NULL, "module_summary: argument is NULL");
+        ROW(tg_module_summary(net, NULL) == -1, TG_ERR_NULL, "module_summary: argument is NULL");
+        ROW(tg_sequential_named_new(1, NULL, (tg_module *[]){tg_activation_new(TG_ACT_RELU)}) ==
+                NULL,
+            TG_ERR_NULL, "Sequential: argument is NULL");
+        ROW(tg_sequential_named_new(1, (const char *[]){NULL},
+                                    (tg_module *[]){tg_activation_new(TG_ACT_RELU)}) == NULL,
+            TG_ERR_NULL, "Sequential: argument is NULL");
+        ROW(tg_sequential_named_new(1, (const char *[]){"a.b"},
+                                    (tg_module *[]){tg_activation_new(TG_ACT_RELU)}) == NULL,
+            TG_ERR_VALUE, "module name can't contain \".\", got \"a.b\"");
+        ROW(tg_sequential_named_new(-1, NULL, NULL) == NULL, TG_ERR_VALUE,
+            "Sequential: -1 modules"););
+    /* Nothing was added by a failing row. */
+    int count;
+    CHECK(tg_module_state_dict(m, &count) && count == 1 && tg_module_num_children(m) == 1 &&
+          tg_module_num_children(list) == 0 && tg_module_num_children(net) == 1);
+    tg_module_free(m);
+    tg_module_free(net);
+}
+
 /* ---- optim.h ------------------------------------------------------------------------------ */
 
 static void optim_h(void) {
@@ -1127,6 +1269,7 @@ int main(int argc, char **argv) {
                                          TG_CASE(loss_reduce_h),
                                          TG_CASE(shape_h),
                                          TG_CASE(nn_h),
+                                         TG_CASE(nn_h_modules),
                                          TG_CASE(optim_h),
                                          TG_CASE(data_h),
                                          TG_CASE(totals)};

@@ -148,8 +148,27 @@ static void out_of_memory_at_every_allocation(void) {
     CHECK(worked_example() == 0);
 }
 
+/* tg_set_error records as tapegrad does, and may wrap the pending message. */
+static void errors_set_by_the_user(void) {
+    CHECK(tg_add(tg_ones(TG_SHAPE(2), TG_F32), tg_ones(TG_SHAPE(3), TG_F32)) == NULL);
+    tg_set_error(tg_last_status(), "MyBlock: %s", tg_last_error());
+    CHECK_ERROR(TG_ERR_SHAPE, "MyBlock: add: shapes (2,) and (3,) cannot be broadcast");
+    tg_set_error(TG_ERR_VALUE, "MyBlock: dim %d must be positive", 0);
+    CHECK_ERROR(TG_ERR_VALUE, "MyBlock: dim 0 must be positive");
+    char long_message[600];
+    memset(long_message, 'a', sizeof long_message - 1);
+    long_message[sizeof long_message - 1] = '\0';
+    tg_set_error(TG_ERR_IO, "%s", long_message);
+    CHECK(tg_last_status() == TG_ERR_IO && strlen(tg_last_error()) == 511);
+    tg_set_error(TG_OK, "ignored");
+    CHECK(tg_last_status() == TG_OK && strcmp(tg_last_error(), "") == 0);
+    tg_set_error(TG_ERR_VALUE, NULL);
+    CHECK(tg_last_status() == TG_ERR_VALUE && strcmp(tg_last_error(), "") == 0);
+    tg_clear_error();
+}
+
 TG_TEST_MAIN(TG_CASE(shape_mismatch_names_op_and_shapes), TG_CASE(dtype_mismatch),
              TG_CASE(invalid_dtype_is_refused_everywhere),
              TG_CASE(null_input_returns_null_and_keeps_first_message), TG_CASE(bad_shapes_and_dims),
              TG_CASE(inplace_from_an_overlapping_view_reads_old_values),
-             TG_CASE(out_of_memory_at_every_allocation))
+             TG_CASE(out_of_memory_at_every_allocation), TG_CASE(errors_set_by_the_user))

@@ -449,7 +449,8 @@ static void bad_arguments_for_embedding(void) {
     CHECK(tg_embedding_new(10, 3, -11, TG_F32, NULL) == NULL);
     CHECK_ERROR(TG_ERR_VALUE, "Embedding: padding_idx -11 must be within num_embeddings 10");
     CHECK(tg_embedding_new(10, 3, TG_EMBEDDING_NO_PADDING, TG_I64, NULL) == NULL);
-    CHECK_ERROR(TG_ERR_DTYPE, "init_normal_: expected a floating-point tensor, got int64");
+    CHECK_ERROR(TG_ERR_DTYPE,
+                "Embedding: parameter 'weight' must be float32 or float64, not int64");
 }
 
 /* A contiguous index is saved itself: changing it after the forward fails

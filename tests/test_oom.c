@@ -1,6 +1,7 @@
 /* tests/test_oom.c - out of memory with no pool pushed: every op, every
- * module constructor and the files they save fail cleanly when any one
- * allocation fails. Without a pool each result belongs to the caller, so
+ * module constructor (the built-in ones and one made with the public API of
+ * tapegrad/nn.h, as a user makes it) and the files they save fail cleanly
+ * when any one allocation fails. Without a pool each result belongs to the caller, so
  * an op that loses track of a tensor on its failure path leaks it here
  * (tg_live_tensors), and a double free shows under ASan and valgrind. */
 #include <unistd.h>
@@ -327,6 +328,60 @@ static tg_module *make_activations(tg_generator *gen) {
                                                 tg_activation_new(TG_ACT_TANH)});
 }
 
+static tg_module *make_named_sequential(tg_generator *gen) {
+    return tg_sequential_named_new(
+        3, (const char *[]){"fc", "res", "act"},
+        (tg_module *[]){tg_linear_new(6, 4, TG_BIAS, TG_F64, gen),
+                        tg_residual_new(tg_linear_new(4, 4, TG_NO_BIAS, TG_F64, gen)),
+                        tg_activation_new(TG_ACT_SILU)});
+}
+
+/* A module as a user defines one: a state that owns memory of its own
+ * (malloc'ed, counted in tags_alive), a parameter made by the caller and
+ * added, a buffer, and a ModuleList child; y = layers[0](x) * gain. */
+static int tags_alive;
+
+typedef struct tagged_state {
+    char *tag;
+    tg_tensor *gain;
+    tg_module *layers;
+} tagged_state;
+
+static void free_tagged(void *state) {
+    tagged_state *s = state;
+    if (s->tag) tags_alive--;
+    free(s->tag);
+}
+
+static tg_tensor *tagged_forward(tg_module *m, tg_tensor *x) {
+    const tagged_state *s = tg_module_state(m);
+    return tg_mul(tg_module_forward(tg_module_child_at(s->layers, 0, NULL), x), s->gain);
+}
+
+static const tg_module_class tagged_class = {.name = "Tagged",
+                                             .forward = tagged_forward,
+                                             .state_size = sizeof(tagged_state),
+                                             .free_state = free_tagged};
+
+static tg_module *make_tagged(tg_generator *gen) {
+    char *tag = malloc(8);
+    if (tag) tags_alive++;
+    tg_module *m = tg_module_new(&tagged_class, &(tagged_state){.tag = tag});
+    tagged_state *s = tg_module_state(m);
+    tg_pool *pool = s ? tg_pool_push() : NULL;
+    bool ok = pool &&
+              (s->gain = tg_module_add_parameter(m, "gain", tg_full(TG_SHAPE(4), 2, TG_F64))) &&
+              tg_module_new_buffer(m, "seen", TG_SHAPE(4), TG_I64) &&
+              (s->layers = tg_module_add_child(m, "layers", tg_module_list_new())) &&
+              tg_module_append(s->layers, tg_linear_new(6, 4, TG_BIAS, TG_F64, gen));
+    tg_pool_pop(pool);
+    if (!ok) {
+        tg_module_free(m);
+        return NULL;
+    }
+    return m;
+}
+
 static const struct {
     const char *name;
     module_maker make;
@@ -336,13 +391,18 @@ static const struct {
     {"Residual(SwiGLU FeedForward)", make_residual_ffn},
     {"GELU FeedForward", make_classic_ffn},
     {"Sequential(PReLU, Swish, Dropout, Tanh)", make_activations},
+    {"named Sequential(Linear, Residual, SiLU)", make_named_sequential},
+    {"Tagged, a user's module", make_tagged},
 };
 
 static int module_scenario(void *ctx) {
     module_maker make = *(const module_maker *)ctx;
     tg_generator *gen = tg_generator_new(3);
     tg_module *m = gen ? make(gen) : NULL;
-    tg_tensor *x = m ? tg_full(TG_SHAPE(2, 6), 0.5, TG_F64) : NULL, *total = NULL;
+    /* The tree's lists are made on first use. */
+    int n;
+    bool listed = m && tg_module_parameter_tensors(m, &n) && tg_module_state_dict(m, &n);
+    tg_tensor *x = listed ? tg_full(TG_SHAPE(2, 6), 0.5, TG_F64) : NULL, *total = NULL;
     if (x) {
         tg_pool *pool = tg_pool_push();
         total = pool ? tg_retain(tg_sum(tg_module_forward(m, x))) : NULL;
@@ -356,12 +416,20 @@ static int module_scenario(void *ctx) {
     return rc;
 }
 
+/* The error is out of memory, and no state's memory is left behind: each
+ * was freed exactly once, by the module or by tg_module_new failing. */
+static int out_of_memory_and_no_state_left(void *ctx) {
+    int wrong = says_out_of_memory(ctx) + (tags_alive != 0);
+    tags_alive = 0;
+    return wrong;
+}
+
 static void every_module_constructor_fails_cleanly(void) {
     tg_pool_pop(tg_test_pool);
     for (size_t i = 0; i < sizeof module_cases / sizeof module_cases[0]; i++) {
         tg_test_context = module_cases[i].name;
         tg_test_sweep r = tg_test_fail_each_allocation(
-            module_scenario, (void *)&module_cases[i].make, says_out_of_memory);
+            module_scenario, (void *)&module_cases[i].make, out_of_memory_and_no_state_left);
         printf("  %s: %ld allocations, %d failures, %d wrong\n", module_cases[i].name,
                r.allocations, r.failures, r.wrong);
         CHECK(r.allocations > 0 && r.failures > 0);

@@ -42,6 +42,17 @@ TG_API const char *tg_last_error(void);
 /* Its code, or TG_OK when none. */
 TG_API tg_status tg_last_status(void);
 TG_API void tg_clear_error(void);
+/* Records a failure as tapegrad's own functions do, for code built on
+ * tapegrad (a module's constructor or forward, say): the code and a
+ * printf-style message, which by custom starts with what failed ("MyBlock:
+ * dim 0 must be positive"), which may wrap the pending one (a "%s" given
+ * tg_last_error()). Messages are cut at 511 bytes. TG_OK clears
+ * the record, as tg_clear_error; a NULL format records no message. */
+TG_API void tg_set_error(tg_status status, const char *format, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 #ifdef __cplusplus
 }

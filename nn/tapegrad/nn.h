@@ -1,17 +1,29 @@
-/* tapegrad/nn.h - modules: Linear, Embedding, Dropout, Sequential, Residual
- * and the FeedForward blocks, with named parameters, train/eval mode and
- * initialisation as torch.nn has them.
+/* tapegrad/nn.h - modules: Linear, Embedding, Dropout, Sequential, ModuleList,
+ * Residual and the FeedForward blocks, with named parameters and buffers,
+ * train/eval mode, printing and initialisation as torch.nn has them; and the
+ * API to define a module of one's own, which every built-in module uses.
  *
- * OWNERSHIP. A module owns its parameters and its children. tg_module_free
- * frees a module, its children and its parameters (an optimizer that holds
- * parameters keeps its own references). Constructors that take modules (as
- * tg_sequential_new) take them over, also when they fail. Parameters are
- * leaves that require grad and live outside any pool; forward returns a new
- * tensor under the usual ownership rule of tapegrad/tensor.h.
+ * OWNERSHIP. A module owns its children, its parameters and its buffers (it
+ * holds one reference to each tensor; an optimizer that holds parameters
+ * keeps its own references). tg_module_free frees a module with all of
+ * them; a module that is the child of another is freed only with its
+ * parent. Constructors that take modules (tg_sequential_new,
+ * tg_module_add_child, ...) take them over, also when they fail: a module
+ * they cannot keep they free. Tensors passed to a module are borrowed, as
+ * everywhere in tapegrad: the module adds a reference of its own. Pointers
+ * a module hands out (parameters, children, names, lists) are borrowed.
+ * Parameters are leaves that require grad and live outside any pool;
+ * forward returns a new tensor under the usual ownership rule of
+ * tapegrad/tensor.h.
  *
- * Parameter names are PyTorch's state_dict keys ("w1.weight", "0.bias"),
- * listed in a stable order: a module's own parameters, then each child's in
- * the order the children were added. */
+ * NAMES are PyTorch's state_dict keys: a module's own parameters and
+ * buffers by their names ("weight"), its children's prefixed with the
+ * child's name and a dot ("0.bias", "layers.1.fn.w1.weight"). Lists are in
+ * PyTorch's order: a module's own entries in the order they were added,
+ * then each child's, in the order the children were added.
+ *
+ * A module is used by one thread at a time (queries that return lists
+ * build them on first use). */
 #ifndef TAPEGRAD_NN_H
 #define TAPEGRAD_NN_H
 
@@ -25,8 +37,13 @@ extern "C" {
 typedef struct tg_module tg_module;
 
 /* ---- Every module ----------------------------------------------------------- */
+/* forward(m, x): a new tensor, or NULL with an error. A module without a
+ * forward of its own (ModuleList) fails, as PyTorch's does. */
 TG_API tg_tensor *tg_module_forward(tg_module *m, tg_tensor *x);
-TG_API void tg_module_free(tg_module *m); /* NULL-safe */
+/* Frees m, its children, and its references to its parameters and buffers.
+ * NULL-safe. A module that is a child of another is left alone (an error
+ * is recorded): it goes with its parent. */
+TG_API void tg_module_free(tg_module *m);
 /* The class name, as PyTorch prints it: "Linear", "Sequential", ... */
 TG_API const char *tg_module_name(const tg_module *m);
 /* Sets training (true) or evaluation (false) mode of m and all its
@@ -34,22 +51,142 @@ TG_API const char *tg_module_name(const tg_module *m);
 TG_API void tg_module_train(tg_module *m, tg_mode mode);
 TG_API bool tg_module_is_training(const tg_module *m);
 
-/* All parameters of m and its children, named (borrowed, valid while m
- * lives); *n receives their number. */
+/* Lists over m's whole tree, with full names (borrowed: valid until m is
+ * freed or something is added to its tree); *n receives their number.
+ * They are built on first use, so each may fail (out of memory): NULL,
+ * *n = 0 and an error. */
+/* The parameters (module.named_parameters()). */
 TG_API const tg_named_tensor *tg_module_parameters(const tg_module *m, int *n);
 /* The same tensors in the same order, as optimizers take them. */
 TG_API tg_tensor *const *tg_module_parameter_tensors(const tg_module *m, int *n);
-/* One parameter by its full name (borrowed), or NULL with an error when the
- * module has no parameter of that name. */
+/* The buffers (module.named_buffers()): tensors saved with the model but
+ * not trained. */
+TG_API const tg_named_tensor *tg_module_buffers(const tg_module *m, int *n);
+/* Parameters and buffers together, as module.state_dict() orders them:
+ * what tg_module_save writes and tg_module_load reads. */
+TG_API const tg_named_tensor *tg_module_state_dict(const tg_module *m, int *n);
+/* One parameter or buffer by its full name ("fn.w1.weight"; borrowed), or
+ * NULL with an error when there is none of that name. */
 TG_API tg_tensor *tg_module_parameter(const tg_module *m, const char *name);
+TG_API tg_tensor *tg_module_buffer(const tg_module *m, const char *name);
 /* The number of scalar parameters (elements of all parameter tensors). */
 TG_API int64_t tg_module_num_elements(const tg_module *m);
 /* Zeroes every parameter's grad, or drops it (NULL) with set_to_none. */
 TG_API void tg_module_zero_grad(tg_module *m, tg_zero_grad_mode mode);
-/* The parameters to and from a safetensors file (state_dict keys as names),
+/* The state_dict to and from a safetensors file (its keys as names),
  * strict like load_state_dict. Return 0, or -1. */
 TG_API int tg_module_save(const tg_module *m, const char *path);
 TG_API int tg_module_load(tg_module *m, const char *path);
+
+/* Children, in the order they were added: their number (0 for NULL), the
+ * i-th with its name (*name borrowed; name may be NULL), and one by its
+ * name or by a dotted path through the tree ("layers.0.fn", as PyTorch's
+ * get_submodule). Children are borrowed: they are freed with m. Both
+ * lookups return NULL with an error when there is no such child. */
+TG_API int tg_module_num_children(const tg_module *m);
+TG_API tg_module *tg_module_child_at(const tg_module *m, int i, const char **name);
+TG_API tg_module *tg_module_child(const tg_module *m, const char *path);
+
+/* ---- Printing ----------------------------------------------------------------
+ * tg_module_repr formats m as PyTorch 1.13's print(model) does:
+ *   Sequential(
+ *     (0): Linear(in_features=784, out_features=256, bias=True)
+ *     (1): Dropout(p=0.1, inplace=False)
+ *   )
+ * Returns a malloc'ed string the caller frees with free(), or NULL.
+ * tg_module_print writes it and a newline to out. tg_module_summary writes
+ * a table of every parameter (full name, shape, number of elements), then
+ * the buffers, then the totals: all parameters' elements and the trainable
+ * ones' (those that require grad). Both return 0, or -1. */
+TG_API char *tg_module_repr(const tg_module *m);
+TG_API int tg_module_print(const tg_module *m, FILE *out);
+TG_API int tg_module_summary(const tg_module *m, FILE *out);
+
+/* ---- Defining a module --------------------------------------------------------
+ * A module type is a class, most often a static const struct, and a
+ * constructor that makes a module of it and adds its parameters, buffers
+ * and children (README.md, "Defining your own module", has a whole one):
+ *
+ *     typedef struct scale_state { double factor; } scale_state;
+ *     static tg_tensor *scale_forward(tg_module *m, tg_tensor *x) {
+ *         const scale_state *s = tg_module_state(m);
+ *         return tg_mul(tg_mul_scalar(x, s->factor), tg_module_parameter(m, "gain"));
+ *     }
+ *     static const tg_module_class scale_class = {
+ *         .name = "Scale", .forward = scale_forward, .state_size = sizeof(scale_state)};
+ *     ...
+ *     tg_module *m = tg_module_new(&scale_class, &(scale_state){.factor = 2});
+ *     if (!tg_module_new_parameter(m, "gain", TG_SHAPE(4), TG_F32)) { ... }
+ *
+ * The module then joins Sequential, parameter lists, save and load, and
+ * printing as the built-in modules do; they are all made this way. */
+typedef struct tg_module_class {
+    /* The name print shows ("Linear"); not empty. */
+    const char *name;
+    /* Called by tg_module_forward with m and x not NULL. Returns a new
+     * tensor, as ops do (an op's result: never x itself), or NULL with an
+     * error recorded (tg_set_error says what failed). NULL for a container
+     * that has no forward of its own, as ModuleList. */
+    tg_tensor *(*forward)(tg_module *m, tg_tensor *x);
+    /* Optional: the text print shows inside the parentheses, as PyTorch's
+     * extra_repr ("in_features=3, out_features=2, bias=True"; lines may be
+     * split with '\n'), written as snprintf writes: at most size bytes
+     * into buf, the NUL included, returning the length of the whole text,
+     * or a negative number on failure. */
+    int (*extra_repr)(const tg_module *m, char *buf, size_t size);
+    /* Bytes of state each module of the class keeps, or 0. */
+    size_t state_size;
+    /* Optional: releases what a state holds (memory it points to, a
+     * reference it owns); not the state's bytes, which are the module's. */
+    void (*free_state)(void *state);
+} tg_module_class;
+
+/* A new module of class cls, training, with no parameters, buffers or
+ * children. cls is borrowed: it must outlive the module (a static const
+ * struct does). cls->state_size bytes are copied from state (zeroes when
+ * state is NULL) into a block the module owns, for its forward to read
+ * (tg_module_state); state itself stays the caller's. What the state holds
+ * becomes the module's, also on failure: cls->free_state, if set, runs
+ * exactly once, on the module's copy when the module is freed, or on state
+ * before tg_module_new returns NULL (cls NULL excepted: nothing is known
+ * then of how to free it). Giving a state to a class of state_size 0 is an
+ * error. */
+TG_API tg_module *tg_module_new(const tg_module_class *cls, void *state);
+/* The module's state block (borrowed), or NULL when its class has none. */
+TG_API void *tg_module_state(const tg_module *m);
+
+/* Names given to a module's parameters, buffers and children are not
+ * empty, have no '.', and are unique among all three (as in PyTorch, whose
+ * state_dict keys join them with dots); a name breaking a rule is an
+ * error. The functions below return NULL on any failure, and m is then as
+ * it was. */
+
+/* A new parameter of m: a tensor of shape and floating-point dtype, filled
+ * with zeros (set it with tg_init_*), requiring grad, owned by m. Returns
+ * it (borrowed: freed with m). */
+TG_API tg_tensor *tg_module_new_parameter(tg_module *m, const char *name, int ndim,
+                                          const int64_t *shape, tg_dtype dtype);
+/* Registers t, a floating-point leaf whose elements do not overlap, as a
+ * parameter of m, and sets its requires_grad. t is borrowed: m keeps a
+ * reference of its own, so the caller (or its pool) still releases the
+ * caller's. Returns t. */
+TG_API tg_tensor *tg_module_add_parameter(tg_module *m, const char *name, tg_tensor *t);
+/* The same for buffers: tensors of any dtype, saved and loaded with the
+ * parameters but not trained (running statistics, fixed tables); a buffer
+ * keeps its requires_grad as it is (new ones: false). */
+TG_API tg_tensor *tg_module_new_buffer(tg_module *m, const char *name, int ndim,
+                                       const int64_t *shape, tg_dtype dtype);
+TG_API tg_tensor *tg_module_add_buffer(tg_module *m, const char *name, tg_tensor *t);
+/* Adds child under name. m takes child over, also on failure (child is then
+ * freed), so `tg_module_add_child(m, "fc", tg_linear_new(...))` leaks
+ * nothing whatever fails. The one exception: a child that already has a
+ * parent, or that is m or one of m's ancestors, is refused and left where
+ * it is. Returns child (borrowed: freed with m). The child keeps its
+ * train/eval mode until tg_module_train is called on m. */
+TG_API tg_module *tg_module_add_child(tg_module *m, const char *name, tg_module *child);
+/* Adds child under its index as name ("0", "1", ...), as ModuleList.append
+ * and Sequential.append do; otherwise as tg_module_add_child. */
+TG_API tg_module *tg_module_append(tg_module *m, tg_module *child);
 
 /* ---- Initialisation (torch.nn.init), in place, outside the tape -------------
  * gen NULL means the thread's default generator. Each returns 0, or -1. */
@@ -151,9 +288,18 @@ typedef struct tg_ffn_options {
 TG_API int64_t tg_ffn_hidden_dim(int64_t hidden_dim, int64_t multiple_of);
 TG_API tg_module *tg_feedforward_new(const tg_ffn_options *options, tg_generator *gen);
 
-/* ---- Containers ---------------------------------------------------------------- */
+/* ---- Containers ----------------------------------------------------------------
+ * Each takes its modules over, also when it fails (see OWNERSHIP). */
 /* Applies the n modules in order; children named "0", "1", ... */
 TG_API tg_module *tg_sequential_new(int n, tg_module *const *modules);
+/* The same with the children named names[i], as
+ * nn.Sequential(OrderedDict([(name, module), ...])). */
+TG_API tg_module *tg_sequential_named_new(int n, const char *const *names,
+                                          tg_module *const *modules);
+/* An empty ModuleList, to fill with tg_module_append (children "0", "1",
+ * ...). As in PyTorch it has no forward: the module holding it runs its
+ * children (tg_module_child_at); tg_module_forward on it is an error. */
+TG_API tg_module *tg_module_list_new(void);
 /* x + inner(x), for residual connections; the child is named "fn". */
 TG_API tg_module *tg_residual_new(tg_module *inner);
 
