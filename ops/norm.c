@@ -11,7 +11,7 @@
  *                y = xhat weight
  *                dx = rstd (gw - xhat mean(gw xhat))
  *   both:        dweight = sum over rows of g xhat, dbias = sum of g.
- * The node keeps x, weight and each row's (mean, rstd) as float64. PyTorch
+ * The node keeps x, weight and each row's mean and rstd as float64. PyTorch
  * writes layer_norm's dx as rstd gw + b x + c, with b and c made of the same
  * sums: b x + c cancels in a row far from zero, xhat does not. */
 #include <math.h>
@@ -65,89 +65,93 @@ typedef struct norm_run {
     size_t size[4];      /* element sizes of the operands */
 } norm_run;
 
-/* Sums of a row in double, in 8 lanes added in a fixed order: the same bits
- * on every CPU, and a loop the compiler vectorises. */
+/* The sums of d = x - shift and of d^2 over a row, in double, in 8 lanes
+ * added in a fixed order: the same bits on every CPU, and a loop the
+ * compiler vectorises. */
 #define LANES 8
-#define ROW_SUM(name, T)                                                                           \
-    static TG_ALWAYS_INLINE double name(const T *x, int64_t s, int64_t n, double shift,            \
-                                        bool square) {                                             \
-        double acc[LANES] = {0}, tail = 0;                                                         \
-        int64_t j = 0;                                                                             \
-        for (; j + LANES <= n; j += LANES)                                                         \
-            for (int k = 0; k < LANES; k++) {                                                      \
-                double d = (double)x[(j + k) * s] - shift;                                         \
-                acc[k] += square ? d * d : d;                                                      \
-            }                                                                                      \
-        for (; j < n; j++) {                                                                       \
-            double d = (double)x[j * s] - shift;                                                   \
-            tail += square ? d * d : d;                                                            \
-        }                                                                                          \
-        return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + \
-               tail;                                                                               \
+#define LANE_TOTAL(a) (((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])))
+#define ROW_MOMENTS(name, T)                                                                \
+    static TG_ALWAYS_INLINE tg__pair name(const T *x, int64_t s, int64_t n, double shift) { \
+        double s1[LANES] = {0}, s2[LANES] = {0}, t1 = 0, t2 = 0;                            \
+        int64_t j = 0;                                                                      \
+        for (; j + LANES <= n; j += LANES)                                                  \
+            for (int k = 0; k < LANES; k++) {                                               \
+                double d = (double)x[(j + k) * s] - shift;                                  \
+                s1[k] += d;                                                                 \
+                s2[k] += d * d;                                                             \
+            }                                                                               \
+        for (; j < n; j++) {                                                                \
+            double d = (double)x[j * s] - shift;                                            \
+            t1 += d;                                                                        \
+            t2 += d * d;                                                                    \
+        }                                                                                   \
+        return TG_PAIR(LANE_TOTAL(s1) + t1, LANE_TOTAL(s2) + t2);                           \
     }
 
-/* One row forward: x (stride xs) into y (contiguous); its mean and rstd
- * into st. */
-#define FORWARD_ROW(name, T, SUM)                                                                \
+/* One row forward: x (stride xs) into y (contiguous); its statistics into
+ * st. The mean is kept as a sum of two doubles, the rounded mean m and
+ * the mean of x - m (the corrected two-pass algorithm): x - m is exact
+ * where x is near m, so xhat = ((x - m) - lo) rstd is accurate to the last
+ * bits even in a row far from zero, where (x - mean) with mean rounded
+ * once would lose log2(|mean| / std) of them. */
+enum { ST_MEAN, ST_MEAN_LO, ST_RSTD, ST_N };
+#define FORWARD_ROW(name, T, MOMENTS)                                                            \
     static TG_ALWAYS_INLINE void name(const T *x, int64_t xs, T *y, double *st,                  \
                                       const norm_run *r) {                                       \
         int64_t n = r->n;                                                                        \
-        double mean = r->centered ? SUM(x, xs, n, 0, false) / (double)n : 0;                     \
-        double rstd = 1 / sqrt(SUM(x, xs, n, mean, true) / (double)n + r->eps);                  \
+        double m = r->centered ? MOMENTS(x, xs, n, 0).first / (double)n : 0;                     \
+        tg__pair d = MOMENTS(x, xs, n, m);                                                       \
+        double lo = r->centered ? d.first / (double)n : 0;                                       \
+        double var = (r->centered ? d.second - d.first * lo : d.second) / (double)n;             \
+        double rstd = 1 / sqrt(var + r->eps);                                                    \
         const double *w = r->w, *b = r->b;                                                       \
         if (r->centered) {                                                                       \
             TG_SIMD for (int64_t j = 0; j < n; j++)                                              \
-                y[j] = (T)(((double)x[j * xs] - mean) * rstd * w[j] + b[j]);                     \
+                y[j] = (T)((((double)x[j * xs] - m) - lo) * rstd * w[j] + b[j]);                 \
         } else {                                                                                 \
             TG_SIMD for (int64_t j = 0; j < n; j++) y[j] = (T)((double)x[j * xs] * rstd * w[j]); \
         }                                                                                        \
-        st[0] = mean;                                                                            \
-        st[1] = rstd;                                                                            \
+        st[ST_MEAN] = m;                                                                         \
+        st[ST_MEAN_LO] = lo;                                                                     \
+        st[ST_RSTD] = rstd;                                                                      \
     }
 
-/* One row backward: from x (stride xs), g (stride gs) and the row's mean
- * and rstd, dx into dx (contiguous; NULL when not wanted), g xhat and g
+/* One row backward: from x (stride xs), g (stride gs) and the row's
+ * statistics, dx into dx (contiguous; NULL when not wanted), g xhat and g
  * added into r->dw and r->db (when not NULL). */
-#define BACKWARD_ROW(name, T)                                                                  \
-    static TG_ALWAYS_INLINE void name(const T *x, int64_t xs, const T *g, int64_t gs, T *dx,   \
-                                      const double *st, const norm_run *r) {                   \
-        int64_t n = r->n;                                                                      \
-        double mean = st[0], rstd = st[1];                                                     \
-        const double *w = r->w;                                                                \
-        if (r->dw) {                                                                           \
-            double *dw = r->dw;                                                                \
-            TG_SIMD for (int64_t j = 0; j < n; j++)                                            \
-                dw[j] += (double)g[j * gs] * (((double)x[j * xs] - mean) * rstd);              \
-        }                                                                                      \
-        if (r->db) {                                                                           \
-            double *db = r->db;                                                                \
-            TG_SIMD for (int64_t j = 0; j < n; j++) db[j] += (double)g[j * gs];                \
-        }                                                                                      \
-        if (!dx) return;                                                                       \
-        double a[LANES] = {0}, c[LANES] = {0}, ta = 0, tc = 0;                                 \
-        int64_t j = 0;                                                                         \
-        for (; j + LANES <= n; j += LANES)                                                     \
-            for (int k = 0; k < LANES; k++) {                                                  \
-                double gw = (double)g[(j + k) * gs] * w[j + k];                                \
-                a[k] += gw;                                                                    \
-                c[k] += gw * (((double)x[(j + k) * xs] - mean) * rstd);                        \
-            }                                                                                  \
-        for (; j < n; j++) {                                                                   \
-            double gw = (double)g[j * gs] * w[j];                                              \
-            ta += gw;                                                                          \
-            tc += gw * (((double)x[j * xs] - mean) * rstd);                                    \
-        }                                                                                      \
-        double mean_gw = r->centered ? (((a[0] + a[1]) + (a[2] + a[3])) +                      \
-                                        ((a[4] + a[5]) + (a[6] + a[7])) + ta) /                \
-                                           (double)n                                           \
-                                     : 0;                                                      \
-        double mean_gwx = (((c[0] + c[1]) + (c[2] + c[3])) + ((c[4] + c[5]) + (c[6] + c[7])) + \
-                           tc) /                                                               \
-                          (double)n;                                                           \
-        TG_SIMD for (j = 0; j < n; j++) {                                                      \
-            double xhat = ((double)x[j * xs] - mean) * rstd;                                   \
-            dx[j] = (T)(rstd * ((double)g[j * gs] * w[j] - mean_gw - xhat * mean_gwx));        \
-        }                                                                                      \
+#define XHAT(j) ((((double)x[(j)*xs] - m) - lo) * rstd)
+#define BACKWARD_ROW(name, T)                                                                \
+    static TG_ALWAYS_INLINE void name(const T *x, int64_t xs, const T *g, int64_t gs, T *dx, \
+                                      const double *st, const norm_run *r) {                 \
+        int64_t n = r->n;                                                                    \
+        double m = st[ST_MEAN], lo = st[ST_MEAN_LO], rstd = st[ST_RSTD];                     \
+        const double *w = r->w;                                                              \
+        if (r->dw) {                                                                         \
+            double *dw = r->dw;                                                              \
+            TG_SIMD for (int64_t j = 0; j < n; j++) dw[j] += (double)g[j * gs] * XHAT(j);    \
+        }                                                                                    \
+        if (r->db) {                                                                         \
+            double *db = r->db;                                                              \
+            TG_SIMD for (int64_t j = 0; j < n; j++) db[j] += (double)g[j * gs];              \
+        }                                                                                    \
+        if (!dx) return;                                                                     \
+        double a[LANES] = {0}, c[LANES] = {0}, ta = 0, tc = 0;                               \
+        int64_t j = 0;                                                                       \
+        for (; j + LANES <= n; j += LANES)                                                   \
+            for (int k = 0; k < LANES; k++) {                                                \
+                double gw = (double)g[(j + k) * gs] * w[j + k];                              \
+                a[k] += gw;                                                                  \
+                c[k] += gw * XHAT(j + k);                                                    \
+            }                                                                                \
+        for (; j < n; j++) {                                                                 \
+            double gw = (double)g[j * gs] * w[j];                                            \
+            ta += gw;                                                                        \
+            tc += gw * XHAT(j);                                                              \
+        }                                                                                    \
+        double mean_gw = r->centered ? (LANE_TOTAL(a) + ta) / (double)n : 0;                 \
+        double mean_gwx = (LANE_TOTAL(c) + tc) / (double)n;                                  \
+        TG_SIMD for (j = 0; j < n; j++)                                                      \
+            dx[j] = (T)(rstd * ((double)g[j * gs] * w[j] - mean_gw - XHAT(j) * mean_gwx));   \
     }
 
 /* The row functions of the iterator over the rows: each of its rows is n
@@ -155,8 +159,8 @@ typedef struct norm_run {
  * Forward operands: x, y, stats; backward: x, g, dx (x again when dx is
  * not wanted), stats. A copy of each loop for rows of unit stride vectorises. */
 #define NORM_KERNELS(T, sfx)                                                                   \
-    ROW_SUM(row_sum_##sfx, T)                                                                  \
-    FORWARD_ROW(forward_row_##sfx, T, row_sum_##sfx)                                           \
+    ROW_MOMENTS(row_moments_##sfx, T)                                                          \
+    FORWARD_ROW(forward_row_##sfx, T, row_moments_##sfx)                                       \
     BACKWARD_ROW(backward_row_##sfx, T)                                                        \
     TG_HOT static void forward_rows_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {  \
         const norm_run *r = ctx;                                                               \
@@ -191,7 +195,7 @@ static const tg__row_fn backward_rows[2] = {backward_rows_f32, backward_rows_f64
 
 /* Runs fn over the rows of ts[0] (x), whose last k dims are a row: the
  * iterator goes over the dims before them, which every operand shares.
- * The last operand holds the statistics, contiguous over those dims, two
+ * The last operand holds the statistics, contiguous over those dims, ST_N
  * doubles a row. */
 static void for_each_row(int n_ops, tg_tensor *const *ts, int k, tg__row_fn fn, norm_run *r) {
     const tg_tensor *x = ts[0];
@@ -205,7 +209,7 @@ static void for_each_row(int n_ops, tg_tensor *const *ts, int k, tg__row_fn fn, 
         memcpy(strides[o], ts[o]->strides, sizeof strides[o]);
         sp[o] = strides[o];
     }
-    int64_t step = 2;
+    int64_t step = ST_N;
     for (int d = outer - 1; d >= 0; d--) {
         strides[n_ops - 1][d] = step;
         step *= x->shape[d];
@@ -290,7 +294,7 @@ static int norm_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const boo
     int64_t n = 1;
     for (int d = x->ndim - st->k; d < x->ndim; d++) n *= x->shape[d];
     norm_run r = {.n = n, .centered = op->centered, .want_dx = needs[0]};
-    tg_tensor *xc, *gc, *dx = NULL;
+    tg_tensor *xc = NULL, *gc = NULL, *dx = NULL;
     tg_tensor *xr = as_rows(op->name, x, st->k, &r.stride[0], &xc);
     tg_tensor *gr = xr ? as_rows(op->name, g, st->k, &r.stride[1], &gc) : NULL;
     /* weight, then dw and db: n doubles each */
@@ -401,7 +405,7 @@ static tg_tensor *run_norm(const norm_op *op, tg_tensor *x, int k, tg_tensor *we
     tg_tensor *xr = as_rows(op->name, x, k, &r.stride[0], &xc);
     double *wb = xr ? affine_doubles(op->name, weight, bias, n) : NULL;
     if (wb) out = tg__new_owned(op->name, x->ndim, x->shape, x->dtype);
-    if (out) stats = tg__new_owned(op->name, TG_SHAPE(rows, 2), TG_F64);
+    if (out) stats = tg__new_owned(op->name, TG_SHAPE(rows, ST_N), TG_F64);
     if (stats) {
         r.w = wb, r.b = wb + n;
         for_each_row(3, (tg_tensor *[]){xr, out, stats}, k, forward_rows[x->dtype], &r);
