@@ -1,5 +1,7 @@
-/* ops/norm.c - layer_norm and rms_norm (tapegrad/norm.h): one fused pass
- * per row forward and one backward, with the row's statistics in double.
+/* ops/norm.c - layer_norm and rms_norm (tapegrad/norm.h): one kernel that
+ * goes over the rows forward and one backward, each row read in a few
+ * passes while it is in cache, no tensor made in between; the statistics
+ * in double.
  *
  * A row is the block of normalized elements of x (layer_norm: its last k
  * dims; rms_norm: its last dim), n of them. With xhat = (x - mean) rstd,
@@ -320,15 +322,6 @@ static int norm_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const boo
     return rc;
 }
 
-/* "[2, 3]", as PyTorch prints a list of sizes in its messages. */
-static const char *size_list(char *buf, size_t len, int ndim, const int64_t *shape) {
-    size_t at = (size_t)snprintf(buf, len, "[");
-    for (int d = 0; d < ndim && at < len; d++)
-        at += (size_t)snprintf(buf + at, len - at, "%s%lld", d ? ", " : "", (long long)shape[d]);
-    if (at < len) snprintf(buf + at, len - at, "]");
-    return buf;
-}
-
 static bool same_sizes(int ndim, const int64_t *a, const int64_t *b) {
     for (int d = 0; d < ndim; d++)
         if (a[d] != b[d]) return false;
@@ -372,8 +365,8 @@ static bool check_norm(const norm_op *op, tg_tensor *x, int k, const int64_t *sh
                       "%s: Expected %s to be of same shape as normalized_shape, but got %s of "
                       "shape %s and normalized_shape = %s",
                       op->name, t == weight ? "weight" : "bias", t == weight ? "weight" : "bias",
-                      size_list(b1, sizeof b1, t->ndim, t->shape),
-                      size_list(b2, sizeof b2, k, shape));
+                      tg__sizes_str(b1, sizeof b1, t->ndim, t->shape),
+                      tg__sizes_str(b2, sizeof b2, k, shape));
             return false;
         }
     }
@@ -385,8 +378,8 @@ static bool check_norm(const norm_op *op, tg_tensor *x, int k, const int64_t *sh
         tg__error(TG_ERR_SHAPE,
                   "%s: Given normalized_shape=%s, expected input with shape [*%s], but got input "
                   "of size%s",
-                  op->name, size_list(b1, sizeof b1, k, shape), b3,
-                  size_list(b2, sizeof b2, x->ndim, x->shape));
+                  op->name, tg__sizes_str(b1, sizeof b1, k, shape), b3,
+                  tg__sizes_str(b2, sizeof b2, x->ndim, x->shape));
         return false;
     }
     if (!(eps > 0 && eps < INFINITY)) {
