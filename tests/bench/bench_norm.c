@@ -58,14 +58,7 @@ static double median_s(inputs *in) {
 
 int main(int argc, char **argv) {
     int64_t n = 1 << 20;
-    for (int i = 1; i < argc; i++) {
-        int known = common_option(argc, argv, &i, &budget_s, &n);
-        if (known < 0) return 2;
-        if (!known) {
-            fprintf(stderr, "usage: %s [--threads N] [--budget SECONDS] [--n ELEMENTS]\n", argv[0]);
-            return 2;
-        }
-    }
+    if (common_options_only(argc, argv, &budget_s, &n)) return 2;
     static const int64_t dims[] = {64, 256, 1024, 4096};
     printf("float32, about %lld elements, %d thread(s); ms are medians, ratio = composed / fused\n",
            (long long)n, tg_get_num_threads());
