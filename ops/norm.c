@@ -90,6 +90,22 @@ typedef struct norm_run {
         return TG_PAIR(LANE_TOTAL(s1) + t1, LANE_TOTAL(s2) + t2);                           \
     }
 
+/* 1 / sqrt(var + eps) of a row whose sum of squares overflows double
+ * though its deviations from the mean are finite (float64 values beyond
+ * 1e154): the deviations divided by the largest of them first. An
+ * infinite one (rms_norm's mean is 0 whatever x holds) keeps rstd 0. */
+#define SCALED_RSTD(name, T)                                                                 \
+    static double name(const T *x, int64_t xs, int64_t n, double m, double lo, double eps) { \
+        double s = 0, sum = 0;                                                               \
+        for (int64_t j = 0; j < n; j++) s = fmax(s, fabs(((double)x[j * xs] - m) - lo));     \
+        if (isinf(s)) return 0;                                                              \
+        for (int64_t j = 0; j < n; j++) {                                                    \
+            double d = (((double)x[j * xs] - m) - lo) / s;                                   \
+            sum += d * d;                                                                    \
+        }                                                                                    \
+        return 1 / (s * sqrt(sum / (double)n + eps / s / s));                                \
+    }
+
 /* One row forward: x (stride xs) into y (contiguous); its statistics into
  * st. The mean is kept as a sum of two doubles, the rounded mean m and
  * the mean of x - m (the corrected two-pass algorithm): x - m is exact
@@ -97,7 +113,7 @@ typedef struct norm_run {
  * bits even in a row far from zero, where (x - mean) with mean rounded
  * once would lose log2(|mean| / std) of them. */
 enum { ST_MEAN, ST_MEAN_LO, ST_RSTD, ST_N };
-#define FORWARD_ROW(name, T, MOMENTS)                                                            \
+#define FORWARD_ROW(name, T, MOMENTS, SCALED)                                                    \
     static TG_ALWAYS_INLINE void name(const T *x, int64_t xs, T *y, double *st,                  \
                                       const norm_run *r) {                                       \
         int64_t n = r->n;                                                                        \
@@ -106,6 +122,8 @@ enum { ST_MEAN, ST_MEAN_LO, ST_RSTD, ST_N };
         double lo = r->centered ? d.first / (double)n : 0;                                       \
         double var = (r->centered ? d.second - d.first * lo : d.second) / (double)n;             \
         double rstd = 1 / sqrt(var + r->eps);                                                    \
+        if (d.second == INFINITY && isfinite(m) && isfinite(lo))                                 \
+            rstd = SCALED(x, xs, n, m, lo, r->eps);                                              \
         const double *w = r->w, *b = r->b;                                                       \
         if (r->centered) {                                                                       \
             TG_SIMD for (int64_t j = 0; j < n; j++)                                              \
@@ -162,7 +180,8 @@ enum { ST_MEAN, ST_MEAN_LO, ST_RSTD, ST_N };
  * not wanted), stats. A copy of each loop for rows of unit stride vectorises. */
 #define NORM_KERNELS(T, sfx)                                                                   \
     ROW_MOMENTS(row_moments_##sfx, T)                                                          \
-    FORWARD_ROW(forward_row_##sfx, T, row_moments_##sfx)                                       \
+    SCALED_RSTD(scaled_rstd_##sfx, T)                                                          \
+    FORWARD_ROW(forward_row_##sfx, T, row_moments_##sfx, scaled_rstd_##sfx)                    \
     BACKWARD_ROW(backward_row_##sfx, T)                                                        \
     TG_HOT static void forward_rows_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {  \
         const norm_run *r = ctx;                                                               \

@@ -7,6 +7,7 @@
  * float64 inputs, every error, saved tensors changed in place, networks
  * with a norm in a Sequential trained against PyTorch, and no leak when
  * memory runs out. */
+#include <float.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -115,6 +116,36 @@ static void float32_rows_that_overflow_in_float(void) {
     CHECK_VALUES(y, want, 4, 1.2e-7, 1e-29);
     tg_tensor *r = tg_rms_norm(x, NULL, 1e-6); /* x / sqrt(5e59) */
     CHECK_VALUES(r, want, 4, 1.2e-7, 1e-29);
+}
+
+/* In float64 a row beyond 1e154 overflows the sum of squares: tapegrad
+ * scales it (PyTorch's layer_norm gives NaN there, LLaMA's RMSNorm 0). Both
+ * ops are the same on x and on x / 1e190 (eps aside, negligible there),
+ * and their gradients 1e190 times smaller. Where x - mean itself
+ * overflows, layer_norm gives NaN, as PyTorch's. */
+static void float64_rows_beyond_1e154(void) {
+    double big[] = {1e200, -1e200, 3e199, 4e199, 1e307, -1e307, 0, 1e300};
+    double small[8], up[] = {1, -2, 0.5, 3, -1, 2, 0.25, 1.5};
+    for (int i = 0; i < 8; i++) small[i] = big[i] / 1e190;
+    for (int op = 0; op < 2; op++) {
+        tg_tensor *xs[2], *ys[2];
+        for (int k = 0; k < 2; k++) {
+            xs[k] = tg_requires_grad_(tg_from_data(k ? small : big, TG_SHAPE(2, 4), TG_F64), true);
+            ys[k] = op ? tg_rms_norm(xs[k], NULL, 1e-6)
+                       : tg_layer_norm(xs[k], TG_SHAPE(4), NULL, NULL, 1e-5);
+            CHECK(tg_backward(ys[k], tg_from_data(up, TG_SHAPE(2, 4), TG_F64)) == 0);
+        }
+        double want[8], got[8];
+        tg_to_doubles(ys[1], want);
+        CHECK_VALUES(ys[0], want, 8, 1e-15, 1e-15);
+        tg_to_doubles(tg_grad(xs[1]), want);
+        tg_to_doubles(tg_grad(xs[0]), got);
+        for (int i = 0; i < 8; i++) CHECK_CLOSE(got[i] * 1e190, want[i], 1e-14, 1e-14);
+    }
+    tg_tensor *edge = tg_from_data((double[]){DBL_MAX, -DBL_MAX, 0, 1e300}, TG_SHAPE(4), TG_F64);
+    CHECK(isnan(tg_item(tg_sum(tg_layer_norm(edge, TG_SHAPE(4), NULL, NULL, 1e-5)))));
+    double sq2[] = {sqrt(2.0), -sqrt(2.0), 0, 1e300 / DBL_MAX * sqrt(2.0)};
+    CHECK_VALUES(tg_rms_norm(edge, NULL, 1e-6), sq2, 4, 1e-15, 1e-300);
 }
 
 /* ---- The fused op against its formula composed of ops ----------------------------------- */
@@ -611,9 +642,9 @@ static void out_of_memory_at_every_allocation(void) {
 }
 
 TG_TEST_MAIN(TG_CASE(norms_match_pytorch), TG_CASE(float32_rows_that_overflow_in_float),
-             TG_CASE(fused_equals_composed), TG_CASE(gradcheck_every_layout),
-             TG_CASE(gradients_go_where_asked), TG_CASE(changed_saved_tensors_fail_the_backward),
-             TG_CASE(empty_rows_and_no_rows), TG_CASE(bad_arguments), TG_CASE(layer_norm_module),
-             TG_CASE(rms_norm_module), TG_CASE(norm_modules_save_and_load),
-             TG_CASE(bad_module_arguments), TG_CASE(networks_train_as_in_pytorch),
-             TG_CASE(out_of_memory_at_every_allocation))
+             TG_CASE(float64_rows_beyond_1e154), TG_CASE(fused_equals_composed),
+             TG_CASE(gradcheck_every_layout), TG_CASE(gradients_go_where_asked),
+             TG_CASE(changed_saved_tensors_fail_the_backward), TG_CASE(empty_rows_and_no_rows),
+             TG_CASE(bad_arguments), TG_CASE(layer_norm_module), TG_CASE(rms_norm_module),
+             TG_CASE(norm_modules_save_and_load), TG_CASE(bad_module_arguments),
+             TG_CASE(networks_train_as_in_pytorch), TG_CASE(out_of_memory_at_every_allocation))

@@ -18,7 +18,11 @@
  * tapegrad's, and a row 1e4 + N(0, 1) comes out 3e-3 off there. In float64
  * values and gradients are within 1e-12 of PyTorch's (3e-13 at most in the
  * tests), and closer to the exact ones in rows far from zero, where
- * PyTorch's float64 layer_norm loses up to 5e-12.
+ * PyTorch's float64 layer_norm loses up to 5e-12. A float64 row beyond
+ * 1e154, whose squares overflow, is scaled first and normalizes as any
+ * other (PyTorch's layer_norm gives NaN there, LLaMA's RMSNorm 0); in
+ * layer_norm a row where x - mean itself overflows (values near DBL_MAX of
+ * both signs) gives NaN, as PyTorch's.
  *
  * eps must be positive and finite. PyTorch accepts any eps, 0, negative
  * or NaN, and returns NaN or infinities where var + eps is not positive;
