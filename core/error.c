@@ -1,5 +1,8 @@
 /* core/error.c - the per-thread record of the last failure. */
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal/base.h"
@@ -51,4 +54,39 @@ void tg_set_error(tg_status status, const char *fmt, ...) {
     }
     memcpy(last_message, message, sizeof message);
     last_status = status;
+}
+
+/* v as Python's repr(float) writes it: the shortest digits that read back
+ * as v, positional from 1e-4 up to 1e16 and with ".0" when whole
+ * ("0.1", "1.0", "1e-05"). */
+void tg__python_float(char *buf, size_t size, double v) {
+    if (!isfinite(v)) {
+        snprintf(buf, size, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+        return;
+    }
+    char digits[40];
+    int precision = 1;
+    for (; precision < DBL_DECIMAL_DIG; precision++) {
+        snprintf(digits, sizeof digits, "%.*e", precision - 1, v);
+        if (strtod(digits, NULL) == v) break;
+    }
+    snprintf(digits, sizeof digits, "%.*e", precision - 1, v);
+    int exponent = atoi(strchr(digits, 'e') + 1);
+    if (exponent < -4 || exponent >= 16) {
+        /* mantissa as %g would: no trailing zeros; exponent of two digits or more */
+        char *e = strchr(digits, 'e');
+        *e = '\0';
+        snprintf(buf, size, "%se%c%02d", digits, exponent < 0 ? '-' : '+', abs(exponent));
+    } else {
+        int decimals = precision - 1 - exponent;
+        snprintf(buf, size, "%.*f%s", decimals > 0 ? decimals : 0, v, decimals > 0 ? "" : ".0");
+    }
+}
+
+const char *tg__sizes_str(char *buf, size_t n, int ndim, const int64_t *shape) {
+    size_t used = (size_t)snprintf(buf, n, "[");
+    for (int i = 0; i < ndim && used < n; i++)
+        used += (size_t)snprintf(buf + used, n - used, i ? ", %lld" : "%lld", (long long)shape[i]);
+    if (used < n) snprintf(buf + used, n - used, "]");
+    return buf;
 }

@@ -23,36 +23,9 @@ static tg_tensor *dropout_forward(tg_module *m, tg_tensor *x) {
     return tg_dropout(x, d->p, tg_module_is_training(m) ? TG_TRAIN : TG_EVAL, d->gen);
 }
 
-/* v as Python's repr(float) writes it: the shortest digits that read back
- * as v, positional from 1e-4 up to 1e16 and with ".0" when whole
- * ("0.1", "1.0", "1e-05"). */
-static void python_float(char *buf, size_t size, double v) {
-    if (!isfinite(v)) {
-        snprintf(buf, size, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
-        return;
-    }
-    char digits[40];
-    int precision = 1;
-    for (; precision < DBL_DECIMAL_DIG; precision++) {
-        snprintf(digits, sizeof digits, "%.*e", precision - 1, v);
-        if (strtod(digits, NULL) == v) break;
-    }
-    snprintf(digits, sizeof digits, "%.*e", precision - 1, v);
-    int exponent = atoi(strchr(digits, 'e') + 1);
-    if (exponent < -4 || exponent >= 16) {
-        /* mantissa as %g would: no trailing zeros; exponent of two digits or more */
-        char *e = strchr(digits, 'e');
-        *e = '\0';
-        snprintf(buf, size, "%se%c%02d", digits, exponent < 0 ? '-' : '+', abs(exponent));
-    } else {
-        int decimals = precision - 1 - exponent;
-        snprintf(buf, size, "%.*f%s", decimals > 0 ? decimals : 0, v, decimals > 0 ? "" : ".0");
-    }
-}
-
 static int dropout_extra_repr(const tg_module *m, char *buf, size_t size) {
     char p[64];
-    python_float(p, sizeof p, ((const dropout_state *)tg_module_state(m))->p);
+    tg__python_float(p, sizeof p, ((const dropout_state *)tg_module_state(m))->p);
     return snprintf(buf, size, "p=%s, inplace=False", p);
 }
 

@@ -70,15 +70,6 @@ static inline void iter_next(sample_iter *it) {
 
 /* ---- Checks, with PyTorch's words ----------------------------------------------------------- */
 
-/* "[2, 3]", sizes as PyTorch's messages print them. */
-static const char *sizes_str(char *buf, size_t n, int ndim, const int64_t *shape) {
-    size_t len = (size_t)snprintf(buf, n, "[");
-    for (int d = 0; d < ndim && len < n; d++)
-        len += (size_t)snprintf(buf + len, n - len, "%s%lld", d ? ", " : "", (long long)shape[d]);
-    if (len < n) snprintf(buf + len, n - len, "]");
-    return buf;
-}
-
 /* PyTorch's name of a scalar type, as its messages say it. */
 static const char *torch_type(tg_dtype dtype) {
     static const char *const names[] = {"Float", "Double", "Long", "Bool"};
@@ -126,15 +117,15 @@ static bool check_class_target(const char *op, const tg_tensor *x, const tg_tens
         fits = t->ndim == sm.ndim && !memcmp(t->shape, sm.shape, sizeof(int64_t) * (size_t)sm.ndim);
         if (!fits) {
             tg__error(TG_ERR_SHAPE, "%s: Expected target size %s, got %s", op,
-                      sizes_str(bx, sizeof bx, sm.ndim, sm.shape),
-                      sizes_str(bt, sizeof bt, t->ndim, t->shape));
+                      tg__sizes_str(bx, sizeof bx, sm.ndim, sm.shape),
+                      tg__sizes_str(bt, sizeof bt, t->ndim, t->shape));
             return false;
         }
     }
     if (!fits) {
         tg__error(TG_ERR_SHAPE, "%s: size mismatch (got input: %s, target: %s)", op,
-                  sizes_str(bx, sizeof bx, x->ndim, x->shape),
-                  sizes_str(bt, sizeof bt, t->ndim, t->shape));
+                  tg__sizes_str(bx, sizeof bx, x->ndim, x->shape),
+                  tg__sizes_str(bt, sizeof bt, t->ndim, t->shape));
         return false;
     }
     if (t->dtype != TG_I64) {
@@ -152,7 +143,7 @@ static bool check_class_target(const char *op, const tg_tensor *x, const tg_tens
 static void out_of_bounds(const char *op, int64_t t, const sample_iter *it, int64_t classes,
                           int64_t ignore_index) {
     char where[TG_SHAPE_STR_MAX] = "";
-    if (it->ndim) sizes_str(where, sizeof where, it->ndim, it->index);
+    if (it->ndim) tg__sizes_str(where, sizeof where, it->ndim, it->index);
     tg__error(TG_ERR_VALUE,
               "%s: Target %lld is out of bounds: target%s is not in [0, %lld) nor ignore_index "
               "(%lld)",

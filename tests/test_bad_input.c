@@ -5,7 +5,7 @@
  * and message match, and nothing was written to stdout or stderr. The
  * headers are gone through in order: core (tensor, autograd, graph,
  * parallel, safetensors), ops (ops, activation, dropout, linalg, loss,
- * reduce, shape), nn (the modules, then the API that defines them),
+ * reduce, norm, shape), nn (the modules, then the API that defines them),
  * optim, data. */
 #define _GNU_SOURCE /* mkdtemp, symlink */
 #include <dirent.h>
@@ -668,6 +668,65 @@ static void loss_reduce_h(void) {
           ROW(tg_log_softmax(a, -3) == NULL, TG_ERR_VALUE, "log_softmax: dim -3 out of range"););
 }
 
+/* ---- ops: norm.h ------------------------------------------------------------------------- */
+
+static void norm_h(void) {
+    tg_tensor *a = tg_ones(TG_SHAPE(2, 3), TG_F32), *w3 = tg_ones(TG_SHAPE(3), TG_F32);
+    tg_tensor *w4 = tg_ones(TG_SHAPE(4), TG_F32), *w3d = tg_ones(TG_SHAPE(3), TG_F64);
+    tg_tensor *ints = tg_ones(TG_SHAPE(2, 3), TG_I64), *bools = tg_ones(TG_SHAPE(2, 3), TG_BOOL);
+    int64_t three[] = {3}, nine[9] = {0};
+    TABLE(
+        ROW(tg_layer_norm(NULL, 1, three, NULL, NULL, 1e-5) == NULL, TG_ERR_NULL,
+            "layer_norm: argument is NULL");
+        ROW(tg_layer_norm(a, 1, NULL, NULL, NULL, 1e-5) == NULL, TG_ERR_NULL,
+            "layer_norm: argument is NULL");
+        ROW(tg_layer_norm(a, 0, three, NULL, NULL, 1e-5) == NULL, TG_ERR_SHAPE,
+            "layer_norm: Expected normalized_shape to be at least 1-dimensional");
+        ROW(tg_layer_norm(a, -1, three, NULL, NULL, 1e-5) == NULL, TG_ERR_VALUE,
+            "layer_norm: normalized_ndim is -1, must be in 1 .. 8");
+        ROW(tg_layer_norm(a, 9, nine, NULL, NULL, 1e-5) == NULL, TG_ERR_VALUE,
+            "layer_norm: normalized_ndim is 9");
+        ROW(tg_layer_norm(a, TG_SHAPE(4), NULL, NULL, 1e-5) == NULL, TG_ERR_SHAPE,
+            "layer_norm: Given normalized_shape=[4], expected input with shape [*, 4], but got "
+            "input of size[2, 3]");
+        ROW(tg_layer_norm(a, TG_SHAPE(3), w4, NULL, 1e-5) == NULL, TG_ERR_SHAPE,
+            "layer_norm: Expected weight to be of same shape as normalized_shape, but got weight "
+            "of shape [4] and normalized_shape = [3]");
+        ROW(tg_layer_norm(a, TG_SHAPE(3), w3, w4, 1e-5) == NULL, TG_ERR_SHAPE,
+            "layer_norm: Expected bias to be of same shape as normalized_shape, but got bias of "
+            "shape [4] and normalized_shape = [3]");
+        ROW(tg_layer_norm(a, TG_SHAPE(3), w3d, NULL, 1e-5) == NULL, TG_ERR_DTYPE,
+            "layer_norm: dtypes float32 and float64 differ");
+        ROW(tg_layer_norm(a, TG_SHAPE(3), NULL, w3d, 1e-5) == NULL, TG_ERR_DTYPE,
+            "layer_norm: dtypes float32 and float64 differ");
+        ROW(tg_layer_norm(ints, TG_SHAPE(3), NULL, NULL, 1e-5) == NULL, TG_ERR_DTYPE,
+            "layer_norm: expected a floating-point tensor, got int64");
+        ROW(tg_layer_norm(bools, TG_SHAPE(3), NULL, NULL, 1e-5) == NULL, TG_ERR_DTYPE,
+            "layer_norm: expected a floating-point tensor, got bool");
+        ROW(tg_layer_norm(a, TG_SHAPE(3), NULL, NULL, 0) == NULL, TG_ERR_VALUE,
+            "layer_norm: eps must be positive and finite, got 0");
+        ROW(tg_layer_norm(a, TG_SHAPE(3), NULL, NULL, -1e-5) == NULL, TG_ERR_VALUE,
+            "layer_norm: eps must be positive and finite, got -1e-05");
+        ROW(tg_layer_norm(a, TG_SHAPE(3), NULL, NULL, NAN) == NULL, TG_ERR_VALUE,
+            "layer_norm: eps must be positive and finite, got nan");
+        ROW(tg_layer_norm(a, TG_SHAPE(3), NULL, NULL, INFINITY) == NULL, TG_ERR_VALUE,
+            "layer_norm: eps must be positive and finite, got inf");
+        ROW(tg_rms_norm(NULL, w3, 1e-6) == NULL, TG_ERR_NULL, "rms_norm: argument is NULL");
+        ROW(tg_rms_norm(a, w4, 1e-6) == NULL, TG_ERR_SHAPE,
+            "rms_norm: Expected weight to be of same shape as normalized_shape, but got weight of "
+            "shape [4] and normalized_shape = [3]");
+        ROW(tg_rms_norm(a, w3d, 1e-6) == NULL, TG_ERR_DTYPE,
+            "rms_norm: dtypes float32 and float64 differ");
+        ROW(tg_rms_norm(ints, NULL, 1e-6) == NULL, TG_ERR_DTYPE,
+            "rms_norm: expected a floating-point tensor, got int64");
+        ROW(tg_rms_norm(tg_scalar(1, TG_F32), NULL, 1e-6) == NULL, TG_ERR_SHAPE,
+            "rms_norm: expected an input of at least 1 dim");
+        ROW(tg_rms_norm(a, NULL, 0) == NULL, TG_ERR_VALUE,
+            "rms_norm: eps must be positive and finite, got 0");
+        ROW(tg_rms_norm(a, NULL, -INFINITY) == NULL, TG_ERR_VALUE,
+            "rms_norm: eps must be positive and finite, got -inf"););
+}
+
 /* ---- ops: shape.h ------------------------------------------------------------------------ */
 
 static void shape_h(void) {
@@ -869,6 +928,27 @@ static void nn_h(void) {
         ROW(tg_feedforward_new(&bad_dtype, NULL) == NULL, TG_ERR_VALUE, "invalid dtype 7");
         ROW(tg_feedforward_new(&huge_hidden, NULL) == NULL, TG_ERR_NOMEM,
             "Linear: shape (6148914691236517204, 4) is too large");
+        ROW(tg_layer_norm_new(0, (int64_t[]){3}, TG_AFFINE, 1e-5, TG_F32) == NULL, TG_ERR_VALUE,
+            "LayerNorm: normalized_ndim is 0, must be in 1 .. 8");
+        ROW(tg_layer_norm_new(1, NULL, TG_AFFINE, 1e-5, TG_F32) == NULL, TG_ERR_NULL,
+            "LayerNorm: argument is NULL");
+        ROW(tg_layer_norm_new(TG_SHAPE(-3), TG_AFFINE, 1e-5, TG_F32) == NULL, TG_ERR_VALUE,
+            "LayerNorm: normalized_shape (-3,) has a negative dim");
+        ROW(tg_layer_norm_new(TG_SHAPE(3), TG_AFFINE, 0, TG_F32) == NULL, TG_ERR_VALUE,
+            "LayerNorm: eps must be positive and finite, got 0");
+        ROW(tg_layer_norm_new(TG_SHAPE(3), TG_AFFINE, 1e-5, BAD_DTYPE) == NULL, TG_ERR_VALUE,
+            "invalid dtype 7");
+        ROW(tg_layer_norm_new(TG_SHAPE(3), TG_NO_AFFINE, 1e-5, TG_I64) == NULL, TG_ERR_DTYPE,
+            "LayerNorm: expected a floating-point dtype, got int64");
+        ROW(tg_layer_norm_new(TG_SHAPE(INT64_MAX, 4), TG_AFFINE, 1e-5, TG_F32) == NULL,
+            TG_ERR_NOMEM, "too large");
+        ROW(tg_rms_norm_new(-1, 1e-6, TG_F32) == NULL, TG_ERR_VALUE,
+            "RMSNorm: dim must not be negative, got -1");
+        ROW(tg_rms_norm_new(4, NAN, TG_F32) == NULL, TG_ERR_VALUE,
+            "RMSNorm: eps must be positive and finite, got nan");
+        ROW(tg_rms_norm_new(4, 1e-6, TG_BOOL) == NULL, TG_ERR_DTYPE,
+            "RMSNorm: expected a floating-point dtype, got bool");
+        ROW(tg_rms_norm_new(INT64_MAX, 1e-6, TG_F32) == NULL, TG_ERR_NOMEM, "too large");
         ROW(tg_sequential_new(2, NULL) == NULL, TG_ERR_NULL, "Sequential");
         ROW(tg_sequential_new(-1, NULL) == NULL, TG_ERR_VALUE, "Sequential: -1 modules");
         ROW(tg_sequential_new(2, (tg_module *[]){tg_activation_new(TG_ACT_RELU), NULL}) == NULL,
@@ -1267,6 +1347,7 @@ int main(int argc, char **argv) {
                                          TG_CASE(ops_h),
                                          TG_CASE(activation_dropout_linalg_h),
                                          TG_CASE(loss_reduce_h),
+                                         TG_CASE(norm_h),
                                          TG_CASE(shape_h),
                                          TG_CASE(nn_h),
                                          TG_CASE(nn_h_modules),

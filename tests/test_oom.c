@@ -70,6 +70,14 @@ OP(mean_dims, tg_mean_dims(a, 1, (int[]){0}, TG_KEEP_DIMS))
 OP(max_dim, tg_max_dim(a, 1, TG_DROP_DIMS, NULL))
 OP(softmax, tg_softmax(a, 1))
 OP(log_softmax, tg_log_softmax(a, 0))
+OP(layer_norm, tg_layer_norm(a, TG_SHAPE(6), NULL, NULL, 1e-5))
+OP(layer_norm_affine,
+   tg_layer_norm(tg_transpose(tg_view(a, TG_SHAPE(4, 2, 3)), 1, 2), TG_SHAPE(3, 2),
+                 tg_view(tg_slice(w, 0, 0, 1, 1), TG_SHAPE(3, 2)),
+                 tg_view(tg_slice(w, 0, 1, 2, 1), TG_SHAPE(3, 2)), 1e-5))
+OP(rms_norm, tg_rms_norm(a, NULL, 1e-6))
+OP(rms_norm_weight,
+   tg_rms_norm(tg_transpose(a, 0, 1), tg_slice(tg_reshape(b, TG_SHAPE(24)), 0, 0, 4, 1), 1e-6))
 OP(matmul, tg_matmul(a, w))
 OP(linear, tg_linear(a, w, tg_reshape(tg_slice(w, 0, 0, 1, 1), TG_SHAPE(6))))
 OP(mse_loss, tg_mse_loss(a, b, TG_REDUCTION_MEAN))
@@ -146,6 +154,10 @@ static const op_case op_cases[] = {
     CASE(max_dim),
     CASE(softmax),
     CASE(log_softmax),
+    CASE(layer_norm),
+    COMPOSED(layer_norm_affine),
+    CASE(rms_norm),
+    COMPOSED(rms_norm_weight),
     CASE(matmul),
     COMPOSED(linear),
     CASE(mse_loss),
@@ -382,6 +394,13 @@ static tg_module *make_tagged(tg_generator *gen) {
     return m;
 }
 
+static tg_module *make_norms(tg_generator *gen) {
+    return tg_sequential_new(
+        3, (tg_module *[]){tg_linear_new(6, 6, TG_BIAS, TG_F64, gen),
+                           tg_layer_norm_new(TG_SHAPE(6), TG_AFFINE, 1e-5, TG_F64),
+                           tg_rms_norm_new(6, 1e-6, TG_F64)});
+}
+
 static const struct {
     const char *name;
     module_maker make;
@@ -393,6 +412,7 @@ static const struct {
     {"Sequential(PReLU, Swish, Dropout, Tanh)", make_activations},
     {"named Sequential(Linear, Residual, SiLU)", make_named_sequential},
     {"Tagged, a user's module", make_tagged},
+    {"Sequential(Linear, LayerNorm, RMSNorm)", make_norms},
 };
 
 static int module_scenario(void *ctx) {

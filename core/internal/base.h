@@ -42,6 +42,12 @@ void tg__error(tg_status status, const char *fmt, ...) TG_PRINTF(2, 3);
 void tg__null_arg(const char *op);
 /* Writes "(2, 3)" into buf (as torch.Size prints, "(4,)" for one dim). */
 const char *tg__shape_str(char *buf, size_t n, int ndim, const int64_t *shape);
+/* Writes "[2, 3]", sizes as PyTorch's own messages print them (quoted in
+ * tapegrad's where it words an error as PyTorch does). */
+const char *tg__sizes_str(char *buf, size_t n, int ndim, const int64_t *shape);
+/* v as Python's repr(float) writes it ("0.1", "1.0", "1e-05"), for the
+ * printed modules' arguments as PyTorch prints them. */
+void tg__python_float(char *buf, size_t size, double v);
 #define TG_SHAPE_STR_MAX 160
 
 #endif

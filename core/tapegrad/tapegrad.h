@@ -9,6 +9,7 @@
 #include "tapegrad/graph.h"
 #include "tapegrad/ops.h"
 #include "tapegrad/activation.h"
+#include "tapegrad/norm.h"
 #include "tapegrad/reduce.h"
 #include "tapegrad/dropout.h"
 #include "tapegrad/loss.h"

@@ -1,4 +1,5 @@
-/* tapegrad/nn.h - modules: Linear, Embedding, Dropout, Sequential, ModuleList,
+/* tapegrad/nn.h - modules: Linear, Embedding, Dropout, LayerNorm, RMSNorm,
+ * Sequential, ModuleList,
  * Residual and the FeedForward blocks, with named parameters and buffers,
  * train/eval mode, printing and initialisation as torch.nn has them; and the
  * API to define a module of one's own, which every built-in module uses.
@@ -248,6 +249,23 @@ TG_API tg_module *tg_prelu_new(int64_t num_parameters, double init, tg_dtype dty
 /* Swish x * sigmoid(beta x) with a learnable parameter "beta" (one
  * element) starting at beta_init. (A fixed beta of 1 is TG_ACT_SILU.) */
 TG_API tg_module *tg_swish_new(double beta_init, tg_dtype dtype);
+
+/* ---- Norm layers ----------------------------------------------------------------
+ * LayerNorm, as torch.nn.LayerNorm(normalized_shape, eps, elementwise_affine):
+ * tg_layer_norm over the last normalized_ndim dims of its input, which must
+ * be normalized_shape (TG_SHAPE(6) or TG_SHAPE(3, 6)). With TG_AFFINE
+ * (PyTorch's default) it has parameters "weight" (ones) and "bias" (zeros)
+ * of that shape; with TG_NO_AFFINE none. PyTorch's default eps is
+ * TG_LAYER_NORM_DEFAULT_EPS (1e-5).
+ * RMSNorm, as LLaMA's RMSNorm(dim, eps): tg_rms_norm over the last dim
+ * (of size dim), parameter "weight" (ones); LLaMA's eps is
+ * TG_RMS_NORM_DEFAULT_EPS (1e-6).
+ * eps must be positive and finite (tapegrad/norm.h says why), dtype
+ * float32 or float64. */
+typedef enum tg_affine { TG_NO_AFFINE = 0, TG_AFFINE = 1 } tg_affine;
+TG_API tg_module *tg_layer_norm_new(int normalized_ndim, const int64_t *normalized_shape,
+                                    tg_affine elementwise_affine, double eps, tg_dtype dtype);
+TG_API tg_module *tg_rms_norm_new(int64_t dim, double eps, tg_dtype dtype);
 
 /* ---- FeedForward blocks ----------------------------------------------------------
  * Classic: w2(ACT(w1 x + b1)) + b2, hidden_dim 4 * dim by default.

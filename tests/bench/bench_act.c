@@ -64,14 +64,7 @@ static double median_s(inputs *in) {
 
 int main(int argc, char **argv) {
     int64_t n = 1 << 20;
-    for (int i = 1; i < argc; i++) {
-        int known = common_option(argc, argv, &i, &budget_s, &n);
-        if (known < 0) return 2;
-        if (!known) {
-            fprintf(stderr, "usage: %s [--threads N] [--budget SECONDS] [--n ELEMENTS]\n", argv[0]);
-            return 2;
-        }
-    }
+    if (common_options_only(argc, argv, &budget_s, &n)) return 2;
     tg_generator *gen = tg_generator_new(1);
     inputs in = {
         .x = tg_requires_grad_(tg_randn(TG_SHAPE(n), TG_F32, gen), true),

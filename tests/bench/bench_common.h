@@ -5,6 +5,7 @@
 #define TAPEGRAD_BENCH_COMMON_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -77,6 +78,20 @@ static inline int common_option(int argc, char **argv, int *i, double *budget_s,
     }
     ++*i;
     return 1;
+}
+
+/* The options of a benchmark that takes the common ones only: 0, or 2
+ * (what main returns) after a usage line on stderr for any other. */
+static inline int common_options_only(int argc, char **argv, double *budget_s, int64_t *n) {
+    for (int i = 1; i < argc; i++) {
+        int known = common_option(argc, argv, &i, budget_s, n);
+        if (known < 0) return 2;
+        if (!known) {
+            fprintf(stderr, "usage: %s [--threads N] [--budget SECONDS] [--n ELEMENTS]\n", argv[0]);
+            return 2;
+        }
+    }
+    return 0;
 }
 
 #endif
