@@ -59,6 +59,8 @@ demo)
     data=$(dpkg -L dataset-fashion-mnist | grep -m1 '/train-images-idx3-ubyte.gz$')
     echo "== Training a classifier on Fashion-MNIST (examples/fashion_mnist.c)"
     ./build/examples/fashion_mnist --data "$(dirname "$data")" --out out
+    echo; echo "== Pre-norm residual FeedForward blocks, modules of one's own (examples/prenorm_ffn.c)"
+    ./build/examples/prenorm_ffn --data "$(dirname "$data")"
     echo; echo "== The worked example of autograd (examples/worked_gradient.c)"
     ./build/examples/worked_gradient out
     echo; echo "== Activations and their derivatives (examples/activations.c)"

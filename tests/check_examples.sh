@@ -52,6 +52,12 @@ if [ -r "$fashion/t10k-labels-idx1-ubyte.gz" ]; then
             [ -s "$out/fashion_mnist.safetensors" ] && [ -s "$out/fashion_mnist.csv" ]
     }
     check fashion_mnist_one_epoch one_epoch
+    prenorm() {
+        "$examples/prenorm_ffn" --layers 2 --data "$fashion" > "$out/log2" &&
+            grep -q "^  (layers): ModuleList(" "$out/log2" &&
+            awk '/^epoch 1\/1: test accuracy/ { ok = $5 + 0 >= 80 } END { exit !ok }' "$out/log2"
+    }
+    check prenorm_ffn_one_epoch prenorm
 fi
 
 if command -v dot > /dev/null && command -v gnuplot > /dev/null; then
