@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Quick start for tapegrad on Debian/Ubuntu.
-#   ./run.sh demo   install what is missing, build, run the main example
+#   ./run.sh demo   install what is missing, build the library and the examples, run them
 #   ./run.sh test   install what is missing, build, run the whole test suite
 # ./run.sh test asan builds in build-asan/ with ASan+UBSan and runs the suite
 # there; ./run.sh test valgrind runs the test programs under valgrind. Both
@@ -9,11 +9,17 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the build needs, installed only when missing (g++ for the
-# test that compiles the headers as C++); the demo also trains on
-# Fashion-MNIST, which Debian packages (never downloaded from elsewhere), and
-# draws pictures with Graphviz and gnuplot.
-PACKAGES=(gcc g++ libc6-dev meson ninja-build pkg-config libblis-dev libjansson-dev zlib1g-dev)
+# test that compiles the headers as C++; dpkg-dev, which meson recommends,
+# for Debian's multiarch libdir, where `meson install` puts the library: see
+# README.md, Installing); the demo also trains on Fashion-MNIST, which Debian
+# packages (never downloaded from elsewhere), and draws pictures with
+# Graphviz and gnuplot.
+PACKAGES=(gcc g++ libc6-dev dpkg-dev meson ninja-build pkg-config libblis-dev libjansson-dev
+    zlib1g-dev)
 DEMO_PACKAGES=(dataset-fashion-mnist graphviz gnuplot-nox)
+# The programs the demo runs: it builds the library and these alone.
+DEMO_TARGETS=(examples/fashion_mnist examples/worked_gradient examples/activations
+    examples/optimizers examples/train_ffn)
 
 install_missing() {
     local missing=()
@@ -31,15 +37,31 @@ install_missing() {
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# Configures (once) and compiles a build folder. -Werror under CI.
+# Configures a build folder (once; -Werror under CI) and compiles the
+# targets in the array `targets` (all when empty). A folder set up before
+# with one of the options tests, examples or benchmarks other than asked
+# (README.md's install build turns all three off), or before they existed,
+# is reconfigured with the asked values.
+targets=()
 build() {
     local dir=$1; shift
-    local opts=("$@")
+    local opts=("$@") changed=() o name
     [ "${CI:-}" = "true" ] && opts+=(-Dwerror=true)
     if [ ! -f "$dir/build.ninja" ]; then
         meson setup "$dir" "${opts[@]}" >/dev/null
+    else
+        for o in "${opts[@]}"; do
+            case $o in -Dtests=* | -Dexamples=* | -Dbenchmarks=*) ;; *) continue ;; esac
+            name=${o#-D} && name=${name%%=*}
+            if [ "$(meson configure "$dir" | awk -v n="$name" '$1 == n { print $2 }')" != "${o#*=}" ]; then
+                changed+=("$o")
+            fi
+        done
+        if [ ${#changed[@]} -gt 0 ]; then
+            meson setup --reconfigure "$dir" "${changed[@]}" >/dev/null
+        fi
     fi
-    meson compile -C "$dir" >/dev/null
+    meson compile -C "$dir" "${targets[@]}" >/dev/null
 }
 
 # Sums the "N passed, N failed" lines the test programs print; a program
@@ -54,7 +76,8 @@ cmd=${1:-}
 case "$cmd" in
 demo)
     install_missing "${PACKAGES[@]}" "${DEMO_PACKAGES[@]}"
-    build build
+    targets=("${DEMO_TARGETS[@]}")
+    build build -Dexamples=true
     mkdir -p out
     data=$(dpkg -L dataset-fashion-mnist | grep -m1 '/train-images-idx3-ubyte.gz$')
     echo "== Training a classifier on Fashion-MNIST (examples/fashion_mnist.c)"
@@ -75,12 +98,12 @@ demo)
 test)
     setup=${2:-}
     install_missing "${PACKAGES[@]}"
-    opts=()
+    opts=(-Dtests=true -Dexamples=true -Dbenchmarks=true)
     case $setup in
     "" | valgrind) dir=build ;;
     asan)
         dir=build-asan
-        opts=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+        opts+=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
             -Dc_args=-fno-sanitize-recover=all)
         ;;
     *) echo "usage: ./run.sh test [asan | valgrind]" >&2; exit 2 ;;
