@@ -18,7 +18,7 @@ PACKAGES=(gcc g++ libc6-dev dpkg-dev meson ninja-build pkg-config libblis-dev li
     zlib1g-dev)
 DEMO_PACKAGES=(dataset-fashion-mnist graphviz gnuplot-nox)
 # The programs the demo runs: it builds the library and these alone.
-DEMO_TARGETS=(examples/fashion_mnist examples/worked_gradient examples/activations
+DEMO_TARGETS=(examples/fashion_mnist examples/prenorm_ffn examples/worked_gradient examples/activations
     examples/optimizers examples/train_ffn)
 
 install_missing() {

@@ -549,8 +549,9 @@ static void progress_redraws_on_a_terminal_only(void) {
     tg_progress_free(p);
     const char *text = capture_text(&c);
     CHECK(strncmp(text, "step 1/3 (33%)  epoch 1  loss 0.25  ", 36) == 0);
-    CHECK(strstr(text, "\nstep 1/3 (33%)  epoch 1  loss 0.25  ") &&
-          strstr(text, "  done in 0:00\n"));
+    /* the real clock: a loaded machine may take seconds, so any time */
+    CHECK(strstr(text, "\nstep 1/3 (33%)  epoch 1  loss 0.25  ") && strstr(text, "  done in ") &&
+          text[strlen(text) - 1] == '\n');
     CHECK(!strchr(text, '\r') && !strchr(text, '\033'));
     free(c.text);
 
@@ -564,13 +565,19 @@ static void progress_redraws_on_a_terminal_only(void) {
     tg_progress_finish(p);
     tg_progress_free(p);
     fclose(term);
+    /* The writer has closed its side: read until the terminal says so (a
+     * read may return part of what was written). */
     char screen[512];
-    ssize_t n = read(master, screen, sizeof screen - 1);
+    size_t used = 0;
+    ssize_t n;
+    while (used < sizeof screen - 1 &&
+           (n = read(master, screen + used, sizeof screen - 1 - used)) > 0)
+        used += (size_t)n;
     close(master);
-    CHECK(n > 0);
-    screen[n] = '\0';
+    screen[used] = '\0';
     CHECK(strncmp(screen, "\rstep 1/3 (33%)  epoch 1  loss 0.25  ", 37) == 0);
-    CHECK(strstr(screen, "\033[K\rstep 1/3 (33%)") && strstr(screen, "done in 0:00\033[K\r\n"));
+    CHECK(strstr(screen, "\033[K\rstep 1/3 (33%)") && strstr(screen, "done in ") && used >= 5 &&
+          strcmp(screen + used - 5, "\033[K\r\n") == 0);
 }
 
 static void progress_refuses_bad_steps(void) {
