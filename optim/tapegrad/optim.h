@@ -203,11 +203,34 @@ TG_API int tg_lr_scheduler_load(tg_lr_scheduler *s, const char *path);
 /* ---- Gradient clipping ------------------------------------------------------------
  * On the .grad of n tensors, in place (hence the trailing _, as in
  * PyTorch); tensors without a grad are skipped. */
-/* torch.nn.utils.clip_grad_norm_ (2-norm): total is the 2-norm of all the
- * grads' elements together; when max_norm / (total + 1e-6) is below 1 every
- * grad is scaled by it. Returns total (before scaling), or -1.0 on a bad
- * argument: a norm is never negative, while NaN and inf are norms of
- * non-finite gradients (which then become NaN or zero, as in PyTorch). */
+
+/* clip_grad_norm_'s error_if_nonfinite: scale the grads by a NaN or
+ * infinite total norm anyway (PyTorch 1.13's default), or refuse. */
+typedef enum tg_nonfinite_mode {
+    TG_SCALE_NONFINITE = 0,
+    TG_ERROR_IF_NONFINITE = 1
+} tg_nonfinite_mode;
+#define TG_CLIP_GRAD_NORM_DEFAULT_NORM_TYPE 2.0
+
+/* torch.nn.utils.clip_grad_norm_(params, max_norm, norm_type,
+ * error_if_nonfinite): total is the norm_type-norm of the grads' norms
+ * (the norm of all their elements together), in the grads' dtype (float64
+ * if any is); when max_norm / (total + 1e-6) is below 1 every grad is
+ * scaled by it. Returns total as PyTorch does, to the last bit (its
+ * kernels' order of operations, float32 in float32), or -1.0 with an
+ * error: a norm is never negative, while NaN and inf are norms of
+ * non-finite gradients (which then become NaN or zero, as in PyTorch,
+ * unless TG_ERROR_IF_NONFINITE refuses them before any grad changes).
+ * norm_type is any number, as PyTorch takes it: INFINITY is the largest
+ * |g| (refusing an empty grad, as PyTorch's max() does), 0 counts the
+ * non-zero elements, a negative p gives sum(|g|^p)^(1/p) (0 when an
+ * element is 0), NaN gives NaN; PyTorch's kernel reads p as a float32, so
+ * tapegrad does too (1e300 is the inf norm there, and 0.1 is 0.1f). A
+ * negative or NaN max_norm is refused (PyTorch would flip the grads' sign,
+ * or make them NaN). */
+TG_API double tg_clip_grad_norm_ex_(tg_tensor *const *params, int n, double max_norm,
+                                    double norm_type, tg_nonfinite_mode nonfinite);
+/* The same with PyTorch's defaults: the 2-norm, non-finite totals scaled. */
 TG_API double tg_clip_grad_norm_(tg_tensor *const *params, int n, double max_norm);
 /* torch.nn.utils.clip_grad_value_: clamps each element to
  * [-clip_value, clip_value]. Returns 0, or -1. */

@@ -14,8 +14,7 @@ the comparison isolates the update rule and errors do not compound through
 the model.
 
 It also records learning-rate schedules (StepLR, CosineAnnealingLR, and
-linear warmup then cosine through LambdaLR) and gradient clipping
-(clip_grad_norm_, clip_grad_value_).
+linear warmup then cosine through LambdaLR).
 """
 import math
 
@@ -235,43 +234,6 @@ for name, kind, a, b, x, epochs in SCHEDULES:
     out.append("static const double %s[] = %s;" % (tag, doubles(lrs)))
     entries.append('    {"%s", %d, %d, %d, %r, %d, %s},' % (name, kind, a, b, x, epochs, tag))
 out.append("static const golden_schedule golden_schedules[] = {")
-out.extend(entries)
-out.append("};")
-
-# ---- Gradient clipping on the MLP's shapes -----------------------------------------
-# (name, dtype, mode 0 norm / 1 value, limit, the parameter left without a grad or -1)
-CLIPS = [
-    ("norm_clips_f32", torch.float32, 0, 0.5, -1),
-    ("norm_clips_f64", torch.float64, 0, 0.5, -1),
-    ("norm_below_max_f32", torch.float32, 0, 100.0, -1),
-    ("norm_skips_missing_grad_f64", torch.float64, 0, 1.0, 2),
-    ("value_f32", torch.float32, 1, 0.3, -1),
-    ("value_skips_missing_grad_f64", torch.float64, 1, 0.3, 0),
-]
-out.append("typedef struct golden_clip { const char *name; int f64, by_value; double limit;"
-           " int no_grad; double total; const double *grads, *clipped; /* NUMEL, 0 where no"
-           " grad */ } golden_clip;")
-entries = []
-for k, (name, dtype, by_value, limit, no_grad) in enumerate(CLIPS):
-    g = torch.Generator().manual_seed(50 + k)
-    params = [torch.zeros(s, dtype=dtype, requires_grad=True) for s in SHAPES]
-    for i, p in enumerate(params):
-        if i != no_grad:
-            p.grad = (torch.randn(p.shape, generator=g, dtype=torch.float64) * 0.8).to(dtype)
-    zeros = lambda p: p.grad if p.grad is not None else torch.zeros_like(p)
-    before = flat_all(zeros(p) for p in params)
-    if by_value:
-        torch.nn.utils.clip_grad_value_(params, limit)
-        total = 0.0
-    else:
-        total = torch.nn.utils.clip_grad_norm_(params, limit).item()
-    after = flat_all(zeros(p) for p in params)
-    f64 = dtype == torch.float64
-    out.append("static const double clip_%d_grads[] = %s;" % (k, doubles(before, f32=not f64)))
-    out.append("static const double clip_%d_clipped[] = %s;" % (k, doubles(after, f32=not f64)))
-    entries.append('    {"%s", %d, %d, %r, %d, %r, clip_%d_grads, clip_%d_clipped},'
-                   % (name, f64, by_value, limit, no_grad, total, k, k))
-out.append("static const golden_clip golden_clips[] = {")
 out.extend(entries)
 out.append("};")
 
