@@ -120,20 +120,18 @@ static void clip_grad_value_matches_pytorch(void) {
     printf("  %d sets of gradients: PyTorch's bits\n", n_cases);
 }
 
-static tg_tensor *leaf(const double *values, int n, tg_dtype dtype) {
-    return tg_requires_grad_(tg_test_tensor(values, TG_SHAPE(n), dtype), true);
-}
-
-static int set_grad(tg_tensor *p, const double *g) {
-    tg_clear_grad(p);
-    return tg_backward(p, tg_test_tensor(g, tg_ndim(p), tg_shape(p), tg_dtype_of(p)));
+/* A leaf of n values whose grad holds them too (in the pool). */
+static tg_tensor *with_grad(const double *values, int n, tg_dtype dtype) {
+    tg_tensor *x = tg_requires_grad_(tg_test_tensor(values, TG_SHAPE(n), dtype), true);
+    return x && tg_backward(x, tg_test_tensor(values, TG_SHAPE(n), dtype)) == 0 ? x : NULL;
 }
 
 static void clipping_errors(void) {
     double v[2] = {3, 4};
-    tg_tensor *x = leaf(v, 2, TG_F64);
-    CHECK(tg_clip_grad_norm_(&x, 1, 1.0) == 0); /* no grad: norm 0, nothing to do */
-    CHECK(set_grad(x, v) == 0);
+    tg_tensor *none = tg_requires_grad_(tg_zeros(TG_SHAPE(2), TG_F64), true);
+    CHECK(tg_clip_grad_norm_(&none, 1, 1.0) == 0); /* no grad: norm 0, nothing to do */
+    tg_tensor *x = with_grad(v, 2, TG_F64);
+    CHECK(x != NULL);
     CHECK(tg_clip_grad_norm_(&x, 1, -1) == -1);
     CHECK_ERROR(TG_ERR_VALUE, "clip_grad_norm_: invalid max_norm -1");
     CHECK(tg_clip_grad_norm_ex_(&x, 1, NAN, 2, TG_SCALE_NONFINITE) == -1);
@@ -157,8 +155,8 @@ static void clipping_errors(void) {
  * it, and nothing scaled. */
 static void nonfinite_norms_refused_on_request(void) {
     double v[3] = {1, INFINITY, 2}, w[2] = {NAN, 1};
-    tg_tensor *x = leaf(v, 3, TG_F32), *y = leaf(w, 2, TG_F64);
-    CHECK(set_grad(x, v) == 0 && set_grad(y, w) == 0);
+    tg_tensor *x = with_grad(v, 3, TG_F32), *y = with_grad(w, 2, TG_F64);
+    CHECK(x && y);
     static const struct {
         double order;
         const char *printed;
@@ -188,9 +186,8 @@ static void nonfinite_norms_refused_on_request(void) {
  * PyTorch's kernel reads as the float32 inf, takes it (norm 0). */
 static void inf_norm_of_an_empty_grad(void) {
     double v[2] = {3, -4};
-    tg_tensor *x = leaf(v, 2, TG_F32);
-    tg_tensor *empty = tg_requires_grad_(tg_zeros(TG_SHAPE(0), TG_F32), true);
-    CHECK(set_grad(x, v) == 0 && tg_backward(empty, tg_zeros(TG_SHAPE(0), TG_F32)) == 0);
+    tg_tensor *x = with_grad(v, 2, TG_F32), *empty = with_grad(v, 0, TG_F32);
+    CHECK(x && empty);
     tg_tensor *both[2] = {x, empty};
     CHECK(tg_clip_grad_norm_ex_(both, 2, 10, INFINITY, TG_SCALE_NONFINITE) == -1);
     CHECK_ERROR(TG_ERR_VALUE, "clip_grad_norm_: parameter 1: max(): Expected reduction dim");

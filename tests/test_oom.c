@@ -356,17 +356,20 @@ static int module_scenario(void *ctx) {
     return rc;
 }
 
+/* One constructor's sweep, reported: true when it failed cleanly. */
+static bool constructor_fails_cleanly(const char *name, int (*scenario)(void *), void *make) {
+    tg_test_context = name;
+    tg_test_sweep r = tg_test_fail_each_allocation(scenario, make, says_out_of_memory);
+    printf("  %s: %ld allocations, %d failures, %d wrong\n", name, r.allocations, r.failures,
+           r.wrong);
+    return r.allocations > 0 && r.failures > 0 && r.wrong == 0;
+}
+
 static void every_module_constructor_fails_cleanly(void) {
     tg_pool_pop(tg_test_pool);
-    for (size_t i = 0; i < sizeof module_cases / sizeof module_cases[0]; i++) {
-        tg_test_context = module_cases[i].name;
-        tg_test_sweep r = tg_test_fail_each_allocation(
-            module_scenario, (void *)&module_cases[i].make, says_out_of_memory);
-        printf("  %s: %ld allocations, %d failures, %d wrong\n", module_cases[i].name,
-               r.allocations, r.failures, r.wrong);
-        CHECK(r.allocations > 0 && r.failures > 0);
-        CHECK(r.wrong == 0);
-    }
+    for (size_t i = 0; i < sizeof module_cases / sizeof module_cases[0]; i++)
+        CHECK(constructor_fails_cleanly(module_cases[i].name, module_scenario,
+                                        (void *)&module_cases[i].make));
 }
 
 /* ---- Schedules: every constructor, steps, a save and a load --------------------------- */
@@ -463,15 +466,9 @@ static int schedule_scenario(void *ctx) {
 static void every_schedule_constructor_fails_cleanly(void) {
     tg_pool_pop(tg_test_pool);
     snprintf(schedule_file, sizeof schedule_file, "/tmp/tg-oom-schedule-%d", (int)getpid());
-    for (size_t i = 0; i < sizeof schedule_cases / sizeof schedule_cases[0]; i++) {
-        tg_test_context = schedule_cases[i].name;
-        tg_test_sweep r = tg_test_fail_each_allocation(
-            schedule_scenario, (void *)&schedule_cases[i].make, says_out_of_memory);
-        printf("  %s: %ld allocations, %d failures, %d wrong\n", schedule_cases[i].name,
-               r.allocations, r.failures, r.wrong);
-        CHECK(r.allocations > 0 && r.failures > 0);
-        CHECK(r.wrong == 0);
-    }
+    for (size_t i = 0; i < sizeof schedule_cases / sizeof schedule_cases[0]; i++)
+        CHECK(constructor_fails_cleanly(schedule_cases[i].name, schedule_scenario,
+                                        (void *)&schedule_cases[i].make));
     unlink(schedule_file);
 }
 

@@ -72,7 +72,8 @@ cases.append((len(cases) + 1, 2.0, 1.0, [[40000, True, 0, True], [40000, False, 
 cases.append((len(cases) + 1, 3.0, 1.0, [[40000, False, 0, True], [5, False, 3, True]], None))
 
 
-def run(seed, norm_type, max_norm, params, special):
+def parameters(seed, params):
+    """The case's parameters, with their grads drawn from its generator."""
     gen = torch.Generator().manual_seed(seed)
     tensors = []
     for numel, f64, exp, has_grad in params:
@@ -80,6 +81,11 @@ def run(seed, norm_type, max_norm, params, special):
         if has_grad:
             p.grad = draw(numel, gen, p.dtype, exp)
         tensors.append(p)
+    return tensors
+
+
+def run(seed, norm_type, max_norm, params, special):
+    tensors = parameters(seed, params)
     if special:
         tensors[special[0]].grad[special[1]] = special[2]
     before = sum_grads(tensors)
@@ -143,13 +149,7 @@ for k in range(40):
         params.append([rnd.randint(0, 300), rnd.random() < 0.5, rnd.randint(-3, 3),
                        rnd.random() > 0.1])
     clip_value = rnd.choice([0.0, 0.3, 1.0, 10 ** rnd.uniform(-2, 2)])
-    gen = torch.Generator().manual_seed(seed)
-    tensors = []
-    for numel, f64, exp, has_grad in params:
-        p = torch.zeros(numel, dtype=torch.float64 if f64 else torch.float32, requires_grad=True)
-        if has_grad:
-            p.grad = draw(numel, gen, p.dtype, exp)
-        tensors.append(p)
+    tensors = parameters(seed, params)
     torch.nn.utils.clip_grad_value_(tensors, clip_value)
     ps = ", ".join("{%d, %d, %d, %d}" % (n, f64, e, g) for n, f64, e, g in params)
     out.append("    {%d, %d, {%s}, %s, %s}," % (seed, len(params), ps, c_double(clip_value),
