@@ -914,9 +914,9 @@ static tg_lr_scheduler *container(const sched_kind *kind, tg_optimizer *opt, int
     }
     for (int i = 0; schedulers && i < n; i++) {
         tg_lr_scheduler *c = schedulers[i];
-        bool taken = false; /* by s, or freed already */
-        for (int j = 0; j < i && c; j++) taken |= schedulers[j] == c;
-        if (!c || c->owner || taken) continue;
+        bool seen = false; /* taken by s, or freed already: compared, never read */
+        for (int j = 0; j < i && c; j++) seen |= schedulers[j] == c;
+        if (!c || seen || c->owner) continue;
         if (s) {
             c->owner = s;
             s->children[s->n_children++] = c;
