@@ -1014,8 +1014,8 @@ static bool walk(tg_lr_scheduler *s, layout *l, const char *prefix, bool may_be_
     tg_named_tensor *item = next_item(l, prefix, name,
                                       making ? tg_scalar(s->n_groups, TG_F64) : NULL);
     if (!item) return false;
-    /* The top marker was checked before the load, to name the usual
-     * mistakes; a scheduler's inside is checked here. */
+    /* Every marker holds the number of groups; the top one was checked
+     * before the load too, to name the usual mistakes first. */
     if (l->pass == CHECK && tg_item(item->tensor) != s->n_groups)
         return bad_value(l, item, tg_item(item->tensor), "not the number of parameter groups");
     if (!count_item(l, prefix, "last_epoch", &s->epoch, may_be_unstarted)) return false;

@@ -320,12 +320,14 @@ TG_API tg_lr_scheduler *tg_sequential_lr(tg_optimizer *opt, int n,
 TG_API tg_lr_scheduler *tg_chained_scheduler(int n, tg_lr_scheduler *const *schedulers);
 
 /* Advances one epoch and sets the groups' lrs (and momenta). Returns 0, or
- * -1 with nothing changed (when the optimizer gained groups since, a
- * OneCycleLR is past its total steps, a lambda makes a negative lr, or s
- * is a ReduceLROnPlateau, which needs a metric). */
+ * -1 with nothing changed: when the optimizer gained groups since, a
+ * OneCycleLR is past its total steps, a lambda makes a negative lr, s is a
+ * ReduceLROnPlateau (which needs a metric) or belongs to a SequentialLR or
+ * ChainedScheduler (which steps it). */
 TG_API int tg_lr_scheduler_step(tg_lr_scheduler *s);
 /* ReduceLROnPlateau's step(metrics): one epoch with this metric (any
- * number: NaN never improves). Other schedulers refuse a metric. */
+ * number: NaN never improves), epoch counted from 0 (PyTorch's last_epoch
+ * there). Other schedulers refuse a metric. */
 TG_API int tg_lr_scheduler_step_metric(tg_lr_scheduler *s, double metric);
 /* The current epoch (PyTorch's last_epoch): 0 after creation; a
  * ChainedScheduler's counts its own steps. -1 for NULL, and for a
