@@ -26,6 +26,10 @@ typedef struct tg__optim_group {
     /* The group's learning rate, which tg_optim_set_lr changes; the lr
      * field of hp is only its initial value. */
     double lr;
+    /* PyTorch's group['initial_lr']: the lr the first scheduler made on the
+     * optimizer found (OneCycleLR sets its own), which every scheduler
+     * takes as its base lr and SequentialLR restarts from; NAN before. */
+    double initial_lr;
     tg__optim_hp hp;
 } tg__optim_group;
 
@@ -69,6 +73,11 @@ tg_optimizer *tg__optim_new(const tg__optim_kind *kind, tg_tensor *const *params
  * the group index or -1. */
 int tg__optim_add_group(tg_optimizer *opt, const char *options_type, tg_tensor *const *params,
                         int n, const tg__optim_hp *hp, double lr);
+
+/* The hyper-parameter OneCycleLR cycles in group g, where PyTorch's finds
+ * it: SGD's and RMSprop's momentum, Adam's and AdamW's beta1 (betas[0]);
+ * NULL for Adagrad, which has neither. */
+double *tg__optim_momentum(tg_optimizer *opt, int g);
 
 /* Option checks shared by the validate functions: value >= 0, and value in
  * [0, 1) (NaN fails both, as PyTorch's `not 0.0 <= value` does). */

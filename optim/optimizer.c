@@ -128,7 +128,7 @@ int tg__optim_add_group(tg_optimizer *opt, const char *options_type, tg_tensor *
     }
     if (opt->n_groups) memcpy(groups, opt->groups, sizeof *groups * (size_t)opt->n_groups);
     if (opt->n_params) memcpy(ps, opt->params, sizeof *ps * (size_t)opt->n_params);
-    groups[opt->n_groups] = (tg__optim_group){.lr = lr, .hp = *hp};
+    groups[opt->n_groups] = (tg__optim_group){.lr = lr, .initial_lr = NAN, .hp = *hp};
     for (int i = 0; i < n; i++) tg_retain(params[i]);
     tg__free(opt->groups);
     tg__free(opt->params);
@@ -214,6 +214,26 @@ int tg_optim_set_lr(tg_optimizer *opt, int group, double lr) {
     for (int g = 0; g < opt->n_groups; g++)
         if (group == -1 || g == group) opt->groups[g].lr = lr;
     return 0;
+}
+
+double *tg__optim_momentum(tg_optimizer *opt, int g) {
+    tg__optim_hp *hp = &opt->groups[g].hp;
+    const char *type = opt->kind->options_type;
+    return strcmp(type, "tg_sgd_options") == 0       ? &hp->sgd.momentum
+           : strcmp(type, "tg_rmsprop_options") == 0 ? &hp->rmsprop.momentum
+           : strcmp(type, "tg_adam_options") == 0    ? &hp->adam.beta1
+                                                     : NULL;
+}
+
+double tg_optim_momentum(const tg_optimizer *opt, int group) {
+    if (!opt) {
+        tg__null_arg("optim_momentum");
+        return NAN;
+    }
+    if (!check_group(opt, group, false)) return NAN;
+    const double *momentum = tg__optim_momentum((tg_optimizer *)opt, group); /* only read */
+    if (!momentum) tg__error(TG_ERR_VALUE, "%s: has no momentum (nor betas)", opt->kind->name);
+    return momentum ? *momentum : NAN;
 }
 
 static const tg__optim_param *param_of(const tg_optimizer *opt, const tg_tensor *param) {

@@ -1129,6 +1129,10 @@ static void optim_h(void) {
     CHECK(tg_optim_save(opt, saved) == 0 && tg_optim_save(aopt, asaved) == 0);
     tg_lr_scheduler *sched = tg_step_lr(opt, 2, 0.5);
     CHECK(sched != NULL);
+    tg_tensor *inf_grad = leaf(),
+              *empty_grad = tg_requires_grad_(tg_zeros(TG_SHAPE(0), TG_F32), true);
+    CHECK(tg_backward(inf_grad, tg_full(TG_SHAPE(2, 3), INFINITY, TG_F32)) == 0 &&
+          tg_backward(empty_grad, tg_zeros(TG_SHAPE(0), TG_F32)) == 0);
     const char *ssaved = in_dir("sched.safetensors");
     CHECK(tg_lr_scheduler_save(sched, ssaved) == 0);
     TABLE(
@@ -1258,6 +1262,20 @@ static void optim_h(void) {
         ROW(tg_clip_grad_norm_(with_null, 2, 1.0) == -1, TG_ERR_NULL,
             "clip_grad_norm_: parameter 1 is NULL");
         ROW(tg_clip_grad_norm_(params, 1, -1.0) == -1, TG_ERR_VALUE, "clip_grad_norm");
+        ROW(tg_clip_grad_norm_ex_(NULL, 1, 1, 2, TG_SCALE_NONFINITE) == -1, TG_ERR_NULL,
+            "clip_grad_norm_: no parameter list");
+        ROW(tg_clip_grad_norm_ex_(params, 1, NAN, 2, TG_SCALE_NONFINITE) == -1, TG_ERR_VALUE,
+            "clip_grad_norm_: invalid max_norm nan (must be >= 0)");
+        ROW(tg_clip_grad_norm_ex_(params, 1, 1, 2, (tg_nonfinite_mode)5) == -1, TG_ERR_VALUE,
+            "clip_grad_norm_: invalid nonfinite mode 5 (TG_SCALE_NONFINITE or "
+            "TG_ERROR_IF_NONFINITE)");
+        ROW(tg_clip_grad_norm_ex_(&inf_grad, 1, 1, 3, TG_ERROR_IF_NONFINITE) == -1, TG_ERR_VALUE,
+            "clip_grad_norm_: The total norm of order 3.0 for gradients from `parameters` is "
+            "non-finite, so it cannot be clipped.");
+        ROW(tg_clip_grad_norm_ex_(&empty_grad, 1, 1, INFINITY, TG_SCALE_NONFINITE) == -1,
+            TG_ERR_VALUE,
+            "clip_grad_norm_: parameter 0: max(): Expected reduction dim to be specified for "
+            "input.numel() == 0.");
         ROW(tg_clip_grad_value_(NULL, 1, 1.0) == -1, TG_ERR_NULL,
             "clip_grad_value_: no parameter list");
         ROW(tg_clip_grad_value_(params, -1, 1.0) == -1, TG_ERR_VALUE,
@@ -1267,6 +1285,199 @@ static void optim_h(void) {
     tg_optim_free(opt);
     tg_optim_free(aopt);
     unlink(saved), unlink(asaved), unlink(ssaved);
+}
+
+/* optim.h's schedules: every argument PyTorch refuses, with its words, and
+ * the ones tapegrad refuses besides (tapegrad/optim.h says why). */
+static double minus_one(int64_t epoch, int group, void *ctx) {
+    (void)epoch, (void)group, (void)ctx;
+    return -1;
+}
+
+static void optim_h_schedules(void) {
+    tg_tensor *p = leaf(), *q = leaf(), *r = leaf(), *u = leaf(), *v = leaf();
+    tg_sgd_options sgd = tg_sgd_defaults(0.1);
+    sgd.momentum = 0.9;
+    tg_optimizer *opt = tg_sgd_new(&p, 1, &sgd), *other = tg_sgd_new(&q, 1, &sgd);
+    tg_optimizer *still = tg_sgd_new(&r, 1, &(tg_sgd_options){.lr = 0.1});
+    tg_optimizer *adam = tg_adam_new(&u, 1, NULL), *adagrad = tg_adagrad_new(&v, 1, NULL);
+    tg_lr_scheduler *plateau = tg_reduce_lr_on_plateau(opt, NULL), *step = tg_step_lr(opt, 2, 0.5);
+    CHECK(opt && other && still && adam && adagrad && plateau && step);
+    tg_one_cycle_options cycle = tg_one_cycle_defaults(0.1, 100), total0 = cycle, pct0 = cycle,
+                         pct1 = cycle, anneal = cycle, max_lr = cycle, div = cycle, phase = cycle,
+                         last_phase = cycle, base_m = cycle, max_m = cycle;
+    total0.total_steps = 0, pct0.pct_start = 0, pct1.pct_start = 1, anneal.anneal_strategy = 7;
+    max_lr.max_lr = -1, div.final_div_factor = 0, base_m.base_momentum = -0.1;
+    max_m.max_momentum = 1;
+    phase.total_steps = 10, phase.pct_start = 0.1;
+    last_phase.total_steps = 2, last_phase.pct_start = 0.75, last_phase.three_phase = true;
+    tg_reduce_lr_on_plateau_options pl = tg_reduce_lr_on_plateau_defaults(), factor1 = pl,
+                                    factor_neg = pl, mode = pl, thr_mode = pl, patience = pl,
+                                    cooldown = pl, min_lr = pl, eps = pl, threshold = pl;
+    factor1.factor = 1, factor_neg.factor = -0.5, mode.mode = 3, thr_mode.threshold_mode = 2;
+    patience.patience = -1, cooldown.cooldown = -2, min_lr.min_lrs = (double[]){-1};
+    eps.eps = -1, threshold.threshold = NAN;
+    TABLE(
+        ROW(tg_step_lr(opt, 2, 0) == NULL, TG_ERR_VALUE,
+            "StepLR: invalid gamma 0 (must be > 0 and finite)");
+        ROW(tg_multi_step_lr(NULL, 2, (int[]){2, 5}, 0.1) == NULL, TG_ERR_NULL,
+            "MultiStepLR: argument is NULL");
+        ROW(tg_multi_step_lr(opt, 0, NULL, 0.1) == NULL, TG_ERR_VALUE,
+            "MultiStepLR: milestones is empty");
+        ROW(tg_multi_step_lr(opt, -1, NULL, 0.1) == NULL, TG_ERR_VALUE,
+            "MultiStepLR: -1 milestones");
+        ROW(tg_multi_step_lr(opt, 2, NULL, 0.1) == NULL, TG_ERR_NULL,
+            "MultiStepLR: milestones is NULL");
+        ROW(tg_multi_step_lr(opt, 3, (int[]){2, 5, 4}, 0.1) == NULL, TG_ERR_VALUE,
+            "MultiStepLR: milestones are not sorted: milestones[2] = 4 after 5");
+        ROW(tg_multi_step_lr(opt, 2, (int[]){-1, 5}, 0.1) == NULL, TG_ERR_VALUE,
+            "MultiStepLR: milestones[0] is -1 (must be >= 0)");
+        ROW(tg_multi_step_lr(opt, 1, (int[]){3}, 0) == NULL, TG_ERR_VALUE,
+            "MultiStepLR: invalid gamma 0");
+        ROW(tg_multi_step_lr(opt, 1, (int[]){3}, -0.5) == NULL, TG_ERR_VALUE,
+            "MultiStepLR: invalid gamma -0.5");
+        ROW(tg_exponential_lr(NULL, 0.9) == NULL, TG_ERR_NULL, "ExponentialLR: argument is NULL");
+        ROW(tg_exponential_lr(opt, 0) == NULL, TG_ERR_VALUE, "ExponentialLR: invalid gamma 0");
+        ROW(tg_exponential_lr(opt, NAN) == NULL, TG_ERR_VALUE, "ExponentialLR: invalid gamma nan");
+        ROW(tg_exponential_lr(opt, INFINITY) == NULL, TG_ERR_VALUE,
+            "ExponentialLR: invalid gamma inf");
+        ROW(tg_constant_lr(NULL, 0.5, 3) == NULL, TG_ERR_NULL, "ConstantLR: argument is NULL");
+        ROW(tg_constant_lr(opt, 1.5, 3) == NULL, TG_ERR_VALUE,
+            "ConstantLR: Constant multiplicative factor expected to be between 0 and 1.");
+        ROW(tg_constant_lr(opt, -0.1, 3) == NULL, TG_ERR_VALUE,
+            "ConstantLR: Constant multiplicative factor expected to be between 0 and 1.");
+        ROW(tg_constant_lr(opt, 0, 3) == NULL, TG_ERR_VALUE,
+            "ConstantLR: Constant multiplicative factor 0 is divided by");
+        ROW(tg_constant_lr(opt, 0.5, 0) == NULL, TG_ERR_VALUE,
+            "ConstantLR: invalid total_iters 0 (must be > 0)");
+        ROW(tg_linear_lr(NULL, 0.5, 1, 3) == NULL, TG_ERR_NULL, "LinearLR: argument is NULL");
+        ROW(tg_linear_lr(opt, 1.5, 1, 3) == NULL, TG_ERR_VALUE,
+            "LinearLR: Starting multiplicative factor expected to be between 0 and 1.");
+        ROW(tg_linear_lr(opt, 0.5, -1, 3) == NULL, TG_ERR_VALUE,
+            "LinearLR: Ending multiplicative factor expected to be between 0 and 1.");
+        ROW(tg_linear_lr(opt, 0, 1, 3) == NULL, TG_ERR_VALUE,
+            "LinearLR: Starting multiplicative factor 0 is divided by");
+        ROW(tg_linear_lr(opt, 0.5, 1, -2) == NULL, TG_ERR_VALUE,
+            "LinearLR: invalid total_iters -2 (must be > 0)");
+        ROW(tg_cosine_annealing_warm_restarts(NULL, 10, 1, 0) == NULL, TG_ERR_NULL,
+            "CosineAnnealingWarmRestarts: argument is NULL");
+        ROW(tg_cosine_annealing_warm_restarts(opt, 0, 1, 0) == NULL, TG_ERR_VALUE,
+            "CosineAnnealingWarmRestarts: Expected positive integer T_0, but got 0");
+        ROW(tg_cosine_annealing_warm_restarts(opt, 10, 0, 0) == NULL, TG_ERR_VALUE,
+            "CosineAnnealingWarmRestarts: Expected integer T_mult >= 1, but got 0");
+        ROW(tg_cosine_annealing_warm_restarts(opt, 10, 2, -1) == NULL, TG_ERR_VALUE,
+            "CosineAnnealingWarmRestarts: invalid eta_min -1 (must be >= 0)");
+        ROW(tg_lambda_lr(NULL, minus_one, NULL) == NULL, TG_ERR_NULL, "LambdaLR: argument is NULL");
+        ROW(tg_lambda_lr(opt, NULL, NULL) == NULL, TG_ERR_NULL, "LambdaLR: lr_lambda is NULL");
+        ROW(tg_lambda_lr(opt, minus_one, NULL) == NULL, TG_ERR_VALUE,
+            "LambdaLR: the lr of group 0 at epoch 0 would be -0.1");
+        ROW(tg_one_cycle_lr(opt, NULL) == NULL, TG_ERR_NULL,
+            "OneCycleLR: options are NULL (max_lr and total_steps have no default");
+        ROW(tg_one_cycle_lr(NULL, &cycle) == NULL, TG_ERR_NULL, "OneCycleLR: argument is NULL");
+        ROW(tg_one_cycle_lr(opt, &total0) == NULL, TG_ERR_VALUE,
+            "OneCycleLR: Expected positive integer total_steps, but got 0");
+        ROW(tg_one_cycle_lr(opt, &pct0) == NULL, TG_ERR_VALUE,
+            "OneCycleLR: Expected float between 0 and 1 pct_start, but got 0");
+        ROW(tg_one_cycle_lr(opt, &pct1) == NULL, TG_ERR_VALUE,
+            "OneCycleLR: Expected float between 0 and 1 pct_start, but got 1");
+        ROW(tg_one_cycle_lr(opt, &anneal) == NULL, TG_ERR_VALUE,
+            "OneCycleLR: anneal_strategy must by one of 'cos' or 'linear', instead got 7");
+        ROW(tg_one_cycle_lr(opt, &max_lr) == NULL, TG_ERR_VALUE,
+            "OneCycleLR: invalid max_lr -1 for group 0");
+        ROW(tg_one_cycle_lr(opt, &div) == NULL, TG_ERR_VALUE,
+            "OneCycleLR: invalid div_factor 25 or final_div_factor 0");
+        ROW(tg_one_cycle_lr(opt, &phase) == NULL, TG_ERR_VALUE,
+            "OneCycleLR: pct_start 0.1 of 10 total steps leaves phase 0 with no steps");
+        ROW(tg_one_cycle_lr(opt, &last_phase) == NULL, TG_ERR_VALUE,
+            "OneCycleLR: pct_start 0.75 of 2 total steps leaves phase 2 with no steps");
+        ROW(tg_one_cycle_lr(adagrad, &cycle) == NULL, TG_ERR_VALUE,
+            "OneCycleLR: optimizer must support momentum with `cycle_momentum` option enabled");
+        ROW(tg_one_cycle_lr(still, &cycle) == NULL, TG_ERR_VALUE,
+            "OneCycleLR: group 0 of the SGD has momentum 0");
+        ROW(tg_one_cycle_lr(opt, &base_m) == NULL, TG_ERR_VALUE,
+            "OneCycleLR: invalid base_momentum -0.1 (SGD's momentum must be in [0, inf))");
+        ROW(tg_one_cycle_lr(adam, &max_m) == NULL, TG_ERR_VALUE,
+            "OneCycleLR: invalid max_momentum 1 (Adam's beta1 must be in [0, 1))");
+        ROW(tg_reduce_lr_on_plateau(NULL, NULL) == NULL, TG_ERR_NULL,
+            "ReduceLROnPlateau: argument is NULL");
+        ROW(tg_reduce_lr_on_plateau(opt, &factor1) == NULL, TG_ERR_VALUE,
+            "ReduceLROnPlateau: Factor should be < 1.0.");
+        ROW(tg_reduce_lr_on_plateau(opt, &factor_neg) == NULL, TG_ERR_VALUE,
+            "ReduceLROnPlateau: invalid factor -0.5 (must be in [0, 1))");
+        ROW(tg_reduce_lr_on_plateau(opt, &mode) == NULL, TG_ERR_VALUE,
+            "ReduceLROnPlateau: mode 3 is unknown!");
+        ROW(tg_reduce_lr_on_plateau(opt, &thr_mode) == NULL, TG_ERR_VALUE,
+            "ReduceLROnPlateau: threshold mode 2 is unknown!");
+        ROW(tg_reduce_lr_on_plateau(opt, &patience) == NULL, TG_ERR_VALUE,
+            "ReduceLROnPlateau: invalid patience -1 (must be >= 0)");
+        ROW(tg_reduce_lr_on_plateau(opt, &cooldown) == NULL, TG_ERR_VALUE,
+            "ReduceLROnPlateau: invalid cooldown -2 (must be >= 0)");
+        ROW(tg_reduce_lr_on_plateau(opt, &min_lr) == NULL, TG_ERR_VALUE,
+            "ReduceLROnPlateau: invalid min_lr -1 (must be >= 0)");
+        ROW(tg_reduce_lr_on_plateau(opt, &eps) == NULL, TG_ERR_VALUE,
+            "ReduceLROnPlateau: invalid eps -1 (must be >= 0)");
+        ROW(tg_reduce_lr_on_plateau(opt, &threshold) == NULL, TG_ERR_VALUE,
+            "ReduceLROnPlateau: invalid threshold nan (must be >= 0)");
+        ROW(tg_lr_scheduler_step(plateau) == -1, TG_ERR_VALUE,
+            "ReduceLROnPlateau: step() missing 1 required positional argument: 'metrics'");
+        ROW(tg_lr_scheduler_step_metric(NULL, 0.5) == -1, TG_ERR_NULL,
+            "lr_scheduler_step_metric: argument is NULL");
+        ROW(tg_lr_scheduler_step_metric(step, 0.5) == -1, TG_ERR_VALUE,
+            "StepLR: takes no metric (step it with tg_lr_scheduler_step)");
+        ROW(tg_sequential_lr(NULL, 1, (tg_lr_scheduler *[]){tg_step_lr(opt, 2, 0.5)}, 0, NULL) ==
+                NULL,
+            TG_ERR_NULL, "SequentialLR: argument is NULL");
+        ROW(tg_sequential_lr(opt, 0, NULL, 0, NULL) == NULL, TG_ERR_VALUE,
+            "SequentialLR: no schedulers");
+        ROW(tg_sequential_lr(opt, 2, NULL, 1, (int[]){3}) == NULL, TG_ERR_NULL,
+            "SequentialLR: no schedulers");
+        ROW(tg_sequential_lr(opt, 1, (tg_lr_scheduler *[]){NULL}, 0, NULL) == NULL, TG_ERR_NULL,
+            "SequentialLR: schedulers[0] is NULL");
+        ROW(tg_sequential_lr(
+                opt, 2, (tg_lr_scheduler *[]){tg_step_lr(opt, 2, 0.5), tg_step_lr(opt, 3, 0.5)}, 0,
+                NULL) == NULL,
+            TG_ERR_VALUE,
+            "SequentialLR: Sequential Schedulers expects number of schedulers provided to be one "
+            "more than the number of milestone points, but got number of schedulers 2 and the "
+            "number of milestones to be equal to 0");
+        ROW(tg_sequential_lr(opt, 3,
+                             (tg_lr_scheduler *[]){tg_step_lr(opt, 2, 0.5), tg_step_lr(opt, 3, 0.5),
+                                                   tg_exponential_lr(opt, 0.9)},
+                             2, (int[]){5, 3}) == NULL,
+            TG_ERR_VALUE, "SequentialLR: milestones are not sorted: milestones[1] = 3 after 5");
+        ROW(tg_sequential_lr(opt, 2, (tg_lr_scheduler *[]){tg_step_lr(opt, 2, 0.5), NULL}, 1,
+                             NULL) == NULL,
+            TG_ERR_NULL, "SequentialLR: schedulers[1] is NULL");
+        ROW(tg_sequential_lr(opt, 1, (tg_lr_scheduler *[]){tg_step_lr(other, 2, 0.5)}, 0, NULL) ==
+                NULL,
+            TG_ERR_VALUE,
+            "SequentialLR: Sequential Schedulers expects all schedulers to belong to the same "
+            "optimizer, but got schedulers at index 0 to be different than the optimizer passed "
+            "in.");
+        ROW(tg_sequential_lr(opt, 1, (tg_lr_scheduler *[]){tg_reduce_lr_on_plateau(opt, NULL)}, 0,
+                             NULL) == NULL,
+            TG_ERR_VALUE, "SequentialLR: schedulers[0] is a ReduceLROnPlateau");
+        ROW(tg_sequential_lr(opt, 1,
+                             (tg_lr_scheduler *[]){tg_chained_scheduler(
+                                 1, (tg_lr_scheduler *[]){tg_step_lr(opt, 2, 0.5)})},
+                             0, NULL) == NULL,
+            TG_ERR_VALUE, "SequentialLR: schedulers[0] is a ChainedScheduler");
+        ROW(tg_chained_scheduler(0, NULL) == NULL, TG_ERR_VALUE, "ChainedScheduler: no schedulers");
+        ROW(tg_chained_scheduler(1, (tg_lr_scheduler *[]){NULL}) == NULL, TG_ERR_NULL,
+            "ChainedScheduler: argument is NULL");
+        ROW(tg_chained_scheduler(2, (tg_lr_scheduler *[]){tg_step_lr(opt, 2, 0.5),
+                                                          tg_step_lr(other, 2, 0.5)}) == NULL,
+            TG_ERR_VALUE,
+            "ChainedScheduler: ChainedScheduler expects all schedulers to belong to the same "
+            "optimizer, but got schedulers at index 0 and 1 to be different");
+        ROW(isnan(tg_optim_momentum(NULL, 0)), TG_ERR_NULL, "optim_momentum: argument is NULL");
+        ROW(isnan(tg_optim_momentum(opt, 1)), TG_ERR_VALUE, "SGD: no parameter group 1 (it has 1)");
+        ROW(isnan(tg_optim_momentum(adagrad, 0)), TG_ERR_VALUE,
+            "Adagrad: has no momentum (nor betas)"););
+    tg_lr_scheduler_free(plateau);
+    tg_lr_scheduler_free(step);
+    tg_optimizer *all[5] = {opt, other, still, adam, adagrad};
+    for (int i = 0; i < 5; i++) tg_optim_free(all[i]);
 }
 
 /* ---- data: data.h -------------------------------------------------------------------------- */
@@ -1352,6 +1563,7 @@ int main(int argc, char **argv) {
                                          TG_CASE(nn_h),
                                          TG_CASE(nn_h_modules),
                                          TG_CASE(optim_h),
+                                         TG_CASE(optim_h_schedules),
                                          TG_CASE(data_h),
                                          TG_CASE(totals)};
     int rc = tg_test_run(cases, (int)(sizeof cases / sizeof cases[0]), argc, argv);

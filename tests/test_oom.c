@@ -1,8 +1,8 @@
 /* tests/test_oom.c - out of memory with no pool pushed: every op, every
  * module constructor (the built-in ones and one made with the public API of
- * tapegrad/nn.h, as a user makes it) and the files they save fail cleanly
- * when any one allocation fails. Without a pool each result belongs to the caller, so
- * an op that loses track of a tensor on its failure path leaks it here
+ * tapegrad/nn.h, as a user makes it), every schedule constructor and the
+ * files they save fail cleanly when any one allocation fails. Without a
+ * pool each result belongs to the caller, so an op that loses track of a tensor on its failure path leaks it here
  * (tg_live_tensors), and a double free shows under ASan and valgrind. */
 #include <unistd.h>
 
@@ -444,19 +444,125 @@ static int out_of_memory_and_no_state_left(void *ctx) {
     return wrong;
 }
 
+/* One constructor's sweep, reported: true when it failed cleanly. */
+static bool constructor_fails_cleanly(const char *name, int (*scenario)(void *), void *make,
+                                      int (*check)(void *)) {
+    tg_test_context = name;
+    tg_test_sweep r = tg_test_fail_each_allocation(scenario, make, check);
+    printf("  %s: %ld allocations, %d failures, %d wrong\n", name, r.allocations, r.failures,
+           r.wrong);
+    return r.allocations > 0 && r.failures > 0 && r.wrong == 0;
+}
+
 static void every_module_constructor_fails_cleanly(void) {
     tg_pool_pop(tg_test_pool);
-    for (size_t i = 0; i < sizeof module_cases / sizeof module_cases[0]; i++) {
-        tg_test_context = module_cases[i].name;
-        tg_test_sweep r = tg_test_fail_each_allocation(
-            module_scenario, (void *)&module_cases[i].make, out_of_memory_and_no_state_left);
-        printf("  %s: %ld allocations, %d failures, %d wrong\n", module_cases[i].name,
-               r.allocations, r.failures, r.wrong);
-        CHECK(r.allocations > 0 && r.failures > 0);
-        CHECK(r.wrong == 0);
-    }
+    for (size_t i = 0; i < sizeof module_cases / sizeof module_cases[0]; i++)
+        CHECK(constructor_fails_cleanly(module_cases[i].name, module_scenario,
+                                        (void *)&module_cases[i].make,
+                                        out_of_memory_and_no_state_left));
+}
+
+/* ---- Schedules: every constructor, steps, a save and a load --------------------------- */
+
+typedef tg_lr_scheduler *(*schedule_maker)(tg_optimizer *opt);
+
+static double halving(int64_t epoch, int group, void *ctx) {
+    (void)group, (void)ctx;
+    return pow(0.5, (double)epoch);
+}
+
+static tg_lr_scheduler *schedule_step(tg_optimizer *opt) { return tg_step_lr(opt, 2, 0.5); }
+static tg_lr_scheduler *schedule_multi_step(tg_optimizer *opt) {
+    return tg_multi_step_lr(opt, 2, (int[]){1, 2}, 0.5);
+}
+static tg_lr_scheduler *schedule_exponential(tg_optimizer *opt) {
+    return tg_exponential_lr(opt, 0.9);
+}
+static tg_lr_scheduler *schedule_constant(tg_optimizer *opt) { return tg_constant_lr(opt, 0.5, 2); }
+static tg_lr_scheduler *schedule_linear(tg_optimizer *opt) { return tg_linear_lr(opt, 0.5, 1, 2); }
+static tg_lr_scheduler *schedule_cosine(tg_optimizer *opt) {
+    return tg_cosine_annealing_lr(opt, 4, 0);
+}
+static tg_lr_scheduler *schedule_warm_restarts(tg_optimizer *opt) {
+    return tg_cosine_annealing_warm_restarts(opt, 2, 2, 0);
+}
+static tg_lr_scheduler *schedule_warmup_cosine(tg_optimizer *opt) {
+    return tg_warmup_cosine_lr(opt, 1, 4, 0.1);
+}
+static tg_lr_scheduler *schedule_lambda(tg_optimizer *opt) {
+    return tg_lambda_lr(opt, halving, NULL);
+}
+static tg_lr_scheduler *schedule_one_cycle(tg_optimizer *opt) {
+    tg_one_cycle_options o = tg_one_cycle_defaults(1.0, 10);
+    return tg_one_cycle_lr(opt, &o);
+}
+static tg_lr_scheduler *schedule_plateau(tg_optimizer *opt) {
+    return tg_reduce_lr_on_plateau(opt, NULL);
+}
+static tg_lr_scheduler *schedule_sequential(tg_optimizer *opt) {
+    tg_lr_scheduler *first = tg_linear_lr(opt, 0.5, 1, 2), *then = tg_exponential_lr(opt, 0.9);
+    return tg_sequential_lr(opt, 2, (tg_lr_scheduler *[]){first, then}, 1, (int[]){2});
+}
+static tg_lr_scheduler *schedule_chained(tg_optimizer *opt) {
+    tg_lr_scheduler *first = tg_constant_lr(opt, 0.5, 2),
+                    *then = tg_one_cycle_lr(opt, &(tg_one_cycle_options){.max_lr = 1,
+                                                                         .total_steps = 10,
+                                                                         .pct_start = 0.3,
+                                                                         .div_factor = 25,
+                                                                         .final_div_factor = 1e4});
+    return tg_chained_scheduler(2, (tg_lr_scheduler *[]){first, then});
+}
+
+static const struct {
+    const char *name;
+    schedule_maker make;
+} schedule_cases[] = {{"StepLR", schedule_step},
+                      {"MultiStepLR", schedule_multi_step},
+                      {"ExponentialLR", schedule_exponential},
+                      {"ConstantLR", schedule_constant},
+                      {"LinearLR", schedule_linear},
+                      {"CosineAnnealingLR", schedule_cosine},
+                      {"CosineAnnealingWarmRestarts", schedule_warm_restarts},
+                      {"WarmupCosine", schedule_warmup_cosine},
+                      {"LambdaLR", schedule_lambda},
+                      {"OneCycleLR", schedule_one_cycle},
+                      {"ReduceLROnPlateau", schedule_plateau},
+                      {"SequentialLR", schedule_sequential},
+                      {"ChainedScheduler(ConstantLR, OneCycleLR)", schedule_chained}};
+
+static char schedule_file[64];
+
+/* An SGD of two groups, the schedule, three steps, a save and a load. */
+static int schedule_scenario(void *ctx) {
+    schedule_maker make = *(const schedule_maker *)ctx;
+    tg_tensor *p = tg_requires_grad_(tg_zeros(TG_SHAPE(3), TG_F64), true);
+    tg_tensor *q = tg_requires_grad_(tg_zeros(TG_SHAPE(2), TG_F32), true);
+    tg_sgd_options o = tg_sgd_defaults(0.1);
+    o.momentum = 0.9;
+    tg_optimizer *opt = p && q ? tg_sgd_new(&p, 1, &o) : NULL;
+    tg_lr_scheduler *s = opt && tg_sgd_add_group(opt, &q, 1, &o) == 1 ? make(opt) : NULL;
+    int rc = s ? 0 : -1;
+    for (int t = 0; rc == 0 && t < 3; t++)
+        rc = make == schedule_plateau ? tg_lr_scheduler_step_metric(s, 1) : tg_lr_scheduler_step(s);
+    if (rc == 0) rc = tg_lr_scheduler_save(s, schedule_file);
+    if (rc == 0) rc = tg_lr_scheduler_load(s, schedule_file);
+    tg_lr_scheduler_free(s);
+    tg_optim_free(opt);
+    tg_release(p);
+    tg_release(q);
+    return rc;
+}
+
+static void every_schedule_constructor_fails_cleanly(void) {
+    tg_pool_pop(tg_test_pool);
+    snprintf(schedule_file, sizeof schedule_file, "/tmp/tg-oom-schedule-%d", (int)getpid());
+    for (size_t i = 0; i < sizeof schedule_cases / sizeof schedule_cases[0]; i++)
+        CHECK(constructor_fails_cleanly(schedule_cases[i].name, schedule_scenario,
+                                        (void *)&schedule_cases[i].make, says_out_of_memory));
+    unlink(schedule_file);
 }
 
 TG_TEST_MAIN(TG_CASE(every_op_and_its_backward_fail_cleanly),
              TG_CASE(ops_called_with_no_pool_fail_cleanly),
-             TG_CASE(every_module_constructor_fails_cleanly))
+             TG_CASE(every_module_constructor_fails_cleanly),
+             TG_CASE(every_schedule_constructor_fails_cleanly))

@@ -434,44 +434,7 @@ static void defaults_are_pytorchs(void) {
     }
 }
 
-/* ---- Schedules and clipping ------------------------------------------------------------ */
-
-static tg_lr_scheduler *golden_scheduler(const golden_schedule *c, tg_optimizer *opt) {
-    switch (c->kind) {
-    case 0: return tg_step_lr(opt, c->a, c->x);
-    case 1: return tg_cosine_annealing_lr(opt, c->a, c->x);
-    default: return tg_warmup_cosine_lr(opt, c->a, c->b, c->x);
-    }
-}
-
-static void schedules_match_pytorch(void) {
-    double v[1] = {0}, worst = 0;
-    tg_tensor *a = leaf(v, 1, TG_F32), *b = leaf(v, 1, TG_F32);
-    int n = (int)(sizeof golden_schedules / sizeof golden_schedules[0]);
-    for (int k = 0; k < n; k++) {
-        const golden_schedule *c = &golden_schedules[k];
-        tg_test_context = c->name;
-        tg_sgd_options o = tg_sgd_defaults(golden_schedule_base_lrs[0]);
-        tg_optimizer *opt = tg_sgd_new(&a, 1, &o);
-        o.lr = golden_schedule_base_lrs[1];
-        CHECK(opt && tg_sgd_add_group(opt, &b, 1, &o) == 1);
-        tg_lr_scheduler *s = golden_scheduler(c, opt);
-        CHECK(s != NULL);
-        for (int epoch = 0; epoch <= c->epochs; epoch++) {
-            if (epoch > 0) CHECK(tg_lr_scheduler_step(s) == 0);
-            CHECK(tg_lr_scheduler_epoch(s) == epoch);
-            for (int g = 0; g < 2; g++) {
-                double got = tg_optim_lr(opt, g), want = c->lrs[2 * epoch + g];
-                if (got != want) worst = fmax(worst, fabs(got - want) / fabs(want));
-                CHECK_CLOSE(got, want, 1e-14, 0);
-            }
-        }
-        tg_lr_scheduler_free(s);
-        tg_optim_free(opt);
-    }
-    tg_test_context = NULL;
-    printf("  schedules: largest relative deviation from PyTorch %.1e\n", worst);
-}
+/* ---- Schedules ------------------------------------------------------------ */
 
 static void schedule_errors(void) {
     double v[1] = {0};
@@ -499,65 +462,6 @@ static void schedule_errors(void) {
     CHECK(tg_lr_scheduler_epoch(s) == 0 && tg_optim_lr(opt, 0) == 0.1);
     tg_lr_scheduler_free(s);
     tg_optim_free(opt);
-}
-
-static void clipping_matches_pytorch(void) {
-    double worst[2] = {0};
-    int n = (int)(sizeof golden_clips / sizeof golden_clips[0]);
-    for (int k = 0; k < n; k++) {
-        const golden_clip *c = &golden_clips[k];
-        tg_test_context = c->name;
-        tg_dtype dtype = c->f64 ? TG_F64 : TG_F32;
-        double tol = c->f64 ? 1e-12 : 1e-6;
-        tg_tensor *params[4];
-        const double *g = c->grads;
-        for (int i = 0; i < 4; i++) {
-            params[i] = tg_requires_grad_(
-                tg_zeros(golden_optim_ndims[i], golden_optim_shapes[i], dtype), true);
-            if (i != c->no_grad) CHECK(set_grad(params[i], g) == 0);
-            g += tg_numel(params[i]);
-        }
-        if (c->by_value) {
-            CHECK(tg_clip_grad_value_(params, 4, c->limit) == 0);
-        } else {
-            double total = tg_clip_grad_norm_(params, 4, c->limit);
-            CHECK_CLOSE(total, c->total, tol, 0);
-            worst[c->f64] = fmax(worst[c->f64], fabs(total - c->total) / c->total);
-        }
-        CHECK(c->no_grad < 0 || tg_grad(params[c->no_grad]) == NULL);
-        double got[GOLDEN_OPTIM_NUMEL] = {0};
-        double *out = got;
-        for (int i = 0; i < 4; i++) {
-            if (tg_grad(params[i])) tg_to_doubles(tg_grad(params[i]), out);
-            out += tg_numel(params[i]);
-        }
-        double dev = compare(got, c->clipped, c->f64, tol);
-        CHECK(dev >= 0);
-        worst[c->f64] = fmax(worst[c->f64], dev);
-    }
-    tg_test_context = NULL;
-    printf("  clipping: largest relative deviation from PyTorch: float32 %.1e, float64 %.1e\n",
-           worst[0], worst[1]);
-}
-
-static void clipping_errors(void) {
-    double v[2] = {3, 4};
-    tg_tensor *x = leaf(v, 2, TG_F64);
-    CHECK(tg_clip_grad_norm_(&x, 1, 1.0) == 0); /* no grad: norm 0, nothing to do */
-    CHECK(set_grad(x, v) == 0);
-    CHECK(tg_clip_grad_norm_(&x, 1, -1) == -1);
-    CHECK_ERROR(TG_ERR_VALUE, "clip_grad_norm_: invalid max_norm -1");
-    CHECK(tg_clip_grad_value_(&x, 1, -0.5) == -1);
-    CHECK_ERROR(TG_ERR_VALUE, "clip_grad_value_: invalid clip_value -0.5");
-    CHECK(tg_clip_grad_norm_(NULL, 1, 1.0) == -1);
-    CHECK_ERROR(TG_ERR_NULL, "clip_grad_norm_: no parameter list");
-    tg_tensor *two[2] = {x, NULL};
-    CHECK(tg_clip_grad_value_(two, 2, 1.0) == -1);
-    CHECK_ERROR(TG_ERR_NULL, "clip_grad_value_: parameter 1 is NULL");
-    CHECK_VALUES(tg_grad(x), v, 2, 0, 0); /* the failures changed nothing */
-    CHECK(tg_clip_grad_norm_(&x, 1, 1.0) == 5);
-    double unit[2] = {3 / (5 + 1e-6), 4 / (5 + 1e-6)};
-    CHECK_VALUES(tg_grad(x), unit, 2, 1e-15, 0);
 }
 
 /* ---- Bad input ---------------------------------------------------------------------- */
@@ -1236,8 +1140,7 @@ TG_TEST_MAIN(TG_CASE(document_sgd_step_gives_0_55), TG_CASE(document_momentum_ta
              TG_CASE(strided_parameter_matches_contiguous), TG_CASE(optimizer_keeps_its_parameters),
              TG_CASE(state_lookup), TG_CASE(defaults_are_pytorchs),
              TG_CASE(bad_hyper_parameters_are_refused), TG_CASE(bad_parameters_are_refused),
-             TG_CASE(out_of_memory_at_every_allocation), TG_CASE(schedules_match_pytorch),
-             TG_CASE(schedule_errors), TG_CASE(clipping_matches_pytorch), TG_CASE(clipping_errors),
+             TG_CASE(out_of_memory_at_every_allocation), TG_CASE(schedule_errors),
              TG_CASE(state_save_and_load_resume_bit_for_bit),
              TG_CASE(schedules_save_and_load_resume_bit_for_bit),
              TG_CASE(schedule_load_refuses_other_files), TG_CASE(state_file_holds_pytorchs_names),

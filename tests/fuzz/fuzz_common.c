@@ -34,8 +34,9 @@ static void remove_scratch(void) {
 }
 
 const char *fuzz_path(const char *name) {
-    static char paths[8][128];
-    static const char *names[8];
+    enum { MOST = 24 }; /* names: enough for a file per schedule and a few more */
+    static char paths[MOST][128];
+    static const char *names[MOST];
     if (!scratch[0]) {
         /* tmpfs when there is one: saving syncs to disk, which tmpfs skips. */
         const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
@@ -44,8 +45,8 @@ const char *fuzz_path(const char *name) {
         atexit(remove_scratch);
     }
     int i = 0;
-    while (i < 8 && names[i] && strcmp(names[i], name) != 0) i++;
-    FUZZ_CHECK(i < 8);
+    while (i < MOST && names[i] && strcmp(names[i], name) != 0) i++;
+    FUZZ_CHECK(i < MOST);
     names[i] = name;
     snprintf(paths[i], sizeof paths[i], "%s/%s", scratch, name);
     return paths[i];
@@ -175,12 +176,52 @@ tg_optimizer *fuzz_optimizer(tg_module *m, int kind) {
     return opt;
 }
 
+const char *const fuzz_schedule_names[FUZZ_N_SCHEDULES] = {
+    "step",   "cosine",    "warmup",        "multi-step", "exponential", "constant", "linear",
+    "lambda", "one-cycle", "warm-restarts", "plateau",    "sequential",  "chained"};
+
+static double decay(int64_t epoch, int group, void *ctx) {
+    (void)ctx;
+    return 1.0 / (double)(1 + epoch * (group + 1));
+}
+
+static tg_lr_scheduler *make_scheduler(tg_optimizer *opt, int kind) {
+    tg_one_cycle_options cycle = tg_one_cycle_defaults(0.5, 20);
+    switch (kind) {
+    case FUZZ_STEP_LR: return tg_step_lr(opt, 2, 0.5);
+    case FUZZ_COSINE: return tg_cosine_annealing_lr(opt, 10, 1e-3);
+    case FUZZ_WARMUP: return tg_warmup_cosine_lr(opt, 3, 10, 0.1);
+    case FUZZ_MULTI_STEP: return tg_multi_step_lr(opt, 3, (int[]){1, 3, 3}, 0.5);
+    case FUZZ_EXPONENTIAL: return tg_exponential_lr(opt, 0.9);
+    case FUZZ_CONSTANT: return tg_constant_lr(opt, 0.25, 3);
+    case FUZZ_LINEAR: return tg_linear_lr(opt, 0.1, 1, 6);
+    case FUZZ_LAMBDA: return tg_lambda_lr(opt, decay, NULL);
+    case FUZZ_ONE_CYCLE: return tg_one_cycle_lr(opt, &cycle);
+    case FUZZ_WARM_RESTARTS: return tg_cosine_annealing_warm_restarts(opt, 2, 3, 1e-4);
+    case FUZZ_PLATEAU: {
+        tg_reduce_lr_on_plateau_options o = tg_reduce_lr_on_plateau_defaults();
+        o.patience = 1, o.cooldown = 2;
+        return tg_reduce_lr_on_plateau(opt, &o);
+    }
+    case FUZZ_SEQUENTIAL: {
+        tg_lr_scheduler *warm = tg_linear_lr(opt, 0.5, 1, 2), *one = tg_one_cycle_lr(opt, &cycle);
+        tg_lr_scheduler *last = tg_exponential_lr(opt, 0.5);
+        return tg_sequential_lr(opt, 3, (tg_lr_scheduler *[]){warm, one, last}, 2, (int[]){2, 30});
+    }
+    default: {
+        tg_lr_scheduler *constant = tg_constant_lr(opt, 0.5, 2);
+        tg_lr_scheduler *restarts = tg_cosine_annealing_warm_restarts(opt, 3, 1, 0);
+        return tg_chained_scheduler(2, (tg_lr_scheduler *[]){constant, restarts});
+    }
+    }
+}
+
 tg_lr_scheduler *fuzz_scheduler(tg_optimizer *opt, int kind) {
-    tg_lr_scheduler *s = kind == FUZZ_STEP_LR  ? tg_step_lr(opt, 2, 0.5)
-                         : kind == FUZZ_COSINE ? tg_cosine_annealing_lr(opt, 10, 1e-3)
-                                               : tg_warmup_cosine_lr(opt, 3, 10, 0.1);
+    tg_lr_scheduler *s = make_scheduler(opt, kind);
     FUZZ_CHECK(s != NULL);
-    for (int e = 0; e < 4; e++) FUZZ_CHECK(tg_lr_scheduler_step(s) == 0);
+    for (int e = 0; e < 4; e++)
+        FUZZ_CHECK((kind == FUZZ_PLATEAU ? tg_lr_scheduler_step_metric(s, 1.0 / (e + 1))
+                                         : tg_lr_scheduler_step(s)) == 0);
     return s;
 }
 
@@ -210,7 +251,6 @@ static int write_idx_seed(const char *dir, const char *name, tg_tensor *t, tg_id
 int fuzz_write_seeds(const char *dir) {
     static const char *optim_names[] = {"optim-sgd", "optim-adagrad", "optim-rmsprop", "optim-adam",
                                         "optim-adamw"};
-    static const char *sched_names[] = {"sched-step", "sched-cosine", "sched-warmup"};
     int written = 0, failed = 0;
     tg_module *m = fuzz_model();
     failed |= tg_module_save(m, in_dir(dir, "model")), written++;
@@ -219,8 +259,10 @@ int fuzz_write_seeds(const char *dir) {
         failed |= tg_optim_save(opt, in_dir(dir, optim_names[k])), written++;
         if (k == FUZZ_SGD)
             for (int s = 0; s < FUZZ_N_SCHEDULES; s++) {
+                char name[32];
+                snprintf(name, sizeof name, "sched-%s", fuzz_schedule_names[s]);
                 tg_lr_scheduler *sched = fuzz_scheduler(opt, s);
-                failed |= tg_lr_scheduler_save(sched, in_dir(dir, sched_names[s])), written++;
+                failed |= tg_lr_scheduler_save(sched, in_dir(dir, name)), written++;
                 tg_lr_scheduler_free(sched);
             }
         tg_optim_free(opt);

@@ -21,7 +21,8 @@ void fuzz_check(int ok, const char *what, const char *file, int line);
 int fuzz_failed_with_message(void);
 
 /* A file in the scratch folder (made on first use, removed at exit). The
- * returned path stays valid until the next call with the same name. */
+ * returned path stays valid until the next call with the same name; 24
+ * names at most. */
 const char *fuzz_path(const char *name);
 /* Writes bytes to fuzz_path(name) and returns that path. */
 const char *fuzz_write(const char *name, const uint8_t *data, size_t size);
@@ -43,8 +44,26 @@ tg_module *fuzz_model(void);
  * few steps in so that its state is not all zeros. */
 enum { FUZZ_SGD, FUZZ_ADAGRAD, FUZZ_RMSPROP, FUZZ_ADAM, FUZZ_ADAMW, FUZZ_N_OPTIMS };
 tg_optimizer *fuzz_optimizer(tg_module *m, int kind);
-/* One of the three schedules, a few epochs in. */
-enum { FUZZ_STEP_LR, FUZZ_COSINE, FUZZ_WARMUP, FUZZ_N_SCHEDULES };
+/* One of the schedules, a few epochs in (SequentialLR past its milestone;
+ * one of its schedulers not started yet). */
+enum {
+    FUZZ_STEP_LR,
+    FUZZ_COSINE,
+    FUZZ_WARMUP,
+    FUZZ_MULTI_STEP,
+    FUZZ_EXPONENTIAL,
+    FUZZ_CONSTANT,
+    FUZZ_LINEAR,
+    FUZZ_LAMBDA,
+    FUZZ_ONE_CYCLE,
+    FUZZ_WARM_RESTARTS,
+    FUZZ_PLATEAU,
+    FUZZ_SEQUENTIAL,
+    FUZZ_CHAINED,
+    FUZZ_N_SCHEDULES
+};
+/* Its name, for the seed files. */
+extern const char *const fuzz_schedule_names[FUZZ_N_SCHEDULES];
 tg_lr_scheduler *fuzz_scheduler(tg_optimizer *opt, int kind);
 
 /* Writes the seed corpus into dir: the files of fuzz_model, every

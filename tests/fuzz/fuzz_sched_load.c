@@ -2,6 +2,7 @@
  * loaded into each schedule: the load fails with a message and the
  * scheduler saves the same state as before, or it succeeds and saves a
  * state equal to the file. The optimizer's state is never touched. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "fuzz_common.h"
@@ -9,7 +10,8 @@
 static tg_module *model;
 static tg_optimizer *opt;
 static tg_lr_scheduler *scheds[FUZZ_N_SCHEDULES];
-static const char *saved_as_made[FUZZ_N_SCHEDULES] = {"made-0", "made-1", "made-2"};
+/* The file of each schedule's state as made. */
+static char saved_as_made[FUZZ_N_SCHEDULES][32];
 
 static void cleanup(void) {
     for (int k = 0; k < FUZZ_N_SCHEDULES; k++) tg_lr_scheduler_free(scheds[k]);
@@ -21,6 +23,7 @@ static void setup(void) {
     model = fuzz_model();
     opt = fuzz_optimizer(model, FUZZ_SGD);
     for (int k = 0; k < FUZZ_N_SCHEDULES; k++) {
+        snprintf(saved_as_made[k], sizeof saved_as_made[k], "made-%s", fuzz_schedule_names[k]);
         scheds[k] = fuzz_scheduler(opt, k);
         FUZZ_CHECK(tg_lr_scheduler_save(scheds[k], fuzz_path(saved_as_made[k])) == 0);
     }

@@ -12,10 +12,6 @@ the loss: it is fed the very gradients PyTorch computed at each step (set as
 .grad) and checks the parameters and every state tensor after each step. So
 the comparison isolates the update rule and errors do not compound through
 the model.
-
-It also records learning-rate schedules (StepLR, CosineAnnealingLR, and
-linear warmup then cosine through LambdaLR) and gradient clipping
-(clip_grad_norm_, clip_grad_value_).
 """
 import math
 
@@ -184,95 +180,6 @@ for opt_name in ("SGD", "Adagrad", "RMSprop", "Adam", "AdamW"):
     out.append('    {"%s", %s, %s},' % (
         opt_name, ", ".join(repr(float(hyper.get(h, 0.0))) for h in HYPER),
         ", ".join(str(int(bool(hyper.get(f, False)))) for f in FLAGS)))
-out.append("};")
-
-# ---- Learning-rate schedules: two SGD groups, lr after each scheduler.step() ---
-BASE_LRS = (0.1, 0.02)
-
-
-def warmup_cosine(warmup, total, ratio):
-    """The factor of linear warmup then cosine decay (LambdaLR's lambda)."""
-    def factor(t):
-        if t < warmup:
-            return t / warmup
-        progress = min(1.0, (t - warmup) / (total - warmup))
-        return ratio + (1 - ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
-    return factor
-
-
-# (name, kind, a, b, x, epochs): StepLR(step_size a, gamma x), CosineAnnealingLR
-# (T_max a, eta_min x), warmup-cosine (warmup a, total b, final ratio x).
-SCHEDULES = [
-    ("step_3_half", 0, 3, 0, 0.5, 12),
-    ("step_1_0.9", 0, 1, 0, 0.9, 12),
-    ("cosine_10_floor", 1, 10, 0, 0.001, 25),
-    ("cosine_7", 1, 7, 0, 0.0, 16),
-    ("warmup_5_cosine_20", 2, 5, 20, 0.0, 25),
-    ("warmup_3_cosine_12_floor", 2, 3, 12, 0.1, 15),
-    ("no_warmup_cosine_10", 2, 0, 10, 0.0, 12),
-]
-out.append("static const double golden_schedule_base_lrs[2] = {%r, %r};" % BASE_LRS)
-out.append("typedef struct golden_schedule { const char *name; int kind; /* 0 StepLR, 1 "
-           "CosineAnnealingLR, 2 warmup-cosine */ int a, b; double x; int epochs;"
-           " const double *lrs; /* (epochs + 1) x 2, from epoch 0 */ } golden_schedule;")
-entries = []
-for name, kind, a, b, x, epochs in SCHEDULES:
-    params = [torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)]
-    opt = torch.optim.SGD([{"params": [params[0]], "lr": BASE_LRS[0]},
-                           {"params": [params[1]], "lr": BASE_LRS[1]}], lr=BASE_LRS[0])
-    if kind == 0:
-        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=a, gamma=x)
-    elif kind == 1:
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=a, eta_min=x)
-    else:
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_cosine(a, b, x))
-    lrs = [g["lr"] for g in opt.param_groups]
-    for _ in range(epochs):
-        opt.step()  # no grads: nothing moves, but PyTorch wants it before the scheduler
-        sched.step()
-        lrs += [g["lr"] for g in opt.param_groups]
-    tag = "schedule_%d" % len(entries)
-    out.append("static const double %s[] = %s;" % (tag, doubles(lrs)))
-    entries.append('    {"%s", %d, %d, %d, %r, %d, %s},' % (name, kind, a, b, x, epochs, tag))
-out.append("static const golden_schedule golden_schedules[] = {")
-out.extend(entries)
-out.append("};")
-
-# ---- Gradient clipping on the MLP's shapes -----------------------------------------
-# (name, dtype, mode 0 norm / 1 value, limit, the parameter left without a grad or -1)
-CLIPS = [
-    ("norm_clips_f32", torch.float32, 0, 0.5, -1),
-    ("norm_clips_f64", torch.float64, 0, 0.5, -1),
-    ("norm_below_max_f32", torch.float32, 0, 100.0, -1),
-    ("norm_skips_missing_grad_f64", torch.float64, 0, 1.0, 2),
-    ("value_f32", torch.float32, 1, 0.3, -1),
-    ("value_skips_missing_grad_f64", torch.float64, 1, 0.3, 0),
-]
-out.append("typedef struct golden_clip { const char *name; int f64, by_value; double limit;"
-           " int no_grad; double total; const double *grads, *clipped; /* NUMEL, 0 where no"
-           " grad */ } golden_clip;")
-entries = []
-for k, (name, dtype, by_value, limit, no_grad) in enumerate(CLIPS):
-    g = torch.Generator().manual_seed(50 + k)
-    params = [torch.zeros(s, dtype=dtype, requires_grad=True) for s in SHAPES]
-    for i, p in enumerate(params):
-        if i != no_grad:
-            p.grad = (torch.randn(p.shape, generator=g, dtype=torch.float64) * 0.8).to(dtype)
-    zeros = lambda p: p.grad if p.grad is not None else torch.zeros_like(p)
-    before = flat_all(zeros(p) for p in params)
-    if by_value:
-        torch.nn.utils.clip_grad_value_(params, limit)
-        total = 0.0
-    else:
-        total = torch.nn.utils.clip_grad_norm_(params, limit).item()
-    after = flat_all(zeros(p) for p in params)
-    f64 = dtype == torch.float64
-    out.append("static const double clip_%d_grads[] = %s;" % (k, doubles(before, f32=not f64)))
-    out.append("static const double clip_%d_clipped[] = %s;" % (k, doubles(after, f32=not f64)))
-    entries.append('    {"%s", %d, %d, %r, %d, %r, clip_%d_grads, clip_%d_clipped},'
-                   % (name, f64, by_value, limit, no_grad, total, k, k))
-out.append("static const golden_clip golden_clips[] = {")
-out.extend(entries)
 out.append("};")
 
 path = write_header("golden_optim.h", "make_golden_optim.py", ["stddef.h", "stdint.h"], out)
