@@ -30,6 +30,9 @@
 #define GLU_ULPS {1, 16}, 1
 /* libm's exp, log and pow against PyTorch's vectorised ones. */
 #define LIBM_ULPS {1, 1}, 0
+/* expm1's gradient g (y + 1) cancels where y nears -1: y's last bit, where
+ * libm's and PyTorch's expm1 differ, shows relative to 1. */
+#define LIBM_ULPS_DIFF {1, 1}, 1
 
 /* ---- Where gradcheck draws the inputs ------------------------------------------------- */
 #define REALS -4, 4
@@ -79,7 +82,18 @@ static const int dim1[] = {1};
     OP(abs, X, tg_abs(x), "AbsBackward0", BITWISE, REALS)                          \
     OP(pow_scalar, X, tg_pow_scalar(x, p[0]), "PowBackward0", LIBM_ULPS, POSITIVE) \
     /* a NaN bound is none */                                                      \
-    OP(clamp, X, tg_clamp(x, p[0], p[1]), "ClampBackward1", BITWISE, REALS)
+    OP(clamp, X, tg_clamp(x, p[0], p[1]), "ClampBackward1", BITWISE, REALS)        \
+    /* a NaN bound is NaN everywhere */                                            \
+    OP(clamp_min, X, tg_clamp_min(x, p[0]), "ClampMinBackward0", BITWISE, REALS)   \
+    OP(clamp_max, X, tg_clamp_max(x, p[0]), "ClampMaxBackward0", BITWISE, REALS)   \
+    OP(rsqrt, X, tg_rsqrt(x), "RsqrtBackward0", BITWISE, POSITIVE)                 \
+    OP(reciprocal, X, tg_reciprocal(x), "ReciprocalBackward0", BITWISE, POSITIVE)  \
+    OP(square, X, tg_square(x), "PowBackward0", BITWISE, REALS)                    \
+    OP(sign, X, tg_sign(x), "SignBackward0", BITWISE, REALS)                       \
+    OP(sin, X, tg_sin(x), "SinBackward0", LIBM_ULPS, REALS)                        \
+    OP(cos, X, tg_cos(x), "CosBackward0", LIBM_ULPS, REALS)                        \
+    OP(log1p, X, tg_log1p(x), "Log1PBackward0", LIBM_ULPS, POSITIVE)               \
+    OP(expm1, X, tg_expm1(x), "Expm1Backward0", LIBM_ULPS_DIFF, REALS)
 
 /* ---- Two inputs: arithmetic, selection, the losses, the row ops ----------------------- */
 #define BINARY(OP)                                                                               \
@@ -87,6 +101,7 @@ static const int dim1[] = {1};
     OP(sub, BROADCAST, tg_sub(x, y), "SubBackward0", BITWISE, REALS)                             \
     OP(mul, BROADCAST, tg_mul(x, y), "MulBackward0", BITWISE, REALS)                             \
     OP(div, BROADCAST, tg_div(x, y), "DivBackward0", BITWISE, POSITIVE)                          \
+    OP(pow, BROADCAST, tg_pow(x, y), "PowBackward1", LIBM_ULPS, POSITIVE)                        \
     OP(maximum, BROADCAST, tg_maximum(x, y), "MaximumBackward0", BITWISE, REALS)                 \
     OP(minimum, BROADCAST, tg_minimum(x, y), "MinimumBackward0", BITWISE, REALS)                 \
     OP(where, BROADCAST, where_nonzero(x, y), "WhereBackward0", BITWISE, REALS)                  \

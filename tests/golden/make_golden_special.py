@@ -159,6 +159,9 @@ RESOLVE = [
     # blend keeps the NaN. The derivative at NaN is NaN.
     ("elu", "ga", lambda a, b: math.isnan(a), lambda a, b, old: NAN,
      "the derivative at NaN is NaN"),
+    # Sleef's vectorised pow overflows on the way to DBL_MAX^1; the scalar
+    # path's std::pow gives DBL_MAX itself.
+    ("pow", "out", lambda a, b: b == 1, lambda a, b, old: a, "a^1 is a"),
 ]
 
 
@@ -268,10 +271,23 @@ def elu_exact(op, p, dtype, a, b, quantity):
     return rounded([alpha, mpmath.expm1(mpmath.mpf(a))], dtype)
 
 
-EXACT = {"gelu": gelu_exact, "geglu": gelu_exact, "elu": elu_exact}
+def log1p_exact(op, p, dtype, a, b, quantity):
+    """log1p(x) at finite x > -1: PyTorch's log1p is Sleef's on both of its
+    paths, which gives +0 at the smallest denormal -dmin (log1p(-dmin) is
+    -dmin) and inf at the largest values (log1p(DBL_MAX) is 709.78). The
+    exact value of the output; None (PyTorch's) elsewhere: the gradient
+    1 / (x + 1) is exact in both."""
+    if quantity != "out" or not math.isfinite(a) or a <= -1:
+        return None
+    return rounded([mpmath.log1p(mpmath.mpf(a))] if a != 0 else [a], dtype)
+
+
+EXACT = {"gelu": gelu_exact, "geglu": gelu_exact, "elu": elu_exact, "log1p": log1p_exact}
 EXACT_WHY = {"gelu": "PyTorch's 1 + erf (1 + tanh) cancels: the exact value, rounded once",
              "geglu": "PyTorch's 1 + erf (1 + tanh) cancels: the exact value, rounded once",
-             "elu": "PyTorch's exp(x) - 1 cancels: the exact value, rounded once"}
+             "elu": "PyTorch's exp(x) - 1 cancels: the exact value, rounded once",
+             "log1p": "Sleef's log1p (PyTorch's) is 0 at -dmin and inf at the largest values: "
+                      "the exact value, rounded once"}
 IN_DOUBLE_WHY = "PyTorch's float32 arithmetic loses it: its float64 value, rounded once"
 
 # The ops that tapegrad evaluates in double and rounds once (in_double in

@@ -103,6 +103,19 @@ UNARY = [
        [[-1.0, 2.0], [0.0, 1.0], [-0.0, 0.0], [NAN, 1.0], [-1.0, NAN], [2.0, -1.0],
         [-INF, INF]], values=[[-0.5, 0.7], [NAN, 0.25]]),
     Op("neg", X, lambda x, y, p: torch.neg(x), [[]]),
+    # A NaN bound is not "none" here: PyTorch fills the result with it.
+    Op("clamp_min", X, lambda x, y, p: x.clamp_min(p[0]),
+       [[0.0], [-0.0], [-1.0], [NAN], [INF], [-INF]], values=[[0.25], [-0.5]]),
+    Op("clamp_max", X, lambda x, y, p: x.clamp_max(p[0]),
+       [[0.0], [-0.0], [1.0], [NAN], [INF], [-INF]], values=[[0.25], [-0.5]]),
+    Op("rsqrt", X, lambda x, y, p: torch.rsqrt(x), [[]], values=[[]]),
+    Op("reciprocal", X, lambda x, y, p: torch.reciprocal(x), [[]], values=[[]]),
+    Op("square", X, lambda x, y, p: torch.square(x), [[]], values=[[]]),
+    Op("sign", X, lambda x, y, p: torch.sign(x), [[]], values=[[]]),
+    Op("sin", X, lambda x, y, p: torch.sin(x), [[]], values=[[]]),
+    Op("cos", X, lambda x, y, p: torch.cos(x), [[]], values=[[]]),
+    Op("log1p", X, lambda x, y, p: torch.log1p(x), [[]], values=[[]]),
+    Op("expm1", X, lambda x, y, p: torch.expm1(x), [[]], values=[[]]),
 ]
 
 # ---- Two inputs: arithmetic, selection, the losses (reduction "none"), the row ops --------------
@@ -111,6 +124,7 @@ BINARY = [
     Op("sub", BROADCAST, lambda x, y, p: torch.sub(x, y), [[]], values=[[]]),
     Op("mul", BROADCAST, lambda x, y, p: torch.mul(x, y), [[]], values=[[]]),
     Op("div", BROADCAST, lambda x, y, p: torch.div(x, y), [[]], values=[[]]),
+    Op("pow", BROADCAST, lambda x, y, p: torch.pow(x, y), [[]], values=[[]]),
     Op("maximum", BROADCAST, lambda x, y, p: torch.maximum(x, y), [[]]),
     Op("minimum", BROADCAST, lambda x, y, p: torch.minimum(x, y), [[]]),
     # tg_where(x, x, y): x's value is also the condition (nonzero, NaN included).
