@@ -17,8 +17,9 @@
  * than an ulp off are replaced by golden/make_golden_special.py) and its
  * float64 ones use other approximations of exp, tanh and erf, and order the
  * products differently. Gradients formed as differences (tanh's 1 - y^2,
- * swish's s + x ds beta, softmax's g - sum(g y)) are rounded relative to the
- * upstream gradient's size, not to their difference: grad_scale 1. */
+ * swish's s + x ds beta, mish's t + x sigma(x) (1 - t^2), softmax's g - sum(g
+ * y)) are rounded relative to the upstream gradient's size, not to their
+ * difference: grad_scale 1. */
 #define BITWISE {0, 0}, 0
 #define ACT_ULPS {1, 4}, 0
 #define ACT_ULPS_DIFF {1, 4}, 1
@@ -71,7 +72,19 @@ static const int dim1[] = {1};
     OP(glu, HALVES, tg_glu(x, (int)p[0]), "GluBackward0", GLU_ULPS, REALS)                   \
     OP(swiglu, PAIR, tg_swiglu(x, y), "SwiGLUBackward0", ACT_ULPS, REALS)                    \
     OP(geglu, PAIR, tg_geglu(x, y, approx(p[0])), "GeGLUBackward0", GELU_ULPS, REALS)        \
-    OP(reglu, PAIR, tg_reglu(x, y), "ReGLUBackward0", BITWISE, REALS)
+    OP(reglu, PAIR, tg_reglu(x, y), "ReGLUBackward0", BITWISE, REALS)                        \
+    OP(selu, X, tg_selu(x), "EluBackward0", ACT_ULPS, REALS)                                 \
+    OP(celu, X, tg_celu(x, p[0]), "CeluBackward0", ACT_ULPS, REALS)                          \
+    /* a NaN bound is NaN everywhere; min > max is max everywhere */                         \
+    OP(hardtanh, X, tg_hardtanh(x, p[0], p[1]), "HardtanhBackward0", BITWISE, REALS)         \
+    OP(relu6, X, tg_relu6(x), "HardtanhBackward0", BITWISE, REALS)                           \
+    OP(hardsigmoid, X, tg_hardsigmoid(x), "HardsigmoidBackward0", BITWISE, REALS)            \
+    OP(hardswish, X, tg_hardswish(x), "HardswishBackward0", BITWISE, REALS)                  \
+    OP(mish, X, tg_mish(x), "MishBackward0", ACT_ULPS_DIFF, REALS)                           \
+    OP(logsigmoid, X, tg_logsigmoid(x), "LogSigmoidBackward0", ACT_ULPS, REALS)              \
+    /* one node named as PyTorch's last: it composes x / (|x| + 1) and x - tanh(x) */        \
+    OP(softsign, X, tg_softsign(x), "DivBackward0", ACT_ULPS, REALS)                         \
+    OP(tanhshrink, X, tg_tanhshrink(x), "SubBackward0", ACT_ULPS, REALS)
 
 /* ---- Elementwise functions of one tensor --------------------------------------------- */
 #define UNARY(OP)                                                                  \

@@ -417,12 +417,14 @@ static bool finite_everywhere(const tg_tensor *t) {
 }
 
 /* In each layout of its inputs. 0 is the kink of the rectifiers, abs and
- * clamp(-0, 0); 2.5 where softplus(2, 5) switches to x. A parameter set
+ * clamp(-0, 0); 2.5 where softplus(2, 5) switches to x; -1, 1, -0.5, 2 the
+ * bounds of clamp and hardtanh, -3 and 3 those of hardsigmoid and
+ * hardswish. A parameter set
  * whose output is not finite has no finite differences to compare with
  * (clamp_min(x, NaN) is NaN everywhere, clamp_min(x, inf) inf): skipped. */
 static void passes_gradcheck(const op_row *op, const double *p) {
-    static const double kinks[] = {0, 2.5};
-    tg_gradcheck_options opts = {.kinks = kinks, .n_kinks = 2};
+    static const double kinks[] = {0, 2.5, -1, 1, -0.5, 2, -3, 3};
+    tg_gradcheck_options opts = {.kinks = kinks, .n_kinks = 8};
     for (int i = 0; i < layouts[op->inputs].n; i++) {
         const input_layout *l = &layouts[op->inputs].of[i];
         tg_tensor *in[2];
@@ -497,9 +499,11 @@ static bool all_finite(const tg_tensor *t) {
 }
 
 /* The activations: no NaN or inf at x = +-100 and +-1000, in the value or
- * the gradients (beta or weight 0.25, up = x for the gated forms). */
+ * the gradients (beta or weight 0.25, up = x for the gated forms); but for
+ * a NaN parameter (hardtanh's bound), which gives NaN by design. */
 static void activation_finite_at_large_x(const op_row *op, const double *p) {
     if (op < op_activations.rows || op >= op_activations.rows + op_activations.n) return;
+    if (isnan(p[0]) || isnan(p[1])) return;
     const double values[] = {-1000, -100, 100, 1000, -100, 100, -1000, 1000};
     bool param = op->inputs == OP_WEIGHT || op->inputs == OP_BETA;
     for (int f64 = 0; f64 < 2; f64++) {

@@ -88,6 +88,20 @@ ACTIVATIONS = [
     Op("geglu", PAIR, lambda g, u, p: F.gelu(g, approximate="tanh" if p[0] else "none") * u,
        [[0], [1]], values=[[0], [1]], in_double="all"),
     Op("reglu", PAIR, lambda g, u, p: F.relu(g) * u, [[]], values=[[]], in_double="all"),
+    Op("selu", X, lambda x, y, p: F.selu(x), [[]], values=[[]], in_double="all"),
+    Op("celu", X, lambda x, y, p: F.celu(x, p[0]), [[1.0], [0.5], [2.0]],
+       values=[[1.0], [0.5]], in_double="all"),
+    # As in PyTorch 1.13, min > max is max everywhere and a NaN bound NaN.
+    Op("hardtanh", X, lambda x, y, p: F.hardtanh(x, p[0], p[1]),
+       [[-1.0, 1.0], [-0.5, 2.0], [-0.0, 0.0], [2.0, -1.0], [NAN, 1.0], [-INF, INF]],
+       values=[[-1.0, 1.0], [-0.5, 2.0]]),
+    Op("relu6", X, lambda x, y, p: F.relu6(x), [[]], values=[[]]),
+    Op("hardsigmoid", X, lambda x, y, p: F.hardsigmoid(x), [[]], values=[[]]),
+    Op("hardswish", X, lambda x, y, p: F.hardswish(x), [[]], values=[[]]),
+    Op("mish", X, lambda x, y, p: F.mish(x), [[]], values=[[]], in_double="all"),
+    Op("logsigmoid", X, lambda x, y, p: F.logsigmoid(x), [[]], values=[[]], in_double="all"),
+    Op("softsign", X, lambda x, y, p: F.softsign(x), [[]], values=[[]], in_double="all"),
+    Op("tanhshrink", X, lambda x, y, p: F.tanhshrink(x), [[]], values=[[]], in_double="all"),
 ]
 
 # ---- Elementwise functions of one tensor --------------------------------------------------------
