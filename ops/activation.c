@@ -4,10 +4,11 @@
  * softsign and tanhshrink.
  *
  * Each op is its forward formula followed by its backward formula, g times
- * the derivative, both TG_ROWS in double, written in x (or in y, the
+ * the derivative, both TG_ROWS in double (the hard ones in the tensor's own
+ * type, PyTorch's steps, whose bits they give), written in x (or in y, the
  * output, where the derivative reads more simply from it, as torch's does
  * for relu, sigmoid and tanh); the derivative is written above them as
- * math. p[0] and p[1] are the op's parameters (slope, alpha, beta, ...).
+ * math. p[0] to p[2] are the op's parameters (slope, alpha, beta, ...).
  * The formulas that the GLU variants share (sigmoid, SiLU, GELU, ReLU)
  * live in activation_internal.h. */
 #include "activation_internal.h"

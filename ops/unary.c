@@ -111,8 +111,8 @@ tg_tensor *tg_clamp_max(tg_tensor *x, double max) {
 }
 
 /* ---- rsqrt: y = 1 / sqrt x;  dy/dx = -1 / (2 x sqrt x) = -y^3 / 2 ----------------------
- * The backward in PyTorch's order, (-0.5 g) (y y y): y^3 first would
- * overflow (and underflow) where this does not. */
+ * The backward in PyTorch's order, (-0.5 g) (y y y), and so its rounding,
+ * overflow and underflow (another order gives others). */
 
 TG_ROWS1(rsqrt_forward, TG_OWN, x, 1 / sqrt(x))
 TG_ROWS2(rsqrt_backward, TG_OWN, g, y, (-0.5f * g) * (y * y * y))
