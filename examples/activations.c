@@ -33,6 +33,16 @@ static tg_tensor *f_gelu_tanh(tg_tensor *x) { return tg_gelu(x, TG_GELU_TANH); }
 static tg_tensor *f_silu(tg_tensor *x) { return tg_silu(x); }
 static tg_tensor *f_swish(tg_tensor *x) { return tg_swish(x, beta_tensor); }
 static tg_tensor *f_softplus(tg_tensor *x) { return tg_softplus(x, 1, 20); }
+static tg_tensor *f_selu(tg_tensor *x) { return tg_selu(x); }
+static tg_tensor *f_celu(tg_tensor *x) { return tg_celu(x, 1.0); }
+static tg_tensor *f_hardtanh(tg_tensor *x) { return tg_hardtanh(x, -1, 1); }
+static tg_tensor *f_relu6(tg_tensor *x) { return tg_relu6(x); }
+static tg_tensor *f_hardsigmoid(tg_tensor *x) { return tg_hardsigmoid(x); }
+static tg_tensor *f_hardswish(tg_tensor *x) { return tg_hardswish(x); }
+static tg_tensor *f_mish(tg_tensor *x) { return tg_mish(x); }
+static tg_tensor *f_logsigmoid(tg_tensor *x) { return tg_logsigmoid(x); }
+static tg_tensor *f_softsign(tg_tensor *x) { return tg_softsign(x); }
+static tg_tensor *f_tanhshrink(tg_tensor *x) { return tg_tanhshrink(x); }
 
 typedef struct activation {
     const char *name;
@@ -54,6 +64,16 @@ static const activation table[] = {
     {"silu", f_silu, "", NAN, NAN, false},
     {"swish_b1.5", f_swish, "", NAN, NAN, false},
     {"softplus", f_softplus, "(0, 1)", 0, 1, true},
+    {"selu", f_selu, "(0, scale alpha]", 0, (TG_SELU_SCALE * TG_SELU_ALPHA), true},
+    {"celu", f_celu, "(0, 1] for alpha 1", 0, 1, true},
+    {"hardtanh", f_hardtanh, "0 or 1", 0, 1, false},
+    {"relu6", f_relu6, "0 or 1", 0, 1, false},
+    {"hardsigmoid", f_hardsigmoid, "0 or 1/6", 0, 1.0 / 6, false},
+    {"hardswish", f_hardswish, "[-1/2, 3/2]", -0.5, 1.5, false},
+    {"mish", f_mish, "", NAN, NAN, false},
+    {"logsigmoid", f_logsigmoid, "(0, 1)", 0, 1, true},
+    {"softsign", f_softsign, "(0, 1]", 0, 1, true},
+    {"tanhshrink", f_tanhshrink, "[0, 1)", 0, 1, false},
 };
 
 /* f and f' at the N points of x, by autograd: f' is x.grad of sum(f(x)). */

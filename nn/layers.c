@@ -52,6 +52,14 @@ static tg_tensor *activation_forward(tg_module *m, tg_tensor *x) {
     case TG_ACT_SILU: return tg_silu(x);
     case TG_ACT_SIGMOID: return tg_sigmoid(x);
     case TG_ACT_TANH: return tg_tanh(x);
+    case TG_ACT_SELU: return tg_selu(x);
+    case TG_ACT_RELU6: return tg_relu6(x);
+    case TG_ACT_HARDSIGMOID: return tg_hardsigmoid(x);
+    case TG_ACT_HARDSWISH: return tg_hardswish(x);
+    case TG_ACT_MISH: return tg_mish(x);
+    case TG_ACT_LOGSIGMOID: return tg_logsigmoid(x);
+    case TG_ACT_SOFTSIGN: return tg_softsign(x);
+    case TG_ACT_TANHSHRINK: return tg_tanhshrink(x);
     }
     return NULL;
 }
@@ -74,14 +82,80 @@ static const tg_module_class activation_classes[] = {
     [TG_ACT_SILU] = ACTIVATION("SiLU", NULL),
     [TG_ACT_SIGMOID] = ACTIVATION("Sigmoid", NULL),
     [TG_ACT_TANH] = ACTIVATION("Tanh", NULL),
+    [TG_ACT_SELU] = ACTIVATION("SELU", NULL),
+    [TG_ACT_RELU6] = ACTIVATION("ReLU6", NULL),
+    [TG_ACT_HARDSIGMOID] = ACTIVATION("Hardsigmoid", NULL),
+    [TG_ACT_HARDSWISH] = ACTIVATION("Hardswish", NULL),
+    [TG_ACT_MISH] = ACTIVATION("Mish", NULL),
+    [TG_ACT_LOGSIGMOID] = ACTIVATION("LogSigmoid", NULL),
+    [TG_ACT_SOFTSIGN] = ACTIVATION("Softsign", NULL),
+    [TG_ACT_TANHSHRINK] = ACTIVATION("Tanhshrink", NULL),
 };
 
 tg_module *tg_activation_new(tg_activation_kind kind) {
-    if ((unsigned)kind > TG_ACT_TANH) {
+    if ((unsigned)kind > TG_ACT_TANHSHRINK) {
         tg__error(TG_ERR_VALUE, "activation_new: unknown activation %d", (int)kind);
         return NULL;
     }
     return tg_module_new(&activation_classes[kind], &kind);
+}
+
+/* ---- CELU and Hardtanh: activations with fixed settings ------------------------------- */
+
+typedef struct settings_state {
+    double p[2]; /* alpha; min_val and max_val */
+} settings_state;
+
+static tg_tensor *celu_forward(tg_module *m, tg_tensor *x) {
+    return tg_celu(x, ((const settings_state *)tg_module_state(m))->p[0]);
+}
+static tg_tensor *hardtanh_forward(tg_module *m, tg_tensor *x) {
+    const settings_state *s = tg_module_state(m);
+    return tg_hardtanh(x, s->p[0], s->p[1]);
+}
+
+/* As PyTorch prints them: "alpha=1.0", "min_val=-1.0, max_val=1.0". */
+static int celu_extra_repr(const tg_module *m, char *buf, size_t size) {
+    char alpha[64];
+    tg__python_float(alpha, sizeof alpha, ((const settings_state *)tg_module_state(m))->p[0]);
+    return snprintf(buf, size, "alpha=%s", alpha);
+}
+static int hardtanh_extra_repr(const tg_module *m, char *buf, size_t size) {
+    const settings_state *s = tg_module_state(m);
+    char lo[64], hi[64];
+    tg__python_float(lo, sizeof lo, s->p[0]);
+    tg__python_float(hi, sizeof hi, s->p[1]);
+    return snprintf(buf, size, "min_val=%s, max_val=%s", lo, hi);
+}
+
+static const tg_module_class celu_class = {.name = "CELU",
+                                           .forward = celu_forward,
+                                           .extra_repr = celu_extra_repr,
+                                           .state_size = sizeof(settings_state)};
+static const tg_module_class hardtanh_class = {.name = "Hardtanh",
+                                               .forward = hardtanh_forward,
+                                               .extra_repr = hardtanh_extra_repr,
+                                               .state_size = sizeof(settings_state)};
+
+static tg_module *with_settings(const tg_module_class *cls, double p0, double p1) {
+    return tg_module_new(cls, &(settings_state){{p0, p1}});
+}
+
+tg_module *tg_celu_new(double alpha) {
+    if (alpha == 0) {
+        tg__error(TG_ERR_VALUE, "CELU: ZeroDivisionError: alpha cannot be 0 for CELU");
+        return NULL;
+    }
+    return with_settings(&celu_class, alpha, 0);
+}
+
+tg_module *tg_hardtanh_new(double min_val, double max_val) {
+    if (!(max_val > min_val)) {
+        tg__error(TG_ERR_VALUE, "Hardtanh: max_val (%g) must be greater than min_val (%g)", max_val,
+                  min_val);
+        return NULL;
+    }
+    return with_settings(&hardtanh_class, min_val, max_val);
 }
 
 /* ---- PReLU and Swish: activations with a parameter -------------------------------- */

@@ -1,11 +1,14 @@
 /* ops/activation.c - ReLU and its relatives (leaky, parametric, randomized,
- * ELU), sigmoid, tanh, GELU, SiLU, Swish and softplus.
+ * ELU, SELU, CELU), sigmoid, tanh, GELU, SiLU, Swish, softplus, the hard
+ * ones (hardtanh, relu6, hardsigmoid, hardswish), mish, logsigmoid,
+ * softsign and tanhshrink.
  *
  * Each op is its forward formula followed by its backward formula, g times
- * the derivative, both TG_ROWS in double, written in x (or in y, the
+ * the derivative, both TG_ROWS in double (the hard ones in the tensor's own
+ * type, PyTorch's steps, whose bits they give), written in x (or in y, the
  * output, where the derivative reads more simply from it, as torch's does
  * for relu, sigmoid and tanh); the derivative is written above them as
- * math. p[0] and p[1] are the op's parameters (slope, alpha, beta, ...).
+ * math. p[0] to p[2] are the op's parameters (slope, alpha, beta, ...).
  * The formulas that the GLU variants share (sigmoid, SiLU, GELU, ReLU)
  * live in activation_internal.h. */
 #include "activation_internal.h"
@@ -90,16 +93,56 @@ tg_tensor *tg_rrelu(tg_tensor *x, double lower, double upper, tg_mode training, 
     return out;
 }
 
-/* ---- elu, alpha = p[0]: y = x for x > 0, else alpha (e^x - 1);
- * dy/dx = 1 for x > 0, else alpha e^x.
+/* op on x with the parameters p[0..3], x checked here. */
+static tg_tensor *unary_with(const tg__pointwise *op, tg_tensor *x, const double *p) {
+    if (!x) {
+        tg__null_arg(op->name);
+        return NULL;
+    }
+    return tg__pointwise_forward(op, 1, &x, p);
+}
+
+/* ---- elu, as PyTorch's, with alpha = p[0], scale = p[1], input_scale = p[2]:
+ * y = scale x for x > 0, else scale alpha (e^(input_scale x) - 1);
+ * dy/dx = scale for x > 0, else scale alpha input_scale e^(input_scale x).
+ * ELU is (alpha, 1, 1), SELU (1.6733, 1.0507, 1), CELU (alpha, 1, 1 / alpha).
  * alpha is a fixed hyper-parameter (not learned: docs/ERRATA.md, item 8). */
 
-TG_ROWS1(elu_forward, TG_DOUBLE, x, x > 0 ? x : p[0] * act_expm1(x))
-TG_ROWS2(elu_backward, TG_DOUBLE, g, x, g *(x > 0 ? 1 : p[0] * act_exp(x)))
+TG_ROWS1(elu_forward, TG_DOUBLE, x, x > 0 ? p[1] * x : p[0] * p[1] * act_expm1(p[2] * x))
+TG_ROWS2(elu_backward, TG_DOUBLE, g, x, g *(x > 0 ? p[1] : p[0] * p[1] * p[2] * act_exp(p[2] * x)))
 UNARY_OP(elu_op, "EluBackward0", "dy/dx = 1 for x > 0, else alpha e^x", "elu", elu_forward,
          elu_backward, INPUTS)
 
-tg_tensor *tg_elu(tg_tensor *x, double alpha) { return tg__pointwise_unary(&elu_op, x, alpha, 0); }
+tg_tensor *tg_elu(tg_tensor *x, double alpha) {
+    return unary_with(&elu_op, x, (const double[4]){alpha, 1, 1});
+}
+
+/* ---- selu: scale elu(x, alpha) with Klambauer et al.'s constants;
+ * dy/dx = scale for x > 0, else scale alpha e^x. PyTorch computes it as
+ * elu(x, alpha, scale), recording EluBackward0. */
+
+UNARY_OP(selu_op, "EluBackward0", "dy/dx = scale for x > 0, else scale alpha e^x", "selu",
+         elu_forward, elu_backward, INPUTS)
+
+tg_tensor *tg_selu(tg_tensor *x) {
+    return unary_with(&selu_op, x, (const double[4]){TG_SELU_ALPHA, TG_SELU_SCALE, 1});
+}
+
+/* ---- celu: y = x for x > 0, else alpha (e^(x / alpha) - 1);
+ * dy/dx = 1 for x > 0, else e^(x / alpha). PyTorch's elu(x, alpha, 1, 1 /
+ * alpha), its input_scale 1 / alpha computed in double (then rounded to the
+ * dtype, as every parameter), under a node of its own: CeluBackward0. */
+
+UNARY_OP(celu_op, "CeluBackward0", "dy/dx = 1 for x > 0, else e^(x / alpha)", "celu", elu_forward,
+         elu_backward, INPUTS)
+
+tg_tensor *tg_celu(tg_tensor *x, double alpha) {
+    if (x && alpha == 0) {
+        tg__error(TG_ERR_VALUE, "celu: ZeroDivisionError: alpha cannot be 0 for CELU");
+        return NULL;
+    }
+    return unary_with(&celu_op, x, (const double[4]){alpha, 1, 1 / alpha});
+}
 
 /* ---- sigmoid: y = 1 / (1 + e^-x);  dy/dx = y (1 - y), in (0, 1/4] -------------------- */
 
@@ -168,6 +211,157 @@ UNARY_OP(softplus_op, "SoftplusBackward0", "dy/dx = sigmoid(beta x)", "softplus"
 tg_tensor *tg_softplus(tg_tensor *x, double beta, double threshold) {
     return tg__pointwise_unary(&softplus_op, x, beta, threshold);
 }
+
+/* ---- hardtanh, min = p[0], max = p[1]: y = clamp(x, min, max);
+ * dy/dx = 1 for min < x < max, else 0 (0 at the bounds, unlike clamp's 1).
+ * In the tensor's own type, as PyTorch, which computes it as clamp: NaN
+ * stays NaN, x equal to a bound is x (a bound of -0 gives -0 below it), min
+ * > max gives max everywhere, and a NaN bound fills the result with NaN.
+ * The backward is PyTorch's vectorised select: 0 at NaN too (its
+ * one-element path passes g there, tests/golden/make_golden_special.py). */
+
+#define CLAMP_AS_TORCH(x, lo, hi) \
+    ((hi) < ((x) < (lo) ? (lo) : (x)) ? (hi) : ((x) < (lo) ? (lo) : (x)))
+TG_ROWS1(hardtanh_forward, TG_OWN, x,
+         p[0] != p[0] || p[1] != p[1] ? p[0] + p[1] : CLAMP_AS_TORCH(x, p[0], p[1]))
+TG_ROWS2(hardtanh_backward, TG_OWN, g, x, x > p[0] && x < p[1] ? g : 0)
+UNARY_OP(hardtanh_op, "HardtanhBackward0", "dy/dx = 1 for min < x < max, else 0", "hardtanh",
+         hardtanh_forward, hardtanh_backward, INPUTS)
+
+tg_tensor *tg_hardtanh(tg_tensor *x, double min_val, double max_val) {
+    return tg__pointwise_unary(&hardtanh_op, x, min_val, max_val);
+}
+
+/* ---- relu6: hardtanh(x, 0, 6), which PyTorch records as HardtanhBackward0 ----------- */
+
+UNARY_OP(relu6_op, "HardtanhBackward0", "dy/dx = 1 for 0 < x < 6, else 0", "relu6",
+         hardtanh_forward, hardtanh_backward, INPUTS)
+
+tg_tensor *tg_relu6(tg_tensor *x) { return tg__pointwise_unary(&relu6_op, x, 0, 6); }
+
+/* ---- hardsigmoid: y = relu6(x + 3) / 6;  dy/dx = 1/6 for -3 < x < 3, else 0 -----------
+ * In the tensor's own type, PyTorch's steps: min(max(x + 3, 0), 6) / 6, and
+ * g times 1/6 rounded to the dtype, p[0]. (PyTorch's float64 backward uses
+ * float32's 1/6, 0.1666666716337204: tapegrad uses double's.) */
+
+TG_ROWS1(hardsigmoid_forward, TG_OWN, x, CLAMP_AS_TORCH(x + 3, 0, 6) / 6)
+TG_ROWS2(hardsigmoid_backward, TG_OWN, g, x, x > -3 && x < 3 ? g * p[0] : 0)
+UNARY_OP(hardsigmoid_op, "HardsigmoidBackward0", "dy/dx = 1/6 for -3 < x < 3, else 0",
+         "hardsigmoid", hardsigmoid_forward, hardsigmoid_backward, INPUTS)
+
+tg_tensor *tg_hardsigmoid(tg_tensor *x) {
+    return tg__pointwise_unary(&hardsigmoid_op, x, 1.0 / 6, 0);
+}
+
+/* ---- hardswish: y = x relu6(x + 3) / 6;
+ * dy/dx = 0 for x < -3, x / 3 + 1/2 for -3 <= x < 3, 1 for x >= 3.
+ * In the tensor's own type, PyTorch's steps, (x c) / 6 for c = relu6(x + 3),
+ * but where x c overflows (x above the largest value / 6), where PyTorch
+ * gives inf, y is x. At x = 3 the slope is 1 and at NaN NaN, as PyTorch's
+ * vectorised backward (its one-element path gives 3/2 and g). */
+
+#define HARDSWISH_OF(x, c) ((x) * (c) == INFINITY ? (x) : (x) * (c) / 6)
+TG_ROWS1(hardswish_forward, TG_OWN, x, HARDSWISH_OF(x, CLAMP_AS_TORCH(x + 3, 0, 6)))
+TG_ROWS2(hardswish_backward, TG_OWN, g, x, x < -3 ? 0 : x >= 3 ? g : g * (x / 3 + 0.5f))
+UNARY_OP(hardswish_op, "HardswishBackward0", "dy/dx = 0, x / 3 + 1/2, or 1 (x < -3, < 3, >= 3)",
+         "hardswish", hardswish_forward, hardswish_backward, INPUTS)
+
+tg_tensor *tg_hardswish(tg_tensor *x) { return tg__pointwise_unary(&hardswish_op, x, 0, 0); }
+
+/* ---- mish: y = x t, t = tanh(softplus(x));  dy/dx = t + x sigma(x) (1 - t^2)
+ * With n = e^x (e^x + 2): t = n / (n + 2) and 1 - t^2 = 4 (n + 1) / (n + 2)^2,
+ * written in e = e^-|x| so that nothing overflows or cancels: for x <= 0
+ * (e = e^x) t = e (e + 2) / D, D = e^2 + 2e + 2, and x sigma(x) (1 - t^2) =
+ * 4 x e (1 + e) / D^2; for x > 0 t = (1 + 2e) / D', D' = 1 + 2e + 2e^2, and
+ * x sigma(x) (1 - t^2) = 4 x e^2 (1 + e) / D'^2, x e^2 taken first so that
+ * x = DBL_MAX gives 0, not inf times 0. At +-inf, as PyTorch, x times 0 is
+ * NaN (mish(-inf), mish'(+-inf)). */
+
+static TG_ALWAYS_INLINE tg__pair mish_d(double x) {
+    double e = act_exp(-fabs(x)), e2 = e * e;
+    /* x <= 0: n = e (e + 2), t = n / (n + 2); x > 0: t = 1 - 2 e^2 / D', which
+     * keeps t's last bits as it nears 1 */
+    double n = fma(e, e, 2 * e), neg_d = n + 2, pos_d = 1 + 2 * e + 2 * e2;
+    double t = x > 0 ? 1 - 2 * e2 / pos_d : n / neg_d;
+    double xe = x > 0 ? x * e2 : x * e, d = x > 0 ? pos_d : neg_d;
+    return TG_PAIR(x * t, t + xe * (4 * (1 + e) / (d * d)));
+}
+TG_ROWS1(mish_forward, TG_DOUBLE, x, mish_d(x).first)
+TG_ROWS2(mish_backward, TG_DOUBLE, g, x, g *mish_d(x).second)
+UNARY_OP(mish_op, "MishBackward0", "dy/dx = t + x sigmoid(x) (1 - t^2), t = tanh(softplus(x))",
+         "mish", mish_forward, mish_backward, INPUTS)
+
+tg_tensor *tg_mish(tg_tensor *x) { return tg__pointwise_unary(&mish_op, x, 0, 0); }
+
+/* ---- logsigmoid: y = log sigma(x) = min(x, 0) - log(1 + e^-|x|);
+ * dy/dx = 1 - sigma(x) = sigma(-x). NaN passes min(x, 0), as in PyTorch. */
+
+TG_ROWS1(logsigmoid_forward, TG_DOUBLE, x, (x > 0 ? 0 : x) - act_log1p_unit(act_exp(-fabs(x))))
+TG_ROWS2(logsigmoid_backward, TG_DOUBLE, g, x, g *act_sigmoid(-x))
+UNARY_OP(logsigmoid_op, "LogSigmoidBackward0", "dy/dx = 1 - sigmoid(x) = sigmoid(-x)", "logsigmoid",
+         logsigmoid_forward, logsigmoid_backward, INPUTS)
+
+tg_tensor *tg_logsigmoid(tg_tensor *x) { return tg__pointwise_unary(&logsigmoid_op, x, 0, 0); }
+
+/* ---- softsign: y = x / (1 + |x|);  dy/dx = 1 / (1 + |x|)^2 ---------------------------
+ * PyTorch computes x / (x.abs() + 1), recording DivBackward0 (with AddBackward0
+ * and AbsBackward0 behind it); tapegrad runs it as one node of that name,
+ * whose derivative is 1 / (1 + |x|)^2 itself, not PyTorch's difference of the
+ * two paths through x, which cancels for large |x|. At +-inf, as PyTorch,
+ * both are NaN (inf / inf): x - x adds NaN there and +0 elsewhere. */
+
+TG_ROWS1(softsign_forward, TG_DOUBLE, x, x / (1 + fabs(x)))
+TG_ROWS2(softsign_backward, TG_DOUBLE, g, x, g / (1 + fabs(x)) / (1 + fabs(x)) + (x - x))
+UNARY_OP(softsign_op, "DivBackward0", "softsign: dy/dx = 1 / (1 + |x|)^2", "softsign",
+         softsign_forward, softsign_backward, INPUTS)
+
+tg_tensor *tg_softsign(tg_tensor *x) { return tg__pointwise_unary(&softsign_op, x, 0, 0); }
+
+/* ---- tanhshrink: y = x - tanh x;  dy/dx = 1 - (1 - tanh^2 x) = tanh^2 x ---------------
+ * PyTorch computes x - x.tanh(), recording SubBackward0 (with TanhBackward0
+ * behind it); tapegrad runs it as one node of that name. Near 0 x - tanh x
+ * cancels (it is x^3 / 3): for |x| < 2 it is x^3 h(x^2), h summed as the
+ * Chebyshev series ops/tanhshrink_coefficients.py computed; beyond, x - tanh
+ * x loses nothing. tanhshrink(-0) is -0, as the odd function's (PyTorch's
+ * -0 - tanh(-0) is +0). The derivative is tanh^2 itself, not PyTorch's g -
+ * g (1 - tanh^2), which cancels near 0. */
+
+static const double tanhshrink_cheb[] = {
+    2.073913078762066e-1,    -9.6243015420264605e-2,  2.2682377083644148e-2,
+    -5.358375971964861e-3,   1.2663361171549804e-3,   -2.9929142825705607e-4,
+    7.0736683322107778e-5,   -1.6718449703689157e-5,  3.9513679217227161e-6,
+    -9.3389696507816237e-7,  2.2072446006165614e-7,   -5.2167732828814172e-8,
+    1.2329727066320124e-8,   -2.9141034370388165e-9,  6.8874183476830017e-10,
+    -1.6278259341504252e-10, 3.8473302159509075e-11,  -9.0930789834694046e-12,
+    2.1491288961058821e-12,  -5.079418116211105e-13,  1.2005091200459321e-13,
+    -2.8373764756907043e-14, 6.706075889281856e-15,   -1.5849660493805288e-15,
+    3.7460318361502166e-16,  -8.8536625266740272e-17, 2.0925433516013656e-17,
+    -4.945679446374828e-18,  1.1689002843155464e-18,  -2.7626696988509443e-19,
+};
+/* x^2 h(x^2), (x - tanh x) / x for |x| < 2 (x^2 capped at 4 beyond). */
+static TG_ALWAYS_INLINE double tanhshrink_over_x(double x) {
+    double s = x * x, t = (s > 4 ? 4 : s) / 2 - 1, b1 = 0, b2 = 0; /* t in [-1, 1] */
+    int n_terms = (int)(sizeof tanhshrink_cheb / sizeof tanhshrink_cheb[0]);
+    _Pragma("GCC unroll 32") for (int n = n_terms - 1; n >= 1; n--) {
+        double b0 = 2 * t * b1 - b2 + tanhshrink_cheb[n];
+        b2 = b1, b1 = b0;
+    }
+    return (s > 4 ? 4 : s) * (t * b1 - b2 + tanhshrink_cheb[0]);
+}
+static TG_ALWAYS_INLINE double tanhshrink(double x) {
+    return fabs(x) < 2 ? x * tanhshrink_over_x(x) : x - act_tanh(x);
+}
+/* tanh x = x (1 - (x - tanh x) / x) for |x| < 1, closer than act_tanh there. */
+static TG_ALWAYS_INLINE double tanh_squared(double x) {
+    double t = fabs(x) < 1 ? x * (1 - tanhshrink_over_x(x)) : act_tanh(x);
+    return t * t;
+}
+TG_ROWS1(tanhshrink_forward, TG_DOUBLE, x, tanhshrink(x))
+TG_ROWS2(tanhshrink_backward, TG_DOUBLE, g, x, g *tanh_squared(x))
+UNARY_OP(tanhshrink_op, "SubBackward0", "tanhshrink: dy/dx = tanh(x)^2", "tanhshrink",
+         tanhshrink_forward, tanhshrink_backward, INPUTS)
+
+tg_tensor *tg_tanhshrink(tg_tensor *x) { return tg__pointwise_unary(&tanhshrink_op, x, 0, 0); }
 
 /* ---- Ops with a learnable parameter w: prelu and swish ----------------------------------
  * The forward reads w through a view that broadcasts it over x: one value

@@ -83,6 +83,20 @@ static TG_ALWAYS_INLINE double act_tanh(double x) {
     return copysign(-e / (e + 2), x);
 }
 
+/* log(1 + z) for z in [0, 1] (NaN passes): 2 atanh(s), s = z / (2 + z) in
+ * [0, 1/3], summed as the odd series 2 s (1 + s^2/3 + s^4/5 + ...) to s^35
+ * (the next term is below 2^-57 of the sum). The rounding of d = 2 + z is
+ * put back: its error e = (2 - d) + z is exact (Fast2Sum), and s = z / (d
+ * + e) is z / d (1 - e / d) to double precision. The softplus family's
+ * log1p(e^-|x|) needs nothing wider. */
+static TG_ALWAYS_INLINE double act_log1p_unit(double z) {
+    double d = 2 + z, e = (2 - d) + z, s = z / d;
+    s -= s * (e / d);
+    double s2 = s * s, q = 1.0 / 35;
+    _Pragma("GCC unroll 17") for (int k = 16; k >= 1; k--) q = q * s2 + 1.0 / (2 * k + 1);
+    return 2 * s + 2 * s * (s2 * q);
+}
+
 /* erfcx a = e^(a^2) erfc a, for a >= 0: K / (a + K) g(t), t = (a - K) / (a
  * + K), where g is smooth on t in [-1, 1] and summed as the Chebyshev
  * series that ops/erfc_coefficients.py computed (Clenshaw's recurrence). */

@@ -1,5 +1,6 @@
-/* ops/elementwise.c - add, sub, mul, div, neg (tensor and scalar forms) and
- * their in-place versions. Each forward is followed by its backward. */
+/* ops/elementwise.c - add, sub, mul, div, neg (tensor and scalar forms),
+ * maximum, minimum, pow (tensor exponent), where, and the in-place
+ * versions. Each forward is followed by its backward. */
 #include <tgmath.h>
 #include <string.h>
 
@@ -194,6 +195,43 @@ static const tg__pointwise minimum_op = {
 
 tg_tensor *tg_maximum(tg_tensor *a, tg_tensor *b) { return binary(&maximum_op, a, b); }
 tg_tensor *tg_minimum(tg_tensor *a, tg_tensor *b) { return binary(&minimum_op, a, b); }
+
+/* ---- pow: y = a^b, broadcasting --------------------------------------------------------
+ * dy/da = b a^(b-1), and 0 where b = 0 (PyTorch's pow_backward_self:
+ * where(b == 0, 0, g (b a^(b-1))), so 0^0 has slope 0, not 0 * 0^-1);
+ * dy/db = a^b log a, and 0 where a = 0 and b >= 0 (pow_backward_exponent:
+ * g where(a == 0 & b >= 0, 0, y log a)). So, as in PyTorch, the exponent's
+ * gradient is NaN where a < 0 (log of a negative number, even where a^b is
+ * real: (-2)^2), -inf where a = 0 and b < 0 (a^b is inf there), and 0 at a = 0,
+ * b >= 0 (the limit from a > 0). Each formula is PyTorch's, in the
+ * tensors' own type; a^b is recomputed, the same number as the forward's. */
+
+TG_ROWS2(pow_rows, TG_OWN, a, b, pow(a, b))
+TG_ROWS3(pow_grad_base, TG_OWN, g, a, b, b == 0 ? 0 : g * (b * pow(a, b - 1)))
+TG_ROWS3(pow_grad_exponent, TG_OWN, g, a, b, g *(a == 0 && b >= 0 ? 0 : pow(a, b) * log(a)))
+
+static int pow_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    static const tg__row_fn *const grads[2] = {pow_grad_base, pow_grad_exponent};
+    tg_tensor *a = node->saved[SAVED_A], *b = node->saved[SAVED_B];
+    for (int i = 0; i < 2; i++) {
+        if (!needs[i]) continue;
+        tg_tensor *full = tg__new("pow", g->ndim, g->shape, g->dtype);
+        if (!full) return -1;
+        tg__map(full, 3, (const tg_tensor *[]){g, a, b}, grads[i][g->dtype], NULL);
+        if (!(gi[i] = tg__sum_to(full, node->in_ndim[i], node->in_shape[i]))) return -1;
+    }
+    return 0;
+}
+static const tg__pointwise pow_op = {
+    {"PowBackward1", pow_backward,
+     "d a^b/da = b a^(b-1) (0 where b = 0), d a^b/db = a^b log(a) (0 where a = 0, b >= 0); "
+     "summed over broadcast dims"},
+    "pow",
+    pow_rows,
+    NULL,
+    TG__SAVES_INPUTS};
+
+tg_tensor *tg_pow(tg_tensor *base, tg_tensor *exponent) { return binary(&pow_op, base, exponent); }
 
 /* ---- where: cond ? a : b ------------------------------------------------------------- */
 

@@ -17,8 +17,9 @@
  * than an ulp off are replaced by golden/make_golden_special.py) and its
  * float64 ones use other approximations of exp, tanh and erf, and order the
  * products differently. Gradients formed as differences (tanh's 1 - y^2,
- * swish's s + x ds beta, softmax's g - sum(g y)) are rounded relative to the
- * upstream gradient's size, not to their difference: grad_scale 1. */
+ * swish's s + x ds beta, mish's t + x sigma(x) (1 - t^2), softmax's g - sum(g
+ * y)) are rounded relative to the upstream gradient's size, not to their
+ * difference: grad_scale 1. */
 #define BITWISE {0, 0}, 0
 #define ACT_ULPS {1, 4}, 0
 #define ACT_ULPS_DIFF {1, 4}, 1
@@ -30,6 +31,9 @@
 #define GLU_ULPS {1, 16}, 1
 /* libm's exp, log and pow against PyTorch's vectorised ones. */
 #define LIBM_ULPS {1, 1}, 0
+/* expm1's gradient g (y + 1) cancels where y nears -1: y's last bit, where
+ * libm's and PyTorch's expm1 differ, shows relative to 1. */
+#define LIBM_ULPS_DIFF {1, 1}, 1
 
 /* ---- Where gradcheck draws the inputs ------------------------------------------------- */
 #define REALS -4, 4
@@ -68,7 +72,19 @@ static const int dim1[] = {1};
     OP(glu, HALVES, tg_glu(x, (int)p[0]), "GluBackward0", GLU_ULPS, REALS)                   \
     OP(swiglu, PAIR, tg_swiglu(x, y), "SwiGLUBackward0", ACT_ULPS, REALS)                    \
     OP(geglu, PAIR, tg_geglu(x, y, approx(p[0])), "GeGLUBackward0", GELU_ULPS, REALS)        \
-    OP(reglu, PAIR, tg_reglu(x, y), "ReGLUBackward0", BITWISE, REALS)
+    OP(reglu, PAIR, tg_reglu(x, y), "ReGLUBackward0", BITWISE, REALS)                        \
+    OP(selu, X, tg_selu(x), "EluBackward0", ACT_ULPS, REALS)                                 \
+    OP(celu, X, tg_celu(x, p[0]), "CeluBackward0", ACT_ULPS, REALS)                          \
+    /* a NaN bound is NaN everywhere; min > max is max everywhere */                         \
+    OP(hardtanh, X, tg_hardtanh(x, p[0], p[1]), "HardtanhBackward0", BITWISE, REALS)         \
+    OP(relu6, X, tg_relu6(x), "HardtanhBackward0", BITWISE, REALS)                           \
+    OP(hardsigmoid, X, tg_hardsigmoid(x), "HardsigmoidBackward0", BITWISE, REALS)            \
+    OP(hardswish, X, tg_hardswish(x), "HardswishBackward0", BITWISE, REALS)                  \
+    OP(mish, X, tg_mish(x), "MishBackward0", ACT_ULPS_DIFF, REALS)                           \
+    OP(logsigmoid, X, tg_logsigmoid(x), "LogSigmoidBackward0", ACT_ULPS, REALS)              \
+    /* one node named as PyTorch's last: it composes x / (|x| + 1) and x - tanh(x) */        \
+    OP(softsign, X, tg_softsign(x), "DivBackward0", ACT_ULPS, REALS)                         \
+    OP(tanhshrink, X, tg_tanhshrink(x), "SubBackward0", ACT_ULPS, REALS)
 
 /* ---- Elementwise functions of one tensor --------------------------------------------- */
 #define UNARY(OP)                                                                  \
@@ -79,7 +95,18 @@ static const int dim1[] = {1};
     OP(abs, X, tg_abs(x), "AbsBackward0", BITWISE, REALS)                          \
     OP(pow_scalar, X, tg_pow_scalar(x, p[0]), "PowBackward0", LIBM_ULPS, POSITIVE) \
     /* a NaN bound is none */                                                      \
-    OP(clamp, X, tg_clamp(x, p[0], p[1]), "ClampBackward1", BITWISE, REALS)
+    OP(clamp, X, tg_clamp(x, p[0], p[1]), "ClampBackward1", BITWISE, REALS)        \
+    /* a NaN bound is NaN everywhere */                                            \
+    OP(clamp_min, X, tg_clamp_min(x, p[0]), "ClampMinBackward0", BITWISE, REALS)   \
+    OP(clamp_max, X, tg_clamp_max(x, p[0]), "ClampMaxBackward0", BITWISE, REALS)   \
+    OP(rsqrt, X, tg_rsqrt(x), "RsqrtBackward0", BITWISE, POSITIVE)                 \
+    OP(reciprocal, X, tg_reciprocal(x), "ReciprocalBackward0", BITWISE, POSITIVE)  \
+    OP(square, X, tg_square(x), "PowBackward0", BITWISE, REALS)                    \
+    OP(sign, X, tg_sign(x), "SignBackward0", BITWISE, REALS)                       \
+    OP(sin, X, tg_sin(x), "SinBackward0", LIBM_ULPS, REALS)                        \
+    OP(cos, X, tg_cos(x), "CosBackward0", LIBM_ULPS, REALS)                        \
+    OP(log1p, X, tg_log1p(x), "Log1PBackward0", LIBM_ULPS, POSITIVE)               \
+    OP(expm1, X, tg_expm1(x), "Expm1Backward0", LIBM_ULPS_DIFF, REALS)
 
 /* ---- Two inputs: arithmetic, selection, the losses, the row ops ----------------------- */
 #define BINARY(OP)                                                                               \
@@ -87,6 +114,7 @@ static const int dim1[] = {1};
     OP(sub, BROADCAST, tg_sub(x, y), "SubBackward0", BITWISE, REALS)                             \
     OP(mul, BROADCAST, tg_mul(x, y), "MulBackward0", BITWISE, REALS)                             \
     OP(div, BROADCAST, tg_div(x, y), "DivBackward0", BITWISE, POSITIVE)                          \
+    OP(pow, BROADCAST, tg_pow(x, y), "PowBackward1", LIBM_ULPS, POSITIVE)                        \
     OP(maximum, BROADCAST, tg_maximum(x, y), "MaximumBackward0", BITWISE, REALS)                 \
     OP(minimum, BROADCAST, tg_minimum(x, y), "MinimumBackward0", BITWISE, REALS)                 \
     OP(where, BROADCAST, where_nonzero(x, y), "WhereBackward0", BITWISE, REALS)                  \

@@ -415,6 +415,13 @@ static void bad_arguments_are_reported(void) {
     CHECK_ERROR(TG_ERR_VALUE, "gelu: approximate must be TG_GELU_NONE or TG_GELU_TANH, not 2");
     CHECK(tg_geglu(x, x, (tg_gelu_approx)-1) == NULL);
     CHECK_ERROR(TG_ERR_VALUE, "geglu: approximate must be TG_GELU_NONE or TG_GELU_TANH, not -1");
+    /* celu's alpha 0, which it divides by, as torch refuses it */
+    CHECK(tg_celu(x, 0) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "celu: ZeroDivisionError: alpha cannot be 0 for CELU");
+    CHECK(tg_celu(x, -0.0) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "alpha cannot be 0 for CELU");
+    /* hardtanh's bounds are not checked, as in PyTorch 1.13 (nn.Hardtanh's are) */
+    CHECK(tg_hardtanh(x, 2, 1) != NULL);
     /* swish beta with more than one element */
     CHECK(tg_swish(x, tg_ones(TG_SHAPE(2), TG_F32)) == NULL);
     CHECK_ERROR(TG_ERR_SHAPE, "swish: beta must have one element, got shape (2,)");
@@ -438,9 +445,10 @@ static void rrelu_training_without_a_pool_leaks_nothing(void) {
 }
 
 /* ---- The vectorised formulas against libm -------------------------------------------
- * tanh, elu, both gelus and their derivatives evaluate e^x, e^x - 1, tanh
- * and erfcx in arithmetic only (ops/activation_internal.h), so that they
- * vectorise. In float64, each result is compared with the same formula
+ * tanh, elu (celu), both gelus, mish, logsigmoid, softsign, tanhshrink and
+ * their derivatives evaluate e^x, e^x - 1, tanh, erfcx, log(1 + z) and a
+ * Chebyshev series in arithmetic only (ops/activation_internal.h), so that
+ * they vectorise. In float64, each result is compared with the same formula
  * evaluated on libm's long double functions, over a million points from -40
  * to 40 and the special values, in units of the last place of the larger of
  * the result and the magnitude of the formula's terms (where two terms
@@ -488,6 +496,39 @@ static reference ref_gelu_tanh_d(double x) {
     return (reference){s + slope, fabsl(s) + fabsl(slope)};
 }
 
+static long double sigmoidl(long double x) { return 1 / (1 + expl(-x)); }
+static long double mish_t(double x) { return tanhl(log1pl(expl(x))); }
+static reference ref_mish(double x) { return plain(x * mish_t(x)); }
+static reference ref_mish_d(double x) {
+    long double t = mish_t(x), slope = x * sigmoidl(x) * (1 - t * t);
+    return (reference){t + slope, fabsl(t) + fabsl(slope)};
+}
+static reference ref_logsigmoid(double x) {
+    return plain(x < 0 ? x - log1pl(expl(x)) : -log1pl(expl(-(long double)x)));
+}
+static reference ref_logsigmoid_d(double x) { return plain(sigmoidl(-(long double)x)); }
+static reference ref_softsign(double x) { return plain(x / (1 + fabsl(x))); }
+/* NaN at +-inf, as softsign itself there (torch's inf / inf). */
+static reference ref_softsign_d(double x) {
+    long double d = 1 + fabsl(x);
+    return plain(isinf(x) ? NAN : 1 / (d * d));
+}
+/* x - tanh x, which cancels: below 0.1 its series (terms to x^15, the next
+ * below 1e-20 relative), where x - tanhl x would keep too few digits. */
+static reference ref_tanhshrink(double x) {
+    static const long double c[] = {
+        1.0L / 3,         -2.0L / 15,          17.0L / 315,          -62.0L / 2835,
+        1382.0L / 155925, -21844.0L / 6081075, 929569.0L / 638512875};
+    if (fabs(x) >= 0.1) return plain(x - tanhl(x));
+    long double x2 = (long double)x * x, sum = 0;
+    for (int k = 6; k >= 0; k--) sum = sum * x2 + c[k];
+    return plain(x * x2 * sum);
+}
+static reference ref_tanhshrink_d(double x) { return plain(tanhl(x) * tanhl(x)); }
+static tg_tensor *celu_half(tg_tensor *x) { return tg_celu(x, 0.5); }
+static reference ref_celu_half(double x) { return plain(x > 0 ? x : 0.5L * expm1l(2.0L * x)); }
+static reference ref_celu_half_d(double x) { return plain(x > 0 ? 1 : expl(2.0L * x)); }
+
 /* Whether long double carries more digits than double here: not under
  * valgrind, which computes x87 arithmetic in double. */
 static bool long_double_is_wider(void) {
@@ -509,18 +550,24 @@ static void formulas_agree_with_libm(void) {
     tg_tensor *in = tg_requires_grad_(tg_from_data(x, TG_SHAPE(N + SPECIAL), TG_F64), true);
     struct {
         const char *name;
+        tg_tensor *(*op)(tg_tensor *);                     /* NULL: gelu */
         reference (*value)(double), (*derivative)(double); /* NULL: 1 - y^2 of its own y */
         double max_ulps;
     } fns[] = {
-        {"tanh", ref_tanh, NULL, 4},
-        {"elu", ref_elu, ref_elu_d, 4},
-        {"gelu", ref_gelu, ref_gelu_d, 8},
-        {"gelu (tanh)", ref_gelu_tanh, ref_gelu_tanh_d, 8},
+        {"tanh", tg_tanh, ref_tanh, NULL, 4},
+        {"elu", NULL, ref_elu, ref_elu_d, 4},
+        {"gelu", NULL, ref_gelu, ref_gelu_d, 8},
+        {"gelu (tanh)", NULL, ref_gelu_tanh, ref_gelu_tanh_d, 8},
+        {"celu (alpha 0.5)", celu_half, ref_celu_half, ref_celu_half_d, 4},
+        {"mish", tg_mish, ref_mish, ref_mish_d, 8},
+        {"logsigmoid", tg_logsigmoid, ref_logsigmoid, ref_logsigmoid_d, 4},
+        {"softsign", tg_softsign, ref_softsign, ref_softsign_d, 4},
+        {"tanhshrink", tg_tanhshrink, ref_tanhshrink, ref_tanhshrink_d, 8},
     };
-    for (int f = 0; f < 4; f++) {
-        tg_tensor *y = f == 0   ? tg_tanh(in)
-                       : f == 1 ? tg_elu(in, 1.0)
-                                : tg_gelu(in, f == 2 ? TG_GELU_NONE : TG_GELU_TANH);
+    for (int f = 0; f < (int)(sizeof fns / sizeof fns[0]); f++) {
+        tg_tensor *y = fns[f].op ? fns[f].op(in)
+                       : f == 1  ? tg_elu(in, 1.0)
+                                 : tg_gelu(in, f == 2 ? TG_GELU_NONE : TG_GELU_TANH);
         CHECK(y != NULL);
         tg_clear_grad(in);
         CHECK(tg_backward(y, tg_ones(TG_SHAPE(N + SPECIAL), TG_F64)) == 0);
@@ -538,6 +585,20 @@ static void formulas_agree_with_libm(void) {
     }
 }
 
+/* PyTorch 1.13's print of nn.Sequential(nn.CELU(0.5), nn.Hardtanh(-2., 3.),
+ * nn.SELU(), nn.ReLU6(), nn.Mish()). */
+static void activation_modules_print_as_pytorch(void) {
+    tg_module *net = tg_sequential_new(
+        5, (tg_module *[]){tg_celu_new(0.5), tg_hardtanh_new(-2, 3), tg_activation_new(TG_ACT_SELU),
+                           tg_activation_new(TG_ACT_RELU6), tg_activation_new(TG_ACT_MISH)});
+    char *s = tg_module_repr(net);
+    CHECK_EQ_STR(s,
+                 "Sequential(\n  (0): CELU(alpha=0.5)\n  (1): Hardtanh(min_val=-2.0, max_val=3.0)\n"
+                 "  (2): SELU()\n  (3): ReLU6()\n  (4): Mish()\n)");
+    free(s);
+    tg_module_free(net);
+}
+
 TG_TEST_MAIN(TG_CASE(ops_match_pytorch), TG_CASE(every_activation_has_golden_cases),
              TG_CASE(float32_parameters_are_rounded_like_torch),
              TG_CASE(rrelu_training_draws_slopes_in_bounds),
@@ -546,4 +607,4 @@ TG_TEST_MAIN(TG_CASE(ops_match_pytorch), TG_CASE(every_activation_has_golden_cas
              TG_CASE(gelu_derivative_is_the_correct_formula),
              TG_CASE(swish_beta_one_is_silu_and_zero_halves),
              TG_CASE(fused_gated_equal_composition), TG_CASE(bad_arguments_are_reported),
-             TG_CASE(formulas_agree_with_libm))
+             TG_CASE(formulas_agree_with_libm), TG_CASE(activation_modules_print_as_pytorch))

@@ -368,12 +368,17 @@ static void ops_h(void) {
         const char *name;
         binary_fn fn;
     } binary[] = {{"add", tg_add}, {"sub", tg_sub},         {"mul", tg_mul},
-                  {"div", tg_div}, {"maximum", tg_maximum}, {"minimum", tg_minimum}};
+                  {"div", tg_div}, {"maximum", tg_maximum}, {"minimum", tg_minimum},
+                  {"pow", tg_pow}};
     struct {
         const char *name;
         unary_fn fn;
-    } unary[] = {{"neg", tg_neg}, {"exp", tg_exp}, {"log", tg_log},  {"sqrt", tg_sqrt},
-                 {"abs", tg_abs}, {"sum", tg_sum}, {"mean", tg_mean}};
+    } unary[] = {{"neg", tg_neg},       {"exp", tg_exp},     {"log", tg_log},
+                 {"sqrt", tg_sqrt},     {"abs", tg_abs},     {"sum", tg_sum},
+                 {"mean", tg_mean},     {"rsqrt", tg_rsqrt}, {"reciprocal", tg_reciprocal},
+                 {"square", tg_square}, {"sign", tg_sign},   {"sin", tg_sin},
+                 {"cos", tg_cos},       {"log1p", tg_log1p}, {"expm1", tg_expm1}};
+    tg_tensor *ints = tg_zeros(TG_SHAPE(2), TG_I64);
     scalar_fn scalar[] = {tg_add_scalar, tg_sub_scalar, tg_rsub_scalar,
                           tg_mul_scalar, tg_div_scalar, tg_pow_scalar};
     char want[128];
@@ -393,6 +398,16 @@ static void ops_h(void) {
         } for (size_t i = 0; i < sizeof scalar / sizeof *scalar; i++)
             ROW(scalar[i](NULL, 2) == NULL, TG_ERR_NULL, "argument is NULL");
         ROW(tg_clamp(NULL, 0, 1) == NULL, TG_ERR_NULL, "clamp: argument is NULL");
+        ROW(tg_clamp_min(NULL, 0) == NULL, TG_ERR_NULL, "clamp_min: argument is NULL");
+        ROW(tg_clamp_max(NULL, 0) == NULL, TG_ERR_NULL, "clamp_max: argument is NULL");
+        ROW(tg_sin(ints) == NULL, TG_ERR_DTYPE,
+            "sin: expected a floating-point tensor, got int64 (convert with tg_to_dtype)");
+        ROW(tg_square(ints) == NULL, TG_ERR_DTYPE,
+            "square: expected a floating-point tensor, got int64");
+        ROW(tg_clamp_min(ints, 0) == NULL, TG_ERR_DTYPE,
+            "clamp_min: expected a floating-point tensor, got int64");
+        ROW(tg_pow(ints, ints) == NULL, TG_ERR_DTYPE,
+            "pow: expected a floating-point tensor, got int64");
         ROW(tg_where(NULL, a, a) == NULL, TG_ERR_NULL, "where: argument is NULL");
         ROW(tg_where(tg_ne(a, a), a, b) == NULL, TG_ERR_DTYPE,
             "where: dtypes float32 and float64 differ");
@@ -494,11 +509,39 @@ static void activation_dropout_linalg_h(void) {
     tg_tensor *a = tg_ones(TG_SHAPE(2, 3), TG_F32), *b = tg_ones(TG_SHAPE(2, 3), TG_F64);
     tg_tensor *odd = tg_ones(TG_SHAPE(2, 3), TG_F32), *c = tg_ones(TG_SHAPE(4), TG_F32);
     tg_tensor *zero_dim = tg_scalar(1, TG_F32);
-    unary_fn unary[] = {tg_relu, tg_sigmoid, tg_tanh, tg_silu};
-    TABLE(for (size_t i = 0; i < sizeof unary / sizeof *unary; i++)
-              ROW(unary[i](NULL) == NULL, TG_ERR_NULL, "argument is NULL");
-          ROW(tg_leaky_relu(NULL, 0.01) == NULL, TG_ERR_NULL, "leaky_relu: argument is NULL");
+    struct {
+        const char *name;
+        unary_fn fn;
+    } unary[] = {{"relu", tg_relu},
+                 {"sigmoid", tg_sigmoid},
+                 {"tanh", tg_tanh},
+                 {"silu", tg_silu},
+                 {"selu", tg_selu},
+                 {"relu6", tg_relu6},
+                 {"hardsigmoid", tg_hardsigmoid},
+                 {"hardswish", tg_hardswish},
+                 {"mish", tg_mish},
+                 {"logsigmoid", tg_logsigmoid},
+                 {"softsign", tg_softsign},
+                 {"tanhshrink", tg_tanhshrink}};
+    tg_tensor *ints = tg_zeros(TG_SHAPE(2), TG_I64);
+    char want[128];
+    TABLE(for (size_t i = 0; i < sizeof unary / sizeof *unary; i++) {
+        snprintf(want, sizeof want, "%s: argument is NULL", unary[i].name);
+        ROW(unary[i].fn(NULL) == NULL, TG_ERR_NULL, want);
+        snprintf(want, sizeof want, "%s: expected a floating-point tensor, got int64",
+                 unary[i].name);
+        ROW(unary[i].fn(ints) == NULL, TG_ERR_DTYPE, want);
+    } ROW(tg_leaky_relu(NULL, 0.01) == NULL, TG_ERR_NULL, "leaky_relu: argument is NULL");
           ROW(tg_elu(NULL, 1) == NULL, TG_ERR_NULL, "elu: argument is NULL");
+          ROW(tg_celu(NULL, 1) == NULL, TG_ERR_NULL, "celu: argument is NULL");
+          ROW(tg_celu(a, 0) == NULL, TG_ERR_VALUE,
+              "celu: ZeroDivisionError: alpha cannot be 0 for CELU");
+          ROW(tg_celu(ints, 1) == NULL, TG_ERR_DTYPE,
+              "celu: expected a floating-point tensor, got int64");
+          ROW(tg_hardtanh(NULL, -1, 1) == NULL, TG_ERR_NULL, "hardtanh: argument is NULL");
+          ROW(tg_hardtanh(ints, -1, 1) == NULL, TG_ERR_DTYPE,
+              "hardtanh: expected a floating-point tensor, got int64");
           ROW(tg_softplus(NULL, 1, 20) == NULL, TG_ERR_NULL, "softplus: argument is NULL");
           ROW(tg_prelu(NULL, tg_ones(TG_SHAPE(1), TG_F32)) == NULL, TG_ERR_NULL,
               "prelu: argument is NULL");
@@ -904,6 +947,16 @@ static void nn_h(void) {
             "Dropout: p must lie in [0, 1], not nan");
         ROW(tg_activation_new((tg_activation_kind)99) == NULL, TG_ERR_VALUE,
             "activation_new: unknown activation 99");
+        ROW(tg_activation_new((tg_activation_kind)-1) == NULL, TG_ERR_VALUE,
+            "activation_new: unknown activation -1");
+        ROW(tg_celu_new(0) == NULL, TG_ERR_VALUE,
+            "CELU: ZeroDivisionError: alpha cannot be 0 for CELU");
+        ROW(tg_hardtanh_new(2, 1) == NULL, TG_ERR_VALUE,
+            "Hardtanh: max_val (1) must be greater than min_val (2)");
+        ROW(tg_hardtanh_new(0, 0) == NULL, TG_ERR_VALUE,
+            "Hardtanh: max_val (0) must be greater than min_val (0)");
+        ROW(tg_hardtanh_new(-1, NAN) == NULL, TG_ERR_VALUE,
+            "Hardtanh: max_val (nan) must be greater than min_val (-1)");
         ROW(tg_prelu_new(0, 0.25, TG_F32) == NULL, TG_ERR_VALUE,
             "PReLU: num_parameters must be positive, not 0");
         ROW(tg_prelu_new(INT64_MAX, 0.25, TG_F32) == NULL, TG_ERR_NOMEM, "too large");

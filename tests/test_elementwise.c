@@ -1,4 +1,4 @@
-/* tests/test_elementwise.c - add, sub, mul, div with broadcasting, the
+/* tests/test_elementwise.c - add, sub, mul, div, pow with broadcasting, the
  * elementwise functions and selection, and the in-place update, against
  * PyTorch's values and gradients; each op called through its row of
  * tests/op_table.c. */
@@ -149,6 +149,51 @@ static void nan_propagates_like_pytorch(void) {
     CHECK_VALUES(tg_clamp(tg_ones(TG_SHAPE(2), TG_F32), 3, 2), over, 2, 0, 0);
 }
 
+/* pow's gradients where PyTorch's rules decide them (torch 1.13's values):
+ * base 0 with exponent 0, 2, -1 and 0.5, a negative base, and -0 to the -1. */
+static void pow_gradients_at_zero_and_negative_bases(void) {
+    double a[] = {0, 0, 0, -2, -2, 2, 0, -0.0}, b[] = {0, 2, -1, 2, 0.5, 0, 0.5, -1};
+    double y[] = {1, 0, INFINITY, 4, NAN, 1, 0, -INFINITY};
+    double ga[] = {0, 0, -INFINITY, -4, NAN, 0, INFINITY, -INFINITY};
+    double gb[] = {0, 0, -INFINITY, NAN, NAN, log(2), 0, INFINITY};
+    for (int f64 = 0; f64 < 2; f64++) {
+        tg_dtype dt = f64 ? TG_F64 : TG_F32;
+        tg_tensor *ta = tg_requires_grad_(tg_test_tensor(a, TG_SHAPE(8), dt), true);
+        tg_tensor *tb = tg_requires_grad_(tg_test_tensor(b, TG_SHAPE(8), dt), true);
+        tg_tensor *out = tg_pow(ta, tb);
+        CHECK_EQ_STR(tg_grad_fn_name(out), "PowBackward1");
+        CHECK_VALUES(out, y, 8, 1e-7, 0);
+        CHECK(tg_backward(out, tg_ones(TG_SHAPE(8), dt)) == 0);
+        CHECK_VALUES(tg_grad(ta), ga, 8, 1e-7, 0);
+        CHECK_VALUES(tg_grad(tb), gb, 8, 1e-7, 0);
+    }
+    /* A 0-dim exponent broadcasts; its gradient is summed: d/db sum(a^b) = sum(a^b log a). */
+    tg_tensor *base = tg_test_tensor((double[]){1, 2, 4}, TG_SHAPE(3), TG_F64);
+    tg_tensor *e = tg_requires_grad_(tg_scalar(2, TG_F64), true);
+    CHECK(tg_backward(tg_pow(base, e), tg_ones(TG_SHAPE(3), TG_F64)) == 0);
+    CHECK(tg_ndim(tg_grad(e)) == 0);
+    CHECK(fabs(tg_item(tg_grad(e)) - (4 * log(2) + 16 * log(4))) < 1e-12);
+}
+
+/* The named one-bound clamps: a NaN bound fills the result with NaN (unlike
+ * tg_clamp's "no bound"); at the bound the gradient passes; -0 stays -0. */
+static void clamp_min_and_clamp_max(void) {
+    double v[] = {-0.0, 0, NAN, -1, 2};
+    tg_tensor *x = tg_requires_grad_(tg_test_tensor(v, TG_SHAPE(5), TG_F32), true);
+    double lo[] = {-0.0, 0, NAN, 0, 2}, hi[] = {-0.0, 0, NAN, -1, 0};
+    tg_tensor *out = tg_clamp_min(x, 0);
+    CHECK_VALUES(out, lo, 5, 0, 0);
+    CHECK(signbit(tg_get(out, (int64_t[]){0})));
+    CHECK_EQ_STR(tg_grad_fn_name(out), "ClampMinBackward0");
+    CHECK_VALUES(tg_clamp_max(x, 0), hi, 5, 0, 0);
+    double nans[] = {NAN, NAN, NAN, NAN, NAN};
+    CHECK_VALUES(tg_clamp_min(x, NAN), nans, 5, 0, 0);
+    CHECK_VALUES(tg_clamp_max(x, NAN), nans, 5, 0, 0);
+    CHECK(tg_backward(tg_sum(tg_clamp_min(x, 0)), NULL) == 0);
+    double g[] = {1, 1, 0, 0, 1}; /* x >= 0 passes, NaN does not */
+    CHECK_VALUES(tg_grad(x), g, 5, 0, 0);
+}
+
 static tg_tensor *f_math(tg_tensor *const *in, void *c) {
     (void)c;
     tg_tensor *x = in[0]; /* positive inputs: log, sqrt, fractional pow */
@@ -178,4 +223,5 @@ TG_TEST_MAIN(TG_CASE(binary_ops_match_pytorch), TG_CASE(binary_ops_on_strided_in
              TG_CASE(sgd_update_matches_pytorch_bit_for_bit), TG_CASE(neg_and_scalar_forms),
              TG_CASE(unary_ops_match_pytorch), TG_CASE(selection_ops_match_pytorch),
              TG_CASE(nan_propagates_like_pytorch), TG_CASE(gradcheck_math_and_selection),
-             TG_CASE(division_in_place))
+             TG_CASE(division_in_place), TG_CASE(pow_gradients_at_zero_and_negative_bases),
+             TG_CASE(clamp_min_and_clamp_max))

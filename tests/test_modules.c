@@ -1,5 +1,6 @@
 /* tests/test_modules.c - the module machinery: parameters and their names,
- * train/eval, containers, init, save/load; Linear against PyTorch. */
+ * train/eval, containers, init, save/load; Linear against PyTorch; the
+ * activation modules. */
 #include <unistd.h>
 
 #include "golden/golden_modules.h"
@@ -116,7 +117,64 @@ static void init_functions(void) {
     CHECK_ERROR(TG_ERR_VALUE, "init_normal_: std -1 is negative");
 }
 
+/* Each activation module is its function under torch.nn's class name, with
+ * no parameters; CELU and Hardtanh keep their settings. */
+static void activation_modules_are_their_functions(void) {
+    static const struct {
+        tg_activation_kind kind;
+        const char *name;
+        tg_tensor *(*fn)(tg_tensor *);
+    } acts[] = {
+        {TG_ACT_RELU, "ReLU", tg_relu},
+        {TG_ACT_SIGMOID, "Sigmoid", tg_sigmoid},
+        {TG_ACT_TANH, "Tanh", tg_tanh},
+        {TG_ACT_SILU, "SiLU", tg_silu},
+        {TG_ACT_SELU, "SELU", tg_selu},
+        {TG_ACT_RELU6, "ReLU6", tg_relu6},
+        {TG_ACT_HARDSIGMOID, "Hardsigmoid", tg_hardsigmoid},
+        {TG_ACT_HARDSWISH, "Hardswish", tg_hardswish},
+        {TG_ACT_MISH, "Mish", tg_mish},
+        {TG_ACT_LOGSIGMOID, "LogSigmoid", tg_logsigmoid},
+        {TG_ACT_SOFTSIGN, "Softsign", tg_softsign},
+        {TG_ACT_TANHSHRINK, "Tanhshrink", tg_tanhshrink},
+    };
+    tg_tensor *x = tg_mul_scalar(tg_randn(TG_SHAPE(3, 7), TG_F64, NULL), 4);
+    double want[21], got[21];
+    for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
+        tg_test_context = acts[i].name;
+        tg_module *m = tg_activation_new(acts[i].kind);
+        CHECK(m != NULL);
+        CHECK_EQ_STR(tg_module_name(m), acts[i].name);
+        CHECK(tg_module_num_elements(m) == 0);
+        tg_to_doubles(acts[i].fn(x), want);
+        CHECK(tg_to_doubles(tg_module_forward(m, x), got) == 0);
+        CHECK(memcmp(want, got, sizeof want) == 0);
+        tg_module_free(m);
+    }
+    tg_test_context = NULL;
+    tg_module *celu = tg_celu_new(0.5), *hardtanh = tg_hardtanh_new(-0.5, 2);
+    CHECK(celu && hardtanh);
+    CHECK_EQ_STR(tg_module_name(celu), "CELU");
+    CHECK_EQ_STR(tg_module_name(hardtanh), "Hardtanh");
+    tg_to_doubles(tg_celu(x, 0.5), want);
+    CHECK(tg_to_doubles(tg_module_forward(celu, x), got) == 0);
+    CHECK(memcmp(want, got, sizeof want) == 0);
+    tg_to_doubles(tg_hardtanh(x, -0.5, 2), want);
+    CHECK(tg_to_doubles(tg_module_forward(hardtanh, x), got) == 0);
+    CHECK(memcmp(want, got, sizeof want) == 0);
+    tg_module_free(celu);
+    tg_module_free(hardtanh);
+}
+
 static void bad_module_arguments(void) {
+    CHECK(tg_activation_new((tg_activation_kind)(TG_ACT_TANHSHRINK + 1)) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "activation_new: unknown activation 14");
+    CHECK(tg_celu_new(0) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "CELU: ZeroDivisionError: alpha cannot be 0 for CELU");
+    CHECK(tg_hardtanh_new(1, 1) == NULL); /* nn.Hardtanh asserts max_val > min_val */
+    CHECK_ERROR(TG_ERR_VALUE, "Hardtanh: max_val (1) must be greater than min_val (1)");
+    CHECK(tg_hardtanh_new(NAN, 1) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "Hardtanh: max_val (1) must be greater than min_val (nan)");
     CHECK(tg_linear_new(0, 3, TG_BIAS, TG_F32, NULL) == NULL);
     CHECK_ERROR(TG_ERR_VALUE, "Linear: in_features 0 and out_features 3 must be positive");
     CHECK(tg_sequential_new(2, (tg_module *[]){tg_linear_new(2, 2, TG_BIAS, TG_F32, NULL), NULL}) ==
@@ -144,4 +202,4 @@ static void bad_module_arguments(void) {
 TG_TEST_MAIN(TG_CASE(linear_draws_pytorch_weights), TG_CASE(names_order_and_counts),
              TG_CASE(train_and_eval_propagate), TG_CASE(forward_backward_through_containers),
              TG_CASE(save_and_load_round_trip), TG_CASE(init_functions),
-             TG_CASE(bad_module_arguments))
+             TG_CASE(activation_modules_are_their_functions), TG_CASE(bad_module_arguments))

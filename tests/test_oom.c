@@ -45,6 +45,18 @@ OP(log, tg_log(a))
 OP(sqrt, tg_sqrt(a))
 OP(abs, tg_abs(a))
 OP(clamp, tg_clamp(a, -0.5, 0.5))
+OP(clamp_min, tg_clamp_min(a, 0.5))
+OP(clamp_max, tg_clamp_max(a, 0.5))
+OP(rsqrt, tg_rsqrt(a))
+OP(reciprocal, tg_reciprocal(a))
+OP(square, tg_square(a))
+OP(sign, tg_sign(a))
+OP(sin, tg_sin(a))
+OP(cos, tg_cos(a))
+OP(log1p, tg_log1p(a))
+OP(expm1, tg_expm1(a))
+OP(pow, tg_pow(a, b))
+OP(pow_broadcast, tg_pow(a, tg_reshape(tg_slice(w, 0, 0, 1, 1), TG_SHAPE(6))))
 OP(maximum, tg_maximum(a, b))
 OP(minimum, tg_minimum(a, b))
 OP(relu, tg_relu(a))
@@ -57,6 +69,16 @@ OP(gelu, tg_gelu(a, TG_GELU_NONE))
 OP(gelu_tanh, tg_gelu(a, TG_GELU_TANH))
 OP(silu, tg_silu(a))
 OP(softplus, tg_softplus(a, 1, 20))
+OP(selu, tg_selu(a))
+OP(celu, tg_celu(a, 0.5))
+OP(hardtanh, tg_hardtanh(a, -0.5, 0.5))
+OP(relu6, tg_relu6(a))
+OP(hardsigmoid, tg_hardsigmoid(a))
+OP(hardswish, tg_hardswish(a))
+OP(mish, tg_mish(a))
+OP(logsigmoid, tg_logsigmoid(a))
+OP(softsign, tg_softsign(a))
+OP(tanhshrink, tg_tanhshrink(a))
 OP(prelu, tg_prelu(a, tg_reshape(tg_slice(w, 0, 0, 1, 1), TG_SHAPE(6))))
 OP(glu, tg_glu(a, 1))
 OP(swiglu, tg_swiglu(a, b))
@@ -129,6 +151,18 @@ static const op_case op_cases[] = {
     CASE(sqrt),
     CASE(abs),
     CASE(clamp),
+    CASE(clamp_min),
+    CASE(clamp_max),
+    CASE(rsqrt),
+    CASE(reciprocal),
+    CASE(square),
+    CASE(sign),
+    CASE(sin),
+    CASE(cos),
+    CASE(log1p),
+    CASE(expm1),
+    CASE(pow),
+    COMPOSED(pow_broadcast),
     CASE(maximum),
     CASE(minimum),
     CASE(relu),
@@ -141,6 +175,16 @@ static const op_case op_cases[] = {
     CASE(gelu_tanh),
     CASE(silu),
     CASE(softplus),
+    CASE(selu),
+    CASE(celu),
+    CASE(hardtanh),
+    CASE(relu6),
+    CASE(hardsigmoid),
+    CASE(hardswish),
+    CASE(mish),
+    CASE(logsigmoid),
+    CASE(softsign),
+    CASE(tanhshrink),
     COMPOSED(prelu),
     CASE(glu),
     CASE(swiglu),
@@ -401,6 +445,14 @@ static tg_module *make_norms(tg_generator *gen) {
                            tg_rms_norm_new(6, 1e-6, TG_F64)});
 }
 
+/* After a Linear, whose parameters the backward reaches. */
+static tg_module *make_more_activations(tg_generator *gen) {
+    return tg_sequential_new(5, (tg_module *[]){tg_linear_new(6, 6, TG_BIAS, TG_F64, gen),
+                                                tg_celu_new(0.5), tg_hardtanh_new(-2, 2),
+                                                tg_activation_new(TG_ACT_MISH),
+                                                tg_activation_new(TG_ACT_SELU)});
+}
+
 static const struct {
     const char *name;
     module_maker make;
@@ -413,6 +465,7 @@ static const struct {
     {"named Sequential(Linear, Residual, SiLU)", make_named_sequential},
     {"Tagged, a user's module", make_tagged},
     {"Sequential(Linear, LayerNorm, RMSNorm)", make_norms},
+    {"Sequential(Linear, CELU, Hardtanh, Mish, SELU)", make_more_activations},
 };
 
 static int module_scenario(void *ctx) {

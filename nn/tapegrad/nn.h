@@ -233,7 +233,9 @@ TG_API tg_module *tg_embedding_new(int64_t num_embeddings, int64_t embedding_dim
  * (borrowed: it must outlive the module). p must lie in [0, 1]. */
 TG_API tg_module *tg_dropout_new(double p, tg_generator *gen);
 
-/* Activations without parameters, as modules (for Sequential). */
+/* Activations without parameters, as modules (for Sequential), named as
+ * torch.nn's ("ReLU", "SELU", "Hardswish", ...); each forward is the
+ * function of tapegrad/activation.h. */
 typedef enum tg_activation_kind {
     TG_ACT_RELU,
     TG_ACT_GELU,      /* exact, x * Phi(x) */
@@ -241,8 +243,24 @@ typedef enum tg_activation_kind {
     TG_ACT_SILU,      /* Swish with beta 1 */
     TG_ACT_SIGMOID,
     TG_ACT_TANH,
+    TG_ACT_SELU,
+    TG_ACT_RELU6,
+    TG_ACT_HARDSIGMOID,
+    TG_ACT_HARDSWISH,
+    TG_ACT_MISH,
+    TG_ACT_LOGSIGMOID,
+    TG_ACT_SOFTSIGN,
+    TG_ACT_TANHSHRINK,
 } tg_activation_kind;
 TG_API tg_module *tg_activation_new(tg_activation_kind kind);
+/* Activations with fixed settings: nn.CELU(alpha) (alpha 0 refused, as
+ * tg_celu refuses it) and nn.Hardtanh(min_val, max_val), which refuses
+ * max_val <= min_val or a NaN bound, as nn.Hardtanh asserts max_val >
+ * min_val (the function tg_hardtanh accepts them, as F.hardtanh does). The
+ * defaults are TG_CELU_DEFAULT_ALPHA and TG_HARDTANH_DEFAULT_MIN_VAL /
+ * _MAX_VAL (tapegrad/activation.h). */
+TG_API tg_module *tg_celu_new(double alpha);
+TG_API tg_module *tg_hardtanh_new(double min_val, double max_val);
 /* PReLU: parameter "weight" of num_parameters slopes (1, or one per
  * channel, dim 1), all init (PyTorch's default 0.25). */
 TG_API tg_module *tg_prelu_new(int64_t num_parameters, double init, tg_dtype dtype);

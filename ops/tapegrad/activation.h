@@ -55,6 +55,38 @@ TG_API tg_tensor *tg_rrelu(tg_tensor *x, double lower, double upper, tg_mode tra
 #define TG_ELU_DEFAULT_ALPHA 1.0
 TG_API tg_tensor *tg_elu(tg_tensor *x, double alpha); /* EluBackward0 */
 
+/* SELU: scale * elu(x, alpha) with Klambauer et al.'s constants (PyTorch's,
+ * to its 32 digits). torch records EluBackward0 for it, as it computes
+ * elu(x, alpha, scale). */
+#define TG_SELU_ALPHA 1.6732632423543772848170429916717
+#define TG_SELU_SCALE 1.0507009873554804934193349852946
+TG_API tg_tensor *tg_selu(tg_tensor *x); /* EluBackward0 */
+
+/* CELU: x for x > 0, alpha * (exp(x / alpha) - 1) otherwise (continuously
+ * differentiable for any alpha). alpha 0 is refused, as torch refuses it
+ * (TG_ERR_VALUE, "alpha cannot be 0 for CELU"); torch's default is 1. */
+#define TG_CELU_DEFAULT_ALPHA 1.0
+TG_API tg_tensor *tg_celu(tg_tensor *x, double alpha); /* CeluBackward0 */
+
+/* ---- Piecewise-linear ("hard") activations ------------------------------------------
+ * Computed in the tensor's own type with PyTorch's steps: the same bits. */
+
+/* clamp(x, min_val, max_val), as F.hardtanh; the gradient is 1 strictly
+ * inside the bounds, 0 at and beyond them. As in PyTorch 1.13, min_val >
+ * max_val is accepted (max_val everywhere, gradient 0) and a NaN bound gives
+ * NaN everywhere (tg_hardtanh_new refuses both, as nn.Hardtanh does). */
+#define TG_HARDTANH_DEFAULT_MIN_VAL (-1.0)
+#define TG_HARDTANH_DEFAULT_MAX_VAL 1.0
+TG_API tg_tensor *tg_hardtanh(tg_tensor *x, double min_val, double max_val); /* HardtanhBackward0 */
+/* min(max(x, 0), 6) = hardtanh(x, 0, 6), which is what torch records. */
+TG_API tg_tensor *tg_relu6(tg_tensor *x); /* HardtanhBackward0 */
+/* relu6(x + 3) / 6; the gradient is 1/6 strictly inside (-3, 3), else 0. */
+TG_API tg_tensor *tg_hardsigmoid(tg_tensor *x); /* HardsigmoidBackward0 */
+/* x * relu6(x + 3) / 6; the gradient is 0 below -3, x / 3 + 1/2 up to 3,
+ * 1 from 3 (where torch's one-element path says 3/2). Where x * 6
+ * overflows, the result is x (torch's is inf). */
+TG_API tg_tensor *tg_hardswish(tg_tensor *x); /* HardswishBackward0 */
+
 /* ---- Smooth activations -------------------------------------------------------------- */
 
 /* 1 / (1 + exp(-x)), computed so that no exp overflows. */
@@ -89,6 +121,28 @@ TG_API tg_tensor *tg_swish(tg_tensor *x, tg_tensor *beta); /* SwishBackward0 */
 #define TG_SOFTPLUS_DEFAULT_BETA 1.0
 #define TG_SOFTPLUS_DEFAULT_THRESHOLD 20.0
 TG_API tg_tensor *tg_softplus(tg_tensor *x, double beta, double threshold); /* SoftplusBackward0 */
+
+/* x * tanh(softplus(x)) (Misra's Mish); derivative t + x sigmoid(x) (1 - t^2),
+ * t = tanh(softplus(x)). */
+TG_API tg_tensor *tg_mish(tg_tensor *x); /* MishBackward0 */
+
+/* log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|)), never overflowing;
+ * derivative sigmoid(-x). torch.nn.functional.logsigmoid. */
+TG_API tg_tensor *tg_logsigmoid(tg_tensor *x); /* LogSigmoidBackward0 */
+
+/* x / (1 + |x|); derivative 1 / (1 + |x|)^2. torch computes it as x / (|x| +
+ * 1) and records DivBackward0 (its last op); tapegrad computes it as one op
+ * recording one node of that name, with the derivative itself (torch's
+ * backward subtracts two nearly equal terms for large |x|). NaN at +-inf,
+ * as torch. */
+TG_API tg_tensor *tg_softsign(tg_tensor *x); /* DivBackward0 */
+
+/* x - tanh(x); derivative tanh(x)^2. torch computes x - x.tanh() and
+ * records SubBackward0; tapegrad, one node of that name, computes it near 0
+ * without the cancellation (torch's float32 tanhshrink(1e-3) is 5% off:
+ * 3.49e-10 for 3.33e-10), and tanh^2 itself, not torch's g - g (1 - tanh^2).
+ * At -0 it is -0 (torch's -0 - tanh(-0) is +0). */
+TG_API tg_tensor *tg_tanhshrink(tg_tensor *x); /* SubBackward0 */
 
 /* ---- The GLU family ------------------------------------------------------------------ */
 

@@ -27,6 +27,11 @@ TG_API tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b); /* SubBackward0 */
 TG_API tg_tensor *tg_mul(tg_tensor *a, tg_tensor *b); /* MulBackward0 */
 TG_API tg_tensor *tg_div(tg_tensor *a, tg_tensor *b); /* DivBackward0 */
 TG_API tg_tensor *tg_neg(tg_tensor *a);               /* NegBackward0 */
+/* base ** exponent, as torch.pow(base, exponent) with two tensors. The
+ * gradients are PyTorch's: base's b a^(b-1), 0 where b = 0; exponent's
+ * a^b log(a), 0 where a = 0 and b >= 0, so NaN where a < 0 and -inf where
+ * a = 0 and b < 0. */
+TG_API tg_tensor *tg_pow(tg_tensor *base, tg_tensor *exponent); /* PowBackward1 */
 
 /* ---- Elementwise, tensor with scalar -------------------------------------- */
 TG_API tg_tensor *tg_add_scalar(tg_tensor *a, double s);  /* a + s */
@@ -44,6 +49,21 @@ TG_API tg_tensor *tg_abs(tg_tensor *x); /* gradient sign(x), 0 at 0 */
 /* Limits x to [min, max]; a NAN bound means none (clamp_min, clamp_max).
  * The gradient passes where min <= x <= max. */
 TG_API tg_tensor *tg_clamp(tg_tensor *x, double min, double max);
+/* x.clamp_min(min), x.clamp_max(max): one bound, the gradient passing where
+ * x >= min (x <= max). As in PyTorch, a NAN bound gives NaN everywhere (it
+ * is not "none" here, as it is for tg_clamp). */
+TG_API tg_tensor *tg_clamp_min(tg_tensor *x, double min); /* ClampMinBackward0 */
+TG_API tg_tensor *tg_clamp_max(tg_tensor *x, double max); /* ClampMaxBackward0 */
+TG_API tg_tensor *tg_rsqrt(tg_tensor *x);                 /* 1 / sqrt(x); RsqrtBackward0 */
+TG_API tg_tensor *tg_reciprocal(tg_tensor *x);            /* 1 / x; ReciprocalBackward0 */
+/* x * x; PowBackward0, as torch.square (pow(x, 2)) records. */
+TG_API tg_tensor *tg_square(tg_tensor *x);
+/* -1, 0 or 1 (0 at +-0 and NaN, as torch.sign); the gradient is 0. SignBackward0. */
+TG_API tg_tensor *tg_sign(tg_tensor *x);
+TG_API tg_tensor *tg_sin(tg_tensor *x);   /* SinBackward0 */
+TG_API tg_tensor *tg_cos(tg_tensor *x);   /* CosBackward0 */
+TG_API tg_tensor *tg_log1p(tg_tensor *x); /* log(1 + x), accurate near 0; Log1PBackward0 */
+TG_API tg_tensor *tg_expm1(tg_tensor *x); /* e^x - 1, accurate near 0; Expm1Backward0 */
 
 /* ---- Selection (broadcasting) ----------------------------------------------- */
 /* Elementwise max/min; where a == b the gradient is split half and half,

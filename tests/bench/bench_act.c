@@ -29,12 +29,32 @@ static tg_tensor *elu(tg_tensor *x) { return tg_elu(x, 1.0); }
 static tg_tensor *gelu(tg_tensor *x) { return tg_gelu(x, TG_GELU_NONE); }
 static tg_tensor *gelu_tanh(tg_tensor *x) { return tg_gelu(x, TG_GELU_TANH); }
 static tg_tensor *geglu(tg_tensor *gate, tg_tensor *up) { return tg_geglu(gate, up, TG_GELU_NONE); }
+static tg_tensor *softplus(tg_tensor *x) { return tg_softplus(x, 1, 20); }
+static tg_tensor *celu(tg_tensor *x) { return tg_celu(x, 1.0); }
+static tg_tensor *hardtanh(tg_tensor *x) { return tg_hardtanh(x, -1, 1); }
 
 static const act acts[] = {
-    {"relu", tg_relu, NULL},        {"leaky_relu", leaky_relu, NULL}, {"elu", elu, NULL},
-    {"sigmoid", tg_sigmoid, NULL},  {"tanh", tg_tanh, NULL},          {"gelu", gelu, NULL},
-    {"gelu-tanh", gelu_tanh, NULL}, {"silu", tg_silu, NULL},          {"swiglu", NULL, tg_swiglu},
+    {"relu", tg_relu, NULL},
+    {"leaky_relu", leaky_relu, NULL},
+    {"elu", elu, NULL},
+    {"sigmoid", tg_sigmoid, NULL},
+    {"tanh", tg_tanh, NULL},
+    {"gelu", gelu, NULL},
+    {"gelu-tanh", gelu_tanh, NULL},
+    {"silu", tg_silu, NULL},
+    {"swiglu", NULL, tg_swiglu},
     {"geglu", NULL, geglu},
+    {"softplus", softplus, NULL}, /* libm's exp and log1p per element: not vectorised */
+    {"selu", tg_selu, NULL},
+    {"celu", celu, NULL},
+    {"hardtanh", hardtanh, NULL},
+    {"relu6", tg_relu6, NULL},
+    {"hardsigmoid", tg_hardsigmoid, NULL},
+    {"hardswish", tg_hardswish, NULL},
+    {"mish", tg_mish, NULL},
+    {"logsigmoid", tg_logsigmoid, NULL},
+    {"softsign", tg_softsign, NULL},
+    {"tanhshrink", tg_tanhshrink, NULL},
 };
 enum { N_ACTS = sizeof acts / sizeof acts[0] };
 

@@ -138,9 +138,9 @@ def exact_class(x):
 
 
 # ---- Where the two paths disagree --------------------------------------------------------
-# Each rule: (op, quantity, predicate on the case (a, b), the value chosen,
-# why). A disagreement no rule covers stops the script, so that a new one is
-# looked at, not recorded silently.
+# Each rule: (op, quantity, predicate on the case (a, b) and the op's
+# parameters p, the value chosen, why). A disagreement no rule covers stops
+# the script, so that a new one is looked at, not recorded silently.
 def ieee_max_zero(a, b):
     return a == 0 and b == 0 and math.copysign(1, a) != math.copysign(1, b)
 
@@ -150,15 +150,35 @@ RESOLVE = [
     # two paths take different ones: maximum(0.0, -0.0) is -0.0 vectorised
     # (vmaxps returns its second operand) and 0.0 alone (std::max its first).
     # IEEE 754-2019 maximum orders -0 below +0: max is +0, min is -0.
-    ("maximum", "out", ieee_max_zero, lambda a, b, old: 0.0,
+    ("maximum", "out", lambda a, b, p: ieee_max_zero(a, b), lambda a, b, old: 0.0,
      "IEEE 754-2019 maximum: +0 is above -0"),
-    ("minimum", "out", ieee_max_zero, lambda a, b, old: -0.0,
+    ("minimum", "out", lambda a, b, p: ieee_max_zero(a, b), lambda a, b, old: -0.0,
      "IEEE 754-2019 minimum: -0 is below +0"),
     # elu_backward is `x <= 0 ? grad * alpha e^x : grad` alone, so a NaN x
     # takes the x > 0 branch and gets the upstream gradient; vectorised, the
     # blend keeps the NaN. The derivative at NaN is NaN.
-    ("elu", "ga", lambda a, b: math.isnan(a), lambda a, b, old: NAN,
+    ("elu", "ga", lambda a, b, p: math.isnan(a), lambda a, b, old: NAN,
      "the derivative at NaN is NaN"),
+    ("selu", "ga", lambda a, b, p: math.isnan(a), lambda a, b, old: NAN,
+     "the derivative at NaN is NaN"),
+    ("celu", "ga", lambda a, b, p: math.isnan(a), lambda a, b, old: NAN,
+     "the derivative at NaN is NaN"),
+    # hardswish_backward alone is `x < -3 ? 0 : x <= 3 ? g (x / 3 + 1/2) : g`;
+    # vectorised, x >= 3 selects g and NaN falls through to g (NaN / 3 + 1/2).
+    ("hardswish", "ga", lambda a, b, p: math.isnan(a), lambda a, b, old: NAN,
+     "the derivative at NaN is NaN"),
+    ("hardswish", "ga", lambda a, b, p: a == 3, lambda a, b, old: old,
+     "at the kink x = 3, the slope of x beyond it, as PyTorch's vectorised path"),
+    # hardtanh_backward alone is `x <= min || x >= max ? 0 : g`, which passes g
+    # at a NaN x or bound; vectorised it is g masked by min < x < max: 0.
+    ("hardtanh", "ga", lambda a, b, p: math.isnan(a) or math.isnan(p[0]),
+     lambda a, b, old: 0.0,
+     "the gradient passes strictly inside the bounds only (as tg_clamp's): 0 at NaN"),
+    ("relu6", "ga", lambda a, b, p: math.isnan(a), lambda a, b, old: 0.0,
+     "the gradient passes strictly inside the bounds only (as tg_clamp's): 0 at NaN"),
+    # Sleef's vectorised pow overflows on the way to DBL_MAX^1; the scalar
+    # path's std::pow gives DBL_MAX itself.
+    ("pow", "out", lambda a, b, p: b == 1, lambda a, b, old: a, "a^1 is a"),
 ]
 
 
@@ -173,14 +193,14 @@ def both_paths(op, p, dtype, a, b):
     return vec, alone
 
 
-def resolve(op, quantity, a, b, vec, alone):
+def resolve(op, quantity, a, b, vec, alone, p):
     if same(vec, alone):
         return vec, None
+    for rop, rq, pred, choose, why in RESOLVE:
+        if rop == op and quantity.startswith(rq) and pred(a, b, p):
+            return choose(a, b, vec), why
     if exact_class(vec) is None and exact_class(alone) is None and (vec > 0) == (alone > 0):
         return vec, None  # rounding only: compared within a tolerance
-    for rop, rq, pred, choose, why in RESOLVE:
-        if rop == op and quantity.startswith(rq) and pred(a, b):
-            return choose(a, b, vec), why
     raise SystemExit(f"{op} {quantity} at ({a}, {b}): vectorised {vec!r}, alone {alone!r}: "
                      "no rule in RESOLVE")
 
@@ -256,22 +276,117 @@ def gelu_exact(op, p, dtype, a, b, quantity):
     return rounded({"ou": [a, s, b], "ga": [u, d, b], "gb": [u, a, s]}[quantity[:2]], dtype)
 
 
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def elu_parameters(op, p, dtype):
+    """alpha, scale and input_scale of elu, selu or celu (PyTorch computes all
+    three as elu), each rounded to the dtype, as torch and tapegrad round
+    them; celu's input_scale is 1 / alpha, computed in double first."""
+    def r(v):
+        return torch.tensor(v, dtype=dtype).item()
+    if op == "selu":
+        return r(SELU_ALPHA), r(SELU_SCALE), 1.0
+    if op == "celu":
+        return r(p[0]), 1.0, r(1 / p[0])
+    return r(p[0]), 1.0, 1.0
+
+
 def elu_exact(op, p, dtype, a, b, quantity):
-    """elu(x) = alpha (e^x - 1) for x <= 0: PyTorch computes exp(x) - 1, which
-    cancels near 0 (elu(-dmin) comes out +0, not -dmin). The exact value of
-    the output at finite x <= 0; None (PyTorch's) elsewhere."""
+    """elu(x) = scale alpha (e^(input_scale x) - 1) for x <= 0: PyTorch computes
+    exp(x) - 1, which cancels near 0 (elu(-dmin) comes out +0, not -dmin).
+    The exact value of the output at finite x <= 0 (of elu, selu and celu);
+    None (PyTorch's) elsewhere."""
     if quantity != "out" or not math.isfinite(a) or a > 0:
         return None
-    alpha = torch.tensor(p[0], dtype=dtype).item()  # rounded to the dtype, as torch does
+    alpha, scale, input_scale = elu_parameters(op, p, dtype)
     if a == 0:
-        return rounded([alpha, a], dtype)  # expm1(+-0) = +-0
-    return rounded([alpha, mpmath.expm1(mpmath.mpf(a))], dtype)
+        return rounded([alpha, scale, a], dtype)  # expm1(+-0) = +-0
+    return rounded([alpha, scale, mpmath.expm1(mpmath.mpf(a) * mpmath.mpf(input_scale))], dtype)
 
 
-EXACT = {"gelu": gelu_exact, "geglu": gelu_exact, "elu": elu_exact}
+def upstream_of(quantity):
+    """The upstream gradient a quantity (out, ga0, ga1) was taken with."""
+    return 0.5 if quantity.endswith("1") else 1.0
+
+
+def hardswish_exact(op, p, dtype, a, b, quantity):
+    """hardswish(x) = x for x >= 3, which PyTorch computes as (x * 6) / 6: inf
+    where x * 6 overflows. x there; None (PyTorch's) elsewhere."""
+    big = torch.finfo(dtype).max / 6
+    if quantity != "out" or not math.isfinite(a) or a <= big:
+        return None
+    return a
+
+
+def hardsigmoid_exact(op, p, dtype, a, b, quantity):
+    """PyTorch's float64 hardsigmoid_backward multiplies by float32's 1/6
+    (0.1666666716337204): g / 6 itself, in float64, strictly inside (-3, 3);
+    None (PyTorch's) elsewhere and in float32, whose 1/6 that is."""
+    if dtype != torch.float64 or quantity[:2] != "ga" or not -3 < a < 3:
+        return None
+    return rounded([upstream_of(quantity), 1 / mpmath.mpf(6)], dtype)
+
+
+def softsign_exact(op, p, dtype, a, b, quantity):
+    """softsign'(x) = 1 / (1 + |x|)^2: PyTorch's gradient of x / (|x| + 1) is
+    the difference of its two paths through x, g / (|x| + 1) - g x sgn(x) /
+    (|x| + 1)^2, which cancels for large |x| (at 1e30 it is 0, not 1e-60).
+    The exact value at finite x; None (PyTorch's, NaN) at +-inf and NaN,
+    and for the output, which PyTorch rounds twice, as tapegrad does."""
+    if quantity[:2] != "ga" or not math.isfinite(a):
+        return None
+    return rounded([upstream_of(quantity), 1 / (1 + abs(mpmath.mpf(a))) ** 2], dtype)
+
+
+def tanhshrink_exact(op, p, dtype, a, b, quantity):
+    """x - tanh x, which PyTorch computes as such: it cancels near 0 (x^3 / 3
+    there: PyTorch's float32 tanhshrink(0.5) is 2 ulp off, its value at the
+    smallest denormals +-0 for +-dmin^3 / 3 = +-0); and its gradient g - g
+    (1 - tanh^2 x), which cancels too, where tanh^2 x does not. The exact
+    values at finite x (the odd x - tanh x is -0 at -0, PyTorch's +0); None
+    (PyTorch's) elsewhere."""
+    if not math.isfinite(a):
+        return None
+    x = mpmath.mpf(a)
+    if quantity == "out":
+        if a == 0:
+            return a
+        value = x ** 3 / 3 - 2 * x ** 5 / 15 if abs(a) < 1e-10 else x - mpmath.tanh(x)
+        return rounded([value], dtype)
+    if a == 0:
+        return 0.0
+    return rounded([upstream_of(quantity), mpmath.tanh(x) ** 2], dtype)
+
+
+def log1p_exact(op, p, dtype, a, b, quantity):
+    """log1p(x) at finite x > -1: PyTorch's log1p is Sleef's on both of its
+    paths, which gives +0 at the smallest denormal -dmin (log1p(-dmin) is
+    -dmin) and inf at the largest values (log1p(DBL_MAX) is 709.78). The
+    exact value of the output; None (PyTorch's) elsewhere: the gradient
+    1 / (x + 1) is exact in both."""
+    if quantity != "out" or not math.isfinite(a) or a <= -1:
+        return None
+    return rounded([mpmath.log1p(mpmath.mpf(a))] if a != 0 else [a], dtype)
+
+
+EXACT = {"gelu": gelu_exact, "geglu": gelu_exact, "elu": elu_exact, "selu": elu_exact,
+         "celu": elu_exact, "log1p": log1p_exact, "hardswish": hardswish_exact,
+         "hardsigmoid": hardsigmoid_exact, "softsign": softsign_exact,
+         "tanhshrink": tanhshrink_exact}
 EXACT_WHY = {"gelu": "PyTorch's 1 + erf (1 + tanh) cancels: the exact value, rounded once",
              "geglu": "PyTorch's 1 + erf (1 + tanh) cancels: the exact value, rounded once",
-             "elu": "PyTorch's exp(x) - 1 cancels: the exact value, rounded once"}
+             "elu": "PyTorch's exp(x) - 1 cancels: the exact value, rounded once",
+             "selu": "PyTorch's exp(x) - 1 cancels: the exact value, rounded once",
+             "celu": "PyTorch's exp(x / alpha) - 1 cancels: the exact value, rounded once",
+             "hardswish": "PyTorch's x * 6 overflows before / 6: x itself",
+             "hardsigmoid": "PyTorch's float64 backward uses float32's 1/6: g / 6 itself",
+             "softsign": "PyTorch's composite gradient cancels: 1 / (1 + |x|)^2, rounded once",
+             "tanhshrink": "PyTorch's x - tanh(x) (and its gradient) cancel: the exact value, "
+                           "rounded once",
+             "log1p": "Sleef's log1p (PyTorch's) is 0 at -dmin and inf at the largest values: "
+                      "the exact value, rounded once"}
 IN_DOUBLE_WHY = "PyTorch's float32 arithmetic loses it: its float64 value, rounded once"
 
 # The ops that tapegrad evaluates in double and rounds once (in_double in
@@ -367,9 +482,9 @@ typedef struct golden_special_choice {
                         if differs(v, value, dtype) or differs(w, value, dtype):
                             why = EXACT_WHY[name]
                     else:
-                        value, why = resolve(name, q, ca, cb, v, w)
+                        value, why = resolve(name, q, ca, cb, v, w, p)
                         if in_double and (op.in_double == "all" or q == "out"):
-                            v64, why64 = resolve(name, q, ca, cb, vec64[q][i], alone64[q][i])
+                            v64, why64 = resolve(name, q, ca, cb, vec64[q][i], alone64[q][i], p)
                             v64 = torch.tensor(v64, dtype=torch.float32).item()
                             if differs(value, v64, dtype):
                                 value, why = v64, why64 or IN_DOUBLE_WHY

@@ -88,6 +88,20 @@ ACTIVATIONS = [
     Op("geglu", PAIR, lambda g, u, p: F.gelu(g, approximate="tanh" if p[0] else "none") * u,
        [[0], [1]], values=[[0], [1]], in_double="all"),
     Op("reglu", PAIR, lambda g, u, p: F.relu(g) * u, [[]], values=[[]], in_double="all"),
+    Op("selu", X, lambda x, y, p: F.selu(x), [[]], values=[[]], in_double="all"),
+    Op("celu", X, lambda x, y, p: F.celu(x, p[0]), [[1.0], [0.5], [2.0]],
+       values=[[1.0], [0.5]], in_double="all"),
+    # As in PyTorch 1.13, min > max is max everywhere and a NaN bound NaN.
+    Op("hardtanh", X, lambda x, y, p: F.hardtanh(x, p[0], p[1]),
+       [[-1.0, 1.0], [-0.5, 2.0], [-0.0, 0.0], [2.0, -1.0], [NAN, 1.0], [-INF, INF]],
+       values=[[-1.0, 1.0], [-0.5, 2.0]]),
+    Op("relu6", X, lambda x, y, p: F.relu6(x), [[]], values=[[]]),
+    Op("hardsigmoid", X, lambda x, y, p: F.hardsigmoid(x), [[]], values=[[]]),
+    Op("hardswish", X, lambda x, y, p: F.hardswish(x), [[]], values=[[]]),
+    Op("mish", X, lambda x, y, p: F.mish(x), [[]], values=[[]], in_double="all"),
+    Op("logsigmoid", X, lambda x, y, p: F.logsigmoid(x), [[]], values=[[]], in_double="all"),
+    Op("softsign", X, lambda x, y, p: F.softsign(x), [[]], values=[[]], in_double="all"),
+    Op("tanhshrink", X, lambda x, y, p: F.tanhshrink(x), [[]], values=[[]], in_double="all"),
 ]
 
 # ---- Elementwise functions of one tensor --------------------------------------------------------
@@ -103,6 +117,19 @@ UNARY = [
        [[-1.0, 2.0], [0.0, 1.0], [-0.0, 0.0], [NAN, 1.0], [-1.0, NAN], [2.0, -1.0],
         [-INF, INF]], values=[[-0.5, 0.7], [NAN, 0.25]]),
     Op("neg", X, lambda x, y, p: torch.neg(x), [[]]),
+    # A NaN bound is not "none" here: PyTorch fills the result with it.
+    Op("clamp_min", X, lambda x, y, p: x.clamp_min(p[0]),
+       [[0.0], [-0.0], [-1.0], [NAN], [INF], [-INF]], values=[[0.25], [-0.5]]),
+    Op("clamp_max", X, lambda x, y, p: x.clamp_max(p[0]),
+       [[0.0], [-0.0], [1.0], [NAN], [INF], [-INF]], values=[[0.25], [-0.5]]),
+    Op("rsqrt", X, lambda x, y, p: torch.rsqrt(x), [[]], values=[[]]),
+    Op("reciprocal", X, lambda x, y, p: torch.reciprocal(x), [[]], values=[[]]),
+    Op("square", X, lambda x, y, p: torch.square(x), [[]], values=[[]]),
+    Op("sign", X, lambda x, y, p: torch.sign(x), [[]], values=[[]]),
+    Op("sin", X, lambda x, y, p: torch.sin(x), [[]], values=[[]]),
+    Op("cos", X, lambda x, y, p: torch.cos(x), [[]], values=[[]]),
+    Op("log1p", X, lambda x, y, p: torch.log1p(x), [[]], values=[[]]),
+    Op("expm1", X, lambda x, y, p: torch.expm1(x), [[]], values=[[]]),
 ]
 
 # ---- Two inputs: arithmetic, selection, the losses (reduction "none"), the row ops --------------
@@ -111,6 +138,7 @@ BINARY = [
     Op("sub", BROADCAST, lambda x, y, p: torch.sub(x, y), [[]], values=[[]]),
     Op("mul", BROADCAST, lambda x, y, p: torch.mul(x, y), [[]], values=[[]]),
     Op("div", BROADCAST, lambda x, y, p: torch.div(x, y), [[]], values=[[]]),
+    Op("pow", BROADCAST, lambda x, y, p: torch.pow(x, y), [[]], values=[[]]),
     Op("maximum", BROADCAST, lambda x, y, p: torch.maximum(x, y), [[]]),
     Op("minimum", BROADCAST, lambda x, y, p: torch.minimum(x, y), [[]]),
     # tg_where(x, x, y): x's value is also the condition (nonzero, NaN included).
