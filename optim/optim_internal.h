@@ -93,7 +93,8 @@ bool tg__check_state_marker(const char *op, const char *path, const char *owner,
 /* Whether a value loaded from a state file is a count (a step, an epoch):
  * an integer from 0 to 2^53, the largest a float64 holds exactly. */
 static inline bool tg__optim_is_count(double v) {
-    return v >= 0 && v <= 9007199254740992.0 && v == floor(v);
+    /* -0.0 is not one: it would load as 0 and save as +0.0, another file */
+    return v >= 0 && !signbit(v) && v <= 9007199254740992.0 && v == floor(v);
 }
 
 /* ---- The update pass ----------------------------------------------------------- */

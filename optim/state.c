@@ -137,8 +137,11 @@ static bool bad_value(const char *path, const tg_named_tensor *item, const char 
 static bool same_members(const tg_optimizer *opt, int g, tg_tensor *staged) {
     const double *index = tg__ptr(staged); /* its length is the group's: the load checked it */
     int64_t k = 0;
-    for (int i = 0; i < opt->n_params; i++)
-        if (opt->params[i].group == g && index[k++] != i) return false;
+    for (int i = 0; i < opt->n_params; i++) {
+        if (opt->params[i].group != g) continue;
+        double v = index[k++];
+        if (v != i || signbit(v)) return false; /* -0.0 would save as +0.0 */
+    }
     return true;
 }
 
