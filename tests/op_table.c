@@ -97,7 +97,20 @@ static const int dim1[] = {1};
     OP(sum_dims, ROWS, tg_sum_dims(x, 1, dim1, TG_DROP_DIMS), "SumBackward1", BITWISE, REALS)    \
     OP(mean_dims, ROWS, tg_mean_dims(x, 1, dim1, TG_DROP_DIMS), "MeanBackward1", BITWISE, REALS) \
     OP(softmax, ROWS, tg_softmax(x, 1), "SoftmaxBackward0", ACT_ULPS_DIFF, REALS)                \
-    OP(log_softmax, ROWS, tg_log_softmax(x, 1), "LogSoftmaxBackward0", ACT_ULPS_DIFF, REALS)
+    OP(log_softmax, ROWS, tg_log_softmax(x, 1), "LogSoftmaxBackward0", ACT_ULPS_DIFF, REALS)     \
+    OP(amax, ROWS, tg_amax(x, 1, dim1, TG_DROP_DIMS), "AmaxBackward0", BITWISE, REALS)           \
+    OP(amin, ROWS, tg_amin(x, 1, dim1, TG_DROP_DIMS), "AminBackward0", BITWISE, REALS)           \
+    OP(prod_dim, ROWS, tg_prod_dim(x, 1, TG_DROP_DIMS), "ProdBackward1", BITWISE, REALS)         \
+    /* p[0]: the correction */                                                                   \
+    OP(var, ROWS, tg_var(x, 1, dim1, (int64_t)p[0], TG_DROP_DIMS), "VarBackward0", ACT_ULPS,     \
+       REALS)                                                                                    \
+    OP(std, ROWS, tg_std(x, 1, dim1, (int64_t)p[0], TG_DROP_DIMS), "StdBackward0", ACT_ULPS,     \
+       REALS)                                                                                    \
+    OP(logsumexp, ROWS, tg_logsumexp(x, 1, dim1, TG_DROP_DIMS), "LogsumexpBackward0", ACT_ULPS,  \
+       REALS)                                                                                    \
+    /* p[0]: ord */                                                                              \
+    OP(vector_norm, ROWS, tg_vector_norm(x, p[0], 1, dim1, TG_DROP_DIMS),                        \
+       "LinalgVectorNormBackward0", ACT_ULPS, REALS)
 
 /* ---- The expansions ---------------------------------------------------------------------- */
 #define CALL_FUNCTION(name, inputs, call, ...)                                   \

@@ -664,7 +664,53 @@ static void loss_reduce_h(void) {
           ROW(tg_softmax(NULL, 0) == NULL, TG_ERR_NULL, "softmax: argument is NULL");
           ROW(tg_softmax(a, 2) == NULL, TG_ERR_VALUE, "softmax: dim 2 out of range");
           ROW(tg_log_softmax(NULL, 0) == NULL, TG_ERR_NULL, "log_softmax: argument is NULL");
-          ROW(tg_log_softmax(a, -3) == NULL, TG_ERR_VALUE, "log_softmax: dim -3 out of range"););
+          ROW(tg_log_softmax(a, -3) == NULL, TG_ERR_VALUE, "log_softmax: dim -3 out of range");
+          ROW(tg_amax(NULL, 0, NULL, TG_DROP_DIMS) == NULL, TG_ERR_NULL, "amax: argument is NULL");
+          ROW(tg_amax(a, 1, NULL, TG_DROP_DIMS) == NULL, TG_ERR_NULL, "amax: argument is NULL");
+          ROW(tg_amax(a, 2, (int[]){1, -1}, TG_DROP_DIMS) == NULL, TG_ERR_VALUE,
+              "amax: dim 1 appears more than once");
+          ROW(tg_amax(empty, 0, NULL, TG_DROP_DIMS) == NULL, TG_ERR_SHAPE,
+              "amax: expected reduction dim 1 to have non-zero size (shape (2, 0))");
+          ROW(tg_amin(a, 1, (int[]){-3}, TG_KEEP_DIMS) == NULL, TG_ERR_VALUE,
+              "amin: dim -3 out of range");
+          ROW(tg_amin(empty, 1, (int[]){1}, TG_KEEP_DIMS) == NULL, TG_ERR_SHAPE,
+              "amin: expected reduction dim 1 to have non-zero size");
+          ROW(tg_prod(NULL) == NULL, TG_ERR_NULL, "prod: argument is NULL");
+          ROW(tg_prod(target) == NULL, TG_ERR_DTYPE,
+              "prod: expected a floating-point tensor, got int64");
+          ROW(tg_prod_dim(a, 2, TG_DROP_DIMS) == NULL, TG_ERR_VALUE,
+              "prod_dim: dim 2 out of range for a 2-dim tensor");
+          ROW(tg_var(NULL, 0, NULL, 1, TG_DROP_DIMS) == NULL, TG_ERR_NULL, "var: argument is NULL");
+          ROW(tg_var(a, 2, (int[]){0, 0}, 1, TG_DROP_DIMS) == NULL, TG_ERR_VALUE,
+              "var: dim 0 appears more than once");
+          ROW(tg_var(a, 1, (int[]){1}, 4, TG_DROP_DIMS) == NULL, TG_ERR_VALUE,
+              "var: correction 4 exceeds the 3 elements of each slice");
+          ROW(tg_var(target, 0, NULL, 1, TG_DROP_DIMS) == NULL, TG_ERR_DTYPE,
+              "var: expected a floating-point tensor, got int64");
+          ROW(tg_std(a, -1, (int[]){0}, 1, TG_DROP_DIMS) == NULL, TG_ERR_VALUE,
+              "std: n_dims is -1, must not be negative");
+          ROW(tg_std(a, 0, NULL, 7, TG_KEEP_DIMS) == NULL, TG_ERR_VALUE,
+              "std: correction 7 exceeds the 6 elements of each slice");
+          ROW(tg_logsumexp(NULL, 0, NULL, TG_DROP_DIMS) == NULL, TG_ERR_NULL,
+              "logsumexp: argument is NULL");
+          ROW(tg_logsumexp(a, 2, (int[]){0, -2}, TG_DROP_DIMS) == NULL, TG_ERR_VALUE,
+              "logsumexp: dim 0 appears more than once");
+          ROW(tg_logsumexp(target, 0, NULL, TG_DROP_DIMS) == NULL, TG_ERR_DTYPE,
+              "logsumexp: expected a floating-point tensor, got int64");
+          ROW(tg_vector_norm(NULL, 2, 0, NULL, TG_DROP_DIMS) == NULL, TG_ERR_NULL,
+              "vector_norm: argument is NULL");
+          ROW(tg_vector_norm(a, 0.5, 0, NULL, TG_DROP_DIMS) == NULL, TG_ERR_VALUE,
+              "vector_norm: ord must be at least 1, inf or -inf, got 0.5");
+          ROW(tg_vector_norm(a, -1, 0, NULL, TG_DROP_DIMS) == NULL, TG_ERR_VALUE,
+              "vector_norm: ord must be at least 1, inf or -inf, got -1");
+          ROW(tg_vector_norm(a, NAN, 0, NULL, TG_DROP_DIMS) == NULL, TG_ERR_VALUE,
+              "vector_norm: ord must be at least 1, inf or -inf, got nan");
+          ROW(tg_vector_norm(a, 2, 2, (int[]){1, 1}, TG_DROP_DIMS) == NULL, TG_ERR_VALUE,
+              "vector_norm: dim 1 appears more than once");
+          ROW(tg_vector_norm(empty, INFINITY, 1, (int[]){1}, TG_DROP_DIMS) == NULL, TG_ERR_SHAPE,
+              "vector_norm: cannot compute the inf norm on dim 1 because it is empty");
+          ROW(tg_vector_norm(target, 2, 0, NULL, TG_DROP_DIMS) == NULL, TG_ERR_DTYPE,
+              "vector_norm: expected a floating-point tensor, got int64"););
 }
 
 /* ---- ops: shape.h ------------------------------------------------------------------------ */

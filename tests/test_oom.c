@@ -69,6 +69,15 @@ OP(mean_dims, tg_mean_dims(a, 1, (int[]){0}, TG_KEEP_DIMS))
 OP(max_dim, tg_max_dim(a, 1, TG_DROP_DIMS, NULL))
 OP(softmax, tg_softmax(a, 1))
 OP(log_softmax, tg_log_softmax(a, 0))
+OP(amax, tg_amax(a, 0, NULL, TG_KEEP_DIMS))
+OP(amin, tg_amin(tg_view(a, TG_SHAPE(2, 2, 6)), 2, (int[]){0, 2}, TG_DROP_DIMS))
+OP(prod, tg_prod(a))
+OP(prod_dim, tg_prod_dim(a, 0, TG_DROP_DIMS))
+OP(var, tg_var(a, 1, (int[]){1}, 1, TG_DROP_DIMS))
+OP(std, tg_std(tg_view(a, TG_SHAPE(2, 2, 6)), 2, (int[]){0, 2}, 0, TG_KEEP_DIMS))
+OP(logsumexp, tg_logsumexp(a, 1, (int[]){1}, TG_DROP_DIMS))
+OP(vector_norm, tg_vector_norm(a, 3, 0, NULL, TG_DROP_DIMS))
+OP(vector_norm_inf, tg_vector_norm(tg_transpose(a, 0, 1), INFINITY, 1, (int[]){1}, TG_KEEP_DIMS))
 OP(matmul, tg_matmul(a, w))
 OP(linear, tg_linear(a, w, tg_reshape(tg_slice(w, 0, 0, 1, 1), TG_SHAPE(6))))
 OP(mse_loss, tg_mse_loss(a, b, TG_REDUCTION_MEAN))
@@ -145,6 +154,15 @@ static const op_case op_cases[] = {
     CASE(max_dim),
     CASE(softmax),
     CASE(log_softmax),
+    CASE(amax),
+    COMPOSED(amin),
+    CASE(prod),
+    CASE(prod_dim),
+    CASE(var),
+    COMPOSED(std),
+    CASE(logsumexp),
+    CASE(vector_norm),
+    COMPOSED(vector_norm_inf),
     CASE(matmul),
     COMPOSED(linear),
     CASE(mse_loss),

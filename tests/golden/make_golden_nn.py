@@ -16,7 +16,7 @@ base.transpose(0, 1), a strided view, and the gradient is base's.
 import torch
 import torch.nn.functional as F
 
-from golden_common import c_str, dims, doubles, flat, padded, write_header
+from golden_common import c_double, c_str, dims, doubles, flat, padded, write_header
 
 DTYPES = [torch.float32, torch.float64]
 REDUCTION = {"mean": 0, "sum": 1, "none": 2}  # the order of tg_reduction
@@ -54,8 +54,9 @@ def backward_weights(res, g):
 
 # ---- sum_dims, mean_dims, max_dim, softmax, log_softmax ------------------------
 out.append("typedef struct golden_reduce { const char *op; int f64; int ndim; int64_t shape[4];"
-           " int transposed; int n_dims; int dims[4]; int keepdim; const double *x, *w, *out,"
-           " *grad; int out_ndim; int64_t out_shape[4]; const int64_t *indices; } golden_reduce;")
+           " int transposed; int n_dims; int dims[4]; int keepdim; double param; const double *x,"
+           " *w, *out, *grad; int out_ndim; int64_t out_shape[4]; const int64_t *indices; }"
+           " golden_reduce;")
 
 sum_cases = [  # (shape, transposed, dims, keepdim)
     ((3, 4), False, [1], False), ((3, 4), False, [1], True), ((3, 4), False, [0], False),
@@ -75,14 +76,45 @@ softmax_cases = [  # (shape, transposed, dim)
     ((3, 4), False, 1), ((3, 4), False, 0), ((2, 3, 4), False, 1), ((2, 3, 4), False, -1),
     ((1, 5), False, 0), ((4, 1), False, 1), ((4, 3), True, 1), ((6,), False, 0), ((), False, 0),
 ]
+# The reductions of slices, over lists of dims: the reduced dims adjacent
+# (read in place) or not (copied), all of them ([]), strided inputs; with
+# each op's parameter (var and std: correction; vector_norm: ord).
+slice_cases = [  # (shape, transposed, dims, keepdim)
+    ((3, 4), False, [1], False), ((3, 4), False, [0], True), ((2, 3, 4), False, [0, 2], False),
+    ((2, 3, 4), False, [2, 0], True), ((2, 3, 4), False, [1, 2], True),
+    ((2, 3, 4), False, [], False), ((4, 3), True, [1], False), ((4, 3), True, [0, 1], True),
+    ((5,), False, [0], False), ((2, 1, 3), False, [-1], True),
+]
+INF = float("inf")
+SLICE_OPS = [  # (op, parameters, torch's op on x over dims)
+    ("amax", [0], lambda x, d, k, p: torch.amax(x, d, k)),
+    ("amin", [0], lambda x, d, k, p: torch.amin(x, d, k)),
+    # torch 1.13's var and std take dim=() for every dim but their gradient
+    # then divides by 1 - correction (inf): every dim is dim=None
+    ("var", [1, 0, 2, -1], lambda x, d, k, p: torch.var(x, d or None, correction=int(p), keepdim=k)),
+    ("std", [1, 0, 2], lambda x, d, k, p: torch.std(x, d or None, correction=int(p), keepdim=k)),
+    # torch 1.13's logsumexp fails on dim=(): every dim is listed
+    ("logsumexp", [0], lambda x, d, k, p: torch.logsumexp(x, d or list(range(x.dim())), k)),
+    ("vector_norm", [2, 1, INF, -INF, 3, 1.5],
+     lambda x, d, k, p: torch.linalg.vector_norm(x, p, d or None, k)),
+]
 TIES = torch.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 1.0], [-1.0, -1.0, -1.0]])
 HUGE = torch.tensor([[1000.0, -1000.0, 999.0], [-1000.0, -1000.0, -999.0]])
+# Rows of special shapes: ties of the extremes and of |x|, zeros (one, two,
+# all), a constant row (std 0), and +-inf and NaN.
+SPECIAL_ROWS = torch.tensor([[1.0, 3.0, -3.0, 3.0], [2.0, 0.0, 5.0, -1.0], [0.0, 4.0, 0.0, 2.0],
+                             [0.0, 0.0, 0.0, 0.0], [-1.5, -1.5, -1.5, -1.5],
+                             [INF, 1.0, 2.0, -INF], [1.0, float("nan"), 2.0, 0.0]])
 
 entries = []
 
 
 def reduce_entry(op, dtype, x_values, shape, transposed, reduce_dims, keepdim, fn, g,
-                 n_dims=None):
+                 n_dims=None, param=0, in_double=False):
+    """in_double: tapegrad computes the op in double and rounds once; its
+    float32 values are PyTorch's float64 ones on the same inputs, rounded to
+    float32 (PyTorch's float32 logsumexp gradient, exp(x - the rounded
+    result), is 3e-5 off at |x| = 1000)."""
     base, x = leaf(x_values, dtype, transposed)
     res = fn(x)
     indices = "NULL"
@@ -90,12 +122,18 @@ def reduce_entry(op, dtype, x_values, shape, transposed, reduce_dims, keepdim, f
         res, idx = res
         indices = array("int64", flat(idx))
     w = backward_weights(res, g)
-    (res * w).sum().backward()
+    if in_double and dtype == torch.float32:
+        base64, x64 = leaf(base.detach(), torch.float64, False)
+        res64 = fn(x64.transpose(0, 1) if transposed else x64)
+        (res64 * w.double()).sum().backward()
+        res, base.grad = res64.float(), base64.grad.float()
+    else:
+        (res * w).sum().backward()
     names = [array("double", flat(t)) for t in (base, w, res, base.grad)]
     nd = len(reduce_dims) if n_dims is None else n_dims
     entries.append(f"    {{{c_str(op)}, {int(dtype == torch.float64)}, {dims(shape, 4)}, "
                    f"{int(transposed)}, {nd}, {padded(reduce_dims, 4)}, {int(keepdim)}, "
-                   f"{', '.join(names)}, {dims(res.shape, 4)}, {indices}}},")
+                   f"{c_double(param)}, {', '.join(names)}, {dims(res.shape, 4)}, {indices}}},")
 
 
 for k, dtype in enumerate(DTYPES):
@@ -116,6 +154,31 @@ for k, dtype in enumerate(DTYPES):
         for dim in (0, 1):  # stable at +-1000: finite everywhere
             reduce_entry(op, dtype, HUGE, (2, 3), False, [dim], False,
                          lambda x, fn=fn, dim=dim: fn(x, dim), g)
+    for op, params, fn in SLICE_OPS:
+        for p in params:
+            for shape, tr, over, keep in slice_cases:
+                reduce_entry(op, dtype, rand(shape, g), shape, tr, over, keep,
+                             lambda x, fn=fn, over=over, keep=keep, p=p: fn(x, over, keep, p), g,
+                             param=p, in_double=True)
+            for x_values, over in ((SPECIAL_ROWS, [1]), (HUGE, [0]), (TIES, [1])):
+                reduce_entry(op, dtype, x_values, tuple(x_values.shape), False, over, False,
+                             lambda x, fn=fn, over=over, p=p: fn(x, over, False, p), g, param=p,
+                             in_double=True)
+    # prod: of everything, and along one dim (torch takes one)
+    for shape, tr, over, keep in slice_cases:
+        if len(over) == 1:
+            reduce_entry("prod_dim", dtype, rand(shape, g), shape, tr, over, keep,
+                         lambda x, over=over, keep=keep: torch.prod(x, over[0], keep), g,
+                         in_double=True)
+        elif not over:
+            reduce_entry("prod", dtype, rand(shape, g), shape, tr, over, keep, torch.prod, g,
+                         in_double=True)
+    for over in ([0], [1]):
+        reduce_entry("prod_dim", dtype, SPECIAL_ROWS, tuple(SPECIAL_ROWS.shape), False, over,
+                     False, lambda x, over=over: torch.prod(x, over[0]), g, in_double=True)
+    for x_values in (SPECIAL_ROWS[1], SPECIAL_ROWS[2], SPECIAL_ROWS[3], torch.tensor(2.5)):
+        reduce_entry("prod", dtype, x_values, tuple(x_values.shape), False, [], False,
+                     torch.prod, g, in_double=True)
 out.append("static const golden_reduce golden_reduces[] = {")
 out.extend(entries)
 out.append("};")

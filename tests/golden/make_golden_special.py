@@ -29,8 +29,11 @@ only by rounding), except in three kinds of case, each listed in
 golden_special_choices with both of PyTorch's values and the reason:
   - its two paths disagree in kind (NaN, inf, the sign of a zero): RESOLVE
     picks the mathematically right value;
-  - GELU and ELU, whose formulas cancel and round values to zero (EXACT):
-    the exact value (mpmath), rounded once;
+  - GELU and ELU, whose formulas cancel and round values to zero, and the
+    reductions whose sums PyTorch lets overflow or underflow (var, std,
+    vector_norm of finite ords) or whose gradient it divides by the element
+    (prod: NaN at an infinity) (EXACT): the exact value (mpmath), rounded
+    once;
   - in float32, the ops that tapegrad evaluates in double (in_double), where
     PyTorch's float32 arithmetic is more than an ulp off or off in kind:
     PyTorch's float64 value, rounded once to float32.
@@ -268,10 +271,80 @@ def elu_exact(op, p, dtype, a, b, quantity):
     return rounded([alpha, mpmath.expm1(mpmath.mpf(a))], dtype)
 
 
-EXACT = {"gelu": gelu_exact, "geglu": gelu_exact, "elu": elu_exact}
+def prod_exact(op, p, dtype, a, b, quantity):
+    """prod of the row [a, b] is a b, and its gradients u b and u a: the
+    products rounded once, which Python's double arithmetic gives (a float32
+    product is exact in double). PyTorch divides the product by the element
+    (NaN at an infinity, inf / inf) unless the tensor holds a zero, when it
+    multiplies the others as here: its two paths disagree."""
+    u = 1.0 if quantity in ("out", "ga0", "gb0") else 0.5
+    value = {"ou": a * b, "ga": u * b, "gb": u * a}[quantity[:2]]
+    return torch.tensor(value, dtype=torch.float64).to(dtype).item()
+
+
+def variance_exact(op, p, dtype, a, b, quantity):
+    """var and std of the row [a, b] (correction p[0]), exactly, rounded
+    once, where a != b are finite: PyTorch's f64 sum overflows at the largest
+    values and its squares underflow at the smallest (its var of (1e-300,
+    0) is 0). Equal values vary by 0: there PyTorch's values, but at +-the
+    largest, whose mean overflows in PyTorch (0 or inf by path, gradients
+    -inf or NaN), 0. None (PyTorch's values) elsewhere."""
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return None
+    if a == b:
+        return 0.0 if abs(a) == torch.finfo(dtype).max else None
+    u = 1.0 if quantity in ("out", "ga0", "gb0") else 0.5
+    dof = 2 - int(p[0])
+    half = (mpmath.mpf(a) - mpmath.mpf(b)) / 2  # a - mean, and -(b - mean)
+    var = 2 * half * half / dof
+    if quantity == "out":
+        return rounded([var if op == "var" else mpmath.sqrt(var)], dtype)
+    dev = half if quantity[:2] == "ga" else -half
+    grad = 2 * dev / dof if op == "var" else dev / (dof * mpmath.sqrt(var))
+    return rounded([u, grad], dtype)
+
+
+def norm_exact(op, p, dtype, a, b, quantity):
+    """vector_norm of the row [a, b] for a finite ord, exactly, rounded once,
+    where a and b are finite and not both 0: PyTorch's sum of |x|^ord
+    overflows at the largest values and underflows at the smallest. The
+    gradient is sign(x) (|x| / norm)^(ord - 1), at x = +-0 the zero of
+    PyTorch's form (x / norm for ord >= 2, sign(x) = +0 below). Beside an
+    infinity, whose norm is inf, that is +-0, where PyTorch's x |x|^(ord - 2)
+    overflows at the largest x for ord > 2 (inf times 0, NaN). None
+    (PyTorch's values) elsewhere: the inf-norms are exact."""
+    ord = p[0]
+    if math.isinf(ord) or math.isnan(a) or math.isnan(b):
+        return None
+    u = 1.0 if quantity in ("out", "ga0", "gb0") else 0.5
+    x = a if quantity[:2] == "ga" else b
+    if not (math.isfinite(a) and math.isfinite(b)):
+        beside_inf = quantity != "out" and math.isfinite(x) and ord > 2
+        return math.copysign(0.0, x) if beside_inf else None
+    if a == b == 0:
+        return None
+    ma, mb = abs(mpmath.mpf(a)), abs(mpmath.mpf(b))
+    norm = (ma ** ord + mb ** ord) ** (1 / mpmath.mpf(ord))
+    if quantity == "out":
+        return rounded([norm], dtype)
+    if x == 0:
+        return math.copysign(0.0, x) if ord >= 2 else 0.0
+    return rounded([u, math.copysign(1.0, x), (abs(mpmath.mpf(x)) / norm) ** (ord - 1)], dtype)
+
+
+EXACT = {"gelu": gelu_exact, "geglu": gelu_exact, "elu": elu_exact, "prod_dim": prod_exact,
+         "var": variance_exact, "std": variance_exact, "vector_norm": norm_exact}
 EXACT_WHY = {"gelu": "PyTorch's 1 + erf (1 + tanh) cancels: the exact value, rounded once",
              "geglu": "PyTorch's 1 + erf (1 + tanh) cancels: the exact value, rounded once",
-             "elu": "PyTorch's exp(x) - 1 cancels: the exact value, rounded once"}
+             "elu": "PyTorch's exp(x) - 1 cancels: the exact value, rounded once",
+             "prod_dim": "the product of the others, where PyTorch divides the product by x "
+                         "(NaN at an infinity, off where the product overflows or underflows)",
+             "var": "exact: PyTorch's sum overflows at the largest values, its squares "
+                    "underflow at the smallest",
+             "std": "exact: PyTorch's sum overflows at the largest values, its squares "
+                    "underflow at the smallest",
+             "vector_norm": "exact: PyTorch's sum of |x|^ord overflows at the largest values "
+                            "and underflows at the smallest"}
 IN_DOUBLE_WHY = "PyTorch's float32 arithmetic loses it: its float64 value, rounded once"
 
 # The ops that tapegrad evaluates in double and rounds once (in_double in

@@ -124,6 +124,16 @@ BINARY = [
     Op("mean_dims", ROWS, lambda x, y, p: x.mean(1), [[]], in_double="all"),
     Op("softmax", ROWS, lambda x, y, p: torch.softmax(x, 1), [[]], in_double="all"),
     Op("log_softmax", ROWS, lambda x, y, p: torch.log_softmax(x, 1), [[]], in_double="all"),
+    Op("amax", ROWS, lambda x, y, p: torch.amax(x, 1), [[]], in_double="all"),
+    Op("amin", ROWS, lambda x, y, p: torch.amin(x, 1), [[]], in_double="all"),
+    Op("prod_dim", ROWS, lambda x, y, p: torch.prod(x, 1), [[]], in_double="all"),
+    Op("var", ROWS, lambda x, y, p: torch.var(x, 1, correction=int(p[0])), [[1], [0]],
+       in_double="all"),
+    Op("std", ROWS, lambda x, y, p: torch.std(x, 1, correction=int(p[0])), [[1], [0]],
+       in_double="all"),
+    Op("logsumexp", ROWS, lambda x, y, p: torch.logsumexp(x, 1), [[]], in_double="all"),
+    Op("vector_norm", ROWS, lambda x, y, p: torch.linalg.vector_norm(x, p[0], 1),
+       [[2], [1], [INF], [-INF], [3], [1.5]], in_double="all"),
 ]
 
 OPS = ACTIVATIONS + UNARY + BINARY
