@@ -90,6 +90,7 @@ static const int dim1[] = {1};
     OP(maximum, BROADCAST, tg_maximum(x, y), "MaximumBackward0", BITWISE, REALS)                 \
     OP(minimum, BROADCAST, tg_minimum(x, y), "MinimumBackward0", BITWISE, REALS)                 \
     OP(where, BROADCAST, where_nonzero(x, y), "WhereBackward0", BITWISE, REALS)                  \
+    OP(xlogy, BROADCAST, tg_xlogy(x, y), "XlogyBackward0", LIBM_ULPS, POSITIVE)                  \
     OP(mse_loss, PAIR, tg_mse_loss(x, y, TG_REDUCTION_NONE), "MseLossBackward0", BITWISE, REALS) \
     OP(binary_cross_entropy_with_logits, PAIR,                                                   \
        tg_binary_cross_entropy_with_logits(x, y, TG_REDUCTION_NONE),                             \

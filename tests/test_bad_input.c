@@ -366,8 +366,9 @@ static void ops_h(void) {
     struct {
         const char *name;
         binary_fn fn;
-    } binary[] = {{"add", tg_add}, {"sub", tg_sub},         {"mul", tg_mul},
-                  {"div", tg_div}, {"maximum", tg_maximum}, {"minimum", tg_minimum}};
+    } binary[] = {{"add", tg_add},    {"sub", tg_sub},         {"mul", tg_mul},
+                  {"div", tg_div},    {"maximum", tg_maximum}, {"minimum", tg_minimum},
+                  {"xlogy", tg_xlogy}};
     struct {
         const char *name;
         unary_fn fn;
@@ -392,6 +393,8 @@ static void ops_h(void) {
         } for (size_t i = 0; i < sizeof scalar / sizeof *scalar; i++)
             ROW(scalar[i](NULL, 2) == NULL, TG_ERR_NULL, "argument is NULL");
         ROW(tg_clamp(NULL, 0, 1) == NULL, TG_ERR_NULL, "clamp: argument is NULL");
+        ROW(tg_xlogy(idx, idx) == NULL, TG_ERR_DTYPE,
+            "xlogy: expected a floating-point tensor, got int64");
         ROW(tg_where(NULL, a, a) == NULL, TG_ERR_NULL, "where: argument is NULL");
         ROW(tg_where(tg_ne(a, a), a, b) == NULL, TG_ERR_DTYPE,
             "where: dtypes float32 and float64 differ");

@@ -46,6 +46,7 @@ OP(abs, tg_abs(a))
 OP(clamp, tg_clamp(a, -0.5, 0.5))
 OP(maximum, tg_maximum(a, b))
 OP(minimum, tg_minimum(a, b))
+OP(xlogy, tg_xlogy(a, b))
 OP(relu, tg_relu(a))
 OP(leaky_relu, tg_leaky_relu(a, 0.1))
 OP(rrelu, tg_rrelu(a, 0.1, 0.3, TG_TRAIN, NULL))
@@ -131,6 +132,7 @@ static const op_case op_cases[] = {
     CASE(clamp),
     CASE(maximum),
     CASE(minimum),
+    CASE(xlogy),
     CASE(relu),
     CASE(leaky_relu),
     CASE(rrelu),

@@ -27,6 +27,10 @@ TG_API tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b); /* SubBackward0 */
 TG_API tg_tensor *tg_mul(tg_tensor *a, tg_tensor *b); /* MulBackward0 */
 TG_API tg_tensor *tg_div(tg_tensor *a, tg_tensor *b); /* DivBackward0 */
 TG_API tg_tensor *tg_neg(tg_tensor *a);               /* NegBackward0 */
+/* x log(y), broadcasting, 0 where x = 0 (even for y = 0 or inf; NaN where y
+ * is NaN), as torch.xlogy. Gradients log(y) (0 where x = 0 and y <= 0) and
+ * x / y. XlogyBackward0. */
+TG_API tg_tensor *tg_xlogy(tg_tensor *x, tg_tensor *y);
 
 /* ---- Elementwise, tensor with scalar -------------------------------------- */
 TG_API tg_tensor *tg_add_scalar(tg_tensor *a, double s);  /* a + s */

@@ -115,6 +115,7 @@ BINARY = [
     Op("minimum", BROADCAST, lambda x, y, p: torch.minimum(x, y), [[]]),
     # tg_where(x, x, y): x's value is also the condition (nonzero, NaN included).
     Op("where", BROADCAST, lambda x, y, p: torch.where(x.detach() != 0, x, y), [[]]),
+    Op("xlogy", BROADCAST, lambda x, y, p: torch.xlogy(x, y), [[]], values=[[]]),
     Op("mse_loss", PAIR, lambda x, y, p: F.mse_loss(x, y, reduction="none"), [[]],
        in_double="all"),
     Op("binary_cross_entropy_with_logits", PAIR,
