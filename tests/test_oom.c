@@ -83,6 +83,20 @@ OP(matmul, tg_matmul(a, w))
 OP(linear, tg_linear(a, w, tg_reshape(tg_slice(w, 0, 0, 1, 1), TG_SHAPE(6))))
 OP(mse_loss, tg_mse_loss(a, b, TG_REDUCTION_MEAN))
 OP(bce_with_logits, tg_binary_cross_entropy_with_logits(a, b, TG_REDUCTION_SUM))
+OP(bce_with_logits_weights,
+   tg_binary_cross_entropy_with_logits_ex(
+       a, b,
+       &(tg_bce_with_logits_options){TG_REDUCTION_NONE,
+                                     tg_reshape(tg_slice(w, 0, 0, 1, 1), TG_SHAPE(6)), tg_exp(b)}))
+OP(binary_cross_entropy, tg_binary_cross_entropy(a, b, NULL, TG_REDUCTION_MEAN))
+OP(binary_cross_entropy_weight,
+   tg_binary_cross_entropy(a, b, tg_reshape(tg_slice(w, 0, 0, 1, 1), TG_SHAPE(6)),
+                           TG_REDUCTION_SUM))
+OP(l1_loss, tg_l1_loss(a, b, TG_REDUCTION_MEAN))
+OP(smooth_l1_loss, tg_smooth_l1_loss(a, b, TG_REDUCTION_SUM, 0.5))
+OP(huber_loss, tg_huber_loss(a, b, TG_REDUCTION_NONE, 0.3))
+OP(kl_div, tg_kl_div(a, b, TG_REDUCTION_BATCHMEAN, TG_TARGET_PROBS))
+OP(kl_div_log, tg_kl_div(a, b, TG_REDUCTION_MEAN, TG_TARGET_LOG_PROBS))
 OP(cross_entropy, tg_cross_entropy(a, targets, TG_REDUCTION_MEAN))
 OP(cross_entropy_probs, tg_cross_entropy_ex(a, b, NULL))
 OP(cross_entropy_nd,
@@ -169,6 +183,14 @@ static const op_case op_cases[] = {
     COMPOSED(linear),
     CASE(mse_loss),
     CASE(bce_with_logits),
+    COMPOSED(bce_with_logits_weights),
+    CASE(binary_cross_entropy),
+    COMPOSED(binary_cross_entropy_weight),
+    CASE(l1_loss),
+    CASE(smooth_l1_loss),
+    CASE(huber_loss),
+    CASE(kl_div),
+    CASE(kl_div_log),
     CASE(cross_entropy),
     CASE(cross_entropy_probs),
     COMPOSED(cross_entropy_nd),
