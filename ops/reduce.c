@@ -492,200 +492,204 @@ static inline double power_of_ratio(double a, double r, int e, double k) {
 }
 
 /* The lane kernels of a float type, and the statistics they share. */
-#define SLICE_LANES(sfx, T)                                                                      \
+#define SLICE_LANES(sfx, T)                                                                        \
     /* var, std and vector_norm sum powers of a lane's elements (squares, |x|^ord), which     \
      * overflow or underflow in double near |x| = 2^(+-1000 / power) where the result does    \
      * not (torch's var of two equal values near the largest float64 is inf, its norm of     \
      * 1e200 inf). A lane whose largest |x| comes near that, 2^e, is read scaled by 2^-e:      \
      * that changes no digit but of elements too small to count beside it. Others, and      \
-     * float32 lanes, are read as they are (e = 0). */  \
-    static int scale_##sfx(const T *x, int64_t sx, int64_t n, double power) {                    \
-        double m = 0;                                                                            \
-        int e = 0;                                                                               \
-        for (int64_t i = 0; i < n; i++)                                                          \
-            if (fabs(X(i)) > m || X(i) != X(i)) m = fabs(X(i));                                  \
-        if (!isfinite(m) || m == 0) return 0;                                                    \
-        frexp(m, &e);                                                                            \
-        return fabs((double)e) * power > 900 ? e : 0;                                            \
-    }                                                                                            \
+     * float32 lanes, are read as they are (e = 0). */    \
+    static int scale_##sfx(const T *x, int64_t sx, int64_t n, double power) {                      \
+        double m = 0;                                                                              \
+        int e = 0;                                                                                 \
+        for (int64_t i = 0; i < n; i++)                                                            \
+            if (fabs(X(i)) > m || X(i) != X(i)) m = fabs(X(i));                                    \
+        if (!isfinite(m) || m == 0) return 0;                                                      \
+        frexp(m, &e);                                                                              \
+        return fabs((double)e) * power > 900 ? e : 0;                                              \
+    }                                                                                              \
     /* amax, amin: the gradient split evenly among the lane's extremes, as torch's; a lane   \
-     * holding a NaN, which no element equals, gets NaN everywhere (g / 0 times 0) */   \
-    static void extreme_share_##sfx(char **p, const int64_t *s, int64_t n, T best) {             \
-        T *dx = (T *)p[0];                                                                       \
-        const T *x = (const T *)p[1];                                                            \
-        double count = 0;                                                                        \
-        for (int64_t i = 0; i < n; i++) count += x[i * s[1]] == best;                            \
-        double share = *(const T *)p[2] / count;                                                 \
-        for (int64_t i = 0; i < n; i++) dx[i * s[0]] = (T)((x[i * s[1]] == best) * share);       \
-    }                                                                                            \
-    static void amax_backward_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {          \
-        int64_t at;                                                                              \
-        (void)ctx;                                                                               \
-        extreme_share_##sfx(p, s, n, max_scan_##sfx((const T *)p[1], s[1], n, &at));             \
-    }                                                                                            \
-    static void amin_backward_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {          \
-        int64_t at;                                                                              \
-        (void)ctx;                                                                               \
-        extreme_share_##sfx(p, s, n, min_scan_##sfx((const T *)p[1], s[1], n, &at));             \
-    }                                                                                            \
-                                                                                                 \
-    static void prod_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {                   \
-        const T *x = (const T *)p[0];                                                            \
-        int64_t sx = s[0];                                                                       \
-        double r = 1;                                                                            \
-        (void)ctx;                                                                               \
-        for (int64_t i = 0; i < n; i++) r *= X(i);                                               \
-        *(T *)p[1] = (T)r;                                                                       \
-    }                                                                                            \
+     * holding a NaN, which no element equals, gets NaN everywhere (g / 0 times 0) */     \
+    static void extreme_share_##sfx(char **p, const int64_t *s, int64_t n, T best) {               \
+        T *dx = (T *)p[0];                                                                         \
+        const T *x = (const T *)p[1];                                                              \
+        double count = 0;                                                                          \
+        for (int64_t i = 0; i < n; i++) count += x[i * s[1]] == best;                              \
+        double share = *(const T *)p[2] / count;                                                   \
+        for (int64_t i = 0; i < n; i++) dx[i * s[0]] = (T)((x[i * s[1]] == best) * share);         \
+    }                                                                                              \
+    static void amax_backward_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {            \
+        int64_t at;                                                                                \
+        (void)ctx;                                                                                 \
+        extreme_share_##sfx(p, s, n, max_scan_##sfx((const T *)p[1], s[1], n, &at));               \
+    }                                                                                              \
+    static void amin_backward_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {            \
+        int64_t at;                                                                                \
+        (void)ctx;                                                                                 \
+        extreme_share_##sfx(p, s, n, min_scan_##sfx((const T *)p[1], s[1], n, &at));               \
+    }                                                                                              \
+                                                                                                   \
+    static void prod_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {                     \
+        const T *x = (const T *)p[0];                                                              \
+        int64_t sx = s[0];                                                                         \
+        double r = 1;                                                                              \
+        (void)ctx;                                                                                 \
+        for (int64_t i = 0; i < n; i++) r *= X(i);                                                 \
+        *(T *)p[1] = (T)r;                                                                         \
+    }                                                                                              \
     /* d prod/dx_i is the product of the others, a prefix times a suffix: right with zeros    \
      * (one gets it all when it is the only one, none when there are more) and with           \
-     * infinities, where torch's prod / x_i is NaN */  \
-    static void prod_backward_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {          \
-        double *prefix = ((const lane_ctx *)ctx)->scratch, r = 1, suffix = 1;                    \
-        T *dx = (T *)p[0];                                                                       \
-        const T *x = (const T *)p[1];                                                            \
-        int64_t sx = s[1];                                                                       \
-        double g = *(const T *)p[2];                                                             \
-        for (int64_t i = 0; i < n; i++) {                                                        \
-            prefix[i] = r;                                                                       \
-            r *= X(i);                                                                           \
-        }                                                                                        \
-        for (int64_t i = n - 1; i >= 0; i--) {                                                   \
-            dx[i * s[0]] = (T)(g * (prefix[i] * suffix));                                        \
-            suffix *= X(i);                                                                      \
-        }                                                                                        \
-    }                                                                                            \
-                                                                                                 \
+     * infinities, where torch's prod / x_i is NaN */    \
+    static void prod_backward_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {            \
+        double *prefix = ((const lane_ctx *)ctx)->scratch, r = 1, suffix = 1;                      \
+        T *dx = (T *)p[0];                                                                         \
+        const T *x = (const T *)p[1];                                                              \
+        int64_t sx = s[1];                                                                         \
+        double g = *(const T *)p[2];                                                               \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            prefix[i] = r;                                                                         \
+            r *= X(i);                                                                             \
+        }                                                                                          \
+        for (int64_t i = n - 1; i >= 0; i--) {                                                     \
+            dx[i * s[0]] = (T)(g * (prefix[i] * suffix));                                          \
+            suffix *= X(i);                                                                        \
+        }                                                                                          \
+    }                                                                                              \
+                                                                                                   \
     /* The mean of a lane scaled by 2^-e and the sum of its squared deviations, two passes;    \
      * their variance over dof = max(0, n - correction): NaN or inf with no degrees of        \
-     * freedom left, as torch's. */ \
-    static double variance_##sfx(const T *x, int64_t sx, int64_t n, double correction, int e,    \
-                                 double *mean, double *dof) {                                    \
-        double sum = 0, squares = 0;                                                             \
-        for (int64_t i = 0; i < n; i++) sum += ldexp(X(i), -e);                                  \
-        *mean = sum / (double)n;                                                                 \
-        for (int64_t i = 0; i < n; i++)                                                          \
-            squares += (ldexp(X(i), -e) - *mean) * (ldexp(X(i), -e) - *mean);                    \
-        *dof = fmax(0, (double)n - correction);                                                  \
-        return squares / *dof;                                                                   \
-    }                                                                                            \
-    static void var_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {                    \
-        const T *x = (const T *)p[0];                                                            \
-        double mean, dof;                                                                        \
-        int e = scale_##sfx(x, s[0], n, 2);                                                      \
-        double v = variance_##sfx(x, s[0], n, ((const lane_ctx *)ctx)->param, e, &mean, &dof);   \
-        *(T *)p[1] = (T)ldexp(v, 2 * e);                                                         \
-    }                                                                                            \
-    static void std_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {                    \
-        const T *x = (const T *)p[0];                                                            \
-        double mean, dof;                                                                        \
-        int e = scale_##sfx(x, s[0], n, 2);                                                      \
-        double v = variance_##sfx(x, s[0], n, ((const lane_ctx *)ctx)->param, e, &mean, &dof);   \
-        *(T *)p[1] = (T)ldexp(sqrt(v), e);                                                       \
-    }                                                                                            \
+     * freedom left, as torch's. */   \
+    static double variance_##sfx(const T *x, int64_t sx, int64_t n, double correction, int e,      \
+                                 double *mean, double *dof) {                                      \
+        double sum = 0, squares = 0;                                                               \
+        for (int64_t i = 0; i < n; i++) sum += ldexp(X(i), -e);                                    \
+        *mean = sum / (double)n;                                                                   \
+        for (int64_t i = 0; i < n; i++)                                                            \
+            squares += (ldexp(X(i), -e) - *mean) * (ldexp(X(i), -e) - *mean);                      \
+        *dof = fmax(0, (double)n - correction);                                                    \
+        return squares / *dof;                                                                     \
+    }                                                                                              \
+    /* A lane's variance in its scale 2^-e (*e). */                                                \
+    static double scaled_variance_##sfx(char **p, const int64_t *s, int64_t n, void *ctx,          \
+                                        int *e) {                                                  \
+        double mean, dof;                                                                          \
+        *e = scale_##sfx((const T *)p[0], s[0], n, 2);                                             \
+        return variance_##sfx((const T *)p[0], s[0], n, ((const lane_ctx *)ctx)->param, *e, &mean, \
+                              &dof);                                                               \
+    }                                                                                              \
+    static void var_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {                      \
+        int e;                                                                                     \
+        double v = scaled_variance_##sfx(p, s, n, ctx, &e);                                        \
+        *(T *)p[1] = (T)ldexp(v, 2 * e);                                                           \
+    }                                                                                              \
+    static void std_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {                      \
+        int e;                                                                                     \
+        double v = scaled_variance_##sfx(p, s, n, ctx, &e);                                        \
+        *(T *)p[1] = (T)ldexp(sqrt(v), e);                                                         \
+    }                                                                                              \
     /* dvar/dx_i = 2 (x_i - mean) / dof; dstd/dx_i = that / (2 std), 0 where std = 0; in      \
-     * torch's order, std's in the lane's scale, which it does not depend on */  \
-    static void var_backward_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {           \
-        const T *x = (const T *)p[1];                                                            \
-        int64_t sx = s[1];                                                                       \
-        double mean, dof, g = *(const T *)p[2];                                                  \
-        int e = scale_##sfx(x, sx, n, 2);                                                        \
-        variance_##sfx(x, sx, n, ((const lane_ctx *)ctx)->param, e, &mean, &dof);                \
-        for (int64_t i = 0; i < n; i++)                                                          \
-            ((T *)p[0])[i * s[0]] = (T)ldexp(2 / dof * g * (ldexp(X(i), -e) - mean), e);         \
-    }                                                                                            \
-    static void std_backward_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {           \
-        const T *x = (const T *)p[1];                                                            \
-        int64_t sx = s[1];                                                                       \
-        double mean, dof, g = *(const T *)p[2];                                                  \
-        int e = scale_##sfx(x, sx, n, 2);                                                        \
-        double sd = sqrt(                                                                        \
-            variance_##sfx(x, sx, n, ((const lane_ctx *)ctx)->param, e, &mean, &dof));           \
-        double g_var = sd == 0 ? 0 : g / (2 * sd);                                               \
-        for (int64_t i = 0; i < n; i++)                                                          \
-            ((T *)p[0])[i * s[0]] = (T)(2 / dof * g_var * (ldexp(X(i), -e) - mean));             \
-    }                                                                                            \
-                                                                                                 \
+     * torch's order, std's in the lane's scale, which it does not depend on */    \
+    static void var_backward_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {             \
+        const T *x = (const T *)p[1];                                                              \
+        int64_t sx = s[1];                                                                         \
+        double mean, dof, g = *(const T *)p[2];                                                    \
+        int e = scale_##sfx(x, sx, n, 2);                                                          \
+        variance_##sfx(x, sx, n, ((const lane_ctx *)ctx)->param, e, &mean, &dof);                  \
+        for (int64_t i = 0; i < n; i++)                                                            \
+            ((T *)p[0])[i * s[0]] = (T)ldexp(2 / dof * g * (ldexp(X(i), -e) - mean), e);           \
+    }                                                                                              \
+    static void std_backward_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {             \
+        const T *x = (const T *)p[1];                                                              \
+        int64_t sx = s[1];                                                                         \
+        double mean, dof, g = *(const T *)p[2];                                                    \
+        int e = scale_##sfx(x, sx, n, 2);                                                          \
+        double sd = sqrt(                                                                          \
+            variance_##sfx(x, sx, n, ((const lane_ctx *)ctx)->param, e, &mean, &dof));             \
+        double g_var = sd == 0 ? 0 : g / (2 * sd);                                                 \
+        for (int64_t i = 0; i < n; i++)                                                            \
+            ((T *)p[0])[i * s[0]] = (T)(2 / dof * g_var * (ldexp(X(i), -e) - mean));               \
+    }                                                                                              \
+                                                                                                   \
     /* log(sum(exp(x))) = m + log(sum(exp(x - m))), m the largest element (0 where it is    \
-     * infinite, as torch's, so that inf - inf never arises; NaN if the lane holds one). */    \
-    static double lse_##sfx(const T *x, int64_t sx, int64_t n) {                                 \
-        double m = -INFINITY, sum = 0;                                                           \
-        for (int64_t i = 0; i < n; i++)                                                          \
-            if (X(i) > m || X(i) != X(i)) m = X(i);                                              \
-        if (isinf(m)) m = 0;                                                                     \
-        for (int64_t i = 0; i < n; i++) sum += exp(X(i) - m);                                    \
-        return log(sum) + m;                                                                     \
-    }                                                                                            \
-    static void logsumexp_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {              \
-        (void)ctx;                                                                               \
-        *(T *)p[1] = (T)lse_##sfx((const T *)p[0], s[0], n);                                     \
-    }                                                                                            \
-    /* d lse/dx_i = exp(x_i - lse), softmax */                                                   \
-    static void logsumexp_backward_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {     \
-        const T *x = (const T *)p[1];                                                            \
-        int64_t sx = s[1];                                                                       \
-        double r = lse_##sfx(x, sx, n), g = *(const T *)p[2];                                    \
-        (void)ctx;                                                                               \
-        for (int64_t i = 0; i < n; i++) ((T *)p[0])[i * s[0]] = (T)(g * exp(X(i) - r));          \
-    }                                                                                            \
-                                                                                                 \
+     * infinite, as torch's, so that inf - inf never arises; NaN if the lane holds one). */      \
+    static double lse_##sfx(const T *x, int64_t sx, int64_t n) {                                   \
+        double m = -INFINITY, sum = 0;                                                             \
+        for (int64_t i = 0; i < n; i++)                                                            \
+            if (X(i) > m || X(i) != X(i)) m = X(i);                                                \
+        if (isinf(m)) m = 0;                                                                       \
+        for (int64_t i = 0; i < n; i++) sum += exp(X(i) - m);                                      \
+        return log(sum) + m;                                                                       \
+    }                                                                                              \
+    static void logsumexp_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {                \
+        (void)ctx;                                                                                 \
+        *(T *)p[1] = (T)lse_##sfx((const T *)p[0], s[0], n);                                       \
+    }                                                                                              \
+    /* d lse/dx_i = exp(x_i - lse), softmax */                                                     \
+    static void logsumexp_backward_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {       \
+        const T *x = (const T *)p[1];                                                              \
+        int64_t sx = s[1];                                                                         \
+        double r = lse_##sfx(x, sx, n), g = *(const T *)p[2];                                      \
+        (void)ctx;                                                                                 \
+        for (int64_t i = 0; i < n; i++) ((T *)p[0])[i * s[0]] = (T)(g * exp(X(i) - r));            \
+    }                                                                                              \
+                                                                                                   \
     /* The ord-norm of a lane in its scale 2^-e, (sum |x|^ord)^(1 / ord); the inf-norms are   \
-     * the largest and the smallest |x| (NaN if any is). */  \
-    static double norm_##sfx(const T *x, int64_t sx, int64_t n, double ord, int e) {             \
-        double m = ord == -INFINITY ? INFINITY : 0, sum = 0;                                     \
-        if (isinf(ord)) {                                                                        \
-            for (int64_t i = 0; i < n; i++) {                                                    \
-                double a = fabs(X(i));                                                           \
-                if ((ord < 0 ? a < m : a > m) || a != a) m = a;                                  \
-            }                                                                                    \
-            return m;                                                                            \
-        }                                                                                        \
-        for (int64_t i = 0; i < n; i++) {                                                        \
-            double a = fabs(ldexp(X(i), -e));                                                    \
-            sum += ord == 1 ? a : ord == 2 ? a * a : pow(a, ord);                                \
-        }                                                                                        \
-        return ord == 1 ? sum : ord == 2 ? sqrt(sum) : pow(sum, 1 / ord);                        \
-    }                                                                                            \
+     * the largest and the smallest |x| (NaN if any is). */    \
+    static double norm_##sfx(const T *x, int64_t sx, int64_t n, double ord, int e) {               \
+        double m = ord == -INFINITY ? INFINITY : 0, sum = 0;                                       \
+        if (isinf(ord)) {                                                                          \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                double a = fabs(X(i));                                                             \
+                if ((ord < 0 ? a < m : a > m) || a != a) m = a;                                    \
+            }                                                                                      \
+            return m;                                                                              \
+        }                                                                                          \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            double a = fabs(ldexp(X(i), -e));                                                      \
+            sum += ord == 1 ? a : ord == 2 ? a * a : pow(a, ord);                                  \
+        }                                                                                          \
+        return ord == 1 ? sum : ord == 2 ? sqrt(sum) : pow(sum, 1 / ord);                          \
+    }                                                                                              \
     /* A lane's scale for the ord-norm: the sums of ord 1 and 2 as they need it; those of     \
      * other ords always, whose root amplifies the sum's rounding with its size; none for    \
-     * the inf-norms. */  \
-    static int norm_scale_##sfx(const T *x, int64_t sx, int64_t n, double ord) {                 \
-        return scale_##sfx(x, sx, n, ord == 1 || ord == 2 ? ord : isinf(ord) ? 0 : INFINITY);    \
-    }                                                                                            \
-    static void vector_norm_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {            \
-        const T *x = (const T *)p[0];                                                            \
-        double ord = ((const lane_ctx *)ctx)->param;                                             \
-        int e = norm_scale_##sfx(x, s[0], n, ord);                                               \
-        *(T *)p[1] = (T)ldexp(norm_##sfx(x, s[0], n, ord, e), e);                                \
-    }                                                                                            \
+     * the inf-norms. */    \
+    static int norm_scale_##sfx(const T *x, int64_t sx, int64_t n, double ord) {                   \
+        return scale_##sfx(x, sx, n, ord == 1 || ord == 2 ? ord : isinf(ord) ? 0 : INFINITY);      \
+    }                                                                                              \
+    static void vector_norm_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {              \
+        const T *x = (const T *)p[0];                                                              \
+        double ord = ((const lane_ctx *)ctx)->param;                                               \
+        int e = norm_scale_##sfx(x, s[0], n, ord);                                                 \
+        *(T *)p[1] = (T)ldexp(norm_##sfx(x, s[0], n, ord, e), e);                                  \
+    }                                                                                              \
     /* d norm/dx_i: sign(x_i) for ord 1; for +-inf, sign(x_i) split evenly among the          \
      * elements whose |x| is the norm (or NaN), as torch's; else sign(x_i) (|x_i| /          \
      * norm)^(ord - 1), 0 where the norm is 0, in torch's three forms (so with its signs of   \
      * zero): below 2, 2, above; in the lane's scale, which they do not depend on, but for    \
      * ords below 2: there (|x_i| / norm)^(ord - 1) is larger than the ratio, which may       \
-     * underflow (x_i denormal) where it does not, and is taken by mantissas and exponents. */  \
-    static void vector_norm_backward_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {   \
-        const T *x = (const T *)p[1];                                                            \
-        T *dx = (T *)p[0];                                                                       \
-        int64_t sx = s[1];                                                                       \
-        double ord = ((const lane_ctx *)ctx)->param, g = *(const T *)p[2];                       \
-        int e = norm_scale_##sfx(x, sx, n, ord);                                                 \
-        double r = norm_##sfx(x, sx, n, ord, e), count = 0;                                      \
-        for (int64_t i = 0; isinf(ord) && i < n; i++) count += fabs(X(i)) == r || X(i) != X(i);  \
-        for (int64_t i = 0; i < n; i++) {                                                        \
-            double v = ldexp(X(i), -e), d;                                                       \
-            if (ord == 1)                                                                        \
-                d = SIGN(X(i)) * g;                                                              \
-            else if (isinf(ord))                                                                 \
-                d = SIGN(X(i)) * (g / count * (fabs(X(i)) == r || X(i) != X(i)));                \
-            else if (ord == 2)                                                                   \
-                d = g * (r == 0 ? 0 : v / r);                                                    \
-            else if (ord < 2)                                                                    \
-                d = r == 0 ? 0 : SIGN(X(i)) * power_of_ratio(fabs(X(i)), r, e, ord - 1) * g;     \
-            else                                                                                 \
-                d = r == 0 ? v * 0 : v / r * pow(fabs(v) / r, ord - 2) * g;                      \
-            dx[i * s[0]] = (T)d;                                                                 \
-        }                                                                                        \
+     * underflow (x_i denormal) where it does not, and is taken by mantissas and exponents. */    \
+    static void vector_norm_backward_##sfx(char **p, const int64_t *s, int64_t n, void *ctx) {     \
+        const T *x = (const T *)p[1];                                                              \
+        T *dx = (T *)p[0];                                                                         \
+        int64_t sx = s[1];                                                                         \
+        double ord = ((const lane_ctx *)ctx)->param, g = *(const T *)p[2];                         \
+        int e = norm_scale_##sfx(x, sx, n, ord);                                                   \
+        double r = norm_##sfx(x, sx, n, ord, e), count = 0;                                        \
+        for (int64_t i = 0; isinf(ord) && i < n; i++) count += fabs(X(i)) == r || X(i) != X(i);    \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            double v = ldexp(X(i), -e), d;                                                         \
+            if (ord == 1)                                                                          \
+                d = SIGN(X(i)) * g;                                                                \
+            else if (isinf(ord))                                                                   \
+                d = SIGN(X(i)) * (g / count * (fabs(X(i)) == r || X(i) != X(i)));                  \
+            else if (ord == 2)                                                                     \
+                d = g * (r == 0 ? 0 : v / r);                                                      \
+            else if (ord < 2)                                                                      \
+                d = r == 0 ? 0 : SIGN(X(i)) * power_of_ratio(fabs(X(i)), r, e, ord - 1) * g;       \
+            else                                                                                   \
+                d = r == 0 ? v * 0 : v / r * pow(fabs(v) / r, ord - 2) * g;                        \
+            dx[i * s[0]] = (T)d;                                                                   \
+        }                                                                                          \
     }
 
 SLICE_LANES(f32, float)
