@@ -159,7 +159,7 @@ typedef struct class_options {
 } class_options;
 
 static bool check_options(const char *op, const tg_tensor *x, const class_options *o) {
-    if (!check_reduction(op, o->reduction)) return false;
+    if (!check_reduction(op, o->reduction, false)) return false;
     if (!(o->smoothing >= 0 && o->smoothing <= 1)) {
         tg__error(TG_ERR_VALUE, "%s: label_smoothing %g is not in [0, 1]", op, o->smoothing);
         return false;

@@ -1,5 +1,5 @@
 /* ops/elementwise.c - add, sub, mul, div, neg (tensor and scalar forms),
- * maximum, minimum, pow (tensor exponent), where, and the in-place
+ * maximum, minimum, pow (tensor exponent), xlogy, where, and the in-place
  * versions. Each forward is followed by its backward. */
 #include <tgmath.h>
 #include <string.h>
@@ -167,17 +167,22 @@ tg_tensor *tg_neg(tg_tensor *a) { return tg__pointwise_unary(&neg_op, a, 0, 0); 
 TG_ROWS3(max_share, TG_OWN, g, a, b, g *((b > a) ? 0 : a == b ? 0.5f : 1))
 TG_ROWS3(min_share, TG_OWN, g, a, b, g *((b < a) ? 0 : a == b ? 0.5f : 1))
 
-static int extremum_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+/* The gradient of input i: the node's backward kernel over (g, u, v), summed
+ * back over the dims broadcasting stretched; NULL when out of memory. */
+static tg_tensor *kernel_gradient(const tg__node *node, int i, tg_tensor *g, const tg_tensor *u,
+                                  const tg_tensor *v) {
     const tg__pointwise *op = TG__OP_OF(node, tg__pointwise);
+    tg_tensor *full = tg__new(op->name, g->ndim, g->shape, g->dtype);
+    if (!full) return NULL;
+    tg__map(full, 3, (const tg_tensor *[]){g, u, v}, op->backward[g->dtype], NULL);
+    return tg__sum_to(full, node->in_ndim[i], node->in_shape[i]);
+}
+
+static int extremum_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     tg_tensor *a = node->saved[SAVED_A], *b = node->saved[SAVED_B];
-    for (int i = 0; i < 2; i++) {
-        if (!needs[i]) continue;
-        tg_tensor *full = tg__new(op->name, g->ndim, g->shape, g->dtype);
-        if (!full) return -1;
-        tg__map(full, 3, (const tg_tensor *[]){g, i == 0 ? a : b, i == 0 ? b : a},
-                op->backward[g->dtype], NULL);
-        if (!(gi[i] = tg__sum_to(full, node->in_ndim[i], node->in_shape[i]))) return -1;
-    }
+    for (int i = 0; i < 2; i++)
+        if (needs[i] && !(gi[i] = kernel_gradient(node, i, g, i == 0 ? a : b, i == 0 ? b : a)))
+            return -1;
     return 0;
 }
 static const tg__pointwise maximum_op = {
@@ -232,6 +237,32 @@ static const tg__pointwise pow_op = {
     TG__SAVES_INPUTS};
 
 tg_tensor *tg_pow(tg_tensor *base, tg_tensor *exponent) { return binary(&pow_op, base, exponent); }
+
+/* ---- xlogy: x log(y), 0 where x = 0 unless y is NaN, as torch.xlogy -----------------------
+ * In the tensors' own type, as torch's (one kernel, no vectorised path). Its
+ * gradients, as torch's: d/dx = log(y), 0 where x = 0 and y <= 0 (the
+ * function is 0 along x = 0 there), computed as xlogy(g, y); d/dy = (g x) / y. */
+TG_ROWS2(xlogy_rows, TG_OWN, x, y, y != y ? y : x == 0 ? 0 : x * log(y))
+TG_ROWS3(xlogy_dx, TG_OWN, g, x, y, (x == 0 && y <= 0) ? 0 : y != y ? y : g == 0 ? 0 : g * log(y))
+
+static int xlogy_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    tg_tensor *x = node->saved[SAVED_A], *y = node->saved[SAVED_B];
+    if (needs[0] && !(gi[0] = kernel_gradient(node, 0, g, x, y))) return -1;
+    if (needs[1] &&
+        !(gi[1] = tg__sum_to(tg_div(tg_mul(g, x), y), node->in_ndim[1], node->in_shape[1])))
+        return -1;
+    return 0;
+}
+static const tg__pointwise xlogy_op = {
+    {"XlogyBackward0", xlogy_backward,
+     "d xlogy(x, y)/dx = log(y) (0 where x = 0, y <= 0), d/dy = x / y (summed over broadcast "
+     "dims)"},
+    "xlogy",
+    xlogy_rows,
+    xlogy_dx,
+    TG__SAVES_INPUTS};
+
+tg_tensor *tg_xlogy(tg_tensor *x, tg_tensor *y) { return binary(&xlogy_op, x, y); }
 
 /* ---- where: cond ? a : b ------------------------------------------------------------- */
 

@@ -1,6 +1,6 @@
 /* ops/loss_internal.h - what the two loss files share (ops/loss.c: the
- * elementwise losses; ops/cross_entropy.c): the reduction of per-element
- * losses and the checks of reduction and target. */
+ * elementwise losses, l1_loss and kl_div; ops/cross_entropy.c): the
+ * reduction of per-element losses and the checks of reduction and target. */
 #ifndef TAPEGRAD_LOSS_INTERNAL_H
 #define TAPEGRAD_LOSS_INTERNAL_H
 
@@ -9,12 +9,18 @@
 
 /* ---- Reductions -------------------------------------------------------------------------- */
 
-static inline bool check_reduction(const char *op, tg_reduction r) {
-    if ((unsigned)r <= TG_REDUCTION_NONE) return true;
-    tg__error(TG_ERR_VALUE,
-              "%s: unknown reduction %d (use TG_REDUCTION_MEAN, TG_REDUCTION_SUM or "
-              "TG_REDUCTION_NONE)",
-              op, (int)r);
+/* TG_REDUCTION_BATCHMEAN is kl_div's alone: with_batchmean says the op is it. */
+static inline bool check_reduction(const char *op, tg_reduction r, bool with_batchmean) {
+    if ((unsigned)r <= TG_REDUCTION_NONE || (with_batchmean && r == TG_REDUCTION_BATCHMEAN))
+        return true;
+    if (r == TG_REDUCTION_BATCHMEAN)
+        tg__error(TG_ERR_VALUE, "%s: batchmean is not a valid value for reduction (kl_div's only)",
+                  op);
+    else
+        tg__error(TG_ERR_VALUE,
+                  "%s: unknown reduction %d (use TG_REDUCTION_MEAN, TG_REDUCTION_SUM or "
+                  "TG_REDUCTION_NONE%s)",
+                  op, (int)r, with_batchmean ? ", or TG_REDUCTION_BATCHMEAN" : "");
     return false;
 }
 

@@ -37,7 +37,8 @@
 
 /* ---- Where gradcheck draws the inputs ------------------------------------------------- */
 #define REALS -4, 4
-#define POSITIVE 0.5, 4 /* log, sqrt, fractional powers, divisors */
+#define POSITIVE 0.5, 4          /* log, sqrt, fractional powers, divisors */
+#define PROBABILITIES 0.05, 0.95 /* binary_cross_entropy's input (and target) */
 
 static tg_gelu_approx approx(double p) { return p != 0 ? TG_GELU_TANH : TG_GELU_NONE; }
 
@@ -118,14 +119,37 @@ static const int dim1[] = {1};
     OP(maximum, BROADCAST, tg_maximum(x, y), "MaximumBackward0", BITWISE, REALS)                 \
     OP(minimum, BROADCAST, tg_minimum(x, y), "MinimumBackward0", BITWISE, REALS)                 \
     OP(where, BROADCAST, where_nonzero(x, y), "WhereBackward0", BITWISE, REALS)                  \
+    OP(xlogy, BROADCAST, tg_xlogy(x, y), "XlogyBackward0", LIBM_ULPS, POSITIVE)                  \
     OP(mse_loss, PAIR, tg_mse_loss(x, y, TG_REDUCTION_NONE), "MseLossBackward0", BITWISE, REALS) \
     OP(binary_cross_entropy_with_logits, PAIR,                                                   \
        tg_binary_cross_entropy_with_logits(x, y, TG_REDUCTION_NONE),                             \
        "BinaryCrossEntropyWithLogitsBackward0", ACT_ULPS, REALS)                                 \
+    OP(l1_loss, PAIR, tg_l1_loss(x, y, TG_REDUCTION_NONE), "AbsBackward0", BITWISE, REALS)       \
+    OP(smooth_l1_loss, PAIR, tg_smooth_l1_loss(x, y, TG_REDUCTION_NONE, p[0]),                   \
+       "SmoothL1LossBackward0", ACT_ULPS, REALS)                                                 \
+    OP(huber_loss, PAIR, tg_huber_loss(x, y, TG_REDUCTION_NONE, p[0]), "HuberLossBackward0",     \
+       ACT_ULPS, REALS)                                                                          \
+    OP(binary_cross_entropy, PAIR, tg_binary_cross_entropy(x, y, NULL, TG_REDUCTION_NONE),       \
+       "BinaryCrossEntropyBackward0", ACT_ULPS, PROBABILITIES)                                   \
+    OP(kl_div, PAIR, tg_kl_div(x, y, TG_REDUCTION_NONE, TG_TARGET_PROBS), "SubBackward0",        \
+       LIBM_ULPS, POSITIVE)                                                                      \
     OP(sum_dims, ROWS, tg_sum_dims(x, 1, dim1, TG_DROP_DIMS), "SumBackward1", BITWISE, REALS)    \
     OP(mean_dims, ROWS, tg_mean_dims(x, 1, dim1, TG_DROP_DIMS), "MeanBackward1", BITWISE, REALS) \
     OP(softmax, ROWS, tg_softmax(x, 1), "SoftmaxBackward0", ACT_ULPS_DIFF, REALS)                \
-    OP(log_softmax, ROWS, tg_log_softmax(x, 1), "LogSoftmaxBackward0", ACT_ULPS_DIFF, REALS)
+    OP(log_softmax, ROWS, tg_log_softmax(x, 1), "LogSoftmaxBackward0", ACT_ULPS_DIFF, REALS)     \
+    OP(amax, ROWS, tg_amax(x, 1, dim1, TG_DROP_DIMS), "AmaxBackward0", BITWISE, REALS)           \
+    OP(amin, ROWS, tg_amin(x, 1, dim1, TG_DROP_DIMS), "AminBackward0", BITWISE, REALS)           \
+    OP(prod_dim, ROWS, tg_prod_dim(x, 1, TG_DROP_DIMS), "ProdBackward1", BITWISE, REALS)         \
+    /* p[0]: the correction */                                                                   \
+    OP(var, ROWS, tg_var(x, 1, dim1, (int64_t)p[0], TG_DROP_DIMS), "VarBackward0", ACT_ULPS,     \
+       REALS)                                                                                    \
+    OP(std, ROWS, tg_std(x, 1, dim1, (int64_t)p[0], TG_DROP_DIMS), "StdBackward0", ACT_ULPS,     \
+       REALS)                                                                                    \
+    OP(logsumexp, ROWS, tg_logsumexp(x, 1, dim1, TG_DROP_DIMS), "LogsumexpBackward0", ACT_ULPS,  \
+       REALS)                                                                                    \
+    /* p[0]: ord */                                                                              \
+    OP(vector_norm, ROWS, tg_vector_norm(x, p[0], 1, dim1, TG_DROP_DIMS),                        \
+       "LinalgVectorNormBackward0", ACT_ULPS, REALS)
 
 /* ---- The expansions ---------------------------------------------------------------------- */
 #define CALL_FUNCTION(name, inputs, call, ...)                                   \

@@ -369,7 +369,7 @@ static void ops_h(void) {
         binary_fn fn;
     } binary[] = {{"add", tg_add}, {"sub", tg_sub},         {"mul", tg_mul},
                   {"div", tg_div}, {"maximum", tg_maximum}, {"minimum", tg_minimum},
-                  {"pow", tg_pow}};
+                  {"pow", tg_pow}, {"xlogy", tg_xlogy}};
     struct {
         const char *name;
         unary_fn fn;
@@ -408,6 +408,8 @@ static void ops_h(void) {
             "clamp_min: expected a floating-point tensor, got int64");
         ROW(tg_pow(ints, ints) == NULL, TG_ERR_DTYPE,
             "pow: expected a floating-point tensor, got int64");
+        ROW(tg_xlogy(idx, idx) == NULL, TG_ERR_DTYPE,
+            "xlogy: expected a floating-point tensor, got int64");
         ROW(tg_where(NULL, a, a) == NULL, TG_ERR_NULL, "where: argument is NULL");
         ROW(tg_where(tg_ne(a, a), a, b) == NULL, TG_ERR_DTYPE,
             "where: dtypes float32 and float64 differ");
@@ -614,6 +616,7 @@ static void activation_dropout_linalg_h(void) {
 static void loss_reduce_h(void) {
     tg_tensor *a = tg_ones(TG_SHAPE(2, 3), TG_F32), *b = tg_ones(TG_SHAPE(2, 3), TG_F64);
     tg_tensor *c = tg_ones(TG_SHAPE(3), TG_F32), *empty = tg_ones(TG_SHAPE(2, 0), TG_F32);
+    tg_tensor *c2 = tg_ones(TG_SHAPE(2), TG_F32);
     tg_tensor *target = tg_from_data((int64_t[]){0, 2}, TG_SHAPE(2), TG_I64);
     tg_tensor *far = tg_from_data((int64_t[]){0, 3}, TG_SHAPE(2), TG_I64);
     tg_tensor *negative = tg_from_data((int64_t[]){-5, 0}, TG_SHAPE(2), TG_I64);
@@ -628,6 +631,10 @@ static void loss_reduce_h(void) {
     red.reduction = (tg_reduction)7;
     tg_nll_loss_options nll_weight = {TG_REDUCTION_MEAN, weight_shape.weight, -100};
     tg_nll_loss_options nll_red = {(tg_reduction)7, NULL, -100};
+    tg_tensor *twos = tg_full(TG_SHAPE(2, 3), 2, TG_F32);
+    tg_bce_with_logits_options bce_weight = {TG_REDUCTION_MEAN, c2, NULL},
+                               bce_pos = {TG_REDUCTION_SUM, NULL, b},
+                               bce_batchmean = {TG_REDUCTION_BATCHMEAN, NULL, NULL};
     TABLE(ROW(tg_mse_loss(NULL, a, TG_REDUCTION_MEAN) == NULL, TG_ERR_NULL,
               "mse_loss: argument is NULL");
           ROW(tg_mse_loss(a, b, TG_REDUCTION_MEAN) == NULL, TG_ERR_DTYPE,
@@ -682,6 +689,65 @@ static void loss_reduce_h(void) {
               "dtypes float32 and float64 differ");
           ROW(tg_binary_cross_entropy_with_logits(a, a, (tg_reduction)-1) == NULL, TG_ERR_VALUE,
               "reduction");
+          ROW(tg_binary_cross_entropy_with_logits_ex(NULL, a, NULL) == NULL, TG_ERR_NULL,
+              "binary_cross_entropy_with_logits: argument is NULL");
+          ROW(tg_binary_cross_entropy_with_logits_ex(a, a, &bce_weight) == NULL, TG_ERR_SHAPE,
+              "binary_cross_entropy_with_logits: weight of shape (2,) does not broadcast to the "
+              "input's shape (2, 3)");
+          ROW(tg_binary_cross_entropy_with_logits_ex(a, a, &bce_pos) == NULL, TG_ERR_DTYPE,
+              "binary_cross_entropy_with_logits: pos_weight dtype float64 differs from the "
+              "input's float32");
+          ROW(tg_binary_cross_entropy_with_logits_ex(a, a, &bce_batchmean) == NULL, TG_ERR_VALUE,
+              "batchmean is not a valid value for reduction (kl_div's only)");
+          ROW(tg_l1_loss(NULL, a, TG_REDUCTION_MEAN) == NULL, TG_ERR_NULL,
+              "l1_loss: argument is NULL");
+          ROW(tg_l1_loss(a, c, TG_REDUCTION_MEAN) == NULL, TG_ERR_SHAPE,
+              "l1_loss: target shape (3,) does not match input shape (2, 3)");
+          ROW(tg_l1_loss(a, b, TG_REDUCTION_SUM) == NULL, TG_ERR_DTYPE,
+              "l1_loss: dtypes float32 and float64 differ");
+          ROW(tg_l1_loss(target, target, TG_REDUCTION_SUM) == NULL, TG_ERR_DTYPE,
+              "l1_loss: expected a floating-point tensor, got int64");
+          ROW(tg_smooth_l1_loss(a, NULL, TG_REDUCTION_MEAN, 1) == NULL, TG_ERR_NULL,
+              "smooth_l1_loss: argument is NULL");
+          ROW(tg_smooth_l1_loss(a, a, TG_REDUCTION_MEAN, -1) == NULL, TG_ERR_VALUE,
+              "smooth_l1_loss does not support negative values for beta (got -1)");
+          ROW(tg_smooth_l1_loss(a, c, TG_REDUCTION_NONE, 1) == NULL, TG_ERR_SHAPE,
+              "smooth_l1_loss: target shape (3,) does not match");
+          ROW(tg_smooth_l1_loss(a, a, TG_REDUCTION_BATCHMEAN, 1) == NULL, TG_ERR_VALUE,
+              "smooth_l1_loss: batchmean is not a valid value for reduction");
+          ROW(tg_huber_loss(NULL, a, TG_REDUCTION_MEAN, 1) == NULL, TG_ERR_NULL,
+              "huber_loss: argument is NULL");
+          ROW(tg_huber_loss(a, a, TG_REDUCTION_MEAN, 0) == NULL, TG_ERR_VALUE,
+              "huber_loss does not support non-positive values for delta (got 0)");
+          ROW(tg_huber_loss(a, a, TG_REDUCTION_MEAN, NAN) == NULL, TG_ERR_VALUE,
+              "huber_loss does not support non-positive values for delta (got nan)");
+          ROW(tg_huber_loss(a, b, TG_REDUCTION_MEAN, 1) == NULL, TG_ERR_DTYPE,
+              "huber_loss: dtypes float32 and float64 differ");
+          ROW(tg_binary_cross_entropy(NULL, a, NULL, TG_REDUCTION_MEAN) == NULL, TG_ERR_NULL,
+              "binary_cross_entropy: argument is NULL");
+          ROW(tg_binary_cross_entropy(twos, a, NULL, TG_REDUCTION_MEAN) == NULL, TG_ERR_VALUE,
+              "binary_cross_entropy: all elements of input should be between 0 and 1 (found 2)");
+          ROW(tg_binary_cross_entropy(a, a, weight_dtype.weight, TG_REDUCTION_MEAN) == NULL,
+              TG_ERR_DTYPE,
+              "binary_cross_entropy: weight dtype float64 differs from the "
+              "input's float32");
+          ROW(tg_binary_cross_entropy(a, a, c2, TG_REDUCTION_MEAN) == NULL, TG_ERR_SHAPE,
+              "binary_cross_entropy: weight of shape (2,) does not broadcast");
+          ROW(tg_binary_cross_entropy(a, c, NULL, TG_REDUCTION_MEAN) == NULL, TG_ERR_SHAPE,
+              "binary_cross_entropy: target shape (3,) does not match input shape (2, 3)");
+          ROW(tg_kl_div(NULL, a, TG_REDUCTION_MEAN, TG_TARGET_PROBS) == NULL, TG_ERR_NULL,
+              "kl_div: argument is NULL");
+          ROW(tg_kl_div(a, c, TG_REDUCTION_BATCHMEAN, TG_TARGET_PROBS) == NULL, TG_ERR_SHAPE,
+              "kl_div: target shape (3,) does not match input shape (2, 3)");
+          ROW(tg_kl_div(a, b, TG_REDUCTION_SUM, TG_TARGET_LOG_PROBS) == NULL, TG_ERR_DTYPE,
+              "kl_div: dtypes float32 and float64 differ");
+          ROW(tg_kl_div(a, a, (tg_reduction)7, TG_TARGET_PROBS) == NULL, TG_ERR_VALUE,
+              "kl_div: unknown reduction 7 (use TG_REDUCTION_MEAN, TG_REDUCTION_SUM or "
+              "TG_REDUCTION_NONE, or TG_REDUCTION_BATCHMEAN)");
+          ROW(tg_mse_loss(a, a, TG_REDUCTION_BATCHMEAN) == NULL, TG_ERR_VALUE,
+              "mse_loss: batchmean is not a valid value for reduction");
+          ROW(tg_cross_entropy(a, target, TG_REDUCTION_BATCHMEAN) == NULL, TG_ERR_VALUE,
+              "cross_entropy: batchmean is not a valid value for reduction");
           ROW(tg_sum_dims(NULL, 1, (int[]){0}, TG_DROP_DIMS) == NULL, TG_ERR_NULL,
               "sum_dims: argument is NULL");
           ROW(tg_sum_dims(a, 1, NULL, TG_DROP_DIMS) == NULL, TG_ERR_NULL,
@@ -708,7 +774,53 @@ static void loss_reduce_h(void) {
           ROW(tg_softmax(NULL, 0) == NULL, TG_ERR_NULL, "softmax: argument is NULL");
           ROW(tg_softmax(a, 2) == NULL, TG_ERR_VALUE, "softmax: dim 2 out of range");
           ROW(tg_log_softmax(NULL, 0) == NULL, TG_ERR_NULL, "log_softmax: argument is NULL");
-          ROW(tg_log_softmax(a, -3) == NULL, TG_ERR_VALUE, "log_softmax: dim -3 out of range"););
+          ROW(tg_log_softmax(a, -3) == NULL, TG_ERR_VALUE, "log_softmax: dim -3 out of range");
+          ROW(tg_amax(NULL, 0, NULL, TG_DROP_DIMS) == NULL, TG_ERR_NULL, "amax: argument is NULL");
+          ROW(tg_amax(a, 1, NULL, TG_DROP_DIMS) == NULL, TG_ERR_NULL, "amax: argument is NULL");
+          ROW(tg_amax(a, 2, (int[]){1, -1}, TG_DROP_DIMS) == NULL, TG_ERR_VALUE,
+              "amax: dim 1 appears more than once");
+          ROW(tg_amax(empty, 0, NULL, TG_DROP_DIMS) == NULL, TG_ERR_SHAPE,
+              "amax: expected reduction dim 1 to have non-zero size (shape (2, 0))");
+          ROW(tg_amin(a, 1, (int[]){-3}, TG_KEEP_DIMS) == NULL, TG_ERR_VALUE,
+              "amin: dim -3 out of range");
+          ROW(tg_amin(empty, 1, (int[]){1}, TG_KEEP_DIMS) == NULL, TG_ERR_SHAPE,
+              "amin: expected reduction dim 1 to have non-zero size");
+          ROW(tg_prod(NULL) == NULL, TG_ERR_NULL, "prod: argument is NULL");
+          ROW(tg_prod(target) == NULL, TG_ERR_DTYPE,
+              "prod: expected a floating-point tensor, got int64");
+          ROW(tg_prod_dim(a, 2, TG_DROP_DIMS) == NULL, TG_ERR_VALUE,
+              "prod_dim: dim 2 out of range for a 2-dim tensor");
+          ROW(tg_var(NULL, 0, NULL, 1, TG_DROP_DIMS) == NULL, TG_ERR_NULL, "var: argument is NULL");
+          ROW(tg_var(a, 2, (int[]){0, 0}, 1, TG_DROP_DIMS) == NULL, TG_ERR_VALUE,
+              "var: dim 0 appears more than once");
+          ROW(tg_var(a, 1, (int[]){1}, 4, TG_DROP_DIMS) == NULL, TG_ERR_VALUE,
+              "var: correction 4 exceeds the 3 elements of each slice");
+          ROW(tg_var(target, 0, NULL, 1, TG_DROP_DIMS) == NULL, TG_ERR_DTYPE,
+              "var: expected a floating-point tensor, got int64");
+          ROW(tg_std(a, -1, (int[]){0}, 1, TG_DROP_DIMS) == NULL, TG_ERR_VALUE,
+              "std: n_dims is -1, must not be negative");
+          ROW(tg_std(a, 0, NULL, 7, TG_KEEP_DIMS) == NULL, TG_ERR_VALUE,
+              "std: correction 7 exceeds the 6 elements of each slice");
+          ROW(tg_logsumexp(NULL, 0, NULL, TG_DROP_DIMS) == NULL, TG_ERR_NULL,
+              "logsumexp: argument is NULL");
+          ROW(tg_logsumexp(a, 2, (int[]){0, -2}, TG_DROP_DIMS) == NULL, TG_ERR_VALUE,
+              "logsumexp: dim 0 appears more than once");
+          ROW(tg_logsumexp(target, 0, NULL, TG_DROP_DIMS) == NULL, TG_ERR_DTYPE,
+              "logsumexp: expected a floating-point tensor, got int64");
+          ROW(tg_vector_norm(NULL, 2, 0, NULL, TG_DROP_DIMS) == NULL, TG_ERR_NULL,
+              "vector_norm: argument is NULL");
+          ROW(tg_vector_norm(a, 0.5, 0, NULL, TG_DROP_DIMS) == NULL, TG_ERR_VALUE,
+              "vector_norm: ord must be at least 1, inf or -inf, got 0.5");
+          ROW(tg_vector_norm(a, -1, 0, NULL, TG_DROP_DIMS) == NULL, TG_ERR_VALUE,
+              "vector_norm: ord must be at least 1, inf or -inf, got -1");
+          ROW(tg_vector_norm(a, NAN, 0, NULL, TG_DROP_DIMS) == NULL, TG_ERR_VALUE,
+              "vector_norm: ord must be at least 1, inf or -inf, got nan");
+          ROW(tg_vector_norm(a, 2, 2, (int[]){1, 1}, TG_DROP_DIMS) == NULL, TG_ERR_VALUE,
+              "vector_norm: dim 1 appears more than once");
+          ROW(tg_vector_norm(empty, INFINITY, 1, (int[]){1}, TG_DROP_DIMS) == NULL, TG_ERR_SHAPE,
+              "vector_norm: cannot compute the inf norm on dim 1 because it is empty");
+          ROW(tg_vector_norm(target, 2, 0, NULL, TG_DROP_DIMS) == NULL, TG_ERR_DTYPE,
+              "vector_norm: expected a floating-point tensor, got int64"););
 }
 
 /* ---- ops: norm.h ------------------------------------------------------------------------- */

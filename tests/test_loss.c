@@ -1,6 +1,9 @@
-/* tests/test_loss.c - mse_loss, binary_cross_entropy_with_logits,
- * cross_entropy and dropout: values and gradients against PyTorch,
- * gradcheck, stability at large logits, the dropout mask, and bad input. */
+/* tests/test_loss.c - the elementwise losses (mse, l1, smooth L1, Huber,
+ * binary cross entropy with and without logits, with weights, kl_div),
+ * cross_entropy, nll_loss and dropout: values and gradients against
+ * PyTorch, node names, gradcheck (contiguous and transposed inputs),
+ * stability at large logits, the losses' edges, the dropout mask, and bad
+ * input. */
 #include "golden/golden_nn.h"
 #include "tg_test.h"
 
@@ -34,7 +37,22 @@ static tg_tensor *class_target(const int64_t *classes, const tg_tensor *x) {
 
 static tg_tensor *run_loss(const golden_loss *c, tg_tensor *x, tg_tensor *t) {
     tg_reduction r = (tg_reduction)c->reduction;
+    tg_dtype dt = tg_dtype_of(x);
+    tg_tensor *w = c->weight ? tg_test_tensor(c->weight, c->weight_ndim, c->weight_shape, dt)
+                             : NULL;
+    tg_tensor *pw = c->pos_weight
+                        ? tg_test_tensor(c->pos_weight, c->pos_weight_ndim, c->pos_weight_shape, dt)
+                        : NULL;
     if (!strcmp(c->op, "mse_loss")) return tg_mse_loss(x, t, r);
+    if (!strcmp(c->op, "l1_loss")) return tg_l1_loss(x, t, r);
+    if (!strcmp(c->op, "smooth_l1_loss")) return tg_smooth_l1_loss(x, t, r, c->param);
+    if (!strcmp(c->op, "huber_loss")) return tg_huber_loss(x, t, r, c->param);
+    if (!strcmp(c->op, "binary_cross_entropy")) return tg_binary_cross_entropy(x, t, w, r);
+    if (!strcmp(c->op, "kl_div")) return tg_kl_div(x, t, r, (tg_log_target)c->param);
+    if (!strcmp(c->op, "binary_cross_entropy_with_logits")) {
+        tg_bce_with_logits_options o = {r, w, pw};
+        return tg_binary_cross_entropy_with_logits_ex(x, t, &o);
+    }
     int64_t classes = tg_size(x, tg_ndim(x) == 1 ? 0 : 1);
     tg_tensor *weight = c->class_weight
                             ? tg_test_tensor(c->class_weight, TG_SHAPE(classes), tg_dtype_of(x))
@@ -47,7 +65,7 @@ static tg_tensor *run_loss(const golden_loss *c, tg_tensor *x, tg_tensor *t) {
         tg_cross_entropy_options o = {r, weight, c->ignore_index, c->label_smoothing};
         return tg_cross_entropy_ex(x, c->classes ? class_target(c->classes, x) : t, &o);
     }
-    return tg_binary_cross_entropy_with_logits(x, t, r);
+    return NULL;
 }
 
 /* PyTorch's node, but for cross entropy one fused node here,
@@ -108,6 +126,28 @@ static void nodes_are_named(void) {
     CHECK_EQ_STR(tg_grad_fn_name(tg_nll_loss(x3, t3, NULL)), "NllLoss2DBackward0");
     CHECK_EQ_STR(tg_grad_fn_name(tg_nll_loss(x3, t3, &none)), "ViewBackward0"); /* as torch */
     CHECK_EQ_STR(tg_grad_fn_name(tg_dropout(x, 0.5, TG_TRAIN, NULL)), "NativeDropoutBackward0");
+    /* the fused elementwise losses, and torch 1.13's compositions */
+    CHECK_EQ_STR(tg_grad_fn_name(tg_smooth_l1_loss(x, t, TG_REDUCTION_MEAN, 1)),
+                 "SmoothL1LossBackward0");
+    CHECK_EQ_STR(tg_grad_fn_name(tg_smooth_l1_loss(x, t, TG_REDUCTION_NONE, 0)),
+                 "SmoothL1LossBackward0");
+    CHECK_EQ_STR(tg_grad_fn_name(tg_huber_loss(x, t, TG_REDUCTION_SUM, 1)), "HuberLossBackward0");
+    CHECK_EQ_STR(
+        tg_grad_fn_name(tg_binary_cross_entropy(tg_sigmoid(x), t, NULL, TG_REDUCTION_MEAN)),
+        "BinaryCrossEntropyBackward0");
+    tg_bce_with_logits_options bo = tg_bce_with_logits_defaults();
+    bo.pos_weight = tg_ones(TG_SHAPE(3), TG_F32);
+    CHECK_EQ_STR(tg_grad_fn_name(tg_binary_cross_entropy_with_logits_ex(x, t, &bo)),
+                 "BinaryCrossEntropyWithLogitsBackward0");
+    const char *l1[] = {"MeanBackward0", "SumBackward0", "AbsBackward0"};
+    const char *kl[] = {"MeanBackward0", "SumBackward0", "SubBackward0", "DivBackward0"};
+    for (int r = TG_REDUCTION_MEAN; r <= TG_REDUCTION_BATCHMEAN; r++) {
+        if (r <= TG_REDUCTION_NONE)
+            CHECK_EQ_STR(tg_grad_fn_name(tg_l1_loss(x, t, (tg_reduction)r)), l1[r]);
+        CHECK_EQ_STR(tg_grad_fn_name(tg_kl_div(x, t, (tg_reduction)r, TG_TARGET_PROBS)), kl[r]);
+    }
+    CHECK_EQ_STR(tg_grad_fn_name(tg_kl_div(x, t, TG_REDUCTION_NONE, TG_TARGET_LOG_PROBS)),
+                 "MulBackward0");
     /* Only the target requires grad: still recorded, for the target. */
     tg_tensor *y = tg_mse_loss(t, x, TG_REDUCTION_MEAN);
     CHECK(tg_requires_grad(y) && tg_backward(y, NULL) == 0 && tg_grad(x) != NULL);
@@ -133,7 +173,9 @@ static void cross_entropy_is_finite_at_huge_logits(void) {
 /* ---- gradcheck ------------------------------------------------------------------- */
 
 /* The cross entropies and nll_loss with options use class weights (and
- * for cross entropy smoothing 0.1); the index forms also ignore class 3. */
+ * for cross entropy smoothing 0.1); the index forms also ignore class 3.
+ * binary_cross_entropy takes sigmoid(x), probabilities, and a weight per
+ * column; with logits, a weight and a pos_weight per column. */
 typedef enum loss_kind {
     MSE,
     BCE,
@@ -142,8 +184,31 @@ typedef enum loss_kind {
     CROSS_ENTROPY_PROBS,
     NLL,
     NLL_OPTIONS,
+    L1,
+    SMOOTH_L1,
+    SMOOTH_L1_BETA_0,
+    HUBER,
+    BCE_PROBS,
+    BCE_WEIGHTED,
+    KL_DIV,
+    KL_DIV_LOG,
     N_LOSS_KINDS
 } loss_kind;
+static const char *const kind_names[N_LOSS_KINDS] = {"mse",
+                                                     "bce",
+                                                     "ce",
+                                                     "ce options",
+                                                     "ce probabilities",
+                                                     "nll",
+                                                     "nll options",
+                                                     "l1",
+                                                     "smooth_l1 beta 0.5",
+                                                     "smooth_l1 beta 0",
+                                                     "huber 1.5",
+                                                     "bce probs",
+                                                     "bce weighted",
+                                                     "kl_div",
+                                                     "kl_div log target"};
 
 typedef struct loss_call {
     const char *name;
@@ -154,47 +219,59 @@ typedef struct loss_call {
 } loss_call;
 
 static tg_tensor *f_loss(tg_tensor *const *in, void *ctx) {
-    static const double w[5] = {0.5, 1.5, 1, 2, 0.25};
+    static const double w[5] = {0.5, 1.5, 1, 2, 0.25}, pw[5] = {2, 0.5, 3, 1, 1.5};
     const loss_call *c = ctx;
     tg_tensor *x = c->transposed ? tg_transpose(in[0], 0, 1) : in[0];
     int64_t classes = tg_size(x, tg_ndim(x) == 1 ? 0 : 1);
     tg_tensor *weight = tg_test_tensor(w, TG_SHAPE(classes), TG_F64);
+    tg_reduction r = c->reduction;
     switch (c->op) {
-    case MSE: return tg_mse_loss(x, in[1], c->reduction);
-    case BCE: return tg_binary_cross_entropy_with_logits(x, in[1], c->reduction);
-    case CROSS_ENTROPY: return tg_cross_entropy(x, c->classes, c->reduction);
-    case NLL: return tg_nll_loss(x, c->classes, &(tg_nll_loss_options){c->reduction, NULL, -100});
-    case NLL_OPTIONS:
-        return tg_nll_loss(x, c->classes, &(tg_nll_loss_options){c->reduction, weight, 3});
+    case MSE: return tg_mse_loss(x, in[1], r);
+    case BCE: return tg_binary_cross_entropy_with_logits(x, in[1], r);
+    case CROSS_ENTROPY: return tg_cross_entropy(x, c->classes, r);
+    case NLL: return tg_nll_loss(x, c->classes, &(tg_nll_loss_options){r, NULL, -100});
+    case NLL_OPTIONS: return tg_nll_loss(x, c->classes, &(tg_nll_loss_options){r, weight, 3});
+    case L1: return tg_l1_loss(x, in[1], r);
+    case SMOOTH_L1: return tg_smooth_l1_loss(x, in[1], r, 0.5);
+    case SMOOTH_L1_BETA_0: return tg_smooth_l1_loss(x, in[1], r, 0);
+    case HUBER: return tg_huber_loss(x, in[1], r, 1.5);
+    case BCE_PROBS: return tg_binary_cross_entropy(tg_sigmoid(x), in[1], weight, r);
+    case BCE_WEIGHTED: {
+        tg_bce_with_logits_options o = {r, weight, tg_test_tensor(pw, TG_SHAPE(classes), TG_F64)};
+        return tg_binary_cross_entropy_with_logits_ex(x, in[1], &o);
+    }
+    case KL_DIV: return tg_kl_div(x, in[1], r, TG_TARGET_PROBS);
+    case KL_DIV_LOG: return tg_kl_div(x, in[1], r, TG_TARGET_LOG_PROBS);
     default: {
-        tg_cross_entropy_options o = {c->reduction, weight, c->op == CROSS_ENTROPY_PROBS ? -100 : 3,
-                                      0.1};
+        tg_cross_entropy_options o = {r, weight, c->op == CROSS_ENTROPY_PROBS ? -100 : 3, 0.1};
         return tg_cross_entropy_ex(x, c->op == CROSS_ENTROPY_PROBS ? in[1] : c->classes, &o);
     }
     }
 }
 
+static bool takes_class_indices(loss_kind op) {
+    return op == CROSS_ENTROPY || op == CROSS_ENTROPY_OPTIONS || op == NLL || op == NLL_OPTIONS;
+}
+
+/* Every loss and reduction (batchmean for kl_div), on x and on a transposed
+ * view, with a target requiring grad where it is a tensor of values. */
 static void gradcheck_losses(void) {
     tg_tensor *x = tg_requires_grad_(tg_randn(TG_SHAPE(4, 5), TG_F64, NULL), true);
     tg_tensor *xt = tg_requires_grad_(tg_randn(TG_SHAPE(5, 4), TG_F64, NULL), true);
     tg_tensor *t = tg_requires_grad_(tg_rand(TG_SHAPE(4, 5), TG_F64, NULL), true);
-    static const char *const names[N_LOSS_KINDS][3] = {
-        {"mse mean", "mse sum", "mse none"},
-        {"bce mean", "bce sum", "bce none"},
-        {"ce mean", "ce sum", "ce none"},
-        {"ce options mean", "ce options sum", "ce options none"},
-        {"ce probabilities mean", "ce probabilities sum", "ce probabilities none"},
-        {"nll mean", "nll sum", "nll none"},
-        {"nll options mean", "nll options sum", "nll options none"}};
+    static const char *const reductions[] = {"mean", "sum", "none", "batchmean"};
+    char name[64];
     for (int op = MSE; op < N_LOSS_KINDS; op++)
-        for (int r = TG_REDUCTION_MEAN; r <= TG_REDUCTION_NONE; r++)
+        for (int r = TG_REDUCTION_MEAN; r <= TG_REDUCTION_BATCHMEAN; r++)
             for (int tr = 0; tr < 2; tr++) { /* x, then the transpose of xt */
-                loss_call c = {names[op][r], (loss_kind)op, (tg_reduction)r, tr,
-                               LABELS(2, 0, 3, 3)};
+                if (r == TG_REDUCTION_BATCHMEAN && op != KL_DIV && op != KL_DIV_LOG) continue;
+                snprintf(name, sizeof name, "%s %s%s", kind_names[op], reductions[r],
+                         tr ? " transposed" : "");
+                loss_call c = {name, (loss_kind)op, (tg_reduction)r, tr, LABELS(2, 0, 3, 3)};
                 tg_test_context = c.name;
                 tg_tensor *in[2] = {tr ? xt : x, t};
-                bool index_target = op != MSE && op != BCE && op != CROSS_ENTROPY_PROBS;
-                CHECK(tg_gradcheck(f_loss, &c, index_target ? 1 : 2, in, NULL) == 0);
+                CHECK(tg_gradcheck(f_loss, &c, takes_class_indices((loss_kind)op) ? 1 : 2, in,
+                                   NULL) == 0);
             }
 }
 
@@ -224,7 +301,7 @@ static void gradcheck_class_losses_of_any_shape(void) {
             classes = tg_slice(tg_reshape(all, sdim, wide), sdim - 1, 0, wide[sdim - 1], 2);
             CHECK(classes && !tg_is_contiguous(classes));
         }
-        for (int op = CROSS_ENTROPY; op < N_LOSS_KINDS; op++)
+        for (int op = CROSS_ENTROPY; op <= NLL_OPTIONS; op++)
             for (int r = TG_REDUCTION_MEAN; r <= TG_REDUCTION_NONE; r++) {
                 char name[64];
                 snprintf(name, sizeof name, "%d-dim input, kind %d, reduction %d", ndim, op, r);
@@ -238,8 +315,95 @@ static void gradcheck_class_losses_of_any_shape(void) {
 
 /* ---- bad input ------------------------------------------------------------------- */
 
+/* The elementwise losses where their pieces meet or clamp. */
+static void elementwise_losses_at_their_edges(void) {
+    double xv[] = {0, 1, -1, 2.5}, tv[] = {0, 1, 0, 1};
+    tg_tensor *x = tg_requires_grad_(tg_test_tensor(xv, TG_SHAPE(4), TG_F64), true);
+    tg_tensor *t = tg_requires_grad_(tg_test_tensor(tv, TG_SHAPE(4), TG_F64), true);
+    /* smooth_l1 with beta 0 is l1, gradient 0 where x = t (torch's: -1, to x and t) */
+    tg_tensor *a = tg_smooth_l1_loss(x, t, TG_REDUCTION_NONE, 0);
+    double l1[] = {0, 0, 1, 1.5}, slope[] = {0, 0, -1, 1}, minus[] = {0, 0, 1, -1};
+    CHECK_VALUES(a, l1, 4, 0, 0);
+    CHECK_VALUES(tg_l1_loss(x, t, TG_REDUCTION_NONE), l1, 4, 0, 0);
+    CHECK(tg_backward(tg_sum(a), NULL) == 0);
+    CHECK_VALUES(tg_grad(x), slope, 4, 0, 0);
+    CHECK_VALUES(tg_grad(t), minus, 4, 0, 0);
+    /* huber is smooth_l1 times delta */
+    double h[] = {0, 0, 0.5, 1.5 * (1.5 - 0.75)}; /* z = 1 inside delta, 1.5 at it */
+    CHECK_VALUES(tg_huber_loss(x, t, TG_REDUCTION_NONE, 1.5), h, 4, 1e-15, 0);
+    /* binary cross entropy: each log clamped at -100, the gradient's
+     * denominator at 1e-12 (a float32), the target's gradient not */
+    double pv[] = {0, 1, 1, 0.5};
+    tg_tensor *pr = tg_requires_grad_(tg_test_tensor(pv, TG_SHAPE(4), TG_F64), true);
+    tg_tensor *tb = tg_requires_grad_(tg_test_tensor(tv, TG_SHAPE(4), TG_F64), true);
+    tg_tensor *b = tg_binary_cross_entropy(pr, tb, NULL, TG_REDUCTION_NONE);
+    double bce[] = {0, 0, 100, log(2)};
+    CHECK_VALUES(b, bce, 4, 1e-15, 0);
+    CHECK(tg_backward(tg_sum(b), NULL) == 0);
+    double gp[] = {0, 0, 1 / (double)1e-12f, -2}, gt[] = {INFINITY, -INFINITY, -INFINITY, 0};
+    CHECK_VALUES(tg_grad(pr), gp, 4, 1e-15, 0);
+    CHECK_VALUES(tg_grad(tb), gt, 4, 0, 0);
+    /* kl_div: a target of 0 adds 0 (xlogy), batchmean over dim 0 */
+    tg_tensor *k = tg_kl_div(x, t, TG_REDUCTION_NONE, TG_TARGET_PROBS);
+    double kl[] = {0, -1, 0, -2.5};
+    CHECK_VALUES(k, kl, 4, 0, 0);
+    tg_tensor *x2 = tg_view(x, TG_SHAPE(2, 2)), *t2 = tg_view(t, TG_SHAPE(2, 2));
+    CHECK(tg_item(tg_kl_div(x2, t2, TG_REDUCTION_BATCHMEAN, TG_TARGET_PROBS)) == -3.5 / 2);
+    CHECK(tg_item(tg_kl_div(x2, t2, TG_REDUCTION_MEAN, TG_TARGET_PROBS)) == -3.5 / 4);
+    tg_tensor *s = tg_scalar(-0.5, TG_F64), *st = tg_scalar(0.25, TG_F64);
+    CHECK_CLOSE(tg_item(tg_kl_div(s, st, TG_REDUCTION_BATCHMEAN, TG_TARGET_PROBS)),
+                0.25 * (log(0.25) + 0.5), 1e-15, 0); /* a 0-dim input: the sum */
+    CHECK_CLOSE(tg_item(tg_kl_div(s, st, TG_REDUCTION_SUM, TG_TARGET_LOG_PROBS)), exp(0.25) * 0.75,
+                1e-15, 0);
+}
+
 static void bad_loss_input_is_refused(void) {
     tg_tensor *x = tg_ones(TG_SHAPE(2, 3), TG_F32), *t3 = tg_ones(TG_SHAPE(3), TG_F32);
+    CHECK(tg_smooth_l1_loss(x, x, TG_REDUCTION_MEAN, -0.5) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "smooth_l1_loss does not support negative values for beta");
+    CHECK(tg_smooth_l1_loss(x, x, TG_REDUCTION_MEAN, NAN) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "smooth_l1_loss does not support negative values for beta");
+    CHECK(tg_huber_loss(x, x, TG_REDUCTION_SUM, 0) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "huber_loss does not support non-positive values for delta (got 0)");
+    CHECK(tg_huber_loss(x, x, TG_REDUCTION_SUM, -1) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "huber_loss does not support non-positive values for delta");
+    CHECK(tg_l1_loss(x, t3, TG_REDUCTION_NONE) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "l1_loss: target shape (3,) does not match input shape (2, 3)");
+    CHECK(tg_kl_div(x, t3, TG_REDUCTION_BATCHMEAN, TG_TARGET_PROBS) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "kl_div: target shape (3,) does not match input shape (2, 3)");
+    CHECK(tg_kl_div(x, x, (tg_reduction)9, TG_TARGET_PROBS) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "kl_div: unknown reduction 9 (use TG_REDUCTION_MEAN, "
+                              "TG_REDUCTION_SUM or TG_REDUCTION_NONE, or TG_REDUCTION_BATCHMEAN)");
+    CHECK(tg_huber_loss(x, x, TG_REDUCTION_BATCHMEAN, 1) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE,
+                "huber_loss: batchmean is not a valid value for reduction (kl_div's only)");
+    double outside[] = {0.5, 1.25, -1, 0, 1, 0};
+    tg_tensor *p = tg_test_tensor(outside, TG_SHAPE(2, 3), TG_F32);
+    CHECK(tg_binary_cross_entropy(p, x, NULL, TG_REDUCTION_MEAN) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE,
+                "binary_cross_entropy: all elements of input should be between 0 and 1 (found "
+                "1.25)");
+    CHECK(tg_binary_cross_entropy(tg_full(TG_SHAPE(2), NAN, TG_F64), tg_ones(TG_SHAPE(2), TG_F64),
+                                  NULL, TG_REDUCTION_SUM) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "all elements of input should be between 0 and 1 (found nan)");
+    CHECK(tg_binary_cross_entropy(x, x, tg_ones(TG_SHAPE(2), TG_F32), TG_REDUCTION_MEAN) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "binary_cross_entropy: weight of shape (2,) does not broadcast to "
+                              "the input's shape (2, 3)");
+    CHECK(tg_binary_cross_entropy(x, x, tg_ones(TG_SHAPE(2, 2, 3), TG_F32), TG_REDUCTION_MEAN) ==
+          NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "weight of shape (2, 2, 3) does not broadcast");
+    tg_bce_with_logits_options bo = tg_bce_with_logits_defaults();
+    bo.pos_weight = tg_ones(TG_SHAPE(3), TG_F64);
+    CHECK(tg_binary_cross_entropy_with_logits_ex(x, x, &bo) == NULL);
+    CHECK_ERROR(TG_ERR_DTYPE, "binary_cross_entropy_with_logits: pos_weight dtype float64 "
+                              "differs from the input's float32");
+    bo.pos_weight = tg_ones(TG_SHAPE(2), TG_F32);
+    CHECK(tg_binary_cross_entropy_with_logits_ex(x, x, &bo) == NULL);
+    CHECK_ERROR(TG_ERR_SHAPE, "pos_weight of shape (2,) does not broadcast");
+    bo = tg_bce_with_logits_defaults();
+    bo.reduction = TG_REDUCTION_BATCHMEAN;
+    CHECK(tg_binary_cross_entropy_with_logits_ex(x, x, &bo) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "batchmean is not a valid value for reduction");
     CHECK(tg_mse_loss(x, t3, TG_REDUCTION_MEAN) == NULL);
     CHECK_ERROR(TG_ERR_SHAPE, "mse_loss: target shape (3,) does not match input shape (2, 3)");
     CHECK(tg_binary_cross_entropy_with_logits(x, tg_ones(TG_SHAPE(3, 2), TG_F32),
@@ -248,8 +412,8 @@ static void bad_loss_input_is_refused(void) {
                               "match input shape (2, 3)");
     CHECK(tg_mse_loss(x, tg_ones(TG_SHAPE(2, 3), TG_F64), TG_REDUCTION_MEAN) == NULL);
     CHECK_ERROR(TG_ERR_DTYPE, "mse_loss: dtypes float32 and float64 differ");
-    CHECK(tg_mse_loss(x, x, (tg_reduction)3) == NULL);
-    CHECK_ERROR(TG_ERR_VALUE, "mse_loss: unknown reduction 3");
+    CHECK(tg_mse_loss(x, x, (tg_reduction)4) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "mse_loss: unknown reduction 4");
     tg_cross_entropy_options o = tg_cross_entropy_defaults();
     o.label_smoothing = 1.5;
     CHECK(tg_cross_entropy_ex(x, LABELS(0, 0), &o) == NULL);
@@ -273,9 +437,9 @@ static void bad_loss_input_is_refused(void) {
                 "cross_entropy: ignore_index is not supported for floating point target");
     CHECK(tg_cross_entropy(x, LABELS(0, 0), (tg_reduction)-1) == NULL);
     CHECK_ERROR(TG_ERR_VALUE, "cross_entropy: unknown reduction -1");
-    CHECK(tg_nll_loss(x, LABELS(0, 0), &(tg_nll_loss_options){(tg_reduction)3, NULL, -100}) ==
+    CHECK(tg_nll_loss(x, LABELS(0, 0), &(tg_nll_loss_options){(tg_reduction)4, NULL, -100}) ==
           NULL);
-    CHECK_ERROR(TG_ERR_VALUE, "nll_loss: unknown reduction 3");
+    CHECK_ERROR(TG_ERR_VALUE, "nll_loss: unknown reduction 4");
     CHECK(tg_nll_loss(tg_ones(TG_SHAPE(2, 3), TG_I64), LABELS(0, 0), NULL) == NULL);
     CHECK_ERROR(TG_ERR_DTYPE, "nll_loss: expected a floating-point tensor, got int64");
     CHECK(tg_cross_entropy(tg_ones(TG_SHAPE(2, 3), TG_BOOL), LABELS(0, 0), TG_REDUCTION_SUM) ==
@@ -608,7 +772,8 @@ static void gradcheck_dropout(void) {
 
 TG_TEST_MAIN(TG_CASE(losses_match_pytorch), TG_CASE(nodes_are_named),
              TG_CASE(cross_entropy_is_finite_at_huge_logits), TG_CASE(gradcheck_losses),
-             TG_CASE(gradcheck_class_losses_of_any_shape), TG_CASE(bad_loss_input_is_refused),
+             TG_CASE(gradcheck_class_losses_of_any_shape),
+             TG_CASE(elementwise_losses_at_their_edges), TG_CASE(bad_loss_input_is_refused),
              TG_CASE(null_loss_input_returns_null), TG_CASE(empty_batches_as_pytorch),
              TG_CASE(bad_targets_are_refused_as_pytorch),
              TG_CASE(a_target_changed_after_the_forward_fails_the_backward),

@@ -59,6 +59,7 @@ OP(pow, tg_pow(a, b))
 OP(pow_broadcast, tg_pow(a, tg_reshape(tg_slice(w, 0, 0, 1, 1), TG_SHAPE(6))))
 OP(maximum, tg_maximum(a, b))
 OP(minimum, tg_minimum(a, b))
+OP(xlogy, tg_xlogy(a, b))
 OP(relu, tg_relu(a))
 OP(leaky_relu, tg_leaky_relu(a, 0.1))
 OP(rrelu, tg_rrelu(a, 0.1, 0.3, TG_TRAIN, NULL))
@@ -100,10 +101,33 @@ OP(layer_norm_affine,
 OP(rms_norm, tg_rms_norm(a, NULL, 1e-6))
 OP(rms_norm_weight,
    tg_rms_norm(tg_transpose(a, 0, 1), tg_slice(tg_reshape(b, TG_SHAPE(24)), 0, 0, 4, 1), 1e-6))
+OP(amax, tg_amax(a, 0, NULL, TG_KEEP_DIMS))
+OP(amin, tg_amin(tg_view(a, TG_SHAPE(2, 2, 6)), 2, (int[]){0, 2}, TG_DROP_DIMS))
+OP(prod, tg_prod(a))
+OP(prod_dim, tg_prod_dim(a, 0, TG_DROP_DIMS))
+OP(var, tg_var(a, 1, (int[]){1}, 1, TG_DROP_DIMS))
+OP(std, tg_std(tg_view(a, TG_SHAPE(2, 2, 6)), 2, (int[]){0, 2}, 0, TG_KEEP_DIMS))
+OP(logsumexp, tg_logsumexp(a, 1, (int[]){1}, TG_DROP_DIMS))
+OP(vector_norm, tg_vector_norm(a, 3, 0, NULL, TG_DROP_DIMS))
+OP(vector_norm_inf, tg_vector_norm(tg_transpose(a, 0, 1), INFINITY, 1, (int[]){1}, TG_KEEP_DIMS))
 OP(matmul, tg_matmul(a, w))
 OP(linear, tg_linear(a, w, tg_reshape(tg_slice(w, 0, 0, 1, 1), TG_SHAPE(6))))
 OP(mse_loss, tg_mse_loss(a, b, TG_REDUCTION_MEAN))
 OP(bce_with_logits, tg_binary_cross_entropy_with_logits(a, b, TG_REDUCTION_SUM))
+OP(bce_with_logits_weights,
+   tg_binary_cross_entropy_with_logits_ex(
+       a, b,
+       &(tg_bce_with_logits_options){TG_REDUCTION_NONE,
+                                     tg_reshape(tg_slice(w, 0, 0, 1, 1), TG_SHAPE(6)), tg_exp(b)}))
+OP(binary_cross_entropy, tg_binary_cross_entropy(a, b, NULL, TG_REDUCTION_MEAN))
+OP(binary_cross_entropy_weight,
+   tg_binary_cross_entropy(a, b, tg_reshape(tg_slice(w, 0, 0, 1, 1), TG_SHAPE(6)),
+                           TG_REDUCTION_SUM))
+OP(l1_loss, tg_l1_loss(a, b, TG_REDUCTION_MEAN))
+OP(smooth_l1_loss, tg_smooth_l1_loss(a, b, TG_REDUCTION_SUM, 0.5))
+OP(huber_loss, tg_huber_loss(a, b, TG_REDUCTION_NONE, 0.3))
+OP(kl_div, tg_kl_div(a, b, TG_REDUCTION_BATCHMEAN, TG_TARGET_PROBS))
+OP(kl_div_log, tg_kl_div(a, b, TG_REDUCTION_MEAN, TG_TARGET_LOG_PROBS))
 OP(cross_entropy, tg_cross_entropy(a, targets, TG_REDUCTION_MEAN))
 OP(cross_entropy_probs, tg_cross_entropy_ex(a, b, NULL))
 OP(cross_entropy_nd,
@@ -165,6 +189,7 @@ static const op_case op_cases[] = {
     COMPOSED(pow_broadcast),
     CASE(maximum),
     CASE(minimum),
+    CASE(xlogy),
     CASE(relu),
     CASE(leaky_relu),
     CASE(rrelu),
@@ -202,10 +227,27 @@ static const op_case op_cases[] = {
     COMPOSED(layer_norm_affine),
     CASE(rms_norm),
     COMPOSED(rms_norm_weight),
+    CASE(amax),
+    COMPOSED(amin),
+    CASE(prod),
+    CASE(prod_dim),
+    CASE(var),
+    COMPOSED(std),
+    CASE(logsumexp),
+    CASE(vector_norm),
+    COMPOSED(vector_norm_inf),
     CASE(matmul),
     COMPOSED(linear),
     CASE(mse_loss),
     CASE(bce_with_logits),
+    COMPOSED(bce_with_logits_weights),
+    CASE(binary_cross_entropy),
+    COMPOSED(binary_cross_entropy_weight),
+    CASE(l1_loss),
+    CASE(smooth_l1_loss),
+    CASE(huber_loss),
+    CASE(kl_div),
+    CASE(kl_div_log),
     CASE(cross_entropy),
     CASE(cross_entropy_probs),
     COMPOSED(cross_entropy_nd),

@@ -6,10 +6,10 @@
 #include "internal/tensor.h"
 
 /* ---- Kernels over strided tensors (core/kernel.c) ----------------------------
- * An element loop over up to three operands of one shape, each with its own
+ * An element loop over up to five operands of one shape, each with its own
  * strides (0 for broadcast dims) and base pointer, coalescing contiguous
  * dims so that the inner loop is long. */
-#define TG_ITER_MAX_OPERANDS 4
+#define TG_ITER_MAX_OPERANDS 5
 typedef struct tg__iter {
     int ndim;
     int64_t shape[TG_MAX_DIMS];
@@ -37,7 +37,7 @@ void tg__iter_run(const tg__iter *it, char **base, const size_t *elem_size, tg__
 void tg__iter_run_parallel(const tg__iter *it, char **base, const size_t *elem_size, tg__row_fn fn,
                            void *ctx);
 /* The usual way to run a row kernel: out (written) and n_in inputs (most
- * often of out's dtype: where's condition is bool), each broadcast to out's shape (n_in <= 3), elements
+ * often of out's dtype: where's condition is bool), each broadcast to out's shape (n_in <= 4), elements
  * independent (tg__iter_run_parallel). tg__map_ordered runs them in order
  * on this thread (tg__iter_run). */
 void tg__map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg__row_fn fn, void *ctx);
@@ -99,7 +99,7 @@ static inline bool tg__strides_are(const int64_t *s, const int64_t *want, int n_
         if (s[k] != want[k]) return false;
     return true;
 }
-static const int64_t tg__unit_strides[TG_ITER_MAX_OPERANDS] = {1, 1, 1, 1};
+static const int64_t tg__unit_strides[TG_ITER_MAX_OPERANDS] = {1, 1, 1, 1, 1};
 #define TG_ROW_KERNEL(name, body, n_operands)                                   \
     TG_HOT static void name(char **p, const int64_t *s, int64_t n, void *ctx) { \
         if (tg__strides_are(s, tg__unit_strides, (n_operands)))                 \
@@ -126,6 +126,7 @@ static const int64_t tg__unit_strides[TG_ITER_MAX_OPERANDS] = {1, 1, 1, 1};
  *   TG_ROWS1(name, COMPUTE, x, formula)              out = formula(x)
  *   TG_ROWS2(name, COMPUTE, a, b, formula)           out = formula(a, b)
  *   TG_ROWS3(name, COMPUTE, a, b, c, formula)        out = formula(a, b, c)
+ *   TG_ROWS4(name, COMPUTE, a, b, c, d, formula)     out = formula(a, b, c, d)
  *   TG_ROWS_PAIR(name, COMPUTE, a, b, c, pair)       two outputs from one tg__pair
  *   TG_ROWS_ORDERED0(name, COMPUTE, formula)         TG_ROWS0, elements in order
  *   TG_ROWS_ORDERED1(name, COMPUTE, x, formula)      TG_ROWS1, elements in order
@@ -134,7 +135,7 @@ static const int64_t tg__unit_strides[TG_ITER_MAX_OPERANDS] = {1, 1, 1, 1};
  * table of both indexed by dtype (NULL for int64 and bool: an op that takes
  * those too makes a table of its own from the two kernels, leaving this
  * one unused). Operand 0 of a row is the output; the
- * named inputs are operands 1, 2, 3, read as COMPUTE:
+ * named inputs are operands 1 to 4, read as COMPUTE:
  *   TG_OWN     the tensor's own type: float formulas in float, as PyTorch
  *              computes arithmetic (with <tgmath.h>, exp(x) is expf there);
  *   TG_DOUBLE  double: a float32 element widens exactly and the result is
@@ -210,6 +211,10 @@ typedef struct tg__pair {
     TG__ROW_BODY(name, T, C, C a = TG__IN(T, C, 1); C b = TG__IN(T, C, 2); C c = TG__IN(T, C, 3); \
                  TG__OUT(T, 0) = (T)(__VA_ARGS__);)                                               \
     TG_ROW_KERNEL_LIKE(name, name##_body, 4, 1, 1, 1, 0)
+#define TG__ROW4(name, T, C, a, b, c, d, ...)                                                     \
+    TG__ROW_BODY(name, T, C, C a = TG__IN(T, C, 1); C b = TG__IN(T, C, 2); C c = TG__IN(T, C, 3); \
+                 C d = TG__IN(T, C, 4); TG__OUT(T, 0) = (T)(__VA_ARGS__);)                        \
+    TG_ROW_KERNEL_LIKE(name, name##_body, 5, 1, 1, 1, 1, 0)
 #define TG__ROW_PAIR(name, T, C, a, b, c, ...)                                                    \
     TG__ROW_BODY(name, T, C, C a = TG__IN(T, C, 1); C b = TG__IN(T, C, 2); C c = TG__IN(T, C, 3); \
                  tg__pair pair_ = (__VA_ARGS__); TG__OUT(T, 0) = (T)pair_.first;                  \
@@ -237,6 +242,7 @@ typedef struct tg__pair {
 #define TG_ROWS1(name, COMPUTE, ...) TG__ROWS(1, name, COMPUTE, __VA_ARGS__)
 #define TG_ROWS2(name, COMPUTE, ...) TG__ROWS(2, name, COMPUTE, __VA_ARGS__)
 #define TG_ROWS3(name, COMPUTE, ...) TG__ROWS(3, name, COMPUTE, __VA_ARGS__)
+#define TG_ROWS4(name, COMPUTE, ...) TG__ROWS(4, name, COMPUTE, __VA_ARGS__)
 #define TG_ROWS_PAIR(name, COMPUTE, ...) TG__ROWS(_PAIR, name, COMPUTE, __VA_ARGS__)
 #define TG_ROWS_ORDERED0(name, COMPUTE, ...) TG__ROWS(_ORDERED0, name, COMPUTE, __VA_ARGS__)
 #define TG_ROWS_ORDERED1(name, COMPUTE, ...) TG__ROWS(_ORDERED1, name, COMPUTE, __VA_ARGS__)

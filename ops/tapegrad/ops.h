@@ -32,6 +32,10 @@ TG_API tg_tensor *tg_neg(tg_tensor *a);               /* NegBackward0 */
  * a^b log(a), 0 where a = 0 and b >= 0, so NaN where a < 0 and -inf where
  * a = 0 and b < 0. */
 TG_API tg_tensor *tg_pow(tg_tensor *base, tg_tensor *exponent); /* PowBackward1 */
+/* x log(y), broadcasting, 0 where x = 0 (even for y = 0 or inf; NaN where y
+ * is NaN), as torch.xlogy. Gradients log(y) (0 where x = 0 and y <= 0) and
+ * x / y. XlogyBackward0. */
+TG_API tg_tensor *tg_xlogy(tg_tensor *x, tg_tensor *y);
 
 /* ---- Elementwise, tensor with scalar -------------------------------------- */
 TG_API tg_tensor *tg_add_scalar(tg_tensor *a, double s);  /* a + s */

@@ -12,7 +12,8 @@ The values: NaN, +-inf, +-0, the smallest denormal and its negative, +-1,
 a few ordinary numbers (-10 among them, deep in GELU's left tail), +-1e30
 and the dtype's largest (and, for the one-input ops, its negative). A
 one-input op gets each of them; a two-input op gets each pair of a
-slightly smaller set (values(dtype, binary=True)). Each (op, dtype) is one
+slightly smaller set (values(dtype, binary=True)), but an op on
+probabilities each pair of a probability (probabilities(dtype)) and a value. Each (op, dtype) is one
 row of the table: the inputs of its n cases, the output, and the gradient
 of sum(out * u) with respect to each input for two upstream gradients u:
 ones, and 0.5 (-2 at a row op's second output).
@@ -29,8 +30,14 @@ only by rounding), except in three kinds of case, each listed in
 golden_special_choices with both of PyTorch's values and the reason:
   - its two paths disagree in kind (NaN, inf, the sign of a zero): RESOLVE
     picks the mathematically right value;
-  - GELU and ELU, whose formulas cancel and round values to zero (EXACT):
-    the exact value (mpmath), rounded once;
+  - GELU and ELU, whose formulas cancel and round values to zero, the
+    reductions whose sums PyTorch lets overflow or underflow (var, std,
+    vector_norm of finite ords) or whose gradient it divides by the element
+    (prod: NaN at an infinity), and smooth_l1_loss and huber_loss, whose
+    float64 paths disagree at denormals (EXACT): the exact value (mpmath),
+    rounded once; smooth L1 with beta 0 has l1's slope 0 at x = t (PyTorch's
+    is -1), and binary_cross_entropy's loss takes log1p(-x) where PyTorch
+    takes log(1 - x);
   - in float32, the ops that tapegrad evaluates in double (in_double), where
     PyTorch's float32 arithmetic is more than an ulp off or off in kind:
     PyTorch's float64 value, rounded once to float32.
@@ -79,12 +86,31 @@ def run(op, a, b, p):
     return op.reference(a, b, p)
 
 
-def cases(dtype, arity):
-    """The inputs of an op's n cases: a, and b (None for one input)."""
-    v = values(dtype, arity == 2)
-    if arity == 1:
-        return v, None
-    return [x for x in v for _ in v], [y for _ in v for y in v]
+def probabilities(dtype):
+    """The values of probabilities (ops_table.py's specials="probabilities":
+    binary_cross_entropy refuses any other input): both zeros, the smallest
+    denormal, 1e-30, a few ordinary ones, the largest below 1, and 1."""
+    fi = torch.finfo(dtype)
+    v = [0.0, -0.0, fi.tiny * fi.eps, 1e-30, 0.25, 0.5, 1 - fi.eps / 2, 1.0]
+    return torch.tensor(v, dtype=dtype).tolist()
+
+
+# The sets of cases, and their arrays' names: one value; a pair of values; a
+# probability with a value.
+CASE_SETS = {1: "in1", 2: "in2", "probabilities": "inp"}
+
+
+def case_set(op):
+    return "probabilities" if op.specials == "probabilities" else arity_of(op)
+
+
+def cases(dtype, which):
+    """The inputs of the n cases of a case set: a, and b (None for one input)."""
+    if which == 1:
+        return values(dtype, False), None
+    v = values(dtype, True)
+    av = probabilities(dtype) if which == "probabilities" else v
+    return [x for x in av for _ in v], [y for _ in av for y in v]
 
 
 def upstream(out, k, nout):
@@ -371,10 +397,125 @@ def log1p_exact(op, p, dtype, a, b, quantity):
     return rounded([mpmath.log1p(mpmath.mpf(a))] if a != 0 else [a], dtype)
 
 
+def prod_exact(op, p, dtype, a, b, quantity):
+    """prod of the row [a, b] is a b, and its gradients u b and u a: the
+    products rounded once, which Python's double arithmetic gives (a float32
+    product is exact in double). PyTorch divides the product by the element
+    (NaN at an infinity, inf / inf) unless the tensor holds a zero, when it
+    multiplies the others as here: its two paths disagree."""
+    u = 1.0 if quantity in ("out", "ga0", "gb0") else 0.5
+    value = {"ou": a * b, "ga": u * b, "gb": u * a}[quantity[:2]]
+    return torch.tensor(value, dtype=torch.float64).to(dtype).item()
+
+
+def variance_exact(op, p, dtype, a, b, quantity):
+    """var and std of the row [a, b] (correction p[0]), exactly, rounded
+    once, where a != b are finite: PyTorch's f64 sum overflows at the largest
+    values and its squares underflow at the smallest (its var of (1e-300,
+    0) is 0). Equal values vary by 0: there PyTorch's values, but at +-the
+    largest, whose mean overflows in PyTorch (0 or inf by path, gradients
+    -inf or NaN), 0. None (PyTorch's values) elsewhere."""
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return None
+    if a == b:
+        return 0.0 if abs(a) == torch.finfo(dtype).max else None
+    u = 1.0 if quantity in ("out", "ga0", "gb0") else 0.5
+    dof = 2 - int(p[0])
+    half = (mpmath.mpf(a) - mpmath.mpf(b)) / 2  # a - mean, and -(b - mean)
+    var = 2 * half * half / dof
+    if quantity == "out":
+        return rounded([var if op == "var" else mpmath.sqrt(var)], dtype)
+    dev = half if quantity[:2] == "ga" else -half
+    grad = 2 * dev / dof if op == "var" else dev / (dof * mpmath.sqrt(var))
+    return rounded([u, grad], dtype)
+
+
+def norm_exact(op, p, dtype, a, b, quantity):
+    """vector_norm of the row [a, b] for a finite ord, exactly, rounded once,
+    where a and b are finite and not both 0: PyTorch's sum of |x|^ord
+    overflows at the largest values and underflows at the smallest. The
+    gradient is sign(x) (|x| / norm)^(ord - 1), at x = +-0 the zero of
+    PyTorch's form (x / norm for ord >= 2, sign(x) = +0 below). Beside an
+    infinity, whose norm is inf, that is +-0, where PyTorch's x |x|^(ord - 2)
+    overflows at the largest x for ord > 2 (inf times 0, NaN). None
+    (PyTorch's values) elsewhere: the inf-norms are exact."""
+    ord = p[0]
+    if math.isinf(ord) or math.isnan(a) or math.isnan(b):
+        return None
+    u = 1.0 if quantity in ("out", "ga0", "gb0") else 0.5
+    x = a if quantity[:2] == "ga" else b
+    if not (math.isfinite(a) and math.isfinite(b)):
+        beside_inf = quantity != "out" and math.isfinite(x) and ord > 2
+        return math.copysign(0.0, x) if beside_inf else None
+    if a == b == 0:
+        return None
+    ma, mb = abs(mpmath.mpf(a)), abs(mpmath.mpf(b))
+    norm = (ma ** ord + mb ** ord) ** (1 / mpmath.mpf(ord))
+    if quantity == "out":
+        return rounded([norm], dtype)
+    if x == 0:
+        return math.copysign(0.0, x) if ord >= 2 else 0.0
+    return rounded([u, math.copysign(1.0, x), (abs(mpmath.mpf(x)) / norm) ** (ord - 1)], dtype)
+
+
+def piecewise_exact(op, p, dtype, a, b, quantity):
+    """smooth_l1_loss and huber_loss (beta or delta p[0]) of x = a, t = b,
+    exactly, rounded once, where both are finite; for z = a - b = +-0, where
+    the output and the slope are PyTorch's signed zeros, None (PyTorch's
+    values), but the slope of smooth L1 with beta 0, the l1 loss: 0, as
+    l1_loss's (z 0, of z's sign), where PyTorch's is -1 for x and t alike.
+    PyTorch's float64 paths also disagree on some denormal slopes."""
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return None
+    k, u = p[0], 1.0 if quantity in ("out", "ga0", "gb0") else 0.5
+    z = mpmath.mpf(a) - mpmath.mpf(b)
+    if quantity[:2] == "gb":
+        z = -z
+    if z == 0:
+        if quantity == "out" or op != "smooth_l1_loss" or k != 0:
+            return None
+        return math.copysign(0.0, a - b if quantity[:2] == "ga" else b - a)
+    az = abs(z)
+    if quantity == "out":
+        if op == "smooth_l1_loss":
+            return rounded([az * az / 2 / k if az < k else az - mpmath.mpf(k) / 2], dtype)
+        return rounded([az * az / 2 if az < k else k * (az - mpmath.mpf(k) / 2)], dtype)
+    if op == "smooth_l1_loss":
+        slope = z / k if az < k else mpmath.sign(z)
+    else:
+        slope = z if az < k else k * mpmath.sign(z)
+    return rounded([u, slope], dtype)
+
+
+def bce_exact(op, p, dtype, a, b, quantity):
+    """binary_cross_entropy of x = a, t = b: the loss in PyTorch's arrangement,
+    (t - 1) max(log(1 - x), -100) - t max(log x, -100), in double, but with
+    log1p(-x) for log(1 - x), which PyTorch computes as such and so loses x
+    below 1e-16 (and a relative 1e-16 / x of it above); the gradient in x,
+    u (x - t) / max(x (1 - x), 1e-12 as a float32), exactly, rounded once,
+    where PyTorch's u (x - t) comes first and underflows at denormal t. None
+    (PyTorch's values) for the gradient in t, and for that in x where x = t
+    (its signed zeros) or t is not finite."""
+    u = 1.0 if quantity in ("out", "ga0", "gb0") else 0.5
+    if quantity == "out":
+        log_x = max(math.log(a), -100.0) if a > 0 else -100.0
+        log_1mx = max(math.log1p(-a), -100.0) if a < 1 else -100.0
+        loss = (b - 1) * log_1mx - b * log_x
+        return torch.tensor(loss, dtype=torch.float64).to(dtype).item()
+    if quantity[:2] != "ga" or a == b or not math.isfinite(b):
+        return None
+    x = mpmath.mpf(a)
+    eps = torch.tensor(1e-12, dtype=torch.float32).item()
+    return rounded([u, (x - mpmath.mpf(b)) / max((1 - x) * x, mpmath.mpf(eps))], dtype)
+
+
 EXACT = {"gelu": gelu_exact, "geglu": gelu_exact, "elu": elu_exact, "selu": elu_exact,
          "celu": elu_exact, "log1p": log1p_exact, "hardswish": hardswish_exact,
          "hardsigmoid": hardsigmoid_exact, "softsign": softsign_exact,
-         "tanhshrink": tanhshrink_exact}
+         "tanhshrink": tanhshrink_exact, "prod_dim": prod_exact,
+         "var": variance_exact, "std": variance_exact, "vector_norm": norm_exact,
+         "smooth_l1_loss": piecewise_exact, "huber_loss": piecewise_exact,
+         "binary_cross_entropy": bce_exact}
 EXACT_WHY = {"gelu": "PyTorch's 1 + erf (1 + tanh) cancels: the exact value, rounded once",
              "geglu": "PyTorch's 1 + erf (1 + tanh) cancels: the exact value, rounded once",
              "elu": "PyTorch's exp(x) - 1 cancels: the exact value, rounded once",
@@ -386,7 +527,19 @@ EXACT_WHY = {"gelu": "PyTorch's 1 + erf (1 + tanh) cancels: the exact value, rou
              "tanhshrink": "PyTorch's x - tanh(x) (and its gradient) cancel: the exact value, "
                            "rounded once",
              "log1p": "Sleef's log1p (PyTorch's) is 0 at -dmin and inf at the largest values: "
-                      "the exact value, rounded once"}
+                      "the exact value, rounded once",
+             "prod_dim": "the product of the others, where PyTorch divides the product by x "
+                         "(NaN at an infinity, off where the product overflows or underflows)",
+             "var": "exact: PyTorch's sum overflows at the largest values, its squares "
+                    "underflow at the smallest",
+             "std": "exact: PyTorch's sum overflows at the largest values, its squares "
+                    "underflow at the smallest",
+             "vector_norm": "exact: PyTorch's sum of |x|^ord overflows at the largest values "
+                            "and underflows at the smallest",
+             "smooth_l1_loss": "exact; with beta 0, l1's slope 0 at x = t (PyTorch's: -1)",
+             "huber_loss": "exact (PyTorch's float64 paths disagree on denormal slopes)",
+             "binary_cross_entropy": "log1p(-x) for PyTorch's log(1 - x), which loses small x; "
+                                     "the gradient's factors in one rounding"}
 IN_DOUBLE_WHY = "PyTorch's float32 arithmetic loses it: its float64 value, rounded once"
 
 # The ops that tapegrad evaluates in double and rounds once (in_double in
@@ -450,10 +603,10 @@ typedef struct golden_special_choice {
 } golden_special_choice;"""]
     inputs = {}
     for dtype in DTYPES:
-        for arity in (1, 2):
-            a, b = cases(dtype, arity)
-            tag = f"sp_in{arity}_{int(dtype == torch.float64)}"
-            inputs[(dtype, arity)] = (f"{tag}_a", f"{tag}_b" if b else "NULL")
+        for which, tag in CASE_SETS.items():
+            a, b = cases(dtype, which)
+            tag = f"sp_{tag}_{int(dtype == torch.float64)}"
+            inputs[(dtype, which)] = (f"{tag}_a", f"{tag}_b" if b else "NULL")
             lines.append(f"static const double {tag}_a[] = {{{', '.join(map(c_double, a))}}};")
             if b:
                 lines.append(
@@ -463,7 +616,7 @@ typedef struct golden_special_choice {
         name = op.name
         for dtype in DTYPES:
             f64 = int(dtype == torch.float64)
-            a, b = cases(dtype, arity_of(op))
+            a, b = cases(dtype, case_set(op))
             vec, alone = both_paths(op, p, dtype, a, b)
             nout = len(vec["out"]) // len(a)
             in_double = dtype == torch.float32 and op.in_double is not None
@@ -500,7 +653,7 @@ typedef struct golden_special_choice {
                 names[q] = f"{tag}_{q}"
                 lines.append(f"static const double {tag}_{q}[] = "
                              f"{{{', '.join(map(c_double, chosen))}}};")
-            ia, ib = inputs[(dtype, arity_of(op))]
+            ia, ib = inputs[(dtype, case_set(op))]
             gb = [names.get("gb0", "NULL"), names.get("gb1", "NULL")]
             pp = ", ".join(c_double(x) for x in (list(p) + [0.0, 0.0])[:2])
             rows.append(f"    {{{c_str(name)}, {{{pp}}}, {f64}, {arity_of(op)}, {nout}, {len(a)}, "

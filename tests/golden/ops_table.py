@@ -16,6 +16,9 @@ A row is Op(name, inputs, reference, params, values=..., in_double=...):
   in_double  what tapegrad evaluates in double and rounds once: "all" (the
              output and the gradients), "out" (the output alone), or None
              (the op computes in the tensor's own dtype)
+  specials   the special values its first input takes: None (all of them),
+             or "probabilities" (those in [0, 1]: binary_cross_entropy
+             refuses the others)
 
 Imported by make_golden.py, make_golden_activation.py and
 make_golden_special.py; run with Debian's /usr/bin/python3 and python3-torch,
@@ -46,6 +49,7 @@ class Op(NamedTuple):
     params: list
     values: list = []
     in_double: Optional[str] = None
+    specials: Optional[str] = None
 
 
 def opt(p):
@@ -143,15 +147,38 @@ BINARY = [
     Op("minimum", BROADCAST, lambda x, y, p: torch.minimum(x, y), [[]]),
     # tg_where(x, x, y): x's value is also the condition (nonzero, NaN included).
     Op("where", BROADCAST, lambda x, y, p: torch.where(x.detach() != 0, x, y), [[]]),
+    Op("xlogy", BROADCAST, lambda x, y, p: torch.xlogy(x, y), [[]], values=[[]]),
     Op("mse_loss", PAIR, lambda x, y, p: F.mse_loss(x, y, reduction="none"), [[]],
        in_double="all"),
     Op("binary_cross_entropy_with_logits", PAIR,
        lambda x, y, p: F.binary_cross_entropy_with_logits(x, y, reduction="none"), [[]],
        in_double="all"),
+    # torch 1.13's composition, in the tensors' own type
+    Op("l1_loss", PAIR, lambda x, y, p: F.l1_loss(x, y, reduction="none"), [[]]),
+    Op("smooth_l1_loss", PAIR,
+       lambda x, y, p: F.smooth_l1_loss(x, y, reduction="none", beta=p[0]),
+       [[1.0], [0.5], [0.0]], in_double="all"),
+    Op("huber_loss", PAIR, lambda x, y, p: F.huber_loss(x, y, reduction="none", delta=p[0]),
+       [[1.0], [0.5], [2.0]], in_double="all"),
+    Op("binary_cross_entropy", PAIR,
+       lambda x, y, p: F.binary_cross_entropy(x, y, reduction="none"), [[]], in_double="all",
+       specials="probabilities"),
+    # torch 1.13's composition; with log_target=False (its node is SubBackward0)
+    Op("kl_div", PAIR, lambda x, y, p: F.kl_div(x, y, reduction="none"), [[]]),
     Op("sum_dims", ROWS, lambda x, y, p: x.sum(1), [[]], in_double="all"),
     Op("mean_dims", ROWS, lambda x, y, p: x.mean(1), [[]], in_double="all"),
     Op("softmax", ROWS, lambda x, y, p: torch.softmax(x, 1), [[]], in_double="all"),
     Op("log_softmax", ROWS, lambda x, y, p: torch.log_softmax(x, 1), [[]], in_double="all"),
+    Op("amax", ROWS, lambda x, y, p: torch.amax(x, 1), [[]], in_double="all"),
+    Op("amin", ROWS, lambda x, y, p: torch.amin(x, 1), [[]], in_double="all"),
+    Op("prod_dim", ROWS, lambda x, y, p: torch.prod(x, 1), [[]], in_double="all"),
+    Op("var", ROWS, lambda x, y, p: torch.var(x, 1, correction=int(p[0])), [[1], [0]],
+       in_double="all"),
+    Op("std", ROWS, lambda x, y, p: torch.std(x, 1, correction=int(p[0])), [[1], [0]],
+       in_double="all"),
+    Op("logsumexp", ROWS, lambda x, y, p: torch.logsumexp(x, 1), [[]], in_double="all"),
+    Op("vector_norm", ROWS, lambda x, y, p: torch.linalg.vector_norm(x, p[0], 1),
+       [[2], [1], [INF], [-INF], [3], [1.5]], in_double="all"),
 ]
 
 OPS = ACTIVATIONS + UNARY + BINARY
