@@ -346,7 +346,30 @@ static void safetensors_h(void) {
         ROW(tg_safetensors_get(NULL, "a") == NULL, TG_ERR_NULL,
             "safetensors_get: argument is NULL");
         ROW(tg_safetensors_get(f, NULL) == NULL, TG_ERR_NULL, "safetensors_get: argument is NULL");
-        ROW(tg_safetensors_get(f, "b") == NULL, TG_ERR_VALUE, "has no tensor 'b'"););
+        ROW(tg_safetensors_get(f, "b") == NULL, TG_ERR_VALUE, "has no tensor 'b'");
+        ROW(tg_safetensors_metadata(NULL, "a") == NULL, TG_ERR_NULL,
+            "safetensors_metadata: argument is NULL");
+        ROW(tg_safetensors_metadata(f, NULL) == NULL, TG_ERR_NULL,
+            "safetensors_metadata: argument is NULL");
+        ROW(tg_safetensors_metadata(f, "a") == NULL, TG_ERR_VALUE, "has no metadata 'a'");
+        ROW(tg_save_safetensors_with_metadata(NULL, 1, one, 0, NULL) == -1, TG_ERR_NULL,
+            "save_safetensors: argument is NULL");
+        ROW(tg_save_safetensors_with_metadata(in_dir("x"), 1, one, 1, NULL) == -1, TG_ERR_NULL,
+            "save_safetensors: argument is NULL");
+        ROW(tg_save_safetensors_with_metadata(in_dir("x"), 1, one, -2, NULL) == -1, TG_ERR_VALUE,
+            "save_safetensors: -2 metadata entries");
+        ROW(tg_save_safetensors_with_metadata(in_dir("x"), 1, one, 1,
+                                              (tg_metadata_entry[]){{NULL, "v"}}) == -1,
+            TG_ERR_NULL, "save_safetensors: argument is NULL");
+        ROW(tg_save_safetensors_with_metadata(in_dir("x"), 1, one, 2,
+                                              (tg_metadata_entry[]){{"k", "v"}, {"k", "w"}}) == -1,
+            TG_ERR_VALUE, "save_safetensors: the metadata key 'k' is given twice");
+        ROW(tg_save_safetensors_with_metadata(in_dir("x"), 1, one, 1,
+                                              (tg_metadata_entry[]){{"k", "\xff"}}) == -1,
+            TG_ERR_VALUE, "save_safetensors: the value of metadata entry 0 is not valid UTF-8");
+        ROW(tg_save_safetensors_with_metadata("/nonexistent/x.safetensors", 1, one, 1,
+                                              (tg_metadata_entry[]){{"k", "v"}}) == -1,
+            TG_ERR_IO, "save_safetensors: cannot write /nonexistent/x.safetensors"););
     tg_safetensors_close(f);
     /* The failed saves left no file and no temporary file behind. */
     CHECK(count_files("x") == 0 && count_files("sub.tmp") == 0);

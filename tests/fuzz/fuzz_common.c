@@ -235,6 +235,9 @@ int fuzz_write_seeds(const char *dir) {
                             {"d", tg_full(TG_SHAPE(2, 1, 2), 1e300, TG_F64)}};
     failed |= tg_save_safetensors(in_dir(dir, "tensors"), 4, ts), written++;
     failed |= tg_save_safetensors(in_dir(dir, "none"), 0, NULL), written++;
+    tg_metadata_entry meta[] = {{"format", "pt"}, {"note", "{\"a\": [1, \"\\u00e9\"]}"}};
+    failed |= tg_save_safetensors_with_metadata(in_dir(dir, "tensors-meta"), 2, ts, 2, meta);
+    written++;
     /* IDX: 0..5 in every element type, as (2, 3), and MNIST's shapes in small. */
     static const tg_idx_type types[] = {TG_IDX_U8,  TG_IDX_I8,  TG_IDX_I16,
                                         TG_IDX_I32, TG_IDX_F32, TG_IDX_F64};
