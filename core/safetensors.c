@@ -38,6 +38,7 @@ struct tg_safetensors {
     uint64_t data_len;
     int n;
     entry *entries;
+    const entry **by_name; /* the entries sorted by name, for lookups */
     int n_metadata;
     char **metadata; /* key, value, key, value, ... (2 * n_metadata strings) */
 };
@@ -46,6 +47,7 @@ void tg_safetensors_close(tg_safetensors *f) {
     if (!f) return;
     for (int i = 0; i < f->n; i++) free(f->entries[i].name);
     free(f->entries);
+    free(f->by_name);
     for (int i = 0; i < 2 * f->n_metadata; i++) free(f->metadata[i]);
     free(f->metadata);
     free(f->bytes);
@@ -252,6 +254,21 @@ static bool parse_header(tg_safetensors *f, json_t *root) {
     return check_tiling(path, f);
 }
 
+static int by_name(const void *a, const void *b) {
+    return strcmp((*(const entry *const *)a)->name, (*(const entry *const *)b)->name);
+}
+
+static bool sort_names(tg_safetensors *f) {
+    f->by_name = malloc(sizeof *f->by_name * (size_t)(f->n ? f->n : 1));
+    if (!f->by_name) {
+        tg__error(TG_ERR_NOMEM, "safetensors: out of memory");
+        return false;
+    }
+    for (int i = 0; i < f->n; i++) f->by_name[i] = &f->entries[i];
+    qsort(f->by_name, (size_t)f->n, sizeof *f->by_name, by_name);
+    return true;
+}
+
 tg_safetensors *tg_safetensors_open(const char *path) {
     if (!path) {
         tg__null_arg("safetensors_open");
@@ -284,7 +301,7 @@ tg_safetensors *tg_safetensors_open(const char *path) {
                   err.position, err.text);
         goto fail;
     }
-    bool ok = parse_header(f, root);
+    bool ok = parse_header(f, root) && sort_names(f);
     json_decref(root);
     if (ok) return f;
 fail:
@@ -327,9 +344,14 @@ const char *tg__safetensors_entry(const tg_safetensors *f, int i, tg_dtype *dtyp
 }
 
 static const entry *find(const tg_safetensors *f, const char *name) {
-    for (int i = 0; i < f->n; i++)
-        if (strcmp(f->entries[i].name, name) == 0) return &f->entries[i];
-    return NULL;
+    const entry key = {.name = (char *)name}, *pkey = &key;
+    const entry **found = bsearch(&pkey, f->by_name, (size_t)f->n, sizeof *f->by_name, by_name);
+    return found ? *found : NULL;
+}
+
+int tg__safetensors_find(const tg_safetensors *f, const char *name) {
+    const entry *e = find(f, name);
+    return e ? (int)(e - f->entries) : -1;
 }
 
 /* A new tensor (owned by the caller) with an entry's data. The data section
@@ -386,16 +408,20 @@ static bool matches(const tg_safetensors *f, int n, const tg_named_tensor *into)
             return false;
         }
     }
-    for (int k = 0; k < f->n; k++) {
-        bool wanted = false;
-        for (int i = 0; !wanted && i < n; i++)
-            wanted = strcmp(into[i].name, f->entries[k].name) == 0;
-        if (!wanted) {
+    bool *wanted = calloc((size_t)f->n + 1, sizeof *wanted);
+    if (!wanted) {
+        tg__error(TG_ERR_NOMEM, "load_safetensors: out of memory");
+        return false;
+    }
+    for (int i = 0; i < n; i++) wanted[find(f, into[i].name) - f->entries] = true;
+    for (int k = 0; k < f->n; k++)
+        if (!wanted[k]) {
             tg__error(TG_ERR_VALUE, "load_safetensors: %s holds an unexpected tensor '%s'", f->path,
                       f->entries[k].name);
+            free(wanted);
             return false;
         }
-    }
+    free(wanted);
     return true;
 }
 
@@ -492,7 +518,7 @@ static char *build_header(int n, const tg_named_tensor *ts, int n_metadata,
 
 /* Whether s is UTF-8 as JSON needs it (RFC 3629: shortest forms, no
  * surrogates, nothing above U+10FFFF); Jansson refuses any other key. */
-static bool is_utf8(const char *s) {
+bool tg__is_utf8(const char *s) {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
         unsigned c = *p++;
@@ -529,10 +555,10 @@ static bool check_metadata(int n, const tg_metadata_entry *metadata) {
             tg__null_arg("save_safetensors");
             return false;
         }
-        if (!is_utf8(metadata[i].key) || !is_utf8(metadata[i].value)) {
+        if (!tg__is_utf8(metadata[i].key) || !tg__is_utf8(metadata[i].value)) {
             tg__error(TG_ERR_VALUE,
                       "save_safetensors: the %s of metadata entry %d is not valid UTF-8",
-                      is_utf8(metadata[i].key) ? "value" : "key", i);
+                      tg__is_utf8(metadata[i].key) ? "value" : "key", i);
             return false;
         }
         for (int j = 0; j < i; j++)
@@ -559,7 +585,7 @@ static bool check_save_args(const char *path, int n, const tg_named_tensor *ts) 
             tg__null_arg("save_safetensors");
             return false;
         }
-        if (!is_utf8(ts[i].name)) {
+        if (!tg__is_utf8(ts[i].name)) {
             tg__error(TG_ERR_VALUE, "save_safetensors: the name of tensor %d is not valid UTF-8",
                       i);
             return false;

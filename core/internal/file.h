@@ -25,8 +25,13 @@ const char *tg__safetensors_path(const tg_safetensors *f);
  * (borrowed), without reading its data. */
 const char *tg__safetensors_entry(const tg_safetensors *f, int i, tg_dtype *dtype, int *ndim,
                                   const int64_t **shape);
+/* The index of the tensor named name, or -1; a binary search. */
+int tg__safetensors_find(const tg_safetensors *f, const char *name);
 /* tg_load_safetensors from a file already open: strict, nothing written
  * on a mismatch. Returns 0 or -1. */
 int tg__load_safetensors_from(const tg_safetensors *f, int n, const tg_named_tensor *into);
+/* Whether s is UTF-8 as JSON needs it (shortest forms, no surrogates,
+ * nothing above U+10FFFF). */
+bool tg__is_utf8(const char *s);
 
 #endif
