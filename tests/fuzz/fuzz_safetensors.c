@@ -68,9 +68,11 @@ static void check_load(const char *path, int n, tg_safetensors *f, tg_tensor **g
     FUZZ_CHECK(into && before);
     for (int i = 0; i < n; i++) {
         into[i].name = tg_safetensors_name(f, i);
-        /* Parameters are leaves that require grad; loading must still work. */
-        into[i].tensor = tg_requires_grad_(
-            tg_full(tg_ndim(got[i]), tg_shape(got[i]), 0.25, tg_dtype_of(got[i])), true);
+        /* Parameters are leaves that require grad; loading must still work.
+         * (int64 and bool tensors cannot require grad: buffers.) */
+        tg_dtype dtype = tg_dtype_of(got[i]);
+        into[i].tensor = tg_full(tg_ndim(got[i]), tg_shape(got[i]), 0.25, dtype);
+        if (tg_dtype_is_float(dtype)) tg_requires_grad_(into[i].tensor, true);
         before[i] = tg_clone(into[i].tensor);
     }
     if (n > 0) {
