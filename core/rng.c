@@ -70,6 +70,10 @@ void tg_manual_seed(uint64_t seed) {
     default_seeded = true;
 }
 
+void tg__generator_copy(tg_generator *dst, tg_generator *src) {
+    *tg__generator(dst) = *tg__generator(src);
+}
+
 void tg__skip_draws(tg_generator *g, uint64_t n) {
     for (uint64_t i = 0; i < n; i++) (void)mt_next(g);
 }

@@ -38,12 +38,18 @@ struct tg_safetensors {
     uint64_t data_len;
     int n;
     entry *entries;
+    const entry **by_name; /* the entries sorted by name, for lookups */
+    int n_metadata;
+    char **metadata; /* key, value, key, value, ... (2 * n_metadata strings) */
 };
 
 void tg_safetensors_close(tg_safetensors *f) {
     if (!f) return;
     for (int i = 0; i < f->n; i++) free(f->entries[i].name);
     free(f->entries);
+    free(f->by_name);
+    for (int i = 0; i < 2 * f->n_metadata; i++) free(f->metadata[i]);
+    free(f->metadata);
     free(f->bytes);
     free(f->path);
     free(f);
@@ -182,6 +188,37 @@ static bool check_tiling(const char *path, tg_safetensors *f) {
     return ok;
 }
 
+/* The format's __metadata__: a map of strings to strings, in file order. */
+static bool parse_metadata(tg_safetensors *f, json_t *v) {
+    const char *key;
+    json_t *value;
+    if (!json_is_object(v)) {
+        tg__error(TG_ERR_VALUE, "safetensors: %s: __metadata__ is not a JSON object", f->path);
+        return false;
+    }
+    f->metadata = calloc(2 * json_object_size(v) + 1, sizeof *f->metadata);
+    if (!f->metadata) {
+        tg__error(TG_ERR_NOMEM, "safetensors: out of memory");
+        return false;
+    }
+    json_object_foreach(v, key, value) {
+        if (!json_is_string(value)) {
+            tg__error(TG_ERR_VALUE, "safetensors: %s: __metadata__ entry '%s' is not a string",
+                      f->path, key);
+            return false;
+        }
+        char **pair = f->metadata + 2 * f->n_metadata;
+        if (!(pair[0] = strdup(key)) || !(pair[1] = strdup(json_string_value(value)))) {
+            free(pair[0]);
+            pair[0] = NULL;
+            tg__error(TG_ERR_NOMEM, "safetensors: out of memory");
+            return false;
+        }
+        f->n_metadata++;
+    }
+    return true;
+}
+
 static bool parse_header(tg_safetensors *f, json_t *root) {
     const char *path = f->path, *key;
     json_t *value;
@@ -195,7 +232,10 @@ static bool parse_header(tg_safetensors *f, json_t *root) {
         return false;
     }
     json_object_foreach(root, key, value) {
-        if (strcmp(key, "__metadata__") == 0) continue; /* free-form strings */
+        if (strcmp(key, "__metadata__") == 0) {
+            if (!parse_metadata(f, value)) return false;
+            continue;
+        }
         entry *e = &f->entries[f->n];
         if (!json_is_object(value)) {
             tg__error(TG_ERR_VALUE, "safetensors: %s: entry '%s' is not an object", path, key);
@@ -212,6 +252,21 @@ static bool parse_header(tg_safetensors *f, json_t *root) {
             return false;
     }
     return check_tiling(path, f);
+}
+
+static int by_name(const void *a, const void *b) {
+    return strcmp((*(const entry *const *)a)->name, (*(const entry *const *)b)->name);
+}
+
+static bool sort_names(tg_safetensors *f) {
+    f->by_name = malloc(sizeof *f->by_name * (size_t)(f->n ? f->n : 1));
+    if (!f->by_name) {
+        tg__error(TG_ERR_NOMEM, "safetensors: out of memory");
+        return false;
+    }
+    for (int i = 0; i < f->n; i++) f->by_name[i] = &f->entries[i];
+    qsort(f->by_name, (size_t)f->n, sizeof *f->by_name, by_name);
+    return true;
 }
 
 tg_safetensors *tg_safetensors_open(const char *path) {
@@ -246,7 +301,7 @@ tg_safetensors *tg_safetensors_open(const char *path) {
                   err.position, err.text);
         goto fail;
     }
-    bool ok = parse_header(f, root);
+    bool ok = parse_header(f, root) && sort_names(f);
     json_decref(root);
     if (ok) return f;
 fail:
@@ -260,10 +315,43 @@ const char *tg_safetensors_name(const tg_safetensors *f, int i) {
     return f && i >= 0 && i < f->n ? f->entries[i].name : NULL;
 }
 
-static const entry *find(const tg_safetensors *f, const char *name) {
-    for (int i = 0; i < f->n; i++)
-        if (strcmp(f->entries[i].name, name) == 0) return &f->entries[i];
+int tg_safetensors_metadata_count(const tg_safetensors *f) { return f ? f->n_metadata : 0; }
+
+const char *tg_safetensors_metadata_key(const tg_safetensors *f, int i) {
+    return f && i >= 0 && i < f->n_metadata ? f->metadata[2 * i] : NULL;
+}
+
+const char *tg_safetensors_metadata(const tg_safetensors *f, const char *key) {
+    if (!f || !key) {
+        tg__null_arg("safetensors_metadata");
+        return NULL;
+    }
+    for (int i = 0; i < f->n_metadata; i++)
+        if (strcmp(f->metadata[2 * i], key) == 0) return f->metadata[2 * i + 1];
+    tg__error(TG_ERR_VALUE, "safetensors: %s has no metadata '%s'", f->path, key);
     return NULL;
+}
+
+const char *tg__safetensors_path(const tg_safetensors *f) { return f->path; }
+
+const char *tg__safetensors_entry(const tg_safetensors *f, int i, tg_dtype *dtype, int *ndim,
+                                  const int64_t **shape) {
+    if (i < 0 || i >= f->n) return NULL;
+    *dtype = f->entries[i].dtype;
+    *ndim = f->entries[i].ndim;
+    *shape = f->entries[i].shape;
+    return f->entries[i].name;
+}
+
+static const entry *find(const tg_safetensors *f, const char *name) {
+    const entry key = {.name = (char *)name}, *pkey = &key;
+    const entry **found = bsearch(&pkey, f->by_name, (size_t)f->n, sizeof *f->by_name, by_name);
+    return found ? *found : NULL;
+}
+
+int tg__safetensors_find(const tg_safetensors *f, const char *name) {
+    const entry *e = find(f, name);
+    return e ? (int)(e - f->entries) : -1;
 }
 
 /* A new tensor (owned by the caller) with an entry's data. The data section
@@ -320,30 +408,24 @@ static bool matches(const tg_safetensors *f, int n, const tg_named_tensor *into)
             return false;
         }
     }
-    for (int k = 0; k < f->n; k++) {
-        bool wanted = false;
-        for (int i = 0; !wanted && i < n; i++)
-            wanted = strcmp(into[i].name, f->entries[k].name) == 0;
-        if (!wanted) {
+    bool *wanted = calloc((size_t)f->n + 1, sizeof *wanted);
+    if (!wanted) {
+        tg__error(TG_ERR_NOMEM, "load_safetensors: out of memory");
+        return false;
+    }
+    for (int i = 0; i < n; i++) wanted[find(f, into[i].name) - f->entries] = true;
+    for (int k = 0; k < f->n; k++)
+        if (!wanted[k]) {
             tg__error(TG_ERR_VALUE, "load_safetensors: %s holds an unexpected tensor '%s'", f->path,
                       f->entries[k].name);
+            free(wanted);
             return false;
         }
-    }
+    free(wanted);
     return true;
 }
 
-int tg_load_safetensors(const char *path, int n, const tg_named_tensor *into) {
-    if (!into && n > 0) {
-        tg__null_arg("load_safetensors");
-        return -1;
-    }
-    if (n < 0) {
-        tg__error(TG_ERR_VALUE, "load_safetensors: %d tensors", n);
-        return -1;
-    }
-    tg_safetensors *f = tg_safetensors_open(path);
-    if (!f) return -1;
+int tg__load_safetensors_from(const tg_safetensors *f, int n, const tg_named_tensor *into) {
     int rc = matches(f, n, into) ? 0 : -1;
     /* Strided targets need a contiguous copy of their data first; making
      * those before writing anything keeps a failed load from changing
@@ -367,6 +449,21 @@ int tg_load_safetensors(const char *path, int n, const tg_named_tensor *into) {
     }
     for (int i = 0; staged && i < n; i++) tg_release(staged[i]);
     tg__free(staged);
+    return rc;
+}
+
+int tg_load_safetensors(const char *path, int n, const tg_named_tensor *into) {
+    if (!into && n > 0) {
+        tg__null_arg("load_safetensors");
+        return -1;
+    }
+    if (n < 0) {
+        tg__error(TG_ERR_VALUE, "load_safetensors: %d tensors", n);
+        return -1;
+    }
+    tg_safetensors *f = tg_safetensors_open(path);
+    if (!f) return -1;
+    int rc = tg__load_safetensors_from(f, n, into);
     tg_safetensors_close(f);
     return rc;
 }
@@ -375,8 +472,19 @@ int tg_load_safetensors(const char *path, int n, const tg_named_tensor *into) {
 
 /* The JSON header, padded with spaces to a multiple of 8 bytes as the
  * reference writer does, so that the data section starts aligned. */
-static char *build_header(int n, const tg_named_tensor *ts, size_t *len) {
+static char *build_header(int n, const tg_named_tensor *ts, int n_metadata,
+                          const tg_metadata_entry *metadata, size_t *len) {
     json_t *root = json_object();
+    json_t *meta = n_metadata > 0 ? json_object() : NULL;
+    if (n_metadata > 0 && (!meta || json_object_set_new(root, "__metadata__", meta) != 0)) {
+        json_decref(root);
+        root = NULL;
+    }
+    for (int i = 0; root && i < n_metadata; i++)
+        if (json_object_set_new(meta, metadata[i].key, json_string(metadata[i].value)) != 0) {
+            json_decref(root);
+            root = NULL;
+        }
     uint64_t at = 0;
     for (int i = 0; root && i < n; i++) {
         const tg_tensor *t = ts[i].tensor;
@@ -410,7 +518,7 @@ static char *build_header(int n, const tg_named_tensor *ts, size_t *len) {
 
 /* Whether s is UTF-8 as JSON needs it (RFC 3629: shortest forms, no
  * surrogates, nothing above U+10FFFF); Jansson refuses any other key. */
-static bool is_utf8(const char *s) {
+bool tg__is_utf8(const char *s) {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
         unsigned c = *p++;
@@ -432,6 +540,37 @@ static bool is_utf8(const char *s) {
     return true;
 }
 
+/* The metadata: keys and values in UTF-8, each key once. */
+static bool check_metadata(int n, const tg_metadata_entry *metadata) {
+    if (n > 0 && !metadata) {
+        tg__null_arg("save_safetensors");
+        return false;
+    }
+    if (n < 0) {
+        tg__error(TG_ERR_VALUE, "save_safetensors: %d metadata entries", n);
+        return false;
+    }
+    for (int i = 0; i < n; i++) {
+        if (!metadata[i].key || !metadata[i].value) {
+            tg__null_arg("save_safetensors");
+            return false;
+        }
+        if (!tg__is_utf8(metadata[i].key) || !tg__is_utf8(metadata[i].value)) {
+            tg__error(TG_ERR_VALUE,
+                      "save_safetensors: the %s of metadata entry %d is not valid UTF-8",
+                      tg__is_utf8(metadata[i].key) ? "value" : "key", i);
+            return false;
+        }
+        for (int j = 0; j < i; j++)
+            if (strcmp(metadata[i].key, metadata[j].key) == 0) {
+                tg__error(TG_ERR_VALUE, "save_safetensors: the metadata key '%s' is given twice",
+                          metadata[i].key);
+                return false;
+            }
+    }
+    return true;
+}
+
 static bool check_save_args(const char *path, int n, const tg_named_tensor *ts) {
     if (!path || (n > 0 && !ts)) {
         tg__null_arg("save_safetensors");
@@ -446,7 +585,7 @@ static bool check_save_args(const char *path, int n, const tg_named_tensor *ts) 
             tg__null_arg("save_safetensors");
             return false;
         }
-        if (!is_utf8(ts[i].name)) {
+        if (!tg__is_utf8(ts[i].name)) {
             tg__error(TG_ERR_VALUE, "save_safetensors: the name of tensor %d is not valid UTF-8",
                       i);
             return false;
@@ -493,10 +632,11 @@ static int write_contents(int fd, void *ctx) {
     return err;
 }
 
-int tg_save_safetensors(const char *path, int n, const tg_named_tensor *ts) {
-    if (!check_save_args(path, n, ts)) return -1;
+int tg_save_safetensors_with_metadata(const char *path, int n, const tg_named_tensor *ts,
+                                      int n_metadata, const tg_metadata_entry *metadata) {
+    if (!check_save_args(path, n, ts) || !check_metadata(n_metadata, metadata)) return -1;
     save_job job = {.n = n, .ts = ts};
-    char *header = build_header(n, ts, &job.header_len);
+    char *header = build_header(n, ts, n_metadata, metadata, &job.header_len);
     if (!header) {
         tg__error(TG_ERR_NOMEM, "save_safetensors: out of memory");
         return -1;
@@ -505,4 +645,8 @@ int tg_save_safetensors(const char *path, int n, const tg_named_tensor *ts) {
     int rc = tg__replace_file("save_safetensors", path, write_contents, &job);
     free(header);
     return rc;
+}
+
+int tg_save_safetensors(const char *path, int n, const tg_named_tensor *ts) {
+    return tg_save_safetensors_with_metadata(path, n, ts, 0, NULL);
 }

@@ -27,10 +27,24 @@ static int embedding_extra_repr(const tg_module *m, char *buf, size_t size) {
                     (long long)pad);
 }
 
+/* padding_idx as given (negative counts from the end), null for none. */
+static int embedding_describe(const tg_module *m, tg_module_args *a) {
+    const embedding_state *s = tg_module_state(m);
+    bool none = s->padding_idx == TG_EMBEDDING_NO_PADDING;
+    return tg_module_arg_int(a, "num_embeddings", s->num) ||
+                   tg_module_arg_int(a, "embedding_dim", s->dim) ||
+                   (none ? tg_module_arg_null(a, "padding_idx")
+                         : tg_module_arg_int(a, "padding_idx", s->padding_idx)) ||
+                   tg_module_arg_string(a, "dtype", tg_dtype_name(tg_dtype_of(s->weight)))
+               ? -1
+               : 0;
+}
+
 static const tg_module_class embedding_class = {.name = "Embedding",
                                                 .forward = embedding_forward,
                                                 .extra_repr = embedding_extra_repr,
-                                                .state_size = sizeof(embedding_state)};
+                                                .state_size = sizeof(embedding_state),
+                                                .describe = embedding_describe};
 
 tg_module *tg_embedding_new(int64_t num_embeddings, int64_t embedding_dim, int64_t padding_idx,
                             tg_dtype dtype, tg_generator *gen) {

@@ -12,6 +12,7 @@
 #include "tapegrad/ops.h"
 
 typedef struct ffn_state {
+    tg_ffn_options options; /* as given, for describe */
     tg_ffn_kind kind;
     int64_t dim, hidden;
     tg_module *w1, *w2, *w3, *dropout; /* the module's children (borrowed); w3 NULL if not gated */
@@ -84,10 +85,24 @@ static int ffn_extra_repr(const tg_module *m, char *buf, size_t size) {
                     (long long)f->dim, (long long)f->hidden);
 }
 
+/* The options as given: hidden_dim before rounding (and 0 for 4 * dim). */
+static int ffn_describe(const tg_module *m, tg_module_args *a) {
+    const tg_ffn_options *o = &((const ffn_state *)tg_module_state(m))->options;
+    return tg_module_arg_string(a, "kind", tg_ffn_kind_name(o->kind)) ||
+                   tg_module_arg_int(a, "dim", o->dim) ||
+                   tg_module_arg_int(a, "hidden_dim", o->hidden_dim) ||
+                   tg_module_arg_int(a, "multiple_of", o->multiple_of) ||
+                   tg_module_arg_double(a, "dropout", o->dropout) ||
+                   tg_module_arg_string(a, "dtype", tg_dtype_name(o->dtype))
+               ? -1
+               : 0;
+}
+
 static const tg_module_class ffn_class = {.name = "FeedForward",
                                           .forward = ffn_forward,
                                           .extra_repr = ffn_extra_repr,
-                                          .state_size = sizeof(ffn_state)};
+                                          .state_size = sizeof(ffn_state),
+                                          .describe = ffn_describe};
 
 static bool check_options(const tg_ffn_options *o) {
     if (!o) {
@@ -145,8 +160,8 @@ tg_module *tg_feedforward_new(const tg_ffn_options *o, tg_generator *gen) {
                      (long long)given);
         return NULL;
     }
-    tg_module *m = tg_module_new(&ffn_class,
-                                 &(ffn_state){.kind = o->kind, .dim = o->dim, .hidden = hidden});
+    tg_module *m = tg_module_new(
+        &ffn_class, &(ffn_state){.options = *o, .kind = o->kind, .dim = o->dim, .hidden = hidden});
     ffn_state *f = tg_module_state(m);
     tg_bias bias = gated ? TG_NO_BIAS : TG_BIAS;
     /* Created in LLaMA's order, w1, w2, w3, so seeded weights follow it.

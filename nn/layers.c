@@ -29,10 +29,15 @@ static int dropout_extra_repr(const tg_module *m, char *buf, size_t size) {
     return snprintf(buf, size, "p=%s, inplace=False", p);
 }
 
+static int dropout_describe(const tg_module *m, tg_module_args *a) {
+    return tg_module_arg_double(a, "p", ((const dropout_state *)tg_module_state(m))->p);
+}
+
 static const tg_module_class dropout_class = {.name = "Dropout",
                                               .forward = dropout_forward,
                                               .extra_repr = dropout_extra_repr,
-                                              .state_size = sizeof(dropout_state)};
+                                              .state_size = sizeof(dropout_state),
+                                              .describe = dropout_describe};
 
 tg_module *tg_dropout_new(double p, tg_generator *gen) {
     if (!(p >= 0 && p <= 1)) {
@@ -70,26 +75,39 @@ static int gelu_extra_repr(const tg_module *m, char *buf, size_t size) {
     return snprintf(buf, size, "approximate='%s'", tanh ? "tanh" : "none");
 }
 
-#define ACTIVATION(kind_name, extra)                                           \
+static int gelu_describe(const tg_module *m, tg_module_args *a) {
+    bool tanh = *(const tg_activation_kind *)tg_module_state(m) == TG_ACT_GELU_TANH;
+    return tg_module_arg_string(a, "approximate", tanh ? "tanh" : "none");
+}
+
+/* The other activations take no arguments. */
+static int no_arguments(const tg_module *m, tg_module_args *a) {
+    (void)m, (void)a;
+    return 0;
+}
+
+#define ACTIVATION(kind_name, extra, describe_hook)                            \
     {                                                                          \
         .name = kind_name, .forward = activation_forward, .extra_repr = extra, \
-        .state_size = sizeof(tg_activation_kind)                               \
+        .state_size = sizeof(tg_activation_kind), .describe = describe_hook    \
     }
 static const tg_module_class activation_classes[] = {
-    [TG_ACT_RELU] = ACTIVATION("ReLU", NULL),
-    [TG_ACT_GELU] = ACTIVATION("GELU", gelu_extra_repr),
-    [TG_ACT_GELU_TANH] = ACTIVATION("GELU", gelu_extra_repr),
-    [TG_ACT_SILU] = ACTIVATION("SiLU", NULL),
-    [TG_ACT_SIGMOID] = ACTIVATION("Sigmoid", NULL),
-    [TG_ACT_TANH] = ACTIVATION("Tanh", NULL),
-    [TG_ACT_SELU] = ACTIVATION("SELU", NULL),
-    [TG_ACT_RELU6] = ACTIVATION("ReLU6", NULL),
-    [TG_ACT_HARDSIGMOID] = ACTIVATION("Hardsigmoid", NULL),
-    [TG_ACT_HARDSWISH] = ACTIVATION("Hardswish", NULL),
-    [TG_ACT_MISH] = ACTIVATION("Mish", NULL),
-    [TG_ACT_LOGSIGMOID] = ACTIVATION("LogSigmoid", NULL),
-    [TG_ACT_SOFTSIGN] = ACTIVATION("Softsign", NULL),
-    [TG_ACT_TANHSHRINK] = ACTIVATION("Tanhshrink", NULL),
+    [TG_ACT_RELU] = ACTIVATION("ReLU", NULL, no_arguments),
+    [TG_ACT_GELU] = ACTIVATION("GELU", gelu_extra_repr, gelu_describe),
+    [TG_ACT_GELU_TANH] = ACTIVATION("GELU", gelu_extra_repr, gelu_describe),
+    [TG_ACT_SILU] = ACTIVATION("SiLU", NULL, no_arguments),
+    [TG_ACT_SIGMOID] = ACTIVATION("Sigmoid", NULL, no_arguments),
+    [TG_ACT_TANH] = ACTIVATION("Tanh", NULL, no_arguments),
+    /* The later kinds have no describe hook yet: saved, they load with
+     * tg_module_load into a model built in code, not with tg_module_load_new. */
+    [TG_ACT_SELU] = ACTIVATION("SELU", NULL, NULL),
+    [TG_ACT_RELU6] = ACTIVATION("ReLU6", NULL, NULL),
+    [TG_ACT_HARDSIGMOID] = ACTIVATION("Hardsigmoid", NULL, NULL),
+    [TG_ACT_HARDSWISH] = ACTIVATION("Hardswish", NULL, NULL),
+    [TG_ACT_MISH] = ACTIVATION("Mish", NULL, NULL),
+    [TG_ACT_LOGSIGMOID] = ACTIVATION("LogSigmoid", NULL, NULL),
+    [TG_ACT_SOFTSIGN] = ACTIVATION("Softsign", NULL, NULL),
+    [TG_ACT_TANHSHRINK] = ACTIVATION("Tanhshrink", NULL, NULL),
 };
 
 tg_module *tg_activation_new(tg_activation_kind kind) {
@@ -162,6 +180,7 @@ tg_module *tg_hardtanh_new(double min_val, double max_val) {
 
 typedef struct parameter_state {
     tg_tensor *weight; /* the module's one parameter (borrowed) */
+    double init;       /* the value it started at */
 } parameter_state;
 
 static tg_tensor *prelu_forward(tg_module *m, tg_tensor *x) {
@@ -173,15 +192,31 @@ static int prelu_extra_repr(const tg_module *m, char *buf, size_t size) {
     return snprintf(buf, size, "num_parameters=%lld", (long long)tg_numel(s->weight));
 }
 
+/* init must be finite to be described (JSON has no nan or inf). */
+static int parameter_describe(const tg_module *m, tg_module_args *a, const char *count,
+                              const char *init) {
+    const parameter_state *s = tg_module_state(m);
+    return (count && tg_module_arg_int(a, count, tg_numel(s->weight))) ||
+                   tg_module_arg_double(a, init, s->init) ||
+                   tg_module_arg_string(a, "dtype", tg_dtype_name(tg_dtype_of(s->weight)))
+               ? -1
+               : 0;
+}
+
+static int prelu_describe(const tg_module *m, tg_module_args *a) {
+    return parameter_describe(m, a, "num_parameters", "init");
+}
+
 static const tg_module_class prelu_class = {.name = "PReLU",
                                             .forward = prelu_forward,
                                             .extra_repr = prelu_extra_repr,
-                                            .state_size = sizeof(parameter_state)};
+                                            .state_size = sizeof(parameter_state),
+                                            .describe = prelu_describe};
 
 /* A module whose one parameter `name` of n elements starts at value. */
 static tg_module *with_parameter(const tg_module_class *cls, const char *name, int64_t n,
                                  double value, tg_dtype dtype) {
-    tg_module *m = tg_module_new(cls, NULL);
+    tg_module *m = tg_module_new(cls, &(parameter_state){.init = value});
     parameter_state *s = tg_module_state(m);
     if (!s || !(s->weight = tg_module_new_parameter(m, name, TG_SHAPE(n), dtype)) ||
         tg_init_constant_(s->weight, value) != 0) {
@@ -204,8 +239,14 @@ static tg_tensor *swish_forward(tg_module *m, tg_tensor *x) {
     return tg_swish(x, ((const parameter_state *)tg_module_state(m))->weight);
 }
 
-static const tg_module_class swish_class = {
-    .name = "Swish", .forward = swish_forward, .state_size = sizeof(parameter_state)};
+static int swish_describe(const tg_module *m, tg_module_args *a) {
+    return parameter_describe(m, a, NULL, "beta_init");
+}
+
+static const tg_module_class swish_class = {.name = "Swish",
+                                            .forward = swish_forward,
+                                            .state_size = sizeof(parameter_state),
+                                            .describe = swish_describe};
 
 tg_module *tg_swish_new(double beta_init, tg_dtype dtype) {
     return with_parameter(&swish_class, "beta", 1, beta_init, dtype);

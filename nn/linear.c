@@ -22,10 +22,21 @@ static int linear_extra_repr(const tg_module *m, char *buf, size_t size) {
                     (long long)s->out, s->bias ? "True" : "False");
 }
 
+static int linear_describe(const tg_module *m, tg_module_args *a) {
+    const linear_state *s = tg_module_state(m);
+    return tg_module_arg_int(a, "in_features", s->in) ||
+                   tg_module_arg_int(a, "out_features", s->out) ||
+                   tg_module_arg_bool(a, "bias", s->bias != NULL) ||
+                   tg_module_arg_string(a, "dtype", tg_dtype_name(tg_dtype_of(s->weight)))
+               ? -1
+               : 0;
+}
+
 static const tg_module_class linear_class = {.name = "Linear",
                                              .forward = linear_forward,
                                              .extra_repr = linear_extra_repr,
-                                             .state_size = sizeof(linear_state)};
+                                             .state_size = sizeof(linear_state),
+                                             .describe = linear_describe};
 
 tg_module *tg_linear_new(int64_t in, int64_t out, tg_bias bias, tg_dtype dtype, tg_generator *gen) {
     if (in <= 0 || out <= 0) {

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "internal/kernel.h"
+#include "nn_internal.h"
 #include "tapegrad/autograd.h"
-#include "tapegrad/nn.h"
 
 /* A parameter or a buffer: its name and the module's reference. */
 typedef struct entry {
@@ -511,7 +511,13 @@ int tg_module_save(const tg_module *m, const char *path) {
         return -1;
     }
     const lists *l = lists_of(m);
-    return l ? tg_save_safetensors(path, l->n_state, l->state) : -1;
+    char *description = l ? tg_module_describe(m) : NULL;
+    if (!description) return -1;
+    int rc = tg_save_safetensors_with_metadata(
+        path, l->n_state, l->state, 1,
+        &(tg_metadata_entry){.key = TG_MODULE_METADATA_KEY, .value = description});
+    free(description);
+    return rc;
 }
 
 int tg_module_load(tg_module *m, const char *path) {
@@ -543,6 +549,8 @@ tg_tensor *tg_module_forward(tg_module *m, tg_tensor *x) {
 
 const char *tg_module_name(const tg_module *m) { return m ? m->cls->name : NULL; }
 
+const tg_module_class *tg__module_class(const tg_module *m) { return m->cls; }
+
 void tg_module_train(tg_module *m, tg_mode mode) {
     if (!m) return;
     m->training = mode != TG_EVAL;
@@ -553,15 +561,7 @@ bool tg_module_is_training(const tg_module *m) { return m && m->training; }
 
 /* ---- Printing -------------------------------------------------------------------------- */
 
-/* A growing malloc'ed string (printed strings use malloc, as tg_repr's);
- * after a failed allocation every append is a no-op and s is NULL. */
-typedef struct text {
-    char *s;
-    size_t len, cap;
-    bool failed;
-} text;
-
-static void append_n(text *t, const char *s, size_t n) {
+void tg__text_append_n(tg__text *t, const char *s, size_t n) {
     if (t->failed) return;
     if (t->len + n + 1 > t->cap) {
         size_t cap = t->cap ? t->cap : 256;
@@ -569,7 +569,7 @@ static void append_n(text *t, const char *s, size_t n) {
         char *grown = realloc(t->s, cap);
         if (!grown) {
             free(t->s);
-            *t = (text){.failed = true};
+            *t = (tg__text){.failed = true};
             return;
         }
         t->s = grown;
@@ -580,12 +580,12 @@ static void append_n(text *t, const char *s, size_t n) {
     t->s[t->len] = '\0';
 }
 
-static void append(text *t, const char *s) { append_n(t, s, strlen(s)); }
+void tg__text_append(tg__text *t, const char *s) { tg__text_append_n(t, s, strlen(s)); }
 
 /* A line break followed by two spaces per level, as PyTorch's _addindent. */
-static void newline(text *t, int depth) {
-    append(t, "\n");
-    for (int i = 0; i < depth; i++) append(t, "  ");
+static void newline(tg__text *t, int depth) {
+    tg__text_append(t, "\n");
+    for (int i = 0; i < depth; i++) tg__text_append(t, "  ");
 }
 
 /* The class's extra_repr in a malloc'ed string ("" without one), or NULL
@@ -615,29 +615,29 @@ static char *extra_repr(const tg_module *m) {
 /* PyTorch's Module.__repr__: the extra_repr alone when it is one line and
  * there are no children; otherwise one line each for the extra_repr's
  * lines and then the children, "(name): child", indented one level. */
-static bool write_repr(text *t, const tg_module *m, int depth) {
+static bool write_repr(tg__text *t, const tg_module *m, int depth) {
     char *extra = extra_repr(m);
     if (!extra) return false;
-    append(t, m->cls->name);
-    append(t, "(");
+    tg__text_append(t, m->cls->name);
+    tg__text_append(t, "(");
     bool one_line = !strchr(extra, '\n');
     if (*extra && one_line && !m->n_children) {
-        append(t, extra);
+        tg__text_append(t, extra);
     } else if (*extra || m->n_children) {
         const char *line = extra;
         while (*extra) { /* Python's extra.split("\n") */
             const char *end = strchr(line, '\n');
             newline(t, depth + 1);
-            append_n(t, line, end ? (size_t)(end - line) : strlen(line));
+            tg__text_append_n(t, line, end ? (size_t)(end - line) : strlen(line));
             if (!end) break;
             line = end + 1;
         }
         bool ok = true;
         for (int i = 0; ok && i < m->n_children; i++) {
             newline(t, depth + 1);
-            append(t, "(");
-            append(t, m->children[i].name);
-            append(t, "): ");
+            tg__text_append(t, "(");
+            tg__text_append(t, m->children[i].name);
+            tg__text_append(t, "): ");
             ok = write_repr(t, m->children[i].module, depth + 1);
         }
         if (!ok) {
@@ -646,7 +646,7 @@ static bool write_repr(text *t, const tg_module *m, int depth) {
         }
         newline(t, depth);
     }
-    append(t, ")");
+    tg__text_append(t, ")");
     free(extra);
     return true;
 }
@@ -656,7 +656,7 @@ char *tg_module_repr(const tg_module *m) {
         tg__null_arg("module_repr");
         return NULL;
     }
-    text t = {0};
+    tg__text t = {0};
     if (!write_repr(&t, m, 0)) {
         free(t.s);
         return NULL;

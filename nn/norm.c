@@ -13,6 +13,7 @@ typedef struct norm_state {
     int ndim;                   /* normalized dims */
     int64_t shape[TG_MAX_DIMS]; /* normalized shape */
     double eps;
+    tg_dtype dtype;
     tg_tensor *weight, *bias; /* the module's parameters (borrowed), or NULL */
 } norm_state;
 
@@ -36,13 +37,34 @@ static int layer_norm_extra_repr(const tg_module *m, char *buf, size_t size) {
                     s->weight ? "True" : "False");
 }
 
+static int layer_norm_describe(const tg_module *m, tg_module_args *a) {
+    const norm_state *s = tg_module_state(m);
+    return tg_module_arg_ints(a, "normalized_shape", s->ndim, s->shape) ||
+                   tg_module_arg_double(a, "eps", s->eps) ||
+                   tg_module_arg_bool(a, "elementwise_affine", s->weight != NULL) ||
+                   tg_module_arg_string(a, "dtype", tg_dtype_name(s->dtype))
+               ? -1
+               : 0;
+}
+
+static int rms_norm_describe(const tg_module *m, tg_module_args *a) {
+    const norm_state *s = tg_module_state(m);
+    return tg_module_arg_int(a, "dim", s->shape[0]) || tg_module_arg_double(a, "eps", s->eps) ||
+                   tg_module_arg_string(a, "dtype", tg_dtype_name(s->dtype))
+               ? -1
+               : 0;
+}
+
 static const tg_module_class layer_norm_class = {.name = "LayerNorm",
                                                  .forward = layer_norm_forward,
                                                  .extra_repr = layer_norm_extra_repr,
-                                                 .state_size = sizeof(norm_state)};
+                                                 .state_size = sizeof(norm_state),
+                                                 .describe = layer_norm_describe};
 /* LLaMA's RMSNorm prints as "RMSNorm()": it has no extra_repr. */
-static const tg_module_class rms_norm_class = {
-    .name = "RMSNorm", .forward = rms_norm_forward, .state_size = sizeof(norm_state)};
+static const tg_module_class rms_norm_class = {.name = "RMSNorm",
+                                               .forward = rms_norm_forward,
+                                               .state_size = sizeof(norm_state),
+                                               .describe = rms_norm_describe};
 
 /* A norm module of cls over (ndim, shape), with its parameters: "weight"
  * (ones) and, for LayerNorm, "bias" (zeros), or none without affine. */
@@ -75,7 +97,7 @@ static tg_module *norm_new(const tg_module_class *cls, int ndim, const int64_t *
                   tg_dtype_name(dtype));
         return NULL;
     }
-    norm_state st = {.ndim = ndim, .eps = eps};
+    norm_state st = {.ndim = ndim, .eps = eps, .dtype = dtype};
     memcpy(st.shape, shape, sizeof *shape * (size_t)ndim);
     tg_module *m = tg_module_new(cls, &st);
     norm_state *s = tg_module_state(m); /* NULL when m is */

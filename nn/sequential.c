@@ -13,8 +13,14 @@ static tg_tensor *sequential_forward(tg_module *m, tg_tensor *x) {
     return x;
 }
 
-static const tg_module_class sequential_class = {.name = "Sequential",
-                                                 .forward = sequential_forward};
+/* A container's children are its constructor's arguments. */
+static int container_describe(const tg_module *m, tg_module_args *a) {
+    (void)m;
+    return tg_module_arg_children(a);
+}
+
+static const tg_module_class sequential_class = {
+    .name = "Sequential", .forward = sequential_forward, .describe = container_describe};
 
 /* Sequential of n modules named names[i], or by index when names is NULL.
  * Every module is taken over, also after a failure: tg_module_add_child
@@ -64,7 +70,8 @@ tg_module *tg_sequential_named_new(int n, const char *const *names, tg_module *c
     return sequential(n, names, modules);
 }
 
-static const tg_module_class module_list_class = {.name = "ModuleList"};
+static const tg_module_class module_list_class = {.name = "ModuleList",
+                                                  .describe = container_describe};
 
 tg_module *tg_module_list_new(void) { return tg_module_new(&module_list_class, NULL); }
 
@@ -72,7 +79,8 @@ static tg_tensor *residual_forward(tg_module *m, tg_tensor *x) {
     return tg_add(x, tg_module_forward(tg_module_child_at(m, 0, NULL), x));
 }
 
-static const tg_module_class residual_class = {.name = "Residual", .forward = residual_forward};
+static const tg_module_class residual_class = {
+    .name = "Residual", .forward = residual_forward, .describe = container_describe};
 
 tg_module *tg_residual_new(tg_module *inner) {
     if (!inner) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The checks that need clang, run by CI after the suite:
 #   fuzz  each fuzz target of tests/fuzz/ for FUZZ_SECONDS (default 60)
-#         under ASan+UBSan, from the seeds the library writes; an input
+#         under ASan+UBSan, from the seeds the library writes (and
+#         tests/fuzz/<target>.dict, libFuzzer's dictionary, if any); an input
 #         that breaks a promise is kept as tests/fuzz/crashes/<target>-crash-*
 #         (commit it: the suite replays every file there) and fails.
 #   tsan  tests/test_threads.c built with ThreadSanitizer, with both
@@ -68,12 +69,13 @@ fuzz() {
         return
     fi
     for t in "${targets[@]}"; do
-        local corpus=$dir/fuzz-corpus/$t log=$dir/extra-fuzz-$t.log status=0
+        local corpus=$dir/fuzz-corpus/$t log=$dir/extra-fuzz-$t.log status=0 dict=()
         mkdir -p "$corpus"
+        [ -f "tests/fuzz/$t.dict" ] && dict=("-dict=tests/fuzz/$t.dict")
         ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1:quarantine_size_mb=64 \
             UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
             $dir/tests/fuzz/fuzz_$t -max_total_time="$FUZZ_SECONDS" -timeout=10 \
-            -rss_limit_mb=2048 -print_final_stats=1 \
+            -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" \
             -artifact_prefix="tests/fuzz/crashes/$t-" "$corpus" "$seeds" >"$log" 2>&1 || status=$?
         local execs
         execs=$(sed -n "s/^stat::number_of_executed_units: *//p" "$log" | tail -1)

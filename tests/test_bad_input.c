@@ -346,7 +346,30 @@ static void safetensors_h(void) {
         ROW(tg_safetensors_get(NULL, "a") == NULL, TG_ERR_NULL,
             "safetensors_get: argument is NULL");
         ROW(tg_safetensors_get(f, NULL) == NULL, TG_ERR_NULL, "safetensors_get: argument is NULL");
-        ROW(tg_safetensors_get(f, "b") == NULL, TG_ERR_VALUE, "has no tensor 'b'"););
+        ROW(tg_safetensors_get(f, "b") == NULL, TG_ERR_VALUE, "has no tensor 'b'");
+        ROW(tg_safetensors_metadata(NULL, "a") == NULL, TG_ERR_NULL,
+            "safetensors_metadata: argument is NULL");
+        ROW(tg_safetensors_metadata(f, NULL) == NULL, TG_ERR_NULL,
+            "safetensors_metadata: argument is NULL");
+        ROW(tg_safetensors_metadata(f, "a") == NULL, TG_ERR_VALUE, "has no metadata 'a'");
+        ROW(tg_save_safetensors_with_metadata(NULL, 1, one, 0, NULL) == -1, TG_ERR_NULL,
+            "save_safetensors: argument is NULL");
+        ROW(tg_save_safetensors_with_metadata(in_dir("x"), 1, one, 1, NULL) == -1, TG_ERR_NULL,
+            "save_safetensors: argument is NULL");
+        ROW(tg_save_safetensors_with_metadata(in_dir("x"), 1, one, -2, NULL) == -1, TG_ERR_VALUE,
+            "save_safetensors: -2 metadata entries");
+        ROW(tg_save_safetensors_with_metadata(in_dir("x"), 1, one, 1,
+                                              (tg_metadata_entry[]){{NULL, "v"}}) == -1,
+            TG_ERR_NULL, "save_safetensors: argument is NULL");
+        ROW(tg_save_safetensors_with_metadata(in_dir("x"), 1, one, 2,
+                                              (tg_metadata_entry[]){{"k", "v"}, {"k", "w"}}) == -1,
+            TG_ERR_VALUE, "save_safetensors: the metadata key 'k' is given twice");
+        ROW(tg_save_safetensors_with_metadata(in_dir("x"), 1, one, 1,
+                                              (tg_metadata_entry[]){{"k", "\xff"}}) == -1,
+            TG_ERR_VALUE, "save_safetensors: the value of metadata entry 0 is not valid UTF-8");
+        ROW(tg_save_safetensors_with_metadata("/nonexistent/x.safetensors", 1, one, 1,
+                                              (tg_metadata_entry[]){{"k", "v"}}) == -1,
+            TG_ERR_IO, "save_safetensors: cannot write /nonexistent/x.safetensors"););
     tg_safetensors_close(f);
     /* The failed saves left no file and no temporary file behind. */
     CHECK(count_files("x") == 0 && count_files("sub.tmp") == 0);
@@ -1265,6 +1288,291 @@ static void nn_h_modules(void) {
     tg_module_free(net);
 }
 
+/* Self-describing files: describe hooks that break the rules, and
+ * descriptions that are wrong, or do not fit the tensors, one per row. */
+static int twice(const tg_module *m, tg_module_args *a) {
+    (void)m;
+    return tg_module_arg_int(a, "n", 1) || tg_module_arg_bool(a, "n", true) ? -1 : 0;
+}
+static int empty_name(const tg_module *m, tg_module_args *a) {
+    (void)m;
+    return tg_module_arg_null(a, "");
+}
+static int bad_string(const tg_module *m, tg_module_args *a) {
+    (void)m;
+    return tg_module_arg_string(a, "s", "\xc0\xaf");
+}
+static int negative_count(const tg_module *m, tg_module_args *a) {
+    (void)m;
+    return tg_module_arg_ints(a, "shape", -1, NULL);
+}
+static int silent_failure(const tg_module *m, tg_module_args *a) {
+    (void)m, (void)a;
+    return -1;
+}
+static int ignores_failure(const tg_module *m, tg_module_args *a) {
+    (void)m;
+    tg_module_arg_double(a, "x", INFINITY); /* failed, and the hook says 0 */
+    return 0;
+}
+#define HOOK_CLASS(hook) \
+    { .name = #hook, .describe = hook }
+static const tg_module_class hook_classes[] = {
+    HOOK_CLASS(twice),          HOOK_CLASS(empty_name),     HOOK_CLASS(bad_string),
+    HOOK_CLASS(negative_count), HOOK_CLASS(silent_failure), HOOK_CLASS(ignores_failure)};
+
+/* A file in the scratch folder holding the tensors (8, 4) "weight" and
+ * (8,) "bias" of float64 or only the first (n 1), with description as its
+ * module's; returns its path. */
+static tg_tensor *w84, *b8;
+static const char *described(const char *description, int n) {
+    const char *path = in_dir("described.safetensors");
+    tg_named_tensor ts[] = {{"weight", w84}, {"bias", b8}};
+    if (tg_save_safetensors_with_metadata(path, n, ts, 1,
+                                          (tg_metadata_entry[]){{"tapegrad.module", description}}))
+        return NULL;
+    return path;
+}
+
+#define LINEAR(in, bias, dtype)                                                               \
+    "{\"type\":\"Linear\",\"args\":{\"in_features\":" in ",\"out_features\":8,\"bias\":" bias \
+    ",\"dtype\":" dtype "}}"
+#define IN_SEQUENTIAL(child) "{\"type\":\"Sequential\",\"args\":{},\"children\":[" child "]}"
+
+static void nn_h_checkpoint(void) {
+    w84 = tg_zeros(TG_SHAPE(8, 4), TG_F64), b8 = tg_zeros(TG_SHAPE(8), TG_F64);
+    tg_module *hooks[6];
+    for (int i = 0; i < 6; i++) hooks[i] = tg_module_new(&hook_classes[i], NULL);
+    tg_module *prelu = tg_prelu_new(1, NAN, TG_F32), *swish = tg_swish_new(-INFINITY, TG_F64);
+    const char *x = in_dir("x"), *plain = in_dir("plain.safetensors");
+    CHECK(tg_save_safetensors(plain, 1, (tg_named_tensor[]){{"weight", w84}}) == 0);
+    TABLE(
+        ROW(tg_module_describe(NULL) == NULL, TG_ERR_NULL, "module_describe: argument is NULL");
+        ROW(tg_module_describe(hooks[0]) == NULL, TG_ERR_VALUE,
+            "module_arg_bool: twice: the argument is given twice ('n')");
+        ROW(tg_module_save(hooks[0], x) == -1, TG_ERR_VALUE,
+            "module_arg_bool: twice: the argument is given twice ('n')");
+        ROW(tg_module_describe(hooks[1]) == NULL, TG_ERR_VALUE,
+            "module_arg_null: empty_name: an argument's name can't be empty");
+        ROW(tg_module_describe(hooks[2]) == NULL, TG_ERR_VALUE,
+            "module_arg_string: bad_string: the value of 's' is not valid UTF-8");
+        ROW(tg_module_describe(hooks[3]) == NULL, TG_ERR_VALUE,
+            "module_arg_ints: negative_count: -1 values");
+        ROW(tg_module_describe(hooks[4]) == NULL, TG_ERR_VALUE,
+            "module_describe: the describe hook of silent_failure failed and recorded no error");
+        ROW(tg_module_describe(hooks[5]) == NULL, TG_ERR_VALUE,
+            "module_arg_double: ignores_failure: 'x' is inf; a description holds finite numbers "
+            "only");
+        ROW(tg_module_save(prelu, x) == -1, TG_ERR_VALUE,
+            "module_arg_double: PReLU: 'init' is nan; a description holds finite numbers only");
+        ROW(tg_module_describe(swish) == NULL, TG_ERR_VALUE,
+            "module_arg_double: Swish: 'beta_init' is -inf");
+        ROW(tg_module_arg_int(NULL, "n", 1) == -1, TG_ERR_NULL, "module_arg_int: argument is NULL");
+        ROW(tg_module_arg_double(NULL, "x", 1) == -1, TG_ERR_NULL,
+            "module_arg_double: argument is NULL");
+        ROW(tg_module_arg_bool(NULL, "b", true) == -1, TG_ERR_NULL,
+            "module_arg_bool: argument is NULL");
+        ROW(tg_module_arg_string(NULL, "s", "v") == -1, TG_ERR_NULL,
+            "module_arg_string: argument is NULL");
+        ROW(tg_module_arg_ints(NULL, "s", 0, NULL) == -1, TG_ERR_NULL,
+            "module_arg_ints: argument is NULL");
+        ROW(tg_module_arg_null(NULL, "s") == -1, TG_ERR_NULL, "module_arg_null: argument is NULL");
+        ROW(tg_module_arg_children(NULL) == -1, TG_ERR_NULL,
+            "module_arg_children: argument is NULL");
+        ROW(tg_module_load_new(NULL) == NULL, TG_ERR_NULL, "module_load_new: argument is NULL");
+        ROW(tg_module_load_new(in_dir("missing")) == NULL, TG_ERR_IO, "safetensors: cannot open");
+        ROW(tg_module_load_new(plain) == NULL, TG_ERR_VALUE,
+            "plain.safetensors does not describe its module (no 'tapegrad.module' in its "
+            "metadata): build the model in code and load the file with tg_module_load");
+        ROW(tg_module_load_new(described("{\"type\":", 0)) == NULL, TG_ERR_VALUE,
+            "described.safetensors: the description is not JSON: ");
+        ROW(tg_module_load_new(described("", 0)) == NULL, TG_ERR_VALUE,
+            "the description is not JSON");
+        ROW(tg_module_load_new(
+                described("{\"type\":\"Dropout\",\"args\":{\"p\":0.1,\"p\":0.2}}", 0)) == NULL,
+            TG_ERR_VALUE, "the description is not JSON: duplicate object key");
+        ROW(tg_module_load_new(described("[1]", 0)) == NULL, TG_ERR_VALUE,
+            "the top module: the description is not a JSON object");
+        ROW(tg_module_load_new(described("{\"args\":{}}", 0)) == NULL, TG_ERR_VALUE,
+            "the top module: no \"type\" string");
+        ROW(tg_module_load_new(described("{\"type\":3,\"args\":{}}", 0)) == NULL, TG_ERR_VALUE,
+            "the top module: no \"type\" string");
+        ROW(tg_module_load_new(described("{\"type\":\"ReLU\",\"args\":{},\"extra\":1}", 0)) == NULL,
+            TG_ERR_VALUE, "the top module: unknown key 'extra'");
+        ROW(tg_module_load_new(described("{\"type\":\"Block\"}", 0)) == NULL, TG_ERR_VALUE,
+            "the top module: unknown module type 'Block': tg_module_load_new rebuilds the "
+            "built-in types only; build the model in code and load the file with "
+            "tg_module_load");
+        ROW(tg_module_load_new(described("{\"type\":\"ReLU\"}", 0)) == NULL, TG_ERR_VALUE,
+            "the top module (ReLU): saved without its arguments (no \"args\")");
+        ROW(tg_module_load_new(described("{\"type\":\"ReLU\",\"args\":[]}", 0)) == NULL,
+            TG_ERR_VALUE, "the top module (ReLU): \"args\" is not a JSON object");
+        ROW(tg_module_load_new(described(
+                "{\"type\":\"Dropout\",\"args\":{\"p\":0.5,\"inplace\":false}}", 0)) == NULL,
+            TG_ERR_VALUE, "the top module (Dropout): unknown argument 'inplace'");
+        ROW(tg_module_load_new(described("{\"type\":\"Dropout\",\"args\":{}}", 0)) == NULL,
+            TG_ERR_VALUE, "the top module (Dropout): the argument 'p' is missing");
+        ROW(tg_module_load_new(described("{\"type\":\"ReLU\",\"args\":{},\"children\":[]}", 0)) ==
+                NULL,
+            TG_ERR_VALUE, "the top module (ReLU): a ReLU has no \"children\" in its description");
+        ROW(tg_module_load_new(described("{\"type\":\"Sequential\",\"args\":{}}", 0)) == NULL,
+            TG_ERR_VALUE, "the top module (Sequential): no \"children\" array");
+        ROW(tg_module_load_new(
+                described("{\"type\":\"Sequential\",\"args\":{},\"children\":{}}", 0)) == NULL,
+            TG_ERR_VALUE, "the top module (Sequential): no \"children\" array");
+        ROW(tg_module_load_new(described(LINEAR("-4", "true", "\"float64\""), 2)) == NULL,
+            TG_ERR_VALUE, "(Linear): 'in_features' must be an integer of at least 1, not -4");
+        ROW(tg_module_load_new(described(LINEAR("4.0", "true", "\"float64\""), 2)) == NULL,
+            TG_ERR_VALUE, "(Linear): 'in_features' must be an integer of at least 1, not 4.0");
+        ROW(tg_module_load_new(described(LINEAR("1000000000000", "true", "\"float64\""), 2)) ==
+                NULL,
+            TG_ERR_SHAPE,
+            "(Linear): tensor 'weight' is float64 (8, 4) in the file, the arguments make it "
+            "float64 (8, 1000000000000)");
+        ROW(tg_module_load_new(described(LINEAR("4", "true", "\"float16\""), 2)) == NULL,
+            TG_ERR_VALUE, "(Linear): 'dtype' must be \"float32\" or \"float64\", not \"float16\"");
+        ROW(tg_module_load_new(described(LINEAR("4", "\"yes\"", "\"float64\""), 2)) == NULL,
+            TG_ERR_VALUE, "(Linear): 'bias' must be true or false, not \"yes\"");
+        ROW(tg_module_load_new(described(LINEAR("4", "true", "\"float64\""), 1)) == NULL,
+            TG_ERR_VALUE,
+            "the top module (Linear): the file has no tensor 'bias' (float64 (8,)), which the "
+            "arguments give it");
+        ROW(tg_module_load_new(described(LINEAR("4", "false", "\"float64\""), 2)) == NULL,
+            TG_ERR_VALUE,
+            "described.safetensors holds a tensor 'bias' that the module it describes does not "
+            "have");
+        ROW(tg_module_load_new(described(LINEAR("4", "true", "\"float32\""), 2)) == NULL,
+            TG_ERR_SHAPE,
+            "tensor 'weight' is float64 (8, 4) in the file, the arguments make it float32 (8, 4)");
+        ROW(tg_module_load_new(described(
+                IN_SEQUENTIAL("[\"0\"," LINEAR("4", "true", "\"float64\"") "]"), 2)) == NULL,
+            TG_ERR_VALUE,
+            "module '0' (Linear): the file has no tensor '0.weight' (float64 (8, 4)), which the "
+            "arguments give it");
+        ROW(tg_module_load_new(
+                described(IN_SEQUENTIAL("[\"a\",{\"type\":\"ReLU\",\"args\":{}}],[\"a\",{\"type\":"
+                                        "\"Tanh\",\"args\":{}}]"),
+                          0)) == NULL,
+            TG_ERR_VALUE, "the top module (Sequential): two children are named \"a\"");
+        ROW(tg_module_load_new(
+                described(IN_SEQUENTIAL("[\"a.b\",{\"type\":\"ReLU\",\"args\":{}}]"), 0)) == NULL,
+            TG_ERR_VALUE, "child 0's name \"a.b\" is empty or has a '.'");
+        ROW(tg_module_load_new(
+                described(IN_SEQUENTIAL("[\"\",{\"type\":\"ReLU\",\"args\":{}}]"), 0)) == NULL,
+            TG_ERR_VALUE, "child 0's name \"\" is empty or has a '.'");
+        ROW(tg_module_load_new(described(IN_SEQUENTIAL("[\"0\"]"), 0)) == NULL, TG_ERR_VALUE,
+            "(Sequential): child 0 is not a [name, description] pair");
+        ROW(tg_module_load_new(described(IN_SEQUENTIAL("{\"type\":\"ReLU\",\"args\":{}}"), 0)) ==
+                NULL,
+            TG_ERR_VALUE, "(Sequential): child 0 is not a [name, description] pair");
+        ROW(tg_module_load_new(described(IN_SEQUENTIAL("[\"0\",[]]"), 0)) == NULL, TG_ERR_VALUE,
+            "module '0': the description is not a JSON object");
+        ROW(tg_module_load_new(
+                described("{\"type\":\"ModuleList\",\"args\":{},\"children\":[[\"1\",{\"type\":"
+                          "\"ReLU\",\"args\":{}}]]}",
+                          0)) == NULL,
+            TG_ERR_VALUE, "(ModuleList): child 0 of a ModuleList is named \"1\", not \"0\"");
+        ROW(tg_module_load_new(
+                described("{\"type\":\"Residual\",\"args\":{},\"children\":[]}", 0)) == NULL,
+            TG_ERR_VALUE, "(Residual): a Residual has one child, \"fn\", not 0");
+        ROW(tg_module_load_new(
+                described("{\"type\":\"Residual\",\"args\":{},\"children\":[[\"f\",{\"type\":"
+                          "\"ReLU\",\"args\":{}}]]}",
+                          0)) == NULL,
+            TG_ERR_VALUE, "(Residual): the child of a Residual is named \"f\", not \"fn\"");
+        ROW(tg_module_load_new(
+                described(IN_SEQUENTIAL("[\"0\",{\"type\":\"Residual\",\"args\":{},\"children\":"
+                                        "[[\"fn\",{\"type\":\"FeedForward\",\"args\":{\"kind\":"
+                                        "\"SwiGLu\",\"dim\":4,\"hidden_dim\":0,\"multiple_of\":4,"
+                                        "\"dropout\":0,\"dtype\":\"float64\"}}]]}]"),
+                          0)) == NULL,
+            TG_ERR_VALUE,
+            "module '0.fn' (FeedForward): 'kind' must be one of \"ReLU\", \"GELU\", "
+            "\"GELU-tanh\", \"SiLU\", \"GLU\", \"GeGLU\", \"SwiGLU\", \"ReGLU\", not \"SwiGLu\"");
+        ROW(tg_module_load_new(described(
+                "{\"type\":\"FeedForward\",\"args\":{\"kind\":\"GLU\",\"dim\":4,\"hidden_dim\":1,"
+                "\"multiple_of\":1,\"dropout\":0,\"dtype\":\"float64\"}}",
+                0)) == NULL,
+            TG_ERR_VALUE, "(FeedForward): hidden_dim 1 rounds to nothing");
+        ROW(tg_module_load_new(described(
+                "{\"type\":\"FeedForward\",\"args\":{\"kind\":\"GLU\",\"dim\":4,\"hidden_dim\":8,"
+                "\"multiple_of\":0,\"dropout\":0,\"dtype\":\"float64\"}}",
+                0)) == NULL,
+            TG_ERR_VALUE, "(FeedForward): 'multiple_of' must be an integer of at least 1, not 0");
+        ROW(tg_module_load_new(
+                described("{\"type\":\"FeedForward\",\"args\":{\"kind\":\"ReLU\",\"dim\":"
+                          "4611686018427387904,\"hidden_dim\":0,\"multiple_of\":0,\"dropout\":0,"
+                          "\"dtype\":\"float64\"}}",
+                          0)) == NULL,
+            TG_ERR_VALUE,
+            "(FeedForward): the default hidden_dim, 4 * dim 4611686018427387904, is more than "
+            "9223372036854775807");
+        ROW(tg_module_load_new(described(
+                "{\"type\":\"FeedForward\",\"args\":{\"kind\":\"ReLU\",\"dim\":4,\"hidden_dim\":0,"
+                "\"multiple_of\":0,\"dropout\":1,\"dtype\":\"float64\"}}",
+                0)) == NULL,
+            TG_ERR_VALUE, "(FeedForward): 'dropout' must be a number in [0.0, 1.0), not 1");
+        ROW(tg_module_load_new(described(
+                "{\"type\":\"FeedForward\",\"args\":{\"kind\":\"SwiGLU\",\"dim\":4,\"hidden_dim\":"
+                "9223372036854775807,\"multiple_of\":5000000000000000000,\"dropout\":0,"
+                "\"dtype\":\"float64\"}}",
+                0)) == NULL,
+            TG_ERR_VALUE, "(FeedForward): ffn_hidden_dim: 2/3 of hidden_dim 9223372036854775807");
+        ROW(tg_module_load_new(described("{\"type\":\"Dropout\",\"args\":{\"p\":1.5}}", 0)) == NULL,
+            TG_ERR_VALUE, "(Dropout): 'p' must be a number in [0.0, 1.0], not 1.5");
+        ROW(tg_module_load_new(described("{\"type\":\"Dropout\",\"args\":{\"p\":null}}", 0)) ==
+                NULL,
+            TG_ERR_VALUE, "(Dropout): 'p' must be a number in [0.0, 1.0], not null");
+        ROW(tg_module_load_new(described("{\"type\":\"LayerNorm\",\"args\":{\"normalized_shape\":"
+                                         "[8],\"eps\":0,\"elementwise_affine\":false,\"dtype\":"
+                                         "\"float64\"}}",
+                                         0)) == NULL,
+            TG_ERR_VALUE, "(LayerNorm): 'eps' must be a positive finite number, not 0");
+        ROW(tg_module_load_new(described("{\"type\":\"LayerNorm\",\"args\":{\"normalized_shape\":"
+                                         "[],\"eps\":1e-5,\"elementwise_affine\":false,\"dtype\":"
+                                         "\"float64\"}}",
+                                         0)) == NULL,
+            TG_ERR_VALUE,
+            "(LayerNorm): 'normalized_shape' must be an array of 1 to 8 integers of at least 0");
+        ROW(tg_module_load_new(described("{\"type\":\"LayerNorm\",\"args\":{\"normalized_shape\":"
+                                         "[1,1,1,1,1,1,1,1,1],\"eps\":1e-5,\"elementwise_affine\":"
+                                         "false,\"dtype\":\"float64\"}}",
+                                         0)) == NULL,
+            TG_ERR_VALUE, "(LayerNorm): 'normalized_shape' must be an array of 1 to 8 integers");
+        ROW(tg_module_load_new(described("{\"type\":\"LayerNorm\",\"args\":{\"normalized_shape\":"
+                                         "[8,-1],\"eps\":1e-5,\"elementwise_affine\":false,"
+                                         "\"dtype\":\"float64\"}}",
+                                         0)) == NULL,
+            TG_ERR_VALUE, "(LayerNorm): 'normalized_shape' must be an array of 1 to 8 integers");
+        ROW(tg_module_load_new(described("{\"type\":\"RMSNorm\",\"args\":{\"dim\":-8,\"eps\":1e-6,"
+                                         "\"dtype\":\"float64\"}}",
+                                         0)) == NULL,
+            TG_ERR_VALUE, "(RMSNorm): 'dim' must be an integer of at least 0, not -8");
+        ROW(tg_module_load_new(described("{\"type\":\"Embedding\",\"args\":{\"num_embeddings\":3,"
+                                         "\"embedding_dim\":4,\"padding_idx\":5,\"dtype\":"
+                                         "\"float64\"}}",
+                                         0)) == NULL,
+            TG_ERR_VALUE,
+            "(Embedding): 'padding_idx' must be null or an integer from -3 to 2, not 5");
+        ROW(tg_module_load_new(
+                described("{\"type\":\"GELU\",\"args\":{\"approximate\":\"fast\"}}", 0)) == NULL,
+            TG_ERR_VALUE, "(GELU): 'approximate' must be \"none\" or \"tanh\", not \"fast\"");
+        ROW(tg_module_load_new(described("{\"type\":\"PReLU\",\"args\":{\"num_parameters\":1,"
+                                         "\"init\":\"x\",\"dtype\":\"float64\"}}",
+                                         0)) == NULL,
+            TG_ERR_VALUE, "(PReLU): 'init' must be a finite number, not \"x\"");
+        ROW(tg_module_load_new(described("{\"type\":\"Swish\",\"args\":{\"beta_init\":1,"
+                                         "\"dtype\":\"float64\"}}",
+                                         0)) == NULL,
+            TG_ERR_VALUE, "(Swish): the file has no tensor 'beta' (float64 (1,))"););
+    for (int i = 0; i < 6; i++) tg_module_free(hooks[i]);
+    tg_module_free(prelu);
+    tg_module_free(swish);
+    CHECK(access(x, F_OK) != 0); /* the failed saves wrote nothing */
+    unlink(plain);
+    unlink(in_dir("described.safetensors"));
+}
+
 /* ---- optim.h ------------------------------------------------------------------------------ */
 
 static void optim_h(void) {
@@ -1727,6 +2035,7 @@ int main(int argc, char **argv) {
                                          TG_CASE(shape_h),
                                          TG_CASE(nn_h),
                                          TG_CASE(nn_h_modules),
+                                         TG_CASE(nn_h_checkpoint),
                                          TG_CASE(optim_h),
                                          TG_CASE(optim_h_schedules),
                                          TG_CASE(data_h),

@@ -1,8 +1,10 @@
 /* tests/test_oom.c - out of memory with no pool pushed: every op, every
  * module constructor (the built-in ones and one made with the public API of
- * tapegrad/nn.h, as a user makes it), every schedule constructor and the
- * files they save fail cleanly when any one allocation fails. Without a
- * pool each result belongs to the caller, so an op that loses track of a tensor on its failure path leaks it here
+ * tapegrad/nn.h, as a user makes it), a module rebuilt from its file by
+ * tg_module_load_new, every schedule constructor and the files they save
+ * fail cleanly when any one allocation fails. Without a pool each result
+ * belongs to the caller, so an op that loses track of a tensor on its
+ * failure path leaks it here
  * (tg_live_tensors), and a double free shows under ASan and valgrind. */
 #include <unistd.h>
 
@@ -495,6 +497,31 @@ static tg_module *make_more_activations(tg_generator *gen) {
                                                 tg_activation_new(TG_ACT_SELU)});
 }
 
+/* tg_module_load_new rebuilding make_saved()'s file, written beforehand
+ * (with no allocation failing) to saved_path. */
+static char saved_path[64];
+
+static tg_module *make_saved(tg_generator *gen) {
+    tg_ffn_options o = {.kind = TG_FFN_SWIGLU,
+                        .dim = 8,
+                        .hidden_dim = 16,
+                        .multiple_of = 4,
+                        .dropout = 0.1,
+                        .dtype = TG_F64};
+    return tg_sequential_named_new(
+        5, (const char *[]){"in", "norm", "ffn", "rms", "out"},
+        (tg_module *[]){tg_linear_new(6, 8, TG_BIAS, TG_F64, gen),
+                        tg_layer_norm_new(TG_SHAPE(8), TG_AFFINE, 1e-5, TG_F64),
+                        tg_residual_new(tg_feedforward_new(&o, gen)),
+                        tg_rms_norm_new(8, 1e-6, TG_F64),
+                        tg_linear_new(8, 4, TG_NO_BIAS, TG_F64, gen)});
+}
+
+static tg_module *make_loaded(tg_generator *gen) {
+    (void)gen;
+    return tg_module_load_new(saved_path);
+}
+
 static const struct {
     const char *name;
     module_maker make;
@@ -508,6 +535,7 @@ static const struct {
     {"Tagged, a user's module", make_tagged},
     {"Sequential(Linear, LayerNorm, RMSNorm)", make_norms},
     {"Sequential(Linear, CELU, Hardtanh, Mish, SELU)", make_more_activations},
+    {"tg_module_load_new of Linear, LayerNorm, Residual(SwiGLU), RMSNorm, Linear", make_loaded},
 };
 
 static int module_scenario(void *ctx) {
@@ -550,11 +578,16 @@ static bool constructor_fails_cleanly(const char *name, int (*scenario)(void *),
 }
 
 static void every_module_constructor_fails_cleanly(void) {
+    snprintf(saved_path, sizeof saved_path, "/tmp/tg-oom-%ld.safetensors", (long)getpid());
+    tg_module *saved = make_saved(NULL);
+    CHECK(saved && tg_module_save(saved, saved_path) == 0);
+    tg_module_free(saved);
     tg_pool_pop(tg_test_pool);
     for (size_t i = 0; i < sizeof module_cases / sizeof module_cases[0]; i++)
         CHECK(constructor_fails_cleanly(module_cases[i].name, module_scenario,
                                         (void *)&module_cases[i].make,
                                         out_of_memory_and_no_state_left));
+    unlink(saved_path);
 }
 
 /* ---- Schedules: every constructor, steps, a save and a load --------------------------- */

@@ -82,8 +82,88 @@ static void reads_a_file_written_elsewhere(void) {
     double want[] = {1.5, -2};
     CHECK_VALUES(tg_safetensors_get(f, "w"), want, 2, 0, 0);
     CHECK(tg_numel(tg_safetensors_get(f, "e")) == 0);
+    CHECK(tg_safetensors_metadata_count(f) == 1);
+    CHECK_EQ_STR(tg_safetensors_metadata(f, "format"), "pt");
     tg_safetensors_close(f);
     unlink(path);
+}
+
+/* __metadata__ written in the order given, first in the header, and read
+ * back; none when there is none; the reference layout's "format" read. */
+static void metadata_round_trip(void) {
+    tg_tensor *a = tg_arange(0, 3, 1, TG_F32);
+    const char *path = path_of("meta.safetensors");
+    tg_metadata_entry meta[] = {
+        {"z.first", "{\"json\": [1, 2]}"}, {"a", "caf\xc3\xa9 \"quoted\"\n\\"}, {"", ""}};
+    CHECK(tg_save_safetensors_with_metadata(path, 1, (tg_named_tensor[]){{"a", a}}, 3, meta) == 0);
+    tg_safetensors *f = tg_safetensors_open(path);
+    CHECK(f && tg_safetensors_count(f) == 1 && tg_safetensors_metadata_count(f) == 3);
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_STR(tg_safetensors_metadata_key(f, i), meta[i].key);
+        CHECK_EQ_STR(tg_safetensors_metadata(f, meta[i].key), meta[i].value);
+    }
+    CHECK(tg_safetensors_metadata_key(f, 3) == NULL && tg_safetensors_metadata_key(f, -1) == NULL);
+    CHECK(tg_safetensors_metadata(f, "b") == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "meta.safetensors has no metadata 'b'");
+    double want[] = {0, 1, 2};
+    CHECK_VALUES(tg_safetensors_get(f, "a"), want, 3, 0, 0);
+    tg_safetensors_close(f);
+    /* The header starts with the metadata, as the reference writer's. */
+    char head[32] = "";
+    FILE *fp = fopen(path, "rb");
+    CHECK(fp && fread(head, 1, 24, fp) == 24);
+    fclose(fp);
+    CHECK(memcmp(head + 8, "{\"__metadata__\":{\"z.fir", 16) == 0);
+    /* Loading into tensors ignores it. */
+    tg_tensor *back = tg_zeros(TG_SHAPE(3), TG_F32);
+    CHECK(tg_load_safetensors(path, 1, (tg_named_tensor[]){{"a", back}}) == 0);
+    CHECK_VALUES(back, want, 3, 0, 0);
+    /* With no metadata, no __metadata__: the bytes tg_save_safetensors writes. */
+    CHECK(tg_save_safetensors_with_metadata(path, 1, (tg_named_tensor[]){{"a", a}}, 0, NULL) == 0);
+    f = tg_safetensors_open(path);
+    CHECK(f && tg_safetensors_metadata_count(f) == 0 && tg_safetensors_metadata_key(f, 0) == NULL);
+    tg_safetensors_close(f);
+    unlink(path);
+    CHECK(tg_safetensors_metadata_count(NULL) == 0 && tg_safetensors_metadata_key(NULL, 0) == NULL);
+}
+
+static void bad_metadata_is_refused(void) {
+    const char *path = path_of("badmeta.safetensors");
+    const char *headers[][2] = {
+        {"{\"__metadata__\":[\"a\"]}", "__metadata__ is not a JSON object"},
+        {"{\"__metadata__\":{\"a\":\"1\",\"n\":2}}", "__metadata__ entry 'n' is not a string"},
+        {"{\"__metadata__\":{\"a\":null}}", "__metadata__ entry 'a' is not a string"},
+        {"{\"__metadata__\":{\"a\":{\"b\":\"c\"}}}", "__metadata__ entry 'a' is not a string"},
+        {"{\"__metadata__\":{\"a\":\"x\",\"a\":\"y\"}}", "duplicate object key"},
+        {"{\"__metadata__\":{\"a\":\"x\\u0000y\"}}", "bad JSON header"},
+    };
+    for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++) {
+        tg_test_context = headers[i][1];
+        write_file(path, headers[i][0], 0);
+        CHECK(tg_safetensors_open(path) == NULL);
+        CHECK_ERROR(TG_ERR_VALUE, headers[i][1]);
+    }
+    tg_test_context = NULL;
+    tg_tensor *t = tg_ones(TG_SHAPE(2), TG_F32);
+    tg_named_tensor one[] = {{"t", t}};
+    const char *x = path_of("x.safetensors");
+    CHECK(tg_save_safetensors_with_metadata(x, 1, one, 2,
+                                            (tg_metadata_entry[]){{"k", "1"}, {"k", "2"}}) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "save_safetensors: the metadata key 'k' is given twice");
+    CHECK(tg_save_safetensors_with_metadata(x, 1, one, 1, (tg_metadata_entry[]){{"k\xff", "1"}}) ==
+          -1);
+    CHECK_ERROR(TG_ERR_VALUE, "save_safetensors: the key of metadata entry 0 is not valid UTF-8");
+    CHECK(tg_save_safetensors_with_metadata(x, 1, one, 1,
+                                            (tg_metadata_entry[]){{"k", "\xed\xa0\x80"}}) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "save_safetensors: the value of metadata entry 0 is not valid UTF-8");
+    CHECK(tg_save_safetensors_with_metadata(x, 1, one, 1, (tg_metadata_entry[]){{"k", NULL}}) ==
+          -1);
+    CHECK_ERROR(TG_ERR_NULL, "save_safetensors: argument is NULL");
+    CHECK(tg_save_safetensors_with_metadata(x, 1, one, 1, NULL) == -1);
+    CHECK_ERROR(TG_ERR_NULL, "save_safetensors: argument is NULL");
+    CHECK(tg_save_safetensors_with_metadata(x, 1, one, -1, NULL) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "save_safetensors: -1 metadata entries");
+    CHECK(access(x, F_OK) != 0);
 }
 
 static void bad_files_are_rejected(void) {
@@ -361,6 +441,8 @@ static void setup_dir(void) {
 
 static const tg_test_case cases[] = {TG_CASE(round_trip),
                                      TG_CASE(reads_a_file_written_elsewhere),
+                                     TG_CASE(metadata_round_trip),
+                                     TG_CASE(bad_metadata_is_refused),
                                      TG_CASE(bad_files_are_rejected),
                                      TG_CASE(corrupted_bytes_never_crash),
                                      TG_CASE(load_checks_names_shapes_and_dtypes),

@@ -129,5 +129,8 @@ uint64_t tg__random64(tg_generator *gen);
 void tg__skip_draws(tg_generator *gen, uint64_t n);
 /* One uniform draw in [0, 1) as torch draws it for dtype (24 or 53 bits). */
 double tg__uniform(tg_generator *gen, tg_dtype dtype);
+/* Copies src's state into dst, NULL meaning the thread's default
+ * generator on either side (to set it aside and put it back). */
+void tg__generator_copy(tg_generator *dst, tg_generator *src);
 
 #endif

@@ -5,10 +5,15 @@
  * float32 ("F32"), float64 ("F64"), int64 ("I64") and bool ("BOOL") tensors
  * are supported.
  *
+ * The header may also hold "__metadata__", a map of strings to strings
+ * (the format allows nothing else there); tapegrad writes and reads it
+ * (tg_module_save keeps the module's architecture in it, tapegrad/nn.h).
+ *
  * Reading validates everything before trusting it (header length against the
  * file size, JSON syntax, dtypes, shapes, byte ranges in bounds, neither
- * overlapping nor leaving holes) and rejects a bad file with a message
- * naming the file and the problem; it never reads out of bounds. */
+ * overlapping nor leaving holes, metadata values that are strings) and
+ * rejects a bad file with a message naming the file and the problem; it
+ * never reads out of bounds. */
 #ifndef TAPEGRAD_SAFETENSORS_H
 #define TAPEGRAD_SAFETENSORS_H
 
@@ -46,6 +51,19 @@ typedef struct tg_named_tensor {
  * Returns 0 or -1. */
 TG_API int tg_save_safetensors(const char *path, int n, const tg_named_tensor *tensors);
 
+/* One entry of the header's "__metadata__": both strings borrowed. */
+typedef struct tg_metadata_entry {
+    const char *key;
+    const char *value;
+} tg_metadata_entry;
+
+/* The same, with n_metadata entries of metadata (keys and values in UTF-8,
+ * each key once; written first in the header, in the order given; none
+ * when n_metadata is 0, as tg_save_safetensors writes). */
+TG_API int tg_save_safetensors_with_metadata(const char *path, int n,
+                                             const tg_named_tensor *tensors, int n_metadata,
+                                             const tg_metadata_entry *metadata);
+
 /* Loads into existing tensors, matched by name. Strict, as PyTorch's
  * load_state_dict: every name must be in the file with the same dtype and
  * shape, and the file must hold no other tensor. On any mismatch nothing is
@@ -63,6 +81,12 @@ TG_API const char *tg_safetensors_name(const tg_safetensors *file, int i);
 /* A new tensor with the named tensor's contents (see the ownership rule),
  * or NULL when there is no such tensor. */
 TG_API tg_tensor *tg_safetensors_get(const tg_safetensors *file, const char *name);
+/* The number of metadata entries, the key of the i-th (in file order; NULL
+ * out of range), and the value of one by its key (borrowed: valid until
+ * the file is closed), or NULL with an error when there is no such key. */
+TG_API int tg_safetensors_metadata_count(const tg_safetensors *file);
+TG_API const char *tg_safetensors_metadata_key(const tg_safetensors *file, int i);
+TG_API const char *tg_safetensors_metadata(const tg_safetensors *file, const char *key);
 
 #ifdef __cplusplus
 }

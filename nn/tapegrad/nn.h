@@ -75,7 +75,10 @@ TG_API int64_t tg_module_num_elements(const tg_module *m);
 /* Zeroes every parameter's grad, or drops it (NULL) with set_to_none. */
 TG_API void tg_module_zero_grad(tg_module *m, tg_zero_grad_mode mode);
 /* The state_dict to and from a safetensors file (its keys as names),
- * strict like load_state_dict. Return 0, or -1. */
+ * strict like load_state_dict. tg_module_save also writes m's architecture
+ * into the file's metadata (see "Self-describing files" below), so that
+ * tg_module_load_new, or tapegrad_torch.load in Python, can rebuild it; a
+ * class's describe hook that fails fails the save. Return 0, or -1. */
 TG_API int tg_module_save(const tg_module *m, const char *path);
 TG_API int tg_module_load(tg_module *m, const char *path);
 
@@ -121,6 +124,9 @@ TG_API int tg_module_summary(const tg_module *m, FILE *out);
  *
  * The module then joins Sequential, parameter lists, save and load, and
  * printing as the built-in modules do; they are all made this way. */
+/* The arguments a describe hook writes (opaque; see below). */
+typedef struct tg_module_args tg_module_args;
+
 typedef struct tg_module_class {
     /* The name print shows ("Linear"); not empty. */
     const char *name;
@@ -140,6 +146,13 @@ typedef struct tg_module_class {
     /* Optional: releases what a state holds (memory it points to, a
      * reference it owns); not the state's bytes, which are the module's. */
     void (*free_state)(void *state);
+    /* Optional: the arguments the module's constructor was given, for the
+     * description tg_module_save writes into the file (see "Self-describing
+     * files" below): one tg_module_arg_* call on args for each, and
+     * tg_module_arg_children when the children are arguments too (a
+     * container's). Returns 0, or -1 with an error recorded. A class
+     * without it is saved as its name alone, which no loader rebuilds. */
+    int (*describe)(const tg_module *m, tg_module_args *args);
 } tg_module_class;
 
 /* A new module of class cls, training, with no parameters, buffers or
@@ -188,6 +201,61 @@ TG_API tg_module *tg_module_add_child(tg_module *m, const char *name, tg_module 
 /* Adds child under its index as name ("0", "1", ...), as ModuleList.append
  * and Sequential.append do; otherwise as tg_module_add_child. */
 TG_API tg_module *tg_module_append(tg_module *m, tg_module *child);
+
+/* ---- Self-describing files ------------------------------------------------------
+ * tg_module_save writes, besides the tensors, the module tree as its
+ * constructors were called: under the metadata key TG_MODULE_METADATA_KEY,
+ * a JSON object for the top module, each one
+ *     {"type": <class name>, "args": {<name>: <value>, ...},
+ *      "children": [[<child name>, <object>], ...]}
+ * with "children" only for a container (Sequential, ModuleList, Residual;
+ * a FeedForward's Linear layers are made by its constructor and are not
+ * listed), and "args" only when the class has a describe hook. Values are
+ * integers, finite numbers (written as Python's repr writes them, so that
+ * they read back exactly), true/false, strings, null and arrays of
+ * integers. README.md, "Self-describing checkpoints", has an example.
+ *
+ * A user's class without a describe hook is written as {"type": "Block"}
+ * alone, without its arguments or anything below it: the file still loads
+ * into a model built in code (tg_module_load), and loaders that rebuild
+ * the architecture refuse it, naming the module. */
+#define TG_MODULE_METADATA_KEY "tapegrad.module"
+
+/* The description tg_module_save writes for m (compact JSON, UTF-8), in a
+ * malloc'ed string the caller frees with free(), or NULL with an error. */
+TG_API char *tg_module_describe(const tg_module *m);
+
+/* A new module rebuilt from the description in the file at path (built-in
+ * types only: Linear, Embedding, Dropout, ReLU, GELU, SiLU, Sigmoid, Tanh,
+ * PReLU, Swish, LayerNorm, RMSNorm, FeedForward, Sequential, ModuleList,
+ * Residual), with its tensors loaded from the file, strictly: every
+ * argument is checked and every tensor the rebuilt module has must be in
+ * the file with its dtype and shape, and nothing else, before anything is
+ * made, so a file that lies allocates no more than it holds. At most
+ * TG_MODULE_LOAD_MAX_MODULES modules, nested at most
+ * TG_MODULE_LOAD_MAX_DEPTH deep. The module trains (tg_module_train to
+ * change), its dropout draws from the thread's default generator, and
+ * making it draws nothing from that generator. Free it with
+ * tg_module_free. NULL with an error naming the file, the module (its
+ * state_dict prefix) and what is wrong. */
+TG_API tg_module *tg_module_load_new(const char *path);
+#define TG_MODULE_LOAD_MAX_MODULES 10000
+#define TG_MODULE_LOAD_MAX_DEPTH 64
+
+/* For describe hooks: each adds one argument, name (UTF-8, not empty, once
+ * per module) and value, and returns 0, or -1 with an error (which also
+ * fails the save). A number must be finite; a string UTF-8. */
+TG_API int tg_module_arg_int(tg_module_args *args, const char *name, int64_t value);
+TG_API int tg_module_arg_double(tg_module_args *args, const char *name, double value);
+TG_API int tg_module_arg_bool(tg_module_args *args, const char *name, bool value);
+TG_API int tg_module_arg_string(tg_module_args *args, const char *name, const char *value);
+/* An array of n integers (a shape). */
+TG_API int tg_module_arg_ints(tg_module_args *args, const char *name, int n, const int64_t *values);
+/* null (Python's None: no padding_idx). */
+TG_API int tg_module_arg_null(tg_module_args *args, const char *name);
+/* The module's children are arguments of its constructor (a container's):
+ * each is described in turn, under its name. */
+TG_API int tg_module_arg_children(tg_module_args *args);
 
 /* ---- Initialisation (torch.nn.init), in place, outside the tape -------------
  * gen NULL means the thread's default generator. Each returns 0, or -1. */

@@ -120,6 +120,32 @@ tg_module *fuzz_model(void) {
     return m;
 }
 
+tg_module *fuzz_described_model(void) {
+    tg_generator *gen = tg_generator_new(8);
+    tg_ffn_options swiglu = {.kind = TG_FFN_SWIGLU,
+                             .dim = 2,
+                             .hidden_dim = 3,
+                             .multiple_of = 2,
+                             .dropout = 0.5,
+                             .dtype = TG_F64};
+    tg_ffn_options relu = {.kind = TG_FFN_RELU, .dim = 2, .hidden_dim = 1, .dtype = TG_F32};
+    tg_module *list = tg_module_list_new();
+    FUZZ_CHECK(tg_module_append(list, tg_embedding_new(3, 2, -1, TG_F32, gen)) &&
+               tg_module_append(list, tg_feedforward_new(&relu, gen)) &&
+               tg_module_append(list, tg_activation_new(TG_ACT_SIGMOID)));
+    tg_module *m = tg_sequential_named_new(
+        9, (const char *[]){"in", "ln", "res", "rms", "gelu", "drop", "prelu", "swish", "list"},
+        (tg_module *[]){tg_linear_new(3, 2, TG_BIAS, TG_F64, gen),
+                        tg_layer_norm_new(TG_SHAPE(2), TG_AFFINE, 1e-5, TG_F64),
+                        tg_residual_new(tg_feedforward_new(&swiglu, gen)),
+                        tg_rms_norm_new(2, 1e-6, TG_F64), tg_activation_new(TG_ACT_GELU_TANH),
+                        tg_dropout_new(0.25, NULL), tg_prelu_new(1, 0.25, TG_F64),
+                        tg_swish_new(1.5, TG_F32), list});
+    tg_generator_free(gen);
+    FUZZ_CHECK(m != NULL);
+    return m;
+}
+
 /* Gradients 2 p (of the sum of p^2), so that states move. */
 static void take_steps(tg_optimizer *opt, tg_tensor *const *params, int n, int steps) {
     for (int s = 0; s < steps; s++) {
@@ -268,6 +294,9 @@ int fuzz_write_seeds(const char *dir) {
         tg_optim_free(opt);
     }
     tg_module_free(m);
+    m = fuzz_described_model();
+    failed |= tg_module_save(m, in_dir(dir, "model-described")), written++;
+    tg_module_free(m);
     /* Other shapes and dtypes: 0-dim, empty, strided on saving. */
     tg_pool *pool = tg_pool_push();
     tg_tensor *t = tg_transpose(tg_view(tg_arange(0, 6, 1, TG_F32), TG_SHAPE(2, 3)), 0, 1);
@@ -277,6 +306,9 @@ int fuzz_write_seeds(const char *dir) {
                             {"d", tg_full(TG_SHAPE(2, 1, 2), 1e300, TG_F64)}};
     failed |= tg_save_safetensors(in_dir(dir, "tensors"), 4, ts), written++;
     failed |= tg_save_safetensors(in_dir(dir, "none"), 0, NULL), written++;
+    tg_metadata_entry meta[] = {{"format", "pt"}, {"note", "{\"a\": [1, \"\\u00e9\"]}"}};
+    failed |= tg_save_safetensors_with_metadata(in_dir(dir, "tensors-meta"), 2, ts, 2, meta);
+    written++;
     /* IDX: 0..5 in every element type, as (2, 3), and MNIST's shapes in small. */
     static const tg_idx_type types[] = {TG_IDX_U8,  TG_IDX_I8,  TG_IDX_I16,
                                         TG_IDX_I32, TG_IDX_F32, TG_IDX_F64};

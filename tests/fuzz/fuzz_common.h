@@ -40,6 +40,8 @@ int fuzz_same_file(const char *a, const char *b);
  * states, so that the seeds fit them. Each call makes new ones, always the
  * same (fixed seeds, fixed steps). */
 tg_module *fuzz_model(void);
+/* A small model of every built-in type, for tg_module_load_new. */
+tg_module *fuzz_described_model(void);
 /* One of the optimizer kinds below over m's parameters, in two groups, a
  * few steps in so that its state is not all zeros. */
 enum { FUZZ_SGD, FUZZ_ADAGRAD, FUZZ_RMSPROP, FUZZ_ADAM, FUZZ_ADAMW, FUZZ_N_OPTIMS };
@@ -66,7 +68,8 @@ enum {
 extern const char *const fuzz_schedule_names[FUZZ_N_SCHEDULES];
 tg_lr_scheduler *fuzz_scheduler(tg_optimizer *opt, int kind);
 
-/* Writes the seed corpus into dir: the files of fuzz_model, every
+/* Writes the seed corpus into dir: the files of fuzz_model and
+ * fuzz_described_model (whose metadata describe them), every
  * fuzz_optimizer and every fuzz_scheduler as the library saves them, a
  * few other valid safetensors files, and IDX files of every element type,
  * plain and gzipped. Returns the number written, or -1. */

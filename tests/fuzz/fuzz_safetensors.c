@@ -1,8 +1,9 @@
 /* tests/fuzz/fuzz_safetensors.c - any bytes as a safetensors file: opening
  * fails with a message, or every tensor read equals the bytes the header
- * points at (found here by parsing the header independently), and loading
- * into tensors of the file's shapes gives the same values, while a load
- * that must fail (one target of another shape) writes nothing. */
+ * points at and every metadata entry the header's string (the header
+ * parsed here independently), and loading into tensors of the file's
+ * shapes gives the same values, while a load that must fail (one target of
+ * another shape) writes nothing. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,17 @@ static void check_reads(tg_safetensors *f, const uint8_t *data, size_t size, tg_
         FUZZ_CHECK(memcmp(tg_data(t), bytes_of(data, header, name), bytes) == 0);
     }
     FUZZ_CHECK(tg_safetensors_name(f, n) == NULL && tg_safetensors_name(f, -1) == NULL);
+    /* The metadata: the header's strings, in its order. */
+    json_t *meta = json_object_get(header, "__metadata__"), *value;
+    const char *key;
+    int k = 0;
+    FUZZ_CHECK(tg_safetensors_metadata_count(f) == (int)json_object_size(meta));
+    json_object_foreach(meta, key, value) {
+        FUZZ_CHECK(json_is_string(value) && strcmp(tg_safetensors_metadata_key(f, k++), key) == 0);
+        const char *read = tg_safetensors_metadata(f, key);
+        FUZZ_CHECK(read && strcmp(read, json_string_value(value)) == 0);
+    }
+    FUZZ_CHECK(tg_safetensors_metadata_key(f, k) == NULL);
     json_decref(header);
 }
 
@@ -56,10 +68,11 @@ static void check_load(const char *path, int n, tg_safetensors *f, tg_tensor **g
     FUZZ_CHECK(into && before);
     for (int i = 0; i < n; i++) {
         into[i].name = tg_safetensors_name(f, i);
-        /* Parameters are leaves that require grad (int64 and bool tensors
-         * cannot); loading must still work. */
-        into[i].tensor = tg_full(tg_ndim(got[i]), tg_shape(got[i]), 0.25, tg_dtype_of(got[i]));
-        if (tg_dtype_is_float(tg_dtype_of(got[i]))) tg_requires_grad_(into[i].tensor, true);
+        /* Parameters are leaves that require grad; loading must still work.
+         * (int64 and bool tensors cannot require grad: buffers.) */
+        tg_dtype dtype = tg_dtype_of(got[i]);
+        into[i].tensor = tg_full(tg_ndim(got[i]), tg_shape(got[i]), 0.25, dtype);
+        if (tg_dtype_is_float(dtype)) tg_requires_grad_(into[i].tensor, true);
         before[i] = tg_clone(into[i].tensor);
     }
     if (n > 0) {
