@@ -39,24 +39,17 @@ static void die(const char *what) {
     exit(1);
 }
 
-/* Images as float32 in [0, 1], one row of 784 pixels each (as torchvision's
- * ToTensor, flattened), and labels as int64. Both owned by the caller. */
-static void load_split(const char *dir, const char *split, tg_tensor **x, tg_tensor **y) {
-    char images[1024], labels[1024];
-    snprintf(images, sizeof images, "%s/%s-images-idx3-ubyte.gz", dir, split);
-    snprintf(labels, sizeof labels, "%s/%s-labels-idx1-ubyte.gz", dir, split);
-    tg_pool *pool = tg_pool_push();
-    tg_tensor *pixels = tg_idx_load(images, TG_F32);
-    if (pixels) tg_div_scalar_(pixels, 255); /* in place: one copy of the data set in memory */
-    *x = tg_retain(tg_reshape(pixels, TG_SHAPE(tg_size(pixels, 0), PIXELS)));
-    *y = *x ? tg_retain(tg_idx_load(labels, TG_I64)) : NULL;
-    if (!*y) {
+/* Both splits from dir: images as float32 in [0, 1], a row of 784 pixels
+ * each, labels as int64 (tapegrad/data.h); no pool, so all the caller's. */
+static void load_data(const char *dir, tg_tensor **train_x, tg_tensor **train_y, tg_tensor **test_x,
+                      tg_tensor **test_y) {
+    if (tg_mnist_load(dir, TG_MNIST_TRAIN, train_x, train_y) != 0 ||
+        tg_mnist_load(dir, TG_MNIST_TEST, test_x, test_y) != 0) {
         fprintf(stderr,
                 "fashion_mnist: %s\n(apt-get install dataset-fashion-mnist, or --data DIR)\n",
                 tg_last_error());
         exit(1);
     }
-    tg_pool_pop(pool);
 }
 
 /* The share of the test set the network labels right, in batches. */
@@ -111,8 +104,7 @@ int main(int argc, char **argv) {
         }
     }
     tg_tensor *train_x, *train_y, *test_x, *test_y;
-    load_split(data, "train", &train_x, &train_y);
-    load_split(data, "t10k", &test_x, &test_y);
+    load_data(data, &train_x, &train_y, &test_x, &test_y);
 
     tg_manual_seed(0);
     tg_ffn_options ffn = {.kind = TG_FFN_SWIGLU,

@@ -22,18 +22,6 @@ static void die(const char *what) {
     exit(1);
 }
 
-/* Images scaled to [0, 1] in place, one row of 784 each, and int64 labels. */
-static void load_split(const char *dir, const char *split, tg_tensor **x, tg_tensor **y) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte.gz", dir, split);
-    tg_tensor *pixels = tg_idx_load(path, TG_F32);
-    if (!pixels || tg_div_scalar_(pixels, 255) != 0) die("(apt-get install dataset-fashion-mnist)");
-    *x = tg_reshape(pixels, TG_SHAPE(tg_size(pixels, 0), PIXELS));
-    tg_release(pixels);
-    snprintf(path, sizeof path, "%s/%s-labels-idx1-ubyte.gz", dir, split);
-    if (!(*y = tg_idx_load(path, TG_I64))) die("(apt-get install dataset-fashion-mnist)");
-}
-
 int main(int argc, char **argv) {
     int layers = 4, epochs = 1;
     const char *data = "/usr/share/datasets/fashion-mnist";
@@ -50,8 +38,9 @@ int main(int argc, char **argv) {
         }
     }
     tg_tensor *train_x, *train_y, *test_x, *test_y; /* no pool: all the caller's */
-    load_split(data, "train", &train_x, &train_y);
-    load_split(data, "t10k", &test_x, &test_y);
+    if (tg_mnist_load(data, TG_MNIST_TRAIN, &train_x, &train_y) != 0 ||
+        tg_mnist_load(data, TG_MNIST_TEST, &test_x, &test_y) != 0)
+        die("(apt-get install dataset-fashion-mnist, or --data DIR)");
 
     tg_manual_seed(0);
     tg_ffn_options ffn = {.kind = TG_FFN_SWIGLU,

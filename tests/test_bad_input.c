@@ -1956,7 +1956,7 @@ static void optim_h_schedules(void) {
 /* ---- data: data.h -------------------------------------------------------------------------- */
 
 static void data_h(void) {
-    tg_tensor *a = tg_ones(TG_SHAPE(2, 3), TG_F32);
+    tg_tensor *a = tg_ones(TG_SHAPE(2, 3), TG_F32), *out_x, *out_y;
     const char *good = in_dir("good.idx");
     CHECK(tg_idx_save(good, a, TG_IDX_U8) == 0);
     CHECK(mkdir(in_dir("sub"), 0755) == 0);
@@ -1979,6 +1979,16 @@ static void data_h(void) {
         ROW(tg_idx_load(in_dir("missing"), TG_F32) == NULL, TG_ERR_IO, "idx_load: cannot open");
         ROW(tg_idx_load(in_dir("sub"), TG_F32) == NULL, TG_ERR_IO, "sub: not a regular file");
         ROW(tg_idx_load("", TG_F32) == NULL, TG_ERR_IO, "idx_load: cannot open");
+        ROW(tg_mnist_load(NULL, TG_MNIST_TRAIN, &out_x, &out_y) == -1, TG_ERR_NULL,
+            "mnist_load: argument is NULL");
+        ROW(tg_mnist_load(dir, TG_MNIST_TRAIN, NULL, &out_y) == -1, TG_ERR_NULL,
+            "mnist_load: argument is NULL");
+        ROW(tg_mnist_load(dir, TG_MNIST_TRAIN, &out_x, NULL) == -1, TG_ERR_NULL,
+            "mnist_load: argument is NULL");
+        ROW(tg_mnist_load(dir, (tg_mnist_split)2, &out_x, &out_y) == -1, TG_ERR_VALUE,
+            "mnist_load: split must be TG_MNIST_TRAIN or TG_MNIST_TEST, not 2");
+        ROW(tg_mnist_load(in_dir("missing"), TG_MNIST_TEST, &out_x, &out_y) == -1, TG_ERR_IO,
+            "idx_load: cannot open");
         ROW(tg_idx_save(NULL, a, TG_IDX_U8) == -1, TG_ERR_NULL, "idx_save: argument is NULL");
         ROW(tg_idx_save(in_dir("x"), NULL, TG_IDX_U8) == -1, TG_ERR_NULL,
             "idx_save: argument is NULL");

@@ -1,10 +1,12 @@
 /* tests/test_data.c - IDX files: every element type read from bytes
  * written here and through tg_idx_save, plain and gzipped (with zlib, as
  * MNIST is shipped), and every kind of bad file refused with its message;
+ * MNIST-format splits read from them;
  * the progress line's text on a fake clock, as lines, redrawn, and on a
  * real terminal (a pseudo-terminal). */
 #define _GNU_SOURCE /* mkdtemp, open_memstream, posix_openpt */
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -408,6 +410,91 @@ static void load_fails_cleanly_out_of_memory(void) {
     unlink(path);
 }
 
+/* ---- MNIST-format data sets ------------------------------------------------------------ */
+
+/* A split of n images of 2 x 3 pixels (pixel k of image i is 40 i + k)
+ * and n labels (i), written into sub as name.gz when gzipped, else plain. */
+static void write_split(const char *sub, const char *prefix, int n, bool gzipped) {
+    unsigned char file[256];
+    char path[160];
+    size_t len = idx_header(file, TG_IDX_U8, 3, (const uint32_t[]){(uint32_t)n, 2, 3});
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < 6; k++) file[len++] = (unsigned char)(40 * i + k);
+    snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte%s", sub, prefix, gzipped ? ".gz" : "");
+    (gzipped ? write_gzip : write_bytes)(path, file, len);
+    len = idx_header(file, TG_IDX_U8, 1, (const uint32_t[]){(uint32_t)n});
+    for (int i = 0; i < n; i++) file[len++] = (unsigned char)i;
+    snprintf(path, sizeof path, "%s/%s-labels-idx1-ubyte%s", sub, prefix, gzipped ? ".gz" : "");
+    (gzipped ? write_gzip : write_bytes)(path, file, len);
+}
+
+/* Images flattened to float32 pixel / 255 (rounded as float32 division
+ * rounds), labels int64; train-* for the training split and t10k-* for
+ * the test split, gzipped or plain. */
+static void mnist_splits_load(void) {
+    const char *sub = path_of("mnist");
+    CHECK(mkdir(sub, 0755) == 0);
+    write_split(sub, "train", 3, true);
+    write_split(sub, "t10k", 2, false);
+    tg_tensor *x, *y;
+    CHECK(tg_mnist_load(sub, TG_MNIST_TRAIN, &x, &y) == 0);
+    CHECK(tg_dtype_of(x) == TG_F32 && tg_ndim(x) == 2 && tg_size(x, 0) == 3 && tg_size(x, 1) == 6);
+    CHECK(tg_dtype_of(y) == TG_I64 && tg_ndim(y) == 1 && tg_size(y, 0) == 3);
+    double want[18];
+    for (int k = 0; k < 18; k++) want[k] = (double)((float)(40 * (k / 6) + k % 6) / 255.0f);
+    CHECK(same_values(x, want, 18));
+    CHECK(same_values(y, (const double[]){0, 1, 2}, 3));
+    CHECK(tg_mnist_load(sub, TG_MNIST_TEST, &x, &y) == 0);
+    CHECK(tg_size(x, 0) == 2 && same_values(y, (const double[]){0, 1}, 2));
+}
+
+/* What is wrong with a split is said, naming the file; nothing is returned. */
+static void mnist_bad_splits_are_refused(void) {
+    const char *sub = path_of("bad-mnist");
+    char path[160];
+    CHECK(mkdir(sub, 0755) == 0);
+    tg_tensor *x = tg_ones(TG_SHAPE(1), TG_F32), *y = x;
+    CHECK(tg_mnist_load(sub, TG_MNIST_TRAIN, &x, &y) == -1 && !x && !y);
+    CHECK_ERROR(TG_ERR_IO, "train-images-idx3-ubyte: No such file");
+    /* 3 images, 2 labels */
+    write_split(sub, "train", 3, false);
+    write_split(sub, "t10k", 2, false);
+    snprintf(path, sizeof path, "%s/t10k-labels-idx1-ubyte", sub);
+    char labels_path[160];
+    snprintf(labels_path, sizeof labels_path, "%s/train-labels-idx1-ubyte", sub);
+    CHECK(rename(path, labels_path) == 0);
+    CHECK(tg_mnist_load(sub, TG_MNIST_TRAIN, &x, &y) == -1 && !x && !y);
+    char want[512];
+    snprintf(want, sizeof want,
+             "mnist_load: %s/train-images-idx3-ubyte has 3 images but %s has 2 labels", sub,
+             labels_path);
+    CHECK_ERROR(TG_ERR_SHAPE, want);
+    /* images of 2 dims */
+    snprintf(path, sizeof path, "%s/t10k-images-idx3-ubyte", sub);
+    CHECK(tg_idx_save(path, tg_zeros(TG_SHAPE(2, 6), TG_F32), TG_IDX_U8) == 0);
+    CHECK(tg_mnist_load(sub, TG_MNIST_TEST, &x, &y) == -1 && !x && !y);
+    CHECK_ERROR(TG_ERR_SHAPE, "t10k-images-idx3-ubyte: 2 dims; images have 3");
+}
+
+static int mnist_scenario(void *dir_path) {
+    tg_tensor *x, *y;
+    int rc = tg_mnist_load(dir_path, TG_MNIST_TRAIN, &x, &y);
+    if (rc == 0) {
+        tg_release(x);
+        tg_release(y);
+    }
+    return rc;
+}
+
+static void mnist_load_fails_cleanly_out_of_memory(void) {
+    const char *sub = path_of("oom-mnist");
+    CHECK(mkdir(sub, 0755) == 0);
+    write_split(sub, "train", 2, true);
+    tg_pool_pop(tg_test_pool);
+    tg_test_sweep r = tg_test_fail_each_allocation(mnist_scenario, (void *)sub, NULL);
+    CHECK(r.allocations > 0 && r.failures == r.allocations && r.wrong == 0);
+}
+
 /* ---- Progress line ---------------------------------------------------------------------- */
 
 static double fake_now;
@@ -616,6 +703,9 @@ static const tg_test_case cases[] = {TG_CASE(reads_bytes_written_by_hand),
                                      TG_CASE(paths_that_are_not_files),
                                      TG_CASE(save_refuses_values_the_type_does_not_hold),
                                      TG_CASE(load_fails_cleanly_out_of_memory),
+                                     TG_CASE(mnist_splits_load),
+                                     TG_CASE(mnist_bad_splits_are_refused),
+                                     TG_CASE(mnist_load_fails_cleanly_out_of_memory),
                                      TG_CASE(progress_writes_lines_by_time),
                                      TG_CASE(progress_writes_lines_by_steps),
                                      TG_CASE(progress_redraws_in_place),
@@ -625,10 +715,15 @@ static const tg_test_case cases[] = {TG_CASE(reads_bytes_written_by_hand),
                                      TG_CASE(progress_refuses_bad_steps),
                                      TG_CASE(progress_fails_cleanly_out_of_memory)};
 
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+    (void)st, (void)type, (void)ftw;
+    return remove(path);
+}
+
 int main(int argc, char **argv) {
     snprintf(dir, sizeof dir, "/tmp/tg-data-XXXXXX");
     if (!mkdtemp(dir)) return 1;
     int rc = tg_test_run(cases, (int)(sizeof cases / sizeof cases[0]), argc, argv);
-    rmdir(dir);
+    nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS); /* what a failed case left, and the folder */
     return rc;
 }

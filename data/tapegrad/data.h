@@ -1,9 +1,10 @@
 /* tapegrad/data.h - getting data into a training loop and watching it run:
- * IDX files (the format of MNIST and Fashion-MNIST), plain or gzipped, and
- * a progress line for the loop.
+ * IDX files (the format of MNIST and Fashion-MNIST), plain or gzipped, the
+ * MNIST-format data sets read from them, and a progress line for the loop.
  *
- * OWNERSHIP. tg_idx_load returns a new tensor under the usual rule of
- * tapegrad/tensor.h (the innermost pool's, or the caller's). A progress
+ * OWNERSHIP. tg_idx_load returns a new tensor, and tg_mnist_load two,
+ * under the usual rule of tapegrad/tensor.h (the innermost pool's, or the
+ * caller's). A progress
  * line made by tg_progress_new is the caller's, freed by tg_progress_free;
  * it borrows its output stream, which must stay open until then. */
 #ifndef TAPEGRAD_DATA_H
@@ -58,6 +59,27 @@ TG_API tg_tensor *tg_idx_load(const char *path, tg_dtype dtype);
  * gives back the same values; the first that is not is named in the
  * error. Returns 0 or -1. */
 TG_API int tg_idx_save(const char *path, const tg_tensor *t, tg_idx_type type);
+
+/* ---- MNIST-format data sets ------------------------------------------------------
+ * MNIST, Fashion-MNIST (Debian: dataset-fashion-mnist, in
+ * /usr/share/datasets/fashion-mnist) and KMNIST ship each split as two
+ * IDX files: train-images-idx3-ubyte and train-labels-idx1-ubyte (60000
+ * examples), t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (10000),
+ * each plain or gzipped (name.gz, read first when both exist). */
+typedef enum tg_mnist_split {
+    TG_MNIST_TRAIN = 0, /* train-*: the training split */
+    TG_MNIST_TEST,      /* t10k-*: the test split */
+} tg_mnist_split;
+
+/* Reads split from the folder dir: *images becomes float32 of shape (N,
+ * rows * columns), each pixel / 255 as torchvision's ToTensor gives it,
+ * flattened for a Linear layer (tg_reshape to (N, 1, rows, columns) gives
+ * ToTensor's own shape), and *labels int64 of shape (N). Returns 0, or -1
+ * with both set to NULL: a file missing or malformed (tg_idx_load's
+ * message, naming it), images not of 3 dims, labels not of 1, or counts
+ * that differ. */
+TG_API int tg_mnist_load(const char *dir, tg_mnist_split split, tg_tensor **images,
+                         tg_tensor **labels);
 
 /* ---- A progress line ------------------------------------------------------------
  * One call per step of a training loop shows how far it is:

@@ -29,12 +29,6 @@ static double status_mib(const char *field) {
     return kib / 1024;
 }
 
-static tg_tensor *load(const char *dir, const char *name, tg_dtype dtype) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return tg_idx_load(path, dtype);
-}
-
 int main(int argc, char **argv) {
     const char *data = "/usr/share/datasets/fashion-mnist";
     int epochs = 1;
@@ -61,15 +55,11 @@ int main(int argc, char **argv) {
         printf("skipped: %s not found (apt-get install dataset-fashion-mnist)\n", probe);
         return 77;
     }
-    tg_tensor *pixels = load(data, "train-images-idx3-ubyte.gz", TG_F32);
-    tg_tensor *labels = load(data, "train-labels-idx1-ubyte.gz", TG_I64);
-    if (!pixels || !labels) {
+    tg_tensor *x, *labels;
+    if (tg_mnist_load(data, TG_MNIST_TRAIN, &x, &labels) != 0) {
         fprintf(stderr, "bench_fashion: %s\n", tg_last_error());
         return 1;
     }
-    tg_div_scalar_(pixels, 255); /* in place, as the demo */
-    tg_tensor *x = tg_reshape(pixels, TG_SHAPE(tg_size(pixels, 0), PIXELS));
-    tg_release(pixels);
     double loaded_mib = status_mib("VmRSS");
 
     tg_manual_seed(0);
