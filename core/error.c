@@ -30,12 +30,20 @@ void tg__null_arg(const char *op) {
     if (last_status == TG_OK) tg__error(TG_ERR_NULL, "%s: argument is NULL", op);
 }
 
-const char *tg__shape_str(char *buf, size_t n, int ndim, const int64_t *shape) {
-    size_t used = (size_t)snprintf(buf, n, "(");
+/* The sizes between open and close, comma-separated; close follows the
+ * last size directly. */
+static const char *sizes_between(char *buf, size_t n, int ndim, const int64_t *shape,
+                                 const char *open, const char *close) {
+    size_t used = (size_t)snprintf(buf, n, "%s", open);
     for (int i = 0; i < ndim && used < n; i++)
         used += (size_t)snprintf(buf + used, n - used, i ? ", %lld" : "%lld", (long long)shape[i]);
-    if (used < n) snprintf(buf + used, n - used, ndim == 1 ? ",)" : ")");
+    if (used < n) snprintf(buf + used, n - used, "%s", close);
     return buf;
+}
+
+/* A Python tuple: (2, 3), (2,) and (). */
+const char *tg__shape_str(char *buf, size_t n, int ndim, const int64_t *shape) {
+    return sizes_between(buf, n, ndim, shape, "(", ndim == 1 ? ",)" : ")");
 }
 
 /* Formatted apart first: the arguments may include tg_last_error() itself,
@@ -83,10 +91,7 @@ void tg__python_float(char *buf, size_t size, double v) {
     }
 }
 
+/* As PyTorch's messages print sizes: [2, 3] and [2]. */
 const char *tg__sizes_str(char *buf, size_t n, int ndim, const int64_t *shape) {
-    size_t used = (size_t)snprintf(buf, n, "[");
-    for (int i = 0; i < ndim && used < n; i++)
-        used += (size_t)snprintf(buf + used, n - used, i ? ", %lld" : "%lld", (long long)shape[i]);
-    if (used < n) snprintf(buf + used, n - used, "]");
-    return buf;
+    return sizes_between(buf, n, ndim, shape, "[", "]");
 }

@@ -5,6 +5,8 @@
  * The images become float32 pixel / 255, as torchvision's ToTensor makes
  * them, divided in place so that a split is in memory once (60000 images
  * are 188 MB as float32). */
+#include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,11 +15,16 @@
 #include "tapegrad/ops.h"
 #include "tapegrad/shape.h"
 
-/* dir/name.gz if it exists, else dir/name (which tg_idx_load then names in
- * its error when it is missing too). */
-static void split_file(char *path, size_t size, const char *dir, const char *name) {
+/* dir/name.gz if it exists, else dir/name; false with an error when
+ * neither does. */
+static bool split_file(char *path, size_t size, const char *dir, const char *name) {
     snprintf(path, size, "%s/%s.gz", dir, name);
-    if (access(path, F_OK) != 0) snprintf(path, size, "%s/%s", dir, name);
+    if (access(path, F_OK) == 0) return true;
+    snprintf(path, size, "%s/%s", dir, name);
+    if (access(path, F_OK) == 0) return true;
+    tg__error(TG_ERR_IO, "mnist_load: cannot open %s/%s.gz (nor %s): %s", dir, name, name,
+              strerror(errno));
+    return false;
 }
 
 int tg_mnist_load(const char *dir, tg_mnist_split split, tg_tensor **images, tg_tensor **labels) {
@@ -36,8 +43,9 @@ int tg_mnist_load(const char *dir, tg_mnist_split split, tg_tensor **images, tg_
     char image_name[64], label_name[64], image_path[4096], label_path[4096];
     snprintf(image_name, sizeof image_name, "%s-images-idx3-ubyte", prefix);
     snprintf(label_name, sizeof label_name, "%s-labels-idx1-ubyte", prefix);
-    split_file(image_path, sizeof image_path, dir, image_name);
-    split_file(label_path, sizeof label_path, dir, label_name);
+    if (!split_file(image_path, sizeof image_path, dir, image_name) ||
+        !split_file(label_path, sizeof label_path, dir, label_name))
+        return -1;
 
     tg_pool *pool = tg_pool_push();
     tg_tensor *pixels = tg_idx_load(image_path, TG_F32), *y = NULL, *x = NULL;

@@ -40,7 +40,7 @@ check unwritable_output_folder unwritable
 
 no_data() {
     "$examples/fashion_mnist" --data /nonexistent --out "$out" > /dev/null 2> "$out/err"
-    [ $? -eq 1 ] && grep -q "idx_load: cannot open /nonexistent/train-images-idx3-ubyte.gz" "$out/err" &&
+    [ $? -eq 1 ] && grep -q "mnist_load: cannot open /nonexistent/train-images-idx3-ubyte.gz" "$out/err" &&
         grep -q "apt-get install dataset-fashion-mnist" "$out/err"
 }
 check fashion_mnist_without_the_data no_data

@@ -1988,7 +1988,7 @@ static void data_h(void) {
         ROW(tg_mnist_load(dir, (tg_mnist_split)2, &out_x, &out_y) == -1, TG_ERR_VALUE,
             "mnist_load: split must be TG_MNIST_TRAIN or TG_MNIST_TEST, not 2");
         ROW(tg_mnist_load(in_dir("missing"), TG_MNIST_TEST, &out_x, &out_y) == -1, TG_ERR_IO,
-            "idx_load: cannot open");
+            "missing/t10k-images-idx3-ubyte.gz (nor t10k-images-idx3-ubyte): No such file");
         ROW(tg_idx_save(NULL, a, TG_IDX_U8) == -1, TG_ERR_NULL, "idx_save: argument is NULL");
         ROW(tg_idx_save(in_dir("x"), NULL, TG_IDX_U8) == -1, TG_ERR_NULL,
             "idx_save: argument is NULL");

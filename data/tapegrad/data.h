@@ -75,8 +75,8 @@ typedef enum tg_mnist_split {
  * rows * columns), each pixel / 255 as torchvision's ToTensor gives it,
  * flattened for a Linear layer (tg_reshape to (N, 1, rows, columns) gives
  * ToTensor's own shape), and *labels int64 of shape (N). Returns 0, or -1
- * with both set to NULL: a file missing or malformed (tg_idx_load's
- * message, naming it), images not of 3 dims, labels not of 1, or counts
+ * with both set to NULL: a file missing (neither name.gz nor name) or
+ * malformed (tg_idx_load's message, naming it), images not of 3 dims, labels not of 1, or counts
  * that differ. */
 TG_API int tg_mnist_load(const char *dir, tg_mnist_split split, tg_tensor **images,
                          tg_tensor **labels);
