@@ -24,9 +24,10 @@
 
 #include <tapegrad/tapegrad.h>
 
+#include "fashion_model.h"
 #include "plot.h"
 
-enum { PIXELS = 28 * 28, CLASSES = 10, DIM = 256, HIDDEN = 1024, MULTIPLE_OF = 64, BATCH = 64 };
+enum { DIM = 256, HIDDEN = 1024, MULTIPLE_OF = 64, BATCH = 64 };
 
 static double now_seconds(void) {
     struct timespec ts;
@@ -107,15 +108,8 @@ int main(int argc, char **argv) {
     load_data(data, &train_x, &train_y, &test_x, &test_y);
 
     tg_manual_seed(0);
-    tg_ffn_options ffn = {.kind = TG_FFN_SWIGLU,
-                          .dim = DIM,
-                          .hidden_dim = HIDDEN,
-                          .multiple_of = MULTIPLE_OF,
-                          .dtype = TG_F32};
-    tg_module *net = tg_sequential_new(
-        3, (tg_module *[]){tg_linear_new(PIXELS, DIM, TG_BIAS, TG_F32, NULL),
-                           tg_residual_new(tg_feedforward_new(&ffn, NULL)),
-                           tg_linear_new(DIM, CLASSES, TG_BIAS, TG_F32, NULL)});
+    /* Linear(784, 256), a residual SwiGLU FeedForward, Linear(256, 10): fashion_model.h */
+    tg_module *net = fashion_model_new(DIM, HIDDEN, MULTIPLE_OF, TG_F32);
     if (!net) die("building the network");
     tg_module_print(net, stdout); /* as print(model) in PyTorch */
     int n_params;

@@ -4,6 +4,7 @@
  * a Linear -> residual SwiGLU FeedForward -> Linear classifier trained with
  * AdamW on cross-entropy for 300 steps; every step's loss and the final
  * weights against PyTorch's run of the same (make_golden_fashion.py). */
+#include "../examples/fashion_model.h"
 #include "tg_test.h"
 
 enum { STEPS = 300, BATCH = 24, DIM = 16, HIDDEN = 64, MULTIPLE_OF = 8 };
@@ -20,15 +21,7 @@ static void train_and_compare(tg_dtype dtype, const char *init, const char *run,
     tg_tensor *labels = tg_idx_load(golden("train-labels-512-idx1-ubyte.gz"), TG_I64);
     CHECK(images && labels && tg_numel(labels) == 512);
     tg_tensor *x = tg_div_scalar(tg_reshape(images, TG_SHAPE(512, 784)), 255);
-    tg_ffn_options ffn = {.kind = TG_FFN_SWIGLU,
-                          .dim = DIM,
-                          .hidden_dim = HIDDEN,
-                          .multiple_of = MULTIPLE_OF,
-                          .dtype = dtype};
-    tg_module *net = tg_sequential_new(
-        3, (tg_module *[]){tg_linear_new(784, DIM, TG_BIAS, dtype, NULL),
-                           tg_residual_new(tg_feedforward_new(&ffn, NULL)),
-                           tg_linear_new(DIM, 10, TG_BIAS, dtype, NULL)});
+    tg_module *net = fashion_model_new(DIM, HIDDEN, MULTIPLE_OF, dtype);
     CHECK(net != NULL);
     CHECK(tg_module_load(net, golden(init)) == 0); /* PyTorch's initial weights */
     tg_safetensors *want = tg_safetensors_open(golden(run));
@@ -59,20 +52,7 @@ static void train_and_compare(tg_dtype dtype, const char *init, const char *run,
         }
         tg_pool_pop(pool);
     }
-    int n;
-    const tg_named_tensor *named = tg_module_parameters(net, &n);
-    char name[256];
-    for (int i = 0; i < n; i++) {
-        snprintf(name, sizeof name, "final.%s", named[i].name);
-        tg_test_context = name;
-        tg_tensor *w = tg_safetensors_get(want, name);
-        CHECK(w != NULL);
-        double *v = malloc(sizeof(double) * (size_t)tg_numel(w));
-        CHECK(v != NULL);
-        tg_to_doubles(w, v);
-        CHECK_VALUES(named[i].tensor, v, tg_numel(w), rtol, rtol * 1e-2);
-        free(v);
-    }
+    tg_test_check_parameters(net, want, "final.", rtol, rtol * 1e-2);
     tg_loader_free(loader);
     tg_generator_free(gen);
     tg_optim_free(opt);

@@ -117,6 +117,29 @@ static inline int tg_test_close(double got, double want, double rtol, double ato
         free(v_);                                                                                  \
     } while (0)
 
+/* Each parameter of net equals the tensor named prefix + its state-dict
+ * name in want (reference values, such as PyTorch's after the same
+ * training) within the tolerances; the failing name is the context. */
+static inline void tg_test_check_parameters(tg_module *net, tg_safetensors *want,
+                                            const char *prefix, double rtol, double atol) {
+    int n;
+    const tg_named_tensor *named = tg_module_parameters(net, &n);
+    CHECK(named != NULL);
+    char name[256];
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "%s%s", prefix, named[i].name);
+        tg_test_context = name;
+        tg_tensor *w = tg_safetensors_get(want, name);
+        CHECK(w != NULL);
+        double *v = malloc(sizeof(double) * (size_t)tg_numel(w));
+        CHECK(v != NULL);
+        tg_to_doubles(w, v);
+        CHECK_VALUES(named[i].tensor, v, tg_numel(w), rtol, atol);
+        free(v);
+    }
+    tg_test_context = NULL;
+}
+
 /* An allocator that fails on purpose: with countdown k >= 0 the k-th
  * allocation from now fails (and every later one while countdown stays 0);
  * with countdown < 0 none does. `made` counts the allocations that

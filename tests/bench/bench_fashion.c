@@ -13,9 +13,10 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "../../examples/fashion_model.h"
 #include "bench_common.h"
 
-enum { PIXELS = 28 * 28, CLASSES = 10, DIM = 256, HIDDEN = 1024, MULTIPLE_OF = 64, BATCH = 64 };
+enum { DIM = 256, HIDDEN = 1024, MULTIPLE_OF = 64, BATCH = 64 };
 
 /* A field of /proc/self/status, in MiB (VmHWM: peak, VmRSS: now). */
 static double status_mib(const char *field) {
@@ -63,15 +64,7 @@ int main(int argc, char **argv) {
     double loaded_mib = status_mib("VmRSS");
 
     tg_manual_seed(0);
-    tg_ffn_options ffn = {.kind = TG_FFN_SWIGLU,
-                          .dim = DIM,
-                          .hidden_dim = HIDDEN,
-                          .multiple_of = MULTIPLE_OF,
-                          .dtype = TG_F32};
-    tg_module *net = tg_sequential_new(
-        3, (tg_module *[]){tg_linear_new(PIXELS, DIM, TG_BIAS, TG_F32, NULL),
-                           tg_residual_new(tg_feedforward_new(&ffn, NULL)),
-                           tg_linear_new(DIM, CLASSES, TG_BIAS, TG_F32, NULL)});
+    tg_module *net = fashion_model_new(DIM, HIDDEN, MULTIPLE_OF, TG_F32);
     int n_params;
     tg_tensor *const *params = tg_module_parameter_tensors(net, &n_params);
     tg_adam_options adamw = tg_adamw_defaults();
