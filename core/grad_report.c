@@ -108,7 +108,8 @@ static comparison compare(const double *h, const double *a, int64_t n, double rt
         c.identical = c.identical && memcmp(&h[k], &a[k], sizeof h[k]) == 0;
         double diff = h[k] == a[k] ? 0 : fabs(h[k] - a[k]); /* equal infinities differ by 0 */
         double size = isnan(diff) ? INFINITY : diff;
-        bool off = !(diff <= atol + rtol * fabs(a[k])); /* NaN is never close */
+        /* NaN is never close, an infinity only to itself */
+        bool off = !(diff == 0 || (isfinite(diff) && diff <= atol + rtol * fabs(a[k])));
         if (size > c.max_abs) c.max_abs = size;
         if (a[k] != 0 && size / fabs(a[k]) > c.max_rel) c.max_rel = size / fabs(a[k]);
         if (!off) continue;
@@ -125,7 +126,11 @@ static tg_grad_verdict describe(char *text, const tg_tensor *hand, const double 
     tg__shape_str(shape, sizeof shape, tg_ndim(hand), tg_shape(hand));
     int64_t n = tg_numel(hand);
     comparison c = compare(h, a, n, rtol, atol);
-    if (c.identical) {
+    if (n == 0) {
+        snprintf(text, LINE_MAX_BYTES, "%s: no elements", shape);
+        return TG_GRAD_EXACT;
+    }
+    if (c.identical && c.n_off == 0) {
         snprintf(text, LINE_MAX_BYTES, "%s: all %lld elements bit-identical", shape, (long long)n);
         return TG_GRAD_EXACT;
     }

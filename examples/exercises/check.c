@@ -103,26 +103,33 @@ static const struct {
                  {"rmsnorm", rmsnorm}};
 enum { N_EXERCISES = sizeof EXERCISES / sizeof EXERCISES[0] };
 
-static bool asked(const char *name, int argc, char **argv) {
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], name) == 0) return true;
-    return argc == 1;
+/* Whether the arguments ask for exercise i (no arguments: all); -1 when
+ * one of them names no exercise. */
+static int asked(int i, int argc, char **argv) {
+    bool named = argc == 1;
+    for (int a = 1; a < argc; a++) {
+        int k = 0;
+        while (k < N_EXERCISES && strcmp(argv[a], EXERCISES[k].name) != 0) k++;
+        if (k == N_EXERCISES) return -1;
+        named |= k == i;
+    }
+    return named;
 }
 
 int main(int argc, char **argv) {
+    if (asked(0, argc, argv) < 0) {
+        fprintf(stderr, "usage: %s [worked | linear | swiglu | softmax | rmsnorm]...\n", argv[0]);
+        return 2;
+    }
     int run = 0, right = 0;
     for (int i = 0; i < N_EXERCISES; i++) {
-        if (!asked(EXERCISES[i].name, argc, argv)) continue;
+        if (!asked(i, argc, argv)) continue;
         tg_pool *pool = tg_pool_push();
         tg_generator *gen = tg_generator_new(2024 + (uint64_t)i); /* the same inputs every run */
         right += EXERCISES[i].run(gen);
         run++;
         tg_generator_free(gen);
         tg_pool_pop(pool);
-    }
-    if (run == 0) {
-        fprintf(stderr, "usage: %s [worked | linear | swiglu | softmax | rmsnorm]...\n", argv[0]);
-        return 2;
     }
     printf("%d of %d exercises right\n", right, run);
     return right == run ? 0 : 1;
