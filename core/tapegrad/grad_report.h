@@ -13,9 +13,9 @@
  *
  * Each check is one line of the report, one of three verdicts:
  *
- *     dW  exact  (2, 3): all 6 elements bit-identical
- *     dW  close  (2, 3): max |hand - autograd| 2.2e-16, max relative 1.6e-16 (rtol 1e-07, atol 1e-07)
- *     dW  wrong  (2, 3): 2 of 6 elements off; worst at [1, 0]: hand 0.5, autograd 1.25, ...
+ *     dx  exact  (2, 2): all 4 elements bit-identical
+ *     dx  close  (3, 4): max |hand - autograd| 1.1e-16, max relative 8.6e-16 (rtol 1e-07, ...
+ *     db  wrong  (2,): 2 of 2 elements off; worst at [1]: hand 8.93, autograd 2.23, ...
  *
  * "close" means every element is within atol + rtol * |autograd| of
  * autograd's, as torch.testing.assert_close decides, with its tolerances
