@@ -2,6 +2,8 @@
 # Quick start for tapegrad on Debian/Ubuntu.
 #   ./run.sh demo   install what is missing, build the library and the examples, run them
 #   ./run.sh test   install what is missing, build, run the whole test suite
+#   ./run.sh exercises [solutions] [NAME...]   build and check the hand-gradient
+#                   exercises (examples/exercises/), or their reference solutions
 # ./run.sh test asan builds in build-asan/ with ASan+UBSan and runs the suite
 # there; ./run.sh test valgrind runs the test programs under valgrind. Both
 # are meson test setups (tests/meson.build).
@@ -95,6 +97,17 @@ demo)
     echo; echo "== Pictures written:"
     find out -name '*.png' | sort
     ;;
+exercises)
+    # The student's answers, or with "solutions" the reference ones; names
+    # (worked, linear, swiglu, softmax, rmsnorm) pick exercises.
+    shift
+    program=exercises
+    if [ "${1:-}" = solutions ]; then program=exercises_solutions; shift; fi
+    install_missing "${PACKAGES[@]}"
+    targets=("examples/$program")
+    build build -Dexamples=true
+    exec "./build/examples/$program" "$@"
+    ;;
 test)
     setup=${2:-}
     install_missing "${PACKAGES[@]}"
@@ -117,7 +130,7 @@ test)
     exit $status
     ;;
 *)
-    echo "usage: ./run.sh demo | test [asan | valgrind]" >&2
+    echo "usage: ./run.sh demo | test [asan | valgrind] | exercises [solutions] [NAME...]" >&2
     exit 2
     ;;
 esac

@@ -66,6 +66,28 @@ if [ -r "$fashion/t10k-labels-idx1-ubyte.gz" ] && [ -z "${ASAN_OPTIONS:-}" ]; th
     check prenorm_ffn_one_epoch prenorm
 fi
 
+# The hand-gradient exercises: every reference solution agrees with
+# autograd (exact or close, no line wrong), and the starting files, their
+# TODOs not filled in, build, run and report each gradient wrong.
+solutions() {
+    "$examples/exercises_solutions" > "$out/solutions" &&
+        grep -q "^5 of 5 exercises right$" "$out/solutions" &&
+        [ "$(grep -c "^  [a-zA-Z0-9]*  *\(exact\|close\)  (" "$out/solutions")" -eq 10 ] &&
+        ! grep -q "^  [a-zA-Z0-9]*  *wrong  " "$out/solutions"
+}
+check exercises_reference_solutions_agree_with_autograd solutions
+todos() {
+    "$examples/exercises" > "$out/todos"
+    [ $? -eq 1 ] && grep -q "^0 of 5 exercises right$" "$out/todos" &&
+        [ "$(grep -c "  wrong  no hand gradient (NULL): not computed yet$" "$out/todos")" -eq 10 ]
+}
+check exercises_unanswered_are_reported_wrong todos
+one() { "$examples/exercises_solutions" linear > "$out/one" && grep -q "^1 of 1 exercises right$" "$out/one" &&
+    ! grep -q "^== 1\." "$out/one"; }
+check exercises_run_one_by_name one
+unknown() { "$examples/exercises" linear nonesuch > /dev/null 2> "$out/err"; [ $? -eq 2 ] && grep -q "usage:" "$out/err"; }
+check exercises_refuse_an_unknown_name unknown
+
 if command -v dot > /dev/null && command -v gnuplot > /dev/null; then
     with_tools() {
         "$examples/worked_gradient" "$out/full" > /dev/null && [ -s "$out/full/worked_gradient.png" ] &&

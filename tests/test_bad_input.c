@@ -4,7 +4,7 @@
  * row passes when the call reports failure (NULL, -1, NAN...), the code
  * and message match, and nothing was written to stdout or stderr. The
  * headers are gone through in order: core (tensor, autograd, graph,
- * parallel, safetensors), ops (ops, activation, dropout, linalg, loss,
+ * parallel, grad_report, safetensors), ops (ops, activation, dropout, linalg, loss,
  * reduce, norm, shape), nn (the modules, then the API that defines them),
  * optim, data. */
 #define _GNU_SOURCE /* mkdtemp, symlink */
@@ -271,6 +271,39 @@ static void autograd_graph_parallel_h(void) {
         ROW(tg_set_num_threads(-1) == -1, TG_ERR_VALUE, "set_num_threads: -1 threads");
         ROW(tg_set_num_threads(100000) == -1, TG_ERR_VALUE, "set_num_threads: 100000 threads"););
     fclose(sink);
+}
+
+/* ---- core: grad_report.h ------------------------------------------------------------ */
+
+static void grad_report_h(void) {
+    tg_tensor *p = tg_requires_grad_(tg_ones(TG_SHAPE(2), TG_F64), true);
+    CHECK(tg_backward(tg_sum(p), NULL) == 0);
+    tg_grad_report *r = tg_grad_report_new();
+    CHECK(r != NULL);
+    FILE *full = fopen("/dev/full", "w"); /* every write fails: no space left */
+    CHECK(full != NULL);
+    TABLE(ROW(tg_grad_report_set_tolerance(NULL, 0, 0) == -1, TG_ERR_NULL,
+              "grad_report_set_tolerance: argument is NULL");
+          ROW(tg_grad_report_set_tolerance(r, -1e-7, 0) == -1, TG_ERR_VALUE,
+              "grad_report_set_tolerance: rtol -1e-07 and atol 0 must be finite and >= 0");
+          ROW(tg_grad_report_set_tolerance(r, 0, -1) == -1, TG_ERR_VALUE, "atol -1 must be");
+          ROW(tg_grad_report_set_tolerance(r, NAN, 0) == -1, TG_ERR_VALUE, "rtol nan");
+          ROW(tg_grad_report_set_tolerance(r, 0, INFINITY) == -1, TG_ERR_VALUE, "atol inf");
+          ROW(tg_grad_report_check(NULL, "dp", tg_grad(p), p) == -1, TG_ERR_NULL,
+              "grad_report_check: argument is NULL");
+          ROW(tg_grad_report_check(r, NULL, tg_grad(p), p) == -1, TG_ERR_NULL,
+              "grad_report_check: argument is NULL");
+          ROW(tg_grad_report_check(r, "dp", tg_grad(p), NULL) == -1, TG_ERR_NULL,
+              "grad_report_check: argument is NULL");
+          ROW(tg_grad_report_print(NULL, stdout) == -1, TG_ERR_NULL,
+              "grad_report_print: argument is NULL");
+          ROW(tg_grad_report_print(r, NULL) == -1, TG_ERR_NULL,
+              "grad_report_print: argument is NULL");
+          ROW(tg_grad_report_print(r, full) == -1, TG_ERR_IO,
+              "grad_report_print: cannot write the report");
+          ROW(!tg_grad_report_all_ok(NULL), TG_ERR_NULL, "grad_report_all_ok: argument is NULL"););
+    fclose(full);
+    tg_grad_report_free(r);
 }
 
 /* ---- core: safetensors.h -------------------------------------------------------------- */
@@ -2035,21 +2068,15 @@ static void totals(void) {
 int main(int argc, char **argv) {
     memcpy(dir, "/tmp/tg-bad-input-XXXXXX", sizeof "/tmp/tg-bad-input-XXXXXX");
     if (!mkdtemp(dir)) return 1;
-    static const tg_test_case cases[] = {TG_CASE(tensor_h),
-                                         TG_CASE(autograd_graph_parallel_h),
-                                         TG_CASE(safetensors_h),
-                                         TG_CASE(ops_h),
-                                         TG_CASE(activation_dropout_linalg_h),
-                                         TG_CASE(loss_reduce_h),
-                                         TG_CASE(norm_h),
-                                         TG_CASE(shape_h),
-                                         TG_CASE(nn_h),
-                                         TG_CASE(nn_h_modules),
-                                         TG_CASE(nn_h_checkpoint),
-                                         TG_CASE(optim_h),
-                                         TG_CASE(optim_h_schedules),
-                                         TG_CASE(data_h),
-                                         TG_CASE(totals)};
+    static const tg_test_case cases[] = {
+        TG_CASE(tensor_h),      TG_CASE(autograd_graph_parallel_h),
+        TG_CASE(grad_report_h), TG_CASE(safetensors_h),
+        TG_CASE(ops_h),         TG_CASE(activation_dropout_linalg_h),
+        TG_CASE(loss_reduce_h), TG_CASE(norm_h),
+        TG_CASE(shape_h),       TG_CASE(nn_h),
+        TG_CASE(nn_h_modules),  TG_CASE(nn_h_checkpoint),
+        TG_CASE(optim_h),       TG_CASE(optim_h_schedules),
+        TG_CASE(data_h),        TG_CASE(totals)};
     int rc = tg_test_run(cases, (int)(sizeof cases / sizeof cases[0]), argc, argv);
     rmdir(dir);
     return rc;

@@ -1,8 +1,8 @@
 /* tests/test_oom.c - out of memory with no pool pushed: every op, every
  * module constructor (the built-in ones and one made with the public API of
  * tapegrad/nn.h, as a user makes it), a module rebuilt from its file by
- * tg_module_load_new, every schedule constructor and the files they save
- * fail cleanly when any one allocation fails. Without a pool each result
+ * tg_module_load_new, every schedule constructor and the files they save,
+ * and a report of hand gradients (tg_grad_report), fail cleanly when any one allocation fails. Without a pool each result
  * belongs to the caller, so an op that loses track of a tensor on its
  * failure path leaks it here
  * (tg_live_tensors), and a double free shows under ASan and valgrind. */
@@ -690,7 +690,41 @@ static void every_schedule_constructor_fails_cleanly(void) {
     unlink(schedule_file);
 }
 
+/* ---- A report of hand gradients -------------------------------------------------------- */
+
+/* Nine lines (the report's array grows past its first eight), every kind
+ * of verdict, printed. */
+static int grad_report_scenario(void *ctx) {
+    (void)ctx;
+    tg_tensor *p = tg_requires_grad_(tg_ones(TG_SHAPE(2, 3), TG_F64), true);
+    tg_tensor *square = p ? tg_mul(p, p) : NULL, *loss = square ? tg_sum(square) : NULL;
+    int rc = loss ? tg_backward(loss, NULL) : -1;
+    tg_tensor *hand = rc == 0 ? tg_ones(TG_SHAPE(2, 3), TG_F64) : NULL; /* wrong: 2 is right */
+    tg_grad_report *r = hand ? tg_grad_report_new() : NULL;
+    FILE *sink = r ? fopen("/dev/null", "w") : NULL;
+    rc = sink ? 0 : -1;
+    for (int i = 0; rc == 0 && i < 9; i++)
+        rc = tg_grad_report_check(r, i % 3 ? "dp" : "a longer name", i % 2 ? hand : tg_grad(p), p) <
+             0;
+    if (rc == 0) rc = tg_grad_report_check(r, "dp", NULL, p) < 0 ? -1 : 0;
+    if (rc == 0) rc = tg_grad_report_print(r, sink);
+    if (sink) fclose(sink);
+    tg_grad_report_free(r);
+    tg_release(hand);
+    tg_release(loss);
+    tg_release(square);
+    tg_release(p);
+    return rc == 0 ? 0 : -1;
+}
+
+static void a_grad_report_fails_cleanly(void) {
+    tg_pool_pop(tg_test_pool);
+    CHECK(constructor_fails_cleanly("tg_grad_report", grad_report_scenario, NULL,
+                                    says_out_of_memory));
+}
+
 TG_TEST_MAIN(TG_CASE(every_op_and_its_backward_fail_cleanly),
              TG_CASE(ops_called_with_no_pool_fail_cleanly),
              TG_CASE(every_module_constructor_fails_cleanly),
-             TG_CASE(every_schedule_constructor_fails_cleanly))
+             TG_CASE(every_schedule_constructor_fails_cleanly),
+             TG_CASE(a_grad_report_fails_cleanly))

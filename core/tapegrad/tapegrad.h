@@ -5,6 +5,7 @@
 #include "tapegrad/tensor.h"
 #include "tapegrad/error.h"
 #include "tapegrad/autograd.h"
+#include "tapegrad/grad_report.h"
 #include "tapegrad/parallel.h"
 #include "tapegrad/graph.h"
 #include "tapegrad/ops.h"
