@@ -1401,8 +1401,8 @@ static void nn_h_checkpoint(void) {
             TG_ERR_VALUE, "the top module: unknown key 'extra'");
         ROW(tg_module_load_new(described("{\"type\":\"Block\"}", 0)) == NULL, TG_ERR_VALUE,
             "the top module: unknown module type 'Block': tg_module_load_new rebuilds the "
-            "built-in types only; build the model in code and load the file with "
-            "tg_module_load");
+            "built-in types and those registered with tg_module_register_loader; build the "
+            "model in code and load the file with tg_module_load");
         ROW(tg_module_load_new(described("{\"type\":\"ReLU\"}", 0)) == NULL, TG_ERR_VALUE,
             "the top module (ReLU): saved without its arguments (no \"args\")");
         ROW(tg_module_load_new(described("{\"type\":\"ReLU\",\"args\":[]}", 0)) == NULL,

@@ -174,7 +174,8 @@ static void a_users_class_is_saved_by_name(void) {
     CHECK(tg_module_load(net, path) == 0);
     CHECK(tg_module_load_new(path) == NULL);
     CHECK_ERROR(TG_ERR_VALUE, "user.safetensors: module '0.fn': unknown module type 'Scale': "
-                              "tg_module_load_new rebuilds the built-in types only");
+                              "tg_module_load_new rebuilds the built-in types and those "
+                              "registered with tg_module_register_loader");
     tg_module_free(net);
 
     tg_module *described = tg_module_new(&described_scale,
