@@ -266,6 +266,110 @@ static void every_built_in_type_is_rebuilt(void) {
     tg_module_free(m);
 }
 
+/* The activations, each kind described and rebuilt, with the same outputs
+ * (on inputs across their kinks). */
+static void every_activation_is_rebuilt(void) {
+    tg_module *m = tg_sequential_new(0, NULL);
+    for (int k = TG_ACT_RELU; k <= TG_ACT_TANHSHRINK; k++)
+        CHECK(tg_module_append(m, tg_activation_new((tg_activation_kind)k)) != NULL);
+    CHECK(tg_module_append(m, tg_celu_new(0.5)) && tg_module_append(m, tg_hardtanh_new(-2, 0.5)));
+    char *d = tg_module_describe(m);
+    CHECK(strstr(d, "[\"6\",{\"type\":\"SELU\",\"args\":{}}],[\"7\",{\"type\":\"ReLU6\",\"args\":"
+                    "{}}],[\"8\",{\"type\":\"Hardsigmoid\",\"args\":{}}],[\"9\",{\"type\":"
+                    "\"Hardswish\",\"args\":{}}],[\"10\",{\"type\":\"Mish\",\"args\":{}}],[\"11\","
+                    "{\"type\":\"LogSigmoid\",\"args\":{}}],[\"12\",{\"type\":\"Softsign\","
+                    "\"args\":{}}],[\"13\",{\"type\":\"Tanhshrink\",\"args\":{}}],[\"14\",{\"type\""
+                    ":\"CELU\",\"args\":{\"alpha\":0.5}}],[\"15\",{\"type\":\"Hardtanh\",\"args\":"
+                    "{\"min_val\":-2.0,\"max_val\":0.5}}]]}") != NULL);
+    free(d);
+    tg_module *r = rebuilt(m, "activations.safetensors");
+    CHECK(r != NULL);
+    tg_tensor *x = tg_arange(-4, 4.25, 0.25, TG_F64);
+    for (int i = 0; i < tg_module_num_children(m); i++) {
+        tg_tensor *y = tg_module_forward(tg_module_child_at(m, i, NULL), x);
+        tg_tensor *z = tg_module_forward(tg_module_child_at(r, i, NULL), x);
+        CHECK(y && z && tg_item(tg_sum(tg_ne(y, z))) == 0);
+    }
+    tg_module_free(r);
+    tg_module_free(m);
+}
+
+/* ---- A user's classes rebuilt by their registered loaders ----------------------------------
+ * Gain(n, dtype): x * weight, a parameter of n elements. Chain: its
+ * children one after the other, given to it as arguments. */
+static tg_tensor *gain_forward(tg_module *m, tg_tensor *x) {
+    return tg_mul(x, tg_module_parameter(m, "weight"));
+}
+static int gain_describe(const tg_module *m, tg_module_args *a) {
+    tg_tensor *w = tg_module_parameter(m, "weight");
+    return tg_module_arg_int(a, "n", tg_numel(w)) ||
+                   tg_module_arg_string(a, "dtype", tg_dtype_name(tg_dtype_of(w)))
+               ? -1
+               : 0;
+}
+static const tg_module_class gain_class = {
+    .name = "Gain", .forward = gain_forward, .describe = gain_describe};
+static tg_module *gain_new(int64_t n, tg_dtype dtype) {
+    tg_module *m = tg_module_new(&gain_class, NULL);
+    tg_tensor *w = m ? tg_module_new_parameter(m, "weight", TG_SHAPE(n), dtype) : NULL;
+    if (!w || tg_init_uniform_(w, 0.5, 1.5, NULL) != 0) {
+        tg_module_free(m);
+        return NULL;
+    }
+    return m;
+}
+static tg_module *gain_load(tg_module_desc *d) {
+    int64_t n;
+    tg_dtype dtype;
+    return tg_module_desc_int(d, "n", &n) || tg_module_desc_dtype(d, "dtype", &dtype)
+               ? NULL
+               : gain_new(n, dtype);
+}
+
+static tg_tensor *chain_forward(tg_module *m, tg_tensor *x) {
+    for (int i = 0; x && i < tg_module_num_children(m); i++)
+        x = tg_module_forward(tg_module_child_at(m, i, NULL), x);
+    return x;
+}
+static int chain_describe(const tg_module *m, tg_module_args *a) {
+    (void)m;
+    return tg_module_arg_children(a);
+}
+static const tg_module_class chain_class = {
+    .name = "Chain", .forward = chain_forward, .describe = chain_describe};
+static tg_module *chain_load(tg_module_desc *d) {
+    (void)d;
+    return tg_module_new(&chain_class, NULL);
+}
+
+static void a_registered_class_is_rebuilt(void) {
+    CHECK(tg_module_register_loader("Gain", gain_load) == 0 &&
+          tg_module_register_loader("Chain", chain_load) == 0);
+    tg_module *chain = tg_module_new(&chain_class, NULL);
+    CHECK(tg_module_add_child(chain, "gain", gain_new(8, TG_F64)) &&
+          tg_module_add_child(chain, "norm", tg_rms_norm_new(8, 1e-6, TG_F64)));
+    tg_module *m = tg_sequential_named_new(
+        3, (const char *[]){"fc", "chain", "out"},
+        (tg_module *[]){tg_linear_new(4, 8, TG_BIAS, TG_F64, NULL), chain,
+                        tg_residual_new(gain_new(8, TG_F64))});
+    char *d = tg_module_describe(m);
+    CHECK_EQ_STR(
+        strstr(d, "[\"chain\""),
+        "[\"chain\",{\"type\":\"Chain\",\"args\":{},\"children\":[[\"gain\",{\"type\":"
+        "\"Gain\",\"args\":{\"n\":8,\"dtype\":\"float64\"}}],[\"norm\",{\"type\":"
+        "\"RMSNorm\",\"args\":{\"dim\":8,\"eps\":1e-06,\"dtype\":\"float64\"}}]]}],[\"out\","
+        "{\"type\":\"Residual\",\"args\":{},\"children\":[[\"fn\",{\"type\":\"Gain\","
+        "\"args\":{\"n\":8,\"dtype\":\"float64\"}}]]}]]}");
+    free(d);
+    tg_module *r = rebuilt(m, "registered.safetensors");
+    CHECK(r != NULL);
+    tg_tensor *x = tg_randn(TG_SHAPE(3, 4), TG_F64, NULL);
+    tg_tensor *y = tg_module_forward(m, x), *z = tg_module_forward(r, x);
+    CHECK(y && z && tg_item(tg_sum(tg_ne(y, z))) == 0);
+    tg_module_free(r);
+    tg_module_free(m);
+}
+
 /* Rebuilding draws nothing from the default generator; a dropout of the
  * rebuilt module draws from it. */
 static void rebuilding_leaves_the_default_generator_alone(void) {
@@ -414,6 +518,8 @@ int main(int argc, char **argv) {
                                          TG_CASE(save_puts_the_description_in_the_metadata),
                                          TG_CASE(a_users_class_is_saved_by_name),
                                          TG_CASE(every_built_in_type_is_rebuilt),
+                                         TG_CASE(every_activation_is_rebuilt),
+                                         TG_CASE(a_registered_class_is_rebuilt),
                                          TG_CASE(rebuilding_leaves_the_default_generator_alone),
                                          TG_CASE(lying_arguments_allocate_nothing),
                                          TG_CASE(too_many_or_too_deep_is_refused)};
