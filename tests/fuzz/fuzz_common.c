@@ -120,7 +120,59 @@ tg_module *fuzz_model(void) {
     return m;
 }
 
+/* A user's classes, rebuilt by their registered loaders: Gain(n, dtype),
+ * x * weight with a parameter of n elements, and Chain, its children (its
+ * constructor's arguments) one after the other. */
+static tg_tensor *gain_forward(tg_module *m, tg_tensor *x) {
+    return tg_mul(x, tg_module_parameter(m, "weight"));
+}
+static int gain_describe(const tg_module *m, tg_module_args *a) {
+    tg_tensor *w = tg_module_parameter(m, "weight");
+    return tg_module_arg_int(a, "n", tg_numel(w)) ||
+                   tg_module_arg_string(a, "dtype", tg_dtype_name(tg_dtype_of(w)))
+               ? -1
+               : 0;
+}
+static const tg_module_class gain_class = {
+    .name = "Gain", .forward = gain_forward, .describe = gain_describe};
+static tg_module *gain_load(tg_module_desc *d) {
+    int64_t n;
+    tg_dtype dtype;
+    if (tg_module_desc_int(d, "n", &n) || tg_module_desc_dtype(d, "dtype", &dtype)) return NULL;
+    tg_module *m = tg_module_new(&gain_class, NULL);
+    if (m && !tg_module_new_parameter(m, "weight", TG_SHAPE(n), dtype)) {
+        tg_module_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+static tg_tensor *chain_forward(tg_module *m, tg_tensor *x) {
+    for (int i = 0; x && i < tg_module_num_children(m); i++)
+        x = tg_module_forward(tg_module_child_at(m, i, NULL), x);
+    return x;
+}
+static int chain_describe(const tg_module *m, tg_module_args *a) {
+    (void)m;
+    return tg_module_arg_children(a);
+}
+static const tg_module_class chain_class = {
+    .name = "Chain", .forward = chain_forward, .describe = chain_describe};
+static tg_module *chain_load(tg_module_desc *d) {
+    (void)d;
+    return tg_module_new(&chain_class, NULL);
+}
+
+void fuzz_register_loaders(void) {
+    static bool done;
+    if (done) return;
+    FUZZ_CHECK(tg_module_register_loader("Gain", gain_load) == 0 &&
+               tg_module_register_loader("Chain", chain_load) == 0);
+    done = true;
+}
+
 tg_module *fuzz_described_model(void) {
+    fuzz_register_loaders();
     tg_generator *gen = tg_generator_new(8);
     tg_ffn_options swiglu = {.kind = TG_FFN_SWIGLU,
                              .dim = 2,
@@ -132,7 +184,16 @@ tg_module *fuzz_described_model(void) {
     tg_module *list = tg_module_list_new();
     FUZZ_CHECK(tg_module_append(list, tg_embedding_new(3, 2, -1, TG_F32, gen)) &&
                tg_module_append(list, tg_feedforward_new(&relu, gen)) &&
-               tg_module_append(list, tg_activation_new(TG_ACT_SIGMOID)));
+               tg_module_append(list, tg_activation_new(TG_ACT_SIGMOID)) &&
+               tg_module_append(list, tg_activation_new(TG_ACT_SELU)) &&
+               tg_module_append(list, tg_celu_new(0.5)) &&
+               tg_module_append(list, tg_hardtanh_new(-1, 2)));
+    tg_module *chain = tg_module_new(&chain_class, NULL);
+    tg_module *gain = tg_module_new(&gain_class, NULL);
+    FUZZ_CHECK(gain && tg_module_new_parameter(gain, "weight", TG_SHAPE(2), TG_F32) &&
+               tg_module_add_child(chain, "gain", gain) &&
+               tg_module_add_child(chain, "act", tg_activation_new(TG_ACT_MISH)) &&
+               tg_module_append(list, chain));
     tg_module *m = tg_sequential_named_new(
         9, (const char *[]){"in", "ln", "res", "rms", "gelu", "drop", "prelu", "swish", "list"},
         (tg_module *[]){tg_linear_new(3, 2, TG_BIAS, TG_F64, gen),
