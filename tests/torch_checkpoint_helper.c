@@ -133,8 +133,9 @@ static int user(const char *dir) {
     tg_adam_options o = tg_adamw_defaults();
     o.lr = 1e-2;
     tg_optimizer *opt = params ? tg_adamw_new(params, n, &o) : NULL;
-    tg_tensor *x = opt ? tg_retain(tg_randn(TG_SHAPE(8, 6), TG_F64, gen)) : NULL;
-    tg_tensor *target = x ? tg_retain(tg_randn(TG_SHAPE(8, 3), TG_F64, gen)) : NULL;
+    tg_pool *outer = tg_pool_push(); /* x, target, y */
+    tg_tensor *x = opt ? tg_randn(TG_SHAPE(8, 6), TG_F64, gen) : NULL;
+    tg_tensor *target = x ? tg_randn(TG_SHAPE(8, 3), TG_F64, gen) : NULL;
     bool ok = target != NULL;
     for (int step = 0; ok && step < 5; step++) {
         tg_pool *pool = tg_pool_push();
@@ -144,7 +145,6 @@ static int user(const char *dir) {
         tg_pool_pop(pool);
     }
     tg_module_train(m, TG_EVAL);
-    tg_pool *pool = tg_pool_push();
     tg_tensor *y = ok ? tg_module_forward(m, x) : NULL;
     snprintf(path, sizeof path, "%s/c-user.safetensors", dir);
     snprintf(io, sizeof io, "%s/c-user-io.safetensors", dir);
@@ -153,9 +153,7 @@ static int user(const char *dir) {
     ok = f && tg_module_print(m, f) == 0;
     ok = (f && fclose(f) == 0) && ok && tg_module_save(m, path) == 0 &&
          tg_save_safetensors(io, 2, (tg_named_tensor[]){{"x", x}, {"y", y}}) == 0;
-    tg_pool_pop(pool);
-    tg_release(x);
-    tg_release(target);
+    tg_pool_pop(outer);
     tg_optim_free(opt);
     tg_module_free(m);
     tg_generator_free(gen);
