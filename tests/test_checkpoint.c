@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "tg_test.h"
+#include "user_classes.h"
 
 static char dir[64];
 
@@ -294,58 +295,11 @@ static void every_activation_is_rebuilt(void) {
     tg_module_free(m);
 }
 
-/* ---- A user's classes rebuilt by their registered loaders ----------------------------------
- * Gain(n, dtype): x * weight, a parameter of n elements. Chain: its
- * children one after the other, given to it as arguments. */
-static tg_tensor *gain_forward(tg_module *m, tg_tensor *x) {
-    return tg_mul(x, tg_module_parameter(m, "weight"));
-}
-static int gain_describe(const tg_module *m, tg_module_args *a) {
-    tg_tensor *w = tg_module_parameter(m, "weight");
-    return tg_module_arg_int(a, "n", tg_numel(w)) ||
-                   tg_module_arg_string(a, "dtype", tg_dtype_name(tg_dtype_of(w)))
-               ? -1
-               : 0;
-}
-static const tg_module_class gain_class = {
-    .name = "Gain", .forward = gain_forward, .describe = gain_describe};
-static tg_module *gain_new(int64_t n, tg_dtype dtype) {
-    tg_module *m = tg_module_new(&gain_class, NULL);
-    tg_tensor *w = m ? tg_module_new_parameter(m, "weight", TG_SHAPE(n), dtype) : NULL;
-    if (!w || tg_init_uniform_(w, 0.5, 1.5, NULL) != 0) {
-        tg_module_free(m);
-        return NULL;
-    }
-    return m;
-}
-static tg_module *gain_load(tg_module_desc *d) {
-    int64_t n;
-    tg_dtype dtype;
-    return tg_module_desc_int(d, "n", &n) || tg_module_desc_dtype(d, "dtype", &dtype)
-               ? NULL
-               : gain_new(n, dtype);
-}
-
-static tg_tensor *chain_forward(tg_module *m, tg_tensor *x) {
-    for (int i = 0; x && i < tg_module_num_children(m); i++)
-        x = tg_module_forward(tg_module_child_at(m, i, NULL), x);
-    return x;
-}
-static int chain_describe(const tg_module *m, tg_module_args *a) {
-    (void)m;
-    return tg_module_arg_children(a);
-}
-static const tg_module_class chain_class = {
-    .name = "Chain", .forward = chain_forward, .describe = chain_describe};
-static tg_module *chain_load(tg_module_desc *d) {
-    (void)d;
-    return tg_module_new(&chain_class, NULL);
-}
+/* ---- A user's classes (tests/user_classes.h) rebuilt by their registered loaders ------------ */
 
 static void a_registered_class_is_rebuilt(void) {
-    CHECK(tg_module_register_loader("Gain", gain_load) == 0 &&
-          tg_module_register_loader("Chain", chain_load) == 0);
-    tg_module *chain = tg_module_new(&chain_class, NULL);
+    CHECK(user_classes_register() == 0);
+    tg_module *chain = chain_new();
     CHECK(tg_module_add_child(chain, "gain", gain_new(8, TG_F64)) &&
           tg_module_add_child(chain, "norm", tg_rms_norm_new(8, 1e-6, TG_F64)));
     tg_module *m = tg_sequential_named_new(

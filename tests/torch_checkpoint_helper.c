@@ -13,7 +13,7 @@
  *       builds Sequential(LayerNorm, PreNormStack (examples/prenorm_block.h:
  *       a user's class holding a ModuleList of a user's blocks and
  *       RMSNorms), Chain(SELU, RMSNorm, Linear)) in float64, Chain being
- *       this file's class of its children run in turn, trains it 5 AdamW
+ *       tests/user_classes.h's class of its children run in turn, trains it 5 AdamW
  *       steps, and writes DIR/c-user.safetensors (tg_module_save),
  *       DIR/c-user-io.safetensors (an input "x" and the output "y" in eval
  *       mode) and DIR/c-user.txt (tg_module_print's text);
@@ -27,7 +27,7 @@
  *       every element within TOLERANCE, relative to max(1, |y|). Prints
  *       its description of the rebuilt module on the first line and the
  *       largest difference on the second.
- * The loaders of PreNormStack and Chain are registered first, for
+ * The loaders of PreNormStack, Gain and Chain are registered first, for
  * tg_module_load_new. Exit status 0, or 1 with a message. */
 #include <math.h>
 #include <stdio.h>
@@ -37,6 +37,7 @@
 #include <tapegrad/tapegrad.h>
 
 #include "../examples/prenorm_block.h"
+#include "user_classes.h"
 
 static int failed(const char *what) {
     fprintf(stderr, "torch_checkpoint_helper: %s: %s\n", what, tg_last_error());
@@ -88,28 +89,10 @@ static tg_module *every_type(tg_generator *gen) {
     return list;
 }
 
-/* ---- Chain: its children, given as arguments, one after the other ---------------------- */
-
-static tg_tensor *chain_forward(tg_module *m, tg_tensor *x) {
-    for (int i = 0; x && i < tg_module_num_children(m); i++)
-        x = tg_module_forward(tg_module_child_at(m, i, NULL), x);
-    return x;
-}
-static int chain_describe(const tg_module *m, tg_module_args *a) {
-    (void)m;
-    return tg_module_arg_children(a);
-}
-static const tg_module_class chain_class = {
-    .name = "Chain", .forward = chain_forward, .describe = chain_describe};
-static tg_module *chain_load(tg_module_desc *d) {
-    (void)d;
-    return tg_module_new(&chain_class, NULL);
-}
-
 static tg_module *user_model(tg_generator *gen) {
     tg_ffn_options o = {
         .kind = TG_FFN_SWIGLU, .dim = 16, .hidden_dim = 64, .multiple_of = 8, .dtype = TG_F64};
-    tg_module *chain = tg_module_new(&chain_class, NULL);
+    tg_module *chain = chain_new();
     if (!tg_module_add_child(chain, "act", tg_activation_new(TG_ACT_SELU)) ||
         !tg_module_add_child(chain, "rms", tg_rms_norm_new(8, 1e-6, TG_F64)) ||
         !tg_module_add_child(chain, "head", tg_linear_new(8, 3, TG_BIAS, TG_F64, gen))) {
@@ -242,8 +225,7 @@ static int check(const char *path, const char *io_path, double tolerance) {
 }
 
 int main(int argc, char **argv) {
-    if (prenorm_register_loader() != 0 || tg_module_register_loader("Chain", chain_load) != 0)
-        return failed("register");
+    if (prenorm_register_loader() != 0 || user_classes_register() != 0) return failed("register");
     if (argc == 3 && strcmp(argv[1], "user") == 0) return user(argv[2]);
     if (argc == 3 && strcmp(argv[1], "save") == 0) return save(argv[2]);
     if (argc == 3 && strcmp(argv[1], "describe") == 0) return describe(argv[2]);

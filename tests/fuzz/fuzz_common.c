@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "../user_classes.h"
+
 void fuzz_check(int ok, const char *what, const char *file, int line) {
     if (ok) return;
     fprintf(stderr, "%s:%d: broken promise: %s (last error %d: \"%s\")\n", file, line, what,
@@ -120,54 +122,10 @@ tg_module *fuzz_model(void) {
     return m;
 }
 
-/* A user's classes, rebuilt by their registered loaders: Gain(n, dtype),
- * x * weight with a parameter of n elements, and Chain, its children (its
- * constructor's arguments) one after the other. */
-static tg_tensor *gain_forward(tg_module *m, tg_tensor *x) {
-    return tg_mul(x, tg_module_parameter(m, "weight"));
-}
-static int gain_describe(const tg_module *m, tg_module_args *a) {
-    tg_tensor *w = tg_module_parameter(m, "weight");
-    return tg_module_arg_int(a, "n", tg_numel(w)) ||
-                   tg_module_arg_string(a, "dtype", tg_dtype_name(tg_dtype_of(w)))
-               ? -1
-               : 0;
-}
-static const tg_module_class gain_class = {
-    .name = "Gain", .forward = gain_forward, .describe = gain_describe};
-static tg_module *gain_load(tg_module_desc *d) {
-    int64_t n;
-    tg_dtype dtype;
-    if (tg_module_desc_int(d, "n", &n) || tg_module_desc_dtype(d, "dtype", &dtype)) return NULL;
-    tg_module *m = tg_module_new(&gain_class, NULL);
-    if (m && !tg_module_new_parameter(m, "weight", TG_SHAPE(n), dtype)) {
-        tg_module_free(m);
-        return NULL;
-    }
-    return m;
-}
-
-static tg_tensor *chain_forward(tg_module *m, tg_tensor *x) {
-    for (int i = 0; x && i < tg_module_num_children(m); i++)
-        x = tg_module_forward(tg_module_child_at(m, i, NULL), x);
-    return x;
-}
-static int chain_describe(const tg_module *m, tg_module_args *a) {
-    (void)m;
-    return tg_module_arg_children(a);
-}
-static const tg_module_class chain_class = {
-    .name = "Chain", .forward = chain_forward, .describe = chain_describe};
-static tg_module *chain_load(tg_module_desc *d) {
-    (void)d;
-    return tg_module_new(&chain_class, NULL);
-}
-
 void fuzz_register_loaders(void) {
     static bool done;
     if (done) return;
-    FUZZ_CHECK(tg_module_register_loader("Gain", gain_load) == 0 &&
-               tg_module_register_loader("Chain", chain_load) == 0);
+    FUZZ_CHECK(user_classes_register() == 0);
     done = true;
 }
 
@@ -188,10 +146,8 @@ tg_module *fuzz_described_model(void) {
                tg_module_append(list, tg_activation_new(TG_ACT_SELU)) &&
                tg_module_append(list, tg_celu_new(0.5)) &&
                tg_module_append(list, tg_hardtanh_new(-1, 2)));
-    tg_module *chain = tg_module_new(&chain_class, NULL);
-    tg_module *gain = tg_module_new(&gain_class, NULL);
-    FUZZ_CHECK(gain && tg_module_new_parameter(gain, "weight", TG_SHAPE(2), TG_F32) &&
-               tg_module_add_child(chain, "gain", gain) &&
+    tg_module *chain = chain_new();
+    FUZZ_CHECK(tg_module_add_child(chain, "gain", gain_new(2, TG_F32)) &&
                tg_module_add_child(chain, "act", tg_activation_new(TG_ACT_MISH)) &&
                tg_module_append(list, chain));
     tg_module *m = tg_sequential_named_new(

@@ -44,7 +44,7 @@ tg_module *fuzz_model(void);
  * loaders it registers, for tg_module_load_new. */
 tg_module *fuzz_described_model(void);
 /* Registers the loaders of the user's classes fuzz_described_model holds
- * (Gain and Chain), once per process. */
+ * (Gain and Chain of tests/user_classes.h), once per process. */
 void fuzz_register_loaders(void);
 /* One of the optimizer kinds below over m's parameters, in two groups, a
  * few steps in so that its state is not all zeros. */
