@@ -1,9 +1,9 @@
-/* nn/checkpoint.c - self-describing files: the module tree as its
- * constructors were called, written as JSON into a safetensors file's
- * metadata (tg_module_describe, which tg_module_save calls), and a module
- * rebuilt from it (tg_module_load_new). tapegrad/nn.h ("Self-describing
- * files") gives the format; python/tapegrad_torch.py reads and writes the
- * same text for PyTorch's modules.
+/* nn/checkpoint.c - a module rebuilt from the description a self-describing
+ * file holds (tg_module_load_new), by the loaders of the built-in types and
+ * those registered for a user's own (tg_module_register_loader).
+ * tapegrad/nn.h ("Self-describing files") gives the format, nn/describe.c
+ * writes it, python/tapegrad_torch.py reads and writes the same text for
+ * PyTorch's modules.
  *
  * The loader goes over the description twice. The first pass checks every
  * argument and works out each tensor the rebuilt module would have, which
@@ -13,6 +13,7 @@
  * holds. */
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,227 +21,6 @@
 #include "internal/file.h"
 #include "internal/tensor.h"
 #include "nn_internal.h"
-
-/* ---- Writing ---------------------------------------------------------------------- */
-
-struct tg_module_args {
-    tg__text *t;
-    const char *type; /* the class's name, for messages */
-    int n;            /* arguments written */
-    char **names;     /* theirs (malloc'ed), to refuse one given twice */
-    bool children;
-    bool failed;
-};
-
-/* s as a JSON string, as Python's json.dumps(s, ensure_ascii=False)
- * writes it (s is UTF-8). */
-static void write_string(tg__text *t, const char *s) {
-    tg__text_append(t, "\"");
-    const char *run = s;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        tg__text_append_n(t, run, (size_t)(s - run));
-        run = s + 1;
-        char esc[8];
-        const char *short_form = c == '"'    ? "\\\""
-                                 : c == '\\' ? "\\\\"
-                                 : c == '\n' ? "\\n"
-                                 : c == '\r' ? "\\r"
-                                 : c == '\t' ? "\\t"
-                                 : c == '\b' ? "\\b"
-                                 : c == '\f' ? "\\f"
-                                             : NULL;
-        if (!short_form) snprintf(esc, sizeof esc, "\\u%04x", c);
-        tg__text_append(t, short_form ? short_form : esc);
-    }
-    tg__text_append_n(t, run, (size_t)(s - run));
-    tg__text_append(t, "\"");
-}
-
-/* Starts the argument name: checks args and name, writes the separator
- * and the key. False (and the description fails) on a bad call. */
-static bool begin_arg(tg_module_args *a, const char *op, const char *name) {
-    if (!a || !name) {
-        tg__null_arg(op);
-        if (a) a->failed = true;
-        return false;
-    }
-    if (a->failed) return false;
-    const char *why = !*name               ? "an argument's name can't be empty"
-                      : !tg__is_utf8(name) ? "an argument's name is not valid UTF-8"
-                                           : NULL;
-    for (int i = 0; !why && i < a->n; i++)
-        if (strcmp(a->names[i], name) == 0) why = "the argument is given twice";
-    char **grown = why ? NULL : realloc(a->names, sizeof *a->names * (size_t)(a->n + 1));
-    if (grown) a->names = grown;
-    char *copy = grown ? strdup(name) : NULL;
-    if (why || !copy) {
-        if (why)
-            tg__error(TG_ERR_VALUE, "%s: %s: %s ('%s')", op, a->type, why,
-                      tg__is_utf8(name) ? name : "?");
-        else
-            tg__error(TG_ERR_NOMEM, "%s: out of memory", op);
-        a->failed = true;
-        return false;
-    }
-    a->names[a->n] = copy;
-    if (a->n++) tg__text_append(a->t, ",");
-    write_string(a->t, name);
-    tg__text_append(a->t, ":");
-    return true;
-}
-
-int tg_module_arg_int(tg_module_args *a, const char *name, int64_t value) {
-    if (!begin_arg(a, "module_arg_int", name)) return -1;
-    char buf[24];
-    snprintf(buf, sizeof buf, "%lld", (long long)value);
-    tg__text_append(a->t, buf);
-    return 0;
-}
-
-int tg_module_arg_double(tg_module_args *a, const char *name, double value) {
-    const char *op = "module_arg_double";
-    if (a && name && !a->failed && !isfinite(value)) {
-        tg__error(TG_ERR_VALUE, "%s: %s: '%s' is %s; a description holds finite numbers only", op,
-                  a->type, name,
-                  isnan(value) ? "nan"
-                  : value > 0  ? "inf"
-                               : "-inf");
-        a->failed = true;
-        return -1;
-    }
-    if (!begin_arg(a, op, name)) return -1;
-    char buf[40];
-    tg__python_float(buf, sizeof buf, value);
-    tg__text_append(a->t, buf);
-    return 0;
-}
-
-int tg_module_arg_bool(tg_module_args *a, const char *name, bool value) {
-    if (!begin_arg(a, "module_arg_bool", name)) return -1;
-    tg__text_append(a->t, value ? "true" : "false");
-    return 0;
-}
-
-int tg_module_arg_string(tg_module_args *a, const char *name, const char *value) {
-    const char *op = "module_arg_string";
-    if (a && !value) {
-        tg__null_arg(op);
-        a->failed = true;
-        return -1;
-    }
-    if (a && name && !a->failed && !tg__is_utf8(value)) {
-        tg__error(TG_ERR_VALUE, "%s: %s: the value of '%s' is not valid UTF-8", op, a->type, name);
-        a->failed = true;
-        return -1;
-    }
-    if (!begin_arg(a, op, name)) return -1;
-    write_string(a->t, value);
-    return 0;
-}
-
-int tg_module_arg_ints(tg_module_args *a, const char *name, int n, const int64_t *values) {
-    const char *op = "module_arg_ints";
-    if (a && ((n > 0 && !values) || n < 0)) {
-        if (n < 0)
-            tg__error(TG_ERR_VALUE, "%s: %s: %d values", op, a->type, n);
-        else
-            tg__null_arg(op);
-        a->failed = true;
-        return -1;
-    }
-    if (!begin_arg(a, op, name)) return -1;
-    tg__text_append(a->t, "[");
-    for (int i = 0; i < n; i++) {
-        char buf[24];
-        snprintf(buf, sizeof buf, i ? ",%lld" : "%lld", (long long)values[i]);
-        tg__text_append(a->t, buf);
-    }
-    tg__text_append(a->t, "]");
-    return 0;
-}
-
-int tg_module_arg_null(tg_module_args *a, const char *name) {
-    if (!begin_arg(a, "module_arg_null", name)) return -1;
-    tg__text_append(a->t, "null");
-    return 0;
-}
-
-int tg_module_arg_children(tg_module_args *a) {
-    if (!a) {
-        tg__null_arg("module_arg_children");
-        return -1;
-    }
-    a->children = true;
-    return a->failed ? -1 : 0;
-}
-
-/* Runs m's describe hook into t as the object of "args"; returns whether
- * the children are to be described, in *children. */
-static bool describe_args(tg__text *t, const tg_module *m, bool *children) {
-    const tg_module_class *cls = tg__module_class(m);
-    tg_module_args a = {.t = t, .type = cls->name};
-    tg__text_append(t, ",\"args\":{");
-    int rc = cls->describe(m, &a);
-    for (int i = 0; i < a.n; i++) free(a.names[i]);
-    free(a.names);
-    tg__text_append(t, "}");
-    *children = a.children;
-    if (rc == 0 && !a.failed) return true;
-    if (tg_last_status() == TG_OK)
-        tg__error(TG_ERR_VALUE,
-                  "module_describe: the describe hook of %s failed and recorded no error",
-                  cls->name);
-    return false;
-}
-
-static bool describe_node(tg__text *t, const tg_module *m) {
-    const tg_module_class *cls = tg__module_class(m);
-    if (!tg__is_utf8(cls->name)) {
-        tg__error(TG_ERR_VALUE, "module_describe: a class name is not valid UTF-8");
-        return false;
-    }
-    tg__text_append(t, "{\"type\":");
-    write_string(t, cls->name);
-    bool children = false;
-    if (cls->describe && !describe_args(t, m, &children)) return false;
-    if (children) {
-        tg__text_append(t, ",\"children\":[");
-        for (int i = 0; i < tg_module_num_children(m); i++) {
-            const char *name;
-            const tg_module *c = tg_module_child_at(m, i, &name);
-            if (!tg__is_utf8(name)) {
-                tg__error(TG_ERR_VALUE,
-                          "module_describe: the name of child %d of a %s is not valid UTF-8", i,
-                          cls->name);
-                return false;
-            }
-            tg__text_append(t, i ? ",[" : "[");
-            write_string(t, name);
-            tg__text_append(t, ",");
-            if (!describe_node(t, c)) return false;
-            tg__text_append(t, "]");
-        }
-        tg__text_append(t, "]");
-    }
-    tg__text_append(t, "}");
-    return true;
-}
-
-char *tg_module_describe(const tg_module *m) {
-    if (!m) {
-        tg__null_arg("module_describe");
-        return NULL;
-    }
-    tg__text t = {0};
-    if (!describe_node(&t, m)) {
-        free(t.s);
-        return NULL;
-    }
-    if (t.failed) tg__error(TG_ERR_NOMEM, "module_describe: out of memory");
-    return t.s;
-}
 
 /* ---- Reading -------------------------------------------------------------------------- */
 
@@ -427,7 +207,7 @@ static bool load_dropout(loader *l, json_t *args, json_t *children, tg_module **
     return true;
 }
 
-/* ReLU, SiLU, Sigmoid and Tanh: no arguments. */
+/* The activations without arguments, by their names. */
 static bool load_activation(loader *l, json_t *args, json_t *children, tg_module **out) {
     (void)args, (void)children;
     static const struct {
@@ -436,9 +216,42 @@ static bool load_activation(loader *l, json_t *args, json_t *children, tg_module
     } kinds[] = {{"ReLU", TG_ACT_RELU},
                  {"SiLU", TG_ACT_SILU},
                  {"Sigmoid", TG_ACT_SIGMOID},
-                 {"Tanh", TG_ACT_TANH}};
+                 {"Tanh", TG_ACT_TANH},
+                 {"SELU", TG_ACT_SELU},
+                 {"ReLU6", TG_ACT_RELU6},
+                 {"Hardsigmoid", TG_ACT_HARDSIGMOID},
+                 {"Hardswish", TG_ACT_HARDSWISH},
+                 {"Mish", TG_ACT_MISH},
+                 {"LogSigmoid", TG_ACT_LOGSIGMOID},
+                 {"Softsign", TG_ACT_SOFTSIGN},
+                 {"Tanhshrink", TG_ACT_TANHSHRINK}};
     for (size_t i = 0; l->build && i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(kinds[i].type, l->type) == 0) *out = tg_activation_new(kinds[i].kind);
+    return true;
+}
+
+static bool load_celu(loader *l, json_t *args, json_t *children, tg_module **out) {
+    (void)children;
+    double alpha;
+    if (!get_double(l, args, "alpha", -INFINITY, INFINITY, false, &alpha)) return false;
+    if (alpha == 0) return fail(l, TG_ERR_VALUE, "'alpha' can't be 0");
+    if (l->build) *out = tg_celu_new(alpha);
+    return true;
+}
+
+static bool load_hardtanh(loader *l, json_t *args, json_t *children, tg_module **out) {
+    (void)children;
+    double lo, hi;
+    if (!get_double(l, args, "min_val", -INFINITY, INFINITY, false, &lo) ||
+        !get_double(l, args, "max_val", -INFINITY, INFINITY, false, &hi))
+        return false;
+    if (!(hi > lo)) {
+        char low[40], high[40];
+        tg__python_float(low, sizeof low, lo);
+        tg__python_float(high, sizeof high, hi);
+        return fail(l, TG_ERR_VALUE, "'max_val' %s must be greater than 'min_val' %s", high, low);
+    }
+    if (l->build) *out = tg_hardtanh_new(lo, hi);
     return true;
 }
 
@@ -591,23 +404,13 @@ static bool check_children(loader *l, json_t *children) {
     return true;
 }
 
-/* Sequential, ModuleList and Residual: the children first, under their
- * names, then the container of them. */
-static bool load_container(loader *l, json_t *args, json_t *children, tg_module **out) {
-    (void)args;
+/* The described children, each under its name: checked (first pass), or
+ * made into made[] with their names in names[] (second pass; on failure
+ * the ones made are freed). */
+static bool load_children(loader *l, json_t *children, tg_module **made, const char **names) {
     if (!l->build && !check_children(l, children)) return false;
     size_t n = json_array_size(children);
     const char *type = l->type;
-    tg_module **made = NULL;
-    const char **names = NULL;
-    if (l->build) {
-        made = tg__calloc(sizeof *made * (n + 1), type);
-        names = made ? tg__calloc(sizeof *names * (n + 1), type) : NULL;
-        if (!names) {
-            tg__free(made);
-            return false;
-        }
-    }
     bool ok = true;
     size_t done = 0;
     for (; ok && done < n; done++) {
@@ -629,59 +432,302 @@ static bool load_container(loader *l, json_t *args, json_t *children, tg_module 
             names[done] = name;
         }
     }
-    if (l->build) {
-        if (ok && strcmp(type, "Residual") == 0) {
-            *out = tg_residual_new(made[0]);
-        } else if (ok && strcmp(type, "Sequential") == 0) {
-            *out = tg_sequential_named_new((int)n, names, made);
-        } else if (ok) {
-            tg_module *list = tg_module_list_new();
-            for (size_t i = 0; i < n; i++) /* each taken over, also by a failing append */
-                if (list && !tg_module_append(list, made[i])) {
-                    tg_module_free(list);
-                    list = NULL;
-                } else if (!list) {
-                    tg_module_free(made[i]);
-                }
-            *out = list;
-        } else {
-            for (size_t i = 0; i < done; i++) tg_module_free(made[i]);
-        }
-        tg__free(made);
-        tg__free(names);
-    }
+    for (size_t i = 0; l->build && !ok && i < done; i++) tg_module_free(made[i]);
     return ok;
+}
+
+/* Sequential, ModuleList and Residual: the children first, under their
+ * names, then the container of them. */
+static bool load_container(loader *l, json_t *args, json_t *children, tg_module **out) {
+    (void)args;
+    if (!l->build) return load_children(l, children, NULL, NULL);
+    size_t n = json_array_size(children);
+    const char *type = l->type;
+    tg_module **made = tg__calloc(sizeof *made * (n + 1), type);
+    const char **names = made ? tg__calloc(sizeof *names * (n + 1), type) : NULL;
+    bool ok = names && load_children(l, children, made, names);
+    if (ok && strcmp(type, "Residual") == 0) {
+        *out = tg_residual_new(made[0]);
+    } else if (ok && strcmp(type, "Sequential") == 0) {
+        *out = tg_sequential_named_new((int)n, names, made);
+    } else if (ok) {
+        tg_module *list = tg_module_list_new();
+        for (size_t i = 0; i < n; i++) /* each taken over, also by a failing append */
+            if (list && !tg_module_append(list, made[i])) {
+                tg_module_free(list);
+                list = NULL;
+            } else if (!list) {
+                tg_module_free(made[i]);
+            }
+        *out = list;
+    }
+    tg__free(made);
+    tg__free(names);
+    return ok;
+}
+
+/* ---- A user's classes ----------------------------------------------------------------- */
+
+/* What a registered loader reads its arguments from. */
+struct tg_module_desc {
+    loader *l;
+    json_t *args;
+    const char **read; /* the names of the arguments read so far (the JSON's keys) */
+    size_t n_read;
+    bool failed; /* an error naming the module is recorded */
+};
+
+/* The argument name, marked as read; NULL (and the load fails) when the
+ * description has none of that name. out is where the caller wants the
+ * value (name itself for the getters that return it). */
+static json_t *arg(tg_module_desc *d, const char *op, const char *name, const void *out) {
+    if (!d || !name || !out) {
+        tg__null_arg(op); /* load_registered adds the module to the message */
+        return NULL;
+    }
+    void *it = json_object_iter_at(d->args, name);
+    if (!it) {
+        fail(d->l, TG_ERR_VALUE, "the argument '%.60s' is missing", name);
+        d->failed = true;
+        return NULL;
+    }
+    const char *key = json_object_iter_key(it);
+    bool seen = false;
+    for (size_t i = 0; !seen && i < d->n_read; i++) seen = d->read[i] == key;
+    if (!seen) d->read[d->n_read++] = key;
+    return json_object_iter_value(it);
+}
+
+/* The argument's value is not what the loader asked for. */
+static int wrong(tg_module_desc *d, const char *name, const char *want, const json_t *v) {
+    char buf[64];
+    fail(d->l, TG_ERR_VALUE, "'%s' must be %s, not %s", name, want, show(v, buf, sizeof buf));
+    d->failed = true;
+    return -1;
+}
+
+int tg_module_desc_int(tg_module_desc *d, const char *name, int64_t *out) {
+    json_t *v = arg(d, "module_desc_int", name, out);
+    if (!v) return -1;
+    if (!json_is_integer(v)) return wrong(d, name, "an integer", v);
+    *out = json_integer_value(v);
+    return 0;
+}
+
+int tg_module_desc_double(tg_module_desc *d, const char *name, double *out) {
+    json_t *v = arg(d, "module_desc_double", name, out);
+    if (!v) return -1;
+    if (!json_is_number(v) || !isfinite(json_number_value(v)))
+        return wrong(d, name, "a finite number", v);
+    *out = json_number_value(v);
+    return 0;
+}
+
+int tg_module_desc_bool(tg_module_desc *d, const char *name, bool *out) {
+    json_t *v = arg(d, "module_desc_bool", name, out);
+    if (!v) return -1;
+    if (!json_is_boolean(v)) return wrong(d, name, "true or false", v);
+    *out = json_is_true(v);
+    return 0;
+}
+
+const char *tg_module_desc_string(tg_module_desc *d, const char *name) {
+    json_t *v = arg(d, "module_desc_string", name, name);
+    if (!v) return NULL;
+    if (!json_is_string(v)) {
+        wrong(d, name, "a string", v);
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+int tg_module_desc_dtype(tg_module_desc *d, const char *name, tg_dtype *out) {
+    json_t *v = arg(d, "module_desc_dtype", name, out);
+    if (!v) return -1;
+    for (int i = 0; json_is_string(v) && i <= TG_BOOL; i++)
+        if (strcmp(json_string_value(v), tg_dtype_name((tg_dtype)i)) == 0) {
+            *out = (tg_dtype)i;
+            return 0;
+        }
+    return wrong(d, name, "the name of a dtype (\"float32\", \"float64\", ...)", v);
+}
+
+int tg_module_desc_ints(tg_module_desc *d, const char *name, int max, int64_t *values) {
+    if (max < 0) {
+        tg__error(TG_ERR_VALUE, "module_desc_ints: room for %d values", max);
+        return -1;
+    }
+    json_t *v = arg(d, "module_desc_ints", name, max > 0 ? (const void *)values : name);
+    if (!v) return -1;
+    size_t n = json_array_size(v);
+    bool ok = json_is_array(v) && n <= (size_t)max;
+    for (size_t i = 0; ok && i < n; i++) ok = json_is_integer(json_array_get(v, i));
+    if (!ok) {
+        char want[64];
+        snprintf(want, sizeof want, "an array of at most %d integers", max);
+        return wrong(d, name, want, v);
+    }
+    for (size_t i = 0; i < n; i++) values[i] = json_integer_value(json_array_get(v, i));
+    return (int)n;
+}
+
+int tg_module_desc_is_null(tg_module_desc *d, const char *name) {
+    json_t *v = arg(d, "module_desc_is_null", name, name);
+    return v ? json_is_null(v) : -1;
 }
 
 typedef struct kind {
     const char *type;
     kind_loader load;
-    const char *args[6]; /* all required, none other allowed */
+    const char *args[6];           /* built-in types: all required, none other allowed */
+    tg_module_loader_fn user_load; /* registered types: their loader, which reads the args */
 } kind;
 
+/* A registered type: its loader makes the module from its arguments; the
+ * described children, if any, are then added to it under their names. The
+ * first pass makes it too, to learn its tensors (of the dtype and shape
+ * the file must hold), and frees it. */
+static bool load_registered(loader *l, const kind *k, json_t *args, json_t *children,
+                            tg_module **out) {
+    size_t n_args = json_object_size(args);
+    tg_module_desc d = {.l = l, .args = args};
+    d.read = tg__calloc(sizeof *d.read * (n_args + 1), "module_load_new");
+    if (!d.read) return fail(l, TG_ERR_NOMEM, "out of memory");
+    tg_clear_error(); /* to tell whether the loader recorded one */
+    tg_module *m = k->user_load(&d);
+    const char *key;
+    json_t *value;
+    bool ok = m && !d.failed; /* a loader that went on after a failed read fails too */
+    if (!m && !d.failed)
+        fail(l, tg_last_status() == TG_OK ? TG_ERR_VALUE : tg_last_status(), "%s",
+             tg_last_status() == TG_OK ? "its loader returned NULL and recorded no error"
+                                       : tg_last_error());
+    else if (ok && strcmp(tg_module_name(m), k->type) != 0)
+        ok = fail(l, TG_ERR_VALUE, "its loader made a %.60s", tg_module_name(m));
+    json_object_foreach(args, key, value) {
+        bool read = false;
+        for (size_t i = 0; !read && i < d.n_read; i++) read = d.read[i] == key;
+        if (ok && !read) ok = fail(l, TG_ERR_VALUE, "unknown argument '%.60s'", key);
+    }
+    tg__free(d.read);
+    int n = 0;
+    const tg_named_tensor *state = ok && !l->build ? tg_module_state_dict(m, &n) : NULL;
+    if (ok && !l->build && !state) ok = fail(l, tg_last_status(), "%s", tg_last_error());
+    for (int i = 0; ok && i < n; i++)
+        ok = expect(l, state[i].name, tg_dtype_of(state[i].tensor), tg_ndim(state[i].tensor),
+                    tg_shape(state[i].tensor));
+    if (!l->build) {
+        tg_module_free(m);
+        return ok && (!children || load_children(l, children, NULL, NULL));
+    }
+    size_t n_children = json_array_size(children);
+    tg_module **made = ok ? tg__calloc(sizeof *made * (n_children + 1), k->type) : NULL;
+    const char **names = made ? tg__calloc(sizeof *names * (n_children + 1), k->type) : NULL;
+    ok = names && load_children(l, children, made, names);
+    for (size_t i = 0; i < n_children; i++) /* each taken over, also by a failing add */
+        if (ok && !tg_module_add_child(m, names[i], made[i]))
+            ok = fail(l, tg_last_status(), "%s", tg_last_error());
+        else if (!ok && made)
+            tg_module_free(made[i]);
+    tg__free(made);
+    tg__free(names);
+    if (!ok) tg_module_free(m);
+    *out = ok ? m : NULL;
+    return ok;
+}
+
 #define DTYPE "dtype"
-static const kind kinds[] = {
-    {"Linear", load_linear, {"in_features", "out_features", "bias", DTYPE}},
-    {"Embedding", load_embedding, {"num_embeddings", "embedding_dim", "padding_idx", DTYPE}},
-    {"Dropout", load_dropout, {"p"}},
-    {"ReLU", load_activation, {0}},
-    {"GELU", load_gelu, {"approximate"}},
-    {"SiLU", load_activation, {0}},
-    {"Sigmoid", load_activation, {0}},
-    {"Tanh", load_activation, {0}},
-    {"PReLU", load_prelu, {"num_parameters", "init", DTYPE}},
-    {"Swish", load_swish, {"beta_init", DTYPE}},
-    {"LayerNorm", load_layer_norm, {"normalized_shape", "eps", "elementwise_affine", DTYPE}},
-    {"RMSNorm", load_rms_norm, {"dim", "eps", DTYPE}},
+static const kind built_in[] = {
+    {"Linear", load_linear, {"in_features", "out_features", "bias", DTYPE}, NULL},
+    {"Embedding", load_embedding, {"num_embeddings", "embedding_dim", "padding_idx", DTYPE}, NULL},
+    {"Dropout", load_dropout, {"p"}, NULL},
+    {"ReLU", load_activation, {0}, NULL},
+    {"GELU", load_gelu, {"approximate"}, NULL},
+    {"SiLU", load_activation, {0}, NULL},
+    {"Sigmoid", load_activation, {0}, NULL},
+    {"Tanh", load_activation, {0}, NULL},
+    {"SELU", load_activation, {0}, NULL},
+    {"ReLU6", load_activation, {0}, NULL},
+    {"Hardsigmoid", load_activation, {0}, NULL},
+    {"Hardswish", load_activation, {0}, NULL},
+    {"Mish", load_activation, {0}, NULL},
+    {"LogSigmoid", load_activation, {0}, NULL},
+    {"Softsign", load_activation, {0}, NULL},
+    {"Tanhshrink", load_activation, {0}, NULL},
+    {"CELU", load_celu, {"alpha"}, NULL},
+    {"Hardtanh", load_hardtanh, {"min_val", "max_val"}, NULL},
+    {"PReLU", load_prelu, {"num_parameters", "init", DTYPE}, NULL},
+    {"Swish", load_swish, {"beta_init", DTYPE}, NULL},
+    {"LayerNorm", load_layer_norm, {"normalized_shape", "eps", "elementwise_affine", DTYPE}, NULL},
+    {"RMSNorm", load_rms_norm, {"dim", "eps", DTYPE}, NULL},
     {"FeedForward",
      load_feedforward,
-     {"kind", "dim", "hidden_dim", "multiple_of", "dropout", DTYPE}},
-    {"Sequential", load_container, {0}},
-    {"ModuleList", load_container, {0}},
-    {"Residual", load_container, {0}},
+     {"kind", "dim", "hidden_dim", "multiple_of", "dropout", DTYPE},
+     NULL},
+    {"Sequential", load_container, {0}, NULL},
+    {"ModuleList", load_container, {0}, NULL},
+    {"Residual", load_container, {0}, NULL},
 };
 
-/* The node's keys, its type and its arguments as the kind wants them. */
+/* The registered types, in the order of registration; kept for the life of
+ * the process. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static kind **registered;
+static int n_registered;
+
+/* The type's kind, built-in or registered, or NULL. */
+static const kind *find_kind(const char *type) {
+    for (size_t i = 0; i < sizeof built_in / sizeof built_in[0]; i++)
+        if (strcmp(built_in[i].type, type) == 0) return &built_in[i];
+    const kind *k = NULL;
+    pthread_mutex_lock(&registry_lock);
+    for (int i = 0; !k && i < n_registered; i++)
+        if (strcmp(registered[i]->type, type) == 0) k = registered[i];
+    pthread_mutex_unlock(&registry_lock);
+    return k;
+}
+
+int tg_module_register_loader(const char *type, tg_module_loader_fn load) {
+    const char *op = "module_register_loader";
+    if (!type || !load) {
+        tg__null_arg(op);
+        return -1;
+    }
+    if (!*type || !tg__is_utf8(type)) {
+        tg__error(TG_ERR_VALUE, "%s: a type name is not empty and is valid UTF-8", op);
+        return -1;
+    }
+    const kind *known = find_kind(type);
+    if (known) {
+        tg__error(TG_ERR_VALUE, "%s: '%.60s' %s", op, type,
+                  known->user_load
+                      ? "has a loader already"
+                      : "is a built-in type, which tg_module_load_new rebuilds itself");
+        return -1;
+    }
+    size_t len = strlen(type);
+    kind *k = tg__calloc(sizeof *k + len + 1, op);
+    if (!k) return -1;
+    k->type = memcpy((char *)(k + 1), type, len + 1);
+    k->user_load = load;
+    pthread_mutex_lock(&registry_lock);
+    bool taken = false; /* by another thread since find_kind */
+    for (int i = 0; !taken && i < n_registered; i++) taken = strcmp(registered[i]->type, type) == 0;
+    kind **grown = taken ? NULL : tg__calloc(sizeof *grown * (size_t)(n_registered + 1), op);
+    if (grown) {
+        if (n_registered) memcpy(grown, registered, sizeof *grown * (size_t)n_registered);
+        tg__free(registered);
+        registered = grown;
+        registered[n_registered++] = k;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    if (taken) tg__error(TG_ERR_VALUE, "%s: '%.60s' has a loader already", op, type);
+    if (!grown) tg__free(k);
+    return grown ? 0 : -1;
+}
+
+/* The node's keys, its type and, for a built-in type, its arguments as the
+ * kind wants them. */
 static const kind *check_node(loader *l, json_t *node) {
     const char *key;
     json_t *value;
@@ -703,13 +749,12 @@ static const kind *check_node(loader *l, json_t *node) {
         fail(l, TG_ERR_VALUE, "no \"type\" string");
         return NULL;
     }
-    const kind *k = NULL;
-    for (size_t i = 0; !k && i < sizeof kinds / sizeof kinds[0]; i++)
-        if (strcmp(kinds[i].type, type) == 0) k = &kinds[i];
+    const kind *k = find_kind(type);
     if (!k) {
         fail(l, TG_ERR_VALUE,
-             "unknown module type '%.60s': tg_module_load_new rebuilds the built-in types only; "
-             "build the model in code and load the file with tg_module_load",
+             "unknown module type '%.60s': tg_module_load_new rebuilds the built-in types and "
+             "those registered with tg_module_register_loader; build the model in code and "
+             "load the file with tg_module_load",
              type);
         return NULL;
     }
@@ -723,6 +768,13 @@ static const kind *check_node(loader *l, json_t *node) {
     if (!json_is_object(args)) {
         fail(l, TG_ERR_VALUE, "\"args\" is not a JSON object");
         return NULL;
+    }
+    if (k->user_load) { /* its loader reads the arguments; children are optional */
+        if (children && !json_is_array(children)) {
+            fail(l, TG_ERR_VALUE, "\"children\" is not an array");
+            return NULL;
+        }
+        return k;
     }
     json_object_foreach(args, key, value) {
         bool known = false;
@@ -757,36 +809,54 @@ static bool load_node(loader *l, json_t *node, tg_module **out) {
     if (++l->modules > TG_MODULE_LOAD_MAX_MODULES)
         return fail(l, TG_ERR_VALUE, "the description has more than %d modules",
                     TG_MODULE_LOAD_MAX_MODULES);
-    const kind *k = l->build ? NULL : check_node(l, node);
-    if (l->build) { /* checked by the first pass */
-        const char *type = json_string_value(json_object_get(node, "type"));
-        for (size_t i = 0; !k && i < sizeof kinds / sizeof kinds[0]; i++)
-            if (strcmp(kinds[i].type, type) == 0) k = &kinds[i];
-        l->type = k->type;
-    }
+    /* The second pass finds what the first one checked. */
+    const kind *k = l->build ? find_kind(json_string_value(json_object_get(node, "type")))
+                             : check_node(l, node);
     if (!k) return false;
+    l->type = k->type;
     l->depth++;
     *out = NULL;
-    bool ok = k->load(l, json_object_get(node, "args"), json_object_get(node, "children"), out);
+    json_t *args = json_object_get(node, "args"), *children = json_object_get(node, "children");
+    bool ok = k->user_load ? load_registered(l, k, args, children, out)
+                           : k->load(l, args, children, out);
     l->depth--;
     return ok && (!l->build || *out);
 }
 
-/* The second pass, with the thread's default generator set aside: the
- * constructors draw initial values the file then replaces. */
-static tg_module *build(loader *l, json_t *root) {
+/* Both passes, and the tensors into the module made, with the thread's
+ * default generator set aside: the constructors draw initial values the
+ * file then replaces. */
+static tg_module *load(loader *l, json_t *root) {
     tg_generator *saved = tg_generator_new(0);
     if (!saved) return NULL;
     tg__generator_copy(saved, NULL);
+    int n = tg_safetensors_count(l->file);
+    bool ok = (l->claimed = tg__calloc(sizeof *l->claimed * (size_t)(n + 1), "module_load_new")) &&
+              load_node(l, root, &(tg_module *){NULL});
+    for (int i = 0; ok && i < n; i++)
+        if (!l->claimed[i]) {
+            tg__error(TG_ERR_VALUE,
+                      "module_load_new: %s holds a tensor '%s' that the module it describes does "
+                      "not have",
+                      l->path, tg_safetensors_name(l->file, i));
+            ok = false;
+        }
+    tg__free(l->claimed);
+    free(l->prefix.s);
     *l = (loader){.file = l->file, .path = l->path, .build = true};
     tg_module *m = NULL;
-    load_node(l, root, &m);
-    free(l->prefix.s);
+    if (ok) {
+        load_node(l, root, &m);
+        free(l->prefix.s);
+    }
     tg__generator_copy(NULL, saved);
     tg_generator_free(saved);
-    int n;
     const tg_named_tensor *state = m ? tg_module_state_dict(m, &n) : NULL;
-    if (!state || tg__load_safetensors_from(l->file, n, state) != 0) {
+    if (ok && (!state || tg__load_safetensors_from(l->file, n, state) != 0)) {
+        /* Out of memory, or a registered loader that made another module the
+         * second time: the message names the file, once. */
+        if (strncmp(tg_last_error(), "module_load_new: ", 17) != 0)
+            tg_set_error(tg_last_status(), "module_load_new: %s: %s", l->path, tg_last_error());
         tg_module_free(m);
         return NULL;
     }
@@ -804,11 +874,10 @@ tg_module *tg_module_load_new(const char *path) {
     for (int i = 0; !text && i < tg_safetensors_metadata_count(f); i++)
         if (strcmp(tg_safetensors_metadata_key(f, i), TG_MODULE_METADATA_KEY) == 0)
             text = tg_safetensors_metadata(f, TG_MODULE_METADATA_KEY);
-    int n = tg_safetensors_count(f);
     loader l = {.file = f, .path = path};
     json_error_t err;
     json_t *root = NULL;
-    bool ok = false;
+    tg_module *m = NULL;
     if (!text)
         tg__error(TG_ERR_VALUE,
                   "module_load_new: %s does not describe its module (no '%s' in its metadata): "
@@ -817,21 +886,8 @@ tg_module *tg_module_load_new(const char *path) {
     else if (!(root = json_loads(text, JSON_REJECT_DUPLICATES, &err)))
         tg__error(TG_ERR_VALUE, "module_load_new: %s: the description is not JSON: %s (at %d)",
                   path, err.text, err.position);
-    else if ((l.claimed = tg__calloc(sizeof *l.claimed * (size_t)(n + 1), "module_load_new")))
-        ok = load_node(&l, root, &(tg_module *){NULL});
-    for (int i = 0; ok && i < n; i++)
-        if (!l.claimed[i]) {
-            tg__error(TG_ERR_VALUE,
-                      "module_load_new: %s holds a tensor '%s' that the module it describes does "
-                      "not have",
-                      path, tg_safetensors_name(f, i));
-            ok = false;
-        }
-    tg__free(l.claimed);
-    free(l.prefix.s);
-    tg_module *m = ok ? build(&l, root) : NULL;
-    if (ok && !m) /* out of memory: the arguments and tensors were checked */
-        tg_set_error(tg_last_status(), "module_load_new: %s: %s", path, tg_last_error());
+    else
+        m = load(&l, root);
     json_decref(root);
     tg_safetensors_close(f);
     return m;

@@ -98,16 +98,14 @@ static const tg_module_class activation_classes[] = {
     [TG_ACT_SILU] = ACTIVATION("SiLU", NULL, no_arguments),
     [TG_ACT_SIGMOID] = ACTIVATION("Sigmoid", NULL, no_arguments),
     [TG_ACT_TANH] = ACTIVATION("Tanh", NULL, no_arguments),
-    /* The later kinds have no describe hook yet: saved, they load with
-     * tg_module_load into a model built in code, not with tg_module_load_new. */
-    [TG_ACT_SELU] = ACTIVATION("SELU", NULL, NULL),
-    [TG_ACT_RELU6] = ACTIVATION("ReLU6", NULL, NULL),
-    [TG_ACT_HARDSIGMOID] = ACTIVATION("Hardsigmoid", NULL, NULL),
-    [TG_ACT_HARDSWISH] = ACTIVATION("Hardswish", NULL, NULL),
-    [TG_ACT_MISH] = ACTIVATION("Mish", NULL, NULL),
-    [TG_ACT_LOGSIGMOID] = ACTIVATION("LogSigmoid", NULL, NULL),
-    [TG_ACT_SOFTSIGN] = ACTIVATION("Softsign", NULL, NULL),
-    [TG_ACT_TANHSHRINK] = ACTIVATION("Tanhshrink", NULL, NULL),
+    [TG_ACT_SELU] = ACTIVATION("SELU", NULL, no_arguments),
+    [TG_ACT_RELU6] = ACTIVATION("ReLU6", NULL, no_arguments),
+    [TG_ACT_HARDSIGMOID] = ACTIVATION("Hardsigmoid", NULL, no_arguments),
+    [TG_ACT_HARDSWISH] = ACTIVATION("Hardswish", NULL, no_arguments),
+    [TG_ACT_MISH] = ACTIVATION("Mish", NULL, no_arguments),
+    [TG_ACT_LOGSIGMOID] = ACTIVATION("LogSigmoid", NULL, no_arguments),
+    [TG_ACT_SOFTSIGN] = ACTIVATION("Softsign", NULL, no_arguments),
+    [TG_ACT_TANHSHRINK] = ACTIVATION("Tanhshrink", NULL, no_arguments),
 };
 
 tg_module *tg_activation_new(tg_activation_kind kind) {
@@ -146,14 +144,27 @@ static int hardtanh_extra_repr(const tg_module *m, char *buf, size_t size) {
     return snprintf(buf, size, "min_val=%s, max_val=%s", lo, hi);
 }
 
+static int celu_describe(const tg_module *m, tg_module_args *a) {
+    return tg_module_arg_double(a, "alpha", ((const settings_state *)tg_module_state(m))->p[0]);
+}
+static int hardtanh_describe(const tg_module *m, tg_module_args *a) {
+    const settings_state *s = tg_module_state(m);
+    return tg_module_arg_double(a, "min_val", s->p[0]) ||
+                   tg_module_arg_double(a, "max_val", s->p[1])
+               ? -1
+               : 0;
+}
+
 static const tg_module_class celu_class = {.name = "CELU",
                                            .forward = celu_forward,
                                            .extra_repr = celu_extra_repr,
-                                           .state_size = sizeof(settings_state)};
+                                           .state_size = sizeof(settings_state),
+                                           .describe = celu_describe};
 static const tg_module_class hardtanh_class = {.name = "Hardtanh",
                                                .forward = hardtanh_forward,
                                                .extra_repr = hardtanh_extra_repr,
-                                               .state_size = sizeof(settings_state)};
+                                               .state_size = sizeof(settings_state),
+                                               .describe = hardtanh_describe};
 
 static tg_module *with_settings(const tg_module_class *cls, double p0, double p1) {
     return tg_module_new(cls, &(settings_state){{p0, p1}});

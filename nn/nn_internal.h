@@ -1,6 +1,7 @@
-/* nn/nn_internal.h - what nn/module.c shares with nn/checkpoint.c (the
- * module tree written into and read from a file's metadata). Users never
- * see it; the modules themselves use the public API only. */
+/* nn/nn_internal.h - what nn/module.c shares with nn/describe.c and
+ * nn/checkpoint.c (the module tree written into and read from a file's
+ * metadata). Users never see it; the modules themselves use the public
+ * API only. */
 #ifndef TAPEGRAD_NN_INTERNAL_H
 #define TAPEGRAD_NN_INTERNAL_H
 

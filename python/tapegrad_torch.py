@@ -10,12 +10,15 @@ writes the same files for the equivalent torch.nn modules:
     tapegrad_torch.save(model, "model.safetensors")    # tg_module_load_new rebuilds it in C
 
 The types, tapegrad's name first: Linear, Embedding, Dropout, ReLU, GELU,
-SiLU, Sigmoid, Tanh, PReLU, LayerNorm, Sequential (with its children's
-names) and ModuleList are torch.nn's own; RMSNorm (LLaMA's), FeedForward
-(classic and LLaMA's gated form), Swish (a learnable beta) and Residual
-(x + fn(x)) are the classes below, with tapegrad's parameter names. save
-refuses any other module, and torch.nn modules with options tapegrad does
-not have (Embedding's max_norm, say), naming the module.
+SiLU, Sigmoid, Tanh, SELU, ReLU6, Hardsigmoid, Hardswish, Mish,
+LogSigmoid, Softsign, Tanhshrink, CELU, Hardtanh, PReLU, LayerNorm,
+Sequential (with its children's names) and ModuleList are torch.nn's own;
+RMSNorm (LLaMA's), FeedForward (classic and LLaMA's gated form), Swish (a
+learnable beta) and Residual (x + fn(x)) are the classes below, with
+tapegrad's parameter names. A class of one's own joins them with
+register (the twin of tapegrad's tg_module_register_loader). save refuses
+any other module, and torch.nn modules with options tapegrad does not
+have (Embedding's max_norm, say), naming the module.
 
 Only the standard library and torch are needed: the safetensors format is
 read and written here (read_safetensors, write_safetensors; F32, F64, I64
@@ -37,8 +40,8 @@ METADATA_KEY = "tapegrad.module"
 MAX_MODULES = 10000
 MAX_DEPTH = 64
 
-__all__ = ["load", "save", "describe", "build", "read_safetensors", "write_safetensors",
-           "Residual", "RMSNorm", "FeedForward", "Swish", "METADATA_KEY"]
+__all__ = ["load", "save", "describe", "build", "register", "read_safetensors",
+           "write_safetensors", "Residual", "RMSNorm", "FeedForward", "Swish", "METADATA_KEY"]
 
 # ---- safetensors ---------------------------------------------------------------------------
 
@@ -280,8 +283,12 @@ def _args(m, where):
                 "padding_idx": m.padding_idx, "dtype": _dtype_name(m.weight.dtype)}, False
     if t is nn.Dropout:
         return {"p": float(m.p)}, False
-    if t in (nn.ReLU, nn.SiLU, nn.Sigmoid, nn.Tanh):
+    if t in _NO_ARGUMENTS.values():
         return {}, False
+    if t is nn.CELU:
+        return {"alpha": float(m.alpha)}, False
+    if t is nn.Hardtanh:
+        return {"min_val": float(m.min_val), "max_val": float(m.max_val)}, False
     if t is nn.GELU:
         return {"approximate": m.approximate}, False
     if t is nn.PReLU:
@@ -306,19 +313,85 @@ def _args(m, where):
                 "dtype": _dtype_name(m.w1.weight.dtype)}, False
     if t in (nn.Sequential, nn.ModuleList, Residual):
         return {}, True
+    mine = _BY_CLASS.get(t)
+    if mine is not None:
+        return _check_args(where, mine.args(m)), mine.children
     raise TypeError(f"{where}: {t.__name__} has no tapegrad twin (save takes Linear, Embedding, "
-                    "Dropout, ReLU, GELU, SiLU, Sigmoid, Tanh, PReLU, LayerNorm, Sequential, "
-                    "ModuleList and this module's Swish, RMSNorm, FeedForward and Residual)")
+                    "Dropout, the activations, PReLU, LayerNorm, Sequential, ModuleList, this "
+                    "module's Swish, RMSNorm, FeedForward and Residual, and the classes given "
+                    "to register)")
 
 
+def _check_args(where, args):
+    """A registered class's arguments, as a description holds them."""
+    if not isinstance(args, dict):
+        raise TypeError(f"{where}: its arguments are a {type(args).__name__}, not a dict")
+    for name, v in args.items():
+        ok = isinstance(name, str) and name and (
+            v is None or isinstance(v, (bool, int, str))
+            or (isinstance(v, float) and v == v and abs(v) != float("inf"))
+            or (isinstance(v, (list, tuple))
+                and all(isinstance(d, int) and not isinstance(d, bool) for d in v)))
+        if not ok:
+            raise TypeError(f"{where}: argument {name!r} = {v!r} is not an integer, finite "
+                            "number, bool, string, None or list of integers")
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in args.items()}
+
+
+_NO_ARGUMENTS = {"ReLU": nn.ReLU, "SiLU": nn.SiLU, "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh,
+                 "SELU": nn.SELU, "ReLU6": nn.ReLU6, "Hardsigmoid": nn.Hardsigmoid,
+                 "Hardswish": nn.Hardswish, "Mish": nn.Mish, "LogSigmoid": nn.LogSigmoid,
+                 "Softsign": nn.Softsign, "Tanhshrink": nn.Tanhshrink}
 _TYPES = {nn.ModuleList: "ModuleList", nn.Sequential: "Sequential", Residual: "Residual"}
+
+
+# ---- Classes of one's own -------------------------------------------------------------------
+
+_Registered = collections.namedtuple("_Registered", "type_name cls args build children")
+_BY_NAME, _BY_CLASS = {}, {}
+
+
+def register(type_name, cls, args=None, build=None, children=False):
+    """Teaches save, describe, load and build a class of one's own, under
+    the type name its tapegrad twin is saved with (the C class's name, for
+    which tg_module_register_loader registers a loader).
+
+    args(module) gives the constructor's arguments as a dict (integers,
+    finite numbers, bools, strings, None, lists of integers), in the order
+    tapegrad's describe hook writes them; by default module.tapegrad_args().
+    build(**arguments) makes a module from them; by default cls itself.
+    children=True when the children are arguments too (the C describe hook
+    calls tg_module_arg_children): they are described under their names,
+    and load adds the rebuilt ones to the module build makes, with
+    add_module. load builds such a module for real also when it first
+    checks the file's tensors (the other types are made on the meta
+    device then)."""
+    if not isinstance(type_name, str) or not type_name:
+        raise TypeError("register: the type name is a string, not empty")
+    if not isinstance(cls, type) or not issubclass(cls, nn.Module):
+        raise TypeError(f"register: {cls!r} is not a torch.nn.Module class")
+    if type_name in _ARGS:
+        raise ValueError(f"register: {type_name!r} is a built-in type, which load rebuilds "
+                         "itself")
+    if type_name in _BY_NAME:
+        raise ValueError(f"register: {type_name!r} is registered already")
+    if cls in _BY_CLASS or cls in _TYPES or cls in _NO_ARGUMENTS.values():
+        raise ValueError(f"register: {cls.__name__} has a type name already")
+    for f, what in ((args, "args"), (build, "build")):
+        if f is not None and not callable(f):
+            raise TypeError(f"register: {what} is not callable")
+    entry = _Registered(type_name, cls, args or (lambda m: m.tapegrad_args()), build or cls,
+                        bool(children))
+    _BY_NAME[type_name] = _BY_CLASS[cls] = entry
 
 
 def describe(model, _prefix=""):
     """The description save writes for model, as a dict (tapegrad's JSON)."""
     where = f"module '{_prefix[:-1]}'" if _prefix else "the top module"
     args, children = _args(model, where)
-    node = {"type": _TYPES.get(type(model), type(model).__name__), "args": args}
+    mine = _BY_CLASS.get(type(model))
+    name = mine.type_name if mine else _TYPES.get(type(model), type(model).__name__)
+    node = {"type": name, "args": args}
     if children:
         node["children"] = [[name, describe(child, _prefix + name + ".")]
                             for name, child in model.named_children()]
@@ -385,13 +458,16 @@ class _Builder:
         kind = node.get("type")
         if not isinstance(kind, str):
             self.fail(where, "no \"type\" string")
-        if kind not in _ARGS:
+        if kind not in _ARGS and kind not in _BY_NAME:
             self.fail(where, f"unknown module type {kind!r}: tapegrad_torch.load rebuilds "
-                      "tapegrad's built-in types only")
+                      "tapegrad's built-in types and those given to register")
         where = f"{where} ({kind})"
         args = node.get("args")
         if not isinstance(args, dict):
             self.fail(where, "saved without its arguments (no \"args\" object)")
+        if kind in _BY_NAME:
+            return self.registered(where, _BY_NAME[kind], args, node.get("children"), prefix,
+                                   depth)
         for key in args:
             if key not in _ARGS[kind]:
                 self.fail(where, f"unknown argument {key!r}")
@@ -406,7 +482,25 @@ class _Builder:
             return self.container(where, kind, children, prefix, depth)
         return self.leaf(where, kind, args)
 
-    def container(self, where, kind, children, prefix, depth):
+    def registered(self, where, mine, args, children, prefix, depth):
+        if children is not None and not isinstance(children, list):
+            self.fail(where, "\"children\" is not an array")
+        try:
+            module = mine.build(**args)
+        except (TypeError, ValueError) as e:
+            self.fail(where, f"its build failed: {e}")
+        if type(module) is not mine.cls:
+            self.fail(where, f"its build made a {type(module).__name__}, not a "
+                      f"{mine.cls.__name__}")
+        names, built = self.children(where, None, children or [], prefix, depth)
+        for name, child in zip(names, built):
+            if name in module._modules or hasattr(module, name):
+                self.fail(where, f"its module has a {name!r} already")
+            module.add_module(name, child)
+        return module
+
+    def children(self, where, kind, children, prefix, depth):
+        """The described children's names and modules."""
         names, built = [], []
         for i, pair in enumerate(children):
             if (not isinstance(pair, list) or len(pair) != 2 or not isinstance(pair[0], str)):
@@ -420,6 +514,10 @@ class _Builder:
                 self.fail(where, f"child {i} of a ModuleList is named {name!r}, not '{i}'")
             names.append(name)
             built.append(self.build(pair[1], prefix + name + ".", depth + 1))
+        return names, built
+
+    def container(self, where, kind, children, prefix, depth):
+        names, built = self.children(where, kind, children, prefix, depth)
         if kind == "Residual":
             if names != ["fn"]:
                 self.fail(where, "a Residual has one child, named \"fn\"")
@@ -448,9 +546,19 @@ class _Builder:
             if not 0 <= p <= 1:
                 self.fail(where, f"'p' must be a number in [0.0, 1.0], not {p!r}")
             return nn.Dropout(p)
-        if kind in ("ReLU", "SiLU", "Sigmoid", "Tanh"):
-            return {"ReLU": nn.ReLU, "SiLU": nn.SiLU, "Sigmoid": nn.Sigmoid,
-                    "Tanh": nn.Tanh}[kind]()
+        if kind in _NO_ARGUMENTS:
+            return _NO_ARGUMENTS[kind]()
+        if kind == "CELU":
+            alpha = self.number_arg(where, args, "alpha")
+            if alpha == 0:
+                self.fail(where, "'alpha' can't be 0")
+            return nn.CELU(alpha)
+        if kind == "Hardtanh":
+            low, high = (self.number_arg(where, args, "min_val"),
+                         self.number_arg(where, args, "max_val"))
+            if not high > low:
+                self.fail(where, f"'max_val' {high!r} must be greater than 'min_val' {low!r}")
+            return nn.Hardtanh(low, high)
         if kind == "GELU":
             if args["approximate"] not in ("none", "tanh"):
                 self.fail(where, "'approximate' must be \"none\" or \"tanh\", not "
@@ -509,7 +617,8 @@ _ARGS = {
     "Linear": ("in_features", "out_features", "bias", _DTYPE),
     "Embedding": ("num_embeddings", "embedding_dim", "padding_idx", _DTYPE),
     "Dropout": ("p",),
-    "ReLU": (), "GELU": ("approximate",), "SiLU": (), "Sigmoid": (), "Tanh": (),
+    **{name: () for name in _NO_ARGUMENTS},
+    "GELU": ("approximate",), "CELU": ("alpha",), "Hardtanh": ("min_val", "max_val"),
     "PReLU": ("num_parameters", "init", _DTYPE),
     "Swish": ("beta_init", _DTYPE),
     "LayerNorm": ("normalized_shape", "eps", "elementwise_affine", _DTYPE),

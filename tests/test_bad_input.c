@@ -1434,8 +1434,8 @@ static void nn_h_checkpoint(void) {
             TG_ERR_VALUE, "the top module: unknown key 'extra'");
         ROW(tg_module_load_new(described("{\"type\":\"Block\"}", 0)) == NULL, TG_ERR_VALUE,
             "the top module: unknown module type 'Block': tg_module_load_new rebuilds the "
-            "built-in types only; build the model in code and load the file with "
-            "tg_module_load");
+            "built-in types and those registered with tg_module_register_loader; build the "
+            "model in code and load the file with tg_module_load");
         ROW(tg_module_load_new(described("{\"type\":\"ReLU\"}", 0)) == NULL, TG_ERR_VALUE,
             "the top module (ReLU): saved without its arguments (no \"args\")");
         ROW(tg_module_load_new(described("{\"type\":\"ReLU\",\"args\":[]}", 0)) == NULL,
@@ -1607,6 +1607,172 @@ static void nn_h_checkpoint(void) {
 }
 
 /* ---- optim.h ------------------------------------------------------------------------------ */
+
+/* Loaders of one's own classes: "Gain" (a parameter "weight" of n
+ * elements), "Reader" (an argument of each kind), and loaders that break
+ * the rules. */
+static const tg_module_class gain_class = {.name = "Gain"}, reader_class = {.name = "Reader"},
+                             careless_class = {.name = "Careless"};
+static tg_module *gain_load(tg_module_desc *d) {
+    int64_t n;
+    tg_dtype dtype;
+    if (tg_module_desc_int(d, "n", &n) || tg_module_desc_dtype(d, "dtype", &dtype)) return NULL;
+    if (n < 1) {
+        tg_set_error(TG_ERR_VALUE, "Gain: n must be positive, not %lld", (long long)n);
+        return NULL;
+    }
+    tg_module *m = tg_module_new(&gain_class, NULL);
+    if (m && !tg_module_new_parameter(m, "weight", TG_SHAPE(n), dtype)) {
+        tg_module_free(m);
+        return NULL;
+    }
+    return m;
+}
+static tg_module *reader_load(tg_module_desc *d) {
+    int64_t i, shape[2];
+    double x;
+    bool b;
+    return tg_module_desc_int(d, "i", &i) || tg_module_desc_double(d, "d", &x) ||
+                   tg_module_desc_bool(d, "b", &b) || !tg_module_desc_string(d, "s") ||
+                   tg_module_desc_ints(d, "shape", 2, shape) < 0 ||
+                   tg_module_desc_is_null(d, "pad") < 0
+               ? NULL
+               : tg_module_new(&reader_class, NULL);
+}
+static tg_module *lazy_load(tg_module_desc *d) {
+    (void)d;
+    return NULL;
+}
+static tg_module *impostor_load(tg_module_desc *d) {
+    (void)d;
+    return tg_activation_new(TG_ACT_RELU);
+}
+static tg_module *careless_load(tg_module_desc *d) {
+    int64_t n;
+    tg_module_desc_int(d, "missing", &n); /* fails, and the loader goes on */
+    return tg_module_new(&careless_class, NULL);
+}
+static tg_module *null_name_load(tg_module_desc *d) {
+    int64_t n;
+    return tg_module_desc_int(d, NULL, &n) ? NULL : tg_module_new(&careless_class, NULL);
+}
+
+/* A file holding a Gain's (8,) float64 "weight", with description. */
+static const char *gain8(const char *description) {
+    const char *path = in_dir("gain.safetensors");
+    return tg_save_safetensors_with_metadata(
+               path, 1, (tg_named_tensor[]){{"weight", b8}}, 1,
+               (tg_metadata_entry[]){{"tapegrad.module", description}})
+               ? NULL
+               : path;
+}
+
+#define GAIN(n, dtype) "{\"type\":\"Gain\",\"args\":{\"n\":" n ",\"dtype\":" dtype "}}"
+#define READER(i, d, b, s, shape)                                                 \
+    "{\"type\":\"Reader\",\"args\":{\"i\":" i ",\"d\":" d ",\"b\":" b ",\"s\":" s \
+    ",\"shape\":" shape ",\"pad\":null}}"
+
+static void nn_h_module_loaders(void) {
+    w84 = tg_zeros(TG_SHAPE(8, 4), TG_F64), b8 = tg_zeros(TG_SHAPE(8), TG_F64);
+    CHECK(tg_module_register_loader("Gain", gain_load) == 0 &&
+          tg_module_register_loader("Reader", reader_load) == 0 &&
+          tg_module_register_loader("Lazy", lazy_load) == 0 &&
+          tg_module_register_loader("Impostor", impostor_load) == 0 &&
+          tg_module_register_loader("Careless", careless_load) == 0 &&
+          tg_module_register_loader("NullName", null_name_load) == 0);
+    int64_t i;
+    double x;
+    bool b;
+    tg_dtype dtype;
+    TABLE(
+        ROW(tg_module_register_loader(NULL, gain_load) == -1, TG_ERR_NULL,
+            "module_register_loader: argument is NULL");
+        ROW(tg_module_register_loader("Mine", NULL) == -1, TG_ERR_NULL,
+            "module_register_loader: argument is NULL");
+        ROW(tg_module_register_loader("", gain_load) == -1, TG_ERR_VALUE,
+            "module_register_loader: a type name is not empty and is valid UTF-8");
+        ROW(tg_module_register_loader("\xc0\xaf", gain_load) == -1, TG_ERR_VALUE,
+            "module_register_loader: a type name is not empty and is valid UTF-8");
+        ROW(tg_module_register_loader("Linear", gain_load) == -1, TG_ERR_VALUE,
+            "module_register_loader: 'Linear' is a built-in type, which tg_module_load_new "
+            "rebuilds itself");
+        ROW(tg_module_register_loader("Hardtanh", gain_load) == -1, TG_ERR_VALUE,
+            "'Hardtanh' is a built-in type");
+        ROW(tg_module_register_loader("Gain", reader_load) == -1, TG_ERR_VALUE,
+            "module_register_loader: 'Gain' has a loader already");
+        ROW(tg_module_desc_int(NULL, "n", &i) == -1, TG_ERR_NULL,
+            "module_desc_int: argument is NULL");
+        ROW(tg_module_desc_double(NULL, "x", &x) == -1, TG_ERR_NULL,
+            "module_desc_double: argument is NULL");
+        ROW(tg_module_desc_bool(NULL, "b", &b) == -1, TG_ERR_NULL,
+            "module_desc_bool: argument is NULL");
+        ROW(tg_module_desc_dtype(NULL, "dtype", &dtype) == -1, TG_ERR_NULL,
+            "module_desc_dtype: argument is NULL");
+        ROW(tg_module_desc_string(NULL, "s") == NULL, TG_ERR_NULL,
+            "module_desc_string: argument is NULL");
+        ROW(tg_module_desc_ints(NULL, "s", 0, NULL) == -1, TG_ERR_NULL,
+            "module_desc_ints: argument is NULL");
+        ROW(tg_module_desc_ints(NULL, "s", -1, NULL) == -1, TG_ERR_VALUE,
+            "module_desc_ints: room for -1 values");
+        ROW(tg_module_desc_is_null(NULL, "p") == -1, TG_ERR_NULL,
+            "module_desc_is_null: argument is NULL");
+        ROW(tg_module_load_new(described(GAIN("3", "\"float64\""), 2)) == NULL, TG_ERR_SHAPE,
+            "the top module (Gain): tensor 'weight' is float64 (8, 4) in the file, the "
+            "arguments make it float64 (3,)");
+        ROW(tg_module_load_new(
+                described(IN_SEQUENTIAL("[\"g\"," GAIN("8", "\"float64\"") "]"), 1)) == NULL,
+            TG_ERR_VALUE,
+            "module 'g' (Gain): the file has no tensor 'g.weight' (float64 (8,)), which the "
+            "arguments give it");
+        ROW(tg_module_load_new(described(GAIN("0", "\"float64\""), 0)) == NULL, TG_ERR_VALUE,
+            "described.safetensors: the top module (Gain): Gain: n must be positive, not 0");
+        ROW(tg_module_load_new(
+                described("{\"type\":\"Gain\",\"args\":{\"dtype\":\"float64\"}}", 0)) == NULL,
+            TG_ERR_VALUE, "the top module (Gain): the argument 'n' is missing");
+        ROW(tg_module_load_new(described("{\"type\":\"Gain\"}", 0)) == NULL, TG_ERR_VALUE,
+            "the top module (Gain): saved without its arguments (no \"args\")");
+        ROW(tg_module_load_new(described(GAIN("\"3\"", "\"float64\""), 0)) == NULL, TG_ERR_VALUE,
+            "(Gain): 'n' must be an integer, not \"3\"");
+        ROW(tg_module_load_new(described(GAIN("3", "\"float16\""), 0)) == NULL, TG_ERR_VALUE,
+            "(Gain): 'dtype' must be the name of a dtype (\"float32\", \"float64\", ...), not "
+            "\"float16\"");
+        ROW(tg_module_load_new(described(
+                "{\"type\":\"Gain\",\"args\":{\"n\":8,\"dtype\":\"float64\",\"gain\":2}}", 0)) ==
+                NULL,
+            TG_ERR_VALUE, "the top module (Gain): unknown argument 'gain'");
+        ROW(tg_module_load_new(described(
+                "{\"type\":\"Gain\",\"args\":{\"n\":8,\"dtype\":\"float64\"},\"children\":{}}",
+                0)) == NULL,
+            TG_ERR_VALUE, "the top module (Gain): \"children\" is not an array");
+        ROW(tg_module_load_new(gain8("{\"type\":\"Gain\",\"args\":{\"n\":8,\"dtype\":"
+                                     "\"float64\"},\"children\":[[\"a\",{\"type\":\"ReLU\","
+                                     "\"args\":{}}],[\"a\",{\"type\":\"ReLU\",\"args\":{}}]]}")) ==
+                NULL,
+            TG_ERR_VALUE, "the top module (Gain): two children are named \"a\"");
+        ROW(tg_module_load_new(gain8("{\"type\":\"Gain\",\"args\":{\"n\":8,\"dtype\":"
+                                     "\"float64\"},\"children\":[[\"weight\",{\"type\":"
+                                     "\"ReLU\",\"args\":{}}]]}")) == NULL,
+            TG_ERR_VALUE, "Gain already has a parameter named \"weight\"");
+        ROW(tg_module_load_new(described(READER("1", "\"x\"", "true", "\"s\"", "[]"), 0)) == NULL,
+            TG_ERR_VALUE, "the top module (Reader): 'd' must be a finite number, not \"x\"");
+        ROW(tg_module_load_new(described(READER("1", "0.5", "1", "\"s\"", "[]"), 0)) == NULL,
+            TG_ERR_VALUE, "(Reader): 'b' must be true or false, not 1");
+        ROW(tg_module_load_new(described(READER("1", "0.5", "true", "3", "[]"), 0)) == NULL,
+            TG_ERR_VALUE, "(Reader): 's' must be a string, not 3");
+        ROW(tg_module_load_new(described(READER("1", "0.5", "true", "\"s\"", "[1,2,3]"), 0)) ==
+                NULL,
+            TG_ERR_VALUE, "(Reader): 'shape' must be an array of at most 2 integers, not an array");
+        ROW(tg_module_load_new(described(READER("1", "0.5", "true", "\"s\"", "[1.5]"), 0)) == NULL,
+            TG_ERR_VALUE, "(Reader): 'shape' must be an array of at most 2 integers");
+        ROW(tg_module_load_new(described("{\"type\":\"Lazy\",\"args\":{}}", 0)) == NULL,
+            TG_ERR_VALUE, "the top module (Lazy): its loader returned NULL and recorded no error");
+        ROW(tg_module_load_new(described("{\"type\":\"Impostor\",\"args\":{}}", 0)) == NULL,
+            TG_ERR_VALUE, "the top module (Impostor): its loader made a ReLU");
+        ROW(tg_module_load_new(described("{\"type\":\"Careless\",\"args\":{}}", 0)) == NULL,
+            TG_ERR_VALUE, "the top module (Careless): the argument 'missing' is missing");
+        ROW(tg_module_load_new(described("{\"type\":\"NullName\",\"args\":{}}", 0)) == NULL,
+            TG_ERR_NULL, "the top module (NullName): module_desc_int: argument is NULL"););
+}
 
 static void optim_h(void) {
     tg_tensor *p = leaf(), *q = leaf();
@@ -2068,15 +2234,23 @@ static void totals(void) {
 int main(int argc, char **argv) {
     memcpy(dir, "/tmp/tg-bad-input-XXXXXX", sizeof "/tmp/tg-bad-input-XXXXXX");
     if (!mkdtemp(dir)) return 1;
-    static const tg_test_case cases[] = {
-        TG_CASE(tensor_h),      TG_CASE(autograd_graph_parallel_h),
-        TG_CASE(grad_report_h), TG_CASE(safetensors_h),
-        TG_CASE(ops_h),         TG_CASE(activation_dropout_linalg_h),
-        TG_CASE(loss_reduce_h), TG_CASE(norm_h),
-        TG_CASE(shape_h),       TG_CASE(nn_h),
-        TG_CASE(nn_h_modules),  TG_CASE(nn_h_checkpoint),
-        TG_CASE(optim_h),       TG_CASE(optim_h_schedules),
-        TG_CASE(data_h),        TG_CASE(totals)};
+    static const tg_test_case cases[] = {TG_CASE(tensor_h),
+                                         TG_CASE(autograd_graph_parallel_h),
+                                         TG_CASE(grad_report_h),
+                                         TG_CASE(safetensors_h),
+                                         TG_CASE(ops_h),
+                                         TG_CASE(activation_dropout_linalg_h),
+                                         TG_CASE(loss_reduce_h),
+                                         TG_CASE(norm_h),
+                                         TG_CASE(shape_h),
+                                         TG_CASE(nn_h),
+                                         TG_CASE(nn_h_modules),
+                                         TG_CASE(nn_h_checkpoint),
+                                         TG_CASE(nn_h_module_loaders),
+                                         TG_CASE(optim_h),
+                                         TG_CASE(optim_h_schedules),
+                                         TG_CASE(data_h),
+                                         TG_CASE(totals)};
     int rc = tg_test_run(cases, (int)(sizeof cases / sizeof cases[0]), argc, argv);
     rmdir(dir);
     return rc;

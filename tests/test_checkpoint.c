@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "tg_test.h"
+#include "user_classes.h"
 
 static char dir[64];
 
@@ -174,7 +175,8 @@ static void a_users_class_is_saved_by_name(void) {
     CHECK(tg_module_load(net, path) == 0);
     CHECK(tg_module_load_new(path) == NULL);
     CHECK_ERROR(TG_ERR_VALUE, "user.safetensors: module '0.fn': unknown module type 'Scale': "
-                              "tg_module_load_new rebuilds the built-in types only");
+                              "tg_module_load_new rebuilds the built-in types and those "
+                              "registered with tg_module_register_loader");
     tg_module_free(net);
 
     tg_module *described = tg_module_new(&described_scale,
@@ -261,6 +263,63 @@ static void every_built_in_type_is_rebuilt(void) {
     CHECK(rows && tg_item(tg_sum(tg_abs(tg_slice(rows, 0, 0, 1, 1)))) == 0); /* padding row 9 */
     CHECK(tg_item(tg_sum(tg_ne(rows, tg_module_forward(tg_module_child_at(m, 0, NULL), idx)))) ==
           0);
+    tg_module_free(r);
+    tg_module_free(m);
+}
+
+/* The activations, each kind described and rebuilt, with the same outputs
+ * (on inputs across their kinks). */
+static void every_activation_is_rebuilt(void) {
+    tg_module *m = tg_sequential_new(0, NULL);
+    for (int k = TG_ACT_RELU; k <= TG_ACT_TANHSHRINK; k++)
+        CHECK(tg_module_append(m, tg_activation_new((tg_activation_kind)k)) != NULL);
+    CHECK(tg_module_append(m, tg_celu_new(0.5)) && tg_module_append(m, tg_hardtanh_new(-2, 0.5)));
+    char *d = tg_module_describe(m);
+    CHECK(strstr(d, "[\"6\",{\"type\":\"SELU\",\"args\":{}}],[\"7\",{\"type\":\"ReLU6\",\"args\":"
+                    "{}}],[\"8\",{\"type\":\"Hardsigmoid\",\"args\":{}}],[\"9\",{\"type\":"
+                    "\"Hardswish\",\"args\":{}}],[\"10\",{\"type\":\"Mish\",\"args\":{}}],[\"11\","
+                    "{\"type\":\"LogSigmoid\",\"args\":{}}],[\"12\",{\"type\":\"Softsign\","
+                    "\"args\":{}}],[\"13\",{\"type\":\"Tanhshrink\",\"args\":{}}],[\"14\",{\"type\""
+                    ":\"CELU\",\"args\":{\"alpha\":0.5}}],[\"15\",{\"type\":\"Hardtanh\",\"args\":"
+                    "{\"min_val\":-2.0,\"max_val\":0.5}}]]}") != NULL);
+    free(d);
+    tg_module *r = rebuilt(m, "activations.safetensors");
+    CHECK(r != NULL);
+    tg_tensor *x = tg_arange(-4, 4.25, 0.25, TG_F64);
+    for (int i = 0; i < tg_module_num_children(m); i++) {
+        tg_tensor *y = tg_module_forward(tg_module_child_at(m, i, NULL), x);
+        tg_tensor *z = tg_module_forward(tg_module_child_at(r, i, NULL), x);
+        CHECK(y && z && tg_item(tg_sum(tg_ne(y, z))) == 0);
+    }
+    tg_module_free(r);
+    tg_module_free(m);
+}
+
+/* ---- A user's classes (tests/user_classes.h) rebuilt by their registered loaders ------------ */
+
+static void a_registered_class_is_rebuilt(void) {
+    CHECK(user_classes_register() == 0);
+    tg_module *chain = chain_new();
+    CHECK(tg_module_add_child(chain, "gain", gain_new(8, TG_F64)) &&
+          tg_module_add_child(chain, "norm", tg_rms_norm_new(8, 1e-6, TG_F64)));
+    tg_module *m = tg_sequential_named_new(
+        3, (const char *[]){"fc", "chain", "out"},
+        (tg_module *[]){tg_linear_new(4, 8, TG_BIAS, TG_F64, NULL), chain,
+                        tg_residual_new(gain_new(8, TG_F64))});
+    char *d = tg_module_describe(m);
+    CHECK_EQ_STR(
+        strstr(d, "[\"chain\""),
+        "[\"chain\",{\"type\":\"Chain\",\"args\":{},\"children\":[[\"gain\",{\"type\":"
+        "\"Gain\",\"args\":{\"n\":8,\"dtype\":\"float64\"}}],[\"norm\",{\"type\":"
+        "\"RMSNorm\",\"args\":{\"dim\":8,\"eps\":1e-06,\"dtype\":\"float64\"}}]]}],[\"out\","
+        "{\"type\":\"Residual\",\"args\":{},\"children\":[[\"fn\",{\"type\":\"Gain\","
+        "\"args\":{\"n\":8,\"dtype\":\"float64\"}}]]}]]}");
+    free(d);
+    tg_module *r = rebuilt(m, "registered.safetensors");
+    CHECK(r != NULL);
+    tg_tensor *x = tg_randn(TG_SHAPE(3, 4), TG_F64, NULL);
+    tg_tensor *y = tg_module_forward(m, x), *z = tg_module_forward(r, x);
+    CHECK(y && z && tg_item(tg_sum(tg_ne(y, z))) == 0);
     tg_module_free(r);
     tg_module_free(m);
 }
@@ -413,6 +472,8 @@ int main(int argc, char **argv) {
                                          TG_CASE(save_puts_the_description_in_the_metadata),
                                          TG_CASE(a_users_class_is_saved_by_name),
                                          TG_CASE(every_built_in_type_is_rebuilt),
+                                         TG_CASE(every_activation_is_rebuilt),
+                                         TG_CASE(a_registered_class_is_rebuilt),
                                          TG_CASE(rebuilding_leaves_the_default_generator_alone),
                                          TG_CASE(lying_arguments_allocate_nothing),
                                          TG_CASE(too_many_or_too_deep_is_refused)};

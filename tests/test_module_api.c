@@ -3,10 +3,12 @@
  * only): a class with a forward, an extra_repr, a state, parameters,
  * buffers and children; ModuleList and named Sequential; names and their
  * rules; who owns what when something fails; the lists over a tree;
- * print(model) and the state_dict keys against PyTorch's
+ * print(model) and the state_dict keys against PyTorch's, the networks of
+ * examples/fashion_mnist.c and examples/prenorm_ffn.c among them
  * (tests/golden/make_golden_modules.py writes golden_prints); the summary. */
 #include <unistd.h>
 
+#include "../examples/prenorm_block.h"
 #include "golden/golden_modules.h"
 #include "tg_test.h"
 
@@ -102,6 +104,26 @@ static tg_module *build(const char *name) {
     if (strcmp(name, "block") == 0)
         return tg_sequential_new(
             2, (tg_module *[]){block_new(4, 2, NULL), tg_linear_new(4, 2, TG_BIAS, TG_F32, NULL)});
+    if (strcmp(name, "prenorm") == 0) { /* examples/prenorm_ffn.c's network */
+        tg_ffn_options o = {.kind = TG_FFN_SWIGLU,
+                            .dim = 128,
+                            .hidden_dim = 512,
+                            .multiple_of = 32,
+                            .dtype = TG_F32};
+        return prenorm_stack_new(784, 10, 4, &o, 1e-6, NULL);
+    }
+    if (strcmp(name, "activations") == 0) {
+        tg_module *m = tg_sequential_new(0, NULL);
+        for (int k = TG_ACT_SELU; k <= TG_ACT_TANHSHRINK; k++)
+            tg_module_append(m, tg_activation_new((tg_activation_kind)k));
+        tg_module_append(m, tg_celu_new(TG_CELU_DEFAULT_ALPHA));
+        tg_module_append(m, tg_celu_new(0.5));
+        tg_module_append(m,
+                         tg_hardtanh_new(TG_HARDTANH_DEFAULT_MIN_VAL, TG_HARDTANH_DEFAULT_MAX_VAL));
+        tg_module_append(m, tg_hardtanh_new(-2, 0.25));
+        tg_module_append(m, tg_layer_norm_new(TG_SHAPE(3, 4), TG_NO_AFFINE, 1e-6, TG_F32));
+        return m;
+    }
     if (strcmp(name, "empty_sequential") == 0) return tg_sequential_new(0, NULL);
     if (strcmp(name, "empty_list") == 0) return tg_module_list_new();
     return NULL;

@@ -458,10 +458,17 @@ static tg_tensor *tagged_forward(tg_module *m, tg_tensor *x) {
     return tg_mul(tg_module_forward(tg_module_child_at(s->layers, 0, NULL), x), s->gain);
 }
 
+/* Its constructor takes no arguments. */
+static int tagged_describe(const tg_module *m, tg_module_args *a) {
+    (void)m, (void)a;
+    return 0;
+}
+
 static const tg_module_class tagged_class = {.name = "Tagged",
                                              .forward = tagged_forward,
                                              .state_size = sizeof(tagged_state),
-                                             .free_state = free_tagged};
+                                             .free_state = free_tagged,
+                                             .describe = tagged_describe};
 
 static tg_module *make_tagged(tg_generator *gen) {
     char *tag = malloc(8);
@@ -480,6 +487,12 @@ static tg_module *make_tagged(tg_generator *gen) {
         return NULL;
     }
     return m;
+}
+
+/* Its loader, registered for tg_module_load_new. */
+static tg_module *load_tagged(tg_module_desc *d) {
+    (void)d;
+    return make_tagged(NULL);
 }
 
 static tg_module *make_norms(tg_generator *gen) {
@@ -509,12 +522,13 @@ static tg_module *make_saved(tg_generator *gen) {
                         .dropout = 0.1,
                         .dtype = TG_F64};
     return tg_sequential_named_new(
-        5, (const char *[]){"in", "norm", "ffn", "rms", "out"},
+        8, (const char *[]){"in", "norm", "ffn", "rms", "out", "tagged", "celu", "hardtanh"},
         (tg_module *[]){tg_linear_new(6, 8, TG_BIAS, TG_F64, gen),
                         tg_layer_norm_new(TG_SHAPE(8), TG_AFFINE, 1e-5, TG_F64),
                         tg_residual_new(tg_feedforward_new(&o, gen)),
                         tg_rms_norm_new(8, 1e-6, TG_F64),
-                        tg_linear_new(8, 4, TG_NO_BIAS, TG_F64, gen)});
+                        tg_linear_new(8, 6, TG_NO_BIAS, TG_F64, gen), make_tagged(gen),
+                        tg_celu_new(0.5), tg_hardtanh_new(-2, 2)});
 }
 
 static tg_module *make_loaded(tg_generator *gen) {
@@ -535,7 +549,9 @@ static const struct {
     {"Tagged, a user's module", make_tagged},
     {"Sequential(Linear, LayerNorm, RMSNorm)", make_norms},
     {"Sequential(Linear, CELU, Hardtanh, Mish, SELU)", make_more_activations},
-    {"tg_module_load_new of Linear, LayerNorm, Residual(SwiGLU), RMSNorm, Linear", make_loaded},
+    {"tg_module_load_new of Linear, LayerNorm, Residual(SwiGLU), RMSNorm, Linear, Tagged (a "
+     "registered loader), CELU, Hardtanh",
+     make_loaded},
 };
 
 static int module_scenario(void *ctx) {
@@ -579,6 +595,7 @@ static bool constructor_fails_cleanly(const char *name, int (*scenario)(void *),
 
 static void every_module_constructor_fails_cleanly(void) {
     snprintf(saved_path, sizeof saved_path, "/tmp/tg-oom-%ld.safetensors", (long)getpid());
+    CHECK(tg_module_register_loader("Tagged", load_tagged) == 0);
     tg_module *saved = make_saved(NULL);
     CHECK(saved && tg_module_save(saved, saved_path) == 0);
     tg_module_free(saved);

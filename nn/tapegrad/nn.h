@@ -208,9 +208,10 @@ TG_API tg_module *tg_module_append(tg_module *m, tg_module *child);
  * a JSON object for the top module, each one
  *     {"type": <class name>, "args": {<name>: <value>, ...},
  *      "children": [[<child name>, <object>], ...]}
- * with "children" only for a container (Sequential, ModuleList, Residual;
- * a FeedForward's Linear layers are made by its constructor and are not
- * listed), and "args" only when the class has a describe hook. Values are
+ * with "children" only for a container (Sequential, ModuleList, Residual,
+ * a user's class whose describe hook says so; a FeedForward's Linear
+ * layers are made by its constructor and are not listed), and "args" only
+ * when the class has a describe hook. Values are
  * integers, finite numbers (written as Python's repr writes them, so that
  * they read back exactly), true/false, strings, null and arrays of
  * integers. README.md, "Self-describing checkpoints", has an example.
@@ -218,20 +219,25 @@ TG_API tg_module *tg_module_append(tg_module *m, tg_module *child);
  * A user's class without a describe hook is written as {"type": "Block"}
  * alone, without its arguments or anything below it: the file still loads
  * into a model built in code (tg_module_load), and loaders that rebuild
- * the architecture refuse it, naming the module. */
+ * the architecture refuse it, naming the module. With a describe hook and
+ * a loader registered for its name (below), tg_module_load_new rebuilds
+ * it as it does the built-in types. */
 #define TG_MODULE_METADATA_KEY "tapegrad.module"
 
 /* The description tg_module_save writes for m (compact JSON, UTF-8), in a
  * malloc'ed string the caller frees with free(), or NULL with an error. */
 TG_API char *tg_module_describe(const tg_module *m);
 
-/* A new module rebuilt from the description in the file at path (built-in
- * types only: Linear, Embedding, Dropout, ReLU, GELU, SiLU, Sigmoid, Tanh,
- * PReLU, Swish, LayerNorm, RMSNorm, FeedForward, Sequential, ModuleList,
- * Residual), with its tensors loaded from the file, strictly: every
- * argument is checked and every tensor the rebuilt module has must be in
- * the file with its dtype and shape, and nothing else, before anything is
- * made, so a file that lies allocates no more than it holds. At most
+/* A new module rebuilt from the description in the file at path, of the
+ * built-in types (Linear, Embedding, Dropout, the activations, PReLU,
+ * Swish, LayerNorm, RMSNorm, FeedForward, Sequential, ModuleList,
+ * Residual) and those registered with tg_module_register_loader, with its
+ * tensors loaded from the file, strictly: every argument is checked and
+ * every tensor the rebuilt module has must be in the file with its dtype
+ * and shape, and nothing else, before the module is made, so a file of
+ * built-in types that lies allocates no more than it holds (a registered
+ * type's loader is called in that first pass too, to learn its tensors:
+ * what it allocates is what its arguments ask for). At most
  * TG_MODULE_LOAD_MAX_MODULES modules, nested at most
  * TG_MODULE_LOAD_MAX_DEPTH deep. The module trains (tg_module_train to
  * change), its dropout draws from the thread's default generator, and
@@ -241,6 +247,58 @@ TG_API char *tg_module_describe(const tg_module *m);
 TG_API tg_module *tg_module_load_new(const char *path);
 #define TG_MODULE_LOAD_MAX_MODULES 10000
 #define TG_MODULE_LOAD_MAX_DEPTH 64
+
+/* ---- Rebuilding a class of one's own --------------------------------------------
+ * tg_module_load_new rebuilds a user's class from its description once a
+ * loader is registered for its name (the class's name, which its describe
+ * hook's arguments go with):
+ *
+ *     static tg_module *scale_load(tg_module_desc *d) {
+ *         double factor;
+ *         if (tg_module_desc_double(d, "factor", &factor) != 0) return NULL;
+ *         return scale_new(factor);
+ *     }
+ *     ...
+ *     tg_module_register_loader("Scale", scale_load);
+ *
+ * A loader reads the arguments the describe hook wrote with the
+ * tg_module_desc_* functions and returns the module its constructor makes
+ * (of that class), or NULL with an error. Every argument of the
+ * description must be read: one the loader does not ask for is refused as
+ * unknown. A class whose describe hook calls tg_module_arg_children has
+ * its children rebuilt and added after the loader returns, under their
+ * names (tg_module_add_child): its loader makes the module without them.
+ * The loader is called twice per module, once to learn its tensors
+ * (freed at once) and once to make it; it must make the same module both
+ * times. */
+/* The arguments of one module of a description, for its loader (opaque;
+ * valid during the call of the loader only). */
+typedef struct tg_module_desc tg_module_desc;
+typedef tg_module *(*tg_module_loader_fn)(tg_module_desc *desc);
+/* Registers load for the modules of type `type` (not empty, UTF-8), for
+ * the rest of the process, from any thread. Returns 0, or -1 with an error:
+ * for NULL, for a built-in type's name, and for a type that has a loader
+ * already. */
+TG_API int tg_module_register_loader(const char *type, tg_module_loader_fn load);
+/* Each reads the argument `name` into *out and returns 0, or returns -1
+ * with an error naming the file, the module and the argument: when the
+ * description has no such argument or it is of another kind (an int wants
+ * an integer; a double any finite number; a dtype the name tg_dtype_name
+ * gives). */
+TG_API int tg_module_desc_int(tg_module_desc *desc, const char *name, int64_t *out);
+TG_API int tg_module_desc_double(tg_module_desc *desc, const char *name, double *out);
+TG_API int tg_module_desc_bool(tg_module_desc *desc, const char *name, bool *out);
+TG_API int tg_module_desc_dtype(tg_module_desc *desc, const char *name, tg_dtype *out);
+/* A string argument (borrowed: valid during the loader's call), or NULL
+ * with an error. */
+TG_API const char *tg_module_desc_string(tg_module_desc *desc, const char *name);
+/* An array of integers (a shape) into values, which has room for max:
+ * returns how many it holds, or -1 with an error (more than max, or not
+ * integers). */
+TG_API int tg_module_desc_ints(tg_module_desc *desc, const char *name, int max, int64_t *values);
+/* 1 when the argument is null, 0 when it is something else (read it with
+ * the getter of its kind), -1 with an error when there is none. */
+TG_API int tg_module_desc_is_null(tg_module_desc *desc, const char *name);
 
 /* For describe hooks: each adds one argument, name (UTF-8, not empty, once
  * per module) and value, and returns 0, or -1 with an error (which also

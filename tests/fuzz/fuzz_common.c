@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "../user_classes.h"
+
 void fuzz_check(int ok, const char *what, const char *file, int line) {
     if (ok) return;
     fprintf(stderr, "%s:%d: broken promise: %s (last error %d: \"%s\")\n", file, line, what,
@@ -120,7 +122,15 @@ tg_module *fuzz_model(void) {
     return m;
 }
 
+void fuzz_register_loaders(void) {
+    static bool done;
+    if (done) return;
+    FUZZ_CHECK(user_classes_register() == 0);
+    done = true;
+}
+
 tg_module *fuzz_described_model(void) {
+    fuzz_register_loaders();
     tg_generator *gen = tg_generator_new(8);
     tg_ffn_options swiglu = {.kind = TG_FFN_SWIGLU,
                              .dim = 2,
@@ -132,7 +142,14 @@ tg_module *fuzz_described_model(void) {
     tg_module *list = tg_module_list_new();
     FUZZ_CHECK(tg_module_append(list, tg_embedding_new(3, 2, -1, TG_F32, gen)) &&
                tg_module_append(list, tg_feedforward_new(&relu, gen)) &&
-               tg_module_append(list, tg_activation_new(TG_ACT_SIGMOID)));
+               tg_module_append(list, tg_activation_new(TG_ACT_SIGMOID)) &&
+               tg_module_append(list, tg_activation_new(TG_ACT_SELU)) &&
+               tg_module_append(list, tg_celu_new(0.5)) &&
+               tg_module_append(list, tg_hardtanh_new(-1, 2)));
+    tg_module *chain = chain_new();
+    FUZZ_CHECK(tg_module_add_child(chain, "gain", gain_new(2, TG_F32)) &&
+               tg_module_add_child(chain, "act", tg_activation_new(TG_ACT_MISH)) &&
+               tg_module_append(list, chain));
     tg_module *m = tg_sequential_named_new(
         9, (const char *[]){"in", "ln", "res", "rms", "gelu", "drop", "prelu", "swish", "list"},
         (tg_module *[]){tg_linear_new(3, 2, TG_BIAS, TG_F64, gen),

@@ -40,8 +40,12 @@ int fuzz_same_file(const char *a, const char *b);
  * states, so that the seeds fit them. Each call makes new ones, always the
  * same (fixed seeds, fixed steps). */
 tg_module *fuzz_model(void);
-/* A small model of every built-in type, for tg_module_load_new. */
+/* A small model of every built-in type and of a user's two whose
+ * loaders it registers, for tg_module_load_new. */
 tg_module *fuzz_described_model(void);
+/* Registers the loaders of the user's classes fuzz_described_model holds
+ * (Gain and Chain of tests/user_classes.h), once per process. */
+void fuzz_register_loaders(void);
 /* One of the optimizer kinds below over m's parameters, in two groups, a
  * few steps in so that its state is not all zeros. */
 enum { FUZZ_SGD, FUZZ_ADAGRAD, FUZZ_RMSPROP, FUZZ_ADAM, FUZZ_ADAMW, FUZZ_N_OPTIMS };

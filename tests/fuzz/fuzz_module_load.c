@@ -3,7 +3,8 @@
  * bits, or it succeeds and each parameter equals the file's tensor. And
  * for tg_module_load_new: it fails with a message naming the file, or the
  * module it rebuilds has exactly the file's tensors, and saved again it
- * is rebuilt the same (description and tensors). */
+ * is rebuilt the same (description and tensors); a user's classes with
+ * registered loaders (fuzz_register_loaders) among the types. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@ static tg_module *model;
 static tg_tensor **initial; /* copies of the parameters as made */
 
 static void setup(void) {
+    fuzz_register_loaders();
     model = fuzz_model();
     int n;
     tg_tensor *const *params = tg_module_parameter_tensors(model, &n);

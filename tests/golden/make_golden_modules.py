@@ -89,6 +89,35 @@ class Block(nn.Module):
         return f"dim={self.dim}\nlayers={len(self.layers)}"
 
 
+class RMSNorm(nn.Module):
+    """LLaMA's RMSNorm(dim): a weight, nothing printed."""
+
+    def __init__(self, dim):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+
+
+class PreNormBlock(nn.Module):
+    """examples/prenorm_block.h's block: x + FeedForward(RMSNorm(x))."""
+
+    def __init__(self, dim, hidden):
+        super().__init__()
+        self.attention_norm = RMSNorm(dim)
+        self.feed_forward = FeedForward("SwiGLU", dim, hidden, True)
+
+
+class PreNormStack(nn.Module):
+    """examples/prenorm_block.h's stack, as examples/prenorm_ffn.c makes it
+    (784 -> 128, 4 blocks, SwiGLU hidden 512 -> 352, -> 10)."""
+
+    def __init__(self, n_layers):
+        super().__init__()
+        self.embed = nn.Linear(784, 128, bias=False)
+        self.layers = nn.ModuleList([PreNormBlock(128, 352) for _ in range(n_layers)])
+        self.norm = RMSNorm(128)
+        self.output = nn.Linear(128, 10, bias=False)
+
+
 models = [
     ("every_layer", nn.Sequential(
         nn.Linear(784, 256), nn.Dropout(0.1), nn.ReLU(), nn.GELU(), nn.GELU(approximate="tanh"),
@@ -104,6 +133,11 @@ models = [
                                   Residual(FeedForward("GELU-tanh", 8, 32, False))])),
         ("head", nn.Linear(8, 10))]))),
     ("block", nn.Sequential(Block(4, 2), nn.Linear(4, 2))),
+    ("prenorm", PreNormStack(4)),
+    ("activations", nn.Sequential(
+        nn.SELU(), nn.ReLU6(), nn.Hardsigmoid(), nn.Hardswish(), nn.Mish(), nn.LogSigmoid(),
+        nn.Softsign(), nn.Tanhshrink(), nn.CELU(), nn.CELU(0.5), nn.Hardtanh(),
+        nn.Hardtanh(-2.0, 0.25), nn.LayerNorm((3, 4), eps=1e-06, elementwise_affine=False))),
     ("empty_sequential", nn.Sequential()),
     ("empty_list", nn.ModuleList()),
 ]
