@@ -409,7 +409,9 @@ static value parse_primary(parser *ps) {
         return fail(ps, *ps->p ? "unexpected '%c'" : "unexpected end of the expression", *ps->p);
     if (!accept(ps, "(")) {
         tg_tensor *t = lookup(ps, name);
-        return t ? (value){t, NAN} : fail(ps, "unknown name '%s'", name);
+        if (t) return (value){t, NAN};
+        ps->p = start; /* the column of the name */
+        return fail(ps, "unknown name '%s'", name);
     }
     value args[MAX_ARGS];
     int n = 0;

@@ -336,20 +336,16 @@ const char *tg_web_optimize(int surface, int optimizer, double lr, double p1, do
         return failure(out, "optimize: no such surface or optimizer, or steps not in [0, 10000]");
     enum surface s = (enum surface)surface;
     enum optimizer kind = (enum optimizer)optimizer;
+    tg_pool *pool = tg_pool_push(); /* p and q, the points of the two paths */
     tg_tensor *p = tg_requires_grad_(tg_from_data((double[]){x0, y0}, TG_SHAPE(1, 2), TG_F64),
                                      true);
     tg_tensor *q = tg_requires_grad_(tg_from_data((double[]){x0, y0}, TG_SHAPE(1, 2), TG_F64),
                                      true);
     tg_optimizer *opt = p && q ? make_optimizer(kind, p, lr, p1, p2, eps, weight_decay) : NULL;
-    if (!opt) {
-        tg_release(p);
-        tg_release(q);
-        return failure(out, tg_last_error());
-    }
+    bool ok = opt != NULL;
     /* The library, with torch.optim's rules. */
     fputs("{\"ok\":true,\"library\":[", out);
     double loss, g[2], xy[2] = {x0, y0};
-    bool ok = true;
     for (int t = 0; t <= steps && ok; t++) {
         ok = loss_and_grad(s, p, &loss, g) && tg_to_doubles(p, xy) == 0 &&
              (t == steps || tg_optim_step(opt) == 0);
@@ -359,13 +355,13 @@ const char *tg_web_optimize(int surface, int optimizer, double lr, double p1, do
     fputs("],\"documents\":[", out);
     double x[2] = {x0, y0}, v[2] = {0, 0}, sq[2] = {0, 0};
     for (int t = 0; t <= steps && ok; t++) {
+        tg_pool *step_pool = tg_pool_push();
         tg_tensor *point = tg_from_data(x, TG_SHAPE(1, 2), TG_F64);
         bool previous = tg_set_grad_enabled(false);
         ok = point && tg_copy_(q, point) == 0;
         tg_set_grad_enabled(previous);
-        ok = ok && loss_and_grad(s, q, &loss, g);
-        tg_release(point);
-        if (!ok) break;
+        tg_pool_pop(step_pool);
+        if (!(ok = ok && loss_and_grad(s, q, &loss, g))) break;
         write_point(out, t == 0, x[0], x[1], loss);
         for (int i = 0; i < 2 && t < steps; i++)
             x[i] = documents_update(kind, x[i], g[i], &v[i], &sq[i], t + 1, lr, p1, p2, eps,
@@ -373,9 +369,8 @@ const char *tg_web_optimize(int surface, int optimizer, double lr, double p1, do
     }
     fputs("]}", out);
     tg_optim_free(opt);
-    tg_release(p);
-    tg_release(q);
-    if (!ok) {
+    tg_pool_pop(pool);
+    if (!ok) { /* the message replaces what was written */
         fclose(out);
         out = begin();
         return out ? failure(out, tg_last_error()) : "{\"ok\":false,\"error\":\"out of memory\"}";
@@ -410,8 +405,6 @@ const char *tg_web_surface(int surface, double xmin, double xmax, double ymin, d
 
 /* ---- Activations --------------------------------------------------------------------- */
 
-static tg_tensor *swish_beta; /* Swish's beta as a tensor, set before each call */
-
 static tg_tensor *a_relu(tg_tensor *x, double p) { return (void)p, tg_relu(x); }
 static tg_tensor *a_leaky(tg_tensor *x, double p) { return tg_leaky_relu(x, p); }
 static tg_tensor *a_elu(tg_tensor *x, double p) { return tg_elu(x, p); }
@@ -423,7 +416,7 @@ static tg_tensor *a_gelu(tg_tensor *x, double p) { return (void)p, tg_gelu(x, TG
 static tg_tensor *a_gelu_tanh(tg_tensor *x, double p) { return (void)p, tg_gelu(x, TG_GELU_TANH); }
 static tg_tensor *a_silu(tg_tensor *x, double p) { return (void)p, tg_silu(x); }
 static tg_tensor *a_swish(tg_tensor *x, double p) {
-    return tg_fill_(swish_beta, p) == 0 ? tg_swish(x, swish_beta) : NULL;
+    return tg_swish(x, tg_full(TG_SHAPE(1), p, TG_F64)); /* beta, a tensor as it may be learned */
 }
 static tg_tensor *a_softplus(tg_tensor *x, double p) {
     return tg_softplus(x, p, TG_SOFTPLUS_DEFAULT_THRESHOLD);
@@ -503,7 +496,6 @@ const char *tg_web_activation(int index, double param) {
     if (!out) return "{\"ok\":false,\"error\":\"out of memory\"}";
     if (index < 0 || index >= N_ACTIVATIONS) return failure(out, "activation: no such activation");
     tg_pool *pool = tg_pool_push();
-    if (!swish_beta) swish_beta = tg_retain(tg_ones(TG_SHAPE(1), TG_F64));
     tg_tensor *x = tg_requires_grad_(tg_arange(-5, 5.025, 0.05, TG_F64), true);
     tg_tensor *y = x ? activations[index].apply(x, param) : NULL;
     if (!y || tg_backward(tg_sum(y), NULL) != 0) {
