@@ -4,7 +4,9 @@
 #   ./run.sh test   install what is missing, build, run the whole test suite
 # ./run.sh test asan builds in build-asan/ with ASan+UBSan and runs the suite
 # there; ./run.sh test valgrind runs the test programs under valgrind. Both
-# are meson test setups (tests/meson.build).
+# are meson test setups (tests/meson.build). ./run.sh test noblas builds in
+# build-noblas/ without BLIS (-Dblas=none: every product through tapegrad's
+# own) and runs the suite there.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -106,18 +108,20 @@ test)
         opts+=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
             -Dc_args=-fno-sanitize-recover=all)
         ;;
-    *) echo "usage: ./run.sh test [asan | valgrind]" >&2; exit 2 ;;
+    noblas) dir=build-noblas && opts+=(-Dblas=none) ;;
+    *) echo "usage: ./run.sh test [asan | valgrind | noblas]" >&2; exit 2 ;;
     esac
     if [ "$setup" = valgrind ]; then install_missing valgrind; fi
     build "$dir" "${opts[@]}"
     status=0
+    [ "$setup" != noblas ] || setup= # a build of its own, not a meson test setup
     meson test -C "$dir" --print-errorlogs --num-processes 2 ${setup:+--setup "$setup"} ||
         status=$?
     count_cases "$dir" "$status" "testlog${setup:+-$setup}" # meson names the log after the setup
     exit $status
     ;;
 *)
-    echo "usage: ./run.sh demo | test [asan | valgrind]" >&2
+    echo "usage: ./run.sh demo | test [asan | valgrind | noblas]" >&2
     exit 2
     ;;
 esac
