@@ -20,14 +20,8 @@
 
 #include "expr.h"
 #include "json.h"
+#include "tg_web.h"
 
-const char *tg_web_run(const char *program, double lr);
-const char *tg_web_gradcheck(const char *program);
-const char *tg_web_optimize(int surface, int optimizer, double lr, double p1, double p2, double eps,
-                            double weight_decay, double x0, double y0, int steps);
-const char *tg_web_surface(int surface, double xmin, double xmax, double ymin, double ymax, int n);
-const char *tg_web_activations(void);
-const char *tg_web_activation(int index, double param);
 
 /* The last answer, and the stream that writes the next. */
 static char *answer;

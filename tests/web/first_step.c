@@ -6,8 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-const char *tg_web_optimize(int surface, int optimizer, double lr, double p1, double p2, double eps,
-                            double weight_decay, double x0, double y0, int steps);
+#include "tg_web.h"
 
 int main(int argc, char **argv) {
     if (argc != 11) {
