@@ -78,7 +78,7 @@ function drawStepper() {
     depth[s.makes] = 1 + Math.max(0, ...s.to.map(t => depth[t.name] ?? 0));
   const columns = [];
   for (const t of inGraph) (columns[depth[t.name] ?? 0] ||= []).push(t);
-  const W = 190, H = 70, gapX = 60, gapY = 24, pos = {};
+  const W = 230, H = 70, gapX = 50, gapY = 24, pos = {};
   columns.forEach((col, c) => col.forEach((t, i) => {
     pos[t.name] = { x: 10 + c * (W + gapX), y: 10 + i * (H + gapY) };
   }));
