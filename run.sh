@@ -4,9 +4,12 @@
 #   ./run.sh test   install what is missing, build, run the whole test suite
 #   ./run.sh exercises [solutions] [NAME...]   build and check the hand-gradient
 #                   exercises (examples/exercises/), or their reference solutions
+#   ./run.sh web    install emscripten, build the teaching page (web/) into build-web/site
 # ./run.sh test asan builds in build-asan/ with ASan+UBSan and runs the suite
 # there; ./run.sh test valgrind runs the test programs under valgrind. Both
-# are meson test setups (tests/meson.build).
+# are meson test setups (tests/meson.build). ./run.sh test noblas builds in
+# build-noblas/ without BLIS (-Dblas=none: every product through tapegrad's
+# own) and runs the suite there.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -19,6 +22,12 @@ cd "$(dirname "$0")"
 PACKAGES=(gcc g++ libc6-dev dpkg-dev meson ninja-build pkg-config libblis-dev libjansson-dev
     zlib1g-dev)
 DEMO_PACKAGES=(dataset-fashion-mnist graphviz gnuplot-nox)
+# The page (web/) is the library compiled to WebAssembly by Debian's
+# emscripten, without BLIS (ops/gemm.c runs the products) and without the
+# file formats, whose Jansson and zlib emscripten does not have offline.
+WEB_PACKAGES=(emscripten meson ninja-build)
+WEB_OPTIONS=(--cross-file web/emscripten-cross.ini -Dblas=none -Dfile_formats=false -Dtests=false
+    -Dexamples=false -Dbenchmarks=false -Dbuildtype=release -Ddefault_library=static)
 # The programs the demo runs: it builds the library and these alone.
 DEMO_TARGETS=(examples/fashion_mnist examples/prenorm_ffn examples/worked_gradient examples/activations
     examples/optimizers examples/train_ffn)
@@ -119,18 +128,31 @@ test)
         opts+=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
             -Dc_args=-fno-sanitize-recover=all)
         ;;
-    *) echo "usage: ./run.sh test [asan | valgrind]" >&2; exit 2 ;;
+    noblas) dir=build-noblas && opts+=(-Dblas=none) ;;
+    *) echo "usage: ./run.sh test [asan | valgrind | noblas]" >&2; exit 2 ;;
     esac
     if [ "$setup" = valgrind ]; then install_missing valgrind; fi
     build "$dir" "${opts[@]}"
     status=0
+    [ "$setup" != noblas ] || setup= # a build of its own, not a meson test setup
     meson test -C "$dir" --print-errorlogs --num-processes 2 ${setup:+--setup "$setup"} ||
         status=$?
     count_cases "$dir" "$status" "testlog${setup:+-$setup}" # meson names the log after the setup
     exit $status
     ;;
+web)
+    install_missing "${WEB_PACKAGES[@]}"
+    export NODE_PATH=${NODE_PATH:-/usr/share/nodejs} # Debian's emcc finds node-acorn there
+    targets=(web/tapegrad)
+    build build-web "${WEB_OPTIONS[@]}"
+    rm -rf build-web/site && mkdir -p build-web/site
+    cp web/index.html web/page.js web/style.css build-web/web/tapegrad.js build-web/web/tapegrad.wasm \
+        build-web/site/
+    echo "The page is in build-web/site: serve it with any static server, for example"
+    echo "  python3 -m http.server -d build-web/site 8000    and open http://localhost:8000"
+    ;;
 *)
-    echo "usage: ./run.sh demo | test [asan | valgrind] | exercises [solutions] [NAME...]" >&2
+    echo "usage: ./run.sh demo | test [asan | valgrind | noblas] | exercises [solutions] [NAME...] | web" >&2
     exit 2
     ;;
 esac

@@ -1,6 +1,6 @@
 /* core/parallel.c - the thread count (tapegrad/parallel.h), handed to BLIS
- * for gemm and read by the elementwise kernels of core/kernel.c. */
-#include <blis.h>
+ * for gemm (when the build has it) and read by the elementwise kernels of
+ * core/kernel.c and by ops/gemm.c. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@ static pthread_once_t env_once = PTHREAD_ONCE_INIT;
 
 static void apply(int n) {
     atomic_store(&num_threads, n);
-    bli_thread_set_num_threads(n);
+    tg__blas_set_num_threads(n);
 }
 
 /* TG_NUM_THREADS, when it is a positive integer; anything else is ignored

@@ -1,5 +1,6 @@
-/* ops/gemm.c - tapegrad's own matrix product, for CPUs that BLIS does not
- * know (see choose_gemm in ops/matmul.c for when it runs).
+/* ops/gemm.c - tapegrad's own matrix product: for CPUs that BLIS does not
+ * know (see ops/blas_blis.c for when it runs), and for every product in the
+ * build without BLIS (-Dblas=none, ops/blas_none.c).
  *
  * BLIS 0.9.0 (Debian 12's) picks its kernels by CPU model; on a CPU newer
  * than it knows, such as AMD's Zen 5, it falls back to its portable C
@@ -13,10 +14,20 @@
  * also takes care of strides and transposes: any op(A), op(B) reads the
  * same way afterwards.
  *
- * Numbers: each element of C is a sum over k in increasing order, fused
- * multiply-adds, one rounding per step, in blocks of KC added into C; so
- * results differ from BLIS's (and PyTorch's) in the last bits, as BLIS's
- * differ between CPUs. */
+ * The micro-kernels: AVX-512 or AVX2 with FMA on x86, picked at run time,
+ * and a portable one for every other CPU, in GNU C's vector extensions,
+ * which is also the WebAssembly SIMD128 kernel under Emscripten
+ * (-msimd128); TG_GEMM=portable picks it on x86 too, for the tests and for
+ * comparison.
+ *
+ * Numbers: each element of C is a sum over k in increasing order, one step
+ * at a time, in blocks of KC added into C; the x86 kernels fuse each
+ * multiply-add (one rounding per step), the others round the product and
+ * the sum (C's fma() is a slow library call on CPUs without the
+ * instruction, and SIMD128 has none). So results differ from BLIS's (and
+ * PyTorch's) in the last bits, as BLIS's differ between CPUs; none depends
+ * on the thread count. */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,50 +54,90 @@ typedef struct kernel {
     int64_t mc, nc;        /* the blocks of A and B, multiples of mr and 2 lanes */
 } kernel;
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-
-/* MICRO_KERNEL defines one micro-kernel: type T, vector type V of LANES
- * elements, compiled for TARGET, MR rows and NV vectors (NR = NV LANES)
- * of columns. The loops over rows and vectors are unrolled, so acc stays
- * in registers (MR x NV of them: 16 of AVX-512's 32, 12 of AVX2's 16). A
+/* MICRO_KERNEL defines one vector micro-kernel: type T, vector type V of
+ * LANES elements, compiled with the attribute ATTR (the instruction set),
+ * MR rows and NV vectors (NR = NV LANES) of columns. The loops over rows
+ * and vectors are unrolled, so acc stays in registers (MR x NV of them:
+ * 16 of AVX-512's 32, 12 of AVX2's 16, 8 of SSE2's or SIMD128's 16). A
  * full tile with unit column stride is written straight from registers;
  * an edge tile goes through a buffer. */
-#define MICRO_KERNEL(name, T, V, LANES, MR, NV, TARGET, loadu, storeu, add, fmadd, set1, zero)  \
-    __attribute__((target(TARGET))) static void name(                                           \
-        int64_t kc, const void *ap_, int64_t a_step, const void *bp_, int64_t b_step, void *c_, \
-        int64_t crs, int64_t ccs, int mr, int nr, bool add_c) {                                 \
-        const T *ap = ap_, *bp = bp_;                                                           \
-        V acc[MR][NV];                                                                          \
-        _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                                   \
-            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) acc[i][v] = zero();            \
-        for (int64_t p = 0; p < kc; p++, ap += a_step, bp += b_step) {                          \
-            V b[NV];                                                                            \
-            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) b[v] = loadu(bp + v * LANES);  \
-            _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {                             \
-                V a = set1(ap[i]);                                                              \
-                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                            \
-                    acc[i][v] = fmadd(a, b[v], acc[i][v]);                                      \
-            }                                                                                   \
-        }                                                                                       \
-        T *c = c_;                                                                              \
-        if (mr == MR && nr == NV * LANES && ccs == 1) {                                         \
-            _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                               \
-                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) {                          \
-                T *e = c + i * crs + v * LANES;                                                 \
-                storeu(e, add_c ? add(acc[i][v], loadu(e)) : acc[i][v]);                        \
-            }                                                                                   \
-            return;                                                                             \
-        }                                                                                       \
-        T tile[MR][NV * LANES];                                                                 \
-        for (int i = 0; i < MR; i++)                                                            \
-            for (int v = 0; v < NV; v++) storeu(&tile[i][v * LANES], acc[i][v]);                \
-        for (int i = 0; i < mr; i++)                                                            \
-            for (int j = 0; j < nr; j++) {                                                      \
-                T *e = c + i * crs + j * ccs;                                                   \
-                *e = add_c ? *e + tile[i][j] : tile[i][j];                                      \
-            }                                                                                   \
+#define MICRO_KERNEL(name, T, V, LANES, MR, NV, ATTR, loadu, storeu, add, fmadd, set1, zero)   \
+    ATTR static void name(int64_t kc, const void *ap_, int64_t a_step, const void *bp_,        \
+                          int64_t b_step, void *c_, int64_t crs, int64_t ccs, int mr, int nr,  \
+                          bool add_c) {                                                        \
+        const T *ap = ap_, *bp = bp_;                                                          \
+        V acc[MR][NV];                                                                         \
+        _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                                  \
+            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) acc[i][v] = zero();           \
+        for (int64_t p = 0; p < kc; p++, ap += a_step, bp += b_step) {                         \
+            V b[NV];                                                                           \
+            _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) b[v] = loadu(bp + v * LANES); \
+            _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {                            \
+                V a = set1(ap[i]);                                                             \
+                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                           \
+                    acc[i][v] = fmadd(a, b[v], acc[i][v]);                                     \
+            }                                                                                  \
+        }                                                                                      \
+        T *c = c_;                                                                             \
+        if (mr == MR && nr == NV * LANES && ccs == 1) {                                        \
+            _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                              \
+                _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) {                         \
+                T *e = c + i * crs + v * LANES;                                                \
+                storeu(e, add_c ? add(acc[i][v], loadu(e)) : acc[i][v]);                       \
+            }                                                                                  \
+            return;                                                                            \
+        }                                                                                      \
+        T tile[MR][NV * LANES];                                                                \
+        for (int i = 0; i < MR; i++)                                                           \
+            for (int v = 0; v < NV; v++) storeu(&tile[i][v * LANES], acc[i][v]);               \
+        for (int i = 0; i < mr; i++)                                                           \
+            for (int j = 0; j < nr; j++) {                                                     \
+                T *e = c + i * crs + j * ccs;                                                  \
+                *e = add_c ? *e + tile[i][j] : tile[i][j];                                     \
+            }                                                                                  \
     }
+#define EXPAND(m, ...) m(__VA_ARGS__)
+
+/* The portable micro-kernels, in GNU C's vector extensions: vectors of 16
+ * bytes, which GCC and Clang compile for any CPU: to SSE2 on any x86-64,
+ * NEON on ARM, SIMD128 under Emscripten with -msimd128 (so this is the
+ * WebAssembly kernel too), and to scalar code where there is no vector
+ * unit. (The same kernel over plain C arrays is vectorised as well, but
+ * GCC -O2 keeps its tile in memory, loading and storing it at every step
+ * of k.) No fused multiply-add: a multiply, then an add, which
+ * -ffp-contract=off keeps apart. */
+#define PORTABLE_MR 4 /* 8 accumulators of 16 bytes, as SSE2 and SIMD128 have 16 */
+typedef float f32x4 __attribute__((vector_size(16)));
+typedef double f64x2 __attribute__((vector_size(16)));
+#define VECTOR_OPS(V, T)                                                       \
+    static inline V V##_load(const T *p) {                                     \
+        V v;                                                                   \
+        memcpy(&v, p, sizeof v);                                               \
+        return v;                                                              \
+    }                                                                          \
+    static inline void V##_store(T *p, V v) { memcpy(p, &v, sizeof v); }       \
+    static inline V V##_add(V x, V y) { return x + y; }                        \
+    static inline V V##_madd(V x, V y, V acc) { return x * y + acc; }          \
+    static inline V V##_set1(T x) { return x - (V){0}; /* x in every lane */ } \
+    static inline V V##_zero(void) { return (V){0}; }
+VECTOR_OPS(f32x4, float)
+VECTOR_OPS(f64x2, double)
+#define PORTABLE_PS f32x4_load, f32x4_store, f32x4_add, f32x4_madd, f32x4_set1, f32x4_zero
+#define PORTABLE_PD f64x2_load, f64x2_store, f64x2_add, f64x2_madd, f64x2_set1, f64x2_zero
+EXPAND(MICRO_KERNEL, ukr_f32_portable_1, float, f32x4, 4, PORTABLE_MR, 1, , PORTABLE_PS)
+EXPAND(MICRO_KERNEL, ukr_f32_portable_2, float, f32x4, 4, PORTABLE_MR, 2, , PORTABLE_PS)
+EXPAND(MICRO_KERNEL, ukr_f64_portable_1, double, f64x2, 2, PORTABLE_MR, 1, , PORTABLE_PD)
+EXPAND(MICRO_KERNEL, ukr_f64_portable_2, double, f64x2, 2, PORTABLE_MR, 2, , PORTABLE_PD)
+
+/* Blocks: A's MC x KC in a core's L2 (128 KiB), B's KC x NC in the shared
+ * cache (1 MiB), for every kernel. Each table: float, then double. */
+static const kernel portable_kernels[2] = {
+    {ukr_f32_portable_1, ukr_f32_portable_2, PORTABLE_MR, 4, 128, 1024},
+    {ukr_f64_portable_1, ukr_f64_portable_2, PORTABLE_MR, 2, 64, 512},
+};
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#include <immintrin.h>
 
 static inline __attribute__((always_inline, target("avx512f"))) __m512 s16_set1(float x) {
     return _mm512_set1_ps(x);
@@ -107,19 +158,18 @@ static inline __attribute__((always_inline, target("avx2"))) __m256d d4_set1(dou
 #define AVX2_F64 double, __m256d, 4, 6
 /* The target and the intrinsics of each instruction set and type: load,
  * store, add, fused multiply-add, broadcast, zero. */
-#define AVX512_PS                                                                           \
-    "avx512f", _mm512_loadu_ps, _mm512_storeu_ps, _mm512_add_ps, _mm512_fmadd_ps, s16_set1, \
-        _mm512_setzero_ps
-#define AVX512_PD                                                                          \
-    "avx512f", _mm512_loadu_pd, _mm512_storeu_pd, _mm512_add_pd, _mm512_fmadd_pd, d8_set1, \
-        _mm512_setzero_pd
-#define AVX2_PS                                                                             \
-    "avx2,fma", _mm256_loadu_ps, _mm256_storeu_ps, _mm256_add_ps, _mm256_fmadd_ps, s8_set1, \
-        _mm256_setzero_ps
-#define AVX2_PD                                                                             \
-    "avx2,fma", _mm256_loadu_pd, _mm256_storeu_pd, _mm256_add_pd, _mm256_fmadd_pd, d4_set1, \
-        _mm256_setzero_pd
-#define EXPAND(m, ...) m(__VA_ARGS__)
+#define AVX512_PS                                                                         \
+    __attribute__((target("avx512f"))), _mm512_loadu_ps, _mm512_storeu_ps, _mm512_add_ps, \
+        _mm512_fmadd_ps, s16_set1, _mm512_setzero_ps
+#define AVX512_PD                                                                         \
+    __attribute__((target("avx512f"))), _mm512_loadu_pd, _mm512_storeu_pd, _mm512_add_pd, \
+        _mm512_fmadd_pd, d8_set1, _mm512_setzero_pd
+#define AVX2_PS                                                                            \
+    __attribute__((target("avx2,fma"))), _mm256_loadu_ps, _mm256_storeu_ps, _mm256_add_ps, \
+        _mm256_fmadd_ps, s8_set1, _mm256_setzero_ps
+#define AVX2_PD                                                                            \
+    __attribute__((target("avx2,fma"))), _mm256_loadu_pd, _mm256_storeu_pd, _mm256_add_pd, \
+        _mm256_fmadd_pd, d4_set1, _mm256_setzero_pd
 EXPAND(MICRO_KERNEL, ukr_f32_avx512_1, AVX512_F32, 1, AVX512_PS)
 EXPAND(MICRO_KERNEL, ukr_f32_avx512_2, AVX512_F32, 2, AVX512_PS)
 EXPAND(MICRO_KERNEL, ukr_f64_avx512_1, AVX512_F64, 1, AVX512_PD)
@@ -129,31 +179,55 @@ EXPAND(MICRO_KERNEL, ukr_f32_avx2_2, AVX2_F32, 2, AVX2_PS)
 EXPAND(MICRO_KERNEL, ukr_f64_avx2_1, AVX2_F64, 1, AVX2_PD)
 EXPAND(MICRO_KERNEL, ukr_f64_avx2_2, AVX2_F64, 2, AVX2_PD)
 
-/* Blocks: A's MC x KC in a core's L2 (128 KiB), B's KC x NC in the shared
- * cache (1 MiB). */
-static const kernel kernels[2][2] = {
-    /* AVX-512: float, double */
-    {{ukr_f32_avx512_1, ukr_f32_avx512_2, 8, 16, 128, 1024},
-     {ukr_f64_avx512_1, ukr_f64_avx512_2, 8, 8, 64, 512}},
-    /* AVX2 and FMA */
-    {{ukr_f32_avx2_1, ukr_f32_avx2_2, 6, 8, 120, 1024},
-     {ukr_f64_avx2_1, ukr_f64_avx2_2, 6, 4, 60, 512}},
+static const kernel avx512_kernels[2] = {
+    {ukr_f32_avx512_1, ukr_f32_avx512_2, 8, 16, 128, 1024},
+    {ukr_f64_avx512_1, ukr_f64_avx512_2, 8, 8, 64, 512},
+};
+static const kernel avx2_kernels[2] = {
+    {ukr_f32_avx2_1, ukr_f32_avx2_2, 6, 8, 120, 1024},
+    {ukr_f64_avx2_1, ukr_f64_avx2_2, 6, 4, 60, 512},
 };
 
-static const kernel *kernel_for(tg_dtype dtype) {
-    int d = dtype == TG_F64;
-    if (__builtin_cpu_supports("avx512f")) return &kernels[0][d];
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &kernels[1][d];
+static const kernel *vector_kernels(void) {
+    if (__builtin_cpu_supports("avx512f")) return avx512_kernels;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return avx2_kernels;
     return NULL;
 }
-#else /* no micro-kernel for this CPU: BLIS runs every product */
-static const kernel *kernel_for(tg_dtype dtype) {
-    (void)dtype;
-    return NULL;
-}
+#else
+static const kernel *vector_kernels(void) { return NULL; }
 #endif
 
-bool tg__gemm_supported(void) { return kernel_for(TG_F32) != NULL; }
+/* The kernels every product of the process uses (float, double), and what
+ * TG_GEMM asked for: both settled at the first product. */
+static const kernel *chosen;
+static tg__gemm_choice asked;
+static pthread_once_t choice_once = PTHREAD_ONCE_INIT;
+
+static void choose(void) {
+    const char *env = getenv("TG_GEMM");
+    static const char *const names[] = {
+        [TG_GEMM_BLIS] = "blis", [TG_GEMM_TAPEGRAD] = "tapegrad", [TG_GEMM_PORTABLE] = "portable"};
+    asked = TG_GEMM_DEFAULT;
+    for (int i = TG_GEMM_BLIS; env && i <= TG_GEMM_PORTABLE; i++)
+        if (strcmp(env, names[i]) == 0) asked = (tg__gemm_choice)i;
+    const kernel *vector = asked == TG_GEMM_PORTABLE ? NULL : vector_kernels();
+    chosen = vector ? vector : portable_kernels;
+}
+
+tg__gemm_choice tg__gemm_asked(void) {
+    pthread_once(&choice_once, choose);
+    return asked;
+}
+
+bool tg__gemm_vectorised(void) {
+    pthread_once(&choice_once, choose);
+    return chosen != portable_kernels;
+}
+
+static const kernel *kernel_for(tg_dtype dtype) {
+    pthread_once(&choice_once, choose);
+    return &chosen[dtype == TG_F64];
+}
 
 /* ---- Packing ---------------------------------------------------------------------- */
 
@@ -288,9 +362,13 @@ static void tiles(const problem *pb, const char *ap, const char *bp, int64_t ic,
 
 /* Waits for the other threads of the team; nothing to wait for alone. */
 static void sync_threads(int threads) {
+#ifdef _OPENMP
     if (threads > 1) {
 #pragma omp barrier
     }
+#else
+    (void)threads; /* there is only one */
+#endif
 }
 
 /* The whole product on the threads of the enclosing parallel region (or
@@ -343,7 +421,9 @@ bool tg__gemm(tg_dtype dtype, int64_t m, int64_t n, int64_t k, const void *a, in
               int64_t acs, const void *b, int64_t brs, int64_t bcs, void *c, int64_t crs,
               int64_t ccs, bool add, int threads) {
     const kernel *kn = kernel_for(dtype);
-    if (!kn) return false;
+#ifndef _OPENMP
+    threads = 1; /* a build without OpenMP runs every product on the caller */
+#endif
     int64_t es = dtype == TG_F32 ? sizeof(float) : sizeof(double);
     if (k == 0) { /* an empty sum: C = 0, or C unchanged */
         for (int64_t i = 0; i < m && !add; i++)

@@ -2,26 +2,26 @@
  *
  * Every product here, forward or backward, ends in gemm(): C = op(A) op(B)
  * + beta C on strided matrices, beta 0 for a new result (never filled with
- * zeros first) and 1 to add into one, such as a leaf's .grad. gemm() calls
- * BLIS, or tapegrad's own product (ops/gemm.c) where BLIS would run its
- * slow reference kernel. Both take a row and a column stride for each
- * operand, so a transposed view (or PyTorch's (out, in) weight, used as
- * W^T) is read where it lies:
- * transposing is swapping two strides, or passing BLIS_TRANSPOSE. A tensor
- * is copied only when its layout is one BLIS does not accept (an expanded
- * tensor, whose rows repeat in memory). */
-#include <blis.h>
-#include <pthread.h>
+ * zeros first) and 1 to add into one, such as a leaf's .grad. gemm() hands
+ * it to the build's backend (tg__matmul_gemm in ops_internal.h): BLIS, or
+ * tapegrad's own product (ops/gemm.c) where BLIS would run its slow
+ * reference kernel or where the build has no BLIS (-Dblas=none). Both take
+ * a row and a column stride for each operand, so a transposed view (or
+ * PyTorch's (out, in) weight, used as W^T) is read where it lies:
+ * transposing is swapping two strides. A tensor is copied only when its
+ * layout is one BLIS does not accept (an expanded tensor, whose rows repeat
+ * in memory); the build without BLIS keeps the same rule, so both builds
+ * compute from the same layouts. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "ops_internal.h"
 #include "tapegrad/linalg.h"
 
-#define NO_TRANS BLIS_NO_TRANSPOSE
-#define TRANS BLIS_TRANSPOSE
+/* Whether a product reads an operand as it is or transposed. */
+typedef enum trans_t { NO_TRANS, TRANS } trans_t;
 
-/* ---- One matrix, as BLIS reads it ----------------------------------------------- */
+/* ---- One matrix, as the products read it ----------------------------------------------- */
 
 /* rows x cols elements; element (i, j) at p + (i * rs + j * cs) elements. */
 typedef struct mat {
@@ -59,57 +59,21 @@ static bool blis_can_read(mat m) {
  * such a product runs on the calling thread. */
 #define GEMM_MIN_THREADED 65536
 
-/* Which code runs the products (tg_matmul_backend in tapegrad/linalg.h):
- * BLIS, unless BLIS runs its portable C reference kernel and this CPU has
- * the vector units ops/gemm.c is written for; or what TG_GEMM says (the
- * tests run both). */
-static bool own_gemm;
-static pthread_once_t gemm_once = PTHREAD_ONCE_INIT;
-
-static void choose_gemm(void) {
-    const char *env = getenv("TG_GEMM");
-    bool want = bli_arch_query_id() == BLIS_ARCH_GENERIC;
-    if (env && strcmp(env, "blis") == 0) want = false;
-    if (env && strcmp(env, "tapegrad") == 0) want = true;
-    own_gemm = want && tg__gemm_supported();
-}
-
-const char *tg_matmul_backend(void) {
-    pthread_once(&gemm_once, choose_gemm);
-    return own_gemm ? "tapegrad" : "blis";
-}
-
 /* C = op(A) op(B) + beta C, op(X) being X or X^T as t says, beta 0 or 1:
  * the one call of the product. With beta 0, C is only written (not read,
- * so whatever a new tensor held does not matter; with k = 0 it zeroes C). */
-static void gemm(tg_dtype dtype, mat c, mat a, trans_t ta, mat b, trans_t tb, double beta) {
-    dim_t m = c.rows, n = c.cols, k = ta == NO_TRANS ? a.cols : a.rows;
-    if (m == 0 || n == 0) return; /* nothing to write */
+ * so whatever a new tensor held does not matter; with k = 0 it zeroes C).
+ * False when out of memory. */
+static bool gemm(tg_dtype dtype, mat c, mat a, trans_t ta, mat b, trans_t tb, double beta) {
+    int64_t m = c.rows, n = c.cols, k = ta == NO_TRANS ? a.cols : a.rows;
+    if (m == 0 || n == 0) return true; /* nothing to write */
     /* tg__num_threads also hands TG_NUM_THREADS to BLIS, at the first call */
     int threads = m * n * k < GEMM_MIN_THREADED ? 1 : tg__num_threads();
-    pthread_once(&gemm_once, choose_gemm);
-    if (own_gemm) {
-        int64_t ars = ta == NO_TRANS ? a.rs : a.cs, acs = ta == NO_TRANS ? a.cs : a.rs;
-        int64_t brs = tb == NO_TRANS ? b.rs : b.cs, bcs = tb == NO_TRANS ? b.cs : b.rs;
-        if (tg__gemm(dtype, m, n, k, a.p, ars, acs, b.p, brs, bcs, c.p, c.rs, c.cs, beta != 0,
-                     threads))
-            return;
-    }
-    rntm_t one_thread = BLIS_RNTM_INITIALIZER;
-    bli_rntm_set_num_threads(1, &one_thread);
-    rntm_t *rntm = threads == 1 ? &one_thread : NULL; /* NULL: BLIS's count */
     a = unit_strides_fixed(a), b = unit_strides_fixed(b), c = unit_strides_fixed(c);
-#define GEMM(type, fn)                                                                      \
-    do {                                                                                    \
-        type one = 1, beta_ = (type)beta; /* alpha and beta */                              \
-        fn(ta, tb, m, n, k, &one, (type *)a.p, a.rs, a.cs, (type *)b.p, b.rs, b.cs, &beta_, \
-           (type *)c.p, c.rs, c.cs, NULL, rntm);                                            \
-    } while (0)
-    if (dtype == TG_F32)
-        GEMM(float, bli_sgemm_ex);
-    else
-        GEMM(double, bli_dgemm_ex);
-#undef GEMM
+    /* BLIS itself turns a transposed operand into swapped strides */
+    int64_t ars = ta == NO_TRANS ? a.rs : a.cs, acs = ta == NO_TRANS ? a.cs : a.rs;
+    int64_t brs = tb == NO_TRANS ? b.rs : b.cs, bcs = tb == NO_TRANS ? b.cs : b.rs;
+    return tg__matmul_gemm(dtype, m, n, k, a.p, ars, acs, b.p, brs, bcs, c.p, c.rs, c.cs, beta != 0,
+                           threads);
 }
 
 /* ---- Stacks of matrices: the batch dims ----------------------------------------- */
@@ -228,8 +192,9 @@ static void fold_batch(batch *bt, stack *c, stack *a, trans_t ta, stack *b, tran
 
 /* C[i] = op(A[i]) op(B[i]) + beta C[i] for every index i of the batch;
  * where C is shared along a dim (stride 0) the products along it add up in
- * C: after the first, each adds to what is there (beta 1). */
-static void batched_gemm(tg_dtype dtype, batch bt, stack c, stack a, trans_t ta, stack b,
+ * C: after the first, each adds to what is there (beta 1). False when out
+ * of memory. */
+static bool batched_gemm(tg_dtype dtype, batch bt, stack c, stack a, trans_t ta, stack b,
                          trans_t tb, double beta) {
     fold_batch(&bt, &c, &a, ta, &b, tb);
     size_t size = tg_dtype_size(dtype);
@@ -238,10 +203,12 @@ static void batched_gemm(tg_dtype dtype, batch bt, stack c, stack a, trans_t ta,
     for (int64_t i = 0; i < count; i++) {
         bool again = false; /* C[i] already holds a product */
         for (int d = 0; d < bt.ndim; d++) again = again || (index[d] && !c.batch_strides[d]);
-        gemm(dtype, matrix_at(&c, &bt, index, size), matrix_at(&a, &bt, index, size), ta,
-             matrix_at(&b, &bt, index, size), tb, again ? 1 : beta);
+        if (!gemm(dtype, matrix_at(&c, &bt, index, size), matrix_at(&a, &bt, index, size), ta,
+                  matrix_at(&b, &bt, index, size), tb, again ? 1 : beta))
+            return false;
         for (int d = bt.ndim - 1; d >= 0 && ++index[d] == bt.shape[d]; d--) index[d] = 0;
     }
+    return true;
 }
 
 /* x itself (a new reference) when BLIS can read its matrices in place,
@@ -259,8 +226,8 @@ static bool product(const batch *bt, operand c, operand x, trans_t tx, operand y
     bool ok = xr && yr;
     if (ok) {
         x.t = xr, y.t = yr;
-        batched_gemm(c.t->dtype, *bt, stack_of(c, bt), stack_of(x, bt), tx, stack_of(y, bt), ty,
-                     beta);
+        ok = batched_gemm(c.t->dtype, *bt, stack_of(c, bt), stack_of(x, bt), tx, stack_of(y, bt),
+                          ty, beta);
     }
     tg_release(xr);
     tg_release(yr);

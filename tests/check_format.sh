@@ -10,7 +10,7 @@ cd "${1:-$(dirname "$0")/..}"
 clang_format=${CLANG_FORMAT:-clang-format}
 command -v "$clang_format" >/dev/null || { echo "check_format: $clang_format not found" >&2; exit 2; }
 
-mapfile -t files < <(find core ops optim nn data tests examples -name '*.[ch]' | sort)
+mapfile -t files < <(find core ops optim nn data tests examples web -name '*.[ch]' | sort)
 [ ${#files[@]} -gt 0 ] || { echo "check_format: no C files found" >&2; exit 2; }
 bad=0
 for f in "${files[@]}"; do

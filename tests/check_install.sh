@@ -7,8 +7,11 @@
 # pkgconfig folder), and runs them with no LD_LIBRARY_PATH: linked with an
 # rpath to the installed library, and statically (`pkg-config --static`).
 # The README's default, ldconfig, registers system folders, not a scratch one.
+# The second argument, blis (the default) or none, is the -Dblas to build
+# with; the static link then needs BLIS, or must not name it.
 set -uo pipefail
 source=$1
+blas=${2:-blis}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
@@ -26,7 +29,7 @@ check() { # name, command...
 # suite runs two tests at once (`meson install` then finds it all built).
 install_library() {
     meson setup "$tmp/build" "$source" --prefix="$prefix" \
-        -Dtests=false -Dexamples=false -Dbenchmarks=false --buildtype=release &&
+        -Dtests=false -Dexamples=false -Dbenchmarks=false -Dblas="$blas" --buildtype=release &&
         meson compile -C "$tmp/build" -j 2 && meson install -C "$tmp/build"
 }
 check install_the_library_alone install_library
@@ -96,7 +99,16 @@ worked_rpath() { # plot.h runs dot through popen, which is POSIX
 }
 check worked_gradient_with_rpath worked_rpath
 
-# libtapegrad.a and Libs.private: BLIS, Jansson, zlib, libm, pthreads, OpenMP.
+# Libs.private names BLIS exactly when the library was built with it.
+libs_private() {
+    local libs
+    libs=" $(pkg-config --static --libs tapegrad) " && echo "$libs" || return 1
+    if [ "$blas" = blis ]; then [[ $libs == *" -lblis "* ]]; else [[ $libs != *blis* ]]; fi
+}
+check libs_private_name_blis_only_with_it libs_private
+
+# libtapegrad.a and Libs.private: BLIS (unless -Dblas=none), Jansson, zlib,
+# libm, pthreads, OpenMP.
 # The linker warns that libgomp's offloading code calls dlopen; tapegrad
 # never offloads.
 # shellcheck disable=SC2046

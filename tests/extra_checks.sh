@@ -7,14 +7,17 @@
 #         (commit it: the suite replays every file there) and fails.
 #   tsan  tests/test_threads.c built with ThreadSanitizer, with both
 #         matrix-product backends.
-# Usage: tests/extra_checks.sh [fuzz|tsan]... (both by default). Each check
+#   web   the teaching page built with emscripten and driven in Debian's
+#         Chromium (tests/web/run.sh); skipped, with a message, where
+#         emscripten or chromium cannot be installed.
+# Usage: tests/extra_checks.sh [fuzz|tsan|web]... (all by default). Each check
 # prints "ok" or "FAIL" and its figures; the last line is "N passed, N failed".
 # The programs' own output goes to the build folders' extra-*.log files.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 checks=("$@")
-[ ${#checks[@]} -eq 0 ] && checks=(fuzz tsan)
+[ ${#checks[@]} -eq 0 ] && checks=(fuzz tsan web)
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 passed=0
 failed=0
@@ -109,11 +112,31 @@ tsan() {
     done
 }
 
+web() {
+    local log=build/extra-web.log
+    if [ "$(id -u)" -eq 0 ]; then
+        for p in emscripten chromium nodejs npm; do
+            dpkg -s $p >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+                --no-install-recommends $p >/dev/null 2>&1
+        done
+    fi
+    if ! command -v emcc >/dev/null || ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then
+        echo "skip web: emscripten, chromium or npm cannot be installed here"
+        return
+    fi
+    mkdir -p build
+    local status=0
+    tests/web/run.sh >"$log" 2>&1 || status=$?
+    grep -E '^(FAIL|timing|size)' "$log"
+    result $status "web: the page in Chromium, $(tail -1 "$log")"
+}
+
 for c in "${checks[@]}"; do
     case $c in
     fuzz) fuzz ;;
     tsan) tsan ;;
-    *) echo "usage: tests/extra_checks.sh [fuzz|tsan]..." >&2; exit 2 ;;
+    web) web ;;
+    *) echo "usage: tests/extra_checks.sh [fuzz|tsan|web]..." >&2; exit 2 ;;
     esac
 done
 echo "$passed passed, $failed failed"

@@ -251,5 +251,8 @@ typedef struct tg__pair {
 /* The thread count of tapegrad/parallel.h. The first call reads
  * TG_NUM_THREADS and hands it to BLIS, so gemm calls this before BLIS runs. */
 int tg__num_threads(void);
+/* Hands the count to the library that runs the products (BLIS), if any:
+ * defined with the product's backend, ops/blas_blis.c or ops/blas_none.c. */
+void tg__blas_set_num_threads(int n);
 
 #endif

@@ -1,5 +1,5 @@
 /* tapegrad/linalg.h - matrix products: matmul and linear, on BLIS gemm
- * (or tapegrad's own, see tg_matmul_backend).
+ * or tapegrad's own (see tg_matmul_backend).
  *
  * Both follow PyTorch's semantics and return a new tensor (see the ownership
  * rule in tapegrad/tensor.h), or NULL with tg_last_error() set: NULL input
@@ -46,12 +46,16 @@ TG_API tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b);
  * linear_def in ops/matmul.c for the others. */
 TG_API tg_tensor *tg_linear(tg_tensor *x, tg_tensor *weight, tg_tensor *bias);
 
-/* Which code computes the products: "blis", or "tapegrad" when BLIS runs
- * its portable C reference kernel (BLIS 0.9.0 does so on CPUs newer than it
- * knows, such as AMD's Zen 5) and this CPU has AVX2 and FMA, for which
- * tapegrad has a blocked product of its own (ops/gemm.c), several times
- * faster there. The environment variable TG_GEMM=blis or TG_GEMM=tapegrad,
- * read once at the first product, chooses instead. A static string. */
+/* Which code computes the products: "blis", or "tapegrad" for tapegrad's
+ * own blocked product (ops/gemm.c). The default build runs BLIS, except
+ * where BLIS runs its portable C reference kernel (BLIS 0.9.0 does so on
+ * CPUs newer than it knows, such as AMD's Zen 5) and this CPU has AVX2 and
+ * FMA, for which tapegrad's product has micro-kernels several times faster
+ * there. The environment variable TG_GEMM, read once at the first product,
+ * chooses instead: "blis", "tapegrad", or "portable" (tapegrad's product
+ * with its portable micro-kernel, the one CPUs other than x86 run; for
+ * tests and comparisons). A build without BLIS (-Dblas=none) says
+ * "tapegrad" always: it ignores TG_GEMM=blis. A static string. */
 TG_API const char *tg_matmul_backend(void);
 
 #ifdef __cplusplus

@@ -1,0 +1,55 @@
+/* ops/blas_blis.c - the products' backend of the build with BLIS
+ * (-Dblas=blis, the default): BLIS runs them, unless BLIS would run its
+ * portable C reference kernel and ops/gemm.c has a vector micro-kernel for
+ * this CPU, or TG_GEMM asks for one or the other (the tests run each). */
+#include <blis.h>
+#include <pthread.h>
+
+#include "ops_internal.h"
+#include "tapegrad/linalg.h"
+
+static bool own_gemm;
+static pthread_once_t gemm_once = PTHREAD_ONCE_INIT;
+
+static void choose_gemm(void) {
+    switch (tg__gemm_asked()) {
+    case TG_GEMM_BLIS: own_gemm = false; break;
+    case TG_GEMM_TAPEGRAD:
+    case TG_GEMM_PORTABLE: own_gemm = true; break;
+    case TG_GEMM_DEFAULT:
+        own_gemm = bli_arch_query_id() == BLIS_ARCH_GENERIC && tg__gemm_vectorised();
+        break;
+    }
+}
+
+const char *tg_matmul_backend(void) {
+    pthread_once(&gemm_once, choose_gemm);
+    return own_gemm ? "tapegrad" : "blis";
+}
+
+void tg__blas_set_num_threads(int n) { bli_thread_set_num_threads(n); }
+
+bool tg__matmul_gemm(tg_dtype dtype, int64_t m, int64_t n, int64_t k, const void *a, int64_t ars,
+                     int64_t acs, const void *b, int64_t brs, int64_t bcs, void *c, int64_t crs,
+                     int64_t ccs, bool add, int threads) {
+    pthread_once(&gemm_once, choose_gemm);
+    /* When ops/gemm.c finds no memory for its packed blocks, BLIS, which
+     * keeps a pool of its own, runs the product. */
+    if (own_gemm && tg__gemm(dtype, m, n, k, a, ars, acs, b, brs, bcs, c, crs, ccs, add, threads))
+        return true;
+    rntm_t one_thread = BLIS_RNTM_INITIALIZER;
+    bli_rntm_set_num_threads(1, &one_thread);
+    rntm_t *rntm = threads == 1 ? &one_thread : NULL; /* NULL: BLIS's count */
+#define GEMM(type, fn)                                                                          \
+    do {                                                                                        \
+        type one = 1, beta = add;                                                               \
+        fn(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, m, n, k, &one, (type *)a, ars, acs, (type *)b, \
+           brs, bcs, &beta, (type *)c, crs, ccs, NULL, rntm);                                   \
+    } while (0)
+    if (dtype == TG_F32)
+        GEMM(float, bli_sgemm_ex);
+    else
+        GEMM(double, bli_dgemm_ex);
+#undef GEMM
+    return true;
+}
