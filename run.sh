@@ -17,6 +17,9 @@ cd "$(dirname "$0")"
 PACKAGES=(gcc g++ libc6-dev dpkg-dev meson ninja-build pkg-config libblis-dev libjansson-dev
     zlib1g-dev)
 DEMO_PACKAGES=(dataset-fashion-mnist graphviz gnuplot-nox)
+# The test suite also trains data-parallel under mpirun (tests/test_dist.c):
+# Open MPI, which the build finds and links when it is there.
+TEST_PACKAGES=(openmpi-bin libopenmpi-dev)
 # The programs the demo runs: it builds the library and these alone.
 DEMO_TARGETS=(examples/fashion_mnist examples/prenorm_ffn examples/worked_gradient examples/activations
     examples/optimizers examples/train_ffn)
@@ -97,7 +100,7 @@ demo)
     ;;
 test)
     setup=${2:-}
-    install_missing "${PACKAGES[@]}"
+    install_missing "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
     opts=(-Dtests=true -Dexamples=true -Dbenchmarks=true)
     case $setup in
     "" | valgrind) dir=build ;;

@@ -199,11 +199,32 @@ static int loader_scenario(void *ctx) {
     return rc;
 }
 
+/* Two epochs of rank 1's share of 3, shuffled, with no pool. */
+static int dist_loader_scenario(void *ctx) {
+    (void)ctx;
+    tg_tensor *x = tg_zeros(TG_SHAPE(7, 3), TG_F32);
+    tg_dist_sampler s = {.world_size = 3, .rank = 1, .order = TG_SHUFFLE, .seed = 4};
+    tg_loader *l = x ? tg_loader_new_dist(1, &x, 2, TG_KEEP_LAST, &s) : NULL;
+    int rc = l ? 0 : -1;
+    for (int epoch = 0; rc == 0 && epoch < 2; epoch++) {
+        tg_tensor *b;
+        int got;
+        while ((got = tg_loader_next(l, &b)) == 1) tg_release(b);
+        rc = got;
+    }
+    tg_loader_free(l);
+    tg_release(x);
+    return rc;
+}
+
 static void out_of_memory_at_every_allocation(void) {
     tg_pool_pop(tg_test_pool);
-    tg_test_sweep r = tg_test_fail_each_allocation(loader_scenario, NULL, NULL);
-    printf("  %ld allocations, %d failures, %d wrong\n", r.allocations, r.failures, r.wrong);
-    CHECK(r.allocations > 10 && r.failures > 10 && r.wrong == 0);
+    int (*scenarios[2])(void *) = {loader_scenario, dist_loader_scenario};
+    for (int i = 0; i < 2; i++) {
+        tg_test_sweep r = tg_test_fail_each_allocation(scenarios[i], NULL, NULL);
+        printf("  %ld allocations, %d failures, %d wrong\n", r.allocations, r.failures, r.wrong);
+        CHECK(r.allocations > 10 && r.failures > 10 && r.wrong == 0);
+    }
 }
 
 TG_TEST_MAIN(TG_CASE(randperm_matches_pytorch), TG_CASE(order_matches_pytorch_dataloader),
