@@ -24,9 +24,10 @@
 
 #include <tapegrad/tapegrad.h>
 
+#include "fashion_data.h"
 #include "plot.h"
 
-enum { PIXELS = 28 * 28, CLASSES = 10, DIM = 256, HIDDEN = 1024, MULTIPLE_OF = 64, BATCH = 64 };
+enum { DIM = 256, BATCH = 64 };
 
 static double now_seconds(void) {
     struct timespec ts;
@@ -39,45 +40,12 @@ static void die(const char *what) {
     exit(1);
 }
 
-/* Images as float32 in [0, 1], one row of 784 pixels each (as torchvision's
- * ToTensor, flattened), and labels as int64. Both owned by the caller. */
+/* A split of the data set, or the end of the program with why. */
 static void load_split(const char *dir, const char *split, tg_tensor **x, tg_tensor **y) {
-    char images[1024], labels[1024];
-    snprintf(images, sizeof images, "%s/%s-images-idx3-ubyte.gz", dir, split);
-    snprintf(labels, sizeof labels, "%s/%s-labels-idx1-ubyte.gz", dir, split);
-    tg_pool *pool = tg_pool_push();
-    tg_tensor *pixels = tg_idx_load(images, TG_F32);
-    if (pixels) tg_div_scalar_(pixels, 255); /* in place: one copy of the data set in memory */
-    *x = tg_retain(tg_reshape(pixels, TG_SHAPE(tg_size(pixels, 0), PIXELS)));
-    *y = *x ? tg_retain(tg_idx_load(labels, TG_I64)) : NULL;
-    if (!*y) {
-        fprintf(stderr,
-                "fashion_mnist: %s\n(apt-get install dataset-fashion-mnist, or --data DIR)\n",
-                tg_last_error());
-        exit(1);
-    }
-    tg_pool_pop(pool);
-}
-
-/* The share of the test set the network labels right, in batches. */
-static double test_accuracy(tg_module *net, tg_tensor *x, tg_tensor *y) {
-    tg_module_train(net, TG_EVAL);
-    tg_loader *batches = tg_loader_new(2, (tg_tensor *[]){x, y}, 1000, TG_IN_ORDER, TG_KEEP_LAST,
-                                       NULL);
-    tg_tensor *b[2];
-    int64_t correct = 0;
-    tg_pool *pool = tg_pool_push();
-    while (tg_loader_next(batches, b) == 1) {
-        tg_pool *step = tg_pool_push();
-        /* one line: argmax of the logits against the labels, counted */
-        correct += (int64_t)tg_item(
-            tg_sum(tg_eq(tg_argmax(tg_module_forward(net, b[0]), 1, TG_DROP_DIMS), b[1])));
-        tg_pool_pop(step);
-    }
-    tg_pool_pop(pool);
-    tg_loader_free(batches);
-    tg_module_train(net, TG_TRAIN);
-    return (double)correct / (double)tg_size(y, 0);
+    if (fashion_load_split(dir, split, x, y)) return;
+    fprintf(stderr, "fashion_mnist: %s\n(apt-get install dataset-fashion-mnist, or --data DIR)\n",
+            tg_last_error());
+    exit(1);
 }
 
 static void draw(const char *csv, const char *png, int epochs) {
@@ -115,15 +83,7 @@ int main(int argc, char **argv) {
     load_split(data, "t10k", &test_x, &test_y);
 
     tg_manual_seed(0);
-    tg_ffn_options ffn = {.kind = TG_FFN_SWIGLU,
-                          .dim = DIM,
-                          .hidden_dim = HIDDEN,
-                          .multiple_of = MULTIPLE_OF,
-                          .dtype = TG_F32};
-    tg_module *net = tg_sequential_new(
-        3, (tg_module *[]){tg_linear_new(PIXELS, DIM, TG_BIAS, TG_F32, NULL),
-                           tg_residual_new(tg_feedforward_new(&ffn, NULL)),
-                           tg_linear_new(DIM, CLASSES, TG_BIAS, TG_F32, NULL)});
+    tg_module *net = fashion_network(DIM);
     if (!net) die("building the network");
     tg_module_print(net, stdout); /* as print(model) in PyTorch */
     int n_params;
@@ -151,7 +111,8 @@ int main(int argc, char **argv) {
         perror(csv_path);
         return 1;
     }
-    fprintf(csv, "epoch,loss,test_accuracy\n0,,%.2f\n", 100 * test_accuracy(net, test_x, test_y));
+    fprintf(csv, "epoch,loss,test_accuracy\n0,,%.2f\n",
+            100 * fashion_test_accuracy(net, test_x, test_y));
 
     double start = now_seconds(), accuracy = 0;
     int64_t step = 0;
@@ -183,7 +144,7 @@ int main(int argc, char **argv) {
         tg_progress_finish(progress);
         tg_progress_free(progress);
         double train_time = now_seconds() - epoch_start;
-        accuracy = test_accuracy(net, test_x, test_y);
+        accuracy = fashion_test_accuracy(net, test_x, test_y);
         fprintf(csv, "%d,,%.2f\n", epoch, 100 * accuracy);
         printf("epoch %d/%d: test accuracy %.2f%% (training %.1f s)\n", epoch, epochs,
                100 * accuracy, train_time);

@@ -21,7 +21,9 @@
 
 #include <tapegrad/tapegrad.h>
 
-enum { PIXELS = 28 * 28, CLASSES = 10, DIM = 256, HIDDEN = 1024, MULTIPLE_OF = 64, BATCH = 64 };
+#include "fashion_data.h"
+
+enum { DIM = 256, BATCH = 64 };
 
 static int rank;
 
@@ -35,43 +37,6 @@ static double now_seconds(void) {
 static void die(const char *what) {
     fprintf(stderr, "train_ddp: rank %d: %s: %s\n", rank, what, tg_last_error());
     tg_dist_abort(1);
-}
-
-/* Images as float32 rows of 784 pixels in [0, 1], labels as int64; owned
- * by the caller. Every rank reads the files (on each machine). */
-static void load_split(const char *dir, const char *split, tg_tensor **x, tg_tensor **y) {
-    char images[1024], labels[1024];
-    snprintf(images, sizeof images, "%s/%s-images-idx3-ubyte.gz", dir, split);
-    snprintf(labels, sizeof labels, "%s/%s-labels-idx1-ubyte.gz", dir, split);
-    tg_pool *pool = tg_pool_push();
-    tg_tensor *pixels = tg_idx_load(images, TG_F32);
-    if (pixels) tg_div_scalar_(pixels, 255);
-    *x = tg_retain(tg_reshape(pixels, TG_SHAPE(tg_size(pixels, 0), PIXELS)));
-    *y = *x ? tg_retain(tg_idx_load(labels, TG_I64)) : NULL;
-    if (!*y) die("loading the data (apt-get install dataset-fashion-mnist, or --data DIR)");
-    tg_pool_pop(pool);
-}
-
-/* The share of the test set the network labels right. */
-static double test_accuracy(tg_module *net, tg_tensor *x, tg_tensor *y) {
-    tg_module_train(net, TG_EVAL);
-    tg_loader *batches = tg_loader_new(2, (tg_tensor *[]){x, y}, 1000, TG_IN_ORDER, TG_KEEP_LAST,
-                                       NULL);
-    tg_tensor *b[2];
-    int64_t correct = 0;
-    for (;;) {
-        tg_pool *step = tg_pool_push();
-        if (tg_loader_next(batches, b) != 1) {
-            tg_pool_pop(step);
-            break;
-        }
-        correct += (int64_t)tg_item(
-            tg_sum(tg_eq(tg_argmax(tg_module_forward(net, b[0]), 1, TG_DROP_DIMS), b[1])));
-        tg_pool_pop(step);
-    }
-    tg_loader_free(batches);
-    tg_module_train(net, TG_TRAIN);
-    return (double)correct / (double)tg_size(y, 0);
 }
 
 int main(int argc, char **argv) {
@@ -103,19 +68,13 @@ int main(int argc, char **argv) {
         return 2;
     }
     tg_tensor *train_x, *train_y, *test_x = NULL, *test_y = NULL;
-    load_split(data, "train", &train_x, &train_y);
-    if (rank == 0) load_split(data, "t10k", &test_x, &test_y);
+    /* every rank reads the training files (on each machine); rank 0 tests */
+    if (!fashion_load_split(data, "train", &train_x, &train_y) ||
+        (rank == 0 && !fashion_load_split(data, "t10k", &test_x, &test_y)))
+        die("loading the data (apt-get install dataset-fashion-mnist, or --data DIR)");
 
     tg_manual_seed(0); /* the same seed on every rank; the broadcast makes sure */
-    tg_ffn_options ffn = {.kind = TG_FFN_SWIGLU,
-                          .dim = DIM,
-                          .hidden_dim = HIDDEN,
-                          .multiple_of = MULTIPLE_OF,
-                          .dtype = TG_F32};
-    tg_module *net = tg_sequential_new(
-        3, (tg_module *[]){tg_linear_new(PIXELS, DIM, TG_BIAS, TG_F32, NULL),
-                           tg_residual_new(tg_feedforward_new(&ffn, NULL)),
-                           tg_linear_new(DIM, CLASSES, TG_BIAS, TG_F32, NULL)});
+    tg_module *net = fashion_network(DIM);
     if (!net || tg_dist_broadcast_module(net) != 0) die("building the network");
     int n_params;
     tg_tensor *const *params = tg_module_parameter_tensors(net, &n_params);
@@ -164,7 +123,7 @@ int main(int argc, char **argv) {
             tg_progress_finish(progress);
             tg_progress_free(progress);
             double train_time = now_seconds() - epoch_start;
-            accuracy = test_accuracy(net, test_x, test_y);
+            accuracy = fashion_test_accuracy(net, test_x, test_y);
             printf("epoch %d/%d: test accuracy %.2f%% (training %.1f s)\n", epoch, epochs,
                    100 * accuracy, train_time);
         }

@@ -3,7 +3,8 @@
  *
  *     mpirun -np 2 build/tests/bench/bench_ddp [--budget SECONDS] [WORKLOAD...]
  *
- * For each workload (medium, large: bench_ffn's), in the same run:
+ * For each workload (bench_ffn's; medium and large unless named), in the
+ * same run:
  *   1. rank 0 alone steps on the whole batch B (the other ranks sleep);
  *   2. every rank steps on its B / R rows, then tg_dist_allreduce_grads;
  *   3. the gradients' bytes averaged by tg_dist_allreduce_grads alone, and
@@ -20,35 +21,26 @@
 #include <tapegrad/tapegrad.h>
 
 #include "bench_common.h"
-
-typedef struct workload {
-    const char *name;
-    int64_t batch, dim, hidden, multiple_of;
-} workload;
-
-static const workload workloads[] = {
-    {"medium", 256, 512, 2048, 64},
-    {"large", 512, 1024, 4096, 256},
-};
+#include "ffn_model.h"
 
 static int rank, world;
 static double budget_s = 3.0;
 
-typedef struct model {
-    tg_module *ffn;
-    tg_optimizer *opt;
-    tg_tensor *x, *target; /* this run's rows */
+/* bench_ffn's model, and what the step hands to the allreduce. */
+typedef struct ddp_model {
+    model m;
     tg_tensor *const *params;
     int n_params;
     bool distributed;
-} model;
+} ddp_model;
 
 static int train_step(void *ctx) {
-    model *m = ctx;
+    ddp_model *d = ctx;
+    model *m = &d->m;
     tg_pool *pool = tg_pool_push();
     tg_tensor *loss = tg_mse_loss(tg_module_forward(m->ffn, m->x), m->target, TG_REDUCTION_MEAN);
     int rc = loss && tg_backward(loss, NULL) == 0 &&
-                     (!m->distributed || tg_dist_allreduce_grads(m->params, m->n_params) == 0) &&
+                     (!d->distributed || tg_dist_allreduce_grads(d->params, d->n_params) == 0) &&
                      tg_optim_step(m->opt) == 0
                  ? 0
                  : -1;
@@ -58,34 +50,12 @@ static int train_step(void *ctx) {
     return rc;
 }
 
-/* The model of bench_ffn on rows first .. first + rows - 1 of its batch. */
-static bool model_init(model *m, const workload *w, int64_t first, int64_t rows, bool distributed) {
-    tg_generator *gen = tg_generator_new(1);
-    tg_ffn_options o = {.kind = TG_FFN_SWIGLU,
-                        .dim = w->dim,
-                        .hidden_dim = w->hidden,
-                        .multiple_of = w->multiple_of,
-                        .dtype = TG_F32};
-    m->ffn = tg_feedforward_new(&o, gen);
-    tg_pool *pool = tg_pool_push();
-    tg_tensor *x = tg_randn(TG_SHAPE(w->batch, w->dim), TG_F32, gen);
-    tg_tensor *target = tg_randn(TG_SHAPE(w->batch, w->dim), TG_F32, gen);
-    m->x = tg_retain(
-        tg_requires_grad_(tg_contiguous(tg_slice(x, 0, first, first + rows, 1)), true));
-    m->target = tg_retain(tg_contiguous(tg_slice(target, 0, first, first + rows, 1)));
-    tg_pool_pop(pool);
-    tg_generator_free(gen);
-    m->params = m->ffn ? tg_module_parameter_tensors(m->ffn, &m->n_params) : NULL;
-    m->opt = m->params ? tg_adamw_new(m->params, m->n_params, NULL) : NULL;
-    m->distributed = distributed;
-    return m->opt && m->x && m->target;
-}
-
-static void model_free(model *m) {
-    tg_optim_free(m->opt);
-    tg_module_free(m->ffn);
-    tg_release(m->x);
-    tg_release(m->target);
+static bool ddp_model_init(ddp_model *d, const workload *w, int64_t first, int64_t rows,
+                           bool distributed) {
+    if (!model_init(&d->m, w, first, rows)) return false;
+    d->params = tg_module_parameter_tensors(d->m.ffn, &d->n_params);
+    d->distributed = distributed;
+    return true;
 }
 
 /* Waits for rank 0 without taking a core from it (MPI's own waits spin). */
@@ -102,10 +72,10 @@ static void sleep_until_rank_0_is_done(void) {
 static double one_rank_on_b(const workload *w) {
     double median = 0;
     if (rank == 0) {
-        model m = {0};
-        if (model_init(&m, w, 0, w->batch, false))
-            median = time_runs(train_step, &m, budget_s, 0).median_s;
-        model_free(&m);
+        ddp_model d = {0};
+        if (ddp_model_init(&d, w, 0, w->batch, false))
+            median = time_runs(train_step, &d, budget_s, 0).median_s;
+        model_free(&d.m);
         MPI_Request done; /* a blocking barrier would not match the others' */
         MPI_Ibarrier(MPI_COMM_WORLD, &done);
         MPI_Wait(&done, MPI_STATUS_IGNORE);
@@ -117,9 +87,9 @@ static double one_rank_on_b(const workload *w) {
 
 /* The median step of R ranks on B / R rows each. Every rank must take as
  * many steps (each allreduces): rank 0 picks the count from its first. */
-static double ranks_on_b_over_r(const workload *w, model *m) {
+static double ranks_on_b_over_r(const workload *w, ddp_model *m) {
     int64_t rows = w->batch / world;
-    if (!model_init(m, w, rank * rows, rows, true)) return 0;
+    if (!ddp_model_init(m, w, rank * rows, rows, true)) return 0;
     for (int i = 0; i < 3; i++) train_step(m);
     double t0 = now_s();
     for (int i = 0; i < 3; i++) train_step(m);
@@ -130,7 +100,7 @@ static double ranks_on_b_over_r(const workload *w, model *m) {
 }
 
 typedef struct allreduce_ctx {
-    model *m;
+    ddp_model *m;
     float *flat;
     int64_t count;
 } allreduce_ctx;
@@ -150,7 +120,7 @@ static int bare(void *ctx) {
 
 static void run(const workload *w) {
     double single = one_rank_on_b(w);
-    model m = {0};
+    ddp_model m = {0};
     double split = ranks_on_b_over_r(w, &m);
     /* the grads stay from the last step (zeroed, same sizes): average them alone */
     allreduce_ctx a = {.m = &m};
@@ -174,7 +144,7 @@ static void run(const workload *w) {
                100 * tb.median_s / split);
     }
     free(a.flat);
-    model_free(&m);
+    model_free(&m.m);
 }
 
 int main(int argc, char **argv) {
@@ -185,20 +155,20 @@ int main(int argc, char **argv) {
     rank = tg_dist_rank();
     world = tg_dist_world_size();
     tg_set_num_threads(1);
-    bool chosen[2] = {false, false}, any = false;
+    bool chosen[N_WORKLOADS] = {false}, any = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--budget") == 0 && i + 1 < argc) {
             budget_s = atof(argv[++i]);
             continue;
         }
-        for (int k = 0; k < 2; k++)
+        for (int k = 0; k < N_WORKLOADS; k++)
             if (strcmp(argv[i], workloads[k].name) == 0) chosen[k] = any = true;
     }
     if (rank == 0)
         printf("bench_ddp: %d ranks x 1 thread, tg_matmul_backend %s, bucket cap %zu bytes\n",
                world, tg_matmul_backend(), tg_dist_bucket_bytes());
-    for (int k = 0; k < 2; k++)
-        if (!any || chosen[k]) run(&workloads[k]);
+    for (int k = 0; k < N_WORKLOADS; k++) /* medium and large unless others are named */
+        if (any ? chosen[k] : k >= 2) run(&workloads[k]);
     tg_dist_finalize();
     return 0;
 }
