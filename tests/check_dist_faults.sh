@@ -3,16 +3,18 @@
 # within a bounded time (tests/dist_fault.c): killed, mpirun sees it die
 # and ends the others; failed, it calls tg_dist_abort (MPI_Abort). Each run
 # is given 60 s (timeout) and must end well within them, non-zero.
-# Usage: check_dist_faults.sh MPIEXEC DIST_FAULT
+# Then examples/train_ddp given no data: its ranks abort the job.
+# Usage: check_dist_faults.sh MPIEXEC DIST_FAULT TRAIN_DDP
 set -uo pipefail
-mpiexec=$1 program=$2
+mpiexec=$1 program=$2 train_ddp=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 passed=0 failed=0
-check() { # mode, the number of ranks, then text the output must hold
+check() { # mode, the number of ranks, text the output must hold, then the command
     local mode=$1 ranks=$2 want=$3 start end rc seconds
+    shift 3
     start=$(date +%s%N)
-    timeout 60 "$mpiexec" -np "$ranks" --oversubscribe "$program" "$mode" >"$work/log" 2>&1
+    timeout 60 "$mpiexec" -np "$ranks" --oversubscribe "$@" >"$work/log" 2>&1
     rc=$?
     end=$(date +%s%N)
     seconds=$(awk -v ns=$((end - start)) 'BEGIN { printf "%.2f", ns / 1e9 }')
@@ -26,9 +28,10 @@ check() { # mode, the number of ranks, then text the output must hold
         failed=$((failed + 1))
     fi
 }
-check kill 2 "exited on signal 9"
-check kill 3 "exited on signal 9"
-check abort 2 "rank 1: .*/nonexistent/model.safetensors"
-check abort 3 "MPI_ABORT was invoked on rank 1"
+check kill 2 "exited on signal 9" "$program" kill
+check kill 3 "exited on signal 9" "$program" kill
+check abort 2 "rank 1: .*/nonexistent/model.safetensors" "$program" abort
+check abort 3 "MPI_ABORT was invoked on rank 1" "$program" abort
+check "train_ddp without data" 2 "train_ddp: rank [01]: loading the data" "$train_ddp" --data /nonexistent
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
