@@ -28,6 +28,9 @@ DEMO_PACKAGES=(dataset-fashion-mnist graphviz gnuplot-nox)
 WEB_PACKAGES=(emscripten meson ninja-build)
 WEB_OPTIONS=(--cross-file web/emscripten-cross.ini -Dblas=none -Dfile_formats=false -Dtests=false
     -Dexamples=false -Dbenchmarks=false -Dbuildtype=release -Ddefault_library=static)
+# The test suite also trains data-parallel under mpirun (tests/test_dist.c):
+# Open MPI, which the build finds and links when it is there.
+TEST_PACKAGES=(openmpi-bin libopenmpi-dev)
 # The programs the demo runs: it builds the library and these alone.
 DEMO_TARGETS=(examples/fashion_mnist examples/prenorm_ffn examples/worked_gradient examples/activations
     examples/optimizers examples/train_ffn)
@@ -119,7 +122,7 @@ exercises)
     ;;
 test)
     setup=${2:-}
-    install_missing "${PACKAGES[@]}"
+    install_missing "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
     opts=(-Dtests=true -Dexamples=true -Dbenchmarks=true)
     case $setup in
     "" | valgrind) dir=build ;;

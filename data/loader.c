@@ -1,6 +1,7 @@
 /* data/loader.c - batches of a data set held in tensors (tapegrad/loader.h):
  * an order per epoch, and each batch gathered with index_select. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal/tensor.h"
 #include "tapegrad/loader.h"
@@ -14,14 +15,18 @@ struct tg_loader {
     tg_order order;
     tg_last_batch last;
     tg_generator *gen;
+    bool distributed; /* made by tg_loader_new_dist: orders come from dist */
+    tg_dist_sampler dist;
+    int64_t epoch;          /* the next epoch's number, for the sampler's seed */
     tg_tensor *epoch_order; /* int64 sample indices of this epoch; NULL between epochs */
     int64_t at;             /* the next batch's first position in epoch_order */
     bool sampler_done;      /* the epoch's closing draws are taken (see sampler_end) */
 };
 
-tg_loader *tg_loader_new(int n, tg_tensor *const *tensors, int64_t batch_size, tg_order order,
-                         tg_last_batch last, tg_generator *gen) {
-    const char *op = "loader_new";
+/* A loader after checking the arguments both constructors share; op names
+ * the caller in errors. */
+static tg_loader *make_loader(const char *op, int n, tg_tensor *const *tensors, int64_t batch_size,
+                              tg_order order, tg_last_batch last) {
     if (n < 1 || n > TG_LOADER_MAX_TENSORS) {
         tg__error(TG_ERR_VALUE, "%s: %d tensors (1 to %d)", op, n, TG_LOADER_MAX_TENSORS);
         return NULL;
@@ -62,10 +67,97 @@ tg_loader *tg_loader_new(int n, tg_tensor *const *tensors, int64_t batch_size, t
                      .samples = tensors[0]->shape[0],
                      .batch_size = batch_size,
                      .order = order,
-                     .last = last,
-                     .gen = gen};
+                     .last = last};
     for (int i = 0; i < n; i++) l->tensors[i] = tg_retain(tensors[i]);
     return l;
+}
+
+tg_loader *tg_loader_new(int n, tg_tensor *const *tensors, int64_t batch_size, tg_order order,
+                         tg_last_batch last, tg_generator *gen) {
+    tg_loader *l = make_loader("loader_new", n, tensors, batch_size, order, last);
+    if (l) l->gen = gen;
+    return l;
+}
+
+/* This rank's samples per epoch: DistributedSampler's num_samples. */
+static int64_t dist_share(const tg_dist_sampler *s, int64_t samples) {
+    return s->last == TG_DROP_LAST ? samples / s->world_size
+                                   : (samples + s->world_size - 1) / s->world_size;
+}
+
+static bool check_sampler(const char *op, const tg_dist_sampler *s) {
+    if (!s) {
+        tg__null_arg(op);
+        return false;
+    }
+    if (s->world_size < 1 || s->rank < 0 || s->rank >= s->world_size) {
+        tg__error(TG_ERR_VALUE,
+                  "%s: invalid rank %d in a world of %d ranks (rank should be in [0, %d])", op,
+                  s->rank, s->world_size, s->world_size - 1);
+        return false;
+    }
+    if ((s->order != TG_IN_ORDER && s->order != TG_SHUFFLE) ||
+        (s->last != TG_KEEP_LAST && s->last != TG_DROP_LAST)) {
+        tg__error(TG_ERR_VALUE, "%s: invalid order %d or last-batch rule %d", op, (int)s->order,
+                  (int)s->last);
+        return false;
+    }
+    return true;
+}
+
+tg_tensor *tg_dist_sampler_indices(const tg_dist_sampler *s, int64_t samples, int64_t epoch) {
+    const char *op = "dist_sampler_indices";
+    if (!check_sampler(op, s)) return NULL;
+    if (samples < 0) {
+        tg__error(TG_ERR_VALUE, "%s: %lld samples", op, (long long)samples);
+        return NULL;
+    }
+    tg_generator *gen = NULL;
+    if (s->order == TG_SHUFFLE && !(gen = tg_generator_new(s->seed + (uint64_t)epoch)))
+        return NULL;                /* the generator of manual_seed(seed + epoch) */
+    tg_pool *pool = tg_pool_push(); /* the whole order; the share is kept */
+    tg_tensor *order = !pool ? NULL
+                       : gen ? tg_randperm(samples, gen)
+                             : tg_arange(0, (double)samples, 1, TG_I64);
+    tg_generator_free(gen);
+    int64_t share = dist_share(s, samples);
+    tg_tensor *mine = order ? tg__new_owned(op, 1, (int64_t[]){share}, TG_I64) : NULL;
+    if (mine) {
+        const int64_t *all = tg__ptr(order);
+        int64_t *out = tg__ptr(mine);
+        /* position rank + i * world_size of the order, padded by wrapping round */
+        for (int64_t i = 0; i < share; i++) out[i] = all[(s->rank + i * s->world_size) % samples];
+    }
+    tg_pool_pop(pool);
+    return mine ? tg__autorelease(mine) : NULL;
+}
+
+tg_loader *tg_loader_new_dist(int n, tg_tensor *const *tensors, int64_t batch_size,
+                              tg_last_batch last, const tg_dist_sampler *sampler) {
+    const char *op = "loader_new_dist";
+    if (!check_sampler(op, sampler)) return NULL;
+    tg_loader *l = make_loader(op, n, tensors, batch_size, TG_IN_ORDER, last);
+    if (!l) return NULL;
+    l->distributed = true;
+    l->dist = *sampler;
+    l->samples = dist_share(sampler, tensors[0]->shape[0]);
+    return l;
+}
+
+int tg_loader_set_epoch(tg_loader *l, int64_t epoch) {
+    const char *op = "loader_set_epoch";
+    if (!l) {
+        tg__null_arg(op);
+        return -1;
+    }
+    if (!l->distributed || l->epoch_order) {
+        tg__error(TG_ERR_VALUE, "%s: %s", op,
+                  !l->distributed ? "the loader has no distributed sampler (tg_loader_new_dist)"
+                                  : "an epoch is under way; set the epoch before its first batch");
+        return -1;
+    }
+    l->epoch = epoch;
+    return 0;
 }
 
 void tg_loader_free(tg_loader *l) {
@@ -86,13 +178,19 @@ int64_t tg_loader_samples(const tg_loader *l) { return l ? l->samples : 0; }
 /* The order of a new epoch, owned by the loader, drawn as DataLoader
  * draws it: its iterator takes a base seed for workers from the generator
  * whether it shuffles or not (one 64-bit draw), then the sampler's randperm
- * or 0 .. n-1. */
+ * or 0 .. n-1. A distributed loader's order is its sampler's alone. */
 static bool start_epoch(tg_loader *l) {
     tg_pool *pool = tg_pool_push();
     if (!pool) return false;
-    (void)tg__random64(tg__generator(l->gen));
-    tg_tensor *order = l->order == TG_SHUFFLE ? tg_randperm(l->samples, l->gen)
-                                              : tg_arange(0, (double)l->samples, 1, TG_I64);
+    tg_tensor *order;
+    if (l->distributed) {
+        order = tg_dist_sampler_indices(&l->dist, l->tensors[0]->shape[0], l->epoch);
+        if (order) l->epoch++;
+    } else {
+        (void)tg__random64(tg__generator(l->gen));
+        order = l->order == TG_SHUFFLE ? tg_randperm(l->samples, l->gen)
+                                       : tg_arange(0, (double)l->samples, 1, TG_I64);
+    }
     l->epoch_order = tg_retain(order);
     l->at = 0;
     l->sampler_done = false;

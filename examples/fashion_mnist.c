@@ -53,26 +53,6 @@ static void load_data(const char *dir, tg_tensor **train_x, tg_tensor **train_y,
     }
 }
 
-/* The share of the test set the network labels right, in batches. */
-static double test_accuracy(tg_module *net, tg_tensor *x, tg_tensor *y) {
-    tg_module_train(net, TG_EVAL);
-    tg_loader *batches = tg_loader_new(2, (tg_tensor *[]){x, y}, 1000, TG_IN_ORDER, TG_KEEP_LAST,
-                                       NULL);
-    tg_tensor *b[2];
-    int64_t correct = 0;
-    tg_pool *pool = tg_pool_push();
-    while (tg_loader_next(batches, b) == 1) {
-        tg_pool *step = tg_pool_push();
-        /* one line: argmax of the logits against the labels, counted */
-        correct += (int64_t)tg_item(
-            tg_sum(tg_eq(tg_argmax(tg_module_forward(net, b[0]), 1, TG_DROP_DIMS), b[1])));
-        tg_pool_pop(step);
-    }
-    tg_pool_pop(pool);
-    tg_loader_free(batches);
-    tg_module_train(net, TG_TRAIN);
-    return (double)correct / (double)tg_size(y, 0);
-}
 
 static void draw(const char *csv, const char *png, int epochs) {
     char script[4096];
@@ -137,7 +117,8 @@ int main(int argc, char **argv) {
         perror(csv_path);
         return 1;
     }
-    fprintf(csv, "epoch,loss,test_accuracy\n0,,%.2f\n", 100 * test_accuracy(net, test_x, test_y));
+    fprintf(csv, "epoch,loss,test_accuracy\n0,,%.2f\n",
+            100 * fashion_fashion_test_accuracy(net, test_x, test_y));
 
     double start = now_seconds(), accuracy = 0;
     int64_t step = 0;
@@ -169,7 +150,7 @@ int main(int argc, char **argv) {
         tg_progress_finish(progress);
         tg_progress_free(progress);
         double train_time = now_seconds() - epoch_start;
-        accuracy = test_accuracy(net, test_x, test_y);
+        accuracy = fashion_fashion_test_accuracy(net, test_x, test_y);
         fprintf(csv, "%d,,%.2f\n", epoch, 100 * accuracy);
         printf("epoch %d/%d: test accuracy %.2f%% (training %.1f s)\n", epoch, epochs,
                100 * accuracy, train_time);

@@ -2226,6 +2226,52 @@ static void data_h(void) {
     unlink(good);
 }
 
+/* tapegrad/dist.h before tg_dist_init (this program never starts it), or
+ * in a build without MPI; and the distributed sampler's arguments. */
+static void dist_h(void) {
+    bool mpi = tg_dist_available();
+    const char *why = mpi ? "tg_dist_init has not been called" : "tapegrad was built without MPI";
+    tg_module *m = tg_linear_new(2, 2, TG_BIAS, TG_F32, NULL);
+    tg_tensor *w = tg_module_parameter(m, "weight"), *ids = tg_arange(0, 4, 1, TG_I64);
+    tg_dist_sampler bad_rank = {.world_size = 2, .rank = -1},
+                    bad_order = {.world_size = 1, .order = (tg_order)5};
+    TABLE(ROW(tg_dist_rank() == -1, TG_ERR_DIST, why);
+          ROW(tg_dist_world_size() == -1, TG_ERR_DIST, why);
+          ROW(tg_dist_finalize() == -1, TG_ERR_DIST, why);
+          ROW(tg_dist_barrier() == -1, TG_ERR_DIST, why);
+          ROW(tg_dist_broadcast_module(m) == -1, TG_ERR_DIST, why);
+          ROW(tg_dist_broadcast_module(NULL) == -1, TG_ERR_DIST, why);
+          ROW(tg_dist_allreduce_grads(&w, 1) == -1, TG_ERR_DIST, why);
+          ROW(tg_dist_allreduce_grads(NULL, 3) == -1, TG_ERR_DIST, why);
+          ROW(tg_dist_module_save(m, in_dir("m")) == -1, TG_ERR_DIST, why);
+          ROW(tg_dist_module_load(m, in_dir("m")) == -1, TG_ERR_DIST, why);
+          ROW(tg_dist_init_from(NULL) == -1, mpi ? TG_ERR_NULL : TG_ERR_DIST,
+              mpi ? "dist_init_from: argument is NULL" : why);
+          ROW(tg_dist_set_bucket_bytes(0) == -1, mpi ? TG_ERR_VALUE : TG_ERR_DIST,
+              mpi ? "dist_set_bucket_bytes: the cap must be at least 1 byte" : why);
+          ROW(tg_dist_sampler_indices(NULL, 4, 0) == NULL, TG_ERR_NULL,
+              "dist_sampler_indices: argument is NULL");
+          ROW(tg_dist_sampler_indices(&bad_rank, 4, 0) == NULL, TG_ERR_VALUE,
+              "dist_sampler_indices: invalid rank -1 in a world of 2 ranks");
+          ROW(tg_dist_sampler_indices(&bad_order, 4, 0) == NULL, TG_ERR_VALUE,
+              "dist_sampler_indices: invalid order 5");
+          ROW(tg_dist_sampler_indices(&(tg_dist_sampler){.world_size = 1}, -2, 0) == NULL,
+              TG_ERR_VALUE, "dist_sampler_indices: -2 samples");
+          ROW(tg_loader_new_dist(1, &ids, 2, TG_KEEP_LAST, NULL) == NULL, TG_ERR_NULL,
+              "loader_new_dist: argument is NULL");
+          ROW(tg_loader_new_dist(1, &ids, 2, TG_KEEP_LAST, &bad_rank) == NULL, TG_ERR_VALUE,
+              "loader_new_dist: invalid rank -1");
+          ROW(tg_loader_new_dist(1, &ids, 0, TG_KEEP_LAST, &(tg_dist_sampler){.world_size = 1}) ==
+                  NULL,
+              TG_ERR_VALUE, "loader_new_dist: batch_size should be a positive integer, got 0");
+          ROW(tg_loader_new_dist(1, NULL, 2, TG_KEEP_LAST, &(tg_dist_sampler){.world_size = 1}) ==
+                  NULL,
+              TG_ERR_NULL, "loader_new_dist: argument is NULL");
+          ROW(tg_loader_set_epoch(NULL, 1) == -1, TG_ERR_NULL,
+              "loader_set_epoch: argument is NULL"););
+    tg_module_free(m);
+}
+
 static void totals(void) {
     printf("  %d bad inputs tried, %d clean errors\n", rows_tried, rows_clean);
     CHECK(rows_tried > 300);
@@ -2250,6 +2296,7 @@ int main(int argc, char **argv) {
                                          TG_CASE(optim_h),
                                          TG_CASE(optim_h_schedules),
                                          TG_CASE(data_h),
+                                         TG_CASE(dist_h),
                                          TG_CASE(totals)};
     int rc = tg_test_run(cases, (int)(sizeof cases / sizeof cases[0]), argc, argv);
     rmdir(dir);

@@ -55,6 +55,64 @@ static void order_matches_pytorch_dataloader(void) {
     }
 }
 
+/* Every rank's indices, epoch by epoch, as DistributedSampler's. */
+static void dist_sampler_matches_pytorch(void) {
+    char context[64];
+    for (size_t c = 0; c < sizeof golden_dist_samplers / sizeof golden_dist_samplers[0]; c++) {
+        const golden_dist_sampler *g = &golden_dist_samplers[c];
+        const int64_t *want = g->indices;
+        for (int epoch = 0; epoch < GOLDEN_DIST_EPOCHS; epoch++)
+            for (int rank = 0; rank < g->world_size; rank++) {
+                snprintf(context, sizeof context, "case %zu epoch %d rank %d", c, epoch, rank);
+                tg_test_context = context;
+                tg_dist_sampler s = {g->world_size, rank, g->shuffle ? TG_SHUFFLE : TG_IN_ORDER,
+                                     g->seed, g->drop_last ? TG_DROP_LAST : TG_KEEP_LAST};
+                tg_tensor *got = tg_dist_sampler_indices(&s, g->samples, epoch);
+                CHECK(got && tg_dtype_of(got) == TG_I64 && tg_numel(got) == g->per_rank);
+                const int64_t *v = tg_data(got);
+                for (int64_t i = 0; i < g->per_rank; i++) CHECK(v[i] == *want++);
+            }
+    }
+}
+
+/* A loader over rank 1's share of 3: its sampler's indices in batches,
+ * the next epoch's after them, and set_epoch going back. */
+static void dist_loader_batches_this_ranks_share(void) {
+    tg_tensor *ids = tg_arange(0, 10, 1, TG_I64);
+    tg_dist_sampler s = {.world_size = 3, .rank = 1, .order = TG_SHUFFLE, .seed = 0};
+    tg_loader *l = tg_loader_new_dist(1, &ids, 3, TG_KEEP_LAST, &s);
+    CHECK(l && tg_loader_samples(l) == 4 && tg_loader_batches(l) == 2);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int epoch = 0; epoch < 2; epoch++) {
+            const int64_t *want = tg_data(tg_dist_sampler_indices(&s, 10, epoch));
+            tg_tensor *batch;
+            int64_t seen = 0;
+            while (tg_loader_next(l, &batch) == 1) {
+                const int64_t *v = tg_data(batch);
+                for (int64_t i = 0; i < tg_numel(batch); i++) CHECK(v[i] == want[seen++]);
+            }
+            CHECK(seen == 4);
+        }
+        CHECK(tg_loader_set_epoch(l, 0) == 0);
+    }
+    tg_tensor *batch;
+    CHECK(tg_loader_next(l, &batch) == 1);
+    CHECK(tg_loader_set_epoch(l, 5) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "loader_set_epoch: an epoch is under way");
+    tg_loader_free(l);
+    l = tg_loader_new(1, &ids, 3, TG_SHUFFLE, TG_KEEP_LAST, NULL);
+    CHECK(tg_loader_set_epoch(l, 1) == -1);
+    CHECK_ERROR(TG_ERR_VALUE, "loader_set_epoch: the loader has no distributed sampler");
+    tg_loader_free(l);
+    CHECK(tg_loader_new_dist(1, &ids, 3, TG_KEEP_LAST,
+                             &(tg_dist_sampler){.world_size = 2, .rank = 2}) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "loader_new_dist: invalid rank 2 in a world of 2 ranks");
+    CHECK(tg_dist_sampler_indices(&(tg_dist_sampler){.world_size = 0}, 10, 0) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "dist_sampler_indices: invalid rank 0 in a world of 0 ranks");
+    CHECK(tg_dist_sampler_indices(&s, -1, 0) == NULL);
+    CHECK_ERROR(TG_ERR_VALUE, "dist_sampler_indices: -1 samples");
+}
+
 static void batches_hold_the_rows_of_every_tensor(void) {
     tg_tensor *x = tg_reshape(tg_arange(0, 20, 1, TG_F32), TG_SHAPE(5, 2, 2));
     tg_tensor *y = tg_arange(0, 5, 1, TG_I64);
@@ -141,13 +199,35 @@ static int loader_scenario(void *ctx) {
     return rc;
 }
 
+/* Two epochs of rank 1's share of 3, shuffled, with no pool. */
+static int dist_loader_scenario(void *ctx) {
+    (void)ctx;
+    tg_tensor *x = tg_zeros(TG_SHAPE(7, 3), TG_F32);
+    tg_dist_sampler s = {.world_size = 3, .rank = 1, .order = TG_SHUFFLE, .seed = 4};
+    tg_loader *l = x ? tg_loader_new_dist(1, &x, 2, TG_KEEP_LAST, &s) : NULL;
+    int rc = l ? 0 : -1;
+    for (int epoch = 0; rc == 0 && epoch < 2; epoch++) {
+        tg_tensor *b;
+        int got;
+        while ((got = tg_loader_next(l, &b)) == 1) tg_release(b);
+        rc = got;
+    }
+    tg_loader_free(l);
+    tg_release(x);
+    return rc;
+}
+
 static void out_of_memory_at_every_allocation(void) {
     tg_pool_pop(tg_test_pool);
-    tg_test_sweep r = tg_test_fail_each_allocation(loader_scenario, NULL, NULL);
-    printf("  %ld allocations, %d failures, %d wrong\n", r.allocations, r.failures, r.wrong);
-    CHECK(r.allocations > 10 && r.failures > 10 && r.wrong == 0);
+    int (*scenarios[2])(void *) = {loader_scenario, dist_loader_scenario};
+    for (int i = 0; i < 2; i++) {
+        tg_test_sweep r = tg_test_fail_each_allocation(scenarios[i], NULL, NULL);
+        printf("  %ld allocations, %d failures, %d wrong\n", r.allocations, r.failures, r.wrong);
+        CHECK(r.allocations > 10 && r.failures > 10 && r.wrong == 0);
+    }
 }
 
 TG_TEST_MAIN(TG_CASE(randperm_matches_pytorch), TG_CASE(order_matches_pytorch_dataloader),
+             TG_CASE(dist_sampler_matches_pytorch), TG_CASE(dist_loader_batches_this_ranks_share),
              TG_CASE(batches_hold_the_rows_of_every_tensor), TG_CASE(batches_never_require_grad),
              TG_CASE(bad_arguments_are_refused), TG_CASE(out_of_memory_at_every_allocation))

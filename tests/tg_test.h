@@ -206,6 +206,13 @@ static inline tg_tensor *tg_test_tensor(const double *data, int ndim, const int6
     return tg_to_dtype(tg_from_data(data, ndim, shape, TG_F64), dtype);
 }
 
+/* For a program run as several processes (tests/test_dist.c, under
+ * mpirun): tg_test_combine gives a case's verdict over all of them from
+ * this one's, and only the process with tg_test_prints set prints the case
+ * lines and the summary (any prints its own failures). */
+static int (*tg_test_combine)(int failed);
+static int tg_test_prints = 1;
+
 static int tg_test_run(const tg_test_case *cases, int n, int argc, char **argv) {
     int passed = 0, failed = 0;
     for (int i = 0; i < n; i++) {
@@ -224,18 +231,19 @@ static int tg_test_run(const tg_test_case *cases, int n, int argc, char **argv) 
                      (long long)(tg_live_tensors() - live_before));
             tg_test_fail(cases[i].name, 0, m);
         }
-        printf("%s %s\n", tg_test_failed_now ? "FAIL" : "ok  ", cases[i].name);
+        if (tg_test_combine) tg_test_failed_now = tg_test_combine(tg_test_failed_now);
+        if (tg_test_prints) printf("%s %s\n", tg_test_failed_now ? "FAIL" : "ok  ", cases[i].name);
         if (tg_test_failed_now)
             failed++;
         else
             passed++;
     }
     const char *classes[2] = {"float32 tolerance", "float64 tolerance or exact"};
-    for (int c = 0; c < 2; c++)
+    for (int c = 0; c < 2 && tg_test_prints; c++)
         if (tg_test_n_values[c])
             printf("deviation from reference, %ld values at %s: max abs %.2g, max rel %.2g\n",
                    tg_test_n_values[c], classes[c], tg_test_max_abs[c], tg_test_max_rel[c]);
-    printf("%d passed, %d failed\n", passed, failed);
+    if (tg_test_prints) printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
 

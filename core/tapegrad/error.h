@@ -35,6 +35,7 @@ typedef enum tg_status {
     TG_ERR_NOMEM, /* an allocation failed */
     TG_ERR_GRAPH, /* autograd misuse: no grad_fn, freed graph, in-place */
     TG_ERR_IO,    /* a file could not be read or written */
+    TG_ERR_DIST,  /* data-parallel training (tapegrad/dist.h): no MPI, not started, ranks differ */
 } tg_status;
 
 /* The message of the pending failure on this thread, or "" when none. */

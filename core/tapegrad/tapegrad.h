@@ -21,5 +21,6 @@
 #include "tapegrad/optim.h"
 #include "tapegrad/data.h"
 #include "tapegrad/loader.h"
+#include "tapegrad/dist.h"
 
 #endif

@@ -57,6 +57,40 @@ TG_API int tg_loader_next(tg_loader *loader, tg_tensor **batch);
 TG_API int64_t tg_loader_batches(const tg_loader *loader);
 TG_API int64_t tg_loader_samples(const tg_loader *loader);
 
+/* ---- Each rank's share: PyTorch's DistributedSampler ---------------------------------
+ * For data-parallel training (tapegrad/dist.h) each of world_size ranks
+ * takes its share of every epoch's order. The order is the same on every
+ * rank: 0 .. n-1, or with TG_SHUFFLE torch.randperm(n) drawn from a
+ * generator seeded with seed + epoch (no other generator is touched). It
+ * is then made a multiple of world_size long, as DistributedSampler does:
+ * with TG_KEEP_LAST by repeating its start (every rank gets ceil(n /
+ * world_size) samples, a few seen twice per epoch), with TG_DROP_LAST by
+ * cutting its end (n / world_size each, rounded down). Rank r takes the
+ * positions r, r + world_size, r + 2 world_size, ... */
+typedef struct tg_dist_sampler {
+    int world_size;     /* >= 1 */
+    int rank;           /* 0 .. world_size - 1 */
+    tg_order order;     /* shuffle=True is TG_SHUFFLE */
+    uint64_t seed;      /* the same on every rank */
+    tg_last_batch last; /* drop_last=True is TG_DROP_LAST */
+} tg_dist_sampler;
+
+/* The sample indices of rank s->rank for epoch (int64, new, pooled):
+ * list(DistributedSampler(range(samples), s->world_size, s->rank,
+ * shuffle, seed, drop_last)) after set_epoch(epoch). */
+TG_API tg_tensor *tg_dist_sampler_indices(const tg_dist_sampler *s, int64_t samples, int64_t epoch);
+
+/* A loader over this rank's share only: DataLoader(dataset, batch_size,
+ * sampler=DistributedSampler(...), drop_last=last == TG_DROP_LAST). Its
+ * first epoch is epoch 0, and each epoch after it the next one, as
+ * calling the sampler's set_epoch at the start of every epoch (as
+ * PyTorch asks) does; tg_loader_samples gives this rank's share. */
+TG_API tg_loader *tg_loader_new_dist(int n, tg_tensor *const *tensors, int64_t batch_size,
+                                     tg_last_batch last, const tg_dist_sampler *sampler);
+/* Makes the next epoch that starts epoch number `epoch` (set_epoch; to
+ * resume). Fails on a loader made by tg_loader_new, or mid-epoch. */
+TG_API int tg_loader_set_epoch(tg_loader *loader, int64_t epoch);
+
 #ifdef __cplusplus
 }
 #endif

@@ -30,19 +30,7 @@
 #include <tapegrad/tapegrad.h>
 
 #include "bench_common.h"
-
-typedef struct workload {
-    const char *name;
-    int64_t batch, dim, hidden, multiple_of;
-} workload;
-
-static const workload workloads[] = {
-    {"tiny", 32, 16, 64, 8},
-    {"small", 64, 128, 256, 16},
-    {"medium", 256, 512, 2048, 64},
-    {"large", 512, 1024, 4096, 256},
-};
-enum { N_WORKLOADS = sizeof workloads / sizeof workloads[0] };
+#include "ffn_model.h"
 
 /* What a child sends back through its pipe. */
 typedef struct result {
@@ -88,12 +76,6 @@ static double minimum_bytes(const workload *w, int64_t hidden) {
 
 /* ---- The tapegrad step ---------------------------------------------------------------- */
 
-typedef struct model {
-    tg_module *ffn;
-    tg_optimizer *opt;
-    tg_tensor *x, *target;
-} model;
-
 static int train_step(void *ctx) {
     model *m = ctx;
     tg_pool *pool = tg_pool_push();
@@ -104,31 +86,6 @@ static int train_step(void *ctx) {
     tg_pool_pop(pool);
     if (rc) fprintf(stderr, "bench_ffn: step failed: %s\n", tg_last_error());
     return rc;
-}
-
-static bool model_init(model *m, const workload *w, int64_t *hidden) {
-    tg_generator *gen = tg_generator_new(1);
-    tg_ffn_options o = {.kind = TG_FFN_SWIGLU,
-                        .dim = w->dim,
-                        .hidden_dim = w->hidden,
-                        .multiple_of = w->multiple_of,
-                        .dtype = TG_F32};
-    m->ffn = tg_feedforward_new(&o, gen);
-    m->x = tg_requires_grad_(tg_randn(TG_SHAPE(w->batch, w->dim), TG_F32, gen), true);
-    m->target = tg_randn(TG_SHAPE(w->batch, w->dim), TG_F32, gen);
-    tg_generator_free(gen);
-    int n = 0;
-    tg_tensor *const *params = m->ffn ? tg_module_parameter_tensors(m->ffn, &n) : NULL;
-    m->opt = params ? tg_adamw_new(params, n, NULL) : NULL;
-    *hidden = tg_ffn_hidden_dim(w->hidden, w->multiple_of);
-    return m->opt && m->x && m->target;
-}
-
-static void model_free(model *m) {
-    tg_optim_free(m->opt);
-    tg_module_free(m->ffn);
-    tg_release(m->x);
-    tg_release(m->target);
 }
 
 /* ---- The same nine products, bare ------------------------------------------------------ */
@@ -195,7 +152,8 @@ static result run_workload(const workload *w) {
     result r = {.threads = tg_get_num_threads()};
     double base = resident_bytes();
     model m = {0};
-    if (model_init(&m, w, &r.hidden)) {
+    r.hidden = tg_ffn_hidden_dim(w->hidden, w->multiple_of);
+    if (model_init(&m, w, 0, w->batch)) {
         timing t = time_runs(train_step, &m, budget_s, fixed_runs);
         r.ok = t.runs > 0;
         r.steps = t.runs, r.median_s = t.median_s, r.min_s = t.min_s;
