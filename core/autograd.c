@@ -5,13 +5,14 @@
  * saved. Nodes never point at their outputs, so there are no cycles and
  * releasing the loss frees the whole graph. */
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal/kernel.h"
 #include "internal/tape.h"
 
-static _Thread_local bool grad_enabled = true;
+static TG_THREAD_LOCAL bool grad_enabled = true;
 /* Shared by all threads so that sequence numbers never repeat. */
 static _Atomic uint64_t next_seq = 1;
 static _Atomic uint64_t next_visit_mark = 1;
@@ -83,7 +84,10 @@ static tg__node *record(tg_tensor *out, const tg__op_def *def, int n_inputs,
                         tg_tensor *const *inputs) {
     tg__node *node = tg__alloc_cached(TG_CACHE_NODE, sizeof *node, def->name);
     if (!node) return NULL;
-    memset(node, 0, sizeof *node);
+    /* Zero except the geometry, of which only the dims in use are written
+     * and read: the node is most of a small op's memory traffic. */
+    memset(node, 0, offsetof(tg__node, in_shape));
+    memset(&node->in_offset, 0, sizeof *node - offsetof(tg__node, in_offset));
     node->refcount = 1;
     node->def = def;
     node->seq = atomic_fetch_add(&next_seq, 1);
@@ -96,15 +100,16 @@ static tg__node *record(tg_tensor *out, const tg__op_def *def, int n_inputs,
         } else if (in->requires_grad) {
             node->next[i].leaf = tg_retain(in);
         }
+        size_t dims = (size_t)in->ndim * sizeof *in->shape;
         node->in_dtype[i] = in->dtype;
         node->in_ndim[i] = in->ndim;
-        memcpy(node->in_shape[i], in->shape, sizeof in->shape);
-        memcpy(node->in_strides[i], in->strides, sizeof in->strides);
+        memcpy(node->in_shape[i], in->shape, dims);
+        memcpy(node->in_strides[i], in->strides, dims);
         node->in_offset[i] = in->offset;
     }
     node->out_dtype = out->dtype;
     node->out_ndim = out->ndim;
-    memcpy(node->out_shape, out->shape, sizeof out->shape);
+    memcpy(node->out_shape, out->shape, (size_t)out->ndim * sizeof *out->shape);
     node->output = out;
     out->requires_grad = true;
     out->grad_fn = node; /* the output owns the node's first reference */
@@ -144,8 +149,8 @@ tg_tensor *tg__finish(tg_tensor *out, const tg__op_def *def, int n_inputs, tg_te
 
 /* Freeing a long chain of nodes recursively could exhaust the stack, so
  * nodes whose count drops to zero are queued and freed in a loop. */
-static _Thread_local tg__node *free_queue;
-static _Thread_local bool freeing;
+static TG_THREAD_LOCAL tg__node *free_queue;
+static TG_THREAD_LOCAL bool freeing;
 
 static void node_free(tg__node *node) {
     for (int i = 0; i < node->n_inputs; i++) {

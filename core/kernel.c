@@ -97,19 +97,38 @@ void tg__iter_run_parallel(const tg__iter *it, char **base, const size_t *elem_s
     run_range(it, base, elem_size, fn, ctx, 0, total);
 }
 
-/* out, then each input broadcast to out's shape, through one row loop:
- * split among threads, or in order for kernels that need it. */
-static void map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg__row_fn fn, void *ctx,
-                bool parallel) {
+/* Whether out and every input can be read as one row: out contiguous, each
+ * input contiguous of out's shape or a single element (read with stride 0).
+ * Most tensors of a training step are, and the row loop's set-up costs
+ * more than a small tensor's arithmetic. */
+static bool one_row(const tg_tensor *out, int n_in, const tg_tensor *const *in, int64_t *strides) {
+    if (!tg__is_contiguous(out)) return false;
+    strides[0] = 1;
+    for (int i = 0; i < n_in; i++) {
+        if (in[i]->numel == 1)
+            strides[i + 1] = 0;
+        else if (in[i]->numel == out->numel && tg__same_shape(in[i], out) &&
+                 tg__is_contiguous(in[i]))
+            strides[i + 1] = 1;
+        else
+            return false;
+    }
+    return true;
+}
+
+/* out, then each input broadcast to out's shape, through the strided row
+ * loop: split among threads, or in order for kernels that need it. */
+static void map_strided(tg_tensor *out, int n_in, const tg_tensor *const *in, tg__row_fn fn,
+                        void *ctx, bool parallel) {
     int64_t in_strides[TG_ITER_MAX_OPERANDS - 1][TG_MAX_DIMS];
     const int64_t *strides[TG_ITER_MAX_OPERANDS] = {out->strides};
     char *base[TG_ITER_MAX_OPERANDS] = {tg__ptr(out)};
-    size_t sizes[TG_ITER_MAX_OPERANDS] = {tg_dtype_size(out->dtype)};
+    size_t sizes[TG_ITER_MAX_OPERANDS] = {tg__elem_size(out->dtype)};
     for (int i = 0; i < n_in; i++) {
         tg__broadcast_strides(in[i], out->ndim, out->shape, in_strides[i]);
         strides[i + 1] = in_strides[i];
         base[i + 1] = tg__ptr(in[i]);
-        sizes[i + 1] = tg_dtype_size(in[i]->dtype);
+        sizes[i + 1] = tg__elem_size(in[i]->dtype);
     }
     tg__iter it;
     tg__iter_init(&it, out->ndim, out->shape, n_in + 1, strides);
@@ -117,6 +136,21 @@ static void map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg__row_fn
         tg__iter_run_parallel(&it, base, sizes, fn, ctx);
     else
         tg__iter_run(&it, base, sizes, fn, ctx);
+}
+
+/* The same, as one call of fn when the tensors allow (one_row) and are too
+ * small to split among threads. */
+static void map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg__row_fn fn, void *ctx,
+                bool parallel) {
+    int64_t row_strides[TG_ITER_MAX_OPERANDS];
+    if (out->numel > TG_PARALLEL_MIN || out->numel == 0 || !one_row(out, n_in, in, row_strides)) {
+        map_strided(out, n_in, in, fn, ctx, parallel);
+        return;
+    }
+    char *ptrs[TG_ITER_MAX_OPERANDS];
+    ptrs[0] = tg__ptr(out);
+    for (int i = 0; i < n_in; i++) ptrs[i + 1] = tg__ptr(in[i]);
+    fn(ptrs, row_strides, out->numel, ctx);
 }
 
 void tg__map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg__row_fn fn, void *ctx) {
@@ -180,14 +214,7 @@ COPY_ROWS_INTO(uint8_t)
 void tg__copy_into(tg_tensor *dst, const tg_tensor *src) {
     static const tg__row_fn table[4][4] = {COPY_TABLE_ROW(float), COPY_TABLE_ROW(double),
                                            COPY_TABLE_ROW(int64_t), COPY_TABLE_ROW(uint8_t)};
-    int64_t src_strides[TG_MAX_DIMS];
-    tg__broadcast_strides(src, dst->ndim, dst->shape, src_strides);
-    const int64_t *strides[2] = {dst->strides, src_strides};
-    tg__iter it;
-    tg__iter_init(&it, dst->ndim, dst->shape, 2, strides);
-    char *base[2] = {tg__ptr(dst), tg__ptr((tg_tensor *)src)};
-    size_t sizes[2] = {tg_dtype_size(dst->dtype), tg_dtype_size(src->dtype)};
-    tg__iter_run_parallel(&it, base, sizes, table[dst->dtype][src->dtype], NULL);
+    tg__map(dst, 1, &src, table[dst->dtype][src->dtype], NULL);
 }
 
 tg_tensor *tg__contiguous_copy_owned(const char *op, const tg_tensor *t) {

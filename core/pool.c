@@ -17,9 +17,9 @@ struct tg_pool {
 };
 
 static _Thread_local struct tg_pool pools[TG_POOL_MAX_DEPTH];
-static _Thread_local int depth;
-static _Thread_local tg_tensor **entries;
-static _Thread_local size_t n_entries, cap_entries;
+static TG_THREAD_LOCAL int depth;
+static TG_THREAD_LOCAL tg_tensor **entries;
+static TG_THREAD_LOCAL size_t n_entries, cap_entries;
 
 tg_pool *tg_pool_push(void) {
     if (depth == TG_POOL_MAX_DEPTH) {

@@ -379,17 +379,7 @@ bool tg_shares_storage(const tg_tensor *a, const tg_tensor *b) {
     return a && b && a->storage == b->storage;
 }
 
-bool tg_is_contiguous(const tg_tensor *t) {
-    if (!t) return false;
-    int64_t expected = 1;
-    for (int i = t->ndim - 1; i >= 0; i--) {
-        if (t->shape[i] == 1) continue;
-        if (t->shape[i] == 0) return true;
-        if (t->strides[i] != expected) return false;
-        expected *= t->shape[i];
-    }
-    return true;
-}
+bool tg_is_contiguous(const tg_tensor *t) { return t && tg__is_contiguous(t); }
 
 static double load(const tg_tensor *t, int64_t elem_offset) {
     return tg__load_elem(t->dtype, (const char *)t->storage->data +

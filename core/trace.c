@@ -7,8 +7,8 @@
 #include "internal/tape.h"
 #include "tapegrad/graph.h"
 
-static _Thread_local FILE *trace_out;
-static _Thread_local bool trace_set;
+static TG_THREAD_LOCAL FILE *trace_out;
+static TG_THREAD_LOCAL bool trace_set;
 
 void tg_set_trace(FILE *out) {
     trace_out = out;

@@ -115,5 +115,56 @@ static void blocks_go_back_to_the_allocator_that_made_them(void) {
     CHECK(b.freed == b.made);
 }
 
+/* One training step of a SwiGLU FeedForward: forward, MSE, backward,
+ * AdamW, zero_grad (the grads zeroed, or dropped and made again). */
+static int ffn_step(tg_module *ffn, tg_optimizer *opt, tg_tensor *x, tg_tensor *target,
+                    tg_zero_grad_mode mode) {
+    tg_pool *pool = tg_pool_push();
+    tg_tensor *loss = tg_mse_loss(tg_module_forward(ffn, x), target, TG_REDUCTION_MEAN);
+    int rc = loss ? tg_backward(loss, NULL) : -1;
+    if (rc == 0) rc = tg_optim_step(opt);
+    tg_optim_zero_grad(opt, mode);
+    tg_pool_pop(pool);
+    return rc;
+}
+
+/* Once warm, a training step asks the allocator for nothing: every block it
+ * frees waits in the thread's caches for the next step to ask. And all of
+ * them go back to the allocator when it is replaced. */
+static void warm_training_steps_allocate_nothing(void) {
+    tg_pool_pop(tg_test_pool); /* own everything explicitly here */
+    for (int mode = TG_GRAD_TO_ZERO; mode <= TG_GRAD_TO_NONE; mode++) {
+        counted c = {0};
+        tg_set_allocator(&(tg_allocator){counted_alloc, counted_free, &c});
+        tg_ffn_options o = {
+            .kind = TG_FFN_SWIGLU, .dim = 16, .hidden_dim = 64, .multiple_of = 8, .dtype = TG_F32};
+        tg_module *ffn = tg_feedforward_new(&o, NULL);
+        CHECK(ffn != NULL);
+        tg_tensor *x = tg_requires_grad_(tg_randn(TG_SHAPE(32, 16), TG_F32, NULL), true);
+        tg_tensor *target = tg_randn(TG_SHAPE(32, 16), TG_F32, NULL);
+        int n;
+        const tg_named_tensor *named = tg_module_parameters(ffn, &n);
+        tg_tensor *params[8];
+        for (int i = 0; i < n && i < 8; i++) params[i] = named[i].tensor;
+        tg_adam_options ao = tg_adamw_defaults();
+        tg_optimizer *opt = tg_adamw_new(params, n, &ao);
+        int rc = 0;
+        for (int step = 0; step < 3; step++) rc |= ffn_step(ffn, opt, x, target, mode);
+        long warm = c.made;
+        for (int step = 0; step < 20; step++) rc |= ffn_step(ffn, opt, x, target, mode);
+        CHECK(rc == 0);
+        CHECK(c.made == warm);
+        printf("  zero_grad %s: %ld blocks while warming up, %ld in 20 steps after\n",
+               mode == TG_GRAD_TO_ZERO ? "to zero" : "to none", warm, c.made - warm);
+        tg_optim_free(opt);
+        tg_module_free(ffn);
+        tg_release(x);
+        tg_release(target);
+        tg_set_allocator(NULL);
+        CHECK(c.made > 0 && c.freed == c.made);
+    }
+}
+
 TG_TEST_MAIN(TG_CASE(ten_thousand_steps_keep_memory_flat),
-             TG_CASE(blocks_go_back_to_the_allocator_that_made_them))
+             TG_CASE(blocks_go_back_to_the_allocator_that_made_them),
+             TG_CASE(warm_training_steps_allocate_nothing))

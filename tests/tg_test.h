@@ -188,6 +188,7 @@ static inline tg_test_sweep tg_test_fail_each_allocation(int (*scenario)(void *)
     int64_t live = tg_live_tensors();
     for (long k = 0; k < r.allocations; k++) {
         f = (tg_test_failing){.countdown = k};
+        tg_test_use_failing(&f); /* empties the caches of freed blocks: each run starts alike */
         tg_clear_error();
         if (scenario(ctx) == 0) continue; /* that allocation was not on the path */
         r.failures++;

@@ -53,8 +53,23 @@ tg_tensor *tg__view_owned(const char *op, tg_tensor *t, int ndim, const int64_t 
 tg_tensor *tg__autorelease(tg_tensor *t);
 bool tg__valid_shape(const char *op, int ndim, const int64_t *shape, int64_t *numel);
 void tg__contiguous_strides(int ndim, const int64_t *shape, int64_t *strides);
+/* tg_dtype_size of a tensor's dtype, always valid (inlined: every op asks). */
+static inline size_t tg__elem_size(tg_dtype dtype) {
+    return dtype == TG_BOOL ? 1 : dtype == TG_F32 ? 4 : 8;
+}
 static inline void *tg__ptr(const tg_tensor *t) {
-    return (char *)t->storage->data + (size_t)t->offset * tg_dtype_size(t->dtype);
+    return (char *)t->storage->data + (size_t)t->offset * tg__elem_size(t->dtype);
+}
+/* tg_is_contiguous of a tensor (inlined: the element loops ask it first). */
+static inline bool tg__is_contiguous(const tg_tensor *t) {
+    int64_t expected = 1;
+    for (int i = t->ndim - 1; i >= 0; i--) {
+        if (t->shape[i] == 1) continue;
+        if (t->shape[i] == 0) return true;
+        if (t->strides[i] != expected) return false;
+        expected *= t->shape[i];
+    }
+    return true;
 }
 static inline bool tg__same_shape(const tg_tensor *a, const tg_tensor *b) {
     if (a->ndim != b->ndim) return false;

@@ -172,10 +172,13 @@ TG_API int tg_print(const tg_tensor *t, FILE *out);
  * back to the free of the allocator that made it (recorded in 64 bytes at
  * the block's start, which alloc's size includes), whatever was set in
  * between, so keep an allocator's ctx valid until the blocks it made are
- * freed (a thread's pool keeps its array until it grows). Freed blocks
- * are kept for reuse only while the default allocator is set, and only
- * its own; a user's allocator sees every allocation and every free of
- * its blocks. Call it while no other thread is inside tapegrad. */
+ * freed (a thread's pool keeps its array until it grows). Freed tensor
+ * headers, nodes and small data blocks wait in per-thread caches for reuse,
+ * whichever allocator is set, while it stays set: a warm training loop
+ * then calls alloc not at all, and the caches give their blocks back to
+ * free when tg_set_allocator replaces it (the calling thread's at once,
+ * another thread's at its next allocation or when it exits). Call it
+ * while no other thread is inside tapegrad. */
 typedef struct tg_allocator {
     void *(*alloc)(size_t size, void *ctx);
     void (*free)(void *ptr, void *ctx);

@@ -13,6 +13,11 @@
  * needs. Each workload runs in a child process of its own, so that one
  * workload's peak is not another's.
  *
+ * First it measures how fast one core can go: a loop of independent fused
+ * multiply-adds on the widest vectors the CPU has (AVX-512 or AVX2), and
+ * BLIS's sgemm on square matrices of 1024; each row then gives the step's
+ * GFLOP/s as a fraction of both, times the thread count.
+ *
  * The input x requires grad (as it does inside a network), so backward
  * computes all nine products: three forward, and for each linear dX and dW.
  * --steps N times exactly N steps (and N runs of the bare products) after
@@ -195,32 +200,138 @@ static result run_in_child(const workload *w, int threads) {
     return r;
 }
 
+/* ---- How fast one core can go ------------------------------------------------------------ */
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* 16 independent chains of fused multiply-adds, so that every FMA unit is
+ * busy every cycle whatever its latency (Zen 5: 2 units, 4 cycles): n
+ * rounds of 16 vectors, 2 FLOPs a lane each. The chains converge to a
+ * fixed point (a * 0.5 + 0.25), so the numbers stay normal. */
+#define FMA_LOOP(name, V, LANES, TARGET, set1, fmadd, add)                           \
+    __attribute__((target(TARGET))) static double name(long n) {                     \
+        V acc[16], half = set1(0.5f), quarter = set1(0.25f);                         \
+        for (int i = 0; i < 16; i++) acc[i] = set1((float)i);                        \
+        for (long r = 0; r < n; r++)                                                 \
+            for (int i = 0; i < 16; i++) acc[i] = fmadd(acc[i], half, quarter);      \
+        V sum = acc[0];                                                              \
+        for (int i = 1; i < 16; i++) sum = add(sum, acc[i]);                         \
+        float out[LANES];                                                            \
+        memcpy(out, &sum, sizeof out);                                               \
+        return out[0] == 12345.0f ? -1.0 : 2.0 * LANES * 16 * (double)n; /* FLOPs */ \
+    }
+FMA_LOOP(fma_avx512, __m512, 16, "avx512f", _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps)
+FMA_LOOP(fma_avx2, __m256, 8, "avx2,fma", _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps)
+
+/* The FMA loop's best GFLOP/s over five runs of about 0.1 s, and the
+ * vectors it used. */
+static double fma_peak_gflops(const char **isa) {
+    double (*loop)(long) = NULL;
+    *isa = "none";
+    if (__builtin_cpu_supports("avx512f"))
+        loop = fma_avx512, *isa = "AVX-512";
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        loop = fma_avx2, *isa = "AVX2";
+    double best = 0;
+    for (int run = 0; loop && run < 5; run++) {
+        double t0 = now_s(), flops = loop(20000000), dt = now_s() - t0;
+        if (flops / dt * 1e-9 > best) best = flops / dt * 1e-9;
+    }
+    return best;
+}
+#else
+static double fma_peak_gflops(const char **isa) {
+    *isa = "none";
+    return 0;
+}
+#endif
+
+/* BLIS's sgemm of square n x n matrices on one thread, its best GFLOP/s of
+ * three runs after one of warm-up (run in a child: BLIS may start threads). */
+static double blis_square_gflops(dim_t n) {
+    matrix a = matrix_new(n, n), b = matrix_new(n, n), c = matrix_new(n, n);
+    double best = 0;
+    for (int run = 0; a.p && b.p && c.p && run < 4; run++) {
+        double t0 = now_s();
+        sgemm(BLIS_NO_TRANSPOSE, a, BLIS_NO_TRANSPOSE, b, 0, c);
+        double gflops = 2.0 * (double)n * (double)n * (double)n / (now_s() - t0) * 1e-9;
+        if (run > 0 && gflops > best) best = gflops;
+    }
+    free(a.p), free(b.p), free(c.p);
+    return best;
+}
+
+static double blis_square_in_child(dim_t n) {
+    double gflops = 0;
+    int fds[2];
+    if (pipe(fds) != 0) return 0;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        bli_thread_set_num_threads(1);
+        gflops = blis_square_gflops(n);
+        _exit(write(fds[1], &gflops, sizeof gflops) == (ssize_t)sizeof gflops ? 0 : 1);
+    }
+    close(fds[1]);
+    if (pid > 0) {
+        if (read(fds[0], &gflops, sizeof gflops) != (ssize_t)sizeof gflops) gflops = 0;
+        waitpid(pid, NULL, 0);
+    }
+    close(fds[0]);
+    return gflops;
+}
+
+/* One core's peaks, measured once before the workloads (0: not measured). */
+static double fma_gflops, blis_square_gflops_1;
+static const char *fma_isa = "none";
+#define BLIS_SQUARE_N 1024
+
 /* ---- Output ------------------------------------------------------------------------------- */
 
 static void print_header(bool csv) {
     if (csv) {
-        printf("workload,threads,batch,dim,hidden,steps,median_ms,min_ms,gflops,blis_median_ms,"
-               "blis_gflops,blis_fraction,peak_mib,min_mib,peak_over_min\n");
+        printf(
+            "workload,threads,batch,dim,hidden,steps,median_ms,min_ms,gflops,blis_median_ms,"
+            "blis_gflops,blis_fraction,peak_mib,min_mib,peak_over_min,fma_peak_gflops,of_fma_peak,"
+            "blis_square_gflops,of_blis_square\n");
         return;
     }
     printf("# products by %s; BLIS %s runs its %s configuration\n", tg_matmul_backend(),
            bli_info_get_version_str(), bli_arch_string(bli_arch_query_id()));
-    printf("%-7s %3s %5s %5s %6s %6s %10s %9s %8s %10s %9s %9s %9s %8s %6s\n", "work", "thr", "B",
-           "dim", "hidden", "steps", "median ms", "min ms", "GFLOP/s", "BLIS ms", "BLIS GF/s",
-           "of BLIS", "peak MiB", "min MiB", "ratio");
+    printf("# one core: FMA loop (%s) %.1f GFLOP/s, BLIS sgemm %d^3 %.1f GFLOP/s; \"of peak\" and "
+           "\"of "
+           "sq\" divide the step's GFLOP/s by these times the threads\n",
+           fma_isa, fma_gflops, BLIS_SQUARE_N, blis_square_gflops_1);
+    printf("%-7s %3s %5s %5s %6s %6s %10s %9s %8s %10s %9s %9s %9s %8s %6s %8s %7s\n", "work",
+           "thr", "B", "dim", "hidden", "steps", "median ms", "min ms", "GFLOP/s", "BLIS ms",
+           "BLIS GF/s", "of BLIS", "peak MiB", "min MiB", "ratio", "of peak", "of sq");
 }
 
 static void print_row(bool csv, const workload *w, const result *r) {
     double flops = 18.0 * (double)w->batch * (double)w->dim * (double)r->hidden;
     double mib = 1024.0 * 1024.0;
+    double gflops = flops / r->median_s * 1e-9;
     const char *fmt =
-        csv ? "%s,%d,%lld,%lld,%lld,%ld,%.4f,%.4f,%.2f,%.4f,%.2f,%.3f,%.1f,%.1f,%.2f\n"
+        csv ? "%s,%d,%lld,%lld,%lld,%ld,%.4f,%.4f,%.2f,%.4f,%.2f,%.3f,%.1f,%.1f,%.2f,%.1f,%.3f,"
+              "%.1f,%.3f\n"
             : "%-7s %3d %5lld %5lld %6lld %6ld %10.4f %9.4f %8.2f %10.4f %9.2f %9.3f %9.1f %8.1f "
-              "%6.2f\n";
-    printf(fmt, w->name, r->threads, (long long)w->batch, (long long)w->dim, (long long)r->hidden,
-           r->steps, 1e3 * r->median_s, 1e3 * r->min_s, flops / r->median_s * 1e-9,
-           1e3 * r->blis_median_s, flops / r->blis_median_s * 1e-9, r->blis_median_s / r->median_s,
-           r->peak_bytes / mib, r->min_bytes / mib, r->peak_bytes / r->min_bytes);
+              "%6.2f %8.3f %7.3f\n";
+    if (csv)
+        printf(fmt, w->name, r->threads, (long long)w->batch, (long long)w->dim,
+               (long long)r->hidden, r->steps, 1e3 * r->median_s, 1e3 * r->min_s, gflops,
+               1e3 * r->blis_median_s, flops / r->blis_median_s * 1e-9,
+               r->blis_median_s / r->median_s, r->peak_bytes / mib, r->min_bytes / mib,
+               r->peak_bytes / r->min_bytes, fma_gflops, gflops / (fma_gflops * r->threads),
+               blis_square_gflops_1, gflops / (blis_square_gflops_1 * r->threads));
+    else
+        printf(fmt, w->name, r->threads, (long long)w->batch, (long long)w->dim,
+               (long long)r->hidden, r->steps, 1e3 * r->median_s, 1e3 * r->min_s, gflops,
+               1e3 * r->blis_median_s, flops / r->blis_median_s * 1e-9,
+               r->blis_median_s / r->median_s, r->peak_bytes / mib, r->min_bytes / mib,
+               r->peak_bytes / r->min_bytes, gflops / (fma_gflops * r->threads),
+               gflops / (blis_square_gflops_1 * r->threads));
 }
 
 static int usage(const char *argv0) {
@@ -252,6 +363,10 @@ int main(int argc, char **argv) {
             if (k == N_WORKLOADS) return usage(argv[0]);
             chosen[k] = any = true;
         }
+    }
+    if (!fixed_runs) { /* under a profiler they would mean nothing */
+        fma_gflops = fma_peak_gflops(&fma_isa);
+        blis_square_gflops_1 = blis_square_in_child(BLIS_SQUARE_N);
     }
     print_header(csv);
     int failed = 0;
