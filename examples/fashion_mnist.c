@@ -118,7 +118,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     fprintf(csv, "epoch,loss,test_accuracy\n0,,%.2f\n",
-            100 * fashion_fashion_test_accuracy(net, test_x, test_y));
+            100 * fashion_test_accuracy(net, test_x, test_y));
 
     double start = now_seconds(), accuracy = 0;
     int64_t step = 0;
@@ -150,7 +150,7 @@ int main(int argc, char **argv) {
         tg_progress_finish(progress);
         tg_progress_free(progress);
         double train_time = now_seconds() - epoch_start;
-        accuracy = fashion_fashion_test_accuracy(net, test_x, test_y);
+        accuracy = fashion_test_accuracy(net, test_x, test_y);
         fprintf(csv, "%d,,%.2f\n", epoch, 100 * accuracy);
         printf("epoch %d/%d: test accuracy %.2f%% (training %.1f s)\n", epoch, epochs,
                100 * accuracy, train_time);
