@@ -31,7 +31,9 @@ check() { # mode, the number of ranks, text the output must hold, then the comma
 check kill 2 "exited on signal 9" "$program" kill
 check kill 3 "exited on signal 9" "$program" kill
 check abort 2 "rank 1: .*/nonexistent/model.safetensors" "$program" abort
-check abort 3 "MPI_ABORT was invoked on rank 1" "$program" abort
+# The rank's own message: Open MPI's help text about MPI_ABORT is not
+# always printed (its show_help can fail under load, "Out of resource").
+check abort 3 "rank 1: .*/nonexistent/model.safetensors" "$program" abort
 check "train_ddp without data" 2 "train_ddp: rank [01]: loading the data" "$train_ddp" --data /nonexistent
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
