@@ -75,7 +75,11 @@ build() {
             meson setup --reconfigure "$dir" "${changed[@]}" >/dev/null
         fi
     fi
-    meson compile -C "$dir" "${targets[@]}" >/dev/null
+    # Quiet unless it fails: ninja prints the compiler's errors on stdout.
+    if ! meson compile -C "$dir" "${targets[@]}" >"$dir/compile.log" 2>&1; then
+        cat "$dir/compile.log" >&2
+        return 1
+    fi
 }
 
 # Sums the "N passed, N failed" lines the test programs print; a program
