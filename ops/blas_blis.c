@@ -1,30 +1,43 @@
 /* ops/blas_blis.c - the products' backend of the build with BLIS
- * (-Dblas=blis, the default): BLIS runs them, unless BLIS would run its
- * portable C reference kernel and ops/gemm.c has a vector micro-kernel for
- * this CPU, or TG_GEMM asks for one or the other (the tests run each). */
+ * (-Dblas=blis, the default). Which code runs a product, by default:
+ * - where BLIS would run its portable C reference kernel (a CPU newer than
+ *   it knows) and ops/gemm.c has a vector micro-kernel, ops/gemm.c runs
+ *   them all;
+ * - elsewhere, ops/gemm.c runs the products too small to be worth BLIS's
+ *   fixed cost per call (below tg__gemm_beats_blis_below(), measured) and
+ *   BLIS the rest.
+ * The choice depends on the CPU and the shape only, so a product gives the
+ * same bits on every run. TG_GEMM=blis or TG_GEMM=tapegrad (avx2,
+ * portable) sends every product to one side; the tests run each. */
 #include <blis.h>
 #include <pthread.h>
 
 #include "ops_internal.h"
 #include "tapegrad/linalg.h"
 
-static bool own_gemm;
+/* ops/gemm.c runs the products of fewer multiply-adds than this (0: none,
+ * INT64_MAX: all). */
+static int64_t own_below;
 static pthread_once_t gemm_once = PTHREAD_ONCE_INIT;
 
 static void choose_gemm(void) {
     switch (tg__gemm_asked()) {
-    case TG_GEMM_BLIS: own_gemm = false; break;
+    case TG_GEMM_BLIS: own_below = 0; break;
     case TG_GEMM_TAPEGRAD:
-    case TG_GEMM_PORTABLE: own_gemm = true; break;
+    case TG_GEMM_AVX2:
+    case TG_GEMM_PORTABLE: own_below = INT64_MAX; break;
     case TG_GEMM_DEFAULT:
-        own_gemm = bli_arch_query_id() == BLIS_ARCH_GENERIC && tg__gemm_vectorised();
+        if (bli_arch_query_id() == BLIS_ARCH_GENERIC && tg__gemm_vectorised())
+            own_below = INT64_MAX;
+        else
+            own_below = tg__gemm_beats_blis_below();
         break;
     }
 }
 
 const char *tg_matmul_backend(void) {
     pthread_once(&gemm_once, choose_gemm);
-    return own_gemm ? "tapegrad" : "blis";
+    return own_below == INT64_MAX ? "tapegrad" : own_below > 0 ? "tapegrad+blis" : "blis";
 }
 
 void tg__blas_set_num_threads(int n) { bli_thread_set_num_threads(n); }
@@ -33,9 +46,11 @@ bool tg__matmul_gemm(tg_dtype dtype, int64_t m, int64_t n, int64_t k, const void
                      int64_t acs, const void *b, int64_t brs, int64_t bcs, void *c, int64_t crs,
                      int64_t ccs, bool add, int threads) {
     pthread_once(&gemm_once, choose_gemm);
+    /* (in double: m n k of two huge operands may pass INT64_MAX) */
+    bool own = own_below == INT64_MAX || (double)m * (double)n * (double)k < (double)own_below;
     /* When ops/gemm.c finds no memory for its packed blocks, BLIS, which
      * keeps a pool of its own, runs the product. */
-    if (own_gemm && tg__gemm(dtype, m, n, k, a, ars, acs, b, brs, bcs, c, crs, ccs, add, threads))
+    if (own && tg__gemm(dtype, m, n, k, a, ars, acs, b, brs, bcs, c, crs, ccs, add, threads))
         return true;
     rntm_t one_thread = BLIS_RNTM_INITIALIZER;
     bli_rntm_set_num_threads(1, &one_thread);

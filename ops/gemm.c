@@ -17,8 +17,8 @@
  * The micro-kernels: AVX-512 or AVX2 with FMA on x86, picked at run time,
  * and a portable one for every other CPU, in GNU C's vector extensions,
  * which is also the WebAssembly SIMD128 kernel under Emscripten
- * (-msimd128); TG_GEMM=portable picks it on x86 too, for the tests and for
- * comparison.
+ * (-msimd128); TG_GEMM=portable picks it on x86 too, and TG_GEMM=avx2 the
+ * AVX2 kernel on a CPU with AVX-512, for the tests and for comparison.
  *
  * Numbers: each element of C is a sum over k in increasing order, one step
  * at a time, in blocks of KC added into C; the x86 kernels fuse each
@@ -42,16 +42,19 @@
 
 /* One micro-kernel: the C tile of mr x nr (at most MR x NR) = A's MR rows
  * times B's NR columns over kc steps [+ C when add]. Element (i, p) of A is
- * ap[p * a_step + i] and element (p, j) of B is bp[p * b_step + j]: a
- * packed panel (a_step MR, b_step NR, zero-padded), or the matrix itself
- * where its layout already is one (see DIRECT_MAX_BYTES). */
-typedef void ukr_fn(int64_t kc, const void *ap, int64_t a_step, const void *bp, int64_t b_step,
-                    void *c, int64_t crs, int64_t ccs, int mr, int nr, bool add);
+ * ap[p * a_step + i * a_row] and element (p, j) of B is bp[p * b_step + j]:
+ * a packed panel (a_step MR, a_row 1, b_step NR, zero-padded), or the
+ * matrix itself where B's rows are contiguous or A is small (see
+ * DIRECT_MAX_BYTES): the kernel broadcasts A's elements one at a time, so
+ * it reads them with any strides. */
+typedef void ukr_fn(int64_t kc, const void *ap, int64_t a_step, int64_t a_row, const void *bp,
+                    int64_t b_step, void *c, int64_t crs, int64_t ccs, int mr, int nr, bool add);
 
 typedef struct kernel {
     ukr_fn *narrow, *wide; /* NR = one vector of columns, two vectors */
     int mr, lanes;         /* the tile: mr x 2 lanes, or mr x lanes */
     int64_t mc, nc;        /* the blocks of A and B, multiples of mr and 2 lanes */
+    int64_t beats_blis;    /* tg__gemm_beats_blis_below (float and double alike) */
 } kernel;
 
 /* MICRO_KERNEL defines one vector micro-kernel: type T, vector type V of
@@ -62,9 +65,9 @@ typedef struct kernel {
  * full tile with unit column stride is written straight from registers;
  * an edge tile goes through a buffer. */
 #define MICRO_KERNEL(name, T, V, LANES, MR, NV, ATTR, loadu, storeu, add, fmadd, set1, zero)   \
-    ATTR static void name(int64_t kc, const void *ap_, int64_t a_step, const void *bp_,        \
-                          int64_t b_step, void *c_, int64_t crs, int64_t ccs, int mr, int nr,  \
-                          bool add_c) {                                                        \
+    ATTR static void name(int64_t kc, const void *ap_, int64_t a_step, int64_t a_row,          \
+                          const void *bp_, int64_t b_step, void *c_, int64_t crs, int64_t ccs, \
+                          int mr, int nr, bool add_c) {                                        \
         const T *ap = ap_, *bp = bp_;                                                          \
         V acc[MR][NV];                                                                         \
         _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                                  \
@@ -73,7 +76,7 @@ typedef struct kernel {
             V b[NV];                                                                           \
             _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) b[v] = loadu(bp + v * LANES); \
             _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {                            \
-                V a = set1(ap[i]);                                                             \
+                V a = set1(ap[i * a_row]);                                                     \
                 _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++)                           \
                     acc[i][v] = fmadd(a, b[v], acc[i][v]);                                     \
             }                                                                                  \
@@ -130,10 +133,20 @@ EXPAND(MICRO_KERNEL, ukr_f64_portable_1, double, f64x2, 2, PORTABLE_MR, 1, , POR
 EXPAND(MICRO_KERNEL, ukr_f64_portable_2, double, f64x2, 2, PORTABLE_MR, 2, , PORTABLE_PD)
 
 /* Blocks: A's MC x KC in a core's L2 (128 KiB), B's KC x NC in the shared
- * cache (1 MiB), for every kernel. Each table: float, then double. */
+ * cache (1 MiB), for every kernel. Each table: float, then double.
+ *
+ * The last number is the size, in multiply-adds, below which a product
+ * runs faster here than in a BLIS that has fast kernels for the CPU:
+ * BLIS's fixed cost of a call (1.1 to 3.2 us: objects, context, packing
+ * buffers) is most of a small product's time. Measured by
+ * tests/bench/bench_gemm on Zen 5 with BLIS 0.9.0's own AVX2 (zen3) and
+ * AVX-512 (skx) kernels at 1 and 2 threads (tests/bench/RESULTS.md): the
+ * AVX2 kernel was faster up to 48^3 and slower from 64^3; the AVX-512 one
+ * faster up to 128^3 and level or slower from 192^3. No BLIS kernel was
+ * measured against the portable one, so BLIS keeps every product there. */
 static const kernel portable_kernels[2] = {
-    {ukr_f32_portable_1, ukr_f32_portable_2, PORTABLE_MR, 4, 128, 1024},
-    {ukr_f64_portable_1, ukr_f64_portable_2, PORTABLE_MR, 2, 64, 512},
+    {ukr_f32_portable_1, ukr_f32_portable_2, PORTABLE_MR, 4, 128, 1024, 0},
+    {ukr_f64_portable_1, ukr_f64_portable_2, PORTABLE_MR, 2, 64, 512, 0},
 };
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
@@ -180,21 +193,24 @@ EXPAND(MICRO_KERNEL, ukr_f64_avx2_1, AVX2_F64, 1, AVX2_PD)
 EXPAND(MICRO_KERNEL, ukr_f64_avx2_2, AVX2_F64, 2, AVX2_PD)
 
 static const kernel avx512_kernels[2] = {
-    {ukr_f32_avx512_1, ukr_f32_avx512_2, 8, 16, 128, 1024},
-    {ukr_f64_avx512_1, ukr_f64_avx512_2, 8, 8, 64, 512},
+    {ukr_f32_avx512_1, ukr_f32_avx512_2, 8, 16, 128, 1024, 1 << 22},
+    {ukr_f64_avx512_1, ukr_f64_avx512_2, 8, 8, 64, 512, 1 << 22},
 };
 static const kernel avx2_kernels[2] = {
-    {ukr_f32_avx2_1, ukr_f32_avx2_2, 6, 8, 120, 1024},
-    {ukr_f64_avx2_1, ukr_f64_avx2_2, 6, 4, 60, 512},
+    {ukr_f32_avx2_1, ukr_f32_avx2_2, 6, 8, 120, 1024, 1 << 17},
+    {ukr_f64_avx2_1, ukr_f64_avx2_2, 6, 4, 60, 512, 1 << 17},
 };
 
-static const kernel *vector_kernels(void) {
-    if (__builtin_cpu_supports("avx512f")) return avx512_kernels;
+static const kernel *vector_kernels(tg__gemm_choice asked) {
+    if (asked != TG_GEMM_AVX2 && __builtin_cpu_supports("avx512f")) return avx512_kernels;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return avx2_kernels;
     return NULL;
 }
 #else
-static const kernel *vector_kernels(void) { return NULL; }
+static const kernel *vector_kernels(tg__gemm_choice asked) {
+    (void)asked;
+    return NULL;
+}
 #endif
 
 /* The kernels every product of the process uses (float, double), and what
@@ -205,12 +221,14 @@ static pthread_once_t choice_once = PTHREAD_ONCE_INIT;
 
 static void choose(void) {
     const char *env = getenv("TG_GEMM");
-    static const char *const names[] = {
-        [TG_GEMM_BLIS] = "blis", [TG_GEMM_TAPEGRAD] = "tapegrad", [TG_GEMM_PORTABLE] = "portable"};
+    static const char *const names[] = {[TG_GEMM_BLIS] = "blis",
+                                        [TG_GEMM_TAPEGRAD] = "tapegrad",
+                                        [TG_GEMM_AVX2] = "avx2",
+                                        [TG_GEMM_PORTABLE] = "portable"};
     asked = TG_GEMM_DEFAULT;
     for (int i = TG_GEMM_BLIS; env && i <= TG_GEMM_PORTABLE; i++)
         if (strcmp(env, names[i]) == 0) asked = (tg__gemm_choice)i;
-    const kernel *vector = asked == TG_GEMM_PORTABLE ? NULL : vector_kernels();
+    const kernel *vector = asked == TG_GEMM_PORTABLE ? NULL : vector_kernels(asked);
     chosen = vector ? vector : portable_kernels;
 }
 
@@ -222,6 +240,11 @@ tg__gemm_choice tg__gemm_asked(void) {
 bool tg__gemm_vectorised(void) {
     pthread_once(&choice_once, choose);
     return chosen != portable_kernels;
+}
+
+int64_t tg__gemm_beats_blis_below(void) {
+    pthread_once(&choice_once, choose);
+    return chosen->beats_blis;
 }
 
 static const kernel *kernel_for(tg_dtype dtype) {
@@ -264,8 +287,10 @@ PACK(double, pack_f64)
 /* ---- The loops around the micro-kernel ------------------------------------------- */
 
 /* An operand this small stays in a core's L2 cache, so the micro-kernel may
- * read it where it lies when its layout is already a panel's: no packing,
- * which is most of the cost of a tiny product. */
+ * read it where it lies: A whatever its strides (the kernel broadcasts one
+ * element at a time), B when its rows are contiguous (the kernel loads
+ * vectors along them). No packing, which is most of the cost of a tiny
+ * product. */
 #define DIRECT_MAX_BYTES (256 * 1024)
 
 typedef struct problem {
@@ -277,7 +302,7 @@ typedef struct problem {
     int64_t m, n, kk, ars, acs, brs, bcs, crs, ccs;
     bool add;
     int64_t b_block, a_block; /* elements in B's packed block and in each of A's */
-    bool direct_a, direct_b;  /* A's columns, B's rows contiguous (and small) */
+    bool direct_a, direct_b;  /* A small; B small with its rows contiguous */
     bool share_rows;          /* fewer row blocks than threads: they share each, by column panels */
 } problem;
 
@@ -317,16 +342,16 @@ static void pack_b_panel(const problem *pb, char *bp, int64_t jc, int64_t j, int
          pb->brs, w, kc, b_width(pb, w));
 }
 
-/* The same for A's mr rows from ic + i: read in A when its columns are
- * contiguous and the panel full; else packed, in ap (only the partial last
- * panel is packed when the others are read directly). */
+/* The same for A's mr rows from ic + i: read in A when A is small and the
+ * panel full; else packed, in ap (only the partial last panel is packed
+ * when the others are read directly). */
 static const char *a_panel(const problem *pb, const char *ap, int64_t ic, int64_t i, int64_t pc,
-                           int64_t kc, int mr, int64_t *step) {
+                           int64_t kc, int mr, int64_t *step, int64_t *row) {
     if (pb->direct_a && mr == pb->k->mr) {
-        *step = pb->acs;
-        return pb->a + (ic + i + pc * pb->acs) * pb->es;
+        *step = pb->acs, *row = pb->ars;
+        return pb->a + ((ic + i) * pb->ars + pc * pb->acs) * pb->es;
     }
-    *step = pb->k->mr;
+    *step = pb->k->mr, *row = 1;
     return ap + (pb->direct_a ? 0 : i * kc) * pb->es;
 }
 
@@ -352,10 +377,10 @@ static void tiles(const problem *pb, const char *ap, const char *bp, int64_t ic,
         ukr_fn *ukr = w <= k->lanes ? k->narrow : k->wide;
         for (int64_t i = 0; i < mc; i += k->mr) {
             int mr = (int)min64(mc - i, k->mr);
-            int64_t a_step;
-            const char *a = a_panel(pb, ap, ic, i, pc, kc, mr, &a_step);
+            int64_t a_step, a_row;
+            const char *a = a_panel(pb, ap, ic, i, pc, kc, mr, &a_step, &a_row);
             char *c = pb->c + ((ic + i) * pb->crs + (jc + j) * pb->ccs) * pb->es;
-            ukr(kc, a, a_step, b, b_step, c, pb->crs, pb->ccs, mr, (int)w, add);
+            ukr(kc, a, a_step, a_row, b, b_step, c, pb->crs, pb->ccs, mr, (int)w, add);
         }
     }
 }
@@ -453,7 +478,7 @@ bool tg__gemm(tg_dtype dtype, int64_t m, int64_t n, int64_t k, const void *a, in
                   .add = add,
                   .b_block = kc * nc,
                   .a_block = kc * mc,
-                  .direct_a = ars == 1 && m * k * es <= DIRECT_MAX_BYTES,
+                  .direct_a = m * k * es <= DIRECT_MAX_BYTES,
                   .direct_b = bcs == 1 && k * n * es <= DIRECT_MAX_BYTES,
                   .share_rows = share_rows};
     size_t bytes = (size_t)((pb.b_block + (share_rows ? 1 : threads) * pb.a_block) * es);

@@ -25,12 +25,17 @@ bool tg__gemm(tg_dtype dtype, int64_t m, int64_t n, int64_t k, const void *a, in
  * AVX2 and FMA, or WebAssembly SIMD128), and TG_GEMM does not ask for the
  * portable one. */
 bool tg__gemm_vectorised(void);
+/* The size in multiply-adds (m n k) below which ops/gemm.c's chosen
+ * micro-kernel is faster than a BLIS with fast kernels for this CPU (0 for
+ * the portable kernel); measured, see ops/gemm.c. */
+int64_t tg__gemm_beats_blis_below(void);
 
 /* TG_GEMM, read once: which product the user asked for. */
 typedef enum tg__gemm_choice {
     TG_GEMM_DEFAULT,  /* unset, or a value not below */
     TG_GEMM_BLIS,     /* "blis" */
     TG_GEMM_TAPEGRAD, /* "tapegrad": ops/gemm.c, its best micro-kernel */
+    TG_GEMM_AVX2,     /* "avx2": ops/gemm.c, its AVX2 micro-kernel where the CPU has AVX2 */
     TG_GEMM_PORTABLE, /* "portable": ops/gemm.c, its portable C micro-kernel */
 } tg__gemm_choice;
 tg__gemm_choice tg__gemm_asked(void);

@@ -463,13 +463,19 @@ static void own_products_do_not_depend_on_the_thread_count(void) {
 }
 
 /* meson runs this program with TG_GEMM=blis (in the build with BLIS),
- * TG_GEMM=tapegrad and TG_GEMM=portable: the products above ran through the
- * one asked for. ops/gemm.c has a micro-kernel for every CPU, so it runs
+ * TG_GEMM=tapegrad, TG_GEMM=avx2 and TG_GEMM=portable: the products above
+ * ran through the one asked for; and with TG_GEMM unset under a BLIS that
+ * has fast kernels (BLIS_AS, tests/check_mixed_products.sh): small
+ * products by ops/gemm.c, the rest by BLIS. ops/gemm.c has a micro-kernel for every CPU, so it runs
  * whenever asked; the build without BLIS (TG_BLAS_NONE, set by
  * tests/meson.build) ignores TG_GEMM=blis. */
 static void the_backend_asked_for_runs(void) {
     const char *asked = getenv("TG_GEMM");
-    if (!asked) return;
+    if (!asked || !*asked) {
+        /* tests/check_mixed_products.sh: BLIS with fast kernels for the CPU */
+        if (getenv("BLIS_AS")) CHECK_EQ_STR(tg_matmul_backend(), "tapegrad+blis");
+        return;
+    }
 #ifdef TG_BLAS_NONE
     bool blis = false;
 #else

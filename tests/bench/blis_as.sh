@@ -18,8 +18,12 @@
 set -eu
 
 dir=${1:?usage: tests/bench/blis_as.sh DIR}
-archive=/usr/lib/x86_64-linux-gnu/blis-openmp/libblis.a
-[ -f "$archive" ] || { echo "blis_as.sh: $archive not found (apt-get install libblis-openmp-dev)" >&2; exit 1; }
+archive=
+for flavour in openmp pthread serial; do
+    [ -f "/usr/lib/x86_64-linux-gnu/blis-$flavour/libblis.a" ] &&
+        archive=/usr/lib/x86_64-linux-gnu/blis-$flavour/libblis.a && break
+done
+[ -n "$archive" ] || { echo "blis_as.sh: no static libblis.a (apt-get install libblis-dev)" >&2; exit 1; }
 mkdir -p "$dir/objects"
 dir=$(cd "$dir" && pwd)
 (cd "$dir/objects" && ar x "$archive")
