@@ -50,11 +50,18 @@
 typedef void ukr_fn(int64_t kc, const void *ap, int64_t a_step, int64_t a_row, const void *bp,
                     int64_t b_step, void *c, int64_t crs, int64_t ccs, int mr, int nr, bool add);
 
+/* Packs rows x cols elements of a matrix whose rows are contiguous (row
+ * stride rs) into dst column by column, `panel` values per column, rows
+ * from `rows` to `panel` zero: the transposing case of PACK below. */
+typedef void pack_rows_fn(void *dst, const void *src, int64_t rs, int64_t rows, int64_t cols,
+                          int panel);
+
 typedef struct kernel {
-    ukr_fn *narrow, *wide; /* NR = one vector of columns, two vectors */
-    int mr, lanes;         /* the tile: mr x 2 lanes, or mr x lanes */
-    int64_t mc, nc;        /* the blocks of A and B, multiples of mr and 2 lanes */
-    int64_t beats_blis;    /* tg__gemm_beats_blis_below (float and double alike) */
+    ukr_fn *narrow, *wide;   /* NR = one vector of columns, two vectors */
+    int mr, lanes;           /* the tile: mr x 2 lanes, or mr x lanes */
+    int64_t mc, nc;          /* the blocks of A and B, multiples of mr and 2 lanes */
+    int64_t beats_blis;      /* tg__gemm_beats_blis_below (float and double alike) */
+    pack_rows_fn *pack_rows; /* a faster pack of a block whose rows are contiguous, or NULL */
 } kernel;
 
 /* MICRO_KERNEL defines one vector micro-kernel: type T, vector type V of
@@ -145,8 +152,8 @@ EXPAND(MICRO_KERNEL, ukr_f64_portable_2, double, f64x2, 2, PORTABLE_MR, 2, , POR
  * faster up to 128^3 and level or slower from 192^3. No BLIS kernel was
  * measured against the portable one, so BLIS keeps every product there. */
 static const kernel portable_kernels[2] = {
-    {ukr_f32_portable_1, ukr_f32_portable_2, PORTABLE_MR, 4, 128, 1024, 0},
-    {ukr_f64_portable_1, ukr_f64_portable_2, PORTABLE_MR, 2, 64, 512, 0},
+    {ukr_f32_portable_1, ukr_f32_portable_2, PORTABLE_MR, 4, 128, 1024, 0, NULL},
+    {ukr_f64_portable_1, ukr_f64_portable_2, PORTABLE_MR, 2, 64, 512, 0, NULL},
 };
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
@@ -192,13 +199,53 @@ EXPAND(MICRO_KERNEL, ukr_f32_avx2_2, AVX2_F32, 2, AVX2_PS)
 EXPAND(MICRO_KERNEL, ukr_f64_avx2_1, AVX2_F64, 1, AVX2_PD)
 EXPAND(MICRO_KERNEL, ukr_f64_avx2_2, AVX2_F64, 2, AVX2_PD)
 
+/* The transposing pack of floats, eight rows at a time: eight loads of
+ * eight columns, the 8 x 8 block transposed in registers (unpack, shuffle,
+ * exchange of halves: the usual 24 steps), eight stores of eight rows,
+ * where scalar code would store each element on its own. */
+__attribute__((target("avx2"))) static void pack_rows_f32_avx2(void *dst_, const void *src_,
+                                                               int64_t rs, int64_t rows,
+                                                               int64_t cols, int panel) {
+    float *dst = dst_;
+    const float *src = src_;
+    int64_t i = 0;
+    for (; i + 8 <= rows; i += 8) {
+        int64_t c = 0;
+        for (; c + 8 <= cols; c += 8) {
+            __m256 r[8], t[8], u[8];
+            for (int q = 0; q < 8; q++) r[q] = _mm256_loadu_ps(src + (i + q) * rs + c);
+            for (int q = 0; q < 8; q += 2)
+                t[q] = _mm256_unpacklo_ps(r[q], r[q + 1]),
+                t[q + 1] = _mm256_unpackhi_ps(r[q], r[q + 1]);
+            for (int q = 0; q < 8; q += 4) {
+                u[q] = _mm256_shuffle_ps(t[q], t[q + 2], _MM_SHUFFLE(1, 0, 1, 0));
+                u[q + 1] = _mm256_shuffle_ps(t[q], t[q + 2], _MM_SHUFFLE(3, 2, 3, 2));
+                u[q + 2] = _mm256_shuffle_ps(t[q + 1], t[q + 3], _MM_SHUFFLE(1, 0, 1, 0));
+                u[q + 3] = _mm256_shuffle_ps(t[q + 1], t[q + 3], _MM_SHUFFLE(3, 2, 3, 2));
+            }
+            for (int q = 0; q < 4; q++) {
+                _mm256_storeu_ps(dst + (c + q) * panel + i,
+                                 _mm256_permute2f128_ps(u[q], u[q + 4], 0x20));
+                _mm256_storeu_ps(dst + (c + q + 4) * panel + i,
+                                 _mm256_permute2f128_ps(u[q], u[q + 4], 0x31));
+            }
+        }
+        for (; c < cols; c++)
+            for (int q = 0; q < 8; q++) dst[c * panel + i + q] = src[(i + q) * rs + c];
+    }
+    for (; i < rows; i++)
+        for (int64_t c = 0; c < cols; c++) dst[c * panel + i] = src[i * rs + c];
+    for (int64_t c = 0; c < cols && rows < panel; c++)
+        for (int64_t q = rows; q < panel; q++) dst[c * panel + q] = 0;
+}
+
 static const kernel avx512_kernels[2] = {
-    {ukr_f32_avx512_1, ukr_f32_avx512_2, 8, 16, 128, 1024, 1 << 22},
-    {ukr_f64_avx512_1, ukr_f64_avx512_2, 8, 8, 64, 512, 1 << 22},
+    {ukr_f32_avx512_1, ukr_f32_avx512_2, 8, 16, 128, 1024, 1 << 22, pack_rows_f32_avx2},
+    {ukr_f64_avx512_1, ukr_f64_avx512_2, 8, 8, 64, 512, 1 << 22, NULL},
 };
 static const kernel avx2_kernels[2] = {
-    {ukr_f32_avx2_1, ukr_f32_avx2_2, 6, 8, 120, 1024, 1 << 17},
-    {ukr_f64_avx2_1, ukr_f64_avx2_2, 6, 4, 60, 512, 1 << 17},
+    {ukr_f32_avx2_1, ukr_f32_avx2_2, 6, 8, 120, 1024, 1 << 17, pack_rows_f32_avx2},
+    {ukr_f64_avx2_1, ukr_f64_avx2_2, 6, 4, 60, 512, 1 << 17, NULL},
 };
 
 static const kernel *vector_kernels(tg__gemm_choice asked) {
@@ -308,7 +355,9 @@ typedef struct problem {
 
 static void pack(const problem *pb, char *dst, const char *src, int64_t rs, int64_t cs,
                  int64_t rows, int64_t cols, int panel) {
-    if (pb->dtype == TG_F32)
+    if (cs == 1 && rs != 1 && pb->k->pack_rows)
+        pb->k->pack_rows(dst, src, rs, rows, cols, panel);
+    else if (pb->dtype == TG_F32)
         pack_f32((float *)dst, (const float *)src, rs, cs, rows, cols, panel);
     else
         pack_f64((double *)dst, (const double *)src, rs, cs, rows, cols, panel);

@@ -311,8 +311,8 @@ static void null_inputs_keep_the_first_message(void) {
  * products, (k + 2) eps sum |a| |b|. The shapes cross every edge of
  * ops/gemm.c: tiles of 6 or 8 rows and 8 to 32 columns, panels of one or
  * two vectors, blocks of 256 steps of k, of 64 or 128 rows and of 512 or
- * 1024 columns, operands read in place or packed, results with unit column
- * stride or not, on one thread and on two. */
+ * 1024 columns, operands read in place or packed (by rows of 8 or not),
+ * results with unit column stride or not, on one thread and on two. */
 
 /* Row-major values of a random rows x cols matrix, exact in dtype. */
 static double *random_values(int64_t rows, int64_t cols, tg_dtype dtype) {
@@ -373,9 +373,10 @@ static int64_t wrong_elements(tg_tensor *out, const long double *sum, const long
 
 static void products_of_every_shape_are_right_to_rounding(void) {
     static const int64_t sizes[][3] = {
-        {1, 1, 1},   {1, 7, 3},      {5, 1, 9},      {6, 8, 1},     {7, 15, 2},       {8, 16, 16},
-        {9, 17, 5},  {12, 31, 40},   {13, 32, 7},    {16, 33, 64},  {32, 48, 16},     {48, 16, 32},
-        {25, 65, 3}, {64, 176, 128}, {129, 40, 257}, {3, 1030, 20}, {130, 1030, 260},
+        {1, 1, 1},     {1, 7, 3},        {5, 1, 9},      {6, 8, 1},      {7, 15, 2},
+        {8, 16, 16},   {9, 17, 5},       {12, 31, 40},   {13, 32, 7},    {16, 33, 64},
+        {32, 48, 16},  {48, 16, 32},     {25, 65, 3},    {64, 176, 128}, {129, 40, 257},
+        {3, 1030, 20}, {130, 1030, 260}, {300, 40, 260}, /* an A too large to read in place (in float too): packed */
     };
     tg_manual_seed(7);
     for (int dt = 0; dt < 2; dt++)
