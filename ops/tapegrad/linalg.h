@@ -47,14 +47,19 @@ TG_API tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b);
 TG_API tg_tensor *tg_linear(tg_tensor *x, tg_tensor *weight, tg_tensor *bias);
 
 /* Which code computes the products: "blis", or "tapegrad" for tapegrad's
- * own blocked product (ops/gemm.c). The default build runs BLIS, except
- * where BLIS runs its portable C reference kernel (BLIS 0.9.0 does so on
- * CPUs newer than it knows, such as AMD's Zen 5) and this CPU has AVX2 and
- * FMA, for which tapegrad's product has micro-kernels several times faster
- * there. The environment variable TG_GEMM, read once at the first product,
- * chooses instead: "blis", "tapegrad", or "portable" (tapegrad's product
- * with its portable micro-kernel, the one CPUs other than x86 run; for
- * tests and comparisons). A build without BLIS (-Dblas=none) says
+ * own blocked product (ops/gemm.c), or "tapegrad+blis": both, by size.
+ * The default build runs every product through tapegrad's where BLIS runs
+ * its portable C reference kernel (BLIS 0.9.0 does so on CPUs newer than
+ * it knows, such as AMD's Zen 5) and this CPU has AVX2 and FMA, for which
+ * tapegrad's product has micro-kernels several times faster there.
+ * Elsewhere with AVX2 or AVX-512 it is "tapegrad+blis": products of fewer
+ * multiply-adds than measured to be faster in tapegrad's (2^17 with AVX2,
+ * 2^22 with AVX-512) run there, the rest in BLIS; without either, "blis".
+ * The environment variable TG_GEMM, read once at the first product,
+ * chooses instead: "blis", "tapegrad", "avx2" (tapegrad's product with its
+ * AVX2 micro-kernel even on a CPU with AVX-512) or "portable" (with its
+ * portable micro-kernel, the one CPUs other than x86 run); the last two
+ * are for tests and comparisons. A build without BLIS (-Dblas=none) says
  * "tapegrad" always: it ignores TG_GEMM=blis. A static string. */
 TG_API const char *tg_matmul_backend(void);
 
