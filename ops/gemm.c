@@ -142,15 +142,16 @@ EXPAND(MICRO_KERNEL, ukr_f64_portable_2, double, f64x2, 2, PORTABLE_MR, 2, , POR
 /* Blocks: A's MC x KC in a core's L2 (128 KiB), B's KC x NC in the shared
  * cache (1 MiB), for every kernel. Each table: float, then double.
  *
- * The last number is the size, in multiply-adds, below which a product
- * runs faster here than in a BLIS that has fast kernels for the CPU:
- * BLIS's fixed cost of a call (1.1 to 3.2 us: objects, context, packing
- * buffers) is most of a small product's time. Measured by
- * tests/bench/bench_gemm on Zen 5 with BLIS 0.9.0's own AVX2 (zen3) and
- * AVX-512 (skx) kernels at 1 and 2 threads (tests/bench/RESULTS.md): the
- * AVX2 kernel was faster up to 48^3 and slower from 64^3; the AVX-512 one
- * faster up to 128^3 and level or slower from 192^3. No BLIS kernel was
- * measured against the portable one, so BLIS keeps every product there. */
+ * The last numbers: the size, in multiply-adds, below which a product runs
+ * faster here than in a BLIS that has fast kernels for the CPU (BLIS's
+ * fixed cost of a call, 1.1 to 3.2 us for its objects, context and packing
+ * buffers, is most of a small product's time), and the transposing pack.
+ * The sizes were measured by tests/bench/bench_gemm on Zen 5 against BLIS
+ * 0.9.0's own AVX2 (zen3) and AVX-512 (skx) kernels (tests/bench/RESULTS.md):
+ * the AVX2 micro-kernel was faster up to 48^3 and level from 64^3 to
+ * 96^3, the AVX-512 one faster up to 128^3 and level or slower from 192^3
+ * on. No BLIS kernel was measured against the portable one, so BLIS keeps
+ * every product there. */
 static const kernel portable_kernels[2] = {
     {ukr_f32_portable_1, ukr_f32_portable_2, PORTABLE_MR, 4, 128, 1024, 0, NULL},
     {ukr_f64_portable_1, ukr_f64_portable_2, PORTABLE_MR, 2, 64, 512, 0, NULL},
@@ -244,8 +245,8 @@ static const kernel avx512_kernels[2] = {
     {ukr_f64_avx512_1, ukr_f64_avx512_2, 8, 8, 64, 512, 1 << 22, NULL},
 };
 static const kernel avx2_kernels[2] = {
-    {ukr_f32_avx2_1, ukr_f32_avx2_2, 6, 8, 120, 1024, 1 << 17, pack_rows_f32_avx2},
-    {ukr_f64_avx2_1, ukr_f64_avx2_2, 6, 4, 60, 512, 1 << 17, NULL},
+    {ukr_f32_avx2_1, ukr_f32_avx2_2, 6, 8, 120, 1024, 1 << 18, pack_rows_f32_avx2},
+    {ukr_f64_avx2_1, ukr_f64_avx2_2, 6, 4, 60, 512, 1 << 18, NULL},
 };
 
 static const kernel *vector_kernels(tg__gemm_choice asked) {
