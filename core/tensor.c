@@ -48,7 +48,7 @@ bool tg__check_float(const char *op, const tg_tensor *t) {
  * tapegrad's own tests. The slack keeps such a load inside the block. */
 #define TG_STORAGE_SLACK 64
 
-static tg__storage *storage_new(const char *op, size_t nbytes) {
+tg__storage *tg__storage_new(const char *op, size_t nbytes) {
     tg__storage *s = tg__alloc_cached(TG_CACHE_STORAGE, sizeof *s, op);
     if (!s) return NULL;
     *s = (tg__storage){.refcount = 1, .nbytes = nbytes, .owns_data = true};
@@ -62,13 +62,20 @@ static tg__storage *storage_new(const char *op, size_t nbytes) {
     return s;
 }
 
-static void storage_release(tg__storage *s) {
+void tg__storage_release(tg__storage *s) {
     if (!s || --s->refcount > 0) return;
     if (s->owns_data)
         tg__free_data(s->data, s->nbytes + TG_STORAGE_SLACK);
     else if (s->deleter)
         s->deleter(s->data, s->deleter_ctx);
     tg__free_cached(TG_CACHE_STORAGE, s);
+}
+
+void tg__set_storage(tg_tensor *t, tg__storage *s, int64_t offset) {
+    s->refcount++;
+    tg__storage_release(t->storage);
+    t->storage = s;
+    t->offset = offset;
 }
 
 /* ---- Tensor headers and references ------------------------------------------ */
@@ -87,7 +94,7 @@ void tg_release(tg_tensor *t) {
     tg__free(t->name);
     tg_release(t->grad);
     tg__node_release(t->grad_fn);
-    storage_release(t->storage);
+    tg__storage_release(t->storage);
     tg__free_cached(TG_CACHE_TENSOR, t);
     atomic_fetch_sub(&live_tensors, 1);
 }
@@ -163,7 +170,7 @@ tg_tensor *tg__new_owned(const char *op, int ndim, const int64_t *shape, tg_dtyp
     if (!tg__check_dtype(op, dtype) || !tg__valid_shape(op, ndim, shape, &numel)) return NULL;
     tg_tensor *t = header_new(op, ndim, shape, dtype, numel);
     if (!t) return NULL;
-    t->storage = storage_new(op, (size_t)numel * tg_dtype_size(dtype));
+    t->storage = tg__storage_new(op, (size_t)numel * tg_dtype_size(dtype));
     if (!t->storage) {
         tg_release(t);
         return NULL;

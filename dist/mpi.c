@@ -140,6 +140,20 @@ int tg_dist_set_bucket_bytes(size_t bytes) {
 
 /* ---- Agreeing -------------------------------------------------------------------- */
 
+/* After the ranks have found that rank first failed: every rank returns
+ * -1 with its message (that rank keeps its own). Collective. */
+static int share_failure(const char *op, int first) {
+    char message[512] = {0};
+    if (first == dist.rank) snprintf(message, sizeof message, "%s", tg_last_error());
+    int rc = MPI_Bcast(message, sizeof message, MPI_CHAR, first, dist.comm);
+    if (rc != MPI_SUCCESS) return mpi_error(op, rc);
+    if (first != dist.rank) {
+        message[sizeof message - 1] = 0;
+        tg__error(TG_ERR_DIST, "%s: rank %d failed: %s", op, first, message);
+    }
+    return -1;
+}
+
 /* Every rank passes its own verdict (0, or -1 with its error set); all
  * return 0 if every rank passed 0, else -1 with the message of the lowest
  * failing rank (that rank keeps its own). Collective. */
@@ -147,16 +161,7 @@ static int agree(const char *op, int verdict) {
     int mine = verdict == 0 ? INT_MAX : dist.rank, first = INT_MAX;
     int rc = MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, dist.comm);
     if (rc != MPI_SUCCESS) return mpi_error(op, rc);
-    if (first == INT_MAX) return 0;
-    char message[512] = {0};
-    if (first == dist.rank) snprintf(message, sizeof message, "%s", tg_last_error());
-    rc = MPI_Bcast(message, sizeof message, MPI_CHAR, first, dist.comm);
-    if (rc != MPI_SUCCESS) return mpi_error(op, rc);
-    if (first != dist.rank) {
-        message[sizeof message - 1] = 0;
-        tg__error(TG_ERR_DIST, "%s: rank %d failed: %s", op, first, message);
-    }
-    return -1;
+    return first == INT_MAX ? 0 : share_failure(op, first);
 }
 
 /* Broadcasts size bytes at data from rank root, in chunks MPI can count. */
@@ -271,18 +276,22 @@ static long long grad_key(const tg_tensor *p) {
  * count and, for each parameter, a grad of the same size and dtype or none
  * on every rank; else -1 with the same message on every rank. Collective. */
 static int agree_on_grads(const char *op, tg_tensor *const *params, int n, int verdict) {
-    if (agree(op, verdict)) return -1;
-    int counts[2] = {n, -n}, extremes[2];
-    int rc = MPI_Allreduce(counts, extremes, 2, MPI_INT, MPI_MAX, dist.comm);
-    if (rc != MPI_SUCCESS) return mpi_error(op, rc);
-    if (extremes[0] != -extremes[1]) {
-        tg__error(TG_ERR_DIST, "%s: the ranks pass different numbers of parameters (%d to %d)", op,
-                  -extremes[1], extremes[0]);
-        return -1;
-    }
-    long long *keys = malloc(sizeof *keys * 4 * (size_t)n + 1);
-    verdict = keys ? 0 : (tg__error(TG_ERR_NOMEM, "%s: out of memory", op), -1);
-    if (agree(op, verdict)) {
+    long long *keys = verdict ? NULL : malloc(sizeof *keys * 4 * (size_t)n + 1);
+    if (!verdict && !keys) verdict = (tg__error(TG_ERR_NOMEM, "%s: out of memory", op), -1);
+    /* agree() and the counts compared, in one collective: the lowest
+     * failing rank and the largest count as maxima of their negations */
+    int mine[3] = {verdict == 0 ? -INT_MAX : -dist.rank, n, -n}, all[3];
+    int rc = MPI_Allreduce(mine, all, 3, MPI_INT, MPI_MAX, dist.comm);
+    if (rc != MPI_SUCCESS)
+        verdict = mpi_error(op, rc);
+    else if (all[0] != -INT_MAX)
+        verdict = share_failure(op, -all[0]);
+    else if (all[1] != -all[2])
+        verdict = (tg__error(TG_ERR_DIST,
+                             "%s: the ranks pass different numbers of parameters (%d to %d)", op,
+                             -all[2], all[1]),
+                   -1);
+    if (verdict) {
         free(keys);
         return -1;
     }
@@ -346,36 +355,90 @@ static int sum_over_ranks(const char *op, void *data, int64_t n, tg_dtype dtype)
     return 0;
 }
 
-/* Averages the grads of params[first], params[first - 1], ...,
- * params[last] (one bucket, one dtype): a grad alone is scaled and summed
- * where it lies; several are gathered into the flat buffer and back. */
+/* The grads of params[first], params[first - 1], ..., params[last] (one
+ * dtype) lie one after another in one storage, in that order. */
+static bool lie_adjacent(tg_tensor *const *params, int first, int last) {
+    const tg_tensor *previous = NULL;
+    for (int i = first; i >= last; i--) {
+        const tg_tensor *g = params[i]->grad;
+        if (!g) continue;
+        if (previous &&
+            (g->storage != previous->storage || g->offset != previous->offset + previous->numel))
+            return false;
+        previous = g;
+    }
+    return true;
+}
+
+/* Every grad of the bucket is the only user of a storage of its own, so
+ * it may move into the bucket's (tg__set_storage) without anything else
+ * that views the old one missing the average. */
+static bool may_move(tg_tensor *const *params, int first, int last) {
+    for (int i = first; i >= last; i--) {
+        const tg_tensor *g = params[i]->grad;
+        if (g && (g->storage->refcount != 1 || !g->storage->owns_data)) return false;
+    }
+    return true;
+}
+
+/* How this rank's grads of one bucket reach the reduction (the buckets
+ * themselves are the same on every rank; this may differ): */
+typedef enum bucket_path {
+    IN_PLACE, /* one grad, or grads adjacent in one storage: reduced where they lie */
+    GATHER,   /* copied into a new storage of the bucket's, which they then view, as
+                 DDP's gradient_as_bucket_view: the next call finds them in place */
+    COPY,     /* a grad's storage is viewed by other tensors too: copied into the
+                 scratch buffer and back */
+} bucket_path;
+
+static bucket_path path_of(tg_tensor *const *params, int first, int last) {
+    if (lie_adjacent(params, first, last)) return IN_PLACE;
+    return may_move(params, first, last) ? GATHER : COPY;
+}
+
+/* Averages the grads of params[first] down to params[last] (one bucket,
+ * one dtype, bytes in all): scaled by 1 / R as DDP scales them into its
+ * bucket (the scalar rounded to the grad's dtype), summed over the ranks,
+ * along the bucket's path. gathered: the new storage for GATHER (the
+ * caller's reference stays the caller's). */
 static int reduce_bucket(const char *op, tg_tensor *const *params, int first, int last,
-                         size_t bytes) {
+                         size_t bytes, tg__storage *gathered) {
     double scale = 1.0 / dist.size;
     tg_tensor *g = params[first]->grad;
-    if (first == last) {
-        scale_into(tg__ptr(g), tg__ptr(g), g->numel, g->dtype, scale);
-        if (sum_over_ranks(op, tg__ptr(g), g->numel, g->dtype)) return -1;
+    tg_dtype dtype = g->dtype;
+    size_t size = tg_dtype_size(dtype);
+    int64_t count = (int64_t)(bytes / size);
+    if (path_of(params, first, last) == IN_PLACE) {
+        scale_into(tg__ptr(g), tg__ptr(g), count, dtype, scale);
+        if (sum_over_ranks(op, tg__ptr(g), count, dtype)) return -1;
         g->storage->version++;
         return 0;
     }
-    char *flat = dist.bucket; /* grown by the caller */
-    tg_dtype dtype = g->dtype;
-    size_t size = tg_dtype_size(dtype), at = 0;
+    char *flat = gathered ? gathered->data : dist.bucket; /* both made by the caller */
+    size_t at = 0;
     for (int i = first; i >= last; i--) {
         g = params[i]->grad;
         if (!g) continue;
-        scale_into(flat + at, tg__ptr(g), g->numel, g->dtype, scale);
+        scale_into(flat + at, tg__ptr(g), g->numel, dtype, scale);
         at += (size_t)g->numel * size;
     }
-    if (sum_over_ranks(op, flat, (int64_t)(bytes / size), dtype)) return -1;
+    if (sum_over_ranks(op, flat, count, dtype)) return -1;
+    uint64_t version = 0; /* past every old one, for autograd's checks */
+    for (int i = first; gathered && i >= last; i--)
+        if (params[i]->grad && params[i]->grad->storage->version > version)
+            version = params[i]->grad->storage->version;
+    if (gathered) gathered->version = version + 1;
     at = 0;
     for (int i = first; i >= last; i--) {
         g = params[i]->grad;
         if (!g) continue;
-        memcpy(tg__ptr(g), flat + at, (size_t)g->numel * size);
+        if (gathered) {
+            tg__set_storage(g, gathered, (int64_t)(at / size));
+        } else {
+            memcpy(tg__ptr(g), flat + at, (size_t)g->numel * size);
+            g->storage->version++;
+        }
         at += (size_t)g->numel * size;
-        g->storage->version++;
     }
     return 0;
 }
@@ -397,27 +460,22 @@ static int check_params(const char *op, tg_tensor *const *params, int n) {
     return 0;
 }
 
-/* A grad of at least this many bytes travels alone, reduced where it
- * lies: copying it into a bucket and back costs more than the call it
- * would share (measured: a bucket of bench_ffn's three 2.9 MB grads took
- * 2.6 times as long as one bare MPI_Allreduce of their bytes). */
-#define ALONE_BYTES ((size_t)1 << 20)
-
 static size_t grad_bytes(const tg_tensor *g) { return (size_t)g->numel * tg_dtype_size(g->dtype); }
 
 /* The bucket that starts at params[first] (which has a grad) and runs
  * towards params[0]: its last parameter, and its bytes. Grads of one dtype
- * while they fit in the cap; a grad larger than the cap, or of
- * ALONE_BYTES or more, is a bucket alone. */
+ * while they fit in the cap (a grad larger than the cap is a bucket
+ * alone); sizes and dtypes only, which every rank has agreed on, so every
+ * rank makes the same buckets. */
 static int bucket_end(tg_tensor *const *params, int first, size_t *bytes) {
     tg_dtype dtype = params[first]->grad->dtype;
     int last = first;
     *bytes = grad_bytes(params[first]->grad);
-    for (int i = first - 1; *bytes < ALONE_BYTES && i >= 0; i--) {
+    for (int i = first - 1; i >= 0; i--) {
         const tg_tensor *g = params[i]->grad;
         if (!g) continue;
         size_t more = grad_bytes(g);
-        if (g->dtype != dtype || more >= ALONE_BYTES || *bytes + more > dist.bucket_bytes) break;
+        if (g->dtype != dtype || *bytes + more > dist.bucket_bytes) break;
         *bytes += more, last = i;
     }
     return last;
@@ -433,22 +491,34 @@ int tg_dist_allreduce_grads(tg_tensor *const *params, int n) {
     const char *op = "dist_allreduce_grads";
     if (!started(op)) return -1;
     int verdict = check_params(op, params, n);
-    /* the buffer for the largest bucket of several grads, before agreeing,
-     * so that no rank runs out of memory after the others have started */
+    /* the new storages of the buckets to gather and the scratch buffer for
+     * the largest to copy, before agreeing, so that no rank runs out of
+     * memory after the others have started */
+    tg__storage **gathered = verdict ? NULL : tg__calloc(((size_t)n + 1) * sizeof *gathered, op);
+    if (!gathered) verdict = -1;
     size_t largest = 0, bytes;
+    int buckets = 0;
     for (int first = verdict ? -1 : next_with_grad(params, n - 1), last; first >= 0;
-         first = next_with_grad(params, last - 1)) {
+         first = next_with_grad(params, last - 1), buckets++) {
         last = bucket_end(params, first, &bytes);
-        if (last != first && bytes > largest) largest = bytes;
+        bucket_path path = path_of(params, first, last);
+        if (path == COPY && bytes > largest) largest = bytes;
+        if (path == GATHER && !(gathered[buckets] = tg__storage_new(op, bytes))) verdict = -1;
     }
     if (!verdict && largest && !bucket_buffer(op, largest)) verdict = -1;
-    if (agree_on_grads(op, params, n, verdict)) return -1;
-    for (int first = next_with_grad(params, n - 1), last; first >= 0;
-         first = next_with_grad(params, last - 1)) {
-        last = bucket_end(params, first, &bytes);
-        if (reduce_bucket(op, params, first, last, bytes)) return -1;
+    if (!agree_on_grads(op, params, n, verdict)) {
+        buckets = 0;
+        for (int first = next_with_grad(params, n - 1), last; first >= 0 && !verdict;
+             first = next_with_grad(params, last - 1), buckets++) {
+            last = bucket_end(params, first, &bytes);
+            verdict = reduce_bucket(op, params, first, last, bytes, gathered[buckets]);
+        }
+    } else {
+        verdict = -1;
     }
-    return 0;
+    for (int b = 0; gathered && b < n; b++) tg__storage_release(gathered[b]);
+    tg__free(gathered);
+    return verdict;
 }
 
 /* ---- Checkpoints ------------------------------------------------------------------ */

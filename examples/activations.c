@@ -15,10 +15,10 @@
 
 #include <tapegrad/tapegrad.h>
 
+#include "hand_formulas.h"
 #include "plot.h"
 
 enum { N = 1001 }; /* x = -5, -4.99, ..., 5 */
-static const double PI = 3.14159265358979323846;
 
 static tg_tensor *beta_tensor; /* Swish's beta, for the function table */
 
@@ -113,13 +113,6 @@ static bool plot(const char *dir, const char *name) {
     return run_gnuplot(script, csv);
 }
 
-/* A GELU derivative in circulation, which is wrong (docs/ERRATA.md, item 4). */
-static double gelu_derivative_wrong(double x) {
-    double u = sqrt(2 / PI) * (x + 0.044715 * x * x * x);
-    double gelu = 0.5 * x * (1 + tanh(u));
-    return 0.5 * (tanh(u) + x * (1 - gelu * gelu));
-}
-
 int main(int argc, char **argv) {
     char dir[512];
     snprintf(dir, sizeof dir, "%s/activations", argc > 1 ? argv[1] : "out");
@@ -160,10 +153,9 @@ int main(int argc, char **argv) {
     /* Where GELU formulas in circulation depart from the right ones. */
     double err_d = 0, at = 0, err_coarse = 0, err_tanh = 0;
     for (int i = 0; i < N; i++) {
-        double e = fabs(gelu_derivative_wrong(xs[i]) - gelu_df[i]);
+        double e = fabs(hand_gelu_derivative_wrong(xs[i]) - gelu_df[i]);
         if (e > err_d) err_d = e, at = xs[i];
-        double coarse = 0.5 * xs[i] * (1 + tanh(0.797885 * xs[i]));
-        err_coarse = fmax(err_coarse, fabs(coarse - gelu_f[i]));
+        err_coarse = fmax(err_coarse, fabs(hand_gelu_coarse(xs[i]) - gelu_f[i]));
         err_tanh = fmax(err_tanh, fabs(gelu_tanh_f[i] - gelu_f[i]));
     }
     printf("\nSwish (beta 1): the textbook f'(x) = f(x) + s(x)(1 - f(x)) agrees with autograd "
@@ -172,7 +164,7 @@ int main(int argc, char **argv) {
     printf("ERRATA 4: the GELU derivative 0.5[tanh(u) + x(1 - GELU(x)^2)] is off by up to "
            "%.3f (at x = %.2f);\n           autograd gives Phi(x) + x phi(x), e.g. %.4f at x = 1 "
            "where that formula gives %.4f.\n",
-           err_d, at, gelu_df[600], gelu_derivative_wrong(1.0));
+           err_d, at, gelu_df[600], hand_gelu_derivative_wrong(1.0));
     printf("ERRATA 5: the GELU 0.5x(1 + tanh(0.797885x)) is off the exact GELU by up to %.4f; the\n"
            "           tanh form with the cubic term by up to %.6f.\n",
            err_coarse, err_tanh);

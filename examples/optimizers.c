@@ -15,54 +15,22 @@
 
 #include <tapegrad/tapegrad.h>
 
+#include "hand_formulas.h"
+
 #define STEPS 5
 #define LR 0.1
 
-/* The hand computation: x and whatever the formula keeps (v, s), and t. */
-typedef struct hand {
-    double x, v, s;
-    int t;
-} hand;
-
-/* SGD: x -= lr g */
-static void sgd_by_hand(hand *h, double g) { h->x -= LR * g; }
-
-/* Momentum: v = gamma v + lr g ; x -= v   (gamma 0.9, v0 = 0) */
-static void momentum_by_hand(hand *h, double g) {
-    h->v = 0.9 * h->v + LR * g;
-    h->x -= h->v;
-}
-
-/* AdaGrad: s += g g ; x -= lr / sqrt(s + eps) g. Written so, eps is inside
- * the root; PyTorch adds it outside: with eps = 1e-10 it does not show. */
-static void adagrad_by_hand(hand *h, double g) {
-    h->s += g * g;
-    h->x -= LR / sqrt(h->s + 1e-10) * g;
-}
-
-/* RMSProp: s = gamma s + (1 - gamma) g g ; x -= lr / sqrt(s + eps) g,
- * with gamma (PyTorch's alpha) = 0.9. */
-static void rmsprop_by_hand(hand *h, double g) {
-    h->s = 0.9 * h->s + 0.1 * g * g;
-    h->x -= LR / sqrt(h->s + 1e-8) * g;
-}
-
-/* Adam, bias-corrected: v = b1 v + (1 - b1) g ; s = b2 s + (1 - b2) g g ;
- * x -= lr v_hat / (sqrt(s_hat) + eps). Returns the step taken. */
-static double adam_step(hand *h, double g) {
-    h->t++;
-    h->v = 0.9 * h->v + 0.1 * g;
-    h->s = 0.999 * h->s + 0.001 * g * g;
-    double v_hat = h->v / (1 - pow(0.9, h->t)), s_hat = h->s / (1 - pow(0.999, h->t));
-    return LR * v_hat / (sqrt(s_hat) + 1e-8);
-}
-
-static void adam_by_hand(hand *h, double g) { h->x -= adam_step(h, g); }
-
-/* AdamW: x_t = x_{t-1} - g'_t - lr lambda x_{t-1}   (lambda 0.01) */
-static void adamw_by_hand(hand *h, double g) {
-    double x = h->x;
-    h->x = x - adam_step(h, g) - LR * 0.01 * x;
+/* The hand computations (hand_formulas.h) with this file's settings:
+ * momentum and RMSProp's decay 0.9, Adam's betas 0.9 and 0.999, AdamW's
+ * weight decay 0.01; eps 1e-10 for AdaGrad, 1e-8 elsewhere. Adam's hand
+ * column is torch.optim's bias-corrected step. */
+static hand_hyper hyper_for(hand_rule rule) {
+    return (hand_hyper){.lr = LR,
+                        .beta1 = 0.9,
+                        .beta2 = 0.999,
+                        .eps = rule == HAND_ADAGRAD ? 1e-10 : 1e-8,
+                        .weight_decay = 0.01,
+                        .adam = HAND_ADAM_CORRECTED};
 }
 
 static tg_optimizer *make_sgd(tg_tensor *x) {
@@ -98,17 +66,17 @@ static tg_optimizer *make_adamw(tg_tensor *x) {
 typedef struct run {
     const char *title;
     tg_optimizer *(*make)(tg_tensor *x);
-    void (*by_hand)(hand *h, double g);
+    hand_rule by_hand;
 } run;
 
 static const run runs[] = {
-    {"SGD(lr=0.1):  x -= lr g", make_sgd, sgd_by_hand},
-    {"SGD(lr=0.1, momentum=0.9):  v = 0.9 v + lr g ; x -= v", make_momentum, momentum_by_hand},
-    {"Adagrad(lr=0.1):  s += g^2 ; x -= lr / sqrt(s + eps) g", make_adagrad, adagrad_by_hand},
+    {"SGD(lr=0.1):  x -= lr g", make_sgd, HAND_SGD},
+    {"SGD(lr=0.1, momentum=0.9):  v = 0.9 v + lr g ; x -= v", make_momentum, HAND_MOMENTUM},
+    {"Adagrad(lr=0.1):  s += g^2 ; x -= lr / sqrt(s + eps) g", make_adagrad, HAND_ADAGRAD},
     {"RMSprop(lr=0.1, alpha=0.9):  s = 0.9 s + 0.1 g^2 ; x -= lr / sqrt(s + eps) g", make_rmsprop,
-     rmsprop_by_hand},
-    {"Adam(lr=0.1):  x -= lr v_hat / (sqrt(s_hat) + eps)", make_adam, adam_by_hand},
-    {"AdamW(lr=0.1, weight_decay=0.01):  x -= g' + lr wd x", make_adamw, adamw_by_hand},
+     HAND_RMSPROP},
+    {"Adam(lr=0.1):  x -= lr v_hat / (sqrt(s_hat) + eps)", make_adam, HAND_ADAM},
+    {"AdamW(lr=0.1, weight_decay=0.01):  x -= g' + lr wd x", make_adamw, HAND_ADAMW},
 };
 
 static double first(const tg_tensor *t) { return tg_get(t, (const int64_t[]){0, 0}); }
@@ -124,7 +92,8 @@ static int show(const run *r) {
     }
     printf("\n%s\n", r->title);
     printf("step      loss      grad  x tapegrad  x by hand\n");
-    hand h = {.x = 1};
+    hand_hyper hyper = hyper_for(r->by_hand);
+    hand_state h = {.x = 1};
     int rc = 0;
     for (int step = 1; step <= STEPS && rc == 0; step++) {
         tg_pool *pool = tg_pool_push();
@@ -136,7 +105,7 @@ static int show(const run *r) {
             rc = -1;
         } else {
             double g = first(tg_grad(x));
-            r->by_hand(&h, 1.5 * (h.x + 2)); /* the hand derivative */
+            hand_update(r->by_hand, &hyper, &h, 1.5 * (h.x + 2)); /* the hand derivative */
             printf("%4d %9.6g %9.6g %11.6f %10.6f\n", step, tg_item(loss), g, first(x), h.x);
         }
         tg_pool_pop(pool);
@@ -149,16 +118,16 @@ static int show(const run *r) {
 /* docs/ERRATA.md, item 6: Adam's step written as lr / sqrt(s_t + eps) *
  * v_hat, with the uncorrected s_t. */
 static void adam_errata(void) {
-    double g = 4.5, lr = LR, eps = 1e-8;
-    double v = 0.1 * g, s = 0.001 * g * g; /* step 1 from v = s = 0 */
-    double v_hat = v / (1 - 0.9), s_hat = s / (1 - 0.999);
-    double corrected = 1 - lr * v_hat / (sqrt(s_hat) + eps);
-    double uncorrected = 1 - lr / sqrt(s + eps) * v_hat;
+    hand_hyper hyper = hyper_for(HAND_ADAM);
+    hand_state corrected = {.x = 1}, uncorrected = {.x = 1};
+    hand_update(HAND_ADAM, &hyper, &corrected, 4.5);
+    hyper.adam = HAND_ADAM_AS_WRITTEN;
+    hand_update(HAND_ADAM, &hyper, &uncorrected, 4.5);
     printf("\nAdam's first step from x = 1 with g = 4.5, lr = 0.1 (docs/ERRATA.md, item 6):\n");
     printf("  bias-corrected, x -= lr v_hat / (sqrt(s_hat) + eps)   (torch.optim.Adam): x = %.4g\n",
-           corrected);
+           corrected.x);
     printf("  as often copied, x -= lr / sqrt(s_t + eps) v_hat, uncorrected s_t:       x = %.4g\n",
-           uncorrected);
+           uncorrected.x);
     printf("  Without correcting s_t, the first step is sqrt(1 / (1 - 0.999)) = %.1f times "
            "too long.\n",
            sqrt(1 / (1 - 0.999)));

@@ -10,14 +10,17 @@
 #   web   the teaching page built with emscripten and driven in Debian's
 #         Chromium (tests/web/run.sh); skipped, with a message, where
 #         emscripten or chromium cannot be installed.
-# Usage: tests/extra_checks.sh [fuzz|tsan|web]... (all by default). Each check
+#   nofiles  the library built with -Dfile_formats=false (and MPI when
+#         found): it links, and tests/no_file_formats.c finds its saves and
+#         loads, the dist ones under mpirun -np 2, failing with the message.
+# Usage: tests/extra_checks.sh [fuzz|tsan|web|nofiles]... (all by default). Each check
 # prints "ok" or "FAIL" and its figures; the last line is "N passed, N failed".
 # The programs' own output goes to the build folders' extra-*.log files.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 checks=("$@")
-[ ${#checks[@]} -eq 0 ] && checks=(fuzz tsan web)
+[ ${#checks[@]} -eq 0 ] && checks=(fuzz tsan web nofiles)
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 passed=0
 failed=0
@@ -131,12 +134,33 @@ web() {
     result $status "web: the page in Chromium, $(tail -1 "$log")"
 }
 
+nofiles() {
+    local dir=build-nofiles status=0
+    build $dir "" -Dfile_formats=false -Dtests=false -Dexamples=false -Dbenchmarks=false ||
+        status=1
+    local log=$dir/extra-nofiles.log
+    if [ $status -eq 0 ]; then
+        clang -std=c11 -Wall -Wextra -Werror -Icore -Iops -Inn -Ioptim -Idata -Idist \
+            tests/no_file_formats.c -L$dir -ltapegrad -Wl,-rpath,"$PWD/$dir" \
+            -o $dir/no_file_formats >"$log" 2>&1 || status=1
+    fi
+    if [ $status -eq 0 ]; then
+        local run=()
+        command -v mpirun >/dev/null && run=(mpirun -np 2)
+        [ ${#run[@]} -gt 0 ] && [ "$(id -u)" -eq 0 ] && run+=(--allow-run-as-root)
+        (cd $dir && "${run[@]}" ./no_file_formats) >>"$log" 2>&1 || status=1
+        grep FAIL "$log"
+    fi
+    result $status "nofiles: -Dfile_formats=false links, saves fail naming it, $(tail -1 "$log")"
+}
+
 for c in "${checks[@]}"; do
     case $c in
     fuzz) fuzz ;;
     tsan) tsan ;;
     web) web ;;
-    *) echo "usage: tests/extra_checks.sh [fuzz|tsan|web]..." >&2; exit 2 ;;
+    nofiles) nofiles ;;
+    *) echo "usage: tests/extra_checks.sh [fuzz|tsan|web|nofiles]..." >&2; exit 2 ;;
     esac
 done
 echo "$passed passed, $failed failed"

@@ -3,9 +3,9 @@
  * each taking its B/R rows of every batch of B, end every step with the
  * parameters one process gets on the whole batch, for SGD with momentum,
  * Adam and AdamW in both dtypes, and bit-identical on every rank (a hash
- * compared). Then the bucketed allreduce on odd sizes, models that differ
- * between ranks, grads that differ, clipping, rank-0 checkpoints, and
- * starting and stopping.
+ * compared). Then the bucketed allreduce on odd sizes and on grads kept
+ * between steps, models that differ between ranks, grads that differ,
+ * clipping, rank-0 checkpoints, and starting and stopping.
  *
  * Every rank runs every case; a case passes when it passes on every rank
  * (tg_test_combine), and rank 0 prints the lines. A case never returns
@@ -160,6 +160,51 @@ static void ddp_adamw_f64(void) { ddp_matches_one_process(ADAMW, TG_F64, 1e-12);
 static void ddp_sgd_momentum_f32(void) { ddp_matches_one_process(SGD_MOMENTUM, TG_F32, 1e-5); }
 static void ddp_adam_f32(void) { ddp_matches_one_process(ADAM, TG_F32, 1e-5); }
 static void ddp_adamw_f32(void) { ddp_matches_one_process(ADAMW, TG_F32, 1e-5); }
+
+/* Grads kept between steps (zeroed in place, as TG_GRAD_TO_ZERO keeps
+ * them), averaged three times: on the first call one grad is viewed by
+ * another tensor too, so the grads are averaged where they lie, the view
+ * seeing the average; on the second they move into one storage, one after
+ * another (one bucket, filled from the last parameter); on the third they
+ * are averaged there in place. Every grad stays the same tensor, the mean
+ * right each time. */
+static void bucket_allreduce_moves_kept_grads_once(void) {
+    enum { N = 4, CALLS = 3 };
+    const int64_t sizes[N] = {5, 300, 7, 64};
+    tg_tensor *params[N], *grads[N] = {NULL};
+    int failures = 0, wrong = 0, replaced = 0, apart = 0;
+    for (int i = 0; i < N; i++)
+        params[i] = tg_requires_grad_(tg_zeros(TG_SHAPE(sizes[i]), TG_F64), true);
+    for (int call = 0; call < CALLS; call++) {
+        tg_pool *pool = tg_pool_push();
+        for (int i = 0; i < N; i++) {
+            if (grads[i]) failures += tg_fill_(grads[i], 0) != 0;
+            tg_tensor *coef = tg_full(TG_SHAPE(sizes[i]), (rank + 1) * (i + 1) * (call + 1),
+                                      TG_F64);
+            failures += tg_backward(tg_sum(tg_mul(params[i], coef)), NULL) != 0;
+            if (call == 0) grads[i] = tg_grad(params[i]);
+            replaced += tg_grad(params[i]) != grads[i];
+        }
+        tg_tensor *view = call == 0 ? tg_slice(grads[1], 0, 10, 20, 1) : NULL;
+        failures += tg_dist_allreduce_grads(params, N) != 0;
+        for (int i = 0; i < N; i++) {
+            replaced += tg_grad(params[i]) != grads[i];
+            const double *g = tg_data(grads[i]);
+            double want = (world + 1) / 2.0 * (i + 1) * (call + 1);
+            for (int64_t j = 0; j < sizes[i]; j++)
+                wrong += !tg_test_close(g[j], want, 1e-14, 1e-14);
+        }
+        if (view)
+            wrong += !tg_test_close(tg_get(view, (const int64_t[]){0}), world + 1.0, 1e-14, 1e-14);
+        for (int i = 0; call > 0 && i + 1 < N; i++)
+            apart += (double *)tg_data(grads[i]) != (double *)tg_data(grads[i + 1]) + sizes[i + 1];
+        tg_pool_pop(pool);
+    }
+    CHECK(failures == 0);
+    CHECK(wrong == 0);
+    CHECK(replaced == 0);
+    CHECK(apart == 0);
+}
 
 /* Grads of odd sizes in both dtypes, each rank's its own, averaged with
  * several bucket caps: the mean on every rank, the same bits everywhere,
@@ -390,6 +435,7 @@ int main(int argc, char **argv) {
         TG_CASE(ddp_adam_f32),
         TG_CASE(ddp_adamw_f32),
         TG_CASE(bucket_allreduce_odd_sizes),
+        TG_CASE(bucket_allreduce_moves_kept_grads_once),
         TG_CASE(differing_models_fail_on_every_rank),
         TG_CASE(differing_grads_fail_on_every_rank),
         TG_CASE(clip_grad_norm_is_global),

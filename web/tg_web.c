@@ -18,6 +18,7 @@
 
 #include <tapegrad/tapegrad.h>
 
+#include "../examples/hand_formulas.h"
 #include "expr.h"
 #include "json.h"
 #include "tg_web.h"
@@ -234,7 +235,6 @@ const char *tg_web_gradcheck(const char *program) {
 /* ---- Optimizers on a 2-D surface ----------------------------------------------------- */
 
 enum surface { DOCUMENTS_LOSS, BOWL, ROSENBROCK };
-enum optimizer { SGD, MOMENTUM, ADAGRAD, RMSPROP, ADAM, ADAMW };
 
 /* The loss at each row (a, b) of points (N, 2), as an (N, 1) tensor:
  *   the documents' loss   mean(3 (p + 2)^2) over the two coordinates
@@ -264,49 +264,30 @@ static bool loss_and_grad(enum surface s, tg_tensor *point, double *loss, double
     return ok;
 }
 
-static tg_optimizer *make_optimizer(enum optimizer kind, tg_tensor *p, double lr, double p1,
-                                    double p2, double eps, double weight_decay) {
+static tg_optimizer *make_optimizer(hand_rule kind, tg_tensor *p, double lr, double p1, double p2,
+                                    double eps, double weight_decay) {
     switch (kind) {
-    case SGD:
-    case MOMENTUM: {
+    case HAND_SGD:
+    case HAND_MOMENTUM: {
         tg_sgd_options o = tg_sgd_defaults(lr);
-        o.momentum = kind == MOMENTUM ? p1 : 0;
+        o.momentum = kind == HAND_MOMENTUM ? p1 : 0;
         return tg_sgd_new(&p, 1, &o);
     }
-    case ADAGRAD: {
+    case HAND_ADAGRAD: {
         tg_adagrad_options o = tg_adagrad_defaults();
         o.lr = lr, o.eps = eps;
         return tg_adagrad_new(&p, 1, &o);
     }
-    case RMSPROP: {
+    case HAND_RMSPROP: {
         tg_rmsprop_options o = tg_rmsprop_defaults();
         o.lr = lr, o.alpha = p1, o.eps = eps;
         return tg_rmsprop_new(&p, 1, &o);
     }
     default: {
-        tg_adam_options o = kind == ADAMW ? tg_adamw_defaults() : tg_adam_defaults();
+        tg_adam_options o = kind == HAND_ADAMW ? tg_adamw_defaults() : tg_adam_defaults();
         o.lr = lr, o.beta1 = p1, o.beta2 = p2, o.eps = eps;
-        if (kind == ADAMW) o.weight_decay = weight_decay;
-        return kind == ADAMW ? tg_adamw_new(&p, 1, &o) : tg_adam_new(&p, 1, &o);
-    }
-    }
-}
-
-/* The update as the source documents write it, per coordinate, with their
- * errata (docs/ERRATA.md): eps inside the square root, Adam's s
- * uncorrected. v and s are the state, t the step (from 1). */
-static double documents_update(enum optimizer kind, double x, double g, double *v, double *s, int t,
-                               double lr, double p1, double p2, double eps, double wd) {
-    switch (kind) {
-    case SGD: return x - lr * g;
-    case MOMENTUM: *v = p1 * *v + lr * g; return x - *v;
-    case ADAGRAD: *s += g * g; return x - lr / sqrt(*s + eps) * g;
-    case RMSPROP: *s = p1 * *s + (1 - p1) * g * g; return x - lr / sqrt(*s + eps) * g;
-    default: {
-        *v = p1 * *v + (1 - p1) * g;
-        *s = p2 * *s + (1 - p2) * g * g;
-        double step = lr / sqrt(*s + eps) * (*v / (1 - pow(p1, t)));
-        return kind == ADAMW ? x - step - lr * wd * x : x - step;
+        if (kind == HAND_ADAMW) o.weight_decay = weight_decay;
+        return kind == HAND_ADAMW ? tg_adamw_new(&p, 1, &o) : tg_adam_new(&p, 1, &o);
     }
     }
 }
@@ -325,11 +306,11 @@ const char *tg_web_optimize(int surface, int optimizer, double lr, double p1, do
                             double weight_decay, double x0, double y0, int steps) {
     FILE *out = begin();
     if (!out) return "{\"ok\":false,\"error\":\"out of memory\"}";
-    if (surface < DOCUMENTS_LOSS || surface > ROSENBROCK || optimizer < SGD || optimizer > ADAMW ||
-        steps < 0 || steps > 10000)
+    if (surface < DOCUMENTS_LOSS || surface > ROSENBROCK || optimizer < HAND_SGD ||
+        optimizer >= HAND_RULES || steps < 0 || steps > 10000)
         return failure(out, "optimize: no such surface or optimizer, or steps not in [0, 10000]");
     enum surface s = (enum surface)surface;
-    enum optimizer kind = (enum optimizer)optimizer;
+    hand_rule kind = (hand_rule)optimizer;
     tg_pool *pool = tg_pool_push(); /* p and q, the points of the two paths */
     tg_tensor *p = tg_requires_grad_(tg_from_data((double[]){x0, y0}, TG_SHAPE(1, 2), TG_F64),
                                      true);
@@ -345,21 +326,23 @@ const char *tg_web_optimize(int surface, int optimizer, double lr, double p1, do
              (t == steps || tg_optim_step(opt) == 0);
         if (ok) write_point(out, t == 0, xy[0], xy[1], loss);
     }
-    /* The documents' formulas, with the gradient autograd gives at their point. */
+    /* The formulas as the source documents write them (hand_formulas.h:
+     * eps inside the square root, Adam's s uncorrected), with the gradient
+     * autograd gives at their point. */
     fputs("],\"documents\":[", out);
-    double x[2] = {x0, y0}, v[2] = {0, 0}, sq[2] = {0, 0};
+    hand_hyper hyper = {lr, p1, p2, eps, weight_decay, HAND_ADAM_AS_WRITTEN};
+    hand_state by_hand[2] = {{.x = x0}, {.x = y0}};
     for (int t = 0; t <= steps && ok; t++) {
         tg_pool *step_pool = tg_pool_push();
-        tg_tensor *point = tg_from_data(x, TG_SHAPE(1, 2), TG_F64);
+        tg_tensor *point = tg_from_data((double[]){by_hand[0].x, by_hand[1].x}, TG_SHAPE(1, 2),
+                                        TG_F64);
         bool previous = tg_set_grad_enabled(false);
         ok = point && tg_copy_(q, point) == 0;
         tg_set_grad_enabled(previous);
         tg_pool_pop(step_pool);
         if (!(ok = ok && loss_and_grad(s, q, &loss, g))) break;
-        write_point(out, t == 0, x[0], x[1], loss);
-        for (int i = 0; i < 2 && t < steps; i++)
-            x[i] = documents_update(kind, x[i], g[i], &v[i], &sq[i], t + 1, lr, p1, p2, eps,
-                                    weight_decay);
+        write_point(out, t == 0, by_hand[0].x, by_hand[1].x, loss);
+        for (int i = 0; i < 2 && t < steps; i++) hand_update(kind, &hyper, &by_hand[i], g[i]);
     }
     fputs("]}", out);
     tg_optim_free(opt);
@@ -455,7 +438,7 @@ static const struct {
     {"softsign", a_softsign, "", 0, 0, 0},
     {"tanhshrink", a_tanhshrink, "", 0, 0, 0},
 };
-enum { N_ACTIVATIONS = sizeof activations / sizeof *activations, GELU_INDEX = 8 };
+enum { N_ACTIVATIONS = sizeof activations / sizeof *activations };
 
 const char *tg_web_activations(void) {
     FILE *out = begin();
@@ -472,18 +455,6 @@ const char *tg_web_activations(void) {
     fputs("]}", out);
     return finish(out);
 }
-
-static const double PI = 3.14159265358979323846;
-
-/* The documents' GELU derivative 0.5 [tanh(u) + x (1 - GELU(x)^2)], which
- * is wrong (docs/ERRATA.md, item 4), and their coarse GELU
- * 0.5 x (1 + tanh(0.797885 x)) (item 5). */
-static double documents_gelu_derivative(double x) {
-    double u = sqrt(2 / PI) * (x + 0.044715 * x * x * x);
-    double gelu = 0.5 * x * (1 + tanh(u));
-    return 0.5 * (tanh(u) + x * (1 - gelu * gelu));
-}
-static double documents_coarse_gelu(double x) { return 0.5 * x * (1 + tanh(0.797885 * x)); }
 
 const char *tg_web_activation(int index, double param) {
     FILE *out = begin();
@@ -502,19 +473,21 @@ const char *tg_web_activation(int index, double param) {
     json_values(out, y);
     fputs(",\"df\":", out);
     json_values(out, tg_grad(x));
-    if (index == GELU_INDEX) {
+    /* GELU's row, by name, also shows the documents' wrong derivative and
+     * coarse formula (hand_formulas.h). */
+    if (strcmp(activations[index].name, "gelu") == 0) {
         int64_t n = tg_numel(x);
         double *xs = malloc((size_t)n * sizeof *xs);
         if (xs && tg_to_doubles(x, xs) == 0) {
             fputs(",\"documents_df\":[", out);
             for (int64_t i = 0; i < n; i++) {
                 if (i) fputc(',', out);
-                json_number(out, documents_gelu_derivative(xs[i]));
+                json_number(out, hand_gelu_derivative_wrong(xs[i]));
             }
             fputs("],\"documents_f\":[", out);
             for (int64_t i = 0; i < n; i++) {
                 if (i) fputc(',', out);
-                json_number(out, documents_coarse_gelu(xs[i]));
+                json_number(out, hand_gelu_coarse(xs[i]));
             }
             fputc(']', out);
         }

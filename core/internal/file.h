@@ -30,7 +30,7 @@ int tg__safetensors_find(const tg_safetensors *f, const char *name);
 /* tg_load_safetensors from a file already open: strict, nothing written
  * on a mismatch. Returns 0 or -1. */
 int tg__load_safetensors_from(const tg_safetensors *f, int n, const tg_named_tensor *into);
-/* Whether s is UTF-8 as JSON needs it (shortest forms, no surrogates,
+/* Whether s is UTF-8 as JSON needs it (core/utf8.c: shortest forms, no surrogates,
  * nothing above U+10FFFF). */
 bool tg__is_utf8(const char *s);
 

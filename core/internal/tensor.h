@@ -22,6 +22,12 @@ typedef struct tg__storage {
     bool owns_data;
 } tg__storage;
 
+/* A new storage of nbytes, uninitialised, with one reference for the
+ * caller; NULL with an error. */
+tg__storage *tg__storage_new(const char *op, size_t nbytes);
+/* Drops one reference; the last frees the data. NULL-safe. */
+void tg__storage_release(tg__storage *s);
+
 typedef struct tg__node tg__node;
 
 struct tg_tensor {
@@ -49,6 +55,10 @@ tg_tensor *tg__new_owned(const char *op, int ndim, const int64_t *shape, tg_dtyp
  * by the caller; no autograd, no pool. */
 tg_tensor *tg__view_owned(const char *op, tg_tensor *t, int ndim, const int64_t *shape,
                           const int64_t *strides, int64_t offset);
+/* Points t at s from element offset on (t keeps its shape and strides),
+ * taking a reference to s and dropping its old storage: t stays the same
+ * tensor, its elements now in s (the caller has put them there). */
+void tg__set_storage(tg_tensor *t, tg__storage *s, int64_t offset);
 /* Hand a fresh reference to the innermost pool, if any. Returns t. */
 tg_tensor *tg__autorelease(tg_tensor *t);
 bool tg__valid_shape(const char *op, int ndim, const int64_t *shape, int64_t *numel);

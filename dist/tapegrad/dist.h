@@ -95,6 +95,12 @@ TG_API int tg_dist_broadcast_module(tg_module *m);
  * travel in flat buckets of at most tg_dist_bucket_bytes() bytes each,
  * filled from the last parameter to the first (the order backward makes
  * them), one dtype per bucket; a grad larger than the cap travels alone.
+ * The grads of a bucket move, on the first call that finds them apart,
+ * into one storage of the bucket's, one after another (each stays the
+ * same tensor, as DDP's gradient_as_bucket_view): grads kept between steps
+ * (TG_GRAD_TO_ZERO) are then averaged where they lie, with no copy. A grad
+ * whose storage other tensors view too stays where it is, and they see
+ * the average.
  * Every rank must pass the same parameters in the same order (the model's,
  * as tg_module_parameter_tensors gives them). A parameter whose grad is
  * NULL on every rank (not used in the forward) is left NULL; one whose
