@@ -143,6 +143,7 @@ tg_tensor *tg__finish(tg_tensor *out, const tg__op_def *def, int n_inputs, tg_te
             return NULL;
         }
         if (saves.state_size) memcpy(node->state, saves.state, saves.state_size);
+        node->saves_number = saves.number;
     }
     return tg__autorelease(out);
 }
@@ -254,13 +255,30 @@ static int by_seq_descending(const void *a, const void *b) {
     return sa < sb ? 1 : sa > sb ? -1 : 0;
 }
 
+/* A tape of a few nodes, often collected in order already (a chain), sorts
+ * by insertion: qsort's set-up cost a small tape's backward more than its
+ * nodes' own bookkeeping. */
+#define SMALL_TAPE 16
+
+static void sort_small(tg__node **items, size_t n) {
+    for (size_t i = 1; i < n; i++) {
+        tg__node *node = items[i];
+        size_t j = i;
+        for (; j > 0 && items[j - 1]->seq < node->seq; j--) items[j] = items[j - 1];
+        items[j] = node;
+    }
+}
+
 tg__node **tg__tape_from(tg__node *root, size_t *n) {
     node_list nodes = {0};
     if (!collect(root, &nodes)) {
         list_free(&nodes);
         return NULL;
     }
-    qsort(nodes.items, nodes.n, sizeof *nodes.items, by_seq_descending);
+    if (nodes.n <= SMALL_TAPE)
+        sort_small(nodes.items, nodes.n);
+    else
+        qsort(nodes.items, nodes.n, sizeof *nodes.items, by_seq_descending);
     *n = nodes.n;
     if (!nodes.items) /* an empty tape */
         nodes.items = tg__alloc_data(list_bytes(LIST_MIN_CAP), "tape");
@@ -307,22 +325,24 @@ static bool check_graph(const node_list *nodes) {
 
 /* Adds g to what node has gathered: in place when nothing but grad_acc can
  * reach the sum so far (a backward's new result, once its run pool is
- * gone), otherwise into a copy (a backward may hand one tensor, or views of
- * it, to several inputs). Never writes into g. */
+ * gone), otherwise into a new tensor (a backward may hand one tensor, or
+ * views of it, to several inputs). Never writes into g. */
 static bool gather(tg__node *node, tg_tensor *g) {
     tg_tensor *acc = node->grad_acc;
     if (!acc) {
         node->grad_acc = tg_retain(g);
         return true;
     }
-    if (acc->refcount > 1 || acc->storage->refcount > 1 || !acc->storage->owns_data ||
-        !tg_is_contiguous(acc)) {
-        tg_tensor *sum = tg__contiguous_copy_owned(node->def->name, node->grad_acc);
-        if (!sum) return false;
-        tg_release(node->grad_acc);
-        node->grad_acc = sum;
+    if (acc->refcount == 1 && acc->storage->refcount == 1 && acc->storage->owns_data &&
+        tg_is_contiguous(acc)) {
+        tg__add_into(acc, acc, g);
+        return true;
     }
-    tg__accumulate(node->grad_acc, g);
+    tg_tensor *sum = tg__new_owned(node->def->name, acc->ndim, acc->shape, acc->dtype);
+    if (!sum) return false;
+    tg__add_into(sum, acc, g);
+    tg_release(acc);
+    node->grad_acc = sum;
     return true;
 }
 
@@ -331,7 +351,7 @@ static bool accumulate_leaf(tg_tensor *leaf, tg_tensor *g) {
         leaf->grad = tg__contiguous_copy_owned("backward", g);
         return leaf->grad != NULL;
     }
-    tg__accumulate(leaf->grad, g);
+    tg__add_into(leaf->grad, leaf->grad, g);
     return true;
 }
 
@@ -380,7 +400,7 @@ static bool run_node(tg__node *node, bool retain_graph, FILE *trace, size_t step
     tg_pool_pop(pool);
     tg_release(node->grad_acc);
     node->grad_acc = NULL;
-    if (ok && !retain_graph && node->n_saved) {
+    if (ok && !retain_graph && (node->n_saved || node->saves_number)) {
         for (int i = 0; i < node->n_saved; i++) {
             tg_release(node->saved[i]);
             node->saved[i] = NULL;

@@ -223,12 +223,12 @@ tg_tensor *tg__contiguous_copy_owned(const char *op, const tg_tensor *t) {
     return c;
 }
 
-/* ---- accumulate: dst += src ------------------------------------------------------- */
+/* ---- accumulate: dst = a + b, often dst += b ---------------------------------------- */
 
 TG_ROWS2(sum_rows, TG_OWN, a, b, a + b)
 
-void tg__accumulate(tg_tensor *dst, const tg_tensor *src) {
-    tg__map(dst, 2, (const tg_tensor *[]){dst, src}, sum_rows[dst->dtype], NULL);
+void tg__add_into(tg_tensor *dst, const tg_tensor *a, const tg_tensor *b) {
+    tg__map(dst, 2, (const tg_tensor *[]){a, b}, sum_rows[dst->dtype], NULL);
 }
 
 /* ---- sums in double: over broadcast dims, and of all elements ---------------------- */
