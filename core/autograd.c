@@ -143,6 +143,7 @@ tg_tensor *tg__finish(tg_tensor *out, const tg__op_def *def, int n_inputs, tg_te
             return NULL;
         }
         if (saves.state_size) memcpy(node->state, saves.state, saves.state_size);
+        node->saves_number = saves.number;
     }
     return tg__autorelease(out);
 }
@@ -254,13 +255,30 @@ static int by_seq_descending(const void *a, const void *b) {
     return sa < sb ? 1 : sa > sb ? -1 : 0;
 }
 
+/* A tape of a few nodes, often collected in order already (a chain), sorts
+ * by insertion: qsort's set-up cost a small tape's backward more than its
+ * nodes' own bookkeeping. */
+#define SMALL_TAPE 16
+
+static void sort_small(tg__node **items, size_t n) {
+    for (size_t i = 1; i < n; i++) {
+        tg__node *node = items[i];
+        size_t j = i;
+        for (; j > 0 && items[j - 1]->seq < node->seq; j--) items[j] = items[j - 1];
+        items[j] = node;
+    }
+}
+
 tg__node **tg__tape_from(tg__node *root, size_t *n) {
     node_list nodes = {0};
     if (!collect(root, &nodes)) {
         list_free(&nodes);
         return NULL;
     }
-    qsort(nodes.items, nodes.n, sizeof *nodes.items, by_seq_descending);
+    if (nodes.n <= SMALL_TAPE)
+        sort_small(nodes.items, nodes.n);
+    else
+        qsort(nodes.items, nodes.n, sizeof *nodes.items, by_seq_descending);
     *n = nodes.n;
     if (!nodes.items) /* an empty tape */
         nodes.items = tg__alloc_data(list_bytes(LIST_MIN_CAP), "tape");
@@ -307,31 +325,36 @@ static bool check_graph(const node_list *nodes) {
 
 /* Adds g to what node has gathered: in place when nothing but grad_acc can
  * reach the sum so far (a backward's new result, once its run pool is
- * gone), otherwise into a copy (a backward may hand one tensor, or views of
- * it, to several inputs). Never writes into g. */
+ * gone), otherwise into a new tensor (a backward may hand one tensor, or
+ * views of it, to several inputs). Never writes into g. */
 static bool gather(tg__node *node, tg_tensor *g) {
     tg_tensor *acc = node->grad_acc;
     if (!acc) {
         node->grad_acc = tg_retain(g);
         return true;
     }
-    if (acc->refcount > 1 || acc->storage->refcount > 1 || !acc->storage->owns_data ||
-        !tg_is_contiguous(acc)) {
-        tg_tensor *sum = tg__contiguous_copy_owned(node->def->name, node->grad_acc);
-        if (!sum) return false;
-        tg_release(node->grad_acc);
-        node->grad_acc = sum;
+    if (acc->refcount == 1 && acc->storage->refcount == 1 && acc->storage->owns_data &&
+        tg_is_contiguous(acc)) {
+        tg__add_into(acc, acc, g);
+        return true;
     }
-    tg__accumulate(node->grad_acc, g);
+    tg_tensor *sum = tg__new_owned(node->def->name, acc->ndim, acc->shape, acc->dtype);
+    if (!sum) return false;
+    tg__add_into(sum, acc, g);
+    tg_release(acc);
+    node->grad_acc = sum;
     return true;
 }
 
-static bool accumulate_leaf(tg_tensor *leaf, tg_tensor *g) {
+/* Adds g into leaf's .grad; the first gradient becomes .grad itself when
+ * the caller says nothing else will reach it (adopt), as PyTorch takes a
+ * gradient no one else holds, and a copy of it otherwise. */
+static bool accumulate_leaf(tg_tensor *leaf, tg_tensor *g, bool adopt) {
     if (!leaf->grad) {
-        leaf->grad = tg__contiguous_copy_owned("backward", g);
+        leaf->grad = adopt ? tg_retain(g) : tg__contiguous_copy_owned("backward", g);
         return leaf->grad != NULL;
     }
-    tg__accumulate(leaf->grad, g);
+    tg__add_into(leaf->grad, leaf->grad, g);
     return true;
 }
 
@@ -358,6 +381,21 @@ static tg_tensor *grad_into(const tg__node *node, int i, FILE *trace) {
     return g;
 }
 
+/* Whether gradient i of a node's run can become a leaf's .grad: one
+ * reference (the run's pool or the node's grad_acc, both dropped when the
+ * run ends; not a saved tensor, kept by retain_graph), handed to no other
+ * input, and a whole buffer of its own, contiguous. */
+static bool adoptable(const tg__node *node, tg_tensor *const *grads, int i) {
+    tg_tensor *g = grads[i];
+    for (int j = 0; j < node->n_inputs; j++)
+        if (j != i && grads[j] == g) return false;
+    for (int k = 0; k < node->n_saved; k++)
+        if (node->saved[k] == g) return false;
+    return g->refcount == 1 && g->storage->refcount == 1 && g->storage->owns_data &&
+           g->offset == 0 && g->storage->nbytes == (size_t)g->numel * tg__elem_size(g->dtype) &&
+           tg__is_contiguous(g);
+}
+
 /* Runs one node: its backward, then hands each input gradient on. */
 static bool run_node(tg__node *node, bool retain_graph, FILE *trace, size_t step) {
     tg_tensor *grads[TG_NODE_MAX_INPUTS] = {0};
@@ -374,13 +412,14 @@ static bool run_node(tg__node *node, bool retain_graph, FILE *trace, size_t step
         if (!needs[i] || !grads[i]) continue;
         ok = check_grad_shape(node, i, grads[i]);
         if (ok && node->next[i].node) ok = gather(node->next[i].node, grads[i]);
-        if (ok && node->next[i].leaf) ok = accumulate_leaf(node->next[i].leaf, grads[i]);
+        if (ok && node->next[i].leaf)
+            ok = accumulate_leaf(node->next[i].leaf, grads[i], adoptable(node, grads, i));
     }
     for (int i = 0; i < node->n_inputs; i++) node->grad_into[i] = NULL;
     tg_pool_pop(pool);
     tg_release(node->grad_acc);
     node->grad_acc = NULL;
-    if (ok && !retain_graph && node->n_saved) {
+    if (ok && !retain_graph && (node->n_saved || node->saves_number)) {
         for (int i = 0; i < node->n_saved; i++) {
             tg_release(node->saved[i]);
             node->saved[i] = NULL;
@@ -431,7 +470,7 @@ int tg_backward_ex(tg_tensor *root, tg_tensor *grad, tg_graph_mode graph) {
     if (!seed) return -1;
     if (!grad) tg__fill(seed, 1.0);
     if (!root->grad_fn) { /* a leaf: its gradient is the seed itself */
-        bool ok = accumulate_leaf(root, seed);
+        bool ok = accumulate_leaf(root, seed, false);
         tg_release(seed);
         return ok ? 0 : -1;
     }

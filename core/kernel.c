@@ -223,12 +223,12 @@ tg_tensor *tg__contiguous_copy_owned(const char *op, const tg_tensor *t) {
     return c;
 }
 
-/* ---- accumulate: dst += src ------------------------------------------------------- */
+/* ---- accumulate: dst = a + b, often dst += b ---------------------------------------- */
 
 TG_ROWS2(sum_rows, TG_OWN, a, b, a + b)
 
-void tg__accumulate(tg_tensor *dst, const tg_tensor *src) {
-    tg__map(dst, 2, (const tg_tensor *[]){dst, src}, sum_rows[dst->dtype], NULL);
+void tg__add_into(tg_tensor *dst, const tg_tensor *a, const tg_tensor *b) {
+    tg__map(dst, 2, (const tg_tensor *[]){a, b}, sum_rows[dst->dtype], NULL);
 }
 
 /* ---- sums in double: over broadcast dims, and of all elements ---------------------- */
@@ -305,6 +305,11 @@ static void sum_row_f64(char **p, const int64_t *s, int64_t n, void *ctx) {
 
 double tg__sum_all(const tg_tensor *t) {
     double acc = 0;
+    if (tg__is_contiguous(t)) { /* one row, as the loop below would make it */
+        (t->dtype == TG_F32 ? sum_row_f32 : sum_row_f64)((char *[]){tg__ptr(t)}, (int64_t[]){1},
+                                                         t->numel, &acc);
+        return acc;
+    }
     const int64_t *strides[1] = {t->strides};
     tg__iter it;
     tg__iter_init(&it, t->ndim, t->shape, 1, strides);

@@ -81,8 +81,7 @@ tg_tensor *tg_add(tg_tensor *a, tg_tensor *b) { return binary(&add_op, a, b); }
 
 static int sub_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     if (needs[0] && !(gi[0] = tg__sum_to(g, node->in_ndim[0], node->in_shape[0]))) return -1;
-    if (needs[1] && !(gi[1] = tg__sum_to(tg_neg(g), node->in_ndim[1], node->in_shape[1])))
-        return -1;
+    if (needs[1] && !(gi[1] = tg__pointwise_gradient(node, 1, neg_any, TG__TENSORS(g)))) return -1;
     return 0;
 }
 static const tg__pointwise sub_op = {
@@ -101,7 +100,7 @@ static int mul_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool
     for (int i = 0; i < 2; i++) {
         if (!needs[i]) continue;
         tg_tensor *other = node->saved[i == 0 ? SAVED_B : SAVED_A];
-        if (!(gi[i] = tg__sum_to(tg_mul(g, other), node->in_ndim[i], node->in_shape[i]))) return -1;
+        if (!(gi[i] = tg__pointwise_gradient(node, i, mul_any, TG__TENSORS(g, other)))) return -1;
     }
     return 0;
 }
@@ -116,16 +115,17 @@ tg_tensor *tg_mul(tg_tensor *a, tg_tensor *b) { return binary(&mul_op, a, b); }
 
 /* ---- div: d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 ----------------------------------------- */
 
+/* -g ((a / b) / b), in PyTorch's order: -(g a) / b^2 overflows (and
+ * underflows) where it does not. */
+TG_ROWS3(div_grad_divisor, TG_OWN, g, a, b, -g *((a / b) / b))
+
 static int div_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     tg_tensor *a = node->saved[SAVED_A], *b = node->saved[SAVED_B];
-    if (needs[0] && !(gi[0] = tg__sum_to(tg_div(g, b), node->in_ndim[0], node->in_shape[0])))
+    if (needs[0] && !(gi[0] = tg__pointwise_gradient(node, 0, div_rows, TG__TENSORS(g, b))))
         return -1;
-    if (needs[1]) {
-        /* -g ((a / b) / b), in PyTorch's order: -(g a) / b^2 overflows (and
-         * underflows) where it does not. */
-        tg_tensor *ga = tg_mul(tg_neg(g), tg_div(tg_div(a, b), b));
-        if (!(gi[1] = tg__sum_to(ga, node->in_ndim[1], node->in_shape[1]))) return -1;
-    }
+    if (needs[1] &&
+        !(gi[1] = tg__pointwise_gradient(node, 1, div_grad_divisor, TG__TENSORS(g, a, b))))
+        return -1;
     return 0;
 }
 static const tg__pointwise div_op = {
@@ -167,21 +167,12 @@ tg_tensor *tg_neg(tg_tensor *a) { return tg__pointwise_unary(&neg_op, a, 0, 0); 
 TG_ROWS3(max_share, TG_OWN, g, a, b, g *((b > a) ? 0 : a == b ? 0.5f : 1))
 TG_ROWS3(min_share, TG_OWN, g, a, b, g *((b < a) ? 0 : a == b ? 0.5f : 1))
 
-/* The gradient of input i: the node's backward kernel over (g, u, v), summed
- * back over the dims broadcasting stretched; NULL when out of memory. */
-static tg_tensor *kernel_gradient(const tg__node *node, int i, tg_tensor *g, const tg_tensor *u,
-                                  const tg_tensor *v) {
-    const tg__pointwise *op = TG__OP_OF(node, tg__pointwise);
-    tg_tensor *full = tg__new(op->name, g->ndim, g->shape, g->dtype);
-    if (!full) return NULL;
-    tg__map(full, 3, (const tg_tensor *[]){g, u, v}, op->backward[g->dtype], NULL);
-    return tg__sum_to(full, node->in_ndim[i], node->in_shape[i]);
-}
-
 static int extremum_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     tg_tensor *a = node->saved[SAVED_A], *b = node->saved[SAVED_B];
     for (int i = 0; i < 2; i++)
-        if (needs[i] && !(gi[i] = kernel_gradient(node, i, g, i == 0 ? a : b, i == 0 ? b : a)))
+        if (needs[i] &&
+            !(gi[i] = tg__pointwise_gradient(node, i, TG__OP_OF(node, tg__pointwise)->backward,
+                                             TG__TENSORS(g, i == 0 ? a : b, i == 0 ? b : a))))
             return -1;
     return 0;
 }
@@ -220,10 +211,7 @@ static int pow_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool
     tg_tensor *a = node->saved[SAVED_A], *b = node->saved[SAVED_B];
     for (int i = 0; i < 2; i++) {
         if (!needs[i]) continue;
-        tg_tensor *full = tg__new("pow", g->ndim, g->shape, g->dtype);
-        if (!full) return -1;
-        tg__map(full, 3, (const tg_tensor *[]){g, a, b}, grads[i][g->dtype], NULL);
-        if (!(gi[i] = tg__sum_to(full, node->in_ndim[i], node->in_shape[i]))) return -1;
+        if (!(gi[i] = tg__pointwise_gradient(node, i, grads[i], TG__TENSORS(g, a, b)))) return -1;
     }
     return 0;
 }
@@ -243,13 +231,14 @@ tg_tensor *tg_pow(tg_tensor *base, tg_tensor *exponent) { return binary(&pow_op,
  * gradients, as torch's: d/dx = log(y), 0 where x = 0 and y <= 0 (the
  * function is 0 along x = 0 there), computed as xlogy(g, y); d/dy = (g x) / y. */
 TG_ROWS2(xlogy_rows, TG_OWN, x, y, y != y ? y : x == 0 ? 0 : x * log(y))
+TG_ROWS3(xlogy_dy, TG_OWN, g, x, y, (g * x) / y)
 TG_ROWS3(xlogy_dx, TG_OWN, g, x, y, (x == 0 && y <= 0) ? 0 : y != y ? y : g == 0 ? 0 : g * log(y))
 
 static int xlogy_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     tg_tensor *x = node->saved[SAVED_A], *y = node->saved[SAVED_B];
-    if (needs[0] && !(gi[0] = kernel_gradient(node, 0, g, x, y))) return -1;
-    if (needs[1] &&
-        !(gi[1] = tg__sum_to(tg_div(tg_mul(g, x), y), node->in_ndim[1], node->in_shape[1])))
+    if (needs[0] && !(gi[0] = tg__pointwise_gradient(node, 0, xlogy_dx, TG__TENSORS(g, x, y))))
+        return -1;
+    if (needs[1] && !(gi[1] = tg__pointwise_gradient(node, 1, xlogy_dy, TG__TENSORS(g, x, y))))
         return -1;
     return 0;
 }
@@ -318,8 +307,46 @@ tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b) {
 }
 
 /* ---- Scalar forms ---------------------------------------------------------------
- * As in PyTorch, the number is wrapped in a 0-dim tensor and the tensor op
- * runs (so x + 2 is AddBackward0); the wrapped number needs no gradient. */
+ * x OP s for a number s. PyTorch wraps the number in a 0-dim tensor and
+ * runs the tensor op (so x + 2 is AddBackward0); on a float tensor, which
+ * the number does not promote, the same arithmetic is an op of one input
+ * with s as its parameter, rounded to the tensor's dtype as the wrapped
+ * number is: the same numbers, node name and local derivative, without the
+ * wrapped tensor and its pool. Integer and bool tensors (no gradients)
+ * promote as PyTorch does and run the tensor op on the wrapped number. */
+
+TG_ROWS1(add_scalar_rows, TG_OWN, a, a + p[0])
+TG_ROWS1(sub_scalar_rows, TG_OWN, a, a - p[0])
+TG_ROWS1(rsub_scalar_rows, TG_OWN, a, p[0] - a)
+TG_ROWS1(mul_scalar_rows, TG_OWN, a, a *p[0])
+TG_ROWS1(div_scalar_rows, TG_OWN, a, a / p[0])
+
+/* d(x + s)/dx = d(x - s)/dx = 1: the gradient itself, as tg__sum_to hands
+ * on a gradient of the input's shape. */
+static int pass_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
+    (void)node, (void)needs;
+    gi[0] = g;
+    return 0;
+}
+
+/* The tensor op's node name and local derivative; mul and div keep the
+ * number as PyTorch keeps the tensor it wraps it in (a second backward
+ * without retain_graph refuses their nodes), add and sub keep nothing. */
+#define SCALAR_OP(tensor_op, backward_fn, forward, backward, saves)                                \
+    {                                                                                              \
+        {(tensor_op).def.name, (backward_fn), (tensor_op).def.local}, (tensor_op).name, (forward), \
+            (backward), (saves)                                                                    \
+    }
+static const tg__pointwise add_scalar_op = SCALAR_OP(add_op, pass_backward, add_scalar_rows, NULL,
+                                                     TG__SAVES_NOTHING);
+static const tg__pointwise sub_scalar_op = SCALAR_OP(sub_op, pass_backward, sub_scalar_rows, NULL,
+                                                     TG__SAVES_NOTHING);
+static const tg__pointwise rsub_scalar_op = SCALAR_OP(
+    sub_op, tg__pointwise_unary_backward, rsub_scalar_rows, neg_rows, TG__SAVES_NOTHING);
+static const tg__pointwise mul_scalar_op = SCALAR_OP(
+    mul_op, tg__pointwise_unary_backward, mul_scalar_rows, mul_scalar_rows, TG__SAVES_NUMBER);
+static const tg__pointwise div_scalar_op = SCALAR_OP(
+    div_op, tg__pointwise_unary_backward, div_scalar_rows, div_scalar_rows, TG__SAVES_NUMBER);
 
 /* The dtype an op of a tensor of dtype with the number s computes in, as
  * PyTorch promotes: integer tensors stay int64 (bool becoming int64) with
@@ -330,30 +357,49 @@ static tg_dtype scalar_op_dtype(tg_dtype dtype, double s) {
     return s == (double)tg__to_i64(s) ? TG_I64 : TG_F32;
 }
 
-static tg_tensor *with_scalar(tg_tensor *(*op)(tg_tensor *, tg_tensor *), tg_tensor *a, double s,
+/* a OP s: scalar_op on a float tensor; on an integer or bool one, op (the
+ * tensor op, the wrapped number first when scalar_first) in int64, or
+ * scalar_op after the promotion to float32. */
+static tg_tensor *with_scalar(const tg__pointwise *scalar_op,
+                              tg_tensor *(*op)(tg_tensor *, tg_tensor *), tg_tensor *a, double s,
                               bool scalar_first) {
     if (!a) {
         tg__null_arg("scalar op");
         return NULL;
     }
-    tg_pool *pool = tg_pool_push(); /* the wrapped number and any conversion */
+    if (tg_dtype_is_float(a->dtype)) return tg__pointwise_unary(scalar_op, a, s, 0);
+    tg_pool *pool = tg_pool_push(); /* the conversion and the wrapped number */
     if (!pool) return NULL;
-    tg_tensor *x = tg_to_dtype(a, scalar_op_dtype(a->dtype, s));
-    tg_tensor *wrapped = x ? tg_scalar(s, x->dtype) : NULL;
-    tg_tensor *out = wrapped ? tg_retain(scalar_first ? op(wrapped, x) : op(x, wrapped)) : NULL;
+    tg_tensor *x = tg_to_dtype(a, scalar_op_dtype(a->dtype, s)), *out = NULL;
+    if (x && x->dtype != TG_I64) {
+        out = tg__pointwise_unary(scalar_op, x, s, 0);
+    } else if (x) {
+        tg_tensor *wrapped = tg_scalar(s, TG_I64);
+        if (wrapped) out = scalar_first ? op(wrapped, x) : op(x, wrapped);
+    }
+    tg_retain(out);
     tg_pool_pop(pool);
     return tg__autorelease(out);
 }
 
-tg_tensor *tg_add_scalar(tg_tensor *a, double s) { return with_scalar(tg_add, a, s, false); }
-tg_tensor *tg_sub_scalar(tg_tensor *a, double s) { return with_scalar(tg_sub, a, s, false); }
-tg_tensor *tg_rsub_scalar(tg_tensor *a, double s) { return with_scalar(tg_sub, a, s, true); }
-tg_tensor *tg_mul_scalar(tg_tensor *a, double s) { return with_scalar(tg_mul, a, s, false); }
+tg_tensor *tg_add_scalar(tg_tensor *a, double s) {
+    return with_scalar(&add_scalar_op, tg_add, a, s, false);
+}
+tg_tensor *tg_sub_scalar(tg_tensor *a, double s) {
+    return with_scalar(&sub_scalar_op, tg_sub, a, s, false);
+}
+tg_tensor *tg_rsub_scalar(tg_tensor *a, double s) {
+    return with_scalar(&rsub_scalar_op, tg_sub, a, s, true);
+}
+tg_tensor *tg_mul_scalar(tg_tensor *a, double s) {
+    return with_scalar(&mul_scalar_op, tg_mul, a, s, false);
+}
 tg_tensor *tg_div_scalar(tg_tensor *a, double s) {
-    if (!a || tg_dtype_is_float(a->dtype)) return with_scalar(tg_div, a, s, false);
+    if (!a || tg_dtype_is_float(a->dtype)) return with_scalar(&div_scalar_op, tg_div, a, s, false);
     tg_pool *pool = tg_pool_push(); /* true division, in float32 */
     if (!pool) return NULL;
-    tg_tensor *out = tg_retain(with_scalar(tg_div, tg_to_dtype(a, TG_F32), s, false));
+    tg_tensor *out = tg_retain(
+        with_scalar(&div_scalar_op, tg_div, tg_to_dtype(a, TG_F32), s, false));
     tg_pool_pop(pool);
     return tg__autorelease(out);
 }

@@ -69,7 +69,7 @@ static void add_slices(tg_tensor *grad, const tg_tensor *g, int dim, const int64
     for (int64_t k = 0; k < n; k++) {
         if (idx[k] == skip) continue;
         tg_tensor to = slice_at(grad, dim, idx[k]), from = slice_at(g, dim, k);
-        tg__accumulate(&to, &from);
+        tg__add_into(&to, &to, &from);
     }
 }
 

@@ -33,9 +33,10 @@ tg_tensor *tg__pointwise_forward(const tg__pointwise *op, int n_in, tg_tensor *c
     if (params) memcpy(st.p, params, sizeof st.p);
     tg__map(out, n_in, (const tg_tensor *const *)in, op->forward[out->dtype],
             &(tg__row_ctx){.p = {st.p[0], st.p[1], st.p[2], st.p[3]}});
-    tg__saves saves = {0, NULL, &st, params ? sizeof st : 0};
+    tg__saves saves = {0, NULL, &st, params ? sizeof st : 0, false};
     switch (op->saves) {
     case TG__SAVES_NOTHING: break;
+    case TG__SAVES_NUMBER: saves.number = true; break;
     case TG__SAVES_INPUTS: saves.n_tensors = n_in, saves.tensors = in; break;
     case TG__SAVES_LAST: saves.n_tensors = 1, saves.tensors = in + n_in - 1; break;
     case TG__SAVES_OUTPUT: saves.n_tensors = 1, saves.tensors = &out; break;
@@ -61,11 +62,22 @@ int tg__pointwise_unary_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, c
     (void)needs;
     const tg__pointwise *op = TG__OP_OF(node, tg__pointwise);
     const tg__pointwise_state *st = TG__NODE_STATE(node, tg__pointwise_state);
-    tg_tensor *v = node->saved[0]; /* x, or y when the op saves its output */
+    /* x, or y when the op saves its output; the kernel reads g alone when
+     * it saves no tensor (the scalar forms of arithmetic: g * s) */
+    int n_in = op->saves == TG__SAVES_NOTHING || op->saves == TG__SAVES_NUMBER ? 1 : 2;
     if (!(gi[0] = tg__new(op->name, node->in_ndim[0], node->in_shape[0], g->dtype))) return -1;
-    tg__map(gi[0], 2, (const tg_tensor *[]){g, v}, op->backward[g->dtype],
+    tg__map(gi[0], n_in, (const tg_tensor *[]){g, node->saved[0]}, op->backward[g->dtype],
             &(tg__row_ctx){.p = {st->p[0], st->p[1], st->p[2], st->p[3]}});
     return 0;
+}
+
+tg_tensor *tg__pointwise_gradient(const tg__node *node, int i, const tg__row_fn *kernel, int n_in,
+                                  tg_tensor *const *in) {
+    const tg_tensor *g = in[0];
+    tg_tensor *full = tg__new(node->def->name, g->ndim, g->shape, g->dtype);
+    if (!full) return NULL;
+    tg__map(full, n_in, (const tg_tensor *const *)in, kernel[g->dtype], NULL);
+    return tg__sum_to(full, node->in_ndim[i], node->in_shape[i]);
 }
 
 int tg__pointwise_pair_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {

@@ -21,6 +21,9 @@ typedef enum tg__pointwise_saves {
     TG__SAVES_OUTPUT,  /* y, where the derivative reads more simply from it */
     TG__SAVES_OTHER,   /* of two inputs, each one only when the other's
                           gradient is wanted (mul: d(ab)/da = b) */
+    TG__SAVES_NUMBER,  /* the parameter, standing for the tensor PyTorch
+                          saves: x * 2 and x / 2, whose backward reads the
+                          number it wraps in a tensor (tg__saves.number) */
 } tg__pointwise_saves;
 
 typedef struct tg__pointwise {
@@ -53,8 +56,17 @@ tg_tensor *tg__pointwise_forward(const tg__pointwise *op, int n_in, tg_tensor *c
 /* The same for one input, checked here: unary ops and activations. */
 tg_tensor *tg__pointwise_unary(const tg__pointwise *op, tg_tensor *x, double p0, double p1);
 
-/* Backward of a one-input op: dx = backward(g, v), v the saved x or y. */
+/* Backward of a one-input op: dx = backward(g, v), v the saved x or y, or
+ * dx = backward(g) for an op that saves no tensor. */
 int tg__pointwise_unary_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs);
+/* The gradient of a node's input i that one kernel writes: kernel (by
+ * dtype) over in[0..n_in-1] (the gradient g first, then what the formula
+ * reads) into a new tensor of g's shape, summed back over the dims
+ * broadcasting stretched (tg__sum_to); NULL when out of memory. The
+ * composed ops it replaces (tg_mul(g, b)) would run the same kernel on
+ * the same operands, behind their checks, headers and nodes. */
+tg_tensor *tg__pointwise_gradient(const tg__node *node, int i, const tg__row_fn *kernel, int n_in,
+                                  tg_tensor *const *in);
 /* Backward of a two-input op whose inputs have one shape (the gated
  * activations): one TG_ROWS_PAIR kernel over (g, a, b) writes both
  * gradients. */

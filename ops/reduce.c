@@ -31,9 +31,17 @@ static int mean_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const boo
     (void)needs;
     int64_t numel = 1;
     for (int d = 0; d < node->in_ndim[0]; d++) numel *= node->in_shape[0][d];
-    tg_tensor *scaled = tg_div_scalar(g, (double)numel);
-    gi[0] = scaled ? tg__expand_view(scaled, node->in_ndim[0], node->in_shape[0]) : NULL;
-    return gi[0] ? 0 : -1;
+    /* g / n, rounded to g's dtype as tg_div_scalar(g, n) rounds it, in
+     * every element: written once, where an expanded view of it would take
+     * its readers through the strided element loop. */
+    double g0 = tg__load_elem(g->dtype, tg__ptr(g)), n = (double)numel, share = g0 / n;
+    if (g->dtype == TG_F32) {
+        float share_f32 = (float)g0 / (float)n;
+        share = share_f32;
+    }
+    if (!(gi[0] = tg__new("mean", node->in_ndim[0], node->in_shape[0], g->dtype))) return -1;
+    tg__fill(gi[0], share);
+    return 0;
 }
 static const tg__op_def mean_def = {"MeanBackward0", mean_backward, "d mean(x)/dx_i = 1/n"};
 

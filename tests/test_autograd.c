@@ -87,6 +87,39 @@ static void second_backward_through_freed_graph_fails(void) {
     CHECK(tg_backward(s, NULL) == 0 && tg_backward(s, NULL) == 0);
 }
 
+/* x OP s computes, records and differentiates as the tensor op with s
+ * wrapped in a 0-dim tensor of x's dtype (PyTorch's way), to the bit; and
+ * mul and div keep the number as PyTorch keeps that tensor. */
+static void scalar_forms_are_the_tensor_ops_on_a_wrapped_number(void) {
+    tg_tensor *(*const scalar_ops[])(tg_tensor *, double) = {
+        tg_add_scalar, tg_sub_scalar, tg_rsub_scalar, tg_mul_scalar, tg_div_scalar};
+    const double numbers[] = {0.1, 3, -0.7};
+    for (int dt = 0; dt < 2; dt++) {
+        tg_dtype dtype = dt ? TG_F64 : TG_F32;
+        size_t bytes = 6 * tg_dtype_size(dtype);
+        for (int k = 0; k < 5; k++) {
+            for (int j = 0; j < 3; j++) {
+                tg_tensor *x = tg_requires_grad_(tg_randn(TG_SHAPE(2, 3), dtype, NULL), true);
+                tg_tensor *xw = tg_requires_grad_(tg_clone(tg_detach(x)), true);
+                tg_tensor *s = tg_scalar(numbers[j], dtype);
+                tg_tensor *wrapped = k == 0   ? tg_add(xw, s)
+                                     : k == 1 ? tg_sub(xw, s)
+                                     : k == 2 ? tg_sub(s, xw)
+                                     : k == 3 ? tg_mul(xw, s)
+                                              : tg_div(xw, s);
+                tg_tensor *out = scalar_ops[k](x, numbers[j]);
+                CHECK(memcmp(tg_data(out), tg_data(wrapped), bytes) == 0);
+                CHECK_EQ_STR(tg_grad_fn_name(out), tg_grad_fn_name(wrapped));
+                tg_tensor *g = tg_randn(TG_SHAPE(2, 3), dtype, NULL);
+                CHECK(tg_backward(out, g) == 0 && tg_backward(wrapped, g) == 0);
+                CHECK(memcmp(tg_data(tg_grad(x)), tg_data(tg_grad(xw)), bytes) == 0);
+                /* PyTorch saves the wrapped number of mul and div only */
+                CHECK((tg_backward(out, g) == 0) == (k < 3));
+            }
+        }
+    }
+}
+
 static void nonscalar_backward_needs_a_gradient(void) {
     tg_tensor *x = leaf(1, TG_F32);
     tg_tensor *y = tg_mul_scalar(x, 2);
@@ -294,6 +327,7 @@ static void gradcheck_jacobian_size_never_overflows(void) {
 TG_TEST_MAIN(TG_CASE(leaves_and_named_nodes), TG_CASE(records_only_when_needed),
              TG_CASE(worked_example_gradient), TG_CASE(gradients_accumulate_until_zeroed),
              TG_CASE(second_backward_through_freed_graph_fails),
+             TG_CASE(scalar_forms_are_the_tensor_ops_on_a_wrapped_number),
              TG_CASE(nonscalar_backward_needs_a_gradient),
              TG_CASE(backward_of_a_leaf_and_of_a_constant),
              TG_CASE(requires_grad_only_changes_leaves),

@@ -43,8 +43,9 @@ void tg__iter_run_parallel(const tg__iter *it, char **base, const size_t *elem_s
 void tg__map(tg_tensor *out, int n_in, const tg_tensor *const *in, tg__row_fn fn, void *ctx);
 void tg__map_ordered(tg_tensor *out, int n_in, const tg_tensor *const *in, tg__row_fn fn,
                      void *ctx);
-/* dst[i] += src[i] over equal shapes (dst may be strided). */
-void tg__accumulate(tg_tensor *dst, const tg_tensor *src);
+/* dst[i] = a[i] + b[i] over equal shapes (dst may be strided, and may be a
+ * itself: dst += b). */
+void tg__add_into(tg_tensor *dst, const tg_tensor *a, const tg_tensor *b);
 /* dst <- src elementwise, converting dtype; src broadcast to dst's shape. */
 void tg__copy_into(tg_tensor *dst, const tg_tensor *src);
 /* Fills dst with value. */

@@ -62,6 +62,10 @@ struct tg__node {
     tg_tensor *saved[TG_NODE_MAX_SAVED];
     uint64_t saved_version[TG_NODE_MAX_SAVED];
     bool saved_freed; /* released by a backward without retain_graph */
+    /* The op's number in state stands for a tensor PyTorch saves (the
+     * number of x * 2, which it wraps in a tensor): a backward without
+     * retain_graph frees it as it frees saved tensors. */
+    bool saves_number;
     /* The op's own numbers (dims, parameters), as a struct of the op's own
      * type: written by tg__finish, read with TG__NODE_STATE. */
     _Alignas(8) unsigned char state[TG_NODE_STATE_MAX];
@@ -88,15 +92,16 @@ typedef struct tg__saves {
     tg_tensor *const *tensors;
     const void *state;
     size_t state_size;
+    bool number; /* the state holds a number saved as a tensor (tg__node.saves_number) */
 } tg__saves;
 #define TG__TENSORS(...)                                                                 \
     (int)(sizeof((tg_tensor *[]){__VA_ARGS__}) / sizeof(tg_tensor *)), (tg_tensor *[]) { \
         __VA_ARGS__                                                                      \
     }
-#define TG__NOTHING ((tg__saves){0, NULL, NULL, 0})
-#define TG__SAVE(...) ((tg__saves){TG__TENSORS(__VA_ARGS__), NULL, 0})
-#define TG__STATE(st) ((tg__saves){0, NULL, (st), sizeof *(st)})
-#define TG__SAVE_STATE(st, ...) ((tg__saves){TG__TENSORS(__VA_ARGS__), (st), sizeof *(st)})
+#define TG__NOTHING ((tg__saves){0, NULL, NULL, 0, false})
+#define TG__SAVE(...) ((tg__saves){TG__TENSORS(__VA_ARGS__), NULL, 0, false})
+#define TG__STATE(st) ((tg__saves){0, NULL, (st), sizeof *(st), false})
+#define TG__SAVE_STATE(st, ...) ((tg__saves){TG__TENSORS(__VA_ARGS__), (st), sizeof *(st), false})
 
 /* The last step of every op, and the only one: when grad mode is on and
  * some input requires grad, records out (owned by the caller) on the tape
