@@ -341,8 +341,13 @@ static const tg__pointwise add_scalar_op = SCALAR_OP(add_op, pass_backward, add_
                                                      TG__SAVES_NOTHING);
 static const tg__pointwise sub_scalar_op = SCALAR_OP(sub_op, pass_backward, sub_scalar_rows, NULL,
                                                      TG__SAVES_NOTHING);
-static const tg__pointwise rsub_scalar_op = SCALAR_OP(
-    sub_op, tg__pointwise_unary_backward, rsub_scalar_rows, neg_rows, TG__SAVES_NOTHING);
+/* s - x is torch.rsub(x, s), whose node PyTorch 1.13 names RsubBackward1. */
+static const tg__pointwise rsub_scalar_op = {
+    {"RsubBackward1", tg__pointwise_unary_backward, "d(s-a)/da = -1"},
+    "rsub",
+    rsub_scalar_rows,
+    neg_rows,
+    TG__SAVES_NOTHING};
 static const tg__pointwise mul_scalar_op = SCALAR_OP(
     mul_op, tg__pointwise_unary_backward, mul_scalar_rows, mul_scalar_rows, TG__SAVES_NUMBER);
 static const tg__pointwise div_scalar_op = SCALAR_OP(
