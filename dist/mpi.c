@@ -352,7 +352,7 @@ static int sum_over_ranks(const char *op, void *data, int64_t n, tg_dtype dtype)
 static int reduce_bucket(const char *op, tg_tensor *const *params, int first, int last,
                          size_t bytes) {
     double scale = 1.0 / dist.size;
-    tg_tensor *g = params[first]->grad;
+    tg_tensor *g = tg__grad_values(params[first]);
     if (first == last) {
         scale_into(tg__ptr(g), tg__ptr(g), g->numel, g->dtype, scale);
         if (sum_over_ranks(op, tg__ptr(g), g->numel, g->dtype)) return -1;
@@ -363,7 +363,7 @@ static int reduce_bucket(const char *op, tg_tensor *const *params, int first, in
     tg_dtype dtype = g->dtype;
     size_t size = tg_dtype_size(dtype), at = 0;
     for (int i = first; i >= last; i--) {
-        g = params[i]->grad;
+        g = tg__grad_values(params[i]);
         if (!g) continue;
         scale_into(flat + at, tg__ptr(g), g->numel, g->dtype, scale);
         at += (size_t)g->numel * size;
