@@ -367,6 +367,34 @@ static void lazy_zero_grad_trains_as_eager(void) {
     for (int m = 0; m < 2; m++) tg_optim_free(opt[m]);
 }
 
+/* A lazily zeroed grad is written over, not multiplied by zero: NaN left
+ * in it by an earlier backward does not reach the next one, through a
+ * product (dW) or through an addition (the bias). */
+static void lazy_zero_grad_forgets_nan(void) {
+    double x0[6] = {0.5, -1, 2, 1.5, -0.25, 3}, w0[6] = {1, -2, 0.5, 3, -1, 0.25},
+           b0[3] = {1, 2, 3};
+    tg_tensor *x = tg_test_tensor(x0, TG_SHAPE(3, 2), TG_F64);
+    tg_tensor *w[2], *b[2];
+    for (int m = 0; m < 2; m++) {
+        w[m] = tg_requires_grad_(tg_test_tensor(w0, TG_SHAPE(2, 3), TG_F64), true);
+        b[m] = leaf(b0, 3, TG_F64);
+    }
+    /* model 1 first learns NaN, then has it zeroed lazily */
+    CHECK(tg_backward(tg_sum(tg_add(tg_matmul(tg_mul_scalar(x, NAN), w[1]), b[1])), NULL) == 0);
+    tg_zero_grad(w[1]);
+    tg_zero_grad(b[1]);
+    for (int m = 0; m < 2; m++) {
+        tg_tensor *y = tg_add(tg_matmul(x, w[m]), tg_mul(b[m], b[m]));
+        CHECK(tg_backward(tg_sum(tg_mul(y, y)), NULL) == 0);
+    }
+    double want_w[6], want_b[3];
+    tg_to_doubles(tg_grad(w[0]), want_w);
+    tg_to_doubles(tg_grad(b[0]), want_b);
+    for (int i = 0; i < 6; i++) CHECK(isfinite(want_w[i]));
+    CHECK_VALUES(tg_grad(w[1]), want_w, 6, 0, 0);
+    CHECK_VALUES(tg_grad(b[1]), want_b, 3, 0, 0);
+}
+
 /* The update is an in-place write: a graph that saved the parameter
  * before the step refuses to run backward after it. */
 static void step_bumps_the_version_counter(void) {
@@ -1185,11 +1213,12 @@ static void state_load_out_of_memory_changes_nothing(void) {
 TG_TEST_MAIN(TG_CASE(document_sgd_step_gives_0_55), TG_CASE(document_momentum_table),
              TG_CASE(matches_pytorch_trajectories), TG_CASE(groups_have_their_own_hyper_parameters),
              TG_CASE(parameter_without_grad_is_skipped), TG_CASE(lazy_zero_grad_trains_as_eager),
-             TG_CASE(step_bumps_the_version_counter), TG_CASE(strided_parameter_matches_contiguous),
-             TG_CASE(optimizer_keeps_its_parameters), TG_CASE(state_lookup),
-             TG_CASE(defaults_are_pytorchs), TG_CASE(bad_hyper_parameters_are_refused),
-             TG_CASE(bad_parameters_are_refused), TG_CASE(out_of_memory_at_every_allocation),
-             TG_CASE(schedule_errors), TG_CASE(state_save_and_load_resume_bit_for_bit),
+             TG_CASE(lazy_zero_grad_forgets_nan), TG_CASE(step_bumps_the_version_counter),
+             TG_CASE(strided_parameter_matches_contiguous), TG_CASE(optimizer_keeps_its_parameters),
+             TG_CASE(state_lookup), TG_CASE(defaults_are_pytorchs),
+             TG_CASE(bad_hyper_parameters_are_refused), TG_CASE(bad_parameters_are_refused),
+             TG_CASE(out_of_memory_at_every_allocation), TG_CASE(schedule_errors),
+             TG_CASE(state_save_and_load_resume_bit_for_bit),
              TG_CASE(schedules_save_and_load_resume_bit_for_bit),
              TG_CASE(schedule_load_refuses_other_files), TG_CASE(state_file_holds_pytorchs_names),
              TG_CASE(state_load_refuses_bad_files),
