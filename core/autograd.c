@@ -32,7 +32,23 @@ bool tg_is_leaf(const tg_tensor *t) { return t && !t->grad_fn; }
 const char *tg_grad_fn_name(const tg_tensor *t) {
     return t && t->grad_fn ? t->grad_fn->def->name : NULL;
 }
-tg_tensor *tg_grad(const tg_tensor *t) { return t ? t->grad : NULL; }
+/* Handing the pointer out ends lazy zeroing for t (see grad_zero_pending):
+ * the caller may keep it and read the values after a later zero_grad. The
+ * grad's values, as read, do not change, hence const. */
+tg_tensor *tg_grad(const tg_tensor *t) {
+    if (!t) return NULL;
+    tg_tensor *self = (tg_tensor *)t;
+    self->grad_handed_out = true;
+    return tg__grad_values(self);
+}
+
+tg_tensor *tg__grad_values(tg_tensor *t) {
+    if (t->grad_zero_pending) {
+        tg__fill(t->grad, 0.0);
+        t->grad_zero_pending = false;
+    }
+    return t->grad;
+}
 
 tg_tensor *tg_requires_grad_(tg_tensor *t, bool requires_grad) {
     if (!t) {
@@ -57,17 +73,22 @@ tg_tensor *tg_requires_grad_(tg_tensor *t, bool requires_grad) {
     return t;
 }
 
+/* Lazily, unless the grad's pointer was handed out: the zeros cost a pass
+ * over memory, which the next backward's products make unneeded. */
 void tg_zero_grad(tg_tensor *t) {
-    if (t && t->grad) {
+    if (!t || !t->grad) return;
+    if (t->grad_handed_out)
         tg__fill(t->grad, 0.0);
-        t->grad->storage->version++;
-    }
+    else
+        t->grad_zero_pending = true;
+    t->grad->storage->version++;
 }
 
 void tg_clear_grad(tg_tensor *t) {
     if (!t) return;
     tg_release(t->grad);
     t->grad = NULL;
+    t->grad_zero_pending = false;
 }
 
 /* ---- Recording ---------------------------------------------------------------------- */
@@ -346,17 +367,26 @@ static bool gather(tg__node *node, tg_tensor *g) {
     return true;
 }
 
-/* Adds g into leaf's .grad; the first gradient becomes .grad itself when
- * the caller says nothing else will reach it (adopt), as PyTorch takes a
- * gradient no one else holds, and a copy of it otherwise. */
+/* Adds g into leaf's .grad, as PyTorch adds into an existing grad (so a
+ * zeroed grad plus -0 is +0, which a copy would not give); the first
+ * gradient becomes .grad itself when the caller says nothing else will
+ * reach it (adopt), as PyTorch takes a gradient no one else holds, and a
+ * copy of it otherwise. */
 static bool accumulate_leaf(tg_tensor *leaf, tg_tensor *g, bool adopt) {
     if (!leaf->grad) {
         leaf->grad = adopt ? tg_retain(g) : tg__contiguous_copy_owned("backward", g);
         return leaf->grad != NULL;
     }
-    tg__add_into(leaf->grad, leaf->grad, g);
+    tg_tensor *grad = tg__grad_values(leaf);
+    tg__add_into(grad, grad, g);
     return true;
 }
+
+double tg__grad_into_beta(const tg__node *node, int i) {
+    return node->next[i].leaf->grad_zero_pending ? 0 : 1;
+}
+
+void tg__grad_into_written(tg__node *node, int i) { node->next[i].leaf->grad_zero_pending = false; }
 
 static bool check_grad_shape(const tg__node *node, int i, const tg_tensor *g) {
     bool same = g->ndim == node->in_ndim[i] && g->dtype == node->in_dtype[i];

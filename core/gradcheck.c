@@ -137,7 +137,7 @@ int tg_gradcheck(tg_gradcheck_fn fn, void *ctx, int n_inputs, tg_tensor *const *
         seed_data[j] = 0;
         int64_t base = 0;
         for (int i = 0; i < n_inputs; i++) {
-            tg_tensor *g = inputs[i]->grad;
+            tg_tensor *g = tg__grad_values(inputs[i]);
             if (g) tg_to_doubles(g, analytic + j * n_in + base);
             base += inputs[i]->numel;
         }

@@ -40,7 +40,7 @@ static void write_tensor_box(FILE *out, const tg_graph_options *o, const char *i
         tg__write_values(out, t, 4);
         if (t->grad && !o->hide_grad) {
             fputs("\\ngrad ", out);
-            tg__write_values(out, t->grad, 4);
+            tg__write_values(out, tg__grad_values((tg_tensor *)t), 4); /* values unchanged */
         }
     }
     fputs("\"];\n", out);

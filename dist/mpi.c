@@ -404,6 +404,8 @@ static bucket_path path_of(tg_tensor *const *params, int first, int last) {
 static int reduce_bucket(const char *op, tg_tensor *const *params, int first, int last,
                          size_t bytes, tg__storage *gathered) {
     double scale = 1.0 / dist.size;
+    for (int i = first; i >= last; i--) /* zeros a zero_grad left pending, written */
+        if (params[i]->grad) tg__grad_values(params[i]);
     tg_tensor *g = params[first]->grad;
     tg_dtype dtype = g->dtype;
     size_t size = tg_dtype_size(dtype);

@@ -251,8 +251,9 @@ enum { SAVED_A, SAVED_B };
 
 /* The gradient of input i (0: the left operand, 1: the right one),
  * op(x) op(y), into *out; or, when the engine offers the leaf's .grad
- * (node->grad_into[i]), added straight into that with gemm's beta = 1,
- * which saves a tensor and a pass over it (then *out stays NULL). Along
+ * (node->grad_into[i]), added straight into that with gemm's beta = 1
+ * (0 over a grad that zero_grad left pending), which saves a tensor and a
+ * pass over it (then *out stays NULL). Along
  * the batch dims where input i was broadcast its stride is 0, so the
  * products there sum up, which is the gradient of a broadcast. False when
  * out of memory. */
@@ -262,9 +263,12 @@ static bool grad_input(tg__node *node, int i, const batch *bt, operand x, trans_
     tg_tensor *g = into ? into
                         : tg__new(node->def->name, node->in_ndim[i], node->in_shape[i],
                                   node->in_dtype[i]);
-    if (!g || !product(bt, i == 0 ? as_left(g) : as_right(g), x, tx, y, ty, into ? 1 : 0))
-        return false;
-    if (!into) *out = g;
+    double beta = into ? tg__grad_into_beta(node, i) : 0;
+    if (!g || !product(bt, i == 0 ? as_left(g) : as_right(g), x, tx, y, ty, beta)) return false;
+    if (into)
+        tg__grad_into_written(node, i);
+    else
+        *out = g;
     return true;
 }
 

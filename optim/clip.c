@@ -43,7 +43,7 @@ TG_ROWS1(clamp_rows, TG_OWN, g, g > p[0] ? p[0] : g < -p[0] ? -p[0] : g)
 /* Runs a row kernel over every grad, in place, and bumps its version. */
 static void each_grad(tg_tensor *const *params, int n, const tg__row_fn *rows, double arg) {
     for (int i = 0; i < n; i++) {
-        tg_tensor *g = params[i]->grad;
+        tg_tensor *g = tg__grad_values(params[i]);
         if (!g) continue;
         tg__map(g, 1, (const tg_tensor *[]){g}, rows[g->dtype], &(tg__row_ctx){.p = {arg}});
         g->storage->version++;
@@ -172,7 +172,7 @@ static double total_norm(tg_tensor *const *params, int n, double norm_type, tg_d
     float *stacked = (float *)(norms + k);
     k = 0;
     for (int i = 0; i < n; i++) {
-        tg_tensor *g = params[i]->grad; /* contiguous: backward makes it so */
+        tg_tensor *g = tg__grad_values(params[i]); /* contiguous: backward makes it so */
         if (!g) continue;
         norms[k] = norm_of(tg__ptr(g), tg_numel(g), g->dtype, norm_type);
         stacked[k] = (float)norms[k]; /* exact when every grad is float32 */

@@ -291,7 +291,7 @@ static void apply_row(char **ptrs, const int64_t *strides, int64_t n, void *ctx_
 }
 
 void tg__optim_apply(tg__optim_param *p, const tg__optim_row_fn kernels[2], const void *coeffs) {
-    tg_tensor *t = p->tensor, *g = t->grad;
+    tg_tensor *t = p->tensor, *g = tg__grad_values(t);
     apply_ctx ctx = {.kernel = kernels[t->dtype], .coeffs = coeffs};
     const int64_t *strides[3] = {t->strides, g->strides, NULL};
     char *base[3] = {tg__ptr(t), tg__ptr(g), NULL};

@@ -320,6 +320,81 @@ static void parameter_without_grad_is_skipped(void) {
     tg_optim_free(opt);
 }
 
+/* zero_grad leaves a grad whose pointer tg_grad never gave out to be
+ * zeroed lazily: the next backward writes over it (a product with beta 0)
+ * instead of adding to it. Two copies of one model, one whose grads were
+ * handed out (zeroed at once) and one lazy, train to the same bits with
+ * AdamW over steps where u is used every other step (its grad stays
+ * pending through a backward and a step), and the lazy grads read as
+ * zeros (to tg_grad and to clip_grad_norm_) after zero_grad. */
+static void lazy_zero_grad_trains_as_eager(void) {
+    double x0[6] = {0.5, -1, 2, 1.5, -0.25, 3}, w0[6] = {1, -2, 0.5, 3, -1, 0.25},
+           b0[2] = {0.1, -0.2}, u0[2] = {2, -3}, zeros[6] = {0};
+    tg_tensor *x = tg_test_tensor(x0, TG_SHAPE(3, 2), TG_F64);
+    tg_tensor *params[2][3];
+    tg_optimizer *opt[2];
+    for (int m = 0; m < 2; m++) {
+        params[m][0] = tg_requires_grad_(tg_test_tensor(w0, TG_SHAPE(2, 3), TG_F64), true);
+        params[m][1] = leaf(b0, 2, TG_F64);
+        params[m][2] = leaf(u0, 2, TG_F64);
+        opt[m] = tg_adamw_new(params[m], 3, NULL);
+        CHECK(opt[m] != NULL);
+    }
+    for (int i = 0; i < 3; i++) (void)tg_grad(params[0][i]); /* model 0: handed out, eager */
+    for (int step = 0; step < 5; step++) {
+        for (int m = 0; m < 2; m++) {
+            tg_pool *pool = tg_pool_push();
+            tg_tensor *w = params[m][0], *u = params[m][2];
+            tg_tensor *y = tg_matmul(x, w); /* (3, 3): dW through grad_into */
+            tg_tensor *loss = tg_sum(tg_mul(y, y));
+            tg_tensor *bias = tg_sum(tg_mul(params[m][1], tg_sum(y)));
+            loss = tg_add(loss, bias);
+            if (step % 2 == 0) loss = tg_add(loss, tg_sum(tg_mul(u, u)));
+            CHECK(tg_backward(loss, NULL) == 0);
+            CHECK(tg_optim_step(opt[m]) == 0);
+            tg_optim_zero_grad(opt[m], TG_GRAD_TO_ZERO);
+            tg_pool_pop(pool);
+        }
+        for (int i = 0; i < 3; i++) {
+            double eager[6];
+            tg_to_doubles(params[0][i], eager);
+            CHECK_VALUES(params[1][i], eager, tg_numel(params[0][i]), 0, 0);
+        }
+    }
+    CHECK(tg_clip_grad_norm_(params[1], 3, 1.0) == 0);
+    for (int i = 0; i < 3; i++)
+        CHECK_VALUES(tg_grad(params[1][i]), zeros, tg_numel(params[1][i]), 0, 0);
+    for (int m = 0; m < 2; m++) tg_optim_free(opt[m]);
+}
+
+/* A lazily zeroed grad is written over, not multiplied by zero: NaN left
+ * in it by an earlier backward does not reach the next one, through a
+ * product (dW) or through an addition (the bias). */
+static void lazy_zero_grad_forgets_nan(void) {
+    double x0[6] = {0.5, -1, 2, 1.5, -0.25, 3}, w0[6] = {1, -2, 0.5, 3, -1, 0.25},
+           b0[3] = {1, 2, 3};
+    tg_tensor *x = tg_test_tensor(x0, TG_SHAPE(3, 2), TG_F64);
+    tg_tensor *w[2], *b[2];
+    for (int m = 0; m < 2; m++) {
+        w[m] = tg_requires_grad_(tg_test_tensor(w0, TG_SHAPE(2, 3), TG_F64), true);
+        b[m] = leaf(b0, 3, TG_F64);
+    }
+    /* model 1 first learns NaN, then has it zeroed lazily */
+    CHECK(tg_backward(tg_sum(tg_add(tg_matmul(tg_mul_scalar(x, NAN), w[1]), b[1])), NULL) == 0);
+    tg_zero_grad(w[1]);
+    tg_zero_grad(b[1]);
+    for (int m = 0; m < 2; m++) {
+        tg_tensor *y = tg_add(tg_matmul(x, w[m]), tg_mul(b[m], b[m]));
+        CHECK(tg_backward(tg_sum(tg_mul(y, y)), NULL) == 0);
+    }
+    double want_w[6], want_b[3];
+    tg_to_doubles(tg_grad(w[0]), want_w);
+    tg_to_doubles(tg_grad(b[0]), want_b);
+    for (int i = 0; i < 6; i++) CHECK(isfinite(want_w[i]));
+    CHECK_VALUES(tg_grad(w[1]), want_w, 6, 0, 0);
+    CHECK_VALUES(tg_grad(b[1]), want_b, 3, 0, 0);
+}
+
 /* The update is an in-place write: a graph that saved the parameter
  * before the step refuses to run backward after it. */
 static void step_bumps_the_version_counter(void) {
@@ -1137,7 +1212,8 @@ static void state_load_out_of_memory_changes_nothing(void) {
 
 TG_TEST_MAIN(TG_CASE(document_sgd_step_gives_0_55), TG_CASE(document_momentum_table),
              TG_CASE(matches_pytorch_trajectories), TG_CASE(groups_have_their_own_hyper_parameters),
-             TG_CASE(parameter_without_grad_is_skipped), TG_CASE(step_bumps_the_version_counter),
+             TG_CASE(parameter_without_grad_is_skipped), TG_CASE(lazy_zero_grad_trains_as_eager),
+             TG_CASE(lazy_zero_grad_forgets_nan), TG_CASE(step_bumps_the_version_counter),
              TG_CASE(strided_parameter_matches_contiguous), TG_CASE(optimizer_keeps_its_parameters),
              TG_CASE(state_lookup), TG_CASE(defaults_are_pytorchs),
              TG_CASE(bad_hyper_parameters_are_refused), TG_CASE(bad_parameters_are_refused),

@@ -80,6 +80,13 @@ struct tg__node {
     tg_tensor *grad_into[TG_NODE_MAX_INPUTS];
 };
 
+/* For a backward writing into node->grad_into[i]: the beta of its product,
+ * 1 to add to the grad's values, 0 when a zero_grad left them pending
+ * (stale values that read as zeros, to be written over); then, once it has
+ * written, tg__grad_into_written(node, i), which marks the values current. */
+double tg__grad_into_beta(const tg__node *node, int i);
+void tg__grad_into_written(tg__node *node, int i);
+
 /* What an op keeps for its backward: tensors in the slots it names (NULL
  * for one it does not need this time) and a struct of numbers, copied into
  * the node. Built in the call's own arguments with the macros below (their

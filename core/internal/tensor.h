@@ -40,10 +40,24 @@ struct tg_tensor {
     int64_t numel;
     tg__storage *storage;
     bool requires_grad;
-    tg_tensor *grad;   /* owned, NULL until a backward reaches this leaf */
+    tg_tensor *grad; /* owned, NULL until a backward reaches this leaf */
+    /* zero_grad without a pass over memory: set by tg_zero_grad when
+     * grad_handed_out is false, the grad's values are stale and read as
+     * zeros. The next backward writes its gradient over them instead of
+     * adding (a product with beta 0, see tg__grad_into_beta); every other
+     * reader calls tg__grad_values first, which writes the zeros. */
+    bool grad_zero_pending;
+    /* tg_grad gave the grad's pointer out, so the caller may read its
+     * values directly: from then on tg_zero_grad writes the zeros at once. */
+    bool grad_handed_out;
     tg__node *grad_fn; /* owned reference, NULL for leaves */
     char *name;        /* owned, NULL unless set with tg_set_name */
 };
+
+/* t's grad with its values as they read (zeros written if a zero_grad
+ * left them pending), or NULL when t has none. For the library's own
+ * readers of a grad; tg_grad is the user's. */
+tg_tensor *tg__grad_values(tg_tensor *t);
 
 /* A new contiguous tensor, uninitialised, with one reference that goes to
  * the innermost pool (or the caller). `op` names the caller in errors. */

@@ -23,9 +23,14 @@ TG_API bool tg_is_leaf(const tg_tensor *t);
 /* Name of the node that made t ("MeanBackward0"), or NULL for a leaf. */
 TG_API const char *tg_grad_fn_name(const tg_tensor *t);
 
-/* The accumulated gradient of t, or NULL when none (borrowed). */
+/* The accumulated gradient of t, or NULL when none (borrowed). The
+ * pointer stays valid and current, so from this call on tg_zero_grad
+ * writes t's zeros at once instead of leaving them to the next backward. */
 TG_API tg_tensor *tg_grad(const tg_tensor *t);
-/* Fill t's gradient with zeros (kept allocated), as x.grad.zero_(). */
+/* Fill t's gradient with zeros (kept allocated), as x.grad.zero_(). The
+ * zeros are written lazily while tg_grad never gave the grad out: the next
+ * backward writes over the old values instead of adding to them, and every
+ * reader sees zeros (README, "zero_grad without a pass over memory"). */
 TG_API void tg_zero_grad(tg_tensor *t);
 /* Drop t's gradient (grad becomes NULL), as zero_grad(set_to_none=True). */
 TG_API void tg_clear_grad(tg_tensor *t);

@@ -72,7 +72,8 @@ TG_API tg_tensor *tg_module_parameter(const tg_module *m, const char *name);
 TG_API tg_tensor *tg_module_buffer(const tg_module *m, const char *name);
 /* The number of scalar parameters (elements of all parameter tensors). */
 TG_API int64_t tg_module_num_elements(const tg_module *m);
-/* Zeroes every parameter's grad, or drops it (NULL) with set_to_none. */
+/* Zeroes every parameter's grad (lazily, as tg_zero_grad), or drops it (NULL)
+ * with set_to_none. */
 TG_API void tg_module_zero_grad(tg_module *m, tg_zero_grad_mode mode);
 /* The state_dict to and from a safetensors file (its keys as names),
  * strict like load_state_dict. tg_module_save also writes m's architecture

@@ -108,7 +108,8 @@ TG_API void tg_optim_free(tg_optimizer *opt);
 /* One update of every parameter that has a grad. Returns 0, or -1. */
 TG_API int tg_optim_step(tg_optimizer *opt);
 /* Zero every parameter's grad, or drop it (grad NULL) with set_to_none, as
- * optimizer.zero_grad(set_to_none) (PyTorch 1.13's default is false). */
+ * optimizer.zero_grad(set_to_none) (PyTorch 1.13's default is false). The
+ * zeros are written lazily, as tg_zero_grad writes them. */
 TG_API void tg_optim_zero_grad(tg_optimizer *opt, tg_zero_grad_mode mode);
 
 /* ---- Learning rate and inspection --------------------------------------------- */

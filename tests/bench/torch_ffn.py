@@ -13,6 +13,7 @@ own. Uses Debian's python3-torch (1.13): run with /usr/bin/python3.
 """
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -38,18 +39,23 @@ def resident_bytes():
         return int(f.read().split()[1]) * resource.getpagesize()
 
 
+# As bench_common.h: BENCH_CLOCK=cpu times the process's CPU time, not the
+# wall clock (for one thread, on a machine shared with other jobs).
+now = time.process_time if os.environ.get("BENCH_CLOCK") == "cpu" else time.perf_counter
+
+
 def time_runs(fn, budget):
-    start = time.perf_counter()
+    start = now()
     runs = 0
-    while runs < 3 or time.perf_counter() - start < budget / 4:
+    while runs < 3 or now() - start < budget / 4:
         fn()
         runs += 1
     samples = []
-    start = time.perf_counter()
-    while len(samples) < 5 or time.perf_counter() - start < budget:
-        t0 = time.perf_counter()
+    start = now()
+    while len(samples) < 5 or now() - start < budget:
+        t0 = now()
         fn()
-        samples.append(time.perf_counter() - t0)
+        samples.append(now() - t0)
     return statistics.median(samples), min(samples), len(samples)
 
 
