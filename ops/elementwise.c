@@ -68,12 +68,9 @@ static int add_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool
         if (needs[i] && !(gi[i] = tg__sum_to(g, node->in_ndim[i], node->in_shape[i]))) return -1;
     return 0;
 }
+#define ADD_LOCAL "d(a+b)/da = 1, d(a+b)/db = 1 (summed over broadcast dims)"
 static const tg__pointwise add_op = {
-    {"AddBackward0", add_backward, "d(a+b)/da = 1, d(a+b)/db = 1 (summed over broadcast dims)"},
-    "add",
-    add_any,
-    NULL,
-    TG__SAVES_NOTHING};
+    {"AddBackward0", add_backward, ADD_LOCAL}, "add", add_any, NULL, TG__SAVES_NOTHING};
 
 tg_tensor *tg_add(tg_tensor *a, tg_tensor *b) { return binary(&add_op, a, b); }
 
@@ -84,12 +81,9 @@ static int sub_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool
     if (needs[1] && !(gi[1] = tg__pointwise_gradient(node, 1, neg_any, TG__TENSORS(g)))) return -1;
     return 0;
 }
+#define SUB_LOCAL "d(a-b)/da = 1, d(a-b)/db = -1 (summed over broadcast dims)"
 static const tg__pointwise sub_op = {
-    {"SubBackward0", sub_backward, "d(a-b)/da = 1, d(a-b)/db = -1 (summed over broadcast dims)"},
-    "sub",
-    sub_any,
-    NULL,
-    TG__SAVES_NOTHING};
+    {"SubBackward0", sub_backward, SUB_LOCAL}, "sub", sub_any, NULL, TG__SAVES_NOTHING};
 
 tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b) { return binary(&sub_op, a, b); }
 
@@ -104,12 +98,9 @@ static int mul_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool
     }
     return 0;
 }
+#define MUL_LOCAL "d(a*b)/da = b, d(a*b)/db = a (summed over broadcast dims)"
 static const tg__pointwise mul_op = {
-    {"MulBackward0", mul_backward, "d(a*b)/da = b, d(a*b)/db = a (summed over broadcast dims)"},
-    "mul",
-    mul_any,
-    NULL,
-    TG__SAVES_OTHER};
+    {"MulBackward0", mul_backward, MUL_LOCAL}, "mul", mul_any, NULL, TG__SAVES_OTHER};
 
 tg_tensor *tg_mul(tg_tensor *a, tg_tensor *b) { return binary(&mul_op, a, b); }
 
@@ -128,13 +119,9 @@ static int div_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool
         return -1;
     return 0;
 }
+#define DIV_LOCAL "d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 (summed over broadcast dims)"
 static const tg__pointwise div_op = {
-    {"DivBackward0", div_backward,
-     "d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 (summed over broadcast dims)"},
-    "div",
-    div_rows,
-    NULL,
-    TG__SAVES_INPUTS};
+    {"DivBackward0", div_backward, DIV_LOCAL}, "div", div_rows, NULL, TG__SAVES_INPUTS};
 
 /* int64 and bool tensors divide as float32, as PyTorch's true division does. */
 tg_tensor *tg_div(tg_tensor *a, tg_tensor *b) {
@@ -329,29 +316,27 @@ static int pass_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const boo
     return 0;
 }
 
-/* The tensor op's node name and local derivative; mul and div keep the
- * number as PyTorch keeps the tensor it wraps it in (a second backward
- * without retain_graph refuses their nodes), add and sub keep nothing. */
-#define SCALAR_OP(tensor_op, backward_fn, forward, backward, saves)                                \
-    {                                                                                              \
-        {(tensor_op).def.name, (backward_fn), (tensor_op).def.local}, (tensor_op).name, (forward), \
-            (backward), (saves)                                                                    \
-    }
-static const tg__pointwise add_scalar_op = SCALAR_OP(add_op, pass_backward, add_scalar_rows, NULL,
-                                                     TG__SAVES_NOTHING);
-static const tg__pointwise sub_scalar_op = SCALAR_OP(sub_op, pass_backward, sub_scalar_rows, NULL,
-                                                     TG__SAVES_NOTHING);
+/* The tensor op's node name and local derivative (literals: C wants
+ * constants in a static initializer, and another object's members are
+ * not); mul and div keep the number as PyTorch keeps the tensor it wraps
+ * it in (a second backward without retain_graph refuses their nodes), add
+ * and sub keep nothing. */
+#define SCALAR_OP(node_name, local, op_name, backward_fn, forward, backward, saves) \
+    { {(node_name), (backward_fn), (local)}, (op_name), (forward), (backward), (saves) }
+static const tg__pointwise add_scalar_op = SCALAR_OP(
+    "AddBackward0", ADD_LOCAL, "add", pass_backward, add_scalar_rows, NULL, TG__SAVES_NOTHING);
+static const tg__pointwise sub_scalar_op = SCALAR_OP(
+    "SubBackward0", SUB_LOCAL, "sub", pass_backward, sub_scalar_rows, NULL, TG__SAVES_NOTHING);
 /* s - x is torch.rsub(x, s), whose node PyTorch 1.13 names RsubBackward1. */
-static const tg__pointwise rsub_scalar_op = {
-    {"RsubBackward1", tg__pointwise_unary_backward, "d(s-a)/da = -1"},
-    "rsub",
-    rsub_scalar_rows,
-    neg_rows,
-    TG__SAVES_NOTHING};
-static const tg__pointwise mul_scalar_op = SCALAR_OP(
-    mul_op, tg__pointwise_unary_backward, mul_scalar_rows, mul_scalar_rows, TG__SAVES_NUMBER);
-static const tg__pointwise div_scalar_op = SCALAR_OP(
-    div_op, tg__pointwise_unary_backward, div_scalar_rows, div_scalar_rows, TG__SAVES_NUMBER);
+static const tg__pointwise rsub_scalar_op = SCALAR_OP(
+    "RsubBackward1", "d(s-a)/da = -1", "rsub", tg__pointwise_unary_backward, rsub_scalar_rows,
+    neg_rows, TG__SAVES_NOTHING);
+static const tg__pointwise mul_scalar_op = SCALAR_OP("MulBackward0", MUL_LOCAL, "mul",
+                                                     tg__pointwise_unary_backward, mul_scalar_rows,
+                                                     mul_scalar_rows, TG__SAVES_NUMBER);
+static const tg__pointwise div_scalar_op = SCALAR_OP("DivBackward0", DIV_LOCAL, "div",
+                                                     tg__pointwise_unary_backward, div_scalar_rows,
+                                                     div_scalar_rows, TG__SAVES_NUMBER);
 
 /* The dtype an op of a tensor of dtype with the number s computes in, as
  * PyTorch promotes: integer tensors stay int64 (bool becoming int64) with
