@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <tapegrad/tapegrad.h>
 
@@ -66,6 +68,29 @@ static inline timing time_runs(int (*fn)(void *), void *ctx, double budget_s, lo
     t.runs = (long)n;
     free(samples);
     return t;
+}
+
+/* Runs fn(ctx, out) in a child process and copies the `bytes` it wrote at
+ * out back into the parent's out: 0, or -1 when the fork, the child (fn
+ * returning nonzero) or the pipe failed. For what must happen in a
+ * process of its own: a peak memory of its own, a product code chosen
+ * once per process, BLIS or OpenMP threads the parent never starts (a
+ * fork would not carry them over). */
+static inline int in_child(int (*fn)(void *ctx, void *out), void *ctx, void *out, size_t bytes) {
+    int fds[2];
+    if (pipe(fds) != 0) return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        _exit(fn(ctx, out) == 0 && write(fds[1], out, bytes) == (ssize_t)bytes ? 0 : 1);
+    }
+    close(fds[1]);
+    int status = -1;
+    bool read_all = pid > 0 && read(fds[0], out, bytes) == (ssize_t)bytes;
+    if (pid > 0) waitpid(pid, &status, 0);
+    close(fds[0]);
+    return read_all && status == 0 ? 0 : -1;
 }
 
 /* --threads N, --budget SECONDS and --n ELEMENTS, at argv[*i] (its value

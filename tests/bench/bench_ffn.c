@@ -27,9 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <blis.h>
 #include <tapegrad/tapegrad.h>
@@ -176,27 +174,24 @@ static result run_workload(const workload *w) {
     return r;
 }
 
-/* Runs w in a fork, so that its peak memory is its own. The parent never
- * starts BLIS or OpenMP threads, which a fork would not carry over. */
+/* Runs w in a child process (in_child), so that its peak memory is its
+ * own; r.ok is 0 when the child failed. */
+typedef struct workload_run {
+    const workload *w;
+    int threads;
+} workload_run;
+
+static int workload_child(void *ctx, void *out) {
+    const workload_run *run = ctx;
+    if (run->threads > 0 && tg_set_num_threads(run->threads) != 0) return -1;
+    *(result *)out = run_workload(run->w);
+    return 0;
+}
+
 static result run_in_child(const workload *w, int threads) {
     result r = {0};
-    int fds[2];
-    if (pipe(fds) != 0) return r;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(fds[0]);
-        if (threads > 0 && tg_set_num_threads(threads) != 0) _exit(1);
-        r = run_workload(w);
-        ssize_t written = write(fds[1], &r, sizeof r);
-        _exit(written == (ssize_t)sizeof r ? 0 : 1);
-    }
-    close(fds[1]);
-    if (pid > 0) {
-        if (read(fds[0], &r, sizeof r) != (ssize_t)sizeof r) r.ok = 0;
-        waitpid(pid, NULL, 0);
-    }
-    close(fds[0]);
+    workload_run run = {w, threads};
+    if (in_child(workload_child, &run, &r, sizeof r) != 0) r.ok = 0;
     return r;
 }
 
@@ -262,25 +257,15 @@ static double blis_square_gflops(dim_t n) {
     return best;
 }
 
+static int blis_square_child(void *ctx, void *out) {
+    bli_thread_set_num_threads(1);
+    *(double *)out = blis_square_gflops(*(const dim_t *)ctx);
+    return 0;
+}
+
 static double blis_square_in_child(dim_t n) {
     double gflops = 0;
-    int fds[2];
-    if (pipe(fds) != 0) return 0;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(fds[0]);
-        bli_thread_set_num_threads(1);
-        gflops = blis_square_gflops(n);
-        _exit(write(fds[1], &gflops, sizeof gflops) == (ssize_t)sizeof gflops ? 0 : 1);
-    }
-    close(fds[1]);
-    if (pid > 0) {
-        if (read(fds[0], &gflops, sizeof gflops) != (ssize_t)sizeof gflops) gflops = 0;
-        waitpid(pid, NULL, 0);
-    }
-    close(fds[0]);
-    return gflops;
+    return in_child(blis_square_child, &n, &gflops, sizeof gflops) == 0 ? gflops : 0;
 }
 
 /* One core's peaks, measured once before the workloads (0: not measured). */

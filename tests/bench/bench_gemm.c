@@ -18,8 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <tapegrad/tapegrad.h>
 
@@ -96,30 +94,26 @@ static int time_shapes(double budget_s, double *median_s) {
     return 0;
 }
 
-/* One round of one backend, in a child (the product code is chosen once per
- * process, at its first product); 0 with median_s filled, or -1. */
+/* One round of one backend, in a child process (in_child: the product
+ * code is chosen once per process, at its first product). */
+typedef struct round_args {
+    const char *backend;
+    double budget_s;
+} round_args;
+
+static int round_child(void *ctx, void *out) {
+    const round_args *args = ctx;
+    if (strcmp(args->backend, "default") == 0)
+        unsetenv("TG_GEMM");
+    else
+        setenv("TG_GEMM", args->backend, 1);
+    return time_shapes(args->budget_s, out);
+}
+
+/* 0 with median_s filled, or -1. */
 static int round_in_child(const char *backend, double budget_s, double *median_s) {
-    int fds[2];
-    if (pipe(fds) != 0) return -1;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(fds[0]);
-        if (strcmp(backend, "default") == 0)
-            unsetenv("TG_GEMM");
-        else
-            setenv("TG_GEMM", backend, 1);
-        int ok = time_shapes(budget_s, median_s) == 0;
-        size_t bytes = N_PRODUCTS * sizeof *median_s;
-        _exit(ok && write(fds[1], median_s, bytes) == (ssize_t)bytes ? 0 : 1);
-    }
-    close(fds[1]);
-    size_t bytes = N_PRODUCTS * sizeof *median_s;
-    int status = -1;
-    bool read_all = pid > 0 && read(fds[0], median_s, bytes) == (ssize_t)bytes;
-    if (pid > 0) waitpid(pid, &status, 0);
-    close(fds[0]);
-    return read_all && status == 0 ? 0 : -1;
+    round_args args = {backend, budget_s};
+    return in_child(round_child, &args, median_s, N_PRODUCTS * sizeof *median_s);
 }
 
 int main(int argc, char **argv) {
