@@ -60,7 +60,7 @@ typedef struct kernel {
     ukr_fn *narrow, *wide;   /* NR = one vector of columns, two vectors */
     int mr, lanes;           /* the tile: mr x 2 lanes, or mr x lanes */
     int64_t mc, nc;          /* the blocks of A and B, multiples of mr and 2 lanes */
-    int64_t beats_blis;      /* tg__gemm_beats_blis_below (float and double alike) */
+    int64_t beats_blis;      /* tg__gemm_beats_blis_below, for this kernel's type */
     pack_rows_fn *pack_rows; /* a faster pack of a block whose rows are contiguous, or NULL */
 } kernel;
 
@@ -143,15 +143,18 @@ EXPAND(MICRO_KERNEL, ukr_f64_portable_2, double, f64x2, 2, PORTABLE_MR, 2, , POR
  * cache (1 MiB), for every kernel. Each table: float, then double.
  *
  * The last numbers: the size, in multiply-adds, below which a product runs
- * faster here than in a BLIS that has fast kernels for the CPU (BLIS's
- * fixed cost of a call, 1.1 to 3.2 us for its objects, context and packing
- * buffers, is most of a small product's time), and the transposing pack.
- * The sizes were measured by tests/bench/bench_gemm on Zen 5 against BLIS
- * 0.9.0's own AVX2 (zen3) and AVX-512 (skx) kernels (tests/bench/RESULTS.md):
- * the AVX2 micro-kernel was faster up to 48^3 and level from 64^3 to
- * 96^3, the AVX-512 one faster up to 128^3 and level or slower from 192^3
- * on. No BLIS kernel was measured against the portable one, so BLIS keeps
- * every product there. */
+ * faster here than in a BLIS that has fast kernels for the CPU (INT64_MAX:
+ * at every size measured), and the transposing pack. The sizes were
+ * measured by tests/bench/bench_gemm on Zen 5 against BLIS 0.9.0's own
+ * AVX2 (zen3) and AVX-512 (skx) kernels (tests/bench/RESULTS.md). BLIS's
+ * fixed cost of a call, 1.1 to 3.2 us for its objects, context and
+ * packing buffers, is most of a small product's time, so every kernel
+ * wins there. The AVX2 micro-kernel was faster up to 48^3 and level from
+ * 64^3 to 96^3, in both types; beyond, BLIS was 5 to 14% faster. The
+ * AVX-512 one, in float, was faster or level at every shape up to 1024^3
+ * (0.96 to 1.27 times BLIS's time at one thread); in double, faster up to
+ * 128^3 and level or slower from 192^3 on. No BLIS kernel was measured
+ * against the portable one, so BLIS keeps every product there. */
 static const kernel portable_kernels[2] = {
     {ukr_f32_portable_1, ukr_f32_portable_2, PORTABLE_MR, 4, 128, 1024, 0, NULL},
     {ukr_f64_portable_1, ukr_f64_portable_2, PORTABLE_MR, 2, 64, 512, 0, NULL},
@@ -241,7 +244,7 @@ __attribute__((target("avx2"))) static void pack_rows_f32_avx2(void *dst_, const
 }
 
 static const kernel avx512_kernels[2] = {
-    {ukr_f32_avx512_1, ukr_f32_avx512_2, 8, 16, 128, 1024, 1 << 22, pack_rows_f32_avx2},
+    {ukr_f32_avx512_1, ukr_f32_avx512_2, 8, 16, 128, 1024, INT64_MAX, pack_rows_f32_avx2},
     {ukr_f64_avx512_1, ukr_f64_avx512_2, 8, 8, 64, 512, 1 << 22, NULL},
 };
 static const kernel avx2_kernels[2] = {
@@ -290,15 +293,12 @@ bool tg__gemm_vectorised(void) {
     return chosen != portable_kernels;
 }
 
-int64_t tg__gemm_beats_blis_below(void) {
-    pthread_once(&choice_once, choose);
-    return chosen->beats_blis;
-}
-
 static const kernel *kernel_for(tg_dtype dtype) {
     pthread_once(&choice_once, choose);
     return &chosen[dtype == TG_F64];
 }
+
+int64_t tg__gemm_beats_blis_below(tg_dtype dtype) { return kernel_for(dtype)->beats_blis; }
 
 /* ---- Packing ---------------------------------------------------------------------- */
 

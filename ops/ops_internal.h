@@ -26,9 +26,10 @@ bool tg__gemm(tg_dtype dtype, int64_t m, int64_t n, int64_t k, const void *a, in
  * portable one. */
 bool tg__gemm_vectorised(void);
 /* The size in multiply-adds (m n k) below which ops/gemm.c's chosen
- * micro-kernel is faster than a BLIS with fast kernels for this CPU (0 for
- * the portable kernel); measured, see ops/gemm.c. */
-int64_t tg__gemm_beats_blis_below(void);
+ * micro-kernel for dtype is faster than a BLIS with fast kernels for this
+ * CPU (0 for the portable kernel, INT64_MAX at every size); measured, see
+ * ops/gemm.c. */
+int64_t tg__gemm_beats_blis_below(tg_dtype dtype);
 
 /* TG_GEMM, read once: which product the user asked for. */
 typedef enum tg__gemm_choice {

@@ -2,7 +2,8 @@
 # tests/check_mixed_products.sh TEST_LINALG SCRATCH_DIR - test_linalg with
 # the products split as the default rule splits them on a CPU that BLIS has
 # fast kernels for (ops/blas_blis.c): the small ones by ops/gemm.c, the rest
-# by BLIS. On this project's machines BLIS runs its generic kernel, where
+# by BLIS (with AVX-512, the float64 ones: ops/gemm.c takes every float32
+# product there). On this project's machines BLIS runs its generic kernel, where
 # ops/gemm.c takes every product; so Debian's BLIS is relinked to run its
 # AVX2 (zen3) kernels (tests/bench/blis_as.sh) and the test runs with it.
 # Skipped (77) without AVX2 and FMA or without BLIS's static library.

@@ -53,8 +53,9 @@ TG_API tg_tensor *tg_linear(tg_tensor *x, tg_tensor *weight, tg_tensor *bias);
  * it knows, such as AMD's Zen 5) and this CPU has AVX2 and FMA, for which
  * tapegrad's product has micro-kernels several times faster there.
  * Elsewhere with AVX2 or AVX-512 it is "tapegrad+blis": products of fewer
- * multiply-adds than measured to be faster in tapegrad's (2^18 with AVX2,
- * 2^22 with AVX-512) run there, the rest in BLIS; without either, "blis".
+ * multiply-adds than measured to be faster in tapegrad's (2^18 with AVX2;
+ * with AVX-512, every float32 product and float64 ones below 2^22) run
+ * there, the rest in BLIS; without either, "blis".
  * The environment variable TG_GEMM, read once at the first product,
  * chooses instead: "blis", "tapegrad", "avx2" (tapegrad's product with its
  * AVX2 micro-kernel even on a CPU with AVX-512) or "portable" (with its

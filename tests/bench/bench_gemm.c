@@ -1,15 +1,16 @@
-/* tests/bench/bench_gemm.c - one float32 matrix product, tg_matmul, through
+/* tests/bench/bench_gemm.c - one matrix product (float32, or float64), tg_matmul, through
  * each product code the build has: where ops/gemm.c is faster than BLIS and
  * where BLIS is, by shape. It is the measurement behind the rule
  * ops/blas_blis.c applies by default (tests/bench/RESULTS.md).
  *
- *     bench_gemm [--threads N] [--budget SECONDS] [--rounds R] [BACKEND...]
+ *     bench_gemm [--threads N] [--budget SECONDS] [--rounds R] [--f64] [BACKEND...]
  *
  * BACKEND is a TG_GEMM value (blis, tapegrad, avx2, portable, default);
  * the default list is blis, tapegrad and default. The choice of products
  * is settled once per process, so each backend runs in a child process of
  * its own, and the children take turns, R rounds (default 3, at most 15),
- * so that a busy moment of the machine falls on each; a cell is the median
+ * so that a busy moment of the machine falls on each (--f64: float64
+ * operands, whose split may differ); a cell is the median
  * of the rounds' medians, in microseconds per product (the tensor of the result
  * created and released each time, as in a training step). The shapes: the
  * nine products of bench_ffn's training step for its four workloads (each
@@ -65,10 +66,12 @@ static int one_product(void *ctx) {
     return c ? 0 : -1;
 }
 
+static tg_dtype dtype = TG_F32; /* of every operand: --f64 */
+
 /* A rows x cols operand, or the transposed view of a cols x rows one. */
 static tg_tensor *operand(int64_t rows, int64_t cols, bool transposed, tg_generator *gen) {
     int64_t dims[2] = {transposed ? cols : rows, transposed ? rows : cols};
-    tg_tensor *t = tg_randn(2, dims, TG_F32, gen);
+    tg_tensor *t = tg_randn(2, dims, dtype, gen);
     if (!t || !transposed) return t;
     tg_tensor *view = tg_transpose(t, 0, 1);
     tg_release(t);
@@ -129,11 +132,13 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc && (rounds = atoi(argv[i + 1])) > 0 &&
             rounds <= MAX_ROUNDS) {
             i++;
+        } else if (strcmp(argv[i], "--f64") == 0) {
+            dtype = TG_F64;
         } else if (argv[i][0] != '-' && n_backends < MAX_BACKENDS) {
             backends[n_backends++] = argv[i];
         } else {
             fprintf(stderr,
-                    "usage: %s [--threads N] [--budget SECONDS] [--rounds R] [BACKEND...]\n"
+                    "usage: %s [--threads N] [--budget SECONDS] [--rounds R] [--f64] [BACKEND...]\n"
                     "  BACKEND: blis, tapegrad, avx2, portable or default\n",
                     argv[0]);
             return 2;
@@ -152,8 +157,8 @@ int main(int argc, char **argv) {
                 return 1;
             }
 
-    printf("# tg_matmul, float32, %d thread(s), median of %d rounds, microseconds per product\n",
-           tg_get_num_threads(), rounds);
+    printf("# tg_matmul, %s, %d thread(s), median of %d rounds, microseconds per product\n",
+           dtype == TG_F32 ? "float32" : "float64", tg_get_num_threads(), rounds);
     printf("%-20s %6s %6s %6s %11s", "shape", "m", "n", "k", "GFLOP");
     for (int b = 0; b < n_backends; b++) printf(" %10s", backends[b]);
     if (n_backends > 1) printf("  %s/%s", backends[0], backends[1]);
