@@ -203,53 +203,71 @@ EXPAND(MICRO_KERNEL, ukr_f32_avx2_2, AVX2_F32, 2, AVX2_PS)
 EXPAND(MICRO_KERNEL, ukr_f64_avx2_1, AVX2_F64, 1, AVX2_PD)
 EXPAND(MICRO_KERNEL, ukr_f64_avx2_2, AVX2_F64, 2, AVX2_PD)
 
-/* The transposing pack of floats, eight rows at a time: eight loads of
- * eight columns, the 8 x 8 block transposed in registers (unpack, shuffle,
- * exchange of halves: the usual 24 steps), eight stores of eight rows,
- * where scalar code would store each element on its own. */
-__attribute__((target("avx2"))) static void pack_rows_f32_avx2(void *dst_, const void *src_,
-                                                               int64_t rs, int64_t rows,
-                                                               int64_t cols, int panel) {
-    float *dst = dst_;
-    const float *src = src_;
-    int64_t i = 0;
-    for (; i + 8 <= rows; i += 8) {
-        int64_t c = 0;
-        for (; c + 8 <= cols; c += 8) {
-            __m256 r[8], t[8], u[8];
-            for (int q = 0; q < 8; q++) r[q] = _mm256_loadu_ps(src + (i + q) * rs + c);
-            for (int q = 0; q < 8; q += 2)
-                t[q] = _mm256_unpacklo_ps(r[q], r[q + 1]),
-                t[q + 1] = _mm256_unpackhi_ps(r[q], r[q + 1]);
-            for (int q = 0; q < 8; q += 4) {
-                u[q] = _mm256_shuffle_ps(t[q], t[q + 2], _MM_SHUFFLE(1, 0, 1, 0));
-                u[q + 1] = _mm256_shuffle_ps(t[q], t[q + 2], _MM_SHUFFLE(3, 2, 3, 2));
-                u[q + 2] = _mm256_shuffle_ps(t[q + 1], t[q + 3], _MM_SHUFFLE(1, 0, 1, 0));
-                u[q + 3] = _mm256_shuffle_ps(t[q + 1], t[q + 3], _MM_SHUFFLE(3, 2, 3, 2));
-            }
-            for (int q = 0; q < 4; q++) {
-                _mm256_storeu_ps(dst + (c + q) * panel + i,
-                                 _mm256_permute2f128_ps(u[q], u[q + 4], 0x20));
-                _mm256_storeu_ps(dst + (c + q + 4) * panel + i,
-                                 _mm256_permute2f128_ps(u[q], u[q + 4], 0x31));
-            }
-        }
-        for (; c < cols; c++)
-            for (int q = 0; q < 8; q++) dst[c * panel + i + q] = src[(i + q) * rs + c];
+/* The transposing pack, in blocks transposed in registers where scalar
+ * code would store each element on its own: floats 8 x 8 (eight loads of
+ * eight columns; unpack, shuffle, exchange of halves: the usual 24 steps;
+ * eight stores of eight rows), doubles 4 x 4 (unpack, exchange of
+ * halves). Each block function reads its block at src (row stride rs) and
+ * writes it transposed at dst (row stride panel). */
+__attribute__((always_inline, target("avx2"))) static inline void transpose_f32_8x8(
+    float *dst, int64_t panel, const float *src, int64_t rs) {
+    __m256 r[8], t[8], u[8];
+    for (int q = 0; q < 8; q++) r[q] = _mm256_loadu_ps(src + q * rs);
+    for (int q = 0; q < 8; q += 2)
+        t[q] = _mm256_unpacklo_ps(r[q], r[q + 1]), t[q + 1] = _mm256_unpackhi_ps(r[q], r[q + 1]);
+    for (int q = 0; q < 8; q += 4) {
+        u[q] = _mm256_shuffle_ps(t[q], t[q + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        u[q + 1] = _mm256_shuffle_ps(t[q], t[q + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        u[q + 2] = _mm256_shuffle_ps(t[q + 1], t[q + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        u[q + 3] = _mm256_shuffle_ps(t[q + 1], t[q + 3], _MM_SHUFFLE(3, 2, 3, 2));
     }
-    for (; i < rows; i++)
-        for (int64_t c = 0; c < cols; c++) dst[c * panel + i] = src[i * rs + c];
-    for (int64_t c = 0; c < cols && rows < panel; c++)
-        for (int64_t q = rows; q < panel; q++) dst[c * panel + q] = 0;
+    for (int q = 0; q < 4; q++) {
+        _mm256_storeu_ps(dst + q * panel, _mm256_permute2f128_ps(u[q], u[q + 4], 0x20));
+        _mm256_storeu_ps(dst + (q + 4) * panel, _mm256_permute2f128_ps(u[q], u[q + 4], 0x31));
+    }
 }
+__attribute__((always_inline, target("avx2"))) static inline void transpose_f64_4x4(
+    double *dst, int64_t panel, const double *src, int64_t rs) {
+    __m256d r[4], t[4];
+    for (int q = 0; q < 4; q++) r[q] = _mm256_loadu_pd(src + q * rs);
+    for (int q = 0; q < 4; q += 2)
+        t[q] = _mm256_unpacklo_pd(r[q], r[q + 1]), t[q + 1] = _mm256_unpackhi_pd(r[q], r[q + 1]);
+    for (int q = 0; q < 2; q++) {
+        _mm256_storeu_pd(dst + q * panel, _mm256_permute2f128_pd(t[q], t[q + 2], 0x20));
+        _mm256_storeu_pd(dst + (q + 2) * panel, _mm256_permute2f128_pd(t[q], t[q + 2], 0x31));
+    }
+}
+
+/* A pack_rows_fn of type T by blocks of BLOCK x BLOCK; the columns and rows
+ * past the last whole block, and the zero rows, element by element. */
+#define PACK_ROWS(name, T, BLOCK, transpose_block)                                              \
+    __attribute__((target("avx2"))) static void name(void *dst_, const void *src_, int64_t rs,  \
+                                                     int64_t rows, int64_t cols, int panel) {   \
+        T *dst = dst_;                                                                          \
+        const T *src = src_;                                                                    \
+        int64_t i = 0;                                                                          \
+        for (; i + BLOCK <= rows; i += BLOCK) {                                                 \
+            int64_t c = 0;                                                                      \
+            for (; c + BLOCK <= cols; c += BLOCK)                                               \
+                transpose_block(dst + c * panel + i, panel, src + i * rs + c, rs);              \
+            for (; c < cols; c++)                                                               \
+                for (int q = 0; q < BLOCK; q++) dst[c * panel + i + q] = src[(i + q) * rs + c]; \
+        }                                                                                       \
+        for (; i < rows; i++)                                                                   \
+            for (int64_t c = 0; c < cols; c++) dst[c * panel + i] = src[i * rs + c];            \
+        for (int64_t c = 0; c < cols && rows < panel; c++)                                      \
+            for (int64_t q = rows; q < panel; q++) dst[c * panel + q] = 0;                      \
+    }
+PACK_ROWS(pack_rows_f32_avx2, float, 8, transpose_f32_8x8)
+PACK_ROWS(pack_rows_f64_avx2, double, 4, transpose_f64_4x4)
 
 static const kernel avx512_kernels[2] = {
     {ukr_f32_avx512_1, ukr_f32_avx512_2, 8, 16, 128, 1024, INT64_MAX, pack_rows_f32_avx2},
-    {ukr_f64_avx512_1, ukr_f64_avx512_2, 8, 8, 64, 512, 1 << 22, NULL},
+    {ukr_f64_avx512_1, ukr_f64_avx512_2, 8, 8, 64, 512, 1 << 22, pack_rows_f64_avx2},
 };
 static const kernel avx2_kernels[2] = {
     {ukr_f32_avx2_1, ukr_f32_avx2_2, 6, 8, 120, 1024, 1 << 18, pack_rows_f32_avx2},
-    {ukr_f64_avx2_1, ukr_f64_avx2_2, 6, 4, 60, 512, 1 << 18, NULL},
+    {ukr_f64_avx2_1, ukr_f64_avx2_2, 6, 4, 60, 512, 1 << 18, pack_rows_f64_avx2},
 };
 
 static const kernel *vector_kernels(tg__gemm_choice asked) {
