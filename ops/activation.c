@@ -146,7 +146,13 @@ tg_tensor *tg_celu(tg_tensor *x, double alpha) {
 
 /* ---- sigmoid: y = 1 / (1 + e^-x);  dy/dx = y (1 - y), in (0, 1/4] -------------------- */
 
-TG_ROWS1(sigmoid_forward, TG_DOUBLE, x, act_sigmoid(x))
+/* float32: the fast path of activation_internal.h. */
+static TG_ALWAYS_INLINE tg__near sigmoid_near(double x) {
+    double s = act_sigmoid_near(x);
+    bool in_domain = act_near_domain(x), rounds_alike = tg__near_rel(s, ACT_SIGMOID_NEAR);
+    return TG_NEAR(s, 0, in_domain & rounds_alike);
+}
+TG_ROWS1_NEAR(sigmoid_forward, x, act_sigmoid(x), sigmoid_near(x))
 TG_ROWS2(sigmoid_backward, TG_DOUBLE, g, y, g *(y *(1 - y)))
 UNARY_OP(sigmoid_op, "SigmoidBackward0", "dy/dx = y (1 - y)", "sigmoid", sigmoid_forward,
          sigmoid_backward, OUTPUT)
@@ -187,8 +193,13 @@ tg_tensor *tg_gelu(tg_tensor *x, tg_gelu_approx approximate) {
 
 /* ---- silu: y = x sigma(x);  dy/dx = sigma(x) (1 + x (1 - sigma(x))) ------------------ */
 
-TG_ROWS1(silu_forward, TG_DOUBLE, x, act_silu(x))
-TG_ROWS2(silu_backward, TG_DOUBLE, g, x, g *(act_silu_d(x).second))
+/* float32: the fast path of activation_internal.h. */
+static TG_ALWAYS_INLINE tg__near silu_d_near(double g, double x) {
+    double s = act_sigmoid_near(x), a = act_silu_d_of(x, s).second;
+    return TG_NEAR(g * a, 0, act_silu_d_times_sure(x, s, a, g));
+}
+TG_ROWS1_NEAR(silu_forward, x, act_silu(x), act_silu_times_near(x, 1))
+TG_ROWS2_NEAR(silu_backward, g, x, g *(act_silu_d(x).second), silu_d_near(g, x))
 UNARY_OP(silu_op, "SiluBackward0", "dy/dx = s(x) (1 + x (1 - s(x)))", "silu", silu_forward,
          silu_backward, INPUTS)
 
