@@ -148,9 +148,9 @@ tg_tensor *tg_celu(tg_tensor *x, double alpha) {
 
 /* float32: the fast path of activation_internal.h. */
 static TG_ALWAYS_INLINE tg__near sigmoid_near(double x) {
-    double s = act_sigmoid_near(x);
-    bool in_domain = act_near_domain(x), rounds_alike = tg__near_rel(s, ACT_SIGMOID_NEAR);
-    return TG_NEAR(s, 0, in_domain & rounds_alike);
+    tg__rounded s = tg__near_rel(act_sigmoid_near(x), ACT_SIGMOID_NEAR);
+    bool in_domain = act_near_domain(x);
+    return TG_NEAR(s.value, 0, in_domain & s.sure);
 }
 TG_ROWS1_NEAR(sigmoid_forward, x, act_sigmoid(x), sigmoid_near(x))
 TG_ROWS2(sigmoid_backward, TG_DOUBLE, g, y, g *(y *(1 - y)))
@@ -194,11 +194,16 @@ tg_tensor *tg_gelu(tg_tensor *x, tg_gelu_approx approximate) {
 /* ---- silu: y = x sigma(x);  dy/dx = sigma(x) (1 + x (1 - sigma(x))) ------------------ */
 
 /* float32: the fast path of activation_internal.h. */
-static TG_ALWAYS_INLINE tg__near silu_d_near(double g, double x) {
-    double s = act_sigmoid_near(x), a = act_silu_d_of(x, s).second;
-    return TG_NEAR(g * a, 0, act_silu_d_times_sure(x, s, a, g));
+static TG_ALWAYS_INLINE tg__near silu_near(double x) {
+    tg__rounded y = act_silu_times_near(x, 1);
+    return TG_NEAR(y.value, 0, y.sure);
 }
-TG_ROWS1_NEAR(silu_forward, x, act_silu(x), act_silu_times_near(x, 1))
+static TG_ALWAYS_INLINE tg__near silu_d_near(double g, double x) {
+    double s = act_sigmoid_near(x);
+    tg__rounded d = act_silu_d_times_near(x, s, act_silu_d_of(x, s).second, g);
+    return TG_NEAR(d.value, 0, d.sure);
+}
+TG_ROWS1_NEAR(silu_forward, x, act_silu(x), silu_near(x))
 TG_ROWS2_NEAR(silu_backward, g, x, g *(act_silu_d(x).second), silu_d_near(g, x))
 UNARY_OP(silu_op, "SiluBackward0", "dy/dx = s(x) (1 + x (1 - s(x)))", "silu", silu_forward,
          silu_backward, INPUTS)

@@ -226,23 +226,22 @@ static TG_ALWAYS_INLINE double act_sigmoid_near(double x) {
 
 /* The fast path's results and whether their rounding is sure:
  * silu(x) m (for silu itself m = 1; for SwiGLU m = up, whose product
- * rounds within the bound's margin), and whether g silu'(x), computed as
- * g a with a = act_silu_d_of(x, s).second, s = act_sigmoid_near(x), rounds
- * as the formula's: the formula's a lies within err of a, so its product
- * lies between g (a - err) and g (a + err). Conditions are joined with &,
- * not &&: a vector loop computes both sides anyway, and for && GCC 12
- * adds mask operations. */
+ * rounds within the bound's margin), and g silu'(x) for the product g a,
+ * a = act_silu_d_of(x, s).second, s = act_sigmoid_near(x): the formula's a
+ * lies within err of a, so its product lies between g (a - err) and
+ * g (a + err). Conditions are joined with &, not &&: a vector loop
+ * computes both sides anyway, and for && GCC 12 adds mask operations. */
 static TG_ALWAYS_INLINE bool act_near_domain(double x) { return fabs(x) <= ACT_NEAR_MAX; }
-static TG_ALWAYS_INLINE tg__near act_silu_times_near(double x, double m) {
-    double y = x * act_sigmoid_near(x) * m;
-    bool in_domain = act_near_domain(x), rounds_alike = tg__near_rel(y, ACT_SIGMOID_NEAR);
-    return TG_NEAR(y, 0, in_domain & rounds_alike);
+static TG_ALWAYS_INLINE tg__rounded act_silu_times_near(double x, double m) {
+    tg__rounded y = tg__near_rel(x * act_sigmoid_near(x) * m, ACT_SIGMOID_NEAR);
+    bool in_domain = act_near_domain(x);
+    return (tg__rounded){y.value, in_domain & y.sure};
 }
-static TG_ALWAYS_INLINE bool act_silu_d_times_sure(double x, double s, double a, double g) {
+static TG_ALWAYS_INLINE tg__rounded act_silu_d_times_near(double x, double s, double a, double g) {
     double err = ACT_SILU_D_NEAR * s * (1 + fabs(x));
-    bool in_domain = act_near_domain(x),
-         rounds_alike = tg__near_between(g * (a - err), g * (a + err));
-    return in_domain & rounds_alike;
+    tg__rounded y = tg__near_between(g * (a - err), g * (a + err));
+    bool in_domain = act_near_domain(x);
+    return (tg__rounded){y.value, in_domain & y.sure};
 }
 
 /* gelu(x) = x Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2 = erfc(-x / sqrt 2) / 2;

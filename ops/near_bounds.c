@@ -30,7 +30,7 @@ int main(void) {
             sigmoid = sigmoid > e_sigmoid ? sigmoid : e_sigmoid;
             silu = silu > e_silu ? silu : e_silu;
             silu_d = silu_d > e_silu_d ? silu_d : e_silu_d;
-            bool doubt = !tg__near_rel(d_near.first, ACT_SIGMOID_NEAR);
+            bool doubt = !tg__near_rel(d_near.first, ACT_SIGMOID_NEAR).sure;
             doubted += doubt;
             doubted_normal += doubt & (fabs(x) >= 0x1p-126);
         }

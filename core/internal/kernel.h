@@ -274,17 +274,22 @@ typedef struct tg__near {
 
 /* The rounding to float32 of a double known to lie in [lo, hi] is sure
  * when lo and hi round to one float (rounding is monotone); compared as
- * bits, so that -0 and +0 differ. */
-static TG_ALWAYS_INLINE bool tg__near_between(double lo, double hi) {
+ * bits, so that -0 and +0 differ. The float is lo's rounding (the value
+ * itself need not be rounded too). */
+typedef struct tg__rounded {
+    float value;
+    bool sure;
+} tg__rounded;
+static TG_ALWAYS_INLINE tg__rounded tg__near_between(double lo, double hi) {
     float flo = (float)lo, fhi = (float)hi;
     uint32_t blo, bhi;
     memcpy(&blo, &flo, sizeof blo);
     memcpy(&bhi, &fhi, sizeof bhi);
-    return blo == bhi;
+    return (tg__rounded){flo, blo == bhi};
 }
 /* The same for a double known to lie within m |y| of y (m has a margin
  * above the bound it stands for, which covers the rounding of y (1 -+ m)). */
-static TG_ALWAYS_INLINE bool tg__near_rel(double y, double m) {
+static TG_ALWAYS_INLINE tg__rounded tg__near_rel(double y, double m) {
     return tg__near_between(y * (1 - m), y * (1 + m));
 }
 #define TG_NEAR(first, second, sure) ((tg__near){(float)(first), (float)(second), (sure)})
