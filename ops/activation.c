@@ -146,7 +146,13 @@ tg_tensor *tg_celu(tg_tensor *x, double alpha) {
 
 /* ---- sigmoid: y = 1 / (1 + e^-x);  dy/dx = y (1 - y), in (0, 1/4] -------------------- */
 
-TG_ROWS1(sigmoid_forward, TG_DOUBLE, x, act_sigmoid(x))
+/* float32: the fast path of activation_internal.h. */
+static TG_ALWAYS_INLINE tg__near sigmoid_near(double x) {
+    tg__rounded s = tg__near_rel(act_sigmoid_near(x), ACT_SIGMOID_NEAR);
+    bool in_domain = act_near_domain(x);
+    return TG_NEAR(s.value, 0, in_domain & s.sure);
+}
+TG_ROWS1_NEAR(sigmoid_forward, x, act_sigmoid(x), sigmoid_near(x))
 TG_ROWS2(sigmoid_backward, TG_DOUBLE, g, y, g *(y *(1 - y)))
 UNARY_OP(sigmoid_op, "SigmoidBackward0", "dy/dx = y (1 - y)", "sigmoid", sigmoid_forward,
          sigmoid_backward, OUTPUT)
@@ -187,8 +193,18 @@ tg_tensor *tg_gelu(tg_tensor *x, tg_gelu_approx approximate) {
 
 /* ---- silu: y = x sigma(x);  dy/dx = sigma(x) (1 + x (1 - sigma(x))) ------------------ */
 
-TG_ROWS1(silu_forward, TG_DOUBLE, x, act_silu(x))
-TG_ROWS2(silu_backward, TG_DOUBLE, g, x, g *(act_silu_d(x).second))
+/* float32: the fast path of activation_internal.h. */
+static TG_ALWAYS_INLINE tg__near silu_near(double x) {
+    tg__rounded y = act_silu_times_near(x, 1);
+    return TG_NEAR(y.value, 0, y.sure);
+}
+static TG_ALWAYS_INLINE tg__near silu_d_near(double g, double x) {
+    double s = act_sigmoid_near(x);
+    tg__rounded d = act_silu_d_times_near(x, s, act_silu_d_of(x, s).second, g);
+    return TG_NEAR(d.value, 0, d.sure);
+}
+TG_ROWS1_NEAR(silu_forward, x, act_silu(x), silu_near(x))
+TG_ROWS2_NEAR(silu_backward, g, x, g *(act_silu_d(x).second), silu_d_near(g, x))
 UNARY_OP(silu_op, "SiluBackward0", "dy/dx = s(x) (1 + x (1 - s(x)))", "silu", silu_forward,
          silu_backward, INPUTS)
 

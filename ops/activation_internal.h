@@ -5,7 +5,9 @@
  * Formulas run in double for both dtypes (TG_DOUBLE rows): a float32
  * element is widened exactly, and the result is rounded once when stored.
  * That keeps one formula per activation, and float32 results at least as
- * accurate as PyTorch's (which evaluates in float). */
+ * accurate as PyTorch's (which evaluates in float). Sigmoid and SiLU (and
+ * so SwiGLU) reach the same float32 results faster on a checked fast path
+ * (below). */
 #ifndef TAPEGRAD_ACTIVATION_INTERNAL_H
 #define TAPEGRAD_ACTIVATION_INTERNAL_H
 
@@ -34,17 +36,21 @@
  * below 1e-17), written r (1 + r (1/2 + ...)) so that -0 stays -0; 2^k is
  * built in the exponent bits, as 2^(k/2) 2^(k - k/2), so that results down
  * in the subnormals, and overflows, round as libm's do. */
-static TG_ALWAYS_INLINE double act_exp_reduce(double x, double *s1, double *s2) {
+static TG_ALWAYS_INLINE double act_exp_reduce(double x, int64_t *k) {
     const double shifter = 0x1.8p52; /* adding it rounds to an integer, in the low bits */
     double kd = x * 0x1.71547652b82fep0 + shifter; /* x log2(e) */
     int64_t bits;
     memcpy(&bits, &kd, sizeof bits);
-    int64_t k = bits - 0x4338000000000000; /* the bits of shifter */
+    *k = bits - 0x4338000000000000; /* the bits of shifter */
     kd -= shifter;
-    uint64_t half1 = (uint64_t)(k / 2 + 1023) << 52, half2 = (uint64_t)(k - k / 2 + 1023) << 52;
-    memcpy(s1, &half1, sizeof *s1);
-    memcpy(s2, &half2, sizeof *s2);
     return (x - kd * 0x1.62e42fee00000p-1) - kd * 0x1.a39ef35793c76p-33;
+}
+/* 2^k, built in the exponent bits, for -1022 <= k <= 1023. */
+static TG_ALWAYS_INLINE double act_pow2(int64_t k) {
+    uint64_t bits = (uint64_t)(k + 1023) << 52;
+    double p;
+    memcpy(&p, &bits, sizeof p);
+    return p;
 }
 static TG_ALWAYS_INLINE double act_expm1_reduced(double r) {
     double p = 1.0 / 6227020800; /* Horner, from 1/13! down to 1/1! */
@@ -60,8 +66,9 @@ static TG_ALWAYS_INLINE double act_expm1_reduced(double r) {
 static TG_ALWAYS_INLINE double act_exp_times(double x, double m) {
     x = x < -746 ? -746 : x; /* beyond: 0 and inf; k stays in range; NaN passes */
     x = x > 710 ? 710 : x;
-    double s1, s2, r = act_exp_reduce(x, &s1, &s2);
-    return (act_expm1_reduced(r) + 1) * m * s1 * s2;
+    int64_t k;
+    double r = act_exp_reduce(x, &k);
+    return (act_expm1_reduced(r) + 1) * m * act_pow2(k / 2) * act_pow2(k - k / 2);
 }
 static TG_ALWAYS_INLINE double act_exp(double x) { return act_exp_times(x, 1); }
 
@@ -71,7 +78,9 @@ static TG_ALWAYS_INLINE double act_exp(double x) { return act_exp_times(x, 1); }
 static TG_ALWAYS_INLINE double act_expm1(double x) {
     x = x < -60 ? -60 : x; /* beyond: -1 in double; NaN passes */
     x = x > 710 ? 710 : x;
-    double s1, s2, r = act_exp_reduce(x, &s1, &s2), s = s1 * s2, p = act_expm1_reduced(r);
+    int64_t k;
+    double r = act_exp_reduce(x, &k), s1 = act_pow2(k / 2), s2 = act_pow2(k - k / 2);
+    double s = s1 * s2, p = act_expm1_reduced(r);
     double small_k = s * p + (s - 1), large_k = (p + 1) * s1 * s2 - 1;
     return s == 1 ? p : s > 0x1p60 ? large_k : small_k;
 }
@@ -137,12 +146,16 @@ static TG_ALWAYS_INLINE double act_gauss_times(double x, double m) {
     return act_exp_times(-0.5 * h, (beyond ? 0 * m : m) * (1 - 0.5 * l));
 }
 
-/* sigma(x) = 1 / (1 + e^-x), written with e^-|x| so that exp never
+/* sigma(x) = 1 / (1 + e^-x), written with e = e^-|x| so that exp never
  * overflows: for x < 0 it is e^x / (1 + e^x), the same number. One
- * division for both (a vectorised select computes both of its sides). */
-static TG_ALWAYS_INLINE double act_sigmoid(double x) {
-    double e = act_exp(-fabs(x));
+ * division for both (a vectorised select computes both of its sides).
+ * The _of forms take e, so that the float32 fast path below (act_exp_near)
+ * runs the same formulas. */
+static TG_ALWAYS_INLINE double act_sigmoid_of(double x, double e) {
     return (x >= 0 ? 1 : e) / (1 + e);
+}
+static TG_ALWAYS_INLINE double act_sigmoid(double x) {
+    return act_sigmoid_of(x, act_exp(-fabs(x)));
 }
 /* sigma' = sigma (1 - sigma) = e^-|x| / (1 + e^-|x|)^2: written so, 1 - sigma
  * does not cancel where sigma is near 1. */
@@ -154,9 +167,81 @@ static TG_ALWAYS_INLINE tg__pair act_sigmoid_d(double x) {
 /* silu(x) = x sigma(x);  silu'(x) = sigma (1 + x (1 - sigma)),
  * which is the textbook f + sigma (1 - f). */
 static TG_ALWAYS_INLINE double act_silu(double x) { return x * act_sigmoid(x); }
-static TG_ALWAYS_INLINE tg__pair act_silu_d(double x) {
-    double s = act_sigmoid(x);
+static TG_ALWAYS_INLINE tg__pair act_silu_d_of(double x, double s) {
     return TG_PAIR(x * s, s * (1 + x * (1 - s)));
+}
+static TG_ALWAYS_INLINE tg__pair act_silu_d(double x) { return act_silu_d_of(x, act_sigmoid(x)); }
+
+/* ---- The float32 fast path of sigmoid and SiLU --------------------------------------- */
+/* A float32 result is the double formula above rounded once; most of the
+ * double's bits are lost in that rounding. The fast path computes a
+ * cheaper double, within a known bound of the formula's, and keeps its
+ * rounding only where the whole interval that bound allows rounds to the
+ * same float (Ziv's rounding test: tg__near_rel, tg__near_between in
+ * core/internal/kernel.h); the kernel (TG_ROWS*_NEAR) computes the other
+ * elements with the formula. So a float32 result is the formula's, bit for
+ * bit, for every input; the bound decides only how often the formula runs
+ * (for at most about 2^25 times the relative bound of the elements: those
+ * within the bound of a midpoint between two floats).
+ *
+ * act_exp_near(x), for -128 <= x <= 0: the reduction of act_exp, e^r as a
+ * polynomial of degree 9 (ops/exp_coefficients.py; Chebyshev nodes, not
+ * Taylor: 1.9e-14 relative where Taylor's degree 9 is 7e-12), summed in
+ * Estrin's order (a chain of five products and sums, where Horner's, as in
+ * act_expm1_reduced, is a chain of twenty), and 2^k at once (k >= -185 is
+ * in double's normal range). */
+#define ACT_NEAR_MAX 128.0 /* the fast path's |x|; beyond, NaN and inf: the formula */
+static TG_ALWAYS_INLINE double act_exp_near(double x) {
+    /* The kernels compute it for every element, used or not: beyond the
+     * domain k would overflow. */
+    x = x < -ACT_NEAR_MAX ? -ACT_NEAR_MAX : x;
+    int64_t k;
+    double r = act_exp_reduce(x, &k), r2 = r * r, r4 = r2 * r2;
+    double p01 = 0x1.000000000003dp+0 + 0x1.0000000000006p+0 * r;
+    double p23 = 0x1.ffffffffe74f1p-2 + 0x1.5555555550d88p-3 * r;
+    double p45 = 0x1.55555588b8403p-5 + 0x1.11111123bf154p-7 * r;
+    double p67 = 0x1.6c162bb7d965cp-10 + 0x1.a01994c849582p-13 * r;
+    double p89 = 0x1.a17df0d914d6cp-16 + 0x1.72e107c874de9p-19 * r;
+    double p = (p01 + p23 * r2) + (p45 + p67 * r2) * r4 + p89 * (r4 * r4);
+    return p * act_pow2(k);
+}
+static TG_ALWAYS_INLINE double act_sigmoid_near(double x) {
+    return act_sigmoid_of(x, act_exp_near(-fabs(x)));
+}
+/* Bounds of the fast path against the formula, for |x| <= ACT_NEAR_MAX, at
+ * least four times the largest differences over all such float32 x
+ * (ops/near_bounds.c measures them: 1.9e-14 for the first two, 1.8e-14 for
+ * the third, against 1.1e-13 stated):
+ *   |act_sigmoid_near - act_sigmoid| <= ACT_SIGMOID_NEAR act_sigmoid,
+ *   |x act_sigmoid_near - act_silu| <= ACT_SIGMOID_NEAR |act_silu|,
+ *   |act_silu_d_of(x, act_sigmoid_near).second - act_silu_d(x).second|
+ *       <= ACT_SILU_D_NEAR act_sigmoid_near (1 + |x|)
+ * (the derivative's bound is absolute: 1 + x (1 - sigma) cancels near its
+ * zero at x = -1.28, where no relative bound holds). The margin above the
+ * measured bounds also covers the last product's rounding (y = silu up
+ * rounds once more in each path: 2^-52 relative) and the rounding of the
+ * bounds themselves where they are used. */
+#define ACT_SIGMOID_NEAR 0x1p-43
+#define ACT_SILU_D_NEAR 0x1p-43
+
+/* The fast path's results and whether their rounding is sure:
+ * silu(x) m (for silu itself m = 1; for SwiGLU m = up, whose product
+ * rounds within the bound's margin), and g silu'(x) for the product g a,
+ * a = act_silu_d_of(x, s).second, s = act_sigmoid_near(x): the formula's a
+ * lies within err of a, so its product lies between g (a - err) and
+ * g (a + err). Conditions are joined with &, not &&: a vector loop
+ * computes both sides anyway, and for && GCC 12 adds mask operations. */
+static TG_ALWAYS_INLINE bool act_near_domain(double x) { return fabs(x) <= ACT_NEAR_MAX; }
+static TG_ALWAYS_INLINE tg__rounded act_silu_times_near(double x, double m) {
+    tg__rounded y = tg__near_rel(x * act_sigmoid_near(x) * m, ACT_SIGMOID_NEAR);
+    bool in_domain = act_near_domain(x);
+    return (tg__rounded){y.value, in_domain & y.sure};
+}
+static TG_ALWAYS_INLINE tg__rounded act_silu_d_times_near(double x, double s, double a, double g) {
+    double err = ACT_SILU_D_NEAR * s * (1 + fabs(x));
+    tg__rounded y = tg__near_between(g * (a - err), g * (a + err));
+    bool in_domain = act_near_domain(x);
+    return (tg__rounded){y.value, in_domain & y.sure};
 }
 
 /* gelu(x) = x Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2 = erfc(-x / sqrt 2) / 2;

@@ -44,8 +44,22 @@ static tg_tensor *gated(const tg__pointwise *op, tg_tensor *gate, tg_tensor *up)
                                       kernels##_backward,                                      \
                                       TG__SAVES_INPUTS};
 
-/* swiglu: act = silu */
-GATED_KERNELS(swiglu, act_silu, act_silu_d)
+/* swiglu: act = silu. Its float32 kernels take the fast path of
+ * activation_internal.h, dgate and dup each checked. */
+static TG_ALWAYS_INLINE tg__near swiglu_near(double gate, double up) {
+    tg__rounded y = act_silu_times_near(gate, up);
+    return TG_NEAR(y.value, 0, y.sure);
+}
+static TG_ALWAYS_INLINE tg__near swiglu_d_near(double g, double gate, double up) {
+    double s = act_sigmoid_near(gate);
+    tg__pair act = act_silu_d_of(gate, s); /* gated_grads' products, each checked */
+    tg__rounded dgate = act_silu_d_times_near(gate, s, act.second, g * up);
+    tg__rounded dup = tg__near_rel(g * act.first, ACT_SIGMOID_NEAR);
+    return TG_NEAR(dgate.value, dup.value, dgate.sure & dup.sure);
+}
+TG_ROWS2_NEAR(swiglu_forward, gate, up, act_silu(gate) * up, swiglu_near(gate, up))
+TG_ROWS_PAIR_NEAR(swiglu_backward, g, gate, up, gated_grads(g, up, act_silu_d(gate)),
+                  swiglu_d_near(g, gate, up))
 GATED_OP(swiglu_op, "SwiGLUBackward0", "swiglu", swiglu)
 
 tg_tensor *tg_swiglu(tg_tensor *gate, tg_tensor *up) { return gated(&swiglu_op, gate, up); }

@@ -2,8 +2,11 @@
  * values and gradients (golden/golden_activation.h), each called through its
  * row of tests/op_table.c; RReLU's random slopes, GELU's derivative, swish's
  * beta, the fused gated forms, errors, and the vectorised formulas against
- * libm. (tests/test_special.c runs the checks every op of the table passes:
+ * libm, and float32 sigmoid, SiLU and SwiGLU bit for bit against float64 rounded.
+ * (tests/test_special.c runs the checks every op of the table passes:
  * special values, gradcheck, node names, no leak without a pool, ...) */
+#include <float.h>
+
 #include "golden/golden_activation.h"
 #include "op_table.h"
 #include "tg_test.h"
@@ -585,6 +588,122 @@ static void formulas_agree_with_libm(void) {
     }
 }
 
+/* ---- float32 sigmoid, SiLU and SwiGLU: the float64 formula, rounded ---------------------
+ * Their float32 kernels compute most elements with a cheaper formula whose
+ * rounding is checked, and the others with the float64 one (see
+ * ops/activation_internal.h): every result, forward and backward, must be
+ * the float64 op's on the same inputs rounded to float32, bit for bit. The
+ * inputs: random bit patterns (every binade, subnormals, inf, NaN), gates
+ * where the activations are used (|x| < 20) and across binades up to 2^9,
+ * and the special values, against ups and gradients of each kind. */
+static uint32_t float_bits(float f) {
+    uint32_t b;
+    memcpy(&b, &f, sizeof b);
+    return b;
+}
+static float bits_float(uint32_t b) {
+    float f;
+    memcpy(&f, &b, sizeof f);
+    return f;
+}
+static uint64_t next_random(uint64_t *state) { /* splitmix64 */
+    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+static const float special_inputs[] = {
+    0.0f,     -0.0f,        INFINITY,      -INFINITY,   NAN,         FLT_MIN,
+    -FLT_MIN, FLT_TRUE_MIN, -FLT_TRUE_MIN, 1e-40f,      FLT_MAX,     -FLT_MAX,
+    1.0f,     -1.0f,        16.6355f,      -16.6355f,   36.7368f,    -36.7368f,
+    88.72f,   -88.72f,      103.97f,       -103.97f,    127.99999f,  128.0f,
+    -128.0f,  128.00002f,   -128.00002f,   -1.2784645f, -1.2784646f, 0x1p-126f * 1.5f,
+    1e-30f,   -1e-30f,      745.2f,        -745.2f};
+static float draw_input(uint64_t *state, int kind) {
+    uint64_t r = next_random(state);
+    int n_special = (int)(sizeof special_inputs / sizeof special_inputs[0]);
+    switch (kind) {
+    case 0: return bits_float((uint32_t)r);
+    case 1: return (float)(((double)(r >> 11) * 0x1p-53 - 0.5) * 40);
+    case 2: /* a random sign and mantissa at an exponent from -40 to 8 */
+        return bits_float((uint32_t)(r & 0x807fffffu) | (uint32_t)(127 - 40 + (r >> 32) % 49)
+                                                            << 23);
+    default: return special_inputs[(r >> 32) % (uint64_t)n_special];
+    }
+}
+
+/* Mismatches between a float32 tensor and a float64 one rounded to float32.
+ * A NaN matches any NaN: of a product of two NaNs, x86 keeps the first's
+ * sign and payload, and the compiler may swap a product's operands (the
+ * float32 and float64 kernels differ so, with or without the fast path). */
+static int64_t float32_mismatches(tg_tensor *f32, tg_tensor *f64, int64_t n) {
+    const float *got = tg_data(f32);
+    const double *want = tg_data(f64);
+    int64_t bad = 0;
+    for (int64_t i = 0; i < n; i++)
+        bad += !(isnan(got[i]) && isnan(want[i])) &&
+               float_bits(got[i]) != float_bits((float)want[i]);
+    return bad;
+}
+
+static void float32_fast_path_rounds_as_float64(void) {
+    /* 12 million of each, 240 thousand under valgrind (long double is double there). */
+    enum { CHUNK = 1 << 20 };
+    int chunks = long_double_is_wider() ? 12 : 1, fraction = long_double_is_wider() ? 1 : 4;
+    int64_t n = CHUNK / fraction, mismatches[5] = {0}, compared = 0;
+    float *in[3];
+    double *wide[3];
+    for (int k = 0; k < 3; k++) {
+        in[k] = malloc((size_t)n * sizeof(float));
+        wide[k] = malloc((size_t)n * sizeof(double));
+    }
+    uint64_t state = 2024;
+    for (int c = 0; c < chunks; c++) {
+        for (int64_t i = 0; i < n; i++)
+            for (int k = 0; k < 3; k++) {
+                /* the gate (k = 1) of each kind against ups and gradients of every kind */
+                int kind = k == 1 ? (int)(i % 4) : (int)(next_random(&state) % 4);
+                in[k][i] = draw_input(&state, kind);
+                wide[k][i] = in[k][i];
+            }
+        tg_pool *pool = tg_pool_push();
+        tg_tensor *f32[3], *f64[3];
+        for (int k = 0; k < 3; k++) {
+            f32[k] = tg_from_data(in[k], TG_SHAPE(n), TG_F32);
+            f64[k] = tg_from_data(wide[k], TG_SHAPE(n), TG_F64);
+            if (k > 0) {
+                tg_requires_grad_(f32[k], true);
+                tg_requires_grad_(f64[k], true);
+            }
+        }
+        /* sigmoid and silu of the gate, silu's gradient g = in[0] */
+        mismatches[0] += float32_mismatches(tg_sigmoid(f32[1]), tg_sigmoid(f64[1]), n);
+        tg_tensor *silu32 = tg_silu(f32[1]), *silu64 = tg_silu(f64[1]);
+        mismatches[1] += float32_mismatches(silu32, silu64, n);
+        CHECK(tg_backward(silu32, f32[0]) == 0 && tg_backward(silu64, f64[0]) == 0);
+        mismatches[2] += float32_mismatches(tg_grad(f32[1]), tg_grad(f64[1]), n);
+        tg_clear_grad(f32[1]);
+        tg_clear_grad(f64[1]);
+        /* swiglu(gate, up) and both gradients */
+        tg_tensor *y32 = tg_swiglu(f32[1], f32[2]), *y64 = tg_swiglu(f64[1], f64[2]);
+        mismatches[3] += float32_mismatches(y32, y64, n);
+        CHECK(tg_backward(y32, f32[0]) == 0 && tg_backward(y64, f64[0]) == 0);
+        mismatches[4] += float32_mismatches(tg_grad(f32[1]), tg_grad(f64[1]), n) +
+                         float32_mismatches(tg_grad(f32[2]), tg_grad(f64[2]), n);
+        tg_pool_pop(pool);
+        compared += n;
+    }
+    printf("  %lld inputs; bits differing: sigmoid %lld, silu %lld, silu' %lld, swiglu %lld, "
+           "its gradients %lld\n",
+           (long long)compared, (long long)mismatches[0], (long long)mismatches[1],
+           (long long)mismatches[2], (long long)mismatches[3], (long long)mismatches[4]);
+    for (int k = 0; k < 5; k++) CHECK(mismatches[k] == 0);
+    for (int k = 0; k < 3; k++) {
+        free(in[k]);
+        free(wide[k]);
+    }
+}
+
 /* PyTorch 1.13's print of nn.Sequential(nn.CELU(0.5), nn.Hardtanh(-2., 3.),
  * nn.SELU(), nn.ReLU6(), nn.Mish()). */
 static void activation_modules_print_as_pytorch(void) {
@@ -607,4 +726,5 @@ TG_TEST_MAIN(TG_CASE(ops_match_pytorch), TG_CASE(every_activation_has_golden_cas
              TG_CASE(gelu_derivative_is_the_correct_formula),
              TG_CASE(swish_beta_one_is_silu_and_zero_halves),
              TG_CASE(fused_gated_equal_composition), TG_CASE(bad_arguments_are_reported),
-             TG_CASE(formulas_agree_with_libm), TG_CASE(activation_modules_print_as_pytorch))
+             TG_CASE(formulas_agree_with_libm), TG_CASE(float32_fast_path_rounds_as_float64),
+             TG_CASE(activation_modules_print_as_pytorch))

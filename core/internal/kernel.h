@@ -3,6 +3,8 @@
 #ifndef TAPEGRAD_INTERNAL_KERNEL_H
 #define TAPEGRAD_INTERNAL_KERNEL_H
 
+#include <string.h>
+
 #include "internal/tensor.h"
 
 /* ---- Kernels over strided tensors (core/kernel.c) ----------------------------
@@ -131,6 +133,7 @@ static const int64_t tg__unit_strides[TG_ITER_MAX_OPERANDS] = {1, 1, 1, 1, 1};
  *   TG_ROWS_PAIR(name, COMPUTE, a, b, c, pair)       two outputs from one tg__pair
  *   TG_ROWS_ORDERED0(name, COMPUTE, formula)         TG_ROWS0, elements in order
  *   TG_ROWS_ORDERED1(name, COMPUTE, x, formula)      TG_ROWS1, elements in order
+ *   TG_ROWS1_NEAR, TG_ROWS2_NEAR, TG_ROWS_PAIR_NEAR  float32 with a fast path (below)
  *
  * each of which defines name_f32 and name_f64 (tg__row_fn) and name, the
  * table of both indexed by dtype (NULL for int64 and bool: an op that takes
@@ -234,11 +237,11 @@ typedef struct tg__pair {
     TG__ROW_ORDERED(name, T, C, C x = TG__IN(T, C, 1); TG__OUT(T, 0) = (T)(__VA_ARGS__);)
 
 /* The float32 and float64 kernels of one kind, and their table by dtype. */
-#define TG__ROWS(KIND, name, COMPUTE, ...)                                    \
-    TG__ROW##KIND(name##_f32, float, COMPUTE(float), __VA_ARGS__)             \
-        TG__ROW##KIND(name##_f64, double, COMPUTE(double),                    \
-                      __VA_ARGS__) static const tg__row_fn name[TG__N_DTYPES] \
-        __attribute__((unused)) = {name##_f32, name##_f64};
+#define TG__ROWS_TABLE(name) \
+    static const tg__row_fn name[TG__N_DTYPES] __attribute__((unused)) = {name##_f32, name##_f64};
+#define TG__ROWS(KIND, name, COMPUTE, ...)                        \
+    TG__ROW##KIND(name##_f32, float, COMPUTE(float), __VA_ARGS__) \
+        TG__ROW##KIND(name##_f64, double, COMPUTE(double), __VA_ARGS__) TG__ROWS_TABLE(name)
 #define TG_ROWS0(name, COMPUTE, ...) TG__ROWS(0, name, COMPUTE, __VA_ARGS__)
 #define TG_ROWS1(name, COMPUTE, ...) TG__ROWS(1, name, COMPUTE, __VA_ARGS__)
 #define TG_ROWS2(name, COMPUTE, ...) TG__ROWS(2, name, COMPUTE, __VA_ARGS__)
@@ -247,6 +250,97 @@ typedef struct tg__pair {
 #define TG_ROWS_PAIR(name, COMPUTE, ...) TG__ROWS(_PAIR, name, COMPUTE, __VA_ARGS__)
 #define TG_ROWS_ORDERED0(name, COMPUTE, ...) TG__ROWS(_ORDERED0, name, COMPUTE, __VA_ARGS__)
 #define TG_ROWS_ORDERED1(name, COMPUTE, ...) TG__ROWS(_ORDERED1, name, COMPUTE, __VA_ARGS__)
+
+/* ---- Float32 kernels with a fast path --------------------------------------------
+ *   TG_ROWS1_NEAR(name, x, exact, near)
+ *   TG_ROWS2_NEAR(name, a, b, exact, near)
+ *   TG_ROWS_PAIR_NEAR(name, a, b, c, exact, near)      exact a tg__pair
+ * are TG_ROWS1, TG_ROWS2 and TG_ROWS_PAIR with TG_DOUBLE and formula exact,
+ * whose float32 kernel first runs near: a tg__near, the float32 result(s)
+ * of a cheaper double formula, and whether they are sure to be exact's
+ * rounded (tg__near_rel, tg__near_between: Ziv's rounding test). exact
+ * computes the elements near is not sure of, so the result is exact's, bit
+ * for bit, for every input, and near only has to be sure of most elements.
+ * A row goes in blocks of TG_NEAR_BLOCK: one vectorised loop of near into
+ * buffers on the stack, flagging its doubts (as int32: with one-byte flags
+ * GCC 12 runs the whole loop in 16-byte vectors); exact for the flagged
+ * ones; then the block is stored, so that an output that is also an input
+ * (in place) is written after exact has read it. */
+#define TG_NEAR_BLOCK 256
+typedef struct tg__near {
+    float first, second; /* second: TG_ROWS_PAIR_NEAR's other output */
+    bool sure;
+} tg__near;
+
+/* The rounding to float32 of a double known to lie in [lo, hi] is sure
+ * when lo and hi round to one float (rounding is monotone); compared as
+ * bits, so that -0 and +0 differ. The float is lo's rounding (the value
+ * itself need not be rounded too). */
+typedef struct tg__rounded {
+    float value;
+    bool sure;
+} tg__rounded;
+static TG_ALWAYS_INLINE tg__rounded tg__near_between(double lo, double hi) {
+    float flo = (float)lo, fhi = (float)hi;
+    uint32_t blo, bhi;
+    memcpy(&blo, &flo, sizeof blo);
+    memcpy(&bhi, &fhi, sizeof bhi);
+    return (tg__rounded){flo, blo == bhi};
+}
+/* The same for a double known to lie within m |y| of y (m has a margin
+ * above the bound it stands for, which covers the rounding of y (1 -+ m)). */
+static TG_ALWAYS_INLINE tg__rounded tg__near_rel(double y, double m) {
+    return tg__near_between(y * (1 - m), y * (1 + m));
+}
+#define TG_NEAR(first, second, sure) ((tg__near){(float)(first), (float)(second), (sure)})
+
+/* name_body: near over each block of a row into out_[0] (and out_[1], for
+ * n_out 2), exact for its doubts; DECLS reads an element's inputs at i_. */
+#define TG__ROW_NEAR(name, n_operands, n_out, DECLS, exact, near)                               \
+    static TG_ALWAYS_INLINE void name##_body(char **ptrs_, const int64_t *s_, int64_t n_,       \
+                                             void *ctx) {                                       \
+        TG__ROW_PROLOGUE(float, double)                                                         \
+        char *ptr_[n_operands]; /* a copy: GCC reloads ptrs_[k] in the loop, as a gather */     \
+        for (int k_ = 0; k_ < (n_operands); k_++) ptr_[k_] = ptrs_[k_];                         \
+        float out_[2][TG_NEAR_BLOCK];                                                           \
+        int32_t doubt_[TG_NEAR_BLOCK];                                                          \
+        for (int64_t b_ = 0; b_ < n_; b_ += TG_NEAR_BLOCK) {                                    \
+            int64_t end_ = n_ - b_ < TG_NEAR_BLOCK ? n_ : b_ + TG_NEAR_BLOCK;                   \
+            int doubts_ = 0;                                                                    \
+            _Pragma("omp simd reduction(| : doubts_)") for (int64_t i_ = b_; i_ < end_; i_++) { \
+                DECLS tg__near near_ = (near);                                                  \
+                out_[0][i_ - b_] = near_.first;                                                 \
+                out_[1][i_ - b_] = near_.second;                                                \
+                doubt_[i_ - b_] = !near_.sure;                                                  \
+                doubts_ |= !near_.sure;                                                         \
+            }                                                                                   \
+            for (int64_t i_ = b_; doubts_ && i_ < end_; i_++) {                                 \
+                if (!doubt_[i_ - b_]) continue;                                                 \
+                DECLS tg__pair exact_ = (exact);                                                \
+                out_[0][i_ - b_] = (float)exact_.first;                                         \
+                out_[1][i_ - b_] = (float)exact_.second;                                        \
+            }                                                                                   \
+            for (int64_t i_ = b_; i_ < end_; i_++) {                                            \
+                TG__OUT(float, 0) = out_[0][i_ - b_];                                           \
+                if (n_out == 2)                                                                 \
+                    ((float *)ptr_[0] + row_ctx_->second)[i_ * s_[0]] = out_[1][i_ - b_];       \
+            }                                                                                   \
+        }                                                                                       \
+    }
+#define TG__NEAR_IN(x, k) double x = TG__IN(float, double, k);
+#define TG_ROWS1_NEAR(name, x, exact, near)                                    \
+    TG__ROW_NEAR(name##_f32, 2, 1, TG__NEAR_IN(x, 1), TG_PAIR(exact, 0), near) \
+    TG_ROW_KERNEL(name##_f32, name##_f32_body, 2)                              \
+    TG__ROW1(name##_f64, double, double, x, exact) TG__ROWS_TABLE(name)
+#define TG_ROWS2_NEAR(name, a, b, exact, near)                                                   \
+    TG__ROW_NEAR(name##_f32, 3, 1, TG__NEAR_IN(a, 1) TG__NEAR_IN(b, 2), TG_PAIR(exact, 0), near) \
+    TG_ROW_KERNEL_LIKE(name##_f32, name##_f32_body, 3, 1, 1, 0)                                  \
+    TG__ROW2(name##_f64, double, double, a, b, exact) TG__ROWS_TABLE(name)
+#define TG_ROWS_PAIR_NEAR(name, a, b, c, exact, near)                                            \
+    TG__ROW_NEAR(name##_f32, 4, 2, TG__NEAR_IN(a, 1) TG__NEAR_IN(b, 2) TG__NEAR_IN(c, 3), exact, \
+                 near)                                                                           \
+    TG_ROW_KERNEL_LIKE(name##_f32, name##_f32_body, 4, 1, 1, 1, 0)                               \
+    TG__ROW_PAIR(name##_f64, double, double, a, b, c, exact) TG__ROWS_TABLE(name)
 
 /* ---- Threads (core/parallel.c) ------------------------------------------------ */
 /* The thread count of tapegrad/parallel.h. The first call reads
