@@ -1,6 +1,7 @@
-/* ops/gemm.c - tapegrad's own matrix product: for CPUs that BLIS does not
- * know (see ops/blas_blis.c for when it runs), and for every product in the
- * build without BLIS (-Dblas=none, ops/blas_none.c).
+/* ops/gemm.c - tapegrad's own matrix product: for the products it runs
+ * faster than BLIS (every one on CPUs that BLIS does not know; the rule is
+ * in ops/blas_blis.c and the sizes in the kernel tables below), and for
+ * every product in the build without BLIS (-Dblas=none, ops/blas_none.c).
  *
  * BLIS 0.9.0 (Debian 12's) picks its kernels by CPU model; on a CPU newer
  * than it knows, such as AMD's Zen 5, it falls back to its portable C
