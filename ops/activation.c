@@ -148,9 +148,8 @@ tg_tensor *tg_celu(tg_tensor *x, double alpha) {
 
 /* float32: the fast path of activation_internal.h. */
 static TG_ALWAYS_INLINE tg__near sigmoid_near(double x) {
-    tg__rounded s = tg__near_rel(act_sigmoid_near(x), ACT_SIGMOID_NEAR);
-    bool in_domain = act_near_domain(x);
-    return TG_NEAR(s.value, 0, in_domain & s.sure);
+    tg__rounded s = act_near_in_domain(tg__near_rel(act_sigmoid_near(x), ACT_SIGMOID_NEAR), x);
+    return TG_NEAR(s.value, 0, s.sure);
 }
 TG_ROWS1_NEAR(sigmoid_forward, x, act_sigmoid(x), sigmoid_near(x))
 TG_ROWS2(sigmoid_backward, TG_DOUBLE, g, y, g *(y *(1 - y)))

@@ -231,17 +231,16 @@ static TG_ALWAYS_INLINE double act_sigmoid_near(double x) {
  * lies within err of a, so its product lies between g (a - err) and
  * g (a + err). Conditions are joined with &, not &&: a vector loop
  * computes both sides anyway, and for && GCC 12 adds mask operations. */
-static TG_ALWAYS_INLINE bool act_near_domain(double x) { return fabs(x) <= ACT_NEAR_MAX; }
+/* y, sure only where x is in the fast path's domain (|x| <= ACT_NEAR_MAX). */
+static TG_ALWAYS_INLINE tg__rounded act_near_in_domain(tg__rounded y, double x) {
+    return (tg__rounded){y.value, (fabs(x) <= ACT_NEAR_MAX) & y.sure};
+}
 static TG_ALWAYS_INLINE tg__rounded act_silu_times_near(double x, double m) {
-    tg__rounded y = tg__near_rel(x * act_sigmoid_near(x) * m, ACT_SIGMOID_NEAR);
-    bool in_domain = act_near_domain(x);
-    return (tg__rounded){y.value, in_domain & y.sure};
+    return act_near_in_domain(tg__near_rel(x * act_sigmoid_near(x) * m, ACT_SIGMOID_NEAR), x);
 }
 static TG_ALWAYS_INLINE tg__rounded act_silu_d_times_near(double x, double s, double a, double g) {
     double err = ACT_SILU_D_NEAR * s * (1 + fabs(x));
-    tg__rounded y = tg__near_between(g * (a - err), g * (a + err));
-    bool in_domain = act_near_domain(x);
-    return (tg__rounded){y.value, in_domain & y.sure};
+    return act_near_in_domain(tg__near_between(g * (a - err), g * (a + err)), x);
 }
 
 /* gelu(x) = x Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2 = erfc(-x / sqrt 2) / 2;

@@ -656,6 +656,7 @@ static void float32_fast_path_rounds_as_float64(void) {
     for (int k = 0; k < 3; k++) {
         in[k] = malloc((size_t)n * sizeof(float));
         wide[k] = malloc((size_t)n * sizeof(double));
+        CHECK(in[k] && wide[k]);
     }
     uint64_t state = 2024;
     for (int c = 0; c < chunks; c++) {
