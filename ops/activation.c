@@ -405,7 +405,7 @@ static int param_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bo
     tg_tensor *x = node->saved[PARAM_SAVED_X], *w = node->saved[PARAM_SAVED_W], *gx, *contrib;
     tg_tensor *wv = tg__autorelease(param_view(op->name, x, w));
     if (!wv || !tg__new_pair(op->name, x->ndim, x->shape, x->dtype, &gx, &contrib)) return -1;
-    tg__run_pair(op->backward, gx, contrib, g, x, wv, NULL);
+    tg__run_pair(op->backward, gx, contrib, 3, (const tg_tensor *[]){g, x, wv}, NULL);
     gi[0] = gx;
     if (needs[1]) {
         tg_tensor *sum = tg__sum_to(contrib, x->ndim, wv->shape);

@@ -235,8 +235,12 @@ static TG_ALWAYS_INLINE double act_sigmoid_near(double x) {
 static TG_ALWAYS_INLINE tg__rounded act_near_in_domain(tg__rounded y, double x) {
     return (tg__rounded){y.value, (fabs(x) <= ACT_NEAR_MAX) & y.sure};
 }
+/* silu(x) m from s = act_sigmoid_near(x), for a caller that has s already. */
+static TG_ALWAYS_INLINE tg__rounded act_silu_times_near_of(double x, double s, double m) {
+    return act_near_in_domain(tg__near_rel(x * s * m, ACT_SIGMOID_NEAR), x);
+}
 static TG_ALWAYS_INLINE tg__rounded act_silu_times_near(double x, double m) {
-    return act_near_in_domain(tg__near_rel(x * act_sigmoid_near(x) * m, ACT_SIGMOID_NEAR), x);
+    return act_silu_times_near_of(x, act_sigmoid_near(x), m);
 }
 static TG_ALWAYS_INLINE tg__rounded act_silu_d_times_near(double x, double s, double a, double g) {
     double err = ACT_SILU_D_NEAR * s * (1 + fabs(x));

@@ -23,17 +23,23 @@ static TG_ALWAYS_INLINE tg__pair gated_grads(double g, double up, tg__pair act) 
 
 /* ---- The gated forms: gate and up are two tensors of one shape ----------------------- */
 
-static tg_tensor *gated(const tg__pointwise *op, tg_tensor *gate, tg_tensor *up) {
-    tg_tensor *in[2] = {gate, up};
-    if (!tg__check_args(op->name, 2, in)) return NULL;
+/* Whether gate and up are floating-point tensors of one dtype and shape;
+ * false with a message when not. */
+static bool gated_args(const tg__pointwise *op, tg_tensor *gate, tg_tensor *up) {
+    if (!tg__check_args(op->name, 2, (tg_tensor *[]){gate, up})) return false;
     if (!tg__same_shape(gate, up)) {
         char bufg[TG_SHAPE_STR_MAX], bufu[TG_SHAPE_STR_MAX];
         tg__error(TG_ERR_SHAPE, "%s: gate of shape %s and up of shape %s must have one shape",
                   op->name, tg__shape_str(bufg, sizeof bufg, gate->ndim, gate->shape),
                   tg__shape_str(bufu, sizeof bufu, up->ndim, up->shape));
-        return NULL;
+        return false;
     }
-    return tg__pointwise_forward(op, 2, in, NULL);
+    return true;
+}
+
+static tg_tensor *gated(const tg__pointwise *op, tg_tensor *gate, tg_tensor *up) {
+    if (!gated_args(op, gate, up)) return NULL;
+    return tg__pointwise_forward(op, 2, (tg_tensor *[]){gate, up}, NULL);
 }
 
 #define GATED_OP(var, node_name, op_name, kernels)                                             \
@@ -45,24 +51,56 @@ static tg_tensor *gated(const tg__pointwise *op, tg_tensor *gate, tg_tensor *up)
                                       TG__SAVES_INPUTS};
 
 /* swiglu: act = silu. Its float32 kernels take the fast path of
- * activation_internal.h, dgate and dup each checked. */
-static TG_ALWAYS_INLINE tg__near swiglu_near(double gate, double up) {
-    tg__rounded y = act_silu_times_near(gate, up);
+ * activation_internal.h, dgate and dup each checked.
+ * A forward that records keeps s = sigma(gate), in float64, for the
+ * backward, which then needs no exponential of its own
+ * (TG_ROWS2_SAVING_NEAR, core/internal/kernel.h: for float32 the fast
+ * path's s, for float64 the formula's): on a tiny network that computing
+ * it twice took a seventh of the training step. It keeps s while s fits
+ * in SWIGLU_KEEP_MAX_BYTES, which the library's own cache of small blocks
+ * serves and which stays in the CPU's caches until the backward reads it.
+ * A larger s cost as much to read back as to compute again, measured on a
+ * 256 x 1408 gate; and blocks of megabytes, malloc's own, made glibc
+ * return memory at the end of each step and fault it in again in the
+ * next (a fifth slower). */
+#define SWIGLU_KEEP_MAX_BYTES (256 << 10)
+static TG_ALWAYS_INLINE tg__near swiglu_near(double gate, double up, double s) {
+    tg__rounded y = act_silu_times_near_of(gate, s, up);
     return TG_NEAR(y.value, 0, y.sure);
 }
-static TG_ALWAYS_INLINE tg__near swiglu_d_near(double g, double gate, double up) {
-    double s = act_sigmoid_near(gate);
+static TG_ALWAYS_INLINE tg__near swiglu_d_near(double g, double gate, double up, double s) {
     tg__pair act = act_silu_d_of(gate, s); /* gated_grads' products, each checked */
     tg__rounded dgate = act_silu_d_times_near(gate, s, act.second, g * up);
     tg__rounded dup = tg__near_rel(g * act.first, ACT_SIGMOID_NEAR);
     return TG_NEAR(dgate.value, dup.value, dgate.sure & dup.sure);
 }
-TG_ROWS2_NEAR(swiglu_forward, gate, up, act_silu(gate) * up, swiglu_near(gate, up))
+TG_ROWS2_NEAR(swiglu_forward, gate, up, act_silu(gate) * up,
+              swiglu_near(gate, up, act_sigmoid_near(gate)))
 TG_ROWS_PAIR_NEAR(swiglu_backward, g, gate, up, gated_grads(g, up, act_silu_d(gate)),
-                  swiglu_d_near(g, gate, up))
+                  swiglu_d_near(g, gate, up, act_sigmoid_near(gate)))
 GATED_OP(swiglu_op, "SwiGLUBackward0", "swiglu", swiglu)
+/* The same keeping s: its forward, run by tg_swiglu with s's tensor. */
+TG_ROWS2_SAVING_NEAR(swiglu_keeping_forward, gate, up, s, act_sigmoid(gate), act_sigmoid_near(gate),
+                     (gate * s) * up, swiglu_near(gate, up, s))
+TG_ROWS_PAIR_SAVED_NEAR(swiglu_keeping_backward, g, gate, up, s, act_sigmoid(gate),
+                        gated_grads(g, up, act_silu_d_of(gate, s)), swiglu_d_near(g, gate, up, s))
+GATED_OP(swiglu_keeping_op, "SwiGLUBackward0", "swiglu", swiglu_keeping)
 
-tg_tensor *tg_swiglu(tg_tensor *gate, tg_tensor *up) { return gated(&swiglu_op, gate, up); }
+tg_tensor *tg_swiglu(tg_tensor *gate, tg_tensor *up) {
+    tg_tensor *in[2] = {gate, up};
+    if (!gated_args(&swiglu_op, gate, up)) return NULL;
+    if (!tg__should_record(2, in) || gate->numel > SWIGLU_KEEP_MAX_BYTES / (int64_t)sizeof(double))
+        return tg__pointwise_forward(&swiglu_op, 2, in, NULL);
+    const tg__pointwise *op = &swiglu_keeping_op;
+    tg_tensor *s = tg__new_owned(op->name, gate->ndim, gate->shape, TG_F64);
+    tg_tensor *out = s ? tg__new_owned(op->name, gate->ndim, gate->shape, gate->dtype) : NULL;
+    if (out) {
+        tg__map(out, 3, (const tg_tensor *[]){gate, up, s}, op->forward[out->dtype], NULL);
+        out = tg__finish(out, &op->def, 2, in, TG__SAVE(gate, up, s));
+    }
+    tg_release(s);
+    return out;
+}
 
 /* geglu: act = gelu ("z1 * tanh(z2)", sometimes written, gates with tanh: not GeGLU; docs/ERRATA.md, item 3) */
 GATED_KERNELS(geglu, act_gelu, act_gelu_d)
@@ -117,7 +155,7 @@ static int glu_split_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, cons
     int dim = *TG__NODE_STATE(node, int);
     if (!dx || !halves(x, dim, &up, &gate)) return -1;
     bool ok = halves(dx, dim, &dup, &dgate);
-    if (ok) tg__run_pair(glu_backward, dgate, dup, g, gate, up, NULL);
+    if (ok) tg__run_pair(glu_backward, dgate, dup, 3, (const tg_tensor *[]){g, gate, up}, NULL);
     tg_release(up);
     tg_release(gate);
     if (ok) {

@@ -82,9 +82,12 @@ tg_tensor *tg__pointwise_gradient(const tg__node *node, int i, const tg__row_fn 
 
 int tg__pointwise_pair_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs) {
     const tg__pointwise *op = TG__OP_OF(node, tg__pointwise);
-    tg_tensor *a = node->saved[0], *b = node->saved[1], *da, *db;
+    tg_tensor *a = node->saved[0], *da, *db;
+    const tg_tensor *in[TG_ITER_MAX_OPERANDS - 1] = {g};
+    for (int i = 0; i < node->n_saved; i++) in[i + 1] = node->saved[i];
     if (!tg__new_pair(op->name, a->ndim, a->shape, a->dtype, &da, &db)) return -1;
-    tg__run_pair(op->backward, da, db, g, a, b, TG__NODE_STATE(node, tg__pointwise_state)->p);
+    tg__run_pair(op->backward, da, db, 1 + node->n_saved, in,
+                 TG__NODE_STATE(node, tg__pointwise_state)->p);
     if (needs[0]) gi[0] = da;
     if (needs[1]) gi[1] = db;
     return 0;
@@ -102,9 +105,9 @@ bool tg__new_pair(const char *op, int ndim, const int64_t *shape, tg_dtype dtype
     return *first && *second;
 }
 
-void tg__run_pair(const tg__row_fn *kernel, tg_tensor *first, tg_tensor *second, const tg_tensor *a,
-                  const tg_tensor *b, const tg_tensor *c, const double *params) {
+void tg__run_pair(const tg__row_fn *kernel, tg_tensor *first, tg_tensor *second, int n_in,
+                  const tg_tensor *const *in, const double *params) {
     tg__row_ctx ctx = {.second = second->offset - first->offset};
     if (params) memcpy(ctx.p, params, sizeof ctx.p);
-    tg__map(first, 3, (const tg_tensor *[]){a, b, c}, kernel[first->dtype], &ctx);
+    tg__map(first, n_in, in, kernel[first->dtype], &ctx);
 }

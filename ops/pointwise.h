@@ -68,18 +68,19 @@ int tg__pointwise_unary_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, c
 tg_tensor *tg__pointwise_gradient(const tg__node *node, int i, const tg__row_fn *kernel, int n_in,
                                   tg_tensor *const *in);
 /* Backward of a two-input op whose inputs have one shape (the gated
- * activations): one TG_ROWS_PAIR kernel over (g, a, b) writes both
- * gradients. */
+ * activations): one TG_ROWS_PAIR kernel over g and what the node saved
+ * (a, b, and any value the forward kept for it) writes both gradients. */
 int tg__pointwise_pair_backward(tg__node *node, tg_tensor *g, tg_tensor **gi, const bool *needs);
 
 /* Two new pooled tensors of one shape, the second right after the first in
  * one buffer, for a TG_ROWS_PAIR kernel; false when out of memory. */
 bool tg__new_pair(const char *op, int ndim, const int64_t *shape, tg_dtype dtype, tg_tensor **first,
                   tg_tensor **second);
-/* Runs a TG_ROWS_PAIR kernel over first's shape, inputs a, b, c broadcast
- * to it: first and second (from tg__new_pair) get its two outputs. */
-void tg__run_pair(const tg__row_fn *kernel, tg_tensor *first, tg_tensor *second, const tg_tensor *a,
-                  const tg_tensor *b, const tg_tensor *c, const double *params);
+/* Runs a TG_ROWS_PAIR kernel over first's shape, its n_in inputs (three,
+ * or four for TG_ROWS_PAIR_SAVED_NEAR) broadcast to it: first and second
+ * (from tg__new_pair) get its two outputs. */
+void tg__run_pair(const tg__row_fn *kernel, tg_tensor *first, tg_tensor *second, int n_in,
+                  const tg_tensor *const *in, const double *params);
 
 /* g times a pair of partial derivatives, for TG_ROWS_PAIR backward formulas. */
 static TG_ALWAYS_INLINE tg__pair tg__pair_times(double g, tg__pair d) {

@@ -134,6 +134,7 @@ static const int64_t tg__unit_strides[TG_ITER_MAX_OPERANDS] = {1, 1, 1, 1, 1};
  *   TG_ROWS_ORDERED0(name, COMPUTE, formula)         TG_ROWS0, elements in order
  *   TG_ROWS_ORDERED1(name, COMPUTE, x, formula)      TG_ROWS1, elements in order
  *   TG_ROWS1_NEAR, TG_ROWS2_NEAR, TG_ROWS_PAIR_NEAR  float32 with a fast path (below)
+ *   TG_ROWS2_SAVING_NEAR, TG_ROWS_PAIR_SAVED_NEAR    the same, a value kept for the backward
  *
  * each of which defines name_f32 and name_f64 (tg__row_fn) and name, the
  * table of both indexed by dtype (NULL for int64 and bool: an op that takes
@@ -295,8 +296,9 @@ static TG_ALWAYS_INLINE tg__rounded tg__near_rel(double y, double m) {
 #define TG_NEAR(first, second, sure) ((tg__near){(float)(first), (float)(second), (sure)})
 
 /* name_body: near over each block of a row into out_[0] (and out_[1], for
- * n_out 2), exact for its doubts; DECLS reads an element's inputs at i_. */
-#define TG__ROW_NEAR(name, n_operands, n_out, DECLS, exact, near)                               \
+ * n_out 2), exact for its doubts; NEAR_DECLS and EXACT_DECLS read an
+ * element's inputs at i_ for each (the same, but for a saved value). */
+#define TG__ROW_NEAR(name, n_operands, n_out, NEAR_DECLS, EXACT_DECLS, exact, near)             \
     static TG_ALWAYS_INLINE void name##_body(char **ptrs_, const int64_t *s_, int64_t n_,       \
                                              void *ctx) {                                       \
         TG__ROW_PROLOGUE(float, double)                                                         \
@@ -308,7 +310,7 @@ static TG_ALWAYS_INLINE tg__rounded tg__near_rel(double y, double m) {
             int64_t end_ = n_ - b_ < TG_NEAR_BLOCK ? n_ : b_ + TG_NEAR_BLOCK;                   \
             int doubts_ = 0;                                                                    \
             _Pragma("omp simd reduction(| : doubts_)") for (int64_t i_ = b_; i_ < end_; i_++) { \
-                DECLS tg__near near_ = (near);                                                  \
+                NEAR_DECLS tg__near near_ = (near);                                             \
                 out_[0][i_ - b_] = near_.first;                                                 \
                 out_[1][i_ - b_] = near_.second;                                                \
                 doubt_[i_ - b_] = !near_.sure;                                                  \
@@ -316,7 +318,7 @@ static TG_ALWAYS_INLINE tg__rounded tg__near_rel(double y, double m) {
             }                                                                                   \
             for (int64_t i_ = b_; doubts_ && i_ < end_; i_++) {                                 \
                 if (!doubt_[i_ - b_]) continue;                                                 \
-                DECLS tg__pair exact_ = (exact);                                                \
+                EXACT_DECLS tg__pair exact_ = (exact);                                          \
                 out_[0][i_ - b_] = (float)exact_.first;                                         \
                 out_[1][i_ - b_] = (float)exact_.second;                                        \
             }                                                                                   \
@@ -328,19 +330,59 @@ static TG_ALWAYS_INLINE tg__rounded tg__near_rel(double y, double m) {
         }                                                                                       \
     }
 #define TG__NEAR_IN(x, k) double x = TG__IN(float, double, k);
-#define TG_ROWS1_NEAR(name, x, exact, near)                                    \
-    TG__ROW_NEAR(name##_f32, 2, 1, TG__NEAR_IN(x, 1), TG_PAIR(exact, 0), near) \
-    TG_ROW_KERNEL(name##_f32, name##_f32_body, 2)                              \
+#define TG_ROWS1_NEAR(name, x, exact, near)                                                       \
+    TG__ROW_NEAR(name##_f32, 2, 1, TG__NEAR_IN(x, 1), TG__NEAR_IN(x, 1), TG_PAIR(exact, 0), near) \
+    TG_ROW_KERNEL(name##_f32, name##_f32_body, 2)                                                 \
     TG__ROW1(name##_f64, double, double, x, exact) TG__ROWS_TABLE(name)
-#define TG_ROWS2_NEAR(name, a, b, exact, near)                                                   \
-    TG__ROW_NEAR(name##_f32, 3, 1, TG__NEAR_IN(a, 1) TG__NEAR_IN(b, 2), TG_PAIR(exact, 0), near) \
-    TG_ROW_KERNEL_LIKE(name##_f32, name##_f32_body, 3, 1, 1, 0)                                  \
+#define TG__NEAR_IN2(a, b) TG__NEAR_IN(a, 1) TG__NEAR_IN(b, 2)
+#define TG_ROWS2_NEAR(name, a, b, exact, near)                                                \
+    TG__ROW_NEAR(name##_f32, 3, 1, TG__NEAR_IN2(a, b), TG__NEAR_IN2(a, b), TG_PAIR(exact, 0), \
+                 near)                                                                        \
+    TG_ROW_KERNEL_LIKE(name##_f32, name##_f32_body, 3, 1, 1, 0)                               \
     TG__ROW2(name##_f64, double, double, a, b, exact) TG__ROWS_TABLE(name)
-#define TG_ROWS_PAIR_NEAR(name, a, b, c, exact, near)                                            \
-    TG__ROW_NEAR(name##_f32, 4, 2, TG__NEAR_IN(a, 1) TG__NEAR_IN(b, 2) TG__NEAR_IN(c, 3), exact, \
-                 near)                                                                           \
-    TG_ROW_KERNEL_LIKE(name##_f32, name##_f32_body, 4, 1, 1, 1, 0)                               \
+#define TG__NEAR_IN3(a, b, c) TG__NEAR_IN(a, 1) TG__NEAR_IN(b, 2) TG__NEAR_IN(c, 3)
+#define TG_ROWS_PAIR_NEAR(name, a, b, c, exact, near)                                         \
+    TG__ROW_NEAR(name##_f32, 4, 2, TG__NEAR_IN3(a, b, c), TG__NEAR_IN3(a, b, c), exact, near) \
+    TG_ROW_KERNEL_LIKE(name##_f32, name##_f32_body, 4, 1, 1, 1, 0)                            \
     TG__ROW_PAIR(name##_f64, double, double, a, b, c, exact) TG__ROWS_TABLE(name)
+
+/* ---- A value the forward saves for the backward ------------------------------------
+ *   TG_ROWS2_SAVING_NEAR(name, a, b, s, saved, saved_near, formula, near)
+ *   TG_ROWS_PAIR_SAVED_NEAR(name, a, b, c, s, saved, exact, near)
+ * serve an op whose forward and backward both need s = saved, a double
+ * that costs to compute (sigmoid's exponential): the forward keeps it in a
+ * float64 tensor and the backward reads it instead of computing it again.
+ * The first is TG_ROWS2_NEAR over a and b whose formula and near read s
+ * too, and which writes s into its last operand (operand 3, a float64
+ * tensor of the output's shape, passed to tg__map as a third input): for
+ * float32 it keeps saved_near, the fast path's s (within the fast path's
+ * bound of saved), and its exact computes s = saved. The second is
+ * TG_ROWS_PAIR_NEAR over a, b, c and that tensor (operand 4): near reads
+ * the kept s; exact computes s = saved itself, as what float32 keeps is
+ * only near's; the float64 kernel reads it, saved's own value, so that
+ * its results are those of computing it again, bit for bit. */
+#define TG__SAVED(k) ((double *)ptr_[k])[i_ * s_[k]]
+#define TG__S(s, value) double s = (value);
+#define TG__KEEP(k, s) TG__SAVED(k) = s;
+#define TG_ROWS2_SAVING_NEAR(name, a, b, s, saved, saved_near, formula, near)              \
+    TG__ROW_NEAR(name##_f32, 4, 1, TG__NEAR_IN2(a, b) TG__S(s, saved_near) TG__KEEP(3, s), \
+                 TG__NEAR_IN2(a, b) TG__S(s, saved), TG_PAIR(formula, 0), near)            \
+    TG_ROW_KERNEL(name##_f32, name##_f32_body, 4)                                          \
+    TG__ROW_BODY(name##_f64, double, double,                                               \
+                 TG__S(a, TG__IN(double, double, 1)) TG__S(b, TG__IN(double, double, 2))   \
+                     TG__S(s, saved) TG__KEEP(3, s) TG__OUT(double, 0) = (formula);)       \
+    TG_ROW_KERNEL(name##_f64, name##_f64_body, 4) TG__ROWS_TABLE(name)
+#define TG_ROWS_PAIR_SAVED_NEAR(name, a, b, c, s, saved, exact, near)                    \
+    TG__ROW_NEAR(name##_f32, 5, 2, TG__NEAR_IN3(a, b, c) TG__S(s, TG__SAVED(4)),         \
+                 TG__NEAR_IN3(a, b, c) TG__S(s, saved), exact, near)                     \
+    TG_ROW_KERNEL(name##_f32, name##_f32_body, 5)                                        \
+    TG__ROW_BODY(name##_f64, double, double,                                             \
+                 TG__S(a, TG__IN(double, double, 1)) TG__S(b, TG__IN(double, double, 2)) \
+                     TG__S(c, TG__IN(double, double, 3)) TG__S(s, TG__SAVED(4))          \
+                         tg__pair pair_ = (exact);                                       \
+                 TG__OUT(double, 0) = pair_.first;                                       \
+                 ((double *)ptr_[0] + row_ctx_->second)[i_ * s_[0]] = pair_.second;)     \
+    TG_ROW_KERNEL(name##_f64, name##_f64_body, 5) TG__ROWS_TABLE(name)
 
 /* ---- Threads (core/parallel.c) ------------------------------------------------ */
 /* The thread count of tapegrad/parallel.h. The first call reads
