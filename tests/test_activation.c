@@ -649,7 +649,6 @@ static int64_t float32_mismatches(tg_tensor *f32, tg_tensor *f64, int64_t n) {
 /* swiglu's mismatches over elements at .. at + len - 1 of the inputs
  * (gradient, gate, up): its output, with and without grad, into m[0];
  * both gradients into m[1]. */
-enum { SWIGLU_PIECE = 4096 };
 static void swiglu_mismatches(float *const *in, double *const *wide, int64_t at, int64_t len,
                               int64_t *m) {
     tg_pool *pool = tg_pool_push();
@@ -711,11 +710,21 @@ static void float32_fast_path_rounds_as_float64(void) {
         tg_pool_pop(pool);
         /* swiglu(gate, up) and both gradients: on the whole chunk, and on
          * pieces small enough that the forward keeps sigma(gate) for the
-         * backward (ops/glu.c) */
+         * backward (ops/glu.c): of 4,096, one row on one thread, and of
+         * 16,384, split between two threads */
         swiglu_mismatches(in, wide, 0, n, mismatches + 3);
-        for (int64_t at = 0; at < n; at += SWIGLU_PIECE)
-            swiglu_mismatches(in, wide, at, n - at < SWIGLU_PIECE ? n - at : SWIGLU_PIECE,
-                              mismatches + 3);
+        static const struct {
+            int64_t piece;
+            int threads;
+        } splits[] = {{4096, 1}, {16384, 2}};
+        int threads = tg_get_num_threads();
+        for (int k = 0; k < 2; k++) {
+            int64_t piece = splits[k].piece;
+            CHECK(tg_set_num_threads(splits[k].threads) == 0);
+            for (int64_t at = 0; at < n; at += piece)
+                swiglu_mismatches(in, wide, at, n - at < piece ? n - at : piece, mismatches + 3);
+        }
+        tg_set_num_threads(threads);
         compared += n;
     }
     printf("  %lld inputs; bits differing: sigmoid %lld, silu %lld, silu' %lld, swiglu %lld, "
