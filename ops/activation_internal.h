@@ -208,21 +208,29 @@ static TG_ALWAYS_INLINE double act_exp_near(double x) {
 static TG_ALWAYS_INLINE double act_sigmoid_near(double x) {
     return act_sigmoid_of(x, act_exp_near(-fabs(x)));
 }
+/* act_sigmoid_d's pair from the same e. */
+static TG_ALWAYS_INLINE tg__pair act_sigmoid_d_near(double x) {
+    double e = act_exp_near(-fabs(x)), d = 1 + e;
+    return TG_PAIR(act_sigmoid_of(x, e), e / (d * d));
+}
 /* Bounds of the fast path against the formula, for |x| <= ACT_NEAR_MAX, at
  * least four times the largest differences over all such float32 x
- * (ops/near_bounds.c measures them: 1.9e-14 for the first two, 1.8e-14 for
- * the third, against 1.1e-13 stated):
+ * (ops/near_bounds.c measures them: 1.9e-14 for the first, second and
+ * fourth, 1.8e-14 for the third, against 1.1e-13 stated):
  *   |act_sigmoid_near - act_sigmoid| <= ACT_SIGMOID_NEAR act_sigmoid,
  *   |x act_sigmoid_near - act_silu| <= ACT_SIGMOID_NEAR |act_silu|,
  *   |act_silu_d_of(x, act_sigmoid_near).second - act_silu_d(x).second|
- *       <= ACT_SILU_D_NEAR act_sigmoid_near (1 + |x|)
- * (the derivative's bound is absolute: 1 + x (1 - sigma) cancels near its
+ *       <= ACT_SILU_D_NEAR act_sigmoid_near (1 + |x|),
+ *   |act_sigmoid_d_near(x).second - act_sigmoid_d(x).second|
+ *       <= ACT_SIGMOID_D_NEAR act_sigmoid_d(x).second
+ * (silu's derivative's bound is absolute: 1 + x (1 - sigma) cancels near its
  * zero at x = -1.28, where no relative bound holds). The margin above the
- * measured bounds also covers the last product's rounding (y = silu up
- * rounds once more in each path: 2^-52 relative) and the rounding of the
- * bounds themselves where they are used. */
+ * measured bounds also covers the last product's rounding (y = silu up,
+ * sigma up for glu, rounds once more in each path: 2^-52 relative) and
+ * the rounding of the bounds themselves where they are used. */
 #define ACT_SIGMOID_NEAR 0x1p-43
 #define ACT_SILU_D_NEAR 0x1p-43
+#define ACT_SIGMOID_D_NEAR 0x1p-43
 
 /* The fast path's results and whether their rounding is sure:
  * silu(x) m (for silu itself m = 1; for SwiGLU m = up, whose product

@@ -668,11 +668,35 @@ static void swiglu_mismatches(float *const *in, double *const *wide, int64_t at,
     tg_pool_pop(pool);
 }
 
+/* glu's the same, over x = (up, gate) of 2 len elements: its output into
+ * m[0], x's gradient into m[1]. */
+static void glu_mismatches(float *const *in, double *const *wide, int64_t len, int64_t *m) {
+    tg_pool *pool = tg_pool_push();
+    tg_tensor *x32 = tg_requires_grad_(
+        tg_cat(2,
+               (tg_tensor *[]){tg_from_data(in[2], TG_SHAPE(len), TG_F32),
+                               tg_from_data(in[1], TG_SHAPE(len), TG_F32)},
+               0),
+        true);
+    tg_tensor *x64 = tg_requires_grad_(
+        tg_cat(2,
+               (tg_tensor *[]){tg_from_data(wide[2], TG_SHAPE(len), TG_F64),
+                               tg_from_data(wide[1], TG_SHAPE(len), TG_F64)},
+               0),
+        true);
+    tg_tensor *y32 = tg_glu(x32, 0), *y64 = tg_glu(x64, 0);
+    m[0] += float32_mismatches(y32, y64, len);
+    CHECK(tg_backward(y32, tg_from_data(in[0], TG_SHAPE(len), TG_F32)) == 0 &&
+          tg_backward(y64, tg_from_data(wide[0], TG_SHAPE(len), TG_F64)) == 0);
+    m[1] += float32_mismatches(tg_grad(x32), tg_grad(x64), 2 * len);
+    tg_pool_pop(pool);
+}
+
 static void float32_fast_path_rounds_as_float64(void) {
     /* 12 million of each, 240 thousand under valgrind (long double is double there). */
     enum { CHUNK = 1 << 20 };
     int chunks = long_double_is_wider() ? 12 : 1, fraction = long_double_is_wider() ? 1 : 4;
-    int64_t n = CHUNK / fraction, mismatches[5] = {0}, compared = 0;
+    int64_t n = CHUNK / fraction, mismatches[7] = {0}, compared = 0;
     float *in[3];
     double *wide[3];
     for (int k = 0; k < 3; k++) {
@@ -725,13 +749,15 @@ static void float32_fast_path_rounds_as_float64(void) {
                 swiglu_mismatches(in, wide, at, n - at < piece ? n - at : piece, mismatches + 3);
         }
         tg_set_num_threads(threads);
+        glu_mismatches(in, wide, n, mismatches + 5);
         compared += n;
     }
     printf("  %lld inputs; bits differing: sigmoid %lld, silu %lld, silu' %lld, swiglu %lld, "
-           "its gradients %lld\n",
+           "its gradients %lld, glu %lld, its gradient %lld\n",
            (long long)compared, (long long)mismatches[0], (long long)mismatches[1],
-           (long long)mismatches[2], (long long)mismatches[3], (long long)mismatches[4]);
-    for (int k = 0; k < 5; k++) CHECK(mismatches[k] == 0);
+           (long long)mismatches[2], (long long)mismatches[3], (long long)mismatches[4],
+           (long long)mismatches[5], (long long)mismatches[6]);
+    for (int k = 0; k < 7; k++) CHECK(mismatches[k] == 0);
     for (int k = 0; k < 3; k++) {
         free(in[k]);
         free(wide[k]);

@@ -8,8 +8,9 @@
  * predict). A forward is y = act(x) with x requiring grad (the node is
  * recorded); forward+backward adds tg_backward(y, ones), which seeds with a
  * copy of the ones and accumulates into x.grad, as a real backward does.
- * The gated ones (swiglu, geglu) take gate and up of n elements each and
- * are counted per output element. Throughput is n / median time. */
+ * The gated ones (swiglu, geglu) take gate and up of n elements each, and
+ * glu one x of 2n (up, then gate); they are counted per output element.
+ * Throughput is n / median time. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ typedef struct act {
     const char *name;
     tg_tensor *(*unary)(tg_tensor *x);
     tg_tensor *(*gated)(tg_tensor *gate, tg_tensor *up);
+    tg_tensor *(*halves)(tg_tensor *x); /* of x's two halves along dim 0 */
 } act;
 
 static tg_tensor *leaky_relu(tg_tensor *x) { return tg_leaky_relu(x, 0.01); }
@@ -32,29 +34,31 @@ static tg_tensor *geglu(tg_tensor *gate, tg_tensor *up) { return tg_geglu(gate, 
 static tg_tensor *softplus(tg_tensor *x) { return tg_softplus(x, 1, 20); }
 static tg_tensor *celu(tg_tensor *x) { return tg_celu(x, 1.0); }
 static tg_tensor *hardtanh(tg_tensor *x) { return tg_hardtanh(x, -1, 1); }
+static tg_tensor *glu(tg_tensor *x) { return tg_glu(x, 0); }
 
 static const act acts[] = {
-    {"relu", tg_relu, NULL},
-    {"leaky_relu", leaky_relu, NULL},
-    {"elu", elu, NULL},
-    {"sigmoid", tg_sigmoid, NULL},
-    {"tanh", tg_tanh, NULL},
-    {"gelu", gelu, NULL},
-    {"gelu-tanh", gelu_tanh, NULL},
-    {"silu", tg_silu, NULL},
-    {"swiglu", NULL, tg_swiglu},
-    {"geglu", NULL, geglu},
-    {"softplus", softplus, NULL}, /* libm's exp and log1p per element: not vectorised */
-    {"selu", tg_selu, NULL},
-    {"celu", celu, NULL},
-    {"hardtanh", hardtanh, NULL},
-    {"relu6", tg_relu6, NULL},
-    {"hardsigmoid", tg_hardsigmoid, NULL},
-    {"hardswish", tg_hardswish, NULL},
-    {"mish", tg_mish, NULL},
-    {"logsigmoid", tg_logsigmoid, NULL},
-    {"softsign", tg_softsign, NULL},
-    {"tanhshrink", tg_tanhshrink, NULL},
+    {"relu", .unary = tg_relu},
+    {"leaky_relu", .unary = leaky_relu},
+    {"elu", .unary = elu},
+    {"sigmoid", .unary = tg_sigmoid},
+    {"tanh", .unary = tg_tanh},
+    {"gelu", .unary = gelu},
+    {"gelu-tanh", .unary = gelu_tanh},
+    {"silu", .unary = tg_silu},
+    {"swiglu", .gated = tg_swiglu},
+    {"geglu", .gated = geglu},
+    {"glu", .halves = glu},
+    {"softplus", .unary = softplus}, /* libm's exp and log1p per element: not vectorised */
+    {"selu", .unary = tg_selu},
+    {"celu", .unary = celu},
+    {"hardtanh", .unary = hardtanh},
+    {"relu6", .unary = tg_relu6},
+    {"hardsigmoid", .unary = tg_hardsigmoid},
+    {"hardswish", .unary = tg_hardswish},
+    {"mish", .unary = tg_mish},
+    {"logsigmoid", .unary = tg_logsigmoid},
+    {"softsign", .unary = tg_softsign},
+    {"tanhshrink", .unary = tg_tanhshrink},
 };
 enum { N_ACTS = sizeof acts / sizeof acts[0] };
 
@@ -62,7 +66,7 @@ static double budget_s = 1.0;
 
 typedef struct inputs {
     const act *a;
-    tg_tensor *x, *up, *ones;
+    tg_tensor *x, *up, *both, *ones; /* both: 2n elements, for glu */
     bool backward;
 } inputs;
 
@@ -70,7 +74,10 @@ typedef struct inputs {
 static int run_once(void *ctx) {
     const inputs *in = ctx;
     tg_pool *pool = tg_pool_push();
-    tg_tensor *y = in->a->unary ? in->a->unary(in->x) : in->a->gated(in->x, in->up);
+    const act *a = in->a;
+    tg_tensor *y = a->unary   ? a->unary(in->x)
+                   : a->gated ? a->gated(in->x, in->up)
+                              : a->halves(in->both);
     int rc = y && (!in->backward || tg_backward(y, in->ones) == 0) ? 0 : -1;
     tg_pool_pop(pool);
     return rc;
@@ -89,10 +96,11 @@ int main(int argc, char **argv) {
     inputs in = {
         .x = tg_requires_grad_(tg_randn(TG_SHAPE(n), TG_F32, gen), true),
         .up = tg_requires_grad_(tg_randn(TG_SHAPE(n), TG_F32, gen), true),
+        .both = tg_requires_grad_(tg_randn(TG_SHAPE(2 * n), TG_F32, gen), true),
         .ones = tg_ones(TG_SHAPE(n), TG_F32),
     };
     tg_generator_free(gen);
-    if (!in.x || !in.up || !in.ones) {
+    if (!in.x || !in.up || !in.both || !in.ones) {
         fprintf(stderr, "bench_act: %s\n", tg_last_error());
         return 1;
     }
@@ -117,6 +125,7 @@ int main(int argc, char **argv) {
     }
     tg_release(in.x);
     tg_release(in.up);
+    tg_release(in.both);
     tg_release(in.ones);
     return failed;
 }
