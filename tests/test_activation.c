@@ -668,22 +668,19 @@ static void swiglu_mismatches(float *const *in, double *const *wide, int64_t at,
     tg_pool_pop(pool);
 }
 
-/* glu's the same, over x = (up, gate) of 2 len elements: its output into
- * m[0], x's gradient into m[1]. */
+/* x = (up, gate) of 2 len elements, requiring grad (pooled). */
+static tg_tensor *glu_input(const void *up, const void *gate, int64_t len, tg_dtype dtype) {
+    tg_tensor *halves[2] = {tg_from_data(up, TG_SHAPE(len), dtype),
+                            tg_from_data(gate, TG_SHAPE(len), dtype)};
+    return tg_requires_grad_(tg_cat(2, halves, 0), true);
+}
+
+/* glu's the same, over x = (up, gate): its output into m[0], x's gradient
+ * into m[1]. */
 static void glu_mismatches(float *const *in, double *const *wide, int64_t len, int64_t *m) {
     tg_pool *pool = tg_pool_push();
-    tg_tensor *x32 = tg_requires_grad_(
-        tg_cat(2,
-               (tg_tensor *[]){tg_from_data(in[2], TG_SHAPE(len), TG_F32),
-                               tg_from_data(in[1], TG_SHAPE(len), TG_F32)},
-               0),
-        true);
-    tg_tensor *x64 = tg_requires_grad_(
-        tg_cat(2,
-               (tg_tensor *[]){tg_from_data(wide[2], TG_SHAPE(len), TG_F64),
-                               tg_from_data(wide[1], TG_SHAPE(len), TG_F64)},
-               0),
-        true);
+    tg_tensor *x32 = glu_input(in[2], in[1], len, TG_F32);
+    tg_tensor *x64 = glu_input(wide[2], wide[1], len, TG_F64);
     tg_tensor *y32 = tg_glu(x32, 0), *y64 = tg_glu(x64, 0);
     m[0] += float32_mismatches(y32, y64, len);
     CHECK(tg_backward(y32, tg_from_data(in[0], TG_SHAPE(len), TG_F32)) == 0 &&
