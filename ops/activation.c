@@ -148,7 +148,7 @@ tg_tensor *tg_celu(tg_tensor *x, double alpha) {
 
 /* float32: the fast path of activation_internal.h. */
 static TG_ALWAYS_INLINE tg__near sigmoid_near(double x) {
-    tg__rounded s = act_near_in_domain(tg__near_rel(act_sigmoid_near(x), ACT_SIGMOID_NEAR), x);
+    tg__rounded s = act_sigmoid_times_near(x, 1);
     return TG_NEAR(s.value, 0, s.sure);
 }
 TG_ROWS1_NEAR(sigmoid_forward, x, act_sigmoid(x), sigmoid_near(x))

@@ -233,15 +233,19 @@ static TG_ALWAYS_INLINE tg__pair act_sigmoid_d_near(double x) {
 #define ACT_SIGMOID_D_NEAR 0x1p-43
 
 /* The fast path's results and whether their rounding is sure:
- * silu(x) m (for silu itself m = 1; for SwiGLU m = up, whose product
- * rounds within the bound's margin), and g silu'(x) for the product g a,
- * a = act_silu_d_of(x, s).second, s = act_sigmoid_near(x): the formula's a
- * lies within err of a, so its product lies between g (a - err) and
- * g (a + err). Conditions are joined with &, not &&: a vector loop
+ * sigma(x) m and silu(x) m (m = 1 for the activation itself; for glu and
+ * SwiGLU m = up, whose product rounds within the bound's margin), and
+ * g silu'(x) for the product g a, a = act_silu_d_of(x, s).second,
+ * s = act_sigmoid_near(x): the formula's a lies within err of a, so its
+ * product lies between g (a - err) and g (a + err). Conditions are joined with &, not &&: a vector loop
  * computes both sides anyway, and for && GCC 12 adds mask operations. */
 /* y, sure only where x is in the fast path's domain (|x| <= ACT_NEAR_MAX). */
 static TG_ALWAYS_INLINE tg__rounded act_near_in_domain(tg__rounded y, double x) {
     return (tg__rounded){y.value, (fabs(x) <= ACT_NEAR_MAX) & y.sure};
+}
+/* sigma(x) m: for sigmoid itself m = 1, for glu m = up. */
+static TG_ALWAYS_INLINE tg__rounded act_sigmoid_times_near(double x, double m) {
+    return act_near_in_domain(tg__near_rel(act_sigmoid_near(x) * m, ACT_SIGMOID_NEAR), x);
 }
 /* silu(x) m from s = act_sigmoid_near(x), for a caller that has s already. */
 static TG_ALWAYS_INLINE tg__rounded act_silu_times_near_of(double x, double s, double m) {

@@ -133,14 +133,15 @@ tg_tensor *tg_reglu(tg_tensor *gate, tg_tensor *up) { return gated(&reglu_op, ga
 /* Its float32 kernels take the fast path of activation_internal.h, as
  * swiglu's: y, dgate and dup each checked. */
 static TG_ALWAYS_INLINE tg__near glu_near(double gate, double up) {
-    tg__rounded y = tg__near_rel(act_sigmoid_near(gate) * up, ACT_SIGMOID_NEAR);
-    return TG_NEAR(y.value, 0, act_near_in_domain(y, gate).sure);
+    tg__rounded y = act_sigmoid_times_near(gate, up);
+    return TG_NEAR(y.value, 0, y.sure);
 }
 static TG_ALWAYS_INLINE tg__near glu_d_near(double g, double gate, double up) {
     tg__pair act = act_sigmoid_d_near(gate); /* gated_grads' products, each checked */
-    tg__rounded dgate = tg__near_rel(g * up * act.second, ACT_SIGMOID_D_NEAR);
+    tg__rounded dgate = act_near_in_domain(tg__near_rel(g * up * act.second, ACT_SIGMOID_D_NEAR),
+                                           gate);
     tg__rounded dup = tg__near_rel(g * act.first, ACT_SIGMOID_NEAR);
-    return TG_NEAR(dgate.value, dup.value, act_near_in_domain(dgate, gate).sure & dup.sure);
+    return TG_NEAR(dgate.value, dup.value, dgate.sure & dup.sure);
 }
 TG_ROWS2_NEAR(glu_forward, gate, up, act_sigmoid(gate) * up, glu_near(gate, up))
 TG_ROWS_PAIR_NEAR(glu_backward, g, gate, up, gated_grads(g, up, act_sigmoid_d(gate)),

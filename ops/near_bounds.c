@@ -3,9 +3,10 @@
  * |x| <= ACT_NEAR_MAX, the largest difference between the fast path's and
  * the formula's sigmoid (relative), silu (relative), silu' (absolute,
  * over act_sigmoid_near(x) (1 + |x|)) and sigmoid' (relative), and how
- * often a float32 silu is left to the formula. Not a test (it takes a minute): run it after
- * changing act_exp_near: the stated bounds must be at least four times
- * the measured ones. `meson compile -C build near_bounds && build/ops/near_bounds` */
+ * often a float32 silu is left to the formula. Not a test (it takes a
+ * minute): run it after changing act_exp_near: the stated bounds must be
+ * at least four times the measured ones.
+ * `meson compile -C build near_bounds && build/ops/near_bounds` */
 #include <stdio.h>
 
 #include "activation_internal.h"
